@@ -1,0 +1,438 @@
+//! Pocket's JSON value.
+//!
+//! Every node in a Pocket workflow receives a [`Value`] and returns one. Values
+//! flow from node to node on every hop, so this type is built for that path:
+//!
+//! - **Cloning is O(1).** Strings, arrays and objects live behind [`Arc`], so
+//!   passing a value to the next node, to several fan-out branches, or keeping
+//!   it for a retry never copies the tree. Changing a shared container copies
+//!   only that container (copy-on-write through [`Array::make_mut`] and
+//!   [`Object::make_mut`]).
+//! - **Depth is not a hazard.** A chain of nodes that each nest their input
+//!   (`{"input": {"input": ...}}`) builds values thousands of levels deep.
+//!   Dropping such a value is iterative, and every recursive walk in this crate
+//!   (equality, serialization, parsing, conversion) grows its stack on demand
+//!   with [`stacker`], so no depth overflows the thread's stack.
+//!
+//! It does not try to be a general JSON library: parsing and printing go
+//! through `serde_json`, and conversion to and from [`serde_json::Value`] is
+//! provided for crates (such as JSON Schema validators) that need that type.
+
+mod convert;
+mod number;
+mod serde_impl;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use number::Number;
+
+/// The key-ordered map inside an [`Object`]: keys keep insertion order.
+pub type Map = indexmap::IndexMap<String, Value>;
+
+/// Runs `f`, first moving to a fresh stack segment if less than 64 KiB of the
+/// current one is left. Every recursive walk over a [`Value`] goes through it.
+pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
+
+/// A JSON value whose clones share their contents.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// JSON `null`.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number: an integer or a float.
+    Number(Number),
+    /// A string, shared between clones.
+    String(Arc<str>),
+    /// An array, shared between clones.
+    Array(Array),
+    /// An object, shared between clones; keys keep insertion order.
+    Object(Object),
+}
+
+/// A shared JSON array. Dropping the last reference to a deep tree is iterative.
+#[derive(Clone, Default)]
+pub struct Array(Arc<Vec<Value>>);
+
+/// A shared JSON object. Dropping the last reference to a deep tree is iterative.
+#[derive(Clone, Default)]
+pub struct Object(Arc<Map>);
+
+impl Array {
+    /// Mutable access to the elements, copying them first if this array is shared.
+    pub fn make_mut(&mut self) -> &mut Vec<Value> {
+        Arc::make_mut(&mut self.0)
+    }
+
+    /// Whether two arrays are the same allocation (cheap identity test).
+    pub fn ptr_eq(&self, other: &Array) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Object {
+    /// Mutable access to the entries, copying them first if this object is shared.
+    pub fn make_mut(&mut self) -> &mut Map {
+        Arc::make_mut(&mut self.0)
+    }
+
+    /// Whether two objects are the same allocation (cheap identity test).
+    pub fn ptr_eq(&self, other: &Object) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Array {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Object {
+    type Target = Map;
+    fn deref(&self) -> &Map {
+        &self.0
+    }
+}
+
+impl From<Vec<Value>> for Array {
+    fn from(items: Vec<Value>) -> Self {
+        Array(Arc::new(items))
+    }
+}
+
+impl From<Map> for Object {
+    fn from(map: Map) -> Self {
+        Object(Arc::new(map))
+    }
+}
+
+impl FromIterator<Value> for Array {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
+        Array(Arc::new(iter.into_iter().collect()))
+    }
+}
+
+impl<K: Into<String>> FromIterator<(K, Value)> for Object {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+        Object(Arc::new(iter.into_iter().map(|(k, v)| (k.into(), v)).collect()))
+    }
+}
+
+impl Drop for Array {
+    fn drop(&mut self) {
+        if let Some(items) = Arc::get_mut(&mut self.0)
+            && items.iter().any(Value::is_container)
+        {
+            drop_iteratively(std::mem::take(items));
+        }
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        if let Some(map) = Arc::get_mut(&mut self.0)
+            && map.values().any(Value::is_container)
+        {
+            drop_iteratively(map.drain(..).map(|(_, v)| v).collect());
+        }
+    }
+}
+
+/// Drops a forest of values without recursion: every uniquely owned container
+/// is emptied onto an explicit stack before it is dropped, so each drop is shallow.
+fn drop_iteratively(mut pending: Vec<Value>) {
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Array(mut array) => {
+                if let Some(items) = Arc::get_mut(&mut array.0) {
+                    pending.append(items);
+                }
+            }
+            Value::Object(mut object) => {
+                if let Some(map) = Arc::get_mut(&mut object.0) {
+                    pending.extend(map.drain(..).map(|(_, v)| v));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Value {
+    /// A string value.
+    pub fn string(s: impl Into<Arc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// An object built from `(key, value)` pairs.
+    pub fn object<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Object(entries.into_iter().collect())
+    }
+
+    /// An array built from values.
+    pub fn array(items: impl IntoIterator<Item = Value>) -> Value {
+        Value::Array(items.into_iter().collect())
+    }
+
+    /// An empty object.
+    pub fn empty_object() -> Value {
+        Value::Object(Object::default())
+    }
+
+    /// Whether this is an array or an object.
+    pub fn is_container(&self) -> bool {
+        matches!(self, Value::Array(_) | Value::Object(_))
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number as an `i64`, if it is an integer (or a float with no fraction).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+
+    /// The number as an `f64`, if this is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(n.as_f64()),
+            _ => None,
+        }
+    }
+
+    /// The array, if this is one.
+    pub fn as_array(&self) -> Option<&Array> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The object, if this is one.
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The value under `key`, if this is an object that has it.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object().and_then(|o| o.get(key))
+    }
+
+    /// The element at `index`, if this is an array that long.
+    pub fn get_index(&self, index: usize) -> Option<&Value> {
+        self.as_array().and_then(|a| a.get(index))
+    }
+
+    /// JSON's name for this value's type: `null`, `boolean`, `number`, `string`, `array`, `object`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+
+    /// Truthiness as Go templates define it: `false`, `0`, `null`, and empty
+    /// strings, arrays and objects are false; everything else is true.
+    pub fn is_truthy(&self) -> bool {
+        match self {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_f64() != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(o) => !o.is_empty(),
+        }
+    }
+
+    /// Compact JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a Value always serializes")
+    }
+
+    /// Indented JSON text.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a Value always serializes")
+    }
+
+    /// Parses JSON text, with no limit on nesting depth.
+    pub fn from_json(text: &str) -> Result<Value, serde_json::Error> {
+        use serde::Deserialize;
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.disable_recursion_limit();
+        let value = Value::deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+
+    /// The text a template prints for this value: strings as they are, `null`
+    /// as `<no value>` (as Go prints a missing value), everything else as JSON.
+    pub fn to_display_string(&self) -> String {
+        match self {
+            Value::String(s) => s.to_string(),
+            Value::Null => "<no value>".to_string(),
+            other => other.to_json(),
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Array(a), Value::Array(b)) => {
+                a.ptr_eq(b) || with_stack(|| a.len() == b.len() && a.iter().eq(b.iter()))
+            }
+            (Value::Object(a), Value::Object(b)) => {
+                a.ptr_eq(b)
+                    || with_stack(|| {
+                        a.len() == b.len()
+                            && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v == w))
+                    })
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Compact JSON (`{:#}` gives indented JSON).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = if f.alternate() {
+            self.to_json_pretty()
+        } else {
+            self.to_json()
+        };
+        f.write_str(&text)
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl fmt::Debug for Array {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nest(depth: usize) -> Value {
+        let mut v = Value::string("leaf");
+        for _ in 0..depth {
+            v = Value::object([("input", v)]);
+        }
+        v
+    }
+
+    #[test]
+    fn clones_share_their_contents() {
+        let a = Value::object([("k", Value::array([Value::from(1), Value::from(2)]))]);
+        let b = a.clone();
+        assert!(a.as_object().unwrap().ptr_eq(b.as_object().unwrap()));
+    }
+
+    #[test]
+    fn make_mut_copies_only_when_shared() {
+        let mut a: Array = [Value::from(1)].into_iter().collect();
+        let b = a.clone();
+        a.make_mut().push(Value::from(2));
+        assert_eq!(a.len(), 2);
+        assert_eq!(b.len(), 1);
+    }
+
+    #[test]
+    fn deep_values_drop_print_parse_and_compare_on_a_small_stack() {
+        // 64 KiB of stack: recursion of even a few hundred levels would overflow it.
+        std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(|| {
+                let deep = nest(100_000);
+                let text = deep.to_json();
+                assert!(text.starts_with("{\"input\":{\"input\":"));
+                let parsed = Value::from_json(&text).unwrap();
+                assert_eq!(parsed, deep);
+                let other = nest(100_000);
+                assert_eq!(parsed, other);
+                let as_json: serde_json::Value = (&deep).into();
+                let back = Value::from(&as_json);
+                assert_eq!(back, deep);
+                // serde_json's own `Value` drops recursively: leak it rather
+                // than measure serde_json's stack use.
+                std::mem::forget(as_json);
+                drop((deep, parsed, other, back));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn truthiness_follows_go_templates() {
+        assert!(!Value::Null.is_truthy());
+        assert!(!Value::from(0).is_truthy());
+        assert!(!Value::string("").is_truthy());
+        assert!(!Value::empty_object().is_truthy());
+        assert!(Value::from(0.5).is_truthy());
+        assert!(Value::string("false").is_truthy());
+    }
+
+    #[test]
+    fn object_keys_keep_insertion_order() {
+        let v = Value::from_json(r#"{"b":1,"a":2}"#).unwrap();
+        assert_eq!(v.to_json(), r#"{"b":1,"a":2}"#);
+    }
+
+    #[test]
+    fn trailing_garbage_is_rejected() {
+        assert!(Value::from_json("{} x").is_err());
+    }
+}
