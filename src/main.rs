@@ -1,1 +1,38 @@
-fn main() {}
+//! `pocket`: run workflows and manage plugins.
+//!
+//! The binary only wires things together: it parses arguments, assembles the
+//! host (config, registry, plugins), calls into the libraries and reports
+//! their errors for humans.
+
+mod cli;
+mod commands;
+mod host;
+mod input;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    init_logging();
+    match commands::dispatch(args) {
+        Ok(code) => code,
+        Err(error) => {
+            report::error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `POCKET_LOG` (e.g. `debug`, `pocket_core=trace`); default `warn`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("POCKET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,1 +1,59 @@
-//! core
+//! Pocket's backend-agnostic core.
+//!
+//! - [`Plugin`] and [`NodeType`]: the one interface every backend (built-in,
+//!   native, Lua, WASM) implements; [`Node`] is a node type bound to one
+//!   workflow node's config.
+//! - [`Registry`]: where all plugins register their node types.
+//! - [`parse`] reads workflow files (YAML, JSON, TOML: the Go Pocket engine's
+//!   format) into a [`WorkflowFile`]; [`validate`] checks it against the
+//!   registry into an executable [`Graph`]; [`run`] executes it on tokio.
+//! - [`PocketConfig`]: pocket.toml, with per-plugin config,
+//!   [`Permissions`] and [`Limits`] that backends enforce.
+//!
+//! This crate knows nothing about Lua, WASM or dynamic libraries.
+
+mod config;
+mod config_template;
+mod context;
+mod diagnostic;
+mod duration;
+mod graph;
+mod kv;
+mod limits;
+mod loader;
+mod location;
+mod node;
+pub mod parse;
+mod permissions;
+mod plugin;
+mod registry;
+mod runner;
+mod schema;
+mod suggest;
+mod validate;
+mod workflow;
+
+#[cfg(test)]
+mod testing;
+
+pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, PluginsConfig, PocketConfig};
+pub use config_template::ConfigTemplate;
+pub use context::RunContext;
+pub use diagnostic::{Diagnostic, Severity, ValidationError};
+pub use duration::parse_duration;
+pub use graph::{Edge, Graph, GraphNode, NodeId};
+pub use kv::KvStore;
+pub use loader::{LoadError, PluginLoader, plugin_files};
+pub use limits::{LimitOverrides, Limits, parse_size};
+pub use location::{Located, Position};
+pub use node::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, Execution, Node, NodeCall, NodeError, NodeOutput};
+pub use parse::{Format, ParseError, parse_file, parse_str};
+pub use permissions::{Capability, Denied, Permissions, Request, glob_match};
+pub use plugin::{BUILTIN_PLUGIN, ConfigError, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
+pub use pocket_value::{Map, Number, Value};
+pub use registry::{Catalog, RegisteredPlugin, Registry, RegistryError, ResolvedType, UnknownType};
+pub use runner::{RunError, RunOptions, RunOutcome, TraceEntry, run};
+pub use schema::ConfigSchema;
+pub use suggest::did_you_mean;
+pub use validate::{DEFAULT_MAX_STEPS, Validated, validate};
+pub use workflow::{ConnectionSpec, NodeSpec, RetrySpec, StoreSpec, SuccessorSpec, WorkflowFile};

@@ -1,0 +1,79 @@
+//! Positions in workflow files, for error messages.
+
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Deserializer};
+
+/// A 1-based line and column in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Position {
+    /// The position of byte `offset` in `source`.
+    pub fn of_offset(source: &str, offset: usize) -> Position {
+        let before = &source[..offset.min(source.len())];
+        let line = before.matches('\n').count() as u32 + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        Position { line, column }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// A value with the position it was written at, when the file format tells.
+///
+/// YAML files give exact positions; JSON and TOML files get the line of the
+/// value's first mention (see [`crate::parse`]).
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written, if known.
+    pub position: Option<Position>,
+}
+
+impl<T> Located<T> {
+    /// A value with no known position.
+    pub fn unplaced(value: T) -> Self {
+        Located { value, position: None }
+    }
+}
+
+impl<T> Deref for Located<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: PartialEq> PartialEq for Located<T> {
+    /// Positions do not take part in equality.
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+        let at = spanned.referenced;
+        let position = (at.line() > 0).then(|| Position {
+            line: at.line() as u32,
+            column: at.column() as u32,
+        });
+        Ok(Located {
+            value: spanned.value,
+            position,
+        })
+    }
+}

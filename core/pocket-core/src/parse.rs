@@ -1,0 +1,206 @@
+//! Reading workflow files: YAML, JSON or TOML, chosen by file extension.
+
+use std::path::{Path, PathBuf};
+
+use crate::location::{Located, Position};
+use crate::workflow::WorkflowFile;
+
+/// A workflow file's syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.yaml`, `.yml`, and anything without a known extension.
+    Yaml,
+    /// `.json`.
+    Json,
+    /// `.toml`.
+    Toml,
+}
+
+impl Format {
+    /// The format a path's extension names; YAML when it names none we know.
+    pub fn of_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("json") => Format::Json,
+            Some("toml") => Format::Toml,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+/// A workflow file could not be read or parsed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{message}", location_prefix(.file.as_deref(), *.position))]
+pub struct ParseError {
+    /// The file, if parsing one.
+    pub file: Option<PathBuf>,
+    /// Where in it, if known.
+    pub position: Option<Position>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// `file:line:column: ` as compilers print it, with whatever parts are known.
+pub(crate) fn location_prefix(file: Option<&Path>, position: Option<Position>) -> String {
+    match (file, position) {
+        (Some(f), Some(p)) => format!("{}:{p}: ", f.display()),
+        (Some(f), None) => format!("{}: ", f.display()),
+        (None, Some(p)) => format!("line {p}: "),
+        (None, None) => String::new(),
+    }
+}
+
+/// Reads and parses a workflow file.
+pub fn parse_file(path: &Path) -> Result<WorkflowFile, ParseError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ParseError {
+        file: Some(path.to_path_buf()),
+        position: None,
+        message: format!("cannot read workflow file: {e}"),
+    })?;
+    let mut workflow = parse_str(&text, Format::of_path(path)).map_err(|e| ParseError {
+        file: Some(path.to_path_buf()),
+        ..e
+    })?;
+    workflow.source = Some(path.to_path_buf());
+    Ok(workflow)
+}
+
+/// Parses workflow text in the given format.
+pub fn parse_str(text: &str, format: Format) -> Result<WorkflowFile, ParseError> {
+    let error = |position: Option<Position>, message: String| ParseError {
+        file: None,
+        position,
+        message,
+    };
+    let mut workflow: WorkflowFile = match format {
+        Format::Yaml => serde_saphyr::from_str(text).map_err(|e| {
+            let position = e.location().filter(|l| l.line() > 0).map(|l| Position {
+                line: l.line() as u32,
+                column: l.column() as u32,
+            });
+            error(position, yaml_message(&e))
+        })?,
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            de.disable_recursion_limit();
+            let parsed = serde::Deserialize::deserialize(&mut de).and_then(|w| de.end().map(|()| w));
+            parsed.map_err(|e| {
+                let position = (e.line() > 0).then(|| Position {
+                    line: e.line() as u32,
+                    column: e.column() as u32,
+                });
+                error(position, strip_json_position(&e.to_string()))
+            })?
+        }
+        Format::Toml => toml::from_str(text).map_err(|e| {
+            let position = e.span().map(|s| Position::of_offset(text, s.start));
+            error(position, e.message().to_string())
+        })?,
+    };
+    if format != Format::Yaml {
+        place_by_first_mention(text, &mut workflow);
+    }
+    Ok(workflow)
+}
+
+/// serde-saphyr's message without its own location suffix and source snippet
+/// (we print the location ourselves, in `file:line:column` form).
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let full = e.to_string();
+    let first = full.lines().next().unwrap_or_default();
+    match first.rfind(" at line ") {
+        Some(i) => first[..i].to_string(),
+        None => first.to_string(),
+    }
+}
+
+/// serde_json appends " at line L column C"; we report the position separately.
+fn strip_json_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// JSON and TOML parsers do not report where values are, so node names get
+/// the line where that quoted name is first written next to a `name` key.
+fn place_by_first_mention(text: &str, workflow: &mut WorkflowFile) {
+    for node in &mut workflow.nodes {
+        place_named(text, &mut node.name);
+    }
+    if let Some(start) = &mut workflow.start {
+        place_keyed(text, "start", start);
+    }
+}
+
+fn place_named(text: &str, located: &mut Located<String>) {
+    place_keyed(text, "name", located);
+}
+
+fn place_keyed(text: &str, key: &str, located: &mut Located<String>) {
+    let quoted = format!("\"{}\"", located.value);
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(at) = line.find(&quoted)
+            && line[..at].contains(key)
+        {
+            located.position = Some(Position::of_offset(text, offset + at));
+            return;
+        }
+        offset += line.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = "name: demo\nstart: a\nnodes:\n  - name: a\n    type: echo\n  - name: b\n    type: router\n    config: { route: x }\nconnections:\n  - from: a\n    to: b\n    when: ok\n";
+
+    #[test]
+    fn yaml_nodes_carry_their_line_numbers() {
+        let wf = parse_str(YAML, Format::Yaml).unwrap();
+        assert_eq!(wf.nodes[1].name.position.unwrap().line, 6);
+        assert_eq!(wf.nodes[1].node_type.value, "router");
+        assert_eq!(wf.connections[0].when.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn json_and_toml_read_the_same_model() {
+        let json = r#"{"name": "demo", "start": "a",
+  "nodes": [
+    {"name": "a", "type": "echo"}
+  ]}"#;
+        let wf = parse_str(json, Format::Json).unwrap();
+        assert_eq!(wf.nodes[0].name.position.unwrap().line, 3);
+        let toml = "name = \"demo\"\nstart = \"a\"\n[[nodes]]\nname = \"a\"\ntype = \"echo\"\n";
+        let wf = parse_str(toml, Format::Toml).unwrap();
+        assert_eq!(wf.nodes[0].name.position.unwrap().line, 4);
+    }
+
+    #[test]
+    fn bad_yaml_reports_line_and_column() {
+        let err = parse_str("name: demo\nnodes:\n  - name: a\n   type: [\n", Format::Yaml).unwrap_err();
+        assert!(err.position.is_some(), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_location() {
+        let err = parse_str("name: demo\nconections: []\n", Format::Yaml).unwrap_err();
+        assert!(err.message.contains("conections"), "{}", err.message);
+        assert_eq!(err.position.map(|p| p.line), Some(2));
+    }
+
+    #[test]
+    fn bad_json_reports_line() {
+        let err = parse_str("{\n\"name\": }", Format::Json).unwrap_err();
+        assert_eq!(err.position.map(|p| p.line), Some(2));
+        assert!(!err.message.contains("at line"));
+    }
+
+    #[test]
+    fn format_follows_the_extension() {
+        assert_eq!(Format::of_path(Path::new("a/b.JSON")), Format::Json);
+        assert_eq!(Format::of_path(Path::new("b.toml")), Format::Toml);
+        assert_eq!(Format::of_path(Path::new("b.yml")), Format::Yaml);
+    }
+}

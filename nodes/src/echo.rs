@@ -1,0 +1,41 @@
+//! `echo`: returns `{message, input, node}`.
+
+use std::sync::Arc;
+
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeOutput, NodeSetup, Value};
+use serde_json::json;
+
+use crate::builtin::Builtin;
+
+pub(crate) struct Echo;
+
+impl Builtin for Echo {
+    const NAME: &'static str = "echo";
+    const DESCRIPTION: &'static str = "Wraps its input with a message: {message, input, node}";
+
+    fn schema() -> serde_json::Value {
+        json!({
+            "type": "object",
+            "properties": {"message": {"description": "Any value; templates allowed", "default": ""}},
+            "additionalProperties": false
+        })
+    }
+
+    fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
+        Ok(Arc::new(EchoNode {
+            node: Value::from(setup.node),
+        }))
+    }
+}
+
+struct EchoNode {
+    node: Value,
+}
+
+impl Node for EchoNode {
+    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let message = call.config.get("message").cloned().unwrap_or_default();
+        let output = Value::object([("message", message), ("input", call.input), ("node", self.node.clone())]);
+        Execution::Ready(Ok(NodeOutput::new(output)))
+    }
+}

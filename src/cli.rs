@@ -1,0 +1,82 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Pocket: a plugin host and graph workflow runner.
+#[derive(Debug, Parser)]
+#[command(name = "pocket", version, about, long_about = None)]
+pub struct Cli {
+    /// pocket.toml to use (default: $POCKET_CONFIG, else the nearest pocket.toml upwards).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate and run a workflow; prints the result as JSON.
+    Run(RunArgs),
+    /// Check a workflow without running it.
+    Validate {
+        /// The workflow file (.yaml, .yml, .json or .toml).
+        workflow: PathBuf,
+    },
+    /// Draw a workflow as a Mermaid or Graphviz diagram.
+    Graph {
+        /// The workflow file.
+        workflow: PathBuf,
+        /// Diagram syntax.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// List every node type with its plugin and description.
+    Nodes,
+    /// Manage plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The workflow file (.yaml, .yml, .json or .toml).
+    pub workflow: PathBuf,
+    /// Input as JSON, or @path to a JSON file.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub input: Option<String>,
+    /// Set an input field (dotted paths nest; values parse as JSON, else text).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Do not load this plugin for the run (repeatable).
+    #[arg(long = "disable-plugin", value_name = "NAME")]
+    pub disable_plugin: Vec<String>,
+    /// Print a per-node timeline to stderr when the run ends.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    /// Mermaid flowchart.
+    Mermaid,
+    /// Graphviz dot.
+    Dot,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// List loaded plugins: NAME TYPE VERSION STATUS NODES.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a plugin's nodes, config keys, permissions and limits.
+    Info {
+        /// The plugin's name.
+        name: String,
+    },
+}

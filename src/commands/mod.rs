@@ -1,0 +1,24 @@
+//! One module per subcommand.
+
+mod graph;
+mod nodes;
+mod plugin;
+mod run;
+mod validate;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::host::Host;
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let host = Host::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Run(args) => run::run(&host, args),
+        Command::Validate { workflow } => validate::validate(&host, &workflow),
+        Command::Graph { workflow, format } => graph::graph(&host, &workflow, format),
+        Command::Nodes => nodes::nodes(&host),
+        Command::Plugin(command) => plugin::plugin(&host, command),
+    }
+}

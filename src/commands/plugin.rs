@@ -1,0 +1,122 @@
+//! `pocket plugin ...`.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use pocket_core::{Capability, RegisteredPlugin, did_you_mean};
+
+use crate::cli::PluginCommand;
+use crate::host::Host;
+
+pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PluginCommand::List { json } => list(host, json),
+        PluginCommand::Info { name } => info(host, &name),
+    }
+}
+
+fn list(host: &Host, json: bool) -> anyhow::Result<ExitCode> {
+    let catalog = host.registry.catalog();
+    if json {
+        let plugins: Vec<serde_json::Value> = catalog
+            .plugins()
+            .map(|p| {
+                let m = p.manifest();
+                serde_json::json!({
+                    "name": &*p.name,
+                    "type": m.kind,
+                    "version": m.version,
+                    "status": "loaded",
+                    "description": m.description,
+                    "author": m.author,
+                    "source": m.source,
+                    "nodes": p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&plugins)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<[String; 5]> = catalog
+        .plugins()
+        .map(|p| {
+            let m = p.manifest();
+            let nodes = p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
+            [p.name.to_string(), m.kind.to_string(), m.version.clone(), "loaded".into(), nodes]
+        })
+        .collect();
+    print_table(&["NAME", "TYPE", "VERSION", "STATUS", "NODES"], &rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
+    let catalog = host.registry.catalog();
+    let Some(plugin) = catalog.plugin(name) else {
+        let hint = did_you_mean(name, catalog.plugins().map(|p| &*p.name))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        bail!("no plugin named `{name}` is loaded{hint}; `pocket plugin list` shows what is");
+    };
+    print_info(host, plugin);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_info(host: &Host, plugin: &RegisteredPlugin) {
+    let m = plugin.manifest();
+    println!("{} {} ({})", plugin.name, m.version, m.kind);
+    if !m.description.is_empty() {
+        println!("  {}", m.description);
+    }
+    if !m.author.is_empty() {
+        println!("  author: {}", m.author);
+    }
+    if let Some(source) = &m.source {
+        println!("  source: {}", source.display());
+    }
+    println!("\nnodes:");
+    for node_type in &plugin.node_types {
+        println!("  {} - {}", node_type.name(), node_type.description());
+        let properties = node_type.config_schema().and_then(|s| s.get("properties")).and_then(|p| p.as_object());
+        for (key, schema) in properties.into_iter().flatten() {
+            let kind = schema.get("type").map(|t| t.to_string().replace('"', "")).unwrap_or_else(|| "any".into());
+            let default = schema.get("default").map(|d| format!(" (default: {d})")).unwrap_or_default();
+            let about = schema.get("description").and_then(|d| d.as_str()).map(|d| format!(" - {d}")).unwrap_or_default();
+            println!("      {key}: {kind}{default}{about}");
+        }
+    }
+    let granted: Vec<String> = host.config.permissions(&plugin.name).granted().iter().map(Capability::to_string).collect();
+    println!("\npermissions: {}", if granted.is_empty() { "none".to_string() } else { granted.join(", ") });
+    let limits = host.config.limits(&plugin.name);
+    println!(
+        "limits: memory {} bytes, fuel {}, instructions {}, timeout {}",
+        limits.memory,
+        limits.fuel,
+        limits.instructions,
+        format!("{:?}", limits.timeout)
+    );
+}
+
+/// Prints left-aligned columns; the last column is not padded.
+pub fn print_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = headers.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; N]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        println!("{}", text.trim_end());
+    };
+    line(*headers);
+    for row in rows {
+        line(row.each_ref().map(String::as_str));
+    }
+}
