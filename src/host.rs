@@ -1,21 +1,25 @@
 //! The assembled host: configuration plus a registry with every plugin loaded.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pocket_core::{PocketConfig, Registry};
+use pocket_core::{LoadError, PluginLoader, PocketConfig, Registry, plugin_files};
 use pocket_nodes::BuiltinPlugin;
 
-/// Everything a command needs: pocket.toml and the registry.
+/// Everything a command needs: pocket.toml, the registry, and what failed to load.
 pub struct Host {
     pub config: PocketConfig,
     pub registry: Registry,
+    /// Plugin files that could not be loaded (reported, then skipped).
+    pub failures: Vec<LoadError>,
 }
 
 impl Host {
     /// Loads pocket.toml (explicit path, `$POCKET_CONFIG`, or the nearest one
-    /// upwards) and registers the built-in plugin.
-    pub fn load(explicit_config: Option<&std::path::Path>) -> anyhow::Result<Host> {
+    /// upwards), registers the built-in plugin and, with `autoload`, every
+    /// plugin found in the configured directories.
+    pub fn load(explicit_config: Option<&Path>) -> anyhow::Result<Host> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
         let config = PocketConfig::discover(explicit_config, &cwd)?;
         if let Some(path) = &config.path {
@@ -23,6 +27,37 @@ impl Host {
         }
         let registry = Registry::new();
         registry.register(Arc::new(BuiltinPlugin::new()))?;
-        Ok(Host { config, registry })
+        let mut host = Host {
+            config,
+            registry,
+            failures: Vec::new(),
+        };
+        if host.config.plugins.autoload {
+            for path in plugin_files(&host.config.plugins.directories) {
+                if let Err(error) = host.load_plugin(&path) {
+                    tracing::warn!("{error}");
+                    host.failures.push(error);
+                }
+            }
+        }
+        Ok(host)
     }
+
+    /// Loads one plugin file with the loader that handles it and registers it.
+    /// Files no loader handles are skipped silently (`Ok(false)`).
+    pub fn load_plugin(&self, path: &Path) -> Result<bool, LoadError> {
+        let Some(loader) = loaders().into_iter().find(|l| l.handles(path)) else {
+            return Ok(false);
+        };
+        let plugin = loader.load(path, &self.config)?;
+        self.registry
+            .register(plugin)
+            .map_err(|e| LoadError::new(path, e.to_string()))?;
+        Ok(true)
+    }
+}
+
+/// One loader per plugin backend.
+fn loaders() -> Vec<Box<dyn PluginLoader>> {
+    Vec::new()
 }

@@ -50,12 +50,20 @@ mod tests {
     #[test]
     fn sets_nest_and_parse_json_values() {
         let v = build(Some(r#"{"a": 1}"#), &["b.c=2".into(), "d=text".into(), "e=true".into()]).unwrap();
-        assert_eq!(v, Value::from_json(r#"{"a": 1, "b": {"c": 2}, "d": "text", "e": true}"#).unwrap());
+        assert_eq!(
+            v,
+            Value::from_json(r#"{"a": 1, "b": {"c": 2}, "d": "text", "e": true}"#).unwrap()
+        );
     }
 
     #[test]
     fn bad_input_is_a_clear_error() {
-        assert!(build(Some("{"), &[]).unwrap_err().to_string().contains("--input is not valid JSON"));
+        assert!(
+            build(Some("{"), &[])
+                .unwrap_err()
+                .to_string()
+                .contains("--input is not valid JSON")
+        );
         assert!(build(None, &["novalue".into()]).is_err());
         assert!(build(Some("[1]"), &["a=1".into()]).is_err());
     }

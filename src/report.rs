@@ -12,7 +12,10 @@ pub fn error(error: &anyhow::Error) {
             diagnostic(e);
         }
         let count = invalid.errors.len();
-        eprintln!("error: the workflow is invalid ({count} error{})", if count == 1 { "" } else { "s" });
+        eprintln!(
+            "error: the workflow is invalid ({count} error{})",
+            if count == 1 { "" } else { "s" }
+        );
         return;
     }
     eprintln!("error: {error}");
@@ -31,7 +34,9 @@ pub fn diagnostic(diagnostic: &Diagnostic) {
 
 fn hint(error: &anyhow::Error) -> Option<&'static str> {
     match error.downcast_ref::<RunError>()? {
-        RunError::NodeFailed { .. } => Some("add an `error` edge from the node to handle failures, or a `retry:` policy"),
+        RunError::NodeFailed { .. } => {
+            Some("add an `error` edge from the node to handle failures, or a `retry:` policy")
+        }
         RunError::MaxSteps { .. } => None,
         RunError::Cancelled => None,
     }

@@ -18,7 +18,9 @@ fn build(yaml: &str) -> Arc<Graph> {
     let registry = Registry::new();
     registry.register(Arc::new(BuiltinPlugin::new())).unwrap();
     let file = parse_str(yaml, Format::Yaml).unwrap();
-    validate(&file, &registry.catalog(), &PocketConfig::default()).unwrap().graph
+    validate(&file, &registry.catalog(), &PocketConfig::default())
+        .unwrap()
+        .graph
 }
 
 fn chain(node_type: &str, length: usize) -> Arc<Graph> {
@@ -34,7 +36,8 @@ fn chain(node_type: &str, length: usize) -> Arc<Graph> {
 }
 
 fn fan_out(width: usize) -> Arc<Graph> {
-    let mut yaml = String::from("name: fan\nstart: split\nnodes:\n- {name: split, type: router}\n- {name: join, type: router}\n");
+    let mut yaml =
+        String::from("name: fan\nstart: split\nnodes:\n- {name: split, type: router}\n- {name: join, type: router}\n");
     for i in 0..width {
         yaml.push_str(&format!("- {{name: b{i}, type: router}}\n"));
     }
@@ -49,7 +52,9 @@ fn bench_graph(bencher: Bencher, graph: Arc<Graph>, hops: usize) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let input = Value::from_json(r#"{"text": "hello world", "n": 41}"#).unwrap();
     bencher.counter(ItemsCount::new(hops)).bench_local(|| {
-        let outcome = runtime.block_on(run(graph.clone(), input.clone(), RunOptions::default())).unwrap();
+        let outcome = runtime
+            .block_on(run(graph.clone(), input.clone(), RunOptions::default()))
+            .unwrap();
         assert_eq!(outcome.steps as usize, hops);
         outcome
     });

@@ -11,7 +11,8 @@ pub(crate) struct Conditional;
 
 impl Builtin for Conditional {
     const NAME: &'static str = "conditional";
-    const DESCRIPTION: &'static str = "Passes its input on, taking the `then` of the first `if` that holds, else `else`";
+    const DESCRIPTION: &'static str =
+        "Passes its input on, taking the `then` of the first `if` that holds, else `else`";
 
     fn schema() -> serde_json::Value {
         json!({
@@ -112,7 +113,9 @@ fn choose(config: &Value) -> Result<Option<Arc<str>>, NodeError> {
 fn action_of(value: Option<&Value>) -> Result<Arc<str>, NodeError> {
     match value {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        Some(other) => Err(NodeError::InvalidConfig(format!("a condition's action must be a non-empty string, not {other}"))),
+        Some(other) => Err(NodeError::InvalidConfig(format!(
+            "a condition's action must be a non-empty string, not {other}"
+        ))),
         None => Err(NodeError::InvalidConfig("a condition has no `then`".into())),
     }
 }

@@ -36,7 +36,10 @@ fn duration_of(value: &Value) -> Result<Duration, String> {
     match value {
         Value::String(s) => parse_duration(s),
         Value::Number(n) => Duration::try_from_secs_f64(n.as_f64()).map_err(|e| format!("invalid duration: {e}")),
-        other => Err(format!("`duration` must be a string like `500ms` or a number of seconds, not {}", other.type_name())),
+        other => Err(format!(
+            "`duration` must be a string like `500ms` or a number of seconds, not {}",
+            other.type_name()
+        )),
     }
 }
 

@@ -41,10 +41,12 @@ struct RouterNode {
 
 impl Node for RouterNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
-        let route = ["route", "default_route"].iter().find_map(|k| match call.config.get(k) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        });
+        let route = ["route", "default_route"]
+            .iter()
+            .find_map(|k| match call.config.get(k) {
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            });
         let output = NodeOutput::new(call.input);
         Execution::Ready(Ok(match route {
             Some(route) => output.with_action(route),

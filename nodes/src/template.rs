@@ -12,7 +12,8 @@ pub(crate) struct TemplateNode;
 
 impl Builtin for TemplateNode {
     const NAME: &'static str = "template";
-    const DESCRIPTION: &'static str = "Renders `template` (or the template in `file`) against the input; output as text, JSON or YAML";
+    const DESCRIPTION: &'static str =
+        "Renders `template` (or the template in `file`) against the input; output as text, JSON or YAML";
     const RAW_KEYS: &'static [&'static str] = &["template"];
 
     fn schema() -> serde_json::Value {
@@ -68,12 +69,17 @@ impl Node for TemplateRun {
 
 impl TemplateRun {
     fn render(&self, input: &Value) -> Result<Value, NodeError> {
-        let text = self.template.render(input).map_err(|e| NodeError::failed(format!("template: {e}")))?;
+        let text = self
+            .template
+            .render(input)
+            .map_err(|e| NodeError::failed(format!("template: {e}")))?;
         match self.format {
             Format::Text => Ok(Value::from(text)),
-            Format::Json => Value::from_json(&text).map_err(|e| NodeError::failed(format!("rendered text is not valid JSON: {e}"))),
-            Format::Yaml => serde_saphyr::from_str::<Value>(&text)
-                .map_err(|e| NodeError::failed(format!("rendered text is not valid YAML: {}", e.to_string().lines().next().unwrap_or_default()))),
+            Format::Json => {
+                Value::from_json(&text).map_err(|e| NodeError::failed(format!("rendered text is not valid JSON: {e}")))
+            }
+            Format::Yaml => pocket_core::parse::parse_yaml_value(&text)
+                .map_err(|e| NodeError::failed(format!("rendered text is not valid YAML: {e}"))),
         }
     }
 }

@@ -22,11 +22,17 @@ fn graph(yaml: &str) -> Arc<Graph> {
 
 fn validation_errors(yaml: &str) -> String {
     let file = parse_str(yaml, Format::Yaml).unwrap();
-    validate(&file, &registry().catalog(), &PocketConfig::default()).err().expect("should be invalid").to_string()
+    validate(&file, &registry().catalog(), &PocketConfig::default())
+        .err()
+        .expect("should be invalid")
+        .to_string()
 }
 
 async fn run_yaml(yaml: &str, input: &str) -> Value {
-    run(graph(yaml), json(input), RunOptions::default()).await.unwrap().output
+    run(graph(yaml), json(input), RunOptions::default())
+        .await
+        .unwrap()
+        .output
 }
 
 fn json(text: &str) -> Value {
@@ -35,14 +41,24 @@ fn json(text: &str) -> Value {
 
 #[tokio::test]
 async fn echo_wraps_input_with_message_and_node_name() {
-    let out = run_yaml("name: t\nstart: e\nnodes:\n- {name: e, type: echo, config: {message: 'hi {{.who}}'}}\n", r#"{"who": "bob"}"#).await;
-    assert_eq!(out, json(r#"{"message": "hi bob", "input": {"who": "bob"}, "node": "e"}"#));
+    let out = run_yaml(
+        "name: t\nstart: e\nnodes:\n- {name: e, type: echo, config: {message: 'hi {{.who}}'}}\n",
+        r#"{"who": "bob"}"#,
+    )
+    .await;
+    assert_eq!(
+        out,
+        json(r#"{"message": "hi bob", "input": {"who": "bob"}, "node": "e"}"#)
+    );
 }
 
 #[tokio::test]
 async fn router_takes_the_route_action() {
     let yaml = "name: t\nstart: r\nnodes:\n- {name: r, type: router, config: {route: '{{.kind}}'}}\n- {name: a, type: echo, config: {message: a}}\n- {name: b, type: echo, config: {message: b}}\nconnections:\n- {from: r, to: a, action: alpha}\n- {from: r, to: b, action: beta}\n";
-    assert_eq!(run_yaml(yaml, r#"{"kind": "beta"}"#).await.get("message"), Some(&Value::from("b")));
+    assert_eq!(
+        run_yaml(yaml, r#"{"kind": "beta"}"#).await.get("message"),
+        Some(&Value::from("b"))
+    );
 }
 
 const SCORING: &str = r#"
@@ -74,9 +90,18 @@ connections:
 #[tokio::test]
 async fn conditional_takes_the_first_holding_condition_or_else() {
     // `high` and `medium` have no edges: the action names the node to jump to.
-    assert_eq!(run_yaml(SCORING, r#"{"score": 0.9}"#).await.get("message"), Some(&Value::from("high")));
-    assert_eq!(run_yaml(SCORING, r#"{"score": 0.6}"#).await.get("message"), Some(&Value::from("medium")));
-    assert_eq!(run_yaml(SCORING, r#"{"score": 0.1}"#).await.get("message"), Some(&Value::from("low")));
+    assert_eq!(
+        run_yaml(SCORING, r#"{"score": 0.9}"#).await.get("message"),
+        Some(&Value::from("high"))
+    );
+    assert_eq!(
+        run_yaml(SCORING, r#"{"score": 0.6}"#).await.get("message"),
+        Some(&Value::from("medium"))
+    );
+    assert_eq!(
+        run_yaml(SCORING, r#"{"score": 0.1}"#).await.get("message"),
+        Some(&Value::from("low"))
+    );
 }
 
 #[test]
@@ -89,8 +114,14 @@ fn conditional_targets_named_by_actions_are_not_reported_unreachable() {
 #[tokio::test]
 async fn conditional_accepts_else_as_a_list_entry() {
     let yaml = "name: t\nstart: c\nnodes:\n- name: c\n  type: conditional\n  config:\n    conditions:\n    - {if: '{{.flag}}', then: yes}\n    - {else: no}\n- {name: yes, type: echo, config: {message: y}}\n- {name: no, type: echo, config: {message: n}}\n";
-    assert_eq!(run_yaml(yaml, r#"{"flag": false}"#).await.get("message"), Some(&Value::from("n")));
-    assert_eq!(run_yaml(yaml, r#"{"flag": "yes"}"#).await.get("message"), Some(&Value::from("y")));
+    assert_eq!(
+        run_yaml(yaml, r#"{"flag": false}"#).await.get("message"),
+        Some(&Value::from("n"))
+    );
+    assert_eq!(
+        run_yaml(yaml, r#"{"flag": "yes"}"#).await.get("message"),
+        Some(&Value::from("y"))
+    );
 }
 
 #[test]
@@ -108,11 +139,19 @@ async fn transform_maps_templates_to_values() {
 
 #[tokio::test]
 async fn transform_without_a_mapping_returns_the_go_engine_shape() {
-    let out = run_yaml("name: t\nstart: t\nnodes:\n- {name: t, type: transform}\n", r#"{"a": 1}"#).await;
+    let out = run_yaml(
+        "name: t\nstart: t\nnodes:\n- {name: t, type: transform}\n",
+        r#"{"a": 1}"#,
+    )
+    .await;
     assert_eq!(out.get("transformed"), Some(&Value::Bool(true)));
     assert_eq!(out.get("original"), Some(&json(r#"{"a": 1}"#)));
     assert_eq!(out.get("node"), Some(&Value::from("t")));
-    assert!(out.get("timestamp").and_then(Value::as_i64).is_some_and(|t| t > 1_600_000_000));
+    assert!(
+        out.get("timestamp")
+            .and_then(Value::as_i64)
+            .is_some_and(|t| t > 1_600_000_000)
+    );
 }
 
 #[tokio::test]
@@ -122,19 +161,27 @@ async fn template_renders_text_json_and_yaml() {
     let as_json = "name: t\nstart: t\nnodes:\n- name: t\n  type: template\n  config:\n    output_format: json\n    template: '{\"total\": {{len .items}}}'\n";
     assert_eq!(run_yaml(as_json, r#"{"items": [1, 2]}"#).await, json(r#"{"total": 2}"#));
     let as_yaml = "name: t\nstart: t\nnodes:\n- name: t\n  type: template\n  config:\n    output_format: yaml\n    template: \"name: {{.n}}\\nok: true\"\n";
-    assert_eq!(run_yaml(as_yaml, r#"{"n": "x"}"#).await, json(r#"{"name": "x", "ok": true}"#));
+    assert_eq!(
+        run_yaml(as_yaml, r#"{"n": "x"}"#).await,
+        json(r#"{"name": "x", "ok": true}"#)
+    );
 }
 
 #[test]
 fn template_needs_template_or_file() {
-    let err = validation_errors("name: t\nstart: t\nnodes:\n- {name: t, type: template, config: {output_format: json}}\n");
+    let err =
+        validation_errors("name: t\nstart: t\nnodes:\n- {name: t, type: template, config: {output_format: json}}\n");
     assert!(err.contains("node `t`"), "{err}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn delay_waits_then_passes_its_input_on() {
     let started = tokio::time::Instant::now();
-    let out = run_yaml("name: t\nstart: d\nnodes:\n- {name: d, type: delay, config: {duration: 2s}}\n", r#"{"a": 1}"#).await;
+    let out = run_yaml(
+        "name: t\nstart: d\nnodes:\n- {name: d, type: delay, config: {duration: 2s}}\n",
+        r#"{"a": 1}"#,
+    )
+    .await;
     assert_eq!(out, json(r#"{"a": 1}"#));
     assert_eq!(started.elapsed(), std::time::Duration::from_secs(2));
 }
@@ -142,7 +189,10 @@ async fn delay_waits_then_passes_its_input_on() {
 #[test]
 fn a_bad_delay_duration_is_a_config_error() {
     let err = validation_errors("name: t\nstart: d\nnodes:\n- {name: d, type: delay, config: {duration: soon}}\n");
-    assert!(err.contains("config at /duration") && err.contains("invalid duration"), "{err}");
+    assert!(
+        err.contains("config at /duration") && err.contains("invalid duration"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -160,8 +210,14 @@ fn a_ten_thousand_deep_echo_chain_builds_prints_templates_and_drops_on_a_small_s
     std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            let out = rt.block_on(run(g, json(r#"{"seed": 1}"#), RunOptions::default())).unwrap().output;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let out = rt
+                .block_on(run(g, json(r#"{"seed": 1}"#), RunOptions::default()))
+                .unwrap()
+                .output;
             let mut level = &out;
             let mut measured = 0;
             while let Some(inner) = level.get("input") {

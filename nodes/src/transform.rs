@@ -27,7 +27,10 @@ impl Builtin for Transform {
 
     fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         if setup.config_value("jq").is_some() {
-            return Err(ConfigError::at("/jq", "`jq` programs are not supported by this version of `transform`; use a mapping of templates"));
+            return Err(ConfigError::at(
+                "/jq",
+                "`jq` programs are not supported by this version of `transform`; use a mapping of templates",
+            ));
         }
         let mapped = setup.config.as_object().is_some_and(|o| !o.is_empty());
         Ok(Arc::new(TransformNode {

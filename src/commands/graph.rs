@@ -24,7 +24,11 @@ pub fn mermaid(graph: &Graph) -> String {
     let mut out = String::from("flowchart TD\n");
     for (id, node) in graph.nodes().iter().enumerate() {
         let label = format!("{}<br/><i>{}</i>", node.name(), node.type_name()).replace('"', "#quot;");
-        let shape = if node.name() == graph.start().name() { ("([", "])") } else { ("[", "]") };
+        let shape = if node.name() == graph.start().name() {
+            ("([", "])")
+        } else {
+            ("[", "]")
+        };
         let _ = writeln!(out, "    n{id}{}\"{label}\"{}", shape.0, shape.1);
     }
     for (id, node) in graph.nodes().iter().enumerate() {
@@ -47,9 +51,16 @@ pub fn mermaid(graph: &Graph) -> String {
 /// A Graphviz digraph; edges other than `default` are labelled with their action.
 pub fn dot(graph: &Graph) -> String {
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-    let mut out = format!("digraph {} {{\n    rankdir=TB;\n    node [shape=box];\n", quote(graph.name()));
+    let mut out = format!(
+        "digraph {} {{\n    rankdir=TB;\n    node [shape=box];\n",
+        quote(graph.name())
+    );
     for node in graph.nodes() {
-        let style = if node.name() == graph.start().name() { ", style=bold" } else { "" };
+        let style = if node.name() == graph.start().name() {
+            ", style=bold"
+        } else {
+            ""
+        };
         let label = quote(&format!("{}\n({})", node.name(), node.type_name()));
         let _ = writeln!(out, "    {} [label={label}{style}];", quote(node.name()));
     }

@@ -42,7 +42,13 @@ fn list(host: &Host, json: bool) -> anyhow::Result<ExitCode> {
         .map(|p| {
             let m = p.manifest();
             let nodes = p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
-            [p.name.to_string(), m.kind.to_string(), m.version.clone(), "loaded".into(), nodes]
+            [
+                p.name.to_string(),
+                m.kind.to_string(),
+                m.version.clone(),
+                "loaded".into(),
+                nodes,
+            ]
         })
         .collect();
     print_table(&["NAME", "TYPE", "VERSION", "STATUS", "NODES"], &rows);
@@ -76,23 +82,46 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
     println!("\nnodes:");
     for node_type in &plugin.node_types {
         println!("  {} - {}", node_type.name(), node_type.description());
-        let properties = node_type.config_schema().and_then(|s| s.get("properties")).and_then(|p| p.as_object());
+        let properties = node_type
+            .config_schema()
+            .and_then(|s| s.get("properties"))
+            .and_then(|p| p.as_object());
         for (key, schema) in properties.into_iter().flatten() {
-            let kind = schema.get("type").map(|t| t.to_string().replace('"', "")).unwrap_or_else(|| "any".into());
-            let default = schema.get("default").map(|d| format!(" (default: {d})")).unwrap_or_default();
-            let about = schema.get("description").and_then(|d| d.as_str()).map(|d| format!(" - {d}")).unwrap_or_default();
+            let kind = schema
+                .get("type")
+                .map(|t| t.to_string().replace('"', ""))
+                .unwrap_or_else(|| "any".into());
+            let default = schema
+                .get("default")
+                .map(|d| format!(" (default: {d})"))
+                .unwrap_or_default();
+            let about = schema
+                .get("description")
+                .and_then(|d| d.as_str())
+                .map(|d| format!(" - {d}"))
+                .unwrap_or_default();
             println!("      {key}: {kind}{default}{about}");
         }
     }
-    let granted: Vec<String> = host.config.permissions(&plugin.name).granted().iter().map(Capability::to_string).collect();
-    println!("\npermissions: {}", if granted.is_empty() { "none".to_string() } else { granted.join(", ") });
+    let granted: Vec<String> = host
+        .config
+        .permissions(&plugin.name)
+        .granted()
+        .iter()
+        .map(Capability::to_string)
+        .collect();
+    println!(
+        "\npermissions: {}",
+        if granted.is_empty() {
+            "none".to_string()
+        } else {
+            granted.join(", ")
+        }
+    );
     let limits = host.config.limits(&plugin.name);
     println!(
-        "limits: memory {} bytes, fuel {}, instructions {}, timeout {}",
-        limits.memory,
-        limits.fuel,
-        limits.instructions,
-        format!("{:?}", limits.timeout)
+        "limits: memory {} bytes, fuel {}, instructions {}, timeout {:?}",
+        limits.memory, limits.fuel, limits.instructions, limits.timeout
     );
 }
 

@@ -49,14 +49,21 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
 fn print_timeline(timeline: &[TraceEntry]) {
     let width = timeline.iter().map(|t| t.node.len()).max().unwrap_or(4).max(4);
     let type_width = timeline.iter().map(|t| t.node_type.len()).max().unwrap_or(4).max(4);
-    eprintln!("{:<width$}  {:<type_width$}  {:>10}  {:>10}  ACTION", "NODE", "TYPE", "START", "DURATION");
+    eprintln!(
+        "{:<width$}  {:<type_width$}  {:>10}  {:>10}  ACTION",
+        "NODE", "TYPE", "START", "DURATION"
+    );
     for entry in timeline {
         let outcome = match (&entry.action, &entry.error) {
             (Some(action), _) => action.to_string(),
             (None, Some(error)) => format!("failed: {error}"),
             (None, None) => String::new(),
         };
-        let retries = if entry.attempts > 1 { format!(" ({} attempts)", entry.attempts) } else { String::new() };
+        let retries = if entry.attempts > 1 {
+            format!(" ({} attempts)", entry.attempts)
+        } else {
+            String::new()
+        };
         eprintln!(
             "{:<width$}  {:<type_width$}  {:>10}  {:>10}  {outcome}{retries}",
             entry.node,

@@ -21,6 +21,11 @@ pub fn load(host: &Host, workflow: &Path) -> anyhow::Result<Validated> {
 pub fn validate(host: &Host, workflow: &Path) -> anyhow::Result<ExitCode> {
     let validated = load(host, workflow)?;
     let graph = &validated.graph;
-    println!("ok: workflow `{}` is valid ({} nodes, starts at `{}`)", graph.name(), graph.nodes().len(), graph.start().name());
+    println!(
+        "ok: workflow `{}` is valid ({} nodes, starts at `{}`)",
+        graph.name(),
+        graph.nodes().len(),
+        graph.start().name()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -169,7 +169,9 @@ impl PocketConfig {
             message,
         };
         let file: FileModel = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| crate::location::Position::of_offset(text, s.start).line);
+            let line = e
+                .span()
+                .map(|s| crate::location::Position::of_offset(text, s.start).line);
             invalid(line, e.message().to_string())
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -196,7 +198,11 @@ impl PocketConfig {
                 directories: plugins.directories.iter().map(|d| resolve_dir(base, d)).collect(),
                 autoload: plugins.autoload,
                 require_signatures: plugins.require_signatures,
-                config: plugins.config.into_iter().map(|(name, table)| (name, table_to_map(table))).collect(),
+                config: plugins
+                    .config
+                    .into_iter()
+                    .map(|(name, table)| (name, table_to_map(table)))
+                    .collect(),
                 default_permissions,
                 permissions,
                 default_limits,
@@ -232,7 +238,11 @@ impl PocketConfig {
 
     /// The capabilities granted to a plugin: its own list, else `default`.
     pub fn permissions(&self, plugin: &str) -> Permissions {
-        let granted = self.plugins.permissions.get(plugin).unwrap_or(&self.plugins.default_permissions);
+        let granted = self
+            .plugins
+            .permissions
+            .get(plugin)
+            .unwrap_or(&self.plugins.default_permissions);
         Permissions::new(granted.clone())
     }
 
@@ -251,7 +261,13 @@ impl PocketConfig {
 fn env_name(plugin: &str) -> String {
     plugin
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -278,7 +294,8 @@ fn split_limits(table: toml::Table) -> Result<(LimitOverrides, BTreeMap<String, 
     for (key, value) in table {
         match value {
             toml::Value::Table(own) => {
-                let parsed = LimitOverrides::deserialize(own).map_err(|e| format!("[plugins.limits.{key}]: {}", e.message()))?;
+                let parsed =
+                    LimitOverrides::deserialize(own).map_err(|e| format!("[plugins.limits.{key}]: {}", e.message()))?;
                 per_plugin.insert(key, parsed);
             }
             other => {

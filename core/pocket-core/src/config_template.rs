@@ -104,14 +104,22 @@ fn simplify(original: &Value, part: Part) -> Part {
         Part::Object(parts) => parts.iter().all(|(_, p)| matches!(p, Part::Static(_))),
         _ => false,
     };
-    if all_static { Part::Static(original.clone()) } else { part }
+    if all_static {
+        Part::Static(original.clone())
+    } else {
+        part
+    }
 }
 
 fn render(part: &Part, input: &Value) -> Result<Value, String> {
     with_stack(|| match part {
         Part::Static(v) => Ok(v.clone()),
         Part::Template(t) => t.evaluate(input).map_err(|e| format!("template `{}`: {e}", t.source())),
-        Part::Array(parts) => parts.iter().map(|p| render(p, input)).collect::<Result<Vec<_>, _>>().map(Value::from),
+        Part::Array(parts) => parts
+            .iter()
+            .map(|p| render(p, input))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::from),
         Part::Object(parts) => parts
             .iter()
             .map(|(k, p)| Ok((k.clone(), render(p, input)?)))

@@ -11,7 +11,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if let Ok(seconds) = text.parse::<f64>() {
         return seconds_to_duration(seconds);
     }
-    humantime::parse_duration(text).map_err(|e| format!("invalid duration `{text}`: {e} (write e.g. `500ms`, `5s`, `1m30s`)"))
+    humantime::parse_duration(text)
+        .map_err(|e| format!("invalid duration `{text}`: {e} (write e.g. `500ms`, `5s`, `1m30s`)"))
 }
 
 fn seconds_to_duration(seconds: f64) -> Result<Duration, String> {

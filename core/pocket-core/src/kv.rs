@@ -59,7 +59,9 @@ impl KvStore {
     pub fn set(&self, key: &str, value: Value) {
         let mut entries = self.lock();
         if !entries.map.contains_key(key) && entries.map.len() >= self.max_entries {
-            entries.map.retain(|_, e| self.ttl.is_none_or(|ttl| e.written.elapsed() < ttl));
+            entries
+                .map
+                .retain(|_, e| self.ttl.is_none_or(|ttl| e.written.elapsed() < ttl));
             if entries.map.len() >= self.max_entries
                 && let Some(oldest) = entries.map.iter().min_by_key(|(_, e)| e.seq).map(|(k, _)| k.clone())
             {

@@ -52,7 +52,11 @@ pub fn plugin_files(directories: &[PathBuf]) -> Vec<PathBuf> {
             tracing::debug!(dir = %dir.display(), "plugin directory not found; skipped");
             continue;
         };
-        let mut found: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect();
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
         found.sort();
         files.extend(found);
     }

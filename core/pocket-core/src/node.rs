@@ -94,10 +94,7 @@ pub struct NodeOutput {
 impl NodeOutput {
     /// An output taking the default action.
     pub fn new(output: Value) -> Self {
-        NodeOutput {
-            output,
-            action: None,
-        }
+        NodeOutput { output, action: None }
     }
 
     /// The same output, taking `action`.

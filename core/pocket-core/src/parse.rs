@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use pocket_value::Value;
+
 use crate::location::{Located, Position};
 use crate::workflow::WorkflowFile;
 
@@ -19,7 +21,12 @@ pub enum Format {
 impl Format {
     /// The format a path's extension names; YAML when it names none we know.
     pub fn of_path(path: &Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("json") => Format::Json,
             Some("toml") => Format::Toml,
             _ => Format::Yaml,
@@ -72,13 +79,7 @@ pub fn parse_str(text: &str, format: Format) -> Result<WorkflowFile, ParseError>
         message,
     };
     let mut workflow: WorkflowFile = match format {
-        Format::Yaml => serde_saphyr::from_str(text).map_err(|e| {
-            let position = e.location().filter(|l| l.line() > 0).map(|l| Position {
-                line: l.line() as u32,
-                column: l.column() as u32,
-            });
-            error(position, yaml_message(&e))
-        })?,
+        Format::Yaml => from_yaml(text)?,
         Format::Json => {
             let mut de = serde_json::Deserializer::from_str(text);
             de.disable_recursion_limit();
@@ -100,6 +101,30 @@ pub fn parse_str(text: &str, format: Format) -> Result<WorkflowFile, ParseError>
         place_by_first_mention(text, &mut workflow);
     }
     Ok(workflow)
+}
+
+/// YAML as the Go engine reads it (YAML 1.2: only `true`/`false` are
+/// booleans, so `yes`/`no`/`on`/`off` stay strings), with serde-saphyr's
+/// limits against alias bombs.
+fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let position = e.location().filter(|l| l.line() > 0).map(|l| Position {
+            line: l.line() as u32,
+            column: l.column() as u32,
+        });
+        ParseError {
+            file: None,
+            position,
+            message: yaml_message(&e),
+        }
+    })
+}
+
+/// Parses a YAML document into a [`Value`], with the workflow parser's rules.
+pub fn parse_yaml_value(text: &str) -> Result<Value, ParseError> {
+    from_yaml(text)
 }
 
 /// serde-saphyr's message without its own location suffix and source snippet
@@ -140,14 +165,30 @@ fn place_keyed(text: &str, key: &str, located: &mut Located<String>) {
     let quoted = format!("\"{}\"", located.value);
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        if let Some(at) = line.find(&quoted)
-            && line[..at].contains(key)
-        {
-            located.position = Some(Position::of_offset(text, offset + at));
-            return;
+        let mut search = 0;
+        while let Some(found) = line[search..].find(&quoted) {
+            let at = search + found;
+            if written_after_key(&line[..at], key) {
+                located.position = Some(Position::of_offset(text, offset + at));
+                return;
+            }
+            search = at + quoted.len();
         }
         offset += line.len();
     }
+}
+
+/// Whether `before` ends with `key:` / `"key":` (JSON) or `key =` (TOML).
+fn written_after_key(before: &str, key: &str) -> bool {
+    let before = before.trim_end();
+    let Some(before) = before.strip_suffix(':').or_else(|| before.strip_suffix('=')) else {
+        return false;
+    };
+    let before = before.trim_end();
+    let before = before.strip_suffix('"').unwrap_or(before);
+    before
+        .strip_suffix(key)
+        .is_some_and(|rest| !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-'))
 }
 
 #[cfg(test)]

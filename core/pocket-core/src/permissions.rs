@@ -123,9 +123,7 @@ fn allows(capability: &Capability, request: Request<'_>) -> bool {
     match (capability, request) {
         (Capability::Log, Request::Log) | (Capability::Kv, Request::Kv) => true,
         (Capability::Http(None), Request::Http { .. }) => true,
-        (Capability::Http(Some(pattern)), Request::Http { host }) => {
-            glob_match(pattern, &host.to_ascii_lowercase())
-        }
+        (Capability::Http(Some(pattern)), Request::Http { host }) => glob_match(pattern, &host.to_ascii_lowercase()),
         (Capability::Env(pattern), Request::Env { name }) => glob_match(pattern, name),
         _ => false,
     }
@@ -162,8 +160,24 @@ mod tests {
     #[test]
     fn http_grants_match_hosts_by_pattern() {
         let p = perms(&["http:api.example.com", "http:*.internal"]);
-        assert!(p.check("x", Request::Http { host: "api.example.com" }).is_ok());
-        assert!(p.check("x", Request::Http { host: "API.example.com" }).is_ok());
+        assert!(
+            p.check(
+                "x",
+                Request::Http {
+                    host: "api.example.com"
+                }
+            )
+            .is_ok()
+        );
+        assert!(
+            p.check(
+                "x",
+                Request::Http {
+                    host: "API.example.com"
+                }
+            )
+            .is_ok()
+        );
         assert!(p.check("x", Request::Http { host: "db.internal" }).is_ok());
         let denied = p.check("x", Request::Http { host: "evil.com" }).unwrap_err();
         assert_eq!(denied.to_string(), "permission denied: http:evil.com");

@@ -183,12 +183,15 @@ impl Catalog {
     }
 
     fn remove(&mut self, name: &str) -> Result<RegisteredPlugin, RegistryError> {
-        let removed = self.plugins.shift_remove(name).ok_or_else(|| RegistryError::UnknownPlugin {
-            name: name.to_string(),
-            hint: did_you_mean(name, self.plugins.keys().map(|k| &**k))
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default(),
-        })?;
+        let removed = self
+            .plugins
+            .shift_remove(name)
+            .ok_or_else(|| RegistryError::UnknownPlugin {
+                name: name.to_string(),
+                hint: did_you_mean(name, self.plugins.keys().map(|k| &**k))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default(),
+            })?;
         self.by_name.retain(|_, t| *t.plugin != *name);
         // Types the removed plugin shadowed become reachable by bare name again.
         for plugin in self.plugins.values() {
@@ -275,7 +278,10 @@ mod tests {
     use crate::testing::{StaticPlugin, constant_type};
 
     fn plugin(name: &str, types: &[&str]) -> Arc<dyn Plugin> {
-        Arc::new(StaticPlugin::new(name, types.iter().map(|t| constant_type(t, name)).collect()))
+        Arc::new(StaticPlugin::new(
+            name,
+            types.iter().map(|t| constant_type(t, name)).collect(),
+        ))
     }
 
     #[test]
@@ -300,7 +306,10 @@ mod tests {
                 existing: "a".into()
             }
         );
-        assert!(registry.catalog().plugin("b").is_none(), "failed registration leaves no trace");
+        assert!(
+            registry.catalog().plugin("b").is_none(),
+            "failed registration leaves no trace"
+        );
     }
 
     #[test]

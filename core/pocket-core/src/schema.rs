@@ -35,7 +35,11 @@ impl ConfigSchema {
     /// `config` with the schema's `default`s filled in where keys are missing
     /// (recursively through `properties`). A null config counts as `{}`.
     pub fn apply_defaults(&self, config: &Value) -> Value {
-        let config = if config.is_null() { Value::empty_object() } else { config.clone() };
+        let config = if config.is_null() {
+            Value::empty_object()
+        } else {
+            config.clone()
+        };
         fill_defaults(&self.schema, config)
     }
 
@@ -47,9 +51,7 @@ impl ConfigSchema {
             .iter_errors(&instance)
             .filter_map(|error| {
                 let path = error.instance_path().to_string();
-                let under_template = ignored
-                    .iter()
-                    .any(|t| path == *t || path.starts_with(&format!("{t}/")));
+                let under_template = ignored.iter().any(|t| path == *t || path.starts_with(&format!("{t}/")));
                 (!under_template).then(|| ConfigError::at(path, error.to_string()))
             })
             .collect()
@@ -106,7 +108,10 @@ mod tests {
     fn defaults_fill_missing_keys_recursively() {
         let config = Value::from_json(r#"{"count": 1, "nested": {}}"#).unwrap();
         let filled = schema().apply_defaults(&config);
-        assert_eq!(filled, Value::from_json(r#"{"count": 1, "nested": {"depth": 2}, "field": "text"}"#).unwrap());
+        assert_eq!(
+            filled,
+            Value::from_json(r#"{"count": 1, "nested": {"depth": 2}, "field": "text"}"#).unwrap()
+        );
     }
 
     #[test]

@@ -39,10 +39,13 @@ impl Plugin for StaticPlugin {
     }
 }
 
+/// The body of a test node: a closure over the call.
+type NodeFn = Arc<dyn Fn(&NodeCall<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync>;
+
 /// A node type implemented by a closure over (input, config).
 pub struct FnType {
     name: String,
-    f: Arc<dyn Fn(&NodeCall<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync>,
+    f: NodeFn,
 }
 
 pub fn fn_type(
@@ -61,7 +64,7 @@ pub fn constant_type(name: &str, value: &str) -> Arc<dyn NodeType> {
     fn_type(name, move |_| Ok(NodeOutput::new(value.clone())))
 }
 
-struct FnNode(Arc<dyn Fn(&NodeCall<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync>);
+struct FnNode(NodeFn);
 
 impl NodeType for FnType {
     fn name(&self) -> &str {

@@ -81,7 +81,14 @@ struct Checker {
 }
 
 impl Checker {
-    fn push(&mut self, severity: Severity, position: Option<Position>, node: Option<&str>, message: String, help: Option<String>) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        position: Option<Position>,
+        node: Option<&str>,
+        message: String,
+        help: Option<String>,
+    ) {
         let diagnostic = Diagnostic {
             severity,
             file: self.file.clone(),
@@ -96,7 +103,13 @@ impl Checker {
         }
     }
 
-    fn error(&mut self, position: Option<Position>, node: Option<&str>, message: impl Into<String>, help: Option<String>) {
+    fn error(
+        &mut self,
+        position: Option<Position>,
+        node: Option<&str>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
         self.push(Severity::Error, position, node, message.into(), help);
     }
 
@@ -114,7 +127,12 @@ impl Checker {
             self.error(file.name.position, None, "the workflow's `name` is empty", None);
         }
         if file.nodes.is_empty() {
-            self.error(None, None, "the workflow has no nodes", Some("add a `nodes:` list".into()));
+            self.error(
+                None,
+                None,
+                "the workflow has no nodes",
+                Some("add a `nodes:` list".into()),
+            );
         }
         let mut names: HashMap<&str, NodeId> = HashMap::new();
         for (id, node) in file.nodes.iter().enumerate() {
@@ -123,7 +141,10 @@ impl Checker {
                 continue;
             }
             if let Some(&first) = names.get(node.name.as_str()) {
-                let first_at = file.nodes[first].name.position.map(|p| format!(" (first defined at line {})", p.line));
+                let first_at = file.nodes[first]
+                    .name
+                    .position
+                    .map(|p| format!(" (first defined at line {})", p.line));
                 self.error(
                     node.name.position,
                     Some(&node.name),
@@ -140,8 +161,16 @@ impl Checker {
     fn start(&mut self, file: &WorkflowFile, names: &HashMap<&str, NodeId>) -> Option<NodeId> {
         match &file.start {
             None => {
-                let help = file.nodes.first().map(|n| format!("add `start: {}` (the first node to run)", n.name.value));
-                self.error(None, None, "missing `start`: the workflow does not say which node runs first", help);
+                let help = file
+                    .nodes
+                    .first()
+                    .map(|n| format!("add `start: {}` (the first node to run)", n.name.value));
+                self.error(
+                    None,
+                    None,
+                    "missing `start`: the workflow does not say which node runs first",
+                    help,
+                );
                 None
             }
             Some(start) => self.lookup(names, start, "start node"),
@@ -153,7 +182,12 @@ impl Checker {
             return Some(id);
         }
         let help = did_you_mean(wanted, names.keys().copied()).map(|s| format!("did you mean `{s}`?"));
-        self.error(wanted.position, None, format!("{what} `{}` does not exist", wanted.value), help);
+        self.error(
+            wanted.position,
+            None,
+            format!("{what} `{}` does not exist", wanted.value),
+            help,
+        );
         None
     }
 
@@ -166,7 +200,10 @@ impl Checker {
                     self.error(
                         connection.from.position,
                         None,
-                        format!("connection from `{}` has both `action: {a}` and `when: {w}`", connection.from.value),
+                        format!(
+                            "connection from `{}` has both `action: {a}` and `when: {w}`",
+                            connection.from.value
+                        ),
                         Some("`when` is a synonym of `action`; keep one".into()),
                     );
                     continue;
@@ -206,7 +243,12 @@ impl Checker {
                         Some(s) => format!("did you mean `{s}`? (`pocket nodes` lists every type)"),
                         None => "`pocket nodes` lists every available type; is the plugin providing it loaded?".into(),
                     };
-                    self.error(spec.node_type.position, Some(&spec.name), format!("unknown node type `{}`", spec.node_type.value), Some(help));
+                    self.error(
+                        spec.node_type.position,
+                        Some(&spec.name),
+                        format!("unknown node type `{}`", spec.node_type.value),
+                        Some(help),
+                    );
                     continue;
                 }
             };
@@ -214,7 +256,10 @@ impl Checker {
                 self.error(
                     spec.node_type.position,
                     Some(&spec.name),
-                    format!("node type `{}` is disabled in this deployment", resolved.node_type.name()),
+                    format!(
+                        "node type `{}` is disabled in this deployment",
+                        resolved.node_type.name()
+                    ),
                     Some("pocket.toml's [builtins] section switches it off".into()),
                 );
                 continue;
@@ -222,7 +267,12 @@ impl Checker {
             let schema_key = format!("{}/{}", resolved.plugin, resolved.node_type.name());
             let schema = schemas
                 .entry(schema_key)
-                .or_insert_with(|| resolved.node_type.config_schema().and_then(|s| ConfigSchema::compile(s).ok()))
+                .or_insert_with(|| {
+                    resolved
+                        .node_type
+                        .config_schema()
+                        .and_then(|s| ConfigSchema::compile(s).ok())
+                })
                 .clone();
             let plugin_config = match plugin_configs.get(&resolved.plugin) {
                 Some(c) => c.clone(),
@@ -232,7 +282,12 @@ impl Checker {
                         c
                     }
                     Err(message) => {
-                        self.error(spec.name.position, Some(&spec.name), message, Some("fix the plugin's section in pocket.toml".into()));
+                        self.error(
+                            spec.name.position,
+                            Some(&spec.name),
+                            message,
+                            Some("fix the plugin's section in pocket.toml".into()),
+                        );
                         continue;
                     }
                 },
@@ -256,7 +311,12 @@ impl Checker {
         let name = spec.name.as_str();
         let raw = spec.config.clone().unwrap_or_default();
         if !matches!(raw, Value::Object(_) | Value::Null) {
-            self.error(at, Some(name), format!("`config` must be a mapping, not {}", raw.type_name()), None);
+            self.error(
+                at,
+                Some(name),
+                format!("`config` must be a mapping, not {}", raw.type_name()),
+                None,
+            );
             return None;
         }
         let config = match &schema {
@@ -276,7 +336,11 @@ impl Checker {
             let problems = schema.check(&config, &template.template_paths());
             let failed = !problems.is_empty();
             for problem in problems {
-                let path = if problem.path.is_empty() { "(root)".to_string() } else { problem.path };
+                let path = if problem.path.is_empty() {
+                    "(root)".to_string()
+                } else {
+                    problem.path
+                };
                 self.error(
                     at,
                     Some(name),
@@ -297,7 +361,11 @@ impl Checker {
         let node: Arc<dyn Node> = match node_type.prepare(&setup) {
             Ok(node) => node,
             Err(e) => {
-                let place = if e.path.is_empty() { String::new() } else { format!("config at {}: ", e.path) };
+                let place = if e.path.is_empty() {
+                    String::new()
+                } else {
+                    format!("config at {}: ", e.path)
+                };
                 self.error(at, Some(name), format!("{place}{}", e.message), None);
                 return None;
             }
@@ -326,8 +394,15 @@ impl Checker {
     fn plugin_overrides(&mut self, file: &WorkflowFile, catalog: &Catalog) {
         for name in file.plugins.keys() {
             if catalog.plugin(name).is_none() {
-                let help = did_you_mean(name, catalog.plugins().map(|p| &*p.name)).map(|s| format!("did you mean `{s}`?"));
-                self.push(Severity::Warning, None, None, format!("`plugins:` configures `{name}`, which is not loaded"), help);
+                let help =
+                    did_you_mean(name, catalog.plugins().map(|p| &*p.name)).map(|s| format!("did you mean `{s}`?"));
+                self.push(
+                    Severity::Warning,
+                    None,
+                    None,
+                    format!("`plugins:` configures `{name}`, which is not loaded"),
+                    help,
+                );
             }
         }
     }
@@ -374,7 +449,12 @@ fn merged_plugin_config(file: &WorkflowFile, config: &PocketConfig, plugin: &str
     match file.plugins.get(plugin) {
         Some(Value::Object(overrides)) => merged.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone()))),
         Some(Value::Null) | None => {}
-        Some(other) => return Err(format!("`plugins.{plugin}` must be a mapping, not {}", other.type_name())),
+        Some(other) => {
+            return Err(format!(
+                "`plugins.{plugin}` must be a mapping, not {}",
+                other.type_name()
+            ));
+        }
     }
     Ok(Value::from(merged))
 }
@@ -455,7 +535,11 @@ mod tests {
             Some(&self.0)
         }
         fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, crate::ConfigError> {
-            assert_eq!(setup.config.get("mode").and_then(Value::as_str), Some("a"), "defaults are applied before prepare");
+            assert_eq!(
+                setup.config.get("mode").and_then(Value::as_str),
+                Some("a"),
+                "defaults are applied before prepare"
+            );
             constant_type("strict", "ok").prepare(setup)
         }
     }
@@ -469,7 +553,10 @@ mod tests {
             "additionalProperties": false
         })));
         registry
-            .register(Arc::new(StaticPlugin::new("test", vec![constant_type("echo", "x"), constant_type("router", "y"), strict])))
+            .register(Arc::new(StaticPlugin::new(
+                "test",
+                vec![constant_type("echo", "x"), constant_type("router", "y"), strict],
+            )))
             .unwrap();
         registry.catalog()
     }
@@ -486,34 +573,53 @@ mod tests {
     fn an_unknown_type_is_reported_at_its_line_with_a_suggestion() {
         let errs = errors("name: t\nstart: a\nnodes:\n  - name: a\n    type: ecko\n");
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("line 5:11: error: node `a`: unknown node type `ecko`"), "{}", errs[0]);
+        assert!(
+            errs[0].starts_with("line 5:11: error: node `a`: unknown node type `ecko`"),
+            "{}",
+            errs[0]
+        );
         assert!(errs[0].contains("did you mean `echo`?"), "{}", errs[0]);
     }
 
     #[test]
     fn a_dangling_connection_names_the_missing_node() {
-        let errs = errors("name: t\nstart: a\nnodes:\n  - {name: a, type: echo}\n  - {name: b, type: echo}\nconnections:\n  - from: a\n    to: bb\n");
+        let errs = errors(
+            "name: t\nstart: a\nnodes:\n  - {name: a, type: echo}\n  - {name: b, type: echo}\nconnections:\n  - from: a\n    to: bb\n",
+        );
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].contains("line 8") && errs[0].contains("connection target `bb` does not exist"), "{}", errs[0]);
+        assert!(
+            errs[0].contains("line 8") && errs[0].contains("connection target `bb` does not exist"),
+            "{}",
+            errs[0]
+        );
         assert!(errs[0].contains("did you mean `b`?"), "{}", errs[0]);
     }
 
     #[test]
     fn a_missing_start_suggests_the_first_node() {
         let errs = errors("name: t\nnodes:\n  - {name: first, type: echo}\n");
-        assert!(errs[0].contains("missing `start`") && errs[0].contains("add `start: first`"), "{}", errs[0]);
+        assert!(
+            errs[0].contains("missing `start`") && errs[0].contains("add `start: first`"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]
     fn a_duplicate_node_points_at_both_definitions() {
         let errs = errors("name: t\nstart: a\nnodes:\n  - {name: a, type: echo}\n  - {name: a, type: echo}\n");
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].starts_with("line 5:") && errs[0].contains("duplicate node name (first defined at line 4)"), "{}", errs[0]);
+        assert!(
+            errs[0].starts_with("line 5:") && errs[0].contains("duplicate node name (first defined at line 4)"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]
     fn schema_violations_give_the_json_path() {
-        let errs = errors("name: t\nstart: a\nnodes:\n  - name: a\n    type: strict\n    config: {count: 0, extra: 1}\n");
+        let errs =
+            errors("name: t\nstart: a\nnodes:\n  - name: a\n    type: strict\n    config: {count: 0, extra: 1}\n");
         assert!(errs.iter().any(|e| e.contains("config at /count")), "{errs:?}");
         assert!(errs.iter().any(|e| e.contains("extra")), "{errs:?}");
     }
@@ -526,7 +632,11 @@ mod tests {
 
     #[test]
     fn templated_values_pass_the_schema_check_before_the_run() {
-        let file = parse_str("name: t\nstart: a\nnodes:\n  - {name: a, type: strict, config: {count: '{{.n}}'}}\n", Format::Yaml).unwrap();
+        let file = parse_str(
+            "name: t\nstart: a\nnodes:\n  - {name: a, type: strict, config: {count: '{{.n}}'}}\n",
+            Format::Yaml,
+        )
+        .unwrap();
         assert!(validate(&file, &catalog(), &PocketConfig::default()).is_ok());
     }
 
@@ -544,7 +654,11 @@ mod tests {
 
     #[test]
     fn unreachable_nodes_are_warnings() {
-        let file = parse_str("name: t\nstart: a\nnodes:\n  - {name: a, type: echo}\n  - {name: island, type: echo}\n", Format::Yaml).unwrap();
+        let file = parse_str(
+            "name: t\nstart: a\nnodes:\n  - {name: a, type: echo}\n  - {name: island, type: echo}\n",
+            Format::Yaml,
+        )
+        .unwrap();
         let validated = validate(&file, &catalog(), &PocketConfig::default()).unwrap();
         assert_eq!(validated.warnings.len(), 1);
         assert!(validated.warnings[0].to_string().contains("node `island`: unreachable"));
@@ -570,7 +684,9 @@ mod tests {
             kind: PluginKind::Builtin,
             source: None,
         };
-        registry.register(Arc::new(Builtin(vec![constant_type("exec", "x")], manifest))).unwrap();
+        registry
+            .register(Arc::new(Builtin(vec![constant_type("exec", "x")], manifest)))
+            .unwrap();
         let config = PocketConfig::parse("[builtins]\nexec = false\n", std::path::Path::new("/p/pocket.toml")).unwrap();
         let file = parse_str("name: t\nstart: a\nnodes:\n  - {name: a, type: exec}\n", Format::Yaml).unwrap();
         let err = validate(&file, &registry.catalog(), &config).err().unwrap();

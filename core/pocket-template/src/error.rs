@@ -117,8 +117,7 @@ mod tests {
 
     #[test]
     fn errors_display_position_then_message() {
-        let err = Located::new(11, "function \"foo\" not defined")
-            .into_parse_error("hello {{ . foo }}");
+        let err = Located::new(11, "function \"foo\" not defined").into_parse_error("hello {{ . foo }}");
         assert_eq!(err.to_string(), "line 1, column 12: function \"foo\" not defined");
         assert_eq!((err.line(), err.column()), (1, 12));
         assert_eq!(err.message(), "function \"foo\" not defined");

@@ -105,9 +105,9 @@ impl Func {
     pub(crate) fn check_arity(self, got: usize) -> Result<(), String> {
         let (name, arity) = self.entry();
         match arity {
-            Arity::Exactly(want) if got != want => Err(format!(
-                "wrong number of args for {name}: want {want} got {got}"
-            )),
+            Arity::Exactly(want) if got != want => {
+                Err(format!("wrong number of args for {name}: want {want} got {got}"))
+            }
             Arity::AtLeast(want) if got < want => Err(format!(
                 "wrong number of args for {name}: want at least {want} got {got}"
             )),
@@ -187,10 +187,7 @@ fn index_arg(index: &Value, len: usize) -> Result<usize, String> {
             .ok_or_else(|| format!("cannot index slice/array with non-integer {n}"))?,
         Value::Null => return Err("cannot index slice/array with nil".into()),
         other => {
-            return Err(format!(
-                "cannot index slice/array with type {}",
-                other.type_name()
-            ));
+            return Err(format!("cannot index slice/array with type {}", other.type_name()));
         }
     };
     usize::try_from(i)
@@ -207,9 +204,7 @@ fn index(item: &Value, indexes: &[Value]) -> Outcome {
         item = match &item {
             Value::Array(a) => {
                 let i = index_arg(index, a.len())?;
-                a.get(i)
-                    .cloned()
-                    .ok_or_else(|| format!("index out of range: {i}"))?
+                a.get(i).cloned().ok_or_else(|| format!("index out of range: {i}"))?
             }
             Value::String(s) => {
                 let i = index_arg(index, s.len())?;
@@ -217,9 +212,9 @@ fn index(item: &Value, indexes: &[Value]) -> Outcome {
                 Value::from(i64::from(*byte))
             }
             Value::Object(o) => {
-                let key = index.as_str().ok_or_else(|| {
-                    format!("value has type {}; should be string", index.type_name())
-                })?;
+                let key = index
+                    .as_str()
+                    .ok_or_else(|| format!("value has type {}; should be string", index.type_name()))?;
                 o.get(key).cloned().unwrap_or(Value::Null)
             }
             Value::Null => return Err("index of nil".into()),
@@ -416,9 +411,15 @@ mod tests {
     #[test]
     fn arity_errors_read_like_go() {
         let eq = Func::lookup("eq").unwrap();
-        assert_eq!(eq.check_arity(1).unwrap_err(), "wrong number of args for eq: want at least 2 got 1");
+        assert_eq!(
+            eq.check_arity(1).unwrap_err(),
+            "wrong number of args for eq: want at least 2 got 1"
+        );
         let not = Func::lookup("not").unwrap();
-        assert_eq!(not.check_arity(2).unwrap_err(), "wrong number of args for not: want 1 got 2");
+        assert_eq!(
+            not.check_arity(2).unwrap_err(),
+            "wrong number of args for not: want 1 got 2"
+        );
         assert!(eq.check_arity(3).is_ok());
     }
 
@@ -433,33 +434,77 @@ mod tests {
     #[test]
     fn index_walks_arrays_objects_and_strings() {
         let v = Value::from_json(r#"{"a":[10,{"b":"x"}]}"#).unwrap();
-        assert_eq!(call("index", &[v.clone(), s("a"), Value::from(1), s("b")]).unwrap(), s("x"));
+        assert_eq!(
+            call("index", &[v.clone(), s("a"), Value::from(1), s("b")]).unwrap(),
+            s("x")
+        );
         assert_eq!(call("index", &[v.clone(), s("missing")]).unwrap(), Value::Null);
         assert_eq!(call("index", &[s("abc"), Value::from(1)]).unwrap(), Value::from(98));
-        assert_eq!(call("index", &[v.clone()]).unwrap(), v);
+        assert_eq!(call("index", std::slice::from_ref(&v)).unwrap(), v);
     }
 
     #[test]
     fn index_errors_match_go() {
         let list = Value::array([Value::from(1)]);
-        assert_eq!(call("index", &[list.clone(), Value::from(5)]).unwrap_err(), "index out of range: 5");
-        assert_eq!(call("index", &[list.clone(), Value::from(1)]).unwrap_err(), "index out of range: 1");
-        assert_eq!(call("index", &[list.clone(), Value::from(-1)]).unwrap_err(), "index out of range: -1");
-        assert_eq!(call("index", &[list, s("x")]).unwrap_err(), "cannot index slice/array with type string");
-        assert_eq!(call("index", &[Value::Null, Value::from(0)]).unwrap_err(), "index of nil");
-        assert_eq!(call("index", &[Value::from(1), Value::from(0)]).unwrap_err(), "can't index item of type number");
-        assert_eq!(call("index", &[Value::empty_object(), Value::from(0)]).unwrap_err(), "value has type number; should be string");
+        assert_eq!(
+            call("index", &[list.clone(), Value::from(5)]).unwrap_err(),
+            "index out of range: 5"
+        );
+        assert_eq!(
+            call("index", &[list.clone(), Value::from(1)]).unwrap_err(),
+            "index out of range: 1"
+        );
+        assert_eq!(
+            call("index", &[list.clone(), Value::from(-1)]).unwrap_err(),
+            "index out of range: -1"
+        );
+        assert_eq!(
+            call("index", &[list, s("x")]).unwrap_err(),
+            "cannot index slice/array with type string"
+        );
+        assert_eq!(
+            call("index", &[Value::Null, Value::from(0)]).unwrap_err(),
+            "index of nil"
+        );
+        assert_eq!(
+            call("index", &[Value::from(1), Value::from(0)]).unwrap_err(),
+            "can't index item of type number"
+        );
+        assert_eq!(
+            call("index", &[Value::empty_object(), Value::from(0)]).unwrap_err(),
+            "value has type number; should be string"
+        );
     }
 
     #[test]
     fn slice_cuts_arrays_and_strings() {
         let list = Value::from_json("[1,2,3,4]").unwrap();
-        assert_eq!(call("slice", &[list.clone(), Value::from(1), Value::from(3)]).unwrap().to_json(), "[2,3]");
-        assert_eq!(call("slice", &[list.clone(), Value::from(2)]).unwrap().to_json(), "[3,4]");
-        assert_eq!(call("slice", &[list.clone()]).unwrap().to_json(), "[1,2,3,4]");
-        assert_eq!(call("slice", &[s("hello"), Value::from(1), Value::from(3)]).unwrap(), s("el"));
-        assert_eq!(call("slice", &[list, Value::from(3), Value::from(1)]).unwrap_err(), "invalid slice index: 3 > 1");
-        assert_eq!(call("slice", &[s("ab"), Value::from(0), Value::from(1), Value::from(2)]).unwrap_err(), "cannot 3-index slice a string");
+        assert_eq!(
+            call("slice", &[list.clone(), Value::from(1), Value::from(3)])
+                .unwrap()
+                .to_json(),
+            "[2,3]"
+        );
+        assert_eq!(
+            call("slice", &[list.clone(), Value::from(2)]).unwrap().to_json(),
+            "[3,4]"
+        );
+        assert_eq!(
+            call("slice", std::slice::from_ref(&list)).unwrap().to_json(),
+            "[1,2,3,4]"
+        );
+        assert_eq!(
+            call("slice", &[s("hello"), Value::from(1), Value::from(3)]).unwrap(),
+            s("el")
+        );
+        assert_eq!(
+            call("slice", &[list, Value::from(3), Value::from(1)]).unwrap_err(),
+            "invalid slice index: 3 > 1"
+        );
+        assert_eq!(
+            call("slice", &[s("ab"), Value::from(0), Value::from(1), Value::from(2)]).unwrap_err(),
+            "cannot 3-index slice a string"
+        );
     }
 
     #[test]
@@ -469,7 +514,10 @@ mod tests {
 
     #[test]
     fn eq_compares_the_first_argument_with_each_other() {
-        assert_eq!(call("eq", &[Value::from(2), Value::from(1), Value::from(2.0)]).unwrap(), Value::Bool(true));
+        assert_eq!(
+            call("eq", &[Value::from(2), Value::from(1), Value::from(2.0)]).unwrap(),
+            Value::Bool(true)
+        );
         assert_eq!(call("eq", &[s("a"), s("b")]).unwrap(), Value::Bool(false));
         assert_eq!(call("eq", &[s("1"), Value::from(1)]).unwrap(), Value::Bool(false));
         assert_eq!(call("ne", &[Value::Null, Value::Null]).unwrap(), Value::Bool(false));
@@ -477,34 +525,58 @@ mod tests {
 
     #[test]
     fn ordering_compares_numbers_by_value_and_strings_by_bytes() {
-        assert_eq!(call("lt", &[Value::from(1), Value::from(1.5)]).unwrap(), Value::Bool(true));
-        assert_eq!(call("le", &[Value::from(2), Value::from(2.0)]).unwrap(), Value::Bool(true));
+        assert_eq!(
+            call("lt", &[Value::from(1), Value::from(1.5)]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("le", &[Value::from(2), Value::from(2.0)]).unwrap(),
+            Value::Bool(true)
+        );
         assert_eq!(call("gt", &[s("b"), s("a")]).unwrap(), Value::Bool(true));
         assert_eq!(call("ge", &[s("a"), s("b")]).unwrap(), Value::Bool(false));
     }
 
     #[test]
     fn ordering_rejects_mixed_and_unordered_types() {
-        assert_eq!(call("lt", &[s("a"), Value::from(1)]).unwrap_err(), "incompatible types for comparison: string and number");
-        assert_eq!(call("lt", &[Value::Null, Value::from(1)]).unwrap_err(), "invalid type for comparison: null");
-        assert_eq!(call("lt", &[Value::Bool(true), Value::Bool(false)]).unwrap_err(), "invalid type for comparison: boolean");
+        assert_eq!(
+            call("lt", &[s("a"), Value::from(1)]).unwrap_err(),
+            "incompatible types for comparison: string and number"
+        );
+        assert_eq!(
+            call("lt", &[Value::Null, Value::from(1)]).unwrap_err(),
+            "invalid type for comparison: null"
+        );
+        assert_eq!(
+            call("lt", &[Value::Bool(true), Value::Bool(false)]).unwrap_err(),
+            "invalid type for comparison: boolean"
+        );
     }
 
     #[test]
     fn printf_needs_a_string_format() {
         assert_eq!(call("printf", &[s("%d-%s"), Value::from(1), s("a")]).unwrap(), s("1-a"));
-        assert_eq!(call("printf", &[Value::from(1)]).unwrap_err(), "wrong type for value; expected string; got number");
+        assert_eq!(
+            call("printf", &[Value::from(1)]).unwrap_err(),
+            "wrong type for value; expected string; got number"
+        );
     }
 
     #[test]
     fn html_escapes_markup_characters() {
-        assert_eq!(call("html", &[s("<a href=\"x\">'&'</a>")]).unwrap(), s("&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;"));
+        assert_eq!(
+            call("html", &[s("<a href=\"x\">'&'</a>")]).unwrap(),
+            s("&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;")
+        );
         assert_eq!(call("html", &[Value::Null]).unwrap(), s("&lt;no value&gt;"));
     }
 
     #[test]
     fn js_escapes_quotes_markup_and_controls() {
-        assert_eq!(call("js", &[s("a'b\"c<d>=&\\\n\u{2028}é")]).unwrap(), s("a\\'b\\\"c\\u003Cd\\u003E\\u003D\\u0026\\\\\\u000A\\u2028é"));
+        assert_eq!(
+            call("js", &[s("a'b\"c<d>=&\\\n\u{2028}é")]).unwrap(),
+            s("a\\'b\\\"c\\u003Cd\\u003E\\u003D\\u0026\\\\\\u000A\\u2028é")
+        );
     }
 
     #[test]
@@ -527,15 +599,24 @@ mod tests {
         assert_eq!(call("trim", &[s(" \t x \n")]).unwrap(), s("x"));
         assert_eq!(call("contains", &[s("catch"), s("cat")]).unwrap(), Value::Bool(true));
         assert_eq!(call("replace", &[s("a-b-c"), s("-"), s("+")]).unwrap(), s("a+b+c"));
-        assert_eq!(call("lower", &[Value::from(1)]).unwrap_err(), "wrong type for value; expected string; got number");
+        assert_eq!(
+            call("lower", &[Value::from(1)]).unwrap_err(),
+            "wrong type for value; expected string; got number"
+        );
     }
 
     #[test]
     fn split_and_join_convert_between_strings_and_arrays() {
-        assert_eq!(call("split", &[s("a,b,,c"), s(",")]).unwrap().to_json(), r#"["a","b","","c"]"#);
+        assert_eq!(
+            call("split", &[s("a,b,,c"), s(",")]).unwrap().to_json(),
+            r#"["a","b","","c"]"#
+        );
         assert_eq!(call("split", &[s("ab"), s("")]).unwrap().to_json(), r#"["a","b"]"#);
         let list = Value::from_json(r#"["a", 1, 2.5, true]"#).unwrap();
         assert_eq!(call("join", &[list, s(", ")]).unwrap(), s("a, 1, 2.5, true"));
-        assert_eq!(call("join", &[s("x"), s(",")]).unwrap_err(), "wrong type for value; expected array; got string");
+        assert_eq!(
+            call("join", &[s("x"), s(",")]).unwrap_err(),
+            "wrong type for value; expected array; got string"
+        );
     }
 }

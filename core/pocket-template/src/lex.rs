@@ -254,10 +254,7 @@ impl<'a> Lexer<'a> {
             let delim = self.pos + offset;
             let mut text_end = delim;
             if has_left_trim_marker(&self.input[delim + LEFT_DELIM.len()..]) {
-                text_end = self.start
-                    + self.input[self.start..delim]
-                        .trim_end_matches(is_space)
-                        .len();
+                text_end = self.start + self.input[self.start..delim].trim_end_matches(is_space).len();
             }
             if text_end > self.start {
                 self.push(Kind::Text, self.start, text_end);
@@ -321,11 +318,7 @@ impl<'a> Lexer<'a> {
             }
             '|' => self.emit(Kind::Pipe),
             '"' => self.lex_quoted('"', Kind::String, "unterminated quoted string")?,
-            '\'' => self.lex_quoted(
-                '\'',
-                Kind::CharConstant,
-                "unterminated character constant",
-            )?,
+            '\'' => self.lex_quoted('\'', Kind::CharConstant, "unterminated character constant")?,
             '`' => self.lex_raw_quote()?,
             '$' => self.lex_field_or_variable(Kind::Variable)?,
             '.' if !self.peek().is_some_and(|c| c.is_ascii_digit()) => {
@@ -369,9 +362,7 @@ impl<'a> Lexer<'a> {
             count += 1;
         }
         let last_space = self.pos - 1;
-        if has_right_trim_marker(&self.input[last_space..])
-            && self.input[last_space + 2..].starts_with(RIGHT_DELIM)
-        {
+        if has_right_trim_marker(&self.input[last_space..]) && self.input[last_space + 2..].starts_with(RIGHT_DELIM) {
             self.pos = last_space;
             if count == 1 {
                 self.start = self.pos;
@@ -452,10 +443,7 @@ impl<'a> Lexer<'a> {
             return Ok(());
         }
         let c = self.peek().unwrap_or_default();
-        Err(self.error(
-            self.pos,
-            format!("bad character {}", describe_char(c)),
-        ))
+        Err(self.error(self.pos, format!("bad character {}", describe_char(c))))
     }
 
     /// A word: keyword, `true`/`false`/`nil`, or a function name.
@@ -570,8 +558,7 @@ mod tests {
         assert_eq!(
             kinds("a{{.x | printf \"%d\"}}b"),
             [
-                Text, LeftDelim, Field, Space, Pipe, Space, Identifier, Space, String,
-                RightDelim, Text, Eof
+                Text, LeftDelim, Field, Space, Pipe, Space, Identifier, Space, String, RightDelim, Text, Eof
             ]
         );
     }

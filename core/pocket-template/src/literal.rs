@@ -28,9 +28,7 @@ pub(crate) fn number(text: &str) -> Result<Value, String> {
         } else {
             i64::try_from(magnitude).ok()
         };
-        return value
-            .map(Value::from)
-            .ok_or_else(|| format!("{text} overflows int"));
+        return value.map(Value::from).ok_or_else(|| format!("{text} overflows int"));
     }
     let float = if is_hex(unsigned) {
         parse_hex_float(unsigned)
@@ -95,7 +93,7 @@ fn underscores_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     for &c in &b[i..] {
         if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
@@ -136,8 +134,7 @@ pub(crate) fn string(token: &str) -> Result<String, String> {
             None => return Err(format!("invalid escape sequence in string {token}")),
         }
     }
-    Ok(String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// The text of a back-quoted string token; carriage returns are dropped as Go does.
@@ -232,7 +229,10 @@ mod tests {
 
     #[test]
     fn bad_numbers_are_rejected_with_go_messages() {
-        assert_eq!(number("9223372036854775808").unwrap_err(), "9223372036854775808 overflows int");
+        assert_eq!(
+            number("9223372036854775808").unwrap_err(),
+            "9223372036854775808 overflows int"
+        );
         assert_eq!(
             number("99999999999999999999999").unwrap_err(),
             "integer overflow: \"99999999999999999999999\""
@@ -244,7 +244,10 @@ mod tests {
 
     #[test]
     fn strings_decode_go_escapes() {
-        assert_eq!(string(r#""a\n\"b\" \u00e9 \x41 \101 \U0001F600""#).unwrap(), "a\n\"b\" é A A 😀");
+        assert_eq!(
+            string(r#""a\n\"b\" \u00e9 \x41 \101 \U0001F600""#).unwrap(),
+            "a\n\"b\" é A A 😀"
+        );
         assert!(string(r#""\'""#).is_err());
         assert!(string(r#""\q""#).is_err());
         assert!(string(r#""\ud800""#).is_err());

@@ -11,7 +11,8 @@ use pocket_value::{Number, Value};
 
 use crate::strconv::{can_backquote, format_float, is_print, quote, quote_rune};
 
-/// Widths and precisions above this are treated as malformed, as Go does.
+/// Go's `tooLarge` bound: a width or precision that has passed it before its
+/// last digit is malformed, and so is a `*` argument beyond it.
 const MAX_WIDTH: usize = 1_000_000;
 
 /// Formats `args` under the Go format string `format`.
@@ -252,13 +253,7 @@ impl Printer {
     }
 
     /// Go's `argNumber`: an explicit `[n]` argument index at `format[i..]`.
-    fn arg_number(
-        &mut self,
-        arg_num: usize,
-        format: &str,
-        i: usize,
-        num_args: usize,
-    ) -> (usize, usize, bool) {
+    fn arg_number(&mut self, arg_num: usize, format: &str, i: usize, num_args: usize) -> (usize, usize, bool) {
         if format.as_bytes().get(i) != Some(&b'[') {
             return (arg_num, i, false);
         }
@@ -439,7 +434,10 @@ impl Printer {
         } else {
             4
         };
-        let mut s = format!("U+{u:0prec$X}");
+        let hex = format!("{u:X}");
+        let mut s = String::from("U+");
+        s.extend(std::iter::repeat_n('0', prec.saturating_sub(hex.len())));
+        s.push_str(&hex);
         if self.f.sharp
             && let Some(c) = u32::try_from(u).ok().and_then(char::from_u32)
             && is_print(c)
@@ -696,30 +694,95 @@ mod tests {
     #[test]
     fn decimal_verb_prints_integers_with_width_and_flags() {
         let n = Value::from(42);
-        assert_eq!(f("%d|%5d|%-5d|%05d|%+d|% d", &[n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n]), "42|   42|42   |00042|+42| 42");
-        assert_eq!(f("%05d|%.3d|%8.3d", &[Value::from(-42), Value::from(7), Value::from(7)]), "-0042|007|     007");
+        assert_eq!(
+            f(
+                "%d|%5d|%-5d|%05d|%+d|% d",
+                &[n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n]
+            ),
+            "42|   42|42   |00042|+42| 42"
+        );
+        assert_eq!(
+            f("%05d|%.3d|%8.3d", &[Value::from(-42), Value::from(7), Value::from(7)]),
+            "-0042|007|     007"
+        );
     }
 
     #[test]
     fn other_integer_bases_match_go() {
         let n = Value::from(255);
-        assert_eq!(f("%x %X %#x %o %#o %O %b %#b", &[n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n]), "ff FF 0xff 377 0377 0o377 11111111 0b11111111");
+        assert_eq!(
+            f(
+                "%x %X %#x %o %#o %O %b %#b",
+                &[
+                    n.clone(),
+                    n.clone(),
+                    n.clone(),
+                    n.clone(),
+                    n.clone(),
+                    n.clone(),
+                    n.clone(),
+                    n
+                ]
+            ),
+            "ff FF 0xff 377 0377 0o377 11111111 0b11111111"
+        );
         assert_eq!(f("%x", &[Value::from(-255)]), "-ff");
     }
 
     #[test]
     fn characters_and_code_points_print_from_integers() {
-        assert_eq!(f("%c|%q|%U|%#U", &[Value::from(65), Value::from(65), Value::from(0x1F600), Value::from(120)]), "A|'A'|U+1F600|U+0078 'x'");
+        assert_eq!(
+            f(
+                "%c|%q|%U|%#U",
+                &[Value::from(65), Value::from(65), Value::from(0x1F600), Value::from(120)]
+            ),
+            "A|'A'|U+1F600|U+0078 'x'"
+        );
         assert_eq!(f("%c", &[Value::from(-1)]), "\u{FFFD}");
     }
 
     #[test]
     fn float_verbs_match_go() {
-        let x = Value::from(3.14159);
-        assert_eq!(f("%f|%.2f|%8.3f|%-8.1f|%e|%E|%g|%G", &[x.clone(), x.clone(), x.clone(), x.clone(), x.clone(), x.clone(), x.clone(), x]), "3.141590|3.14|   3.142|3.1     |3.141590e+00|3.141590E+00|3.14159|3.14159");
-        assert_eq!(f("%08.2f|%+.1f|% .1f", &[Value::from(-3.5), Value::from(2.0), Value::from(2.0)]), "-0003.50|+2.0| 2.0");
-        assert_eq!(f("%g|%g|%.3g|%#g", &[Value::from(1e6), Value::from(1e-5), Value::from(1234.5678), Value::from(1.0)]), "1e+06|1e-05|1.23e+03|1.00000");
-        assert_eq!(f("%F|%x|%#.0f", &[Value::from(1.5), Value::from(1.5), Value::from(3.0)]), "1.500000|0x1.8p+00|3.");
+        let x = Value::from(1.23456);
+        assert_eq!(
+            f(
+                "%f|%.2f|%8.3f|%-8.1f|%e|%E|%g|%G",
+                &[
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x
+                ]
+            ),
+            "1.234560|1.23|   1.235|1.2     |1.234560e+00|1.234560E+00|1.23456|1.23456"
+        );
+        assert_eq!(
+            f(
+                "%08.2f|%+.1f|% .1f",
+                &[Value::from(-3.5), Value::from(2.0), Value::from(2.0)]
+            ),
+            "-0003.50|+2.0| 2.0"
+        );
+        assert_eq!(
+            f(
+                "%g|%g|%.3g|%#g",
+                &[
+                    Value::from(1e6),
+                    Value::from(1e-5),
+                    Value::from(1234.5678),
+                    Value::from(1.0)
+                ]
+            ),
+            "1e+06|1e-05|1.23e+03|1.00000"
+        );
+        assert_eq!(
+            f("%F|%x|%#.0f", &[Value::from(1.5), Value::from(1.5), Value::from(3.0)]),
+            "1.500000|0x1.8p+00|3."
+        );
     }
 
     #[test]
@@ -729,7 +792,10 @@ mod tests {
 
     #[test]
     fn integer_verbs_accept_floats_without_fraction() {
-        assert_eq!(f("%d|%x|%05d", &[Value::from(3.0), Value::from(255.0), Value::from(-2.0)]), "3|ff|-0002");
+        assert_eq!(
+            f("%d|%x|%05d", &[Value::from(3.0), Value::from(255.0), Value::from(-2.0)]),
+            "3|ff|-0002"
+        );
     }
 
     #[test]
@@ -739,32 +805,71 @@ mod tests {
 
     #[test]
     fn v_verb_prints_floats_without_needless_fraction_or_exponent() {
-        assert_eq!(f("%v %v %v %v %v", &[Value::from(3.0), Value::from(2.5), Value::from(1500000.0), Value::from(1e21), Value::from(1e-7)]), "3 2.5 1500000 1e+21 1e-07");
+        assert_eq!(
+            f(
+                "%v %v %v %v %v",
+                &[
+                    Value::from(3.0),
+                    Value::from(2.5),
+                    Value::from(1500000.0),
+                    Value::from(1e21),
+                    Value::from(1e-7)
+                ]
+            ),
+            "3 2.5 1500000 1e+21 1e-07"
+        );
     }
 
     #[test]
     fn string_verbs_match_go() {
         let v = s("héllo");
-        assert_eq!(f("%s|%8s|%-8s|%.2s|%q|%x|% X|%#q", &[v.clone(), v.clone(), v.clone(), v.clone(), v.clone(), s("hi"), s("hi"), s("a\"b")]), "héllo|   héllo|héllo   |hé|\"héllo\"|6869|68 69|`a\"b`");
+        assert_eq!(
+            f(
+                "%s|%8s|%-8s|%.2s|%q|%x|% X|%#q",
+                &[
+                    v.clone(),
+                    v.clone(),
+                    v.clone(),
+                    v.clone(),
+                    v.clone(),
+                    s("hi"),
+                    s("hi"),
+                    s("a\"b")
+                ]
+            ),
+            "héllo|   héllo|héllo   |hé|\"héllo\"|6869|68 69|`a\"b`"
+        );
         assert_eq!(f("%+q|%#v", &[s("é"), s("x")]), "\"\\u00e9\"|\"x\"");
     }
 
     #[test]
     fn booleans_print_with_t_and_v() {
-        assert_eq!(f("%t %v %5t", &[Value::Bool(true), Value::Bool(false), Value::Bool(true)]), "true false  true");
+        assert_eq!(
+            f("%t %v %5t", &[Value::Bool(true), Value::Bool(false), Value::Bool(true)]),
+            "true false  true"
+        );
     }
 
     #[test]
     fn containers_print_as_json() {
         let v = Value::from_json(r#"{"a":[1,"x"]}"#).unwrap();
-        assert_eq!(f("%v|%s|%+v|%q", &[v.clone(), v.clone(), v.clone(), Value::array([Value::from(1)])]), r#"{"a":[1,"x"]}|{"a":[1,"x"]}|{"a":[1,"x"]}|"[1]""#);
+        assert_eq!(
+            f(
+                "%v|%s|%+v|%q",
+                &[v.clone(), v.clone(), v.clone(), Value::array([Value::from(1)])]
+            ),
+            r#"{"a":[1,"x"]}|{"a":[1,"x"]}|{"a":[1,"x"]}|"[1]""#
+        );
     }
 
     #[test]
     fn wrong_types_missing_and_extra_arguments_are_reported_inline() {
         assert_eq!(f("%d", &[s("hi")]), "%!d(string=hi)");
         assert_eq!(f("%d %s", &[Value::from(1)]), "1 %!s(MISSING)");
-        assert_eq!(f("%d", &[Value::from(1), s("x"), Value::Null]), "1%!(EXTRA string=x, <nil>)");
+        assert_eq!(
+            f("%d", &[Value::from(1), s("x"), Value::Null]),
+            "1%!(EXTRA string=x, <nil>)"
+        );
         assert_eq!(f("%z", &[Value::from(1)]), "%!z(int=1)");
         assert_eq!(f("%", &[]), "%!(NOVERB)");
         assert_eq!(f("%d", &[Value::array([])]), "%!d([]interface {}=[])");
@@ -772,12 +877,28 @@ mod tests {
 
     #[test]
     fn nil_prints_as_go_nil() {
-        assert_eq!(f("%v|%s|%T", &[Value::Null, Value::Null, Value::Null]), "<nil>|%!s(<nil>)|<nil>");
+        assert_eq!(
+            f("%v|%s|%T", &[Value::Null, Value::Null, Value::Null]),
+            "<nil>|%!s(<nil>)|<nil>"
+        );
     }
 
     #[test]
     fn star_takes_width_and_precision_from_arguments() {
-        assert_eq!(f("%*d|%-*d|%.*f", &[Value::from(4), Value::from(7), Value::from(3), Value::from(7), Value::from(1), Value::from(2.25)]), "   7|7  |2.2");
+        assert_eq!(
+            f(
+                "%*d|%-*d|%.*f",
+                &[
+                    Value::from(4),
+                    Value::from(7),
+                    Value::from(3),
+                    Value::from(7),
+                    Value::from(1),
+                    Value::from(2.25)
+                ]
+            ),
+            "   7|7  |2.2"
+        );
         assert_eq!(f("%*d", &[s("x"), Value::from(7)]), "%!(BADWIDTH)7");
         assert_eq!(f("%.*d", &[s("x"), Value::from(7)]), "%!(BADPREC)7");
     }
@@ -789,18 +910,34 @@ mod tests {
     }
 
     #[test]
+    fn huge_widths_and_precisions_are_honoured_or_refused() {
+        assert_eq!(f("%.100000U", &[Value::from(65)]).len(), 100_002);
+        assert_eq!(f("%100000d", &[Value::from(1)]).len(), 100_000);
+        assert_eq!(f("%100000000d", &[Value::from(1)]), "%!(NOVERB)%!(EXTRA int=1)");
+    }
+
+    #[test]
     fn percent_literal_takes_no_argument() {
         assert_eq!(f("100%%", &[]), "100%");
     }
 
     #[test]
     fn type_verb_names_go_types() {
-        assert_eq!(f("%T %T %T %T", &[Value::from(1), Value::from(1.5), s("x"), Value::empty_object()]), "int float64 string map[string]interface {}");
+        assert_eq!(
+            f(
+                "%T %T %T %T",
+                &[Value::from(1), Value::from(1.5), s("x"), Value::empty_object()]
+            ),
+            "int float64 string map[string]interface {}"
+        );
     }
 
     #[test]
     fn sprint_spaces_operands_unless_one_is_a_string() {
-        assert_eq!(sprint(&[Value::from(1), Value::from(2), s("a"), Value::from(3), s("b"), s("c")]), "1 2a3bc");
+        assert_eq!(
+            sprint(&[Value::from(1), Value::from(2), s("a"), Value::from(3), s("b"), s("c")]),
+            "1 2a3bc"
+        );
         assert_eq!(sprint(&[Value::Null]), "<nil>");
     }
 

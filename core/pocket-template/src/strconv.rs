@@ -1,6 +1,10 @@
 //! The parts of Go's `strconv` that `printf` needs: float formatting in every
 //! verb (`%e %f %g %b %x`), string and rune quoting, and `IsPrint`.
 
+/// More digits than any f64 has after its decimal point (1074) or in its
+/// exact decimal expansion (767).
+const EXACT_DIGITS: usize = 1100;
+
 /// Decimal digits `0.d1d2d3... × 10^dp`, without trailing zeros; zero has no digits.
 struct Decimal {
     digits: Vec<u8>,
@@ -78,8 +82,10 @@ pub(crate) fn format_float(x: f64, fmt: u8, prec: i32) -> String {
         };
         d
     } else {
-        // Rust rounds these exactly, halfway cases to even, as Go's strconv does.
-        let p = usize::try_from(prec).unwrap_or(0);
+        // Rust rounds these exactly, halfway cases to even, as Go's strconv
+        // does. Past EXACT_DIGITS every digit is zero, which the formatting
+        // below pads in; Rust's formatter refuses precisions that large.
+        let p = usize::try_from(prec).unwrap_or(0).min(EXACT_DIGITS);
         match fmt {
             b'e' | b'E' => Decimal::from_exponential(&format!("{a:.p$e}")),
             b'f' => Decimal::from_fixed(&format!("{a:.p$}")),
@@ -87,7 +93,7 @@ pub(crate) fn format_float(x: f64, fmt: u8, prec: i32) -> String {
                 if prec == 0 {
                     prec = 1;
                 }
-                let p = usize::try_from(prec - 1).unwrap_or(0);
+                let p = usize::try_from(prec - 1).unwrap_or(0).min(EXACT_DIGITS);
                 Decimal::from_exponential(&format!("{a:.p$e}"))
             }
         }
@@ -347,7 +353,7 @@ mod tests {
 
     #[test]
     fn f_format_rounds_halfway_to_even_like_go() {
-        assert_eq!(format_float(3.14159, b'f', 2), "3.14");
+        assert_eq!(format_float(1.23456, b'f', 2), "1.23");
         assert_eq!(format_float(2.5, b'f', 0), "2");
         assert_eq!(format_float(0.125, b'f', 2), "0.12");
         assert_eq!(format_float(0.006, b'f', 2), "0.01");
@@ -373,6 +379,14 @@ mod tests {
         assert_eq!(format_float(1.0, b'x', -1), "0x1p+00");
         assert_eq!(format_float(3.0, b'X', -1), "0X1.8P+01");
         assert_eq!(format_float(1.0 / 3.0, b'x', 3), "0x1.555p-02");
+    }
+
+    #[test]
+    fn huge_precisions_pad_with_zeros() {
+        let text = format_float(0.5, b'f', 100_000);
+        assert_eq!(text.len(), 100_002);
+        assert!(text.starts_with("0.5000") && text.ends_with("000"));
+        assert_eq!(format_float(1.0, b'e', 2000).len(), 2006);
     }
 
     #[test]

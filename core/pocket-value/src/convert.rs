@@ -104,15 +104,14 @@ impl From<&Value> for serde_json::Value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(Number::Int(i)) => serde_json::Value::from(*i),
-            Value::Number(Number::Float(f)) => serde_json::Number::from_f64(*f)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Value::String(s) => serde_json::Value::String(s.to_string()),
-            Value::Array(a) => {
-                with_stack(|| serde_json::Value::Array(a.iter().map(Into::into).collect()))
+            Value::Number(Number::Float(f)) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
             }
-            Value::Object(o) => with_stack(|| {
-                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.into())).collect())
-            }),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::Array(a) => with_stack(|| serde_json::Value::Array(a.iter().map(Into::into).collect())),
+            Value::Object(o) => {
+                with_stack(|| serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.into())).collect()))
+            }
         }
     }
 }

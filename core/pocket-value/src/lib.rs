@@ -321,10 +321,7 @@ impl PartialEq for Value {
             }
             (Value::Object(a), Value::Object(b)) => {
                 a.ptr_eq(b)
-                    || with_stack(|| {
-                        a.len() == b.len()
-                            && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v == w))
-                    })
+                    || with_stack(|| a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v == w)))
             }
             _ => false,
         }

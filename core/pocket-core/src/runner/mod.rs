@@ -12,7 +12,7 @@
 //! then it runs once, with one arrival as is, or several as an object keyed by
 //! source node name.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,25 +74,12 @@ pub struct TraceEntry {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RunError {
     /// A node failed (after its retries) and has no `error` edge.
-    #[error("{}node `{node}` (type `{node_type}`, plugin `{plugin}`) failed{}: {error}", place(.file, .position), attempts_note(*.attempts))]
-    NodeFailed {
-        /// The node.
-        node: String,
-        /// Its type.
-        node_type: String,
-        /// The plugin providing the type.
-        plugin: String,
-        /// Attempts made.
-        attempts: u32,
-        /// Why the last attempt failed.
-        error: NodeError,
-        /// The workflow file.
-        file: Option<PathBuf>,
-        /// Where the node is defined.
-        position: Option<Position>,
-    },
+    #[error("{0}")]
+    NodeFailed(Box<NodeFailure>),
     /// The run took more node executions than `max_steps` allows.
-    #[error("the run exceeded max_steps ({limit}) at node `{node}`: a loop does not terminate? (raise `max_steps` in the workflow if it should)")]
+    #[error(
+        "the run exceeded max_steps ({limit}) at node `{node}`: a loop does not terminate? (raise `max_steps` in the workflow if it should)"
+    )]
     MaxSteps {
         /// The limit.
         limit: u64,
@@ -104,12 +91,36 @@ pub enum RunError {
     Cancelled,
 }
 
+/// Which node failed, where it is defined, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}node `{node}` (type `{node_type}`, plugin `{plugin}`) failed{}: {error}", place(.file, .position), attempts_note(*.attempts))]
+pub struct NodeFailure {
+    /// The node.
+    pub node: String,
+    /// Its type.
+    pub node_type: String,
+    /// The plugin providing the type.
+    pub plugin: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub error: NodeError,
+    /// The workflow file.
+    pub file: Option<PathBuf>,
+    /// Where the node is defined.
+    pub position: Option<Position>,
+}
+
 fn place(file: &Option<PathBuf>, position: &Option<Position>) -> String {
     crate::parse::location_prefix(file.as_deref(), *position)
 }
 
 fn attempts_note(attempts: u32) -> String {
-    if attempts > 1 { format!(" after {attempts} attempts") } else { String::new() }
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
 }
 
 /// Runs `graph` with `input` to completion.
@@ -135,10 +146,11 @@ struct Step {
     started: Instant,
 }
 
-#[derive(Default)]
 struct PendingJoin {
     /// (source node, output), in arrival order.
     arrivals: Vec<(NodeId, Value)>,
+    /// The distinct sources that delivered.
+    delivered: HashSet<NodeId>,
     /// Arrival order across all joins, to break deadlocks oldest-first.
     since: u64,
 }
@@ -192,7 +204,8 @@ impl Run {
                 self.running[node] += 1;
                 let graph = self.graph.clone();
                 let context = self.context.clone();
-                self.in_flight.spawn(async move { execute(&graph, node, input, &context).await });
+                self.in_flight
+                    .spawn(async move { execute(&graph, node, input, &context).await });
             }
             if self.in_flight.is_empty() {
                 if self.fire_oldest_join() {
@@ -237,6 +250,7 @@ impl Run {
                 let targets = graph.next(step.node, out.action());
                 (out.output, targets)
             }
+            Err(NodeError::Cancelled) => return Err(RunError::Cancelled),
             Err(error) => match node.edge(ERROR_ACTION) {
                 Some(edge) => {
                     tracing::debug!(node = %node.name, %error, "routing failure to the error edge");
@@ -270,9 +284,11 @@ impl Run {
         let since = self.arrivals;
         let pending = self.joins.entry(to).or_insert_with(|| PendingJoin {
             arrivals: Vec::new(),
+            delivered: HashSet::new(),
             since,
         });
         pending.arrivals.push((from, output));
+        pending.delivered.insert(from);
     }
 
     fn fire_ready_joins(&mut self) {
@@ -285,13 +301,20 @@ impl Run {
     /// A join runs when all its sources delivered, or when no live token
     /// (ready, running, or waiting at another join) can still reach it.
     fn join_is_ready(&self, join: NodeId) -> bool {
-        let spec = self.graph.nodes[join].join.as_ref().expect("joins are marked at validation");
+        let spec = self.graph.nodes[join]
+            .join
+            .as_ref()
+            .expect("joins are marked at validation");
         let pending = &self.joins[&join];
-        if spec.sources.iter().all(|s| pending.arrivals.iter().any(|(from, _)| from == s)) {
+        if pending.delivered.len() == spec.sources.len() {
             return true;
         }
         let live_can_reach = self.ready.iter().any(|&(n, _)| spec.can_reach[n])
-            || self.running.iter().enumerate().any(|(n, &count)| count > 0 && spec.can_reach[n])
+            || self
+                .running
+                .iter()
+                .enumerate()
+                .any(|(n, &count)| count > 0 && spec.can_reach[n])
             || self.joins.keys().any(|&other| other != join && spec.can_reach[other]);
         !live_can_reach
     }
@@ -303,11 +326,18 @@ impl Run {
     }
 
     fn fire(&mut self, join: NodeId) {
-        let Some(mut pending) = self.joins.remove(&join) else { return };
+        let Some(mut pending) = self.joins.remove(&join) else {
+            return;
+        };
         let input = if pending.arrivals.len() == 1 {
             pending.arrivals.pop().map(|(_, v)| v).unwrap_or_default()
         } else {
-            Value::object(pending.arrivals.into_iter().map(|(from, v)| (self.graph.nodes[from].name.to_string(), v)))
+            Value::object(
+                pending
+                    .arrivals
+                    .into_iter()
+                    .map(|(from, v)| (self.graph.nodes[from].name.to_string(), v)),
+            )
         };
         self.ready.push_back((join, input));
     }
@@ -334,7 +364,11 @@ impl Run {
         let output = match self.endings.len() {
             0 => Value::Null,
             1 => self.endings.pop().map(|(_, v)| v).unwrap_or_default(),
-            _ => Value::object(self.endings.drain(..).map(|(n, v)| (self.graph.nodes[n].name.to_string(), v))),
+            _ => Value::object(
+                self.endings
+                    .drain(..)
+                    .map(|(n, v)| (self.graph.nodes[n].name.to_string(), v)),
+            ),
         };
         RunOutcome {
             output,
@@ -345,7 +379,7 @@ impl Run {
 }
 
 fn node_failed(graph: &Graph, node: &GraphNode, attempts: u32, error: NodeError) -> RunError {
-    RunError::NodeFailed {
+    RunError::NodeFailed(Box::new(NodeFailure {
         node: node.name.to_string(),
         node_type: node.type_name.clone(),
         plugin: node.plugin.to_string(),
@@ -353,7 +387,7 @@ fn node_failed(graph: &Graph, node: &GraphNode, attempts: u32, error: NodeError)
         error,
         file: graph.source.clone(),
         position: node.position,
-    }
+    }))
 }
 
 /// Runs one node: render its config, then call it, with timeout and retries.
@@ -371,7 +405,11 @@ async fn execute(graph: &Graph, id: NodeId, input: Value, context: &RunContext) 
         duration_us = tracing::field::Empty,
     );
     let (result, attempts) = match render_config(node, &input) {
-        Ok(config) => attempt_with_retries(node, &input, config, context).instrument(span.clone()).await,
+        Ok(config) => {
+            attempt_with_retries(node, &input, config, context)
+                .instrument(span.clone())
+                .await
+        }
         Err(error) => (Err(error), 1),
     };
     if !span.is_disabled() {
@@ -401,12 +439,20 @@ fn render_config(node: &GraphNode, input: &Value) -> Result<Value, NodeError> {
     if let Some(schema) = &node.config_check
         && let Some(problem) = schema.check(&config, &[]).into_iter().next()
     {
-        return Err(NodeError::InvalidConfig(format!("at {}: {}", problem.path, problem.message)));
+        return Err(NodeError::InvalidConfig(format!(
+            "at {}: {}",
+            problem.path, problem.message
+        )));
     }
     Ok(config)
 }
 
-async fn attempt_with_retries(node: &GraphNode, input: &Value, config: Value, context: &RunContext) -> (Result<NodeOutput, NodeError>, u32) {
+async fn attempt_with_retries(
+    node: &GraphNode,
+    input: &Value,
+    config: Value,
+    context: &RunContext,
+) -> (Result<NodeOutput, NodeError>, u32) {
     let max_attempts = node.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
     let mut attempt = 1;
     loop {
@@ -426,7 +472,13 @@ async fn attempt_with_retries(node: &GraphNode, input: &Value, config: Value, co
     }
 }
 
-async fn attempt_once(node: &GraphNode, input: Value, config: Value, attempt: u32, context: &RunContext) -> Result<NodeOutput, NodeError> {
+async fn attempt_once(
+    node: &GraphNode,
+    input: Value,
+    config: Value,
+    attempt: u32,
+    context: &RunContext,
+) -> Result<NodeOutput, NodeError> {
     let call = NodeCall {
         input,
         config,
@@ -444,7 +496,9 @@ async fn attempt_once(node: &GraphNode, input: Value, config: Value, attempt: u3
     };
     let guarded = async {
         match node.timeout {
-            Some(limit) => tokio::time::timeout(limit, future).await.unwrap_or(Ok(Err(NodeError::Timeout(limit)))),
+            Some(limit) => tokio::time::timeout(limit, future)
+                .await
+                .unwrap_or(Ok(Err(NodeError::Timeout(limit)))),
             None => future.await,
         }
     };

@@ -75,7 +75,10 @@ fn registry_with(extra: Vec<Arc<dyn NodeType>>) -> Registry {
         }),
         fn_type("tag", |call| {
             let tag = call.config.get("tag").cloned().unwrap_or_default();
-            Ok(NodeOutput::new(Value::object([("from", tag), ("input", call.input.clone())])))
+            Ok(NodeOutput::new(Value::object([
+                ("from", tag),
+                ("input", call.input.clone()),
+            ])))
         }),
         fn_type("inc", |call| {
             let n = n_of(&call.input) + 1;
@@ -161,7 +164,10 @@ async fn fan_out_branches_run_concurrently_and_fan_in_gets_outputs_by_source() {
     });
     let r = registry_with(vec![meet]);
     let yaml = "name: t\nstart: split\nnodes:\n- {name: split, type: pass}\n- {name: left, type: meet}\n- {name: right, type: meet}\n- {name: join, type: pass}\nconnections:\n- {from: split, to: left}\n- {from: split, to: right}\n- {from: left, to: join}\n- {from: right, to: join}\n";
-    let out = tokio::time::timeout(Duration::from_secs(10), run_yaml(&r, yaml, json("7"))).await.expect("branches deadlocked: not concurrent").unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(10), run_yaml(&r, yaml, json("7")))
+        .await
+        .expect("branches deadlocked: not concurrent")
+        .unwrap();
     assert_eq!(out.output, json(r#"{"left": 7, "right": 7}"#));
     assert_eq!(out.steps, 4);
 }
@@ -179,7 +185,10 @@ async fn a_fan_out_without_a_join_returns_each_branch_end_by_name() {
     let r = registry_with(vec![]);
     let yaml = "name: t\nstart: a\nnodes:\n- {name: a, type: pass}\n- {name: b, type: tag, config: {tag: b}}\n- {name: c, type: tag, config: {tag: c}}\nconnections:\n- {from: a, to: b}\n- {from: a, to: c}\n";
     let out = run_yaml(&r, yaml, json("1")).await.unwrap();
-    assert_eq!(out.output, json(r#"{"b": {"from": "b", "input": 1}, "c": {"from": "c", "input": 1}}"#));
+    assert_eq!(
+        out.output,
+        json(r#"{"b": {"from": "b", "input": 1}, "c": {"from": "c", "input": 1}}"#)
+    );
 }
 
 #[tokio::test]
@@ -193,9 +202,17 @@ async fn an_error_edge_receives_the_error_and_the_input() {
 #[tokio::test]
 async fn a_failure_without_an_error_edge_names_node_type_and_plugin() {
     let r = registry_with(vec![]);
-    let err = run_yaml(&r, "name: t\nstart: a\nnodes:\n- {name: a, type: fail}\n", Value::Null).await.unwrap_err();
+    let err = run_yaml(&r, "name: t\nstart: a\nnodes:\n- {name: a, type: fail}\n", Value::Null)
+        .await
+        .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("node `a`") && text.contains("type `fail`") && text.contains("plugin `test`") && text.contains("boom"), "{text}");
+    assert!(
+        text.contains("node `a`")
+            && text.contains("type `fail`")
+            && text.contains("plugin `test`")
+            && text.contains("boom"),
+        "{text}"
+    );
     assert!(text.contains("line 4"), "points at the node: {text}");
 }
 
@@ -204,8 +221,19 @@ async fn a_panicking_node_fails_cleanly_and_the_next_run_works() {
     let r = registry_with(vec![]);
     let yaml = "name: t\nstart: a\nnodes:\n- {name: a, type: panic}\n- {name: h, type: pass}\nconnections:\n- {from: a, to: h, action: error}\n";
     let out = run_yaml(&r, yaml, Value::Null).await.unwrap();
-    assert!(out.output.get("error").unwrap().as_str().unwrap().contains("panicked: node bug"));
-    assert!(run_yaml(&r, "name: t\nstart: a\nnodes:\n- {name: a, type: pass}\n", json("1")).await.is_ok());
+    assert!(
+        out.output
+            .get("error")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("panicked: node bug")
+    );
+    assert!(
+        run_yaml(&r, "name: t\nstart: a\nnodes:\n- {name: a, type: pass}\n", json("1"))
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -214,16 +242,36 @@ async fn retries_back_off_until_an_attempt_succeeds() {
     let counter = calls.clone();
     let flaky = async_type("flaky", move |input| {
         let n = counter.fetch_add(1, Ordering::SeqCst);
-        async move { if n < 2 { Err(NodeError::failed("not yet")) } else { Ok(NodeOutput::new(input)) } }
+        async move {
+            if n < 2 {
+                Err(NodeError::failed("not yet"))
+            } else {
+                Ok(NodeOutput::new(input))
+            }
+        }
     });
     let r = registry_with(vec![flaky]);
-    let yaml = "name: t\nstart: a\nnodes:\n- name: a\n  type: flaky\n  retry: {max_attempts: 3, delay: 1s, multiplier: 2}\n";
+    let yaml =
+        "name: t\nstart: a\nnodes:\n- name: a\n  type: flaky\n  retry: {max_attempts: 3, delay: 1s, multiplier: 2}\n";
     let started = tokio::time::Instant::now();
-    let out = run(graph(&r, yaml), json("5"), RunOptions { trace: true, ..Default::default() }).await.unwrap();
+    let out = run(
+        graph(&r, yaml),
+        json("5"),
+        RunOptions {
+            trace: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(out.output, json("5"));
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     assert_eq!(out.timeline[0].attempts, 3);
-    assert_eq!(started.elapsed(), Duration::from_secs(3), "1s then 2s of backoff (virtual time)");
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(3),
+        "1s then 2s of backoff (virtual time)"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -233,8 +281,17 @@ async fn a_node_over_its_timeout_fails_with_a_timeout_error() {
         Ok(NodeOutput::new(input))
     });
     let r = registry_with(vec![slow]);
-    let err = run_yaml(&r, "name: t\nstart: a\nnodes:\n- {name: a, type: slow, timeout: 2s}\n", Value::Null).await.unwrap_err();
-    assert!(matches!(err, RunError::NodeFailed { error: NodeError::Timeout(d), .. } if d == Duration::from_secs(2)), "{err}");
+    let err = run_yaml(
+        &r,
+        "name: t\nstart: a\nnodes:\n- {name: a, type: slow, timeout: 2s}\n",
+        Value::Null,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, RunError::NodeFailed(f) if f.error == NodeError::Timeout(Duration::from_secs(2))),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -251,7 +308,13 @@ async fn an_endless_loop_stops_at_max_steps() {
     let r = registry_with(vec![]);
     let yaml = "name: t\nstart: a\nmax_steps: 100\nnodes:\n- {name: a, type: inc}\nconnections:\n- {from: a, to: a, action: again}\n";
     let err = run_yaml(&r, yaml, Value::Null).await.unwrap_err();
-    assert_eq!(err, RunError::MaxSteps { limit: 100, node: "a".into() });
+    assert_eq!(
+        err,
+        RunError::MaxSteps {
+            limit: 100,
+            node: "a".into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -260,16 +323,26 @@ async fn cancelling_stops_a_running_node() {
     let r = registry_with(vec![stuck]);
     let g = graph(&r, "name: t\nstart: a\nnodes:\n- {name: a, type: stuck}\n");
     let cancel = CancellationToken::new();
-    let handle = tokio::spawn(run(g, Value::Null, RunOptions { cancel: cancel.clone(), trace: false }));
+    let handle = tokio::spawn(run(
+        g,
+        Value::Null,
+        RunOptions {
+            cancel: cancel.clone(),
+            trace: false,
+        },
+    ));
     tokio::task::yield_now().await;
     cancel.cancel();
-    let result = tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(result.unwrap_err(), RunError::Cancelled);
 }
 
 #[test]
 fn a_long_chain_does_not_grow_the_stack() {
-    let mut yaml = String::from("name: t\nstart: n0\nnodes:\n");
+    let mut yaml = String::from("name: t\nstart: n0\nmax_steps: 100000\nnodes:\n");
     let count = 20_000;
     for i in 0..count {
         yaml.push_str(&format!("- {{name: n{i}, type: pass}}\n"));
@@ -283,7 +356,10 @@ fn a_long_chain_does_not_grow_the_stack() {
     std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             let out = rt.block_on(run(g, json("1"), RunOptions::default())).unwrap();
             assert_eq!(out.steps, 20_000);
         })
