@@ -8,6 +8,7 @@ use std::sync::Arc;
 use pocket_value::Value;
 
 use crate::node::Node;
+use crate::registry::Catalog;
 
 /// The name of the plugin that holds Pocket's built-in node types.
 pub const BUILTIN_PLUGIN: &str = "builtin";
@@ -90,7 +91,7 @@ pub trait NodeType: Send + Sync {
 }
 
 /// What [`NodeType::prepare`] gets to know about the workflow node.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct NodeSetup<'a> {
     /// The workflow node's name.
     pub node: &'a str,
@@ -100,6 +101,9 @@ pub struct NodeSetup<'a> {
     pub plugin_config: &'a Value,
     /// The directory of the workflow file, for resolving relative paths.
     pub workflow_dir: Option<&'a Path>,
+    /// The registry snapshot the workflow is validated against, for node
+    /// types that run other node types (such as `parallel`).
+    pub catalog: &'a Catalog,
 }
 
 impl NodeSetup<'_> {

@@ -292,7 +292,7 @@ impl Checker {
                     }
                 },
             };
-            if let Some(node) = self.node(spec, resolved, schema, &plugin_config, workflow_dir) {
+            if let Some(node) = self.node(spec, resolved, schema, &plugin_config, workflow_dir, catalog) {
                 nodes.push(node);
             }
         }
@@ -306,6 +306,7 @@ impl Checker {
         schema: Option<ConfigSchema>,
         plugin_config: &Value,
         workflow_dir: Option<&std::path::Path>,
+        catalog: &Catalog,
     ) -> Option<GraphNode> {
         let at = spec.name.position;
         let name = spec.name.as_str();
@@ -357,6 +358,7 @@ impl Checker {
             config: &config,
             plugin_config,
             workflow_dir,
+            catalog,
         };
         let node: Arc<dyn Node> = match node_type.prepare(&setup) {
             Ok(node) => node,
