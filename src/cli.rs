@@ -79,4 +79,19 @@ pub enum PluginCommand {
         /// The plugin's name.
         name: String,
     },
+    /// Check a plugin file, then copy it into the first plugin directory.
+    Load {
+        /// The plugin file (.so/.dylib/.dll, .lua, ...).
+        path: PathBuf,
+    },
+    /// Remove a plugin's file from its plugin directory.
+    Unload {
+        /// The plugin's name.
+        name: String,
+    },
+    /// Tell whether a plugin file would load, and why not.
+    Check {
+        /// The plugin file.
+        path: PathBuf,
+    },
 }

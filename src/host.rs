@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use pocket_core::{LoadError, PluginLoader, PocketConfig, Registry, plugin_files};
+use pocket_lua::{LuaLoader, LuaNodePlugin};
+use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
 
 /// Everything a command needs: pocket.toml, the registry, and what failed to load.
@@ -27,6 +29,7 @@ impl Host {
         }
         let registry = Registry::new();
         registry.register(Arc::new(BuiltinPlugin::new()))?;
+        registry.register(Arc::new(LuaNodePlugin::new(&config)))?;
         let mut host = Host {
             config,
             registry,
@@ -46,7 +49,7 @@ impl Host {
     /// Loads one plugin file with the loader that handles it and registers it.
     /// Files no loader handles are skipped silently (`Ok(false)`).
     pub fn load_plugin(&self, path: &Path) -> Result<bool, LoadError> {
-        let Some(loader) = loaders().into_iter().find(|l| l.handles(path)) else {
+        let Some(loader) = loader_for(path) else {
             return Ok(false);
         };
         let plugin = loader.load(path, &self.config)?;
@@ -58,6 +61,11 @@ impl Host {
 }
 
 /// One loader per plugin backend.
-fn loaders() -> Vec<Box<dyn PluginLoader>> {
-    Vec::new()
+pub fn loaders() -> Vec<Box<dyn PluginLoader>> {
+    vec![Box::new(LuaLoader::new()), Box::new(NativeLoader::new())]
+}
+
+/// The loader of the backend that handles `path`, if any.
+pub fn loader_for(path: &Path) -> Option<Box<dyn PluginLoader>> {
+    loaders().into_iter().find(|l| l.handles(path))
 }

@@ -174,6 +174,7 @@ fn a_schema_violation_is_reported_with_the_json_path() {
 
 #[test]
 fn validate_accepts_every_example() {
+    native_plugins();
     for entry in std::fs::read_dir(root().join("examples/workflows")).unwrap() {
         let path = entry.unwrap().path();
         let out = exec(pocket().arg("validate").arg(&path));
@@ -294,4 +295,301 @@ fn a_broken_pocket_toml_is_reported_with_its_line() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn ctrl_c_stops_a_run_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflow = dir.path().join("slow.yaml");
+    std::fs::write(
+        &workflow,
+        "name: slow\nstart: wait\nnodes:\n  - {name: wait, type: delay, config: {duration: 60s}}\n",
+    )
+    .unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pocket"))
+        .arg("run")
+        .arg(&workflow)
+        .env("POCKET_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the run did not stop"
+    );
+    assert_eq!(out.status.code(), Some(130));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the run was cancelled"));
+}
+
+#[test]
+fn plugin_list_shows_lua_plugins_from_the_plugin_directory() {
+    let out = exec(pocket().args(["plugin", "list"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for name in ["text-tools", "json-reshaper"] {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {}", out.stdout));
+        assert!(line.contains(" lua ") && line.contains("loaded"), "{line}");
+    }
+    let lua_node = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("lua "))
+        .expect("the built-in lua node's plugin");
+    assert!(lua_node.contains(" lua "), "{lua_node}");
+}
+
+#[test]
+fn the_lua_example_workflow_runs_plugins_and_inline_scripts() {
+    let input = r#"{"article": {"title": "Hello, Lua World!", "body": "Pocket runs sandboxed Lua scripts as workflow nodes.", "author": {"name": "Ada"}}}"#;
+    let out = run_json("examples/workflows/lua-text-report.yaml", &["--input", input]);
+    assert_eq!(out["report"]["size"], "long", "{out}");
+    assert!(out["checked_at"].as_i64().is_some_and(|t| t > 1_600_000_000), "{out}");
+}
+
+#[test]
+fn customer_check_validates_then_summarizes_with_jq() {
+    let wf = "examples/workflows/customer-check.yaml";
+    let out = run_json(wf, &["--input", "@examples/inputs/customer.json"]);
+    assert_eq!(
+        out,
+        json!({"customer": "Ada Lovelace", "orders": 3, "first_order": "A-1001"})
+    );
+    let bad = run_json(
+        wf,
+        &["--input", r#"{"name": "Bob", "email": "not-mail", "orders": []}"#],
+    );
+    assert_eq!(bad, json!({"rejected": true, "problems": ["email: format"]}));
+}
+
+#[test]
+fn cache_aside_stores_then_finds_the_value() {
+    let out = run_json(
+        "examples/workflows/cache-aside.yaml",
+        &["--set", "id=7", "--set", "name=ada"],
+    );
+    assert_eq!(out["message"], "served ada from the cache");
+    assert_eq!(out["input"]["computed"], true);
+}
+
+#[test]
+fn parallel_enrich_runs_real_tasks_concurrently() {
+    let out = run_json(
+        "examples/workflows/parallel-enrich.yaml",
+        &["--input", "@examples/inputs/customer.json"],
+    );
+    assert_eq!(
+        out,
+        json!({"failed": 0, "greeting": "Hello, Ada Lovelace!", "email": "ada@example.com", "orders": 3})
+    );
+}
+
+#[test]
+fn profile_merge_aggregates_a_fan_in() {
+    let out = run_json(
+        "examples/workflows/profile-merge.yaml",
+        &["--input", "@examples/inputs/customer.json"],
+    );
+    assert_eq!(
+        out,
+        json!({"data": {"profile": {"email": "ada@example.com", "orders": 3}, "name": "Ada Lovelace"}, "count": 2, "complete": true})
+    );
+}
+
+#[test]
+fn read_and_run_reads_inside_its_sandbox_and_runs_an_allowed_program() {
+    let wf = "examples/workflows/read-and-run.yaml";
+    let out = run_json(wf, &["--set", "file=customer.json"]);
+    assert_eq!(out, json!("Ada Lovelace has 3 orders\n"));
+    let escape = exec(pocket().args(["run", wf, "--set", "file=../../Cargo.toml"]));
+    assert_eq!(escape.code, 1);
+    assert!(
+        escape.stderr.contains("node `read`") && escape.stderr.contains("outside base_dir"),
+        "{}",
+        escape.stderr
+    );
+}
+
+/// Answers every connection on 127.0.0.1 with `body` as JSON, in a thread.
+fn json_server(body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    address
+}
+
+#[test]
+fn fetch_json_gets_a_local_service_and_falls_back_when_it_is_down() {
+    let wf = "examples/workflows/fetch-json.yaml";
+    let base = json_server(r#"{"items": [{"name": "a"}, {"name": "b"}]}"#);
+    let out = run_json(wf, &["--set", &format!("url={base}/items")]);
+    assert_eq!(out, json!(["a", "b"]));
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let out = run_json(wf, &["--set", &format!("url=http://127.0.0.1:{closed}/items")]);
+    assert_eq!(out["fallback"], true);
+    assert!(
+        out["reason"].as_str().unwrap().contains("failed after 2 attempts"),
+        "{out}"
+    );
+}
+
+#[test]
+fn builtins_disabled_in_pocket_toml_fail_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pocket.toml");
+    std::fs::write(&config, "[builtins]\nexec = false\nfile = false\n").unwrap();
+    let out = exec(pocket().arg("--config").arg(&config).args([
+        "run",
+        "examples/workflows/read-and-run.yaml",
+        "--set",
+        "file=customer.json",
+    ]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("node type `file` is disabled in this deployment")
+            && out.stderr.contains("node type `exec` is disabled in this deployment")
+            && out.stderr.contains("[builtins]"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    // Other built-ins still run under that config.
+    let ok = exec(pocket().arg("--config").arg(&config).args([
+        "run",
+        "examples/workflows/cache-aside.yaml",
+        "--set",
+        "id=1",
+    ]));
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+}
+
+#[path = "../backends/native/loader/tests/support/redis_server.rs"]
+mod redis_server;
+
+/// Builds the native example plugins into examples/plugins/native (the
+/// directory pocket.toml lists), once per test process.
+fn native_plugins() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let out = std::process::Command::new("bash")
+            .arg(root().join("scripts/build-native-plugins.sh"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "scripts/build-native-plugins.sh failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+#[test]
+fn plugin_list_shows_native_plugins_with_type_native() {
+    native_plugins();
+    let out = exec(pocket().args(["plugin", "list"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for name in ["native-text", "redis-cache"] {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {}", out.stdout));
+        assert!(line.contains(" native ") && line.contains("loaded"), "{line}");
+    }
+}
+
+#[test]
+fn user_cache_fetches_on_a_miss_then_serves_from_redis() {
+    native_plugins();
+    let redis = redis_server::RedisServer::start(None);
+    let api = json_server(r#"{"id": 42, "name": "Ada"}"#);
+    let wf = "examples/workflows/user-cache.yaml";
+    let run = |db_api: &str| {
+        let input = json!({"user_id": 42, "db_api": db_api}).to_string();
+        let out = exec(
+            pocket()
+                .env("REDIS_PORT", redis.port.to_string())
+                .args(["run", wf, "--input", &input]),
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        serde_json::from_str::<Value>(&out.stdout).unwrap()
+    };
+    // Miss: fetched over HTTP, stored, returned.
+    assert_eq!(run(&api), json!({"id": 42, "name": "Ada"}));
+    // Hit: served from Redis; the API (now a closed port) is not asked.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    assert_eq!(run(&closed), json!({"id": 42, "name": "Ada"}));
+}
+
+#[test]
+fn plugin_check_explains_why_a_file_would_not_load() {
+    native_plugins();
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.so");
+    std::fs::write(&garbage, "not a library").unwrap();
+    let out = exec(pocket().args(["plugin", "check"]).arg(&garbage));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.starts_with("refused: ") && out.stdout.contains("garbage.so: not a loadable dynamic library"),
+        "{}",
+        out.stdout
+    );
+    let ok = exec(pocket().args(["plugin", "check", "examples/plugins/native/native-text.so"]));
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("native plugin `native-text`"), "{}", ok.stdout);
+}
+
+#[test]
+fn plugin_load_copies_into_the_first_directory_and_unload_removes_it() {
+    native_plugins();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pocket.toml");
+    std::fs::write(&config, "[plugins]\ndirectories = [\"plugins\", \"more\"]\n").unwrap();
+    let with_config = || {
+        let mut cmd = pocket();
+        cmd.arg("--config").arg(&config);
+        cmd
+    };
+    let source = root().join("examples/plugins/native/native-text.so");
+    let out = exec(with_config().args(["plugin", "load"]).arg(&source));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(dir.path().join("plugins/native-text.so").is_file());
+    let list = exec(with_config().args(["plugin", "list"]));
+    assert!(list.stdout.lines().any(|l| l.starts_with("native-text ")), "{}", list.stdout);
+    let again = exec(with_config().args(["plugin", "load"]).arg(&source));
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already"), "{}", again.stderr);
+    let out = exec(with_config().args(["plugin", "unload", "native-text"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!dir.path().join("plugins/native-text.so").exists());
+    let list = exec(with_config().args(["plugin", "list"]));
+    assert!(!list.stdout.contains("native-text"), "{}", list.stdout);
 }

@@ -2,8 +2,9 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
-use pocket_core::{ConfigError, Node, NodeSetup, NodeType};
+use pocket_core::{ConfigError, Node, NodeSetup, NodeType, Value, parse_duration};
 
 /// A built-in node type: its name, description, schema and how it binds to a node.
 pub(crate) trait Builtin: Send + Sync + 'static {
@@ -54,4 +55,48 @@ impl<B: Builtin> NodeType for BuiltinType<B> {
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         B::prepare(setup)
     }
+}
+
+/// A duration written as a string (`500ms`, `2s`, `1m30s`) or a number of seconds.
+pub(crate) fn duration_of(value: &Value) -> Result<Duration, String> {
+    match value {
+        Value::String(s) => parse_duration(s),
+        Value::Number(n) => Duration::try_from_secs_f64(n.as_f64()).map_err(|e| format!("invalid duration: {e}")),
+        other => Err(format!(
+            "a duration must be a string like `500ms` or a number of seconds, not {}",
+            other.type_name()
+        )),
+    }
+}
+
+/// Checks the duration under config `key` before the run, unless it is a template.
+pub(crate) fn check_static_duration(setup: &NodeSetup<'_>, key: &str) -> Result<(), ConfigError> {
+    match setup.config_value(key) {
+        Some(written) if !is_template_value(written) => duration_of(written)
+            .map(drop)
+            .map_err(|e| ConfigError::at(format!("/{key}"), e)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a config value is a string with template syntax (known only at run time).
+pub(crate) fn is_template_value(value: &Value) -> bool {
+    value.as_str().is_some_and(pocket_template::is_template)
+}
+
+/// The duration under config `key` of a rendered config, or `default`.
+pub(crate) fn config_duration(
+    config: &Value,
+    key: &str,
+    default: Duration,
+) -> Result<Duration, pocket_core::NodeError> {
+    match config.get(key).filter(|v| !v.is_null()) {
+        Some(value) => duration_of(value).map_err(|e| pocket_core::NodeError::InvalidConfig(format!("`{key}`: {e}"))),
+        None => Ok(default),
+    }
+}
+
+/// A duration as the Go engine prints it in outputs (`1.5s`, `250ms`).
+pub(crate) fn format_elapsed(elapsed: Duration) -> String {
+    format!("{elapsed:?}")
 }

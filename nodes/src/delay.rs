@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value, parse_duration};
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup};
 use serde_json::json;
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, check_static_duration, config_duration};
 
 pub(crate) struct Delay;
 
@@ -23,23 +23,8 @@ impl Builtin for Delay {
     }
 
     fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
-        if let Some(written) = setup.config_value("duration")
-            && !pocket_template::is_template(written.as_str().unwrap_or_default())
-        {
-            duration_of(written).map_err(|e| ConfigError::at("/duration", e))?;
-        }
+        check_static_duration(setup, "duration")?;
         Ok(Arc::new(DelayNode))
-    }
-}
-
-fn duration_of(value: &Value) -> Result<Duration, String> {
-    match value {
-        Value::String(s) => parse_duration(s),
-        Value::Number(n) => Duration::try_from_secs_f64(n.as_f64()).map_err(|e| format!("invalid duration: {e}")),
-        other => Err(format!(
-            "`duration` must be a string like `500ms` or a number of seconds, not {}",
-            other.type_name()
-        )),
     }
 }
 
@@ -47,10 +32,9 @@ struct DelayNode;
 
 impl Node for DelayNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
-        let duration = match call.config.get("duration").map(duration_of) {
-            Some(Ok(d)) => d,
-            Some(Err(e)) => return Execution::Ready(Err(NodeError::InvalidConfig(e))),
-            None => Duration::from_secs(1),
+        let duration = match config_duration(&call.config, "duration", Duration::from_secs(1)) {
+            Ok(d) => d,
+            Err(e) => return Execution::Ready(Err(e)),
         };
         Execution::pending(async move {
             tokio::select! {

@@ -3,13 +3,23 @@
 //! Each type lives in its own module and keeps the Go Pocket engine's config
 //! keys and output shapes, so workflows written for that engine run unchanged.
 
+mod aggregate;
 mod builtin;
 mod conditional;
 mod delay;
 mod echo;
+mod exec;
+mod file;
+mod get;
+mod http;
+mod jq;
+mod jsonpath;
+mod parallel;
 mod router;
+mod set;
 mod template;
 mod transform;
+mod validate;
 
 use std::sync::Arc;
 
@@ -57,6 +67,15 @@ impl Plugin for BuiltinPlugin {
             BuiltinType::<conditional::Conditional>::shared(),
             BuiltinType::<transform::Transform>::shared(),
             BuiltinType::<template::TemplateNode>::shared(),
+            BuiltinType::<jsonpath::JsonPathNode>::shared(),
+            BuiltinType::<validate::Validate>::shared(),
+            BuiltinType::<aggregate::Aggregate>::shared(),
+            BuiltinType::<http::Http>::shared(),
+            BuiltinType::<file::File>::shared(),
+            BuiltinType::<exec::Exec>::shared(),
+            BuiltinType::<parallel::Parallel>::shared(),
+            BuiltinType::<set::Set>::shared(),
+            BuiltinType::<get::Get>::shared(),
         ]
     }
 }

@@ -6,12 +6,16 @@ use anyhow::bail;
 use pocket_core::{Capability, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
+use crate::commands::plugin_file;
 use crate::host::Host;
 
 pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
     match command {
         PluginCommand::List { json } => list(host, json),
         PluginCommand::Info { name } => info(host, &name),
+        PluginCommand::Load { path } => plugin_file::load_into_directory(host, &path),
+        PluginCommand::Unload { name } => plugin_file::unload(host, &name),
+        PluginCommand::Check { path } => plugin_file::check(host, &path),
     }
 }
 

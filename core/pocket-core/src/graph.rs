@@ -3,12 +3,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::config_template::ConfigTemplate;
 use crate::location::Position;
-use crate::node::{DEFAULT_ACTION, ERROR_ACTION, Node};
-use crate::schema::ConfigSchema;
+use crate::node::{DEFAULT_ACTION, ERROR_ACTION};
+use crate::prepare::PreparedNode;
 use crate::workflow::{RetrySpec, StoreSpec};
 
 /// Index of a node in its [`Graph`].
@@ -30,15 +28,8 @@ pub struct Graph {
 
 /// One node of a [`Graph`].
 pub struct GraphNode {
-    pub(crate) name: Arc<str>,
-    pub(crate) type_name: String,
-    pub(crate) plugin: Arc<str>,
-    pub(crate) node: Arc<dyn Node>,
-    pub(crate) config: ConfigTemplate,
-    /// Checks rendered configs of templated nodes whose type has a schema.
-    pub(crate) config_check: Option<ConfigSchema>,
+    pub(crate) prepared: PreparedNode,
     pub(crate) retry: Option<RetrySpec>,
-    pub(crate) timeout: Option<Duration>,
     pub(crate) edges: Vec<Edge>,
     /// Present when several nodes lead here: the fan-in rule applies.
     pub(crate) join: Option<Join>,
@@ -119,17 +110,22 @@ impl Graph {
 impl GraphNode {
     /// The node's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.prepared.name
     }
 
     /// The node type as written in the workflow.
     pub fn type_name(&self) -> &str {
-        &self.type_name
+        &self.prepared.type_name
     }
 
     /// The plugin that provides the node type.
     pub fn plugin(&self) -> &str {
-        &self.plugin
+        &self.prepared.plugin
+    }
+
+    /// The prepared node: its bound implementation and compiled config.
+    pub fn prepared(&self) -> &PreparedNode {
+        &self.prepared
     }
 
     /// Outgoing edges, one per action.

@@ -12,6 +12,7 @@
 //!
 //! This crate knows nothing about Lua, WASM or dynamic libraries.
 
+mod blocking;
 mod config;
 mod config_template;
 mod context;
@@ -26,6 +27,7 @@ mod node;
 pub mod parse;
 mod permissions;
 mod plugin;
+mod prepare;
 mod registry;
 mod runner;
 mod schema;
@@ -36,6 +38,7 @@ mod workflow;
 #[cfg(test)]
 mod testing;
 
+pub use blocking::{Abandoned, run_blocking};
 pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, PluginsConfig, PocketConfig};
 pub use config_template::ConfigTemplate;
 pub use context::RunContext;
@@ -51,6 +54,7 @@ pub use parse::{Format, ParseError, parse_file, parse_str, parse_yaml_value};
 pub use permissions::{Capability, Denied, Permissions, Request, glob_match};
 pub use plugin::{BUILTIN_PLUGIN, ConfigError, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
 pub use pocket_value::{Map, Number, Value};
+pub use prepare::{NodeRequest, PrepareError, PreparedNode, Preparer};
 pub use registry::{Catalog, RegisteredPlugin, Registry, RegistryError, ResolvedType, UnknownType};
 pub use runner::{NodeFailure, RunError, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::ConfigSchema;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pocket_value::Value;
 
 use crate::node::Node;
-use crate::registry::Catalog;
+use crate::prepare::Preparer;
 
 /// The name of the plugin that holds Pocket's built-in node types.
 pub const BUILTIN_PLUGIN: &str = "builtin";
@@ -101,9 +101,10 @@ pub struct NodeSetup<'a> {
     pub plugin_config: &'a Value,
     /// The directory of the workflow file, for resolving relative paths.
     pub workflow_dir: Option<&'a Path>,
-    /// The registry snapshot the workflow is validated against, for node
+    /// Prepares other nodes the way the workflow's own nodes are prepared
+    /// (same registry snapshot, pocket.toml and disabled built-ins), for node
     /// types that run other node types (such as `parallel`).
-    pub catalog: &'a Catalog,
+    pub preparer: &'a Preparer<'a>,
 }
 
 impl NodeSetup<'_> {

@@ -5,19 +5,15 @@ use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pocket_value::Value;
-
 use crate::config::PocketConfig;
-use crate::config_template::ConfigTemplate;
 use crate::diagnostic::{Diagnostic, Severity, ValidationError};
 use crate::graph::{Edge, Graph, GraphNode, Join, NodeId};
 use crate::location::{Located, Position};
-use crate::node::{DEFAULT_ACTION, Node};
-use crate::plugin::{BUILTIN_PLUGIN, NodeSetup};
-use crate::registry::{Catalog, ResolvedType};
-use crate::schema::ConfigSchema;
+use crate::node::DEFAULT_ACTION;
+use crate::prepare::{NodeRequest, Preparer};
+use crate::registry::Catalog;
 use crate::suggest::did_you_mean;
-use crate::workflow::{NodeSpec, WorkflowFile};
+use crate::workflow::WorkflowFile;
 
 /// The loop guard when a workflow sets no `max_steps`.
 pub const DEFAULT_MAX_STEPS: u64 = 10_000;
@@ -56,7 +52,11 @@ pub fn validate(file: &WorkflowFile, catalog: &Catalog, config: &PocketConfig) -
         name: file.name.value.as_str().into(),
         description: file.description.clone(),
         source: file.source.clone(),
-        by_name: nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect(),
+        by_name: nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.prepared.name.clone(), i))
+            .collect(),
         nodes,
         start,
         store: file.store.clone().unwrap_or_default(),
@@ -230,167 +230,50 @@ impl Checker {
 
     /// Resolves, checks and prepares every node; `None` if any failed.
     fn nodes(&mut self, file: &WorkflowFile, catalog: &Catalog, config: &PocketConfig) -> Option<Vec<GraphNode>> {
-        let mut schemas: HashMap<String, Option<ConfigSchema>> = HashMap::new();
-        let mut plugin_configs: HashMap<Arc<str>, Value> = HashMap::new();
-        let disabled = config.builtins.disabled();
-        let workflow_dir = file.source.as_deref().and_then(|p| p.parent());
+        let preparer = Preparer::new(catalog, config, file);
         let mut nodes = Vec::with_capacity(file.nodes.len());
         for spec in &file.nodes {
-            let resolved = match catalog.resolve(&spec.node_type) {
-                Ok(r) => r,
-                Err(unknown) => {
-                    let help = match unknown.suggestion {
-                        Some(s) => format!("did you mean `{s}`? (`pocket nodes` lists every type)"),
-                        None => "`pocket nodes` lists every available type; is the plugin providing it loaded?".into(),
-                    };
-                    self.error(
-                        spec.node_type.position,
-                        Some(&spec.name),
-                        format!("unknown node type `{}`", spec.node_type.value),
-                        Some(help),
-                    );
+            let request = NodeRequest {
+                name: &spec.name,
+                node_type: &spec.node_type,
+                config: spec.config.as_ref(),
+                timeout: spec.timeout,
+            };
+            let prepared = match preparer.prepare(&request) {
+                Ok(prepared) => prepared,
+                Err(problems) => {
+                    for problem in problems {
+                        let at = if problem.is_about_type() {
+                            spec.node_type.position
+                        } else {
+                            spec.name.position
+                        };
+                        let help = problem.help();
+                        self.error(at, Some(&spec.name), problem.to_string(), help);
+                    }
                     continue;
                 }
             };
-            if &*resolved.plugin == BUILTIN_PLUGIN && disabled.contains(&resolved.node_type.name()) {
+            if let Some(retry) = &spec.retry
+                && retry.max_attempts == 0
+            {
                 self.error(
-                    spec.node_type.position,
+                    spec.name.position,
                     Some(&spec.name),
-                    format!(
-                        "node type `{}` is disabled in this deployment",
-                        resolved.node_type.name()
-                    ),
-                    Some("pocket.toml's [builtins] section switches it off".into()),
+                    "`retry.max_attempts` must be at least 1",
+                    None,
                 );
                 continue;
             }
-            let schema_key = format!("{}/{}", resolved.plugin, resolved.node_type.name());
-            let schema = schemas
-                .entry(schema_key)
-                .or_insert_with(|| {
-                    resolved
-                        .node_type
-                        .config_schema()
-                        .and_then(|s| ConfigSchema::compile(s).ok())
-                })
-                .clone();
-            let plugin_config = match plugin_configs.get(&resolved.plugin) {
-                Some(c) => c.clone(),
-                None => match merged_plugin_config(file, config, &resolved.plugin) {
-                    Ok(c) => {
-                        plugin_configs.insert(resolved.plugin.clone(), c.clone());
-                        c
-                    }
-                    Err(message) => {
-                        self.error(
-                            spec.name.position,
-                            Some(&spec.name),
-                            message,
-                            Some("fix the plugin's section in pocket.toml".into()),
-                        );
-                        continue;
-                    }
-                },
-            };
-            if let Some(node) = self.node(spec, resolved, schema, &plugin_config, workflow_dir, catalog) {
-                nodes.push(node);
-            }
+            nodes.push(GraphNode {
+                prepared,
+                retry: spec.retry.clone(),
+                edges: Vec::new(),
+                join: None,
+                position: spec.name.position,
+            });
         }
         (nodes.len() == file.nodes.len()).then_some(nodes)
-    }
-
-    fn node(
-        &mut self,
-        spec: &NodeSpec,
-        resolved: ResolvedType,
-        schema: Option<ConfigSchema>,
-        plugin_config: &Value,
-        workflow_dir: Option<&std::path::Path>,
-        catalog: &Catalog,
-    ) -> Option<GraphNode> {
-        let at = spec.name.position;
-        let name = spec.name.as_str();
-        let raw = spec.config.clone().unwrap_or_default();
-        if !matches!(raw, Value::Object(_) | Value::Null) {
-            self.error(
-                at,
-                Some(name),
-                format!("`config` must be a mapping, not {}", raw.type_name()),
-                None,
-            );
-            return None;
-        }
-        let config = match &schema {
-            Some(schema) => schema.apply_defaults(&raw),
-            None if raw.is_null() => Value::empty_object(),
-            None => raw,
-        };
-        let node_type = &resolved.node_type;
-        let template = match ConfigTemplate::compile(&config, node_type.raw_config_keys()) {
-            Ok(t) => t,
-            Err(e) => {
-                self.error(at, Some(name), format!("config at {}: {}", e.path, e.message), None);
-                return None;
-            }
-        };
-        if let Some(schema) = &schema {
-            let problems = schema.check(&config, &template.template_paths());
-            let failed = !problems.is_empty();
-            for problem in problems {
-                let path = if problem.path.is_empty() {
-                    "(root)".to_string()
-                } else {
-                    problem.path
-                };
-                self.error(
-                    at,
-                    Some(name),
-                    format!("config at {path}: {}", problem.message),
-                    Some(format!("see the schema with `pocket plugin info {}`", resolved.plugin)),
-                );
-            }
-            if failed {
-                return None;
-            }
-        }
-        let setup = NodeSetup {
-            node: name,
-            config: &config,
-            plugin_config,
-            workflow_dir,
-            catalog,
-        };
-        let node: Arc<dyn Node> = match node_type.prepare(&setup) {
-            Ok(node) => node,
-            Err(e) => {
-                let place = if e.path.is_empty() {
-                    String::new()
-                } else {
-                    format!("config at {}: ", e.path)
-                };
-                self.error(at, Some(name), format!("{place}{}", e.message), None);
-                return None;
-            }
-        };
-        if let Some(retry) = &spec.retry
-            && retry.max_attempts == 0
-        {
-            self.error(at, Some(name), "`retry.max_attempts` must be at least 1", None);
-            return None;
-        }
-        Some(GraphNode {
-            name: name.into(),
-            type_name: spec.node_type.value.clone(),
-            plugin: resolved.plugin,
-            config_check: schema.filter(|_| !template.is_static()),
-            node,
-            config: template,
-            retry: spec.retry.clone(),
-            timeout: spec.timeout,
-            edges: Vec::new(),
-            join: None,
-            position: at,
-        })
     }
 
     fn plugin_overrides(&mut self, file: &WorkflowFile, catalog: &Catalog) {
@@ -425,7 +308,7 @@ impl Checker {
                 self.push(
                     Severity::Warning,
                     node.position,
-                    Some(&node.name),
+                    Some(node.name()),
                     "unreachable from the start node".into(),
                     Some("connect it, or remove it".into()),
                 );
@@ -445,22 +328,6 @@ fn add_edge(edges: &mut Vec<Edge>, action: &str, to: NodeId) {
     }
 }
 
-/// pocket.toml's config for `plugin`, with the workflow's `plugins:` entry on top.
-fn merged_plugin_config(file: &WorkflowFile, config: &PocketConfig, plugin: &str) -> Result<Value, String> {
-    let mut merged = config.plugin_config(plugin).map_err(|e| e.to_string())?;
-    match file.plugins.get(plugin) {
-        Some(Value::Object(overrides)) => merged.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone()))),
-        Some(Value::Null) | None => {}
-        Some(other) => {
-            return Err(format!(
-                "`plugins.{plugin}` must be a mapping, not {}",
-                other.type_name()
-            ));
-        }
-    }
-    Ok(Value::from(merged))
-}
-
 /// Every node a node can hand over to: its edges, plus nodes named by the
 /// actions it declares (the `conditional` jump).
 fn flow_successors(graph: &Graph) -> Vec<Vec<NodeId>> {
@@ -469,7 +336,7 @@ fn flow_successors(graph: &Graph) -> Vec<Vec<NodeId>> {
         .iter()
         .map(|node| {
             let mut next: Vec<NodeId> = node.edges.iter().flat_map(|e| e.targets.iter().copied()).collect();
-            for action in node.node.known_actions() {
+            for action in node.prepared.node.known_actions() {
                 if node.edge(&action).is_none()
                     && let Some(&id) = graph.by_name.get(action.as_str())
                 {
@@ -518,10 +385,12 @@ fn attach_joins(graph: &mut Graph, successors: &[Vec<NodeId>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::Node;
     use crate::parse::{Format, parse_str};
-    use crate::plugin::{NodeType, Plugin, PluginKind, PluginManifest};
+    use crate::plugin::{BUILTIN_PLUGIN, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
     use crate::registry::Registry;
     use crate::testing::{StaticPlugin, constant_type};
+    use pocket_value::Value;
 
     /// A node type with a schema: `{count: integer >= 1 (required), mode: "a"|"b" (default "a")}`.
     struct Strict(serde_json::Value);
@@ -664,6 +533,70 @@ mod tests {
         let validated = validate(&file, &catalog(), &PocketConfig::default()).unwrap();
         assert_eq!(validated.warnings.len(), 1);
         assert!(validated.warnings[0].to_string().contains("node `island`: unreachable"));
+    }
+
+    /// A node type that outputs the plugin config it was prepared with.
+    struct ShowsPluginConfig;
+
+    struct PluginConfigNode(Value);
+
+    impl Node for PluginConfigNode {
+        fn exec<'a>(&'a self, _: crate::NodeCall<'a>) -> crate::Execution<'a> {
+            crate::Execution::Ready(Ok(crate::NodeOutput::new(self.0.clone())))
+        }
+    }
+
+    impl NodeType for ShowsPluginConfig {
+        fn name(&self) -> &str {
+            "show"
+        }
+        fn description(&self) -> &str {
+            "outputs its plugin config"
+        }
+        fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, crate::ConfigError> {
+            Ok(Arc::new(PluginConfigNode(setup.plugin_config.clone())))
+        }
+    }
+
+    #[tokio::test]
+    async fn workflow_plugin_config_overrides_pocket_toml() {
+        let registry = Registry::new();
+        registry
+            .register(Arc::new(StaticPlugin::new("cache", vec![Arc::new(ShowsPluginConfig)])))
+            .unwrap();
+        let config = PocketConfig::parse(
+            "[plugins.config.cache]\nhost = \"localhost\"\ndatabase = 0\n",
+            std::path::Path::new("/p/pocket.toml"),
+        )
+        .unwrap();
+        let file = parse_str(
+            "name: t\nstart: a\nplugins:\n  cache: {database: 1}\nnodes:\n  - {name: a, type: show}\n",
+            Format::Yaml,
+        )
+        .unwrap();
+        let graph = validate(&file, &registry.catalog(), &config).unwrap().graph;
+        let out = crate::run(graph, Value::Null, Default::default()).await.unwrap();
+        assert_eq!(
+            out.output,
+            Value::from_json(r#"{"host": "localhost", "database": 1}"#).unwrap()
+        );
+    }
+
+    #[test]
+    fn plugin_config_for_an_unloaded_plugin_is_a_warning() {
+        let file = parse_str(
+            "name: t\nstart: a\nplugins:\n  redis-cach: {}\nnodes:\n  - {name: a, type: echo}\n",
+            Format::Yaml,
+        )
+        .unwrap();
+        let validated = validate(&file, &catalog(), &PocketConfig::default()).unwrap();
+        assert!(
+            validated.warnings[0]
+                .to_string()
+                .contains("`redis-cach`, which is not loaded"),
+            "{:?}",
+            validated.warnings
+        );
     }
 
     #[test]

@@ -13,12 +13,10 @@
 //! source node name.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::FutureExt;
 use pocket_value::Value;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -28,7 +26,7 @@ use crate::context::RunContext;
 use crate::graph::{Graph, GraphNode, NodeId};
 use crate::kv::KvStore;
 use crate::location::Position;
-use crate::node::{Action, ERROR_ACTION, Execution, NodeCall, NodeError, NodeOutput};
+use crate::node::{Action, ERROR_ACTION, NodeError, NodeOutput};
 
 /// How to run a workflow.
 #[derive(Debug, Clone, Default)]
@@ -234,7 +232,7 @@ impl Run {
         if self.steps > self.graph.max_steps {
             return Err(RunError::MaxSteps {
                 limit: self.graph.max_steps,
-                node: self.graph.nodes[node].name.to_string(),
+                node: self.graph.nodes[node].name().to_string(),
             });
         }
         Ok(())
@@ -253,7 +251,7 @@ impl Run {
             Err(NodeError::Cancelled) => return Err(RunError::Cancelled),
             Err(error) => match node.edge(ERROR_ACTION) {
                 Some(edge) => {
-                    tracing::debug!(node = %node.name, %error, "routing failure to the error edge");
+                    tracing::debug!(node = %node.name(), %error, "routing failure to the error edge");
                     let payload = Value::object([("error", Value::from(error.to_string())), ("input", step.input)]);
                     (payload, edge.targets.as_slice())
                 }
@@ -336,7 +334,7 @@ impl Run {
                 pending
                     .arrivals
                     .into_iter()
-                    .map(|(from, v)| (self.graph.nodes[from].name.to_string(), v)),
+                    .map(|(from, v)| (self.graph.nodes[from].name().to_string(), v)),
             )
         };
         self.ready.push_back((join, input));
@@ -349,8 +347,8 @@ impl Run {
                 Err(e) => (None, Some(e.to_string())),
             };
             timeline.push(TraceEntry {
-                node: node.name.clone(),
-                node_type: node.type_name.clone(),
+                node: node.prepared.name.clone(),
+                node_type: node.prepared.type_name.clone(),
                 started: step.started.duration_since(*run_start),
                 duration: step.started.elapsed(),
                 attempts: step.attempts,
@@ -367,7 +365,7 @@ impl Run {
             _ => Value::object(
                 self.endings
                     .drain(..)
-                    .map(|(n, v)| (self.graph.nodes[n].name.to_string(), v)),
+                    .map(|(n, v)| (self.graph.nodes[n].name().to_string(), v)),
             ),
         };
         RunOutcome {
@@ -380,9 +378,9 @@ impl Run {
 
 fn node_failed(graph: &Graph, node: &GraphNode, attempts: u32, error: NodeError) -> RunError {
     RunError::NodeFailed(Box::new(NodeFailure {
-        node: node.name.to_string(),
-        node_type: node.type_name.clone(),
-        plugin: node.plugin.to_string(),
+        node: node.name().to_string(),
+        node_type: node.type_name().to_string(),
+        plugin: node.plugin().to_string(),
         attempts,
         error,
         file: graph.source.clone(),
@@ -397,14 +395,14 @@ async fn execute(graph: &Graph, id: NodeId, input: Value, context: &RunContext) 
     let span = tracing::debug_span!(
         "node",
         workflow = %graph.name,
-        node = %node.name,
-        node_type = %node.type_name,
-        plugin = %node.plugin,
+        node = %node.prepared.name,
+        node_type = %node.prepared.type_name,
+        plugin = %node.prepared.plugin,
         attempt = tracing::field::Empty,
         action = tracing::field::Empty,
         duration_us = tracing::field::Empty,
     );
-    let (result, attempts) = match render_config(node, &input) {
+    let (result, attempts) = match node.prepared.render_config(&input) {
         Ok(config) => {
             attempt_with_retries(node, &input, config, context)
                 .instrument(span.clone())
@@ -434,19 +432,6 @@ async fn execute(graph: &Graph, id: NodeId, input: Value, context: &RunContext) 
     }
 }
 
-fn render_config(node: &GraphNode, input: &Value) -> Result<Value, NodeError> {
-    let config = node.config.render(input).map_err(NodeError::InvalidConfig)?;
-    if let Some(schema) = &node.config_check
-        && let Some(problem) = schema.check(&config, &[]).into_iter().next()
-    {
-        return Err(NodeError::InvalidConfig(format!(
-            "at {}: {}",
-            problem.path, problem.message
-        )));
-    }
-    Ok(config)
-}
-
 async fn attempt_with_retries(
     node: &GraphNode,
     input: &Value,
@@ -456,11 +441,14 @@ async fn attempt_with_retries(
     let max_attempts = node.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
     let mut attempt = 1;
     loop {
-        let result = attempt_once(node, input.clone(), config.clone(), attempt, context).await;
+        let result = node
+            .prepared
+            .attempt(input.clone(), config.clone(), attempt, context)
+            .await;
         match (&result, &node.retry) {
             (Err(error), Some(retry)) if attempt < max_attempts && error.is_retryable() => {
                 let delay = retry.delay_after(attempt);
-                tracing::debug!(node = %node.name, attempt, %error, ?delay, "retrying");
+                tracing::debug!(node = %node.name(), attempt, %error, ?delay, "retrying");
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = context.cancel.cancelled() => return (Err(NodeError::Cancelled), attempt),
@@ -470,51 +458,6 @@ async fn attempt_with_retries(
             _ => return (result, attempt),
         }
     }
-}
-
-async fn attempt_once(
-    node: &GraphNode,
-    input: Value,
-    config: Value,
-    attempt: u32,
-    context: &RunContext,
-) -> Result<NodeOutput, NodeError> {
-    let call = NodeCall {
-        input,
-        config,
-        node: &node.name,
-        attempt,
-        run: context,
-    };
-    let execution = match std::panic::catch_unwind(AssertUnwindSafe(|| node.node.exec(call))) {
-        Ok(execution) => execution,
-        Err(panic) => return Err(crashed(panic)),
-    };
-    let future = match execution {
-        Execution::Ready(result) => return result,
-        Execution::Pending(future) => AssertUnwindSafe(future).catch_unwind(),
-    };
-    let guarded = async {
-        match node.timeout {
-            Some(limit) => tokio::time::timeout(limit, future)
-                .await
-                .unwrap_or(Ok(Err(NodeError::Timeout(limit)))),
-            None => future.await,
-        }
-    };
-    tokio::select! {
-        result = guarded => result.unwrap_or_else(|panic| Err(crashed(panic))),
-        () = context.cancel.cancelled() => Err(NodeError::Cancelled),
-    }
-}
-
-fn crashed(panic: Box<dyn std::any::Any + Send>) -> NodeError {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".to_string());
-    NodeError::Crashed(format!("panicked: {message}"))
 }
 
 #[cfg(test)]

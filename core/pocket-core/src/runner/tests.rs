@@ -8,7 +8,7 @@ use pocket_value::Value;
 
 use super::*;
 use crate::config::PocketConfig;
-use crate::node::{Node, NodeCall, NodeOutput};
+use crate::node::{Execution, Node, NodeCall, NodeOutput};
 use crate::parse::{Format, parse_str};
 use crate::plugin::{ConfigError, NodeSetup, NodeType};
 use crate::registry::Registry;

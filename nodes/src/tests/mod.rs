@@ -6,13 +6,42 @@ use pocket_core::{Format, Graph, PocketConfig, Registry, RunOptions, Value, pars
 
 use crate::BuiltinPlugin;
 
-fn registry() -> Registry {
+mod aggregate;
+mod exec;
+mod file;
+mod http;
+mod jsonpath;
+mod parallel;
+mod store;
+mod transform_jq;
+mod validate;
+
+/// The value at a dotted path (`a.b.0`), or null.
+pub(crate) fn at(value: &Value, path: &str) -> Value {
+    path.split('.')
+        .try_fold(value, |v, key| match key.parse::<usize>() {
+            Ok(i) if v.as_array().is_some() => v.get_index(i),
+            _ => v.get(key),
+        })
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The run's error for a workflow that passes validation but fails.
+pub(crate) async fn run_error(yaml: &str, input: &str) -> String {
+    run(graph(yaml), json(input), RunOptions::default())
+        .await
+        .expect_err("the run should fail")
+        .to_string()
+}
+
+pub(crate) fn registry() -> Registry {
     let registry = Registry::new();
     registry.register(Arc::new(BuiltinPlugin::new())).unwrap();
     registry
 }
 
-fn graph(yaml: &str) -> Arc<Graph> {
+pub(crate) fn graph(yaml: &str) -> Arc<Graph> {
     let file = parse_str(yaml, Format::Yaml).unwrap();
     match validate(&file, &registry().catalog(), &PocketConfig::default()) {
         Ok(v) => v.graph,
@@ -20,7 +49,7 @@ fn graph(yaml: &str) -> Arc<Graph> {
     }
 }
 
-fn validation_errors(yaml: &str) -> String {
+pub(crate) fn validation_errors(yaml: &str) -> String {
     let file = parse_str(yaml, Format::Yaml).unwrap();
     validate(&file, &registry().catalog(), &PocketConfig::default())
         .err()
@@ -28,14 +57,14 @@ fn validation_errors(yaml: &str) -> String {
         .to_string()
 }
 
-async fn run_yaml(yaml: &str, input: &str) -> Value {
+pub(crate) async fn run_yaml(yaml: &str, input: &str) -> Value {
     run(graph(yaml), json(input), RunOptions::default())
         .await
         .unwrap()
         .output
 }
 
-fn json(text: &str) -> Value {
+pub(crate) fn json(text: &str) -> Value {
     Value::from_json(text).unwrap()
 }
 

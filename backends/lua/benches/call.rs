@@ -1,0 +1,140 @@
+//! A Lua node call with a small table in and out, against a raw mlua call
+//! doing the same work, and the two ways of keeping tokio's workers free.
+//!
+//! Run with `cargo bench -p pocket-lua` (unset RUST_BACKTRACE). Each
+//! iteration makes 1,000 calls; divan's time column is per 1,000 calls, so
+//! divide by 1,000 for one call (or read the items/s throughput).
+
+use std::sync::Arc;
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use pocket_core::{
+    Format, KvStore, Node, NodeCall, NodeSetup, Plugin, PocketConfig, Preparer, Registry, RunContext, StoreSpec, Value,
+    parse_str,
+};
+use pocket_lua::LuaNodePlugin;
+use tokio_util::sync::CancellationToken;
+
+const CALLS: usize = 1_000;
+const SOURCE: &str = "return { n = input.n + 1, s = input.s }";
+
+fn main() {
+    divan::main();
+}
+
+/// The baseline: build the table, call the function, read the result's fields.
+#[divan::bench]
+fn raw_mlua_call(bencher: Bencher) {
+    let lua = mlua::Lua::new();
+    let function: mlua::Function = lua
+        .load("return function(input) return { n = input.n + 1, s = input.s } end")
+        .eval()
+        .unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        for _ in 0..CALLS {
+            let input = lua.create_table().unwrap();
+            input.raw_set("n", 41).unwrap();
+            input.raw_set("s", "hello").unwrap();
+            let out: mlua::Table = function.call(input).unwrap();
+            let n: i64 = out.raw_get("n").unwrap();
+            let s: String = out.raw_get("s").unwrap();
+            divan::black_box((n, s));
+        }
+    });
+}
+
+fn prepared_node() -> Arc<dyn Node> {
+    let pocket = PocketConfig::default();
+    let plugin = LuaNodePlugin::new(&pocket);
+    let config = Value::object([("source", Value::from(SOURCE))]);
+    let registry = Registry::new();
+    let catalog = registry.catalog();
+    let workflow = parse_str("name: bench\nstart: bench\nnodes: []\n", Format::Yaml).unwrap();
+    let preparer = Preparer::new(&catalog, &pocket, &workflow);
+    let setup = NodeSetup {
+        node: "bench",
+        config: &config,
+        plugin_config: &Value::Null,
+        workflow_dir: None,
+        preparer: &preparer,
+    };
+    plugin.node_types()[0].prepare(&setup).unwrap()
+}
+
+fn context() -> RunContext {
+    RunContext {
+        workflow: "bench".into(),
+        store: Arc::new(KvStore::new(&StoreSpec::default())),
+        cancel: CancellationToken::new(),
+    }
+}
+
+async fn calls(node: &dyn Node, run: &RunContext, input: &Value) {
+    for _ in 0..CALLS {
+        let call = NodeCall {
+            input: input.clone(),
+            config: Value::Null,
+            node: "bench",
+            attempt: 1,
+            run,
+        };
+        let out = node.exec(call).finish().await.unwrap();
+        divan::black_box(out);
+    }
+}
+
+fn bench_node(bencher: Bencher, runtime: tokio::runtime::Runtime) {
+    let node = prepared_node();
+    let run = context();
+    let input = Value::from_json(r#"{"n": 41, "s": "hello"}"#).unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        let (node, run, input) = (node.clone(), run.clone(), input.clone());
+        // Inside a spawned task, as the runner's branches run.
+        runtime
+            .block_on(runtime.spawn(async move { calls(&*node, &run, &input).await }))
+            .unwrap();
+    });
+}
+
+/// Through `Node::exec` on a multi-threaded runtime (`block_in_place`).
+#[divan::bench]
+fn lua_node_call_multi_thread(bencher: Bencher) {
+    bench_node(
+        bencher,
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    );
+}
+
+/// Through `Node::exec` on a current-thread runtime (`spawn_blocking`).
+#[divan::bench]
+fn lua_node_call_current_thread(bencher: Bencher) {
+    bench_node(bencher, tokio::runtime::Builder::new_current_thread().build().unwrap());
+}
+
+/// Through `Node::exec` outside any runtime: the call runs in place, so this
+/// is the backend's own cost without any scheduling.
+#[divan::bench]
+fn lua_node_call_in_place(bencher: Bencher) {
+    let node = prepared_node();
+    let run = context();
+    let input = Value::from_json(r#"{"n": 41, "s": "hello"}"#).unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        for _ in 0..CALLS {
+            let call = NodeCall {
+                input: input.clone(),
+                config: Value::Null,
+                node: "bench",
+                attempt: 1,
+                run: &run,
+            };
+            match node.exec(call) {
+                pocket_core::Execution::Ready(out) => divan::black_box(out.unwrap()),
+                pocket_core::Execution::Pending(_) => unreachable!("outside a runtime calls run in place"),
+            };
+        }
+    });
+}

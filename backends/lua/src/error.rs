@@ -1,0 +1,61 @@
+//! Why loading or calling a script failed.
+
+use std::time::Duration;
+
+use pocket_core::{Limits, NodeError};
+
+use crate::convert::ConvertError;
+use crate::limits::Tripped;
+
+/// A script could not be loaded or called.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum ScriptError {
+    /// Lua reported an error: a syntax error or a runtime error, as `file:line: message`.
+    #[error("{0}")]
+    Lua(String),
+    /// A limit stopped the script.
+    #[error("{} limit exceeded", .0.name())]
+    Limit(Tripped),
+    /// The script's value has no JSON form.
+    #[error("{what}: {error}")]
+    Convert {
+        /// Which value (`output`, `config_schema`...).
+        what: &'static str,
+        /// Why.
+        error: ConvertError,
+    },
+    /// The script does not have the shape its form needs.
+    #[error("{0}")]
+    Shape(String),
+}
+
+impl ScriptError {
+    /// Reads an mlua error: the Lua message without its traceback, or the limit it reports.
+    pub(crate) fn from_lua(error: &mlua::Error) -> ScriptError {
+        match error {
+            mlua::Error::MemoryError(_) => ScriptError::Limit(Tripped::Memory),
+            other => ScriptError::Lua(message(other)),
+        }
+    }
+
+    /// The node error for a failed call of `script`.
+    pub(crate) fn node_error(self, script: &str, limits: &Limits, timeout: Duration) -> NodeError {
+        match self {
+            ScriptError::Limit(limit) => limit.node_error(script, limits, timeout),
+            other => NodeError::Failed(other.to_string()),
+        }
+    }
+}
+
+fn message(error: &mlua::Error) -> String {
+    let text = match error {
+        mlua::Error::RuntimeError(m) | mlua::Error::SyntaxError { message: m, .. } => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => return message(cause),
+        mlua::Error::WithContext { context, cause } => format!("{context}: {}", message(cause)),
+        other => other.to_string(),
+    };
+    match text.find("\nstack traceback:") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}

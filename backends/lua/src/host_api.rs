@@ -1,0 +1,265 @@
+//! The host API scripts see: `json`, `log` (and `print`/`warn`), and the
+//! capability-checked `http`, `env` and `kv`, backed by [`PluginHost`].
+//!
+//! Host calls never raise: a failure, including a refused capability, returns
+//! `nil, message` (`nil, "permission denied: kv"`), as the contract says.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mlua::{Lua, MultiValue, Table, Value as LuaValue};
+use pocket_core::{KvStore, Value};
+use pocket_host::{HttpRequest, LogLevel, PluginHost};
+
+use crate::convert::{from_lua, to_lua};
+use crate::limits::Meter;
+
+/// What a host call answers: a value, or `nil, message`.
+type Answer = Result<LuaValue, String>;
+
+/// The run the current call belongs to, as host calls need it.
+#[derive(Default)]
+pub(crate) struct RunScope {
+    store: Option<Arc<KvStore>>,
+}
+
+/// Makes the run's store visible to `kv` for the call about to start (`None` outside a run).
+pub(crate) fn enter(lua: &Lua, store: Option<Arc<KvStore>>) {
+    if let Some(mut scope) = lua.app_data_mut::<RunScope>() {
+        scope.store = store;
+    }
+}
+
+/// Installs the host API's globals in a fresh state.
+pub(crate) fn install(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Result<()> {
+    lua.set_app_data(RunScope::default());
+    let globals = lua.globals();
+    globals.set("json", json_table(lua, array_marker)?)?;
+    let log = lua.create_table()?;
+    for (name, level) in [
+        ("debug", LogLevel::Debug),
+        ("info", LogLevel::Info),
+        ("warn", LogLevel::Warn),
+        ("error", LogLevel::Error),
+    ] {
+        log.set(name, log_function(lua, host, array_marker, level)?)?;
+    }
+    globals.set("log", log)?;
+    globals.set("print", log_function(lua, host, array_marker, LogLevel::Info)?)?;
+    globals.set("warn", log_function(lua, host, array_marker, LogLevel::Warn)?)?;
+    globals.set("http", http_table(lua, host, array_marker)?)?;
+    globals.set("env", env_table(lua, host)?)?;
+    globals.set("kv", kv_table(lua, host, array_marker)?)?;
+    Ok(())
+}
+
+fn json_table(lua: &Lua, array_marker: &Table) -> mlua::Result<Table> {
+    let json = lua.create_table()?;
+    json.set("null", LuaValue::NULL)?;
+    let marker = array_marker.clone();
+    json.set(
+        "encode",
+        lua.create_function(move |_, value: LuaValue| {
+            Ok::<Result<String, String>, mlua::Error>(
+                from_lua(&value, &marker)
+                    .map(|v| v.to_json())
+                    .map_err(|e| format!("json.encode: {e}")),
+            )
+        })?,
+    )?;
+    let marker = array_marker.clone();
+    json.set(
+        "decode",
+        lua.create_function(
+            move |lua, text: mlua::LuaString| match Value::from_json(&text.to_str()?) {
+                Ok(value) => Ok(Ok(to_lua(lua, &value, &marker)?)),
+                Err(e) => Ok::<Answer, mlua::Error>(Err(format!("json.decode: {e}"))),
+            },
+        )?,
+    )?;
+    let marker = array_marker.clone();
+    json.set(
+        "array",
+        lua.create_function(move |lua, table: Option<Table>| {
+            let table = match table {
+                Some(t) => t,
+                None => lua.create_table()?,
+            };
+            table.set_metatable(Some(marker.clone()))?;
+            Ok(table)
+        })?,
+    )?;
+    Ok(json)
+}
+
+/// Text for a log line: strings as they are, other values as JSON, joined by spaces.
+fn log_text(args: &MultiValue, array_marker: &Table) -> String {
+    let parts: Vec<String> = args
+        .iter()
+        .map(|arg| match arg {
+            LuaValue::String(s) => s.to_string_lossy(),
+            LuaValue::Nil => "nil".to_string(),
+            other => match from_lua(other, array_marker) {
+                Ok(value) => value.to_json(),
+                Err(_) => format!("<{}>", other.type_name()),
+            },
+        })
+        .collect();
+    parts.join(" ")
+}
+
+fn log_function(lua: &Lua, host: &PluginHost, array_marker: &Table, level: LogLevel) -> mlua::Result<mlua::Function> {
+    let host = host.clone();
+    let marker = array_marker.clone();
+    lua.create_function(move |_, args: MultiValue| {
+        Ok::<Result<(), String>, mlua::Error>(host.log(level, &log_text(&args, &marker)).map_err(|e| e.to_string()))
+    })
+}
+
+fn env_table(lua: &Lua, host: &PluginHost) -> mlua::Result<Table> {
+    let env = lua.create_table()?;
+    let host = host.clone();
+    env.set(
+        "get",
+        lua.create_function(move |lua, name: String| {
+            Ok::<Answer, mlua::Error>(match host.env_get(&name) {
+                Ok(Some(value)) => Ok(LuaValue::String(lua.create_string(value)?)),
+                Ok(None) => Ok(LuaValue::Nil),
+                Err(e) => Err(e.to_string()),
+            })
+        })?,
+    )?;
+    Ok(env)
+}
+
+fn current_store(lua: &Lua) -> Option<Arc<KvStore>> {
+    lua.app_data_ref::<RunScope>().and_then(|scope| scope.store.clone())
+}
+
+fn kv_table(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Result<Table> {
+    let kv = lua.create_table()?;
+    let (get_host, marker) = (host.clone(), array_marker.clone());
+    kv.set(
+        "get",
+        lua.create_function(move |lua, key: String| {
+            let store = current_store(lua);
+            Ok::<Answer, mlua::Error>(match get_host.kv_get(store.as_deref(), &key) {
+                Ok(Some(value)) => Ok(to_lua(lua, &value, &marker)?),
+                Ok(None) => Ok(LuaValue::Nil),
+                Err(e) => Err(e.to_string()),
+            })
+        })?,
+    )?;
+    let (set_host, marker) = (host.clone(), array_marker.clone());
+    kv.set(
+        "set",
+        lua.create_function(move |lua, (key, value): (String, LuaValue)| {
+            let value = match from_lua(&value, &marker) {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(format!("kv.set: {e}"))),
+            };
+            let store = current_store(lua);
+            Ok::<Answer, mlua::Error>(
+                set_host
+                    .kv_set(store.as_deref(), &key, value)
+                    .map(|()| LuaValue::Boolean(true))
+                    .map_err(|e| e.to_string()),
+            )
+        })?,
+    )?;
+    Ok(kv)
+}
+
+fn http_table(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Result<Table> {
+    let http = lua.create_table()?;
+    let host = host.clone();
+    let marker = array_marker.clone();
+    http.set(
+        "request",
+        lua.create_function(move |lua, options: LuaValue| {
+            let request = match http_request(lua, &options, &marker) {
+                Ok(r) => r,
+                Err(message) => return Ok(Err(format!("http.request: {message}"))),
+            };
+            Ok::<Answer, mlua::Error>(match host.http_request_blocking(request) {
+                Ok(response) => {
+                    let table = lua.create_table()?;
+                    table.set("status", response.status)?;
+                    let headers = lua.create_table()?;
+                    for (name, value) in &response.headers {
+                        headers.set(name.as_str(), value.as_str())?;
+                    }
+                    table.set("headers", headers)?;
+                    let is_json = response
+                        .headers
+                        .iter()
+                        .any(|(k, v)| k == "content-type" && v.contains("json"));
+                    if is_json && let Ok(value) = Value::from_json(&response.body) {
+                        table.set("json", to_lua(lua, &value, &marker)?)?;
+                    }
+                    table.set("body", response.body)?;
+                    Ok(LuaValue::Table(table))
+                }
+                Err(e) => Err(e.to_string()),
+            })
+        })?,
+    )?;
+    Ok(http)
+}
+
+/// Reads `http.request`'s argument: a URL, or `{url, method, headers, body, timeout}`.
+/// A table `body` is sent as JSON. The timeout never exceeds what is left of the call.
+fn http_request(lua: &Lua, options: &LuaValue, array_marker: &Table) -> Result<HttpRequest, String> {
+    let remaining = lua.app_data_ref::<Meter>().and_then(|m| m.remaining());
+    let mut request = HttpRequest {
+        method: "GET".to_string(),
+        url: String::new(),
+        headers: Vec::new(),
+        body: None,
+        timeout: remaining,
+    };
+    let table = match options {
+        LuaValue::String(url) => {
+            request.url = url.to_string_lossy();
+            return Ok(request);
+        }
+        LuaValue::Table(t) => t,
+        other => return Err(format!("expected a URL or an options table, got {}", other.type_name())),
+    };
+    let field = |name: &str| table.get::<LuaValue>(name).map_err(|e| e.to_string());
+    match field("url")? {
+        LuaValue::String(url) => request.url = url.to_string_lossy(),
+        _ => return Err("`url` is required".to_string()),
+    }
+    if let LuaValue::String(method) = field("method")? {
+        request.method = method.to_string_lossy();
+    }
+    if let LuaValue::Table(headers) = field("headers")? {
+        for pair in headers.pairs::<String, String>() {
+            request.headers.push(pair.map_err(|e| format!("headers: {e}"))?);
+        }
+    }
+    match field("body")? {
+        LuaValue::Nil => {}
+        LuaValue::String(body) => request.body = Some(body.as_bytes().to_vec()),
+        other => {
+            let value = from_lua(&other, array_marker).map_err(|e| format!("body: {e}"))?;
+            request.body = Some(value.to_json().into_bytes());
+            if !request
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                request
+                    .headers
+                    .push(("content-type".to_string(), "application/json".to_string()));
+            }
+        }
+    }
+    if let LuaValue::Integer(_) | LuaValue::Number(_) = field("timeout")? {
+        let seconds: f64 = table.get("timeout").map_err(|e| e.to_string())?;
+        let asked = Duration::try_from_secs_f64(seconds).map_err(|_| format!("invalid timeout {seconds}"))?;
+        request.timeout = Some(remaining.map_or(asked, |r| r.min(asked)));
+    }
+    Ok(request)
+}

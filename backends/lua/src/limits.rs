@@ -1,0 +1,202 @@
+//! Per-call enforcement of the instruction, wall-clock and memory limits.
+//!
+//! Each Lua state carries a [`Meter`] (as app data) and one global count hook,
+//! which Lua copies into every coroutine the script creates. Every
+//! [`HOOK_STEP`] VM instructions the hook charges the call and checks the
+//! clock and the run's cancellation. Once a limit trips it stays tripped:
+//! the hook raises again on every later tick, and the sandbox's `pcall`,
+//! `xpcall` and `coroutine.resume`/`close` re-raise instead of returning
+//! `false` (see `prelude.lua`), so a script cannot swallow it. Whatever the
+//! script returns afterwards, the call fails.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use mlua::{HookTriggers, Lua, VmState};
+use pocket_core::{Limits, NodeError};
+use tokio_util::sync::CancellationToken;
+
+/// Instructions between two hook ticks: small enough that a tripped limit is
+/// noticed quickly and short coroutines are still charged, large enough that
+/// the hook costs little.
+pub(crate) const HOOK_STEP: u32 = 1_000;
+
+/// The message Lua's allocator failure produces.
+pub(crate) const MEMORY_ERROR: &str = "not enough memory";
+
+/// Which limit stopped a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tripped {
+    /// The state's memory limit.
+    Memory,
+    /// The VM instruction budget of the call.
+    Instructions,
+    /// The call's wall-clock time.
+    Timeout,
+    /// The run was cancelled, or the caller stopped waiting.
+    Cancelled,
+}
+
+impl Tripped {
+    /// The limit's name, as pocket.toml writes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Tripped::Memory => "memory",
+            Tripped::Instructions => "instructions",
+            Tripped::Timeout => "timeout",
+            Tripped::Cancelled => "cancellation",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Tripped::Memory => "memory limit exceeded",
+            Tripped::Instructions => "instructions limit exceeded",
+            Tripped::Timeout => "timeout limit exceeded",
+            Tripped::Cancelled => "cancelled",
+        }
+    }
+
+    /// The node error for this limit, naming the script that hit it.
+    pub(crate) fn node_error(self, script: &str, limits: &Limits, timeout: Duration) -> NodeError {
+        let (limit, detail) = match self {
+            Tripped::Memory => ("memory", format!("{script} used more than {} bytes", limits.memory)),
+            Tripped::Instructions => (
+                "instructions",
+                format!(
+                    "{script} ran more than {} VM instructions in one call",
+                    limits.instructions
+                ),
+            ),
+            Tripped::Timeout => ("timeout", format!("{script} ran longer than {}", humanize(timeout))),
+            Tripped::Cancelled => return NodeError::Cancelled,
+        };
+        NodeError::LimitExceeded {
+            limit: limit.to_string(),
+            detail,
+        }
+    }
+}
+
+fn humanize(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+/// The budget of the call in progress on one state.
+#[derive(Debug)]
+pub(crate) struct Meter {
+    max_instructions: u64,
+    used: u64,
+    deadline: Option<Instant>,
+    cancel: Option<CancellationToken>,
+    abandoned: Option<Arc<AtomicBool>>,
+    tripped: Option<Tripped>,
+}
+
+/// What a call may watch besides its own budget.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Watch {
+    /// The run's cancellation.
+    pub cancel: Option<CancellationToken>,
+    /// Set when nobody waits for the call's result any more.
+    pub abandoned: Option<Arc<AtomicBool>>,
+}
+
+impl Meter {
+    fn idle() -> Self {
+        Meter {
+            max_instructions: u64::MAX,
+            used: 0,
+            deadline: None,
+            cancel: None,
+            abandoned: None,
+            tripped: None,
+        }
+    }
+
+    /// The time left before the call's deadline.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Records that `limit` tripped (the first one wins).
+    pub(crate) fn trip(&mut self, limit: Tripped) -> mlua::Error {
+        let limit = *self.tripped.get_or_insert(limit);
+        mlua::Error::runtime(limit.message())
+    }
+
+    fn tick(&mut self) -> mlua::Result<VmState> {
+        if let Some(limit) = self.tripped {
+            return Err(mlua::Error::runtime(limit.message()));
+        }
+        self.used = self.used.saturating_add(u64::from(HOOK_STEP));
+        if self.used > self.max_instructions {
+            return Err(self.trip(Tripped::Instructions));
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(self.trip(Tripped::Timeout));
+        }
+        let cancelled = self.cancel.as_ref().is_some_and(CancellationToken::is_cancelled)
+            || self.abandoned.as_ref().is_some_and(|a| a.load(Ordering::Relaxed));
+        if cancelled {
+            return Err(self.trip(Tripped::Cancelled));
+        }
+        Ok(VmState::Continue)
+    }
+}
+
+/// Installs the meter and its hook on a new state.
+pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
+    lua.set_app_data(Meter::idle());
+    lua.set_global_hook(
+        HookTriggers::new().every_nth_instruction(HOOK_STEP),
+        |lua, _debug| match lua.app_data_mut::<Meter>() {
+            Some(mut meter) => meter.tick(),
+            None => Ok(VmState::Continue),
+        },
+    )
+}
+
+/// Starts a call's budget: `instructions` VM instructions and `timeout` of wall clock.
+pub(crate) fn start(lua: &Lua, instructions: u64, timeout: Duration, watch: Watch) {
+    if let Some(mut meter) = lua.app_data_mut::<Meter>() {
+        *meter = Meter {
+            max_instructions: instructions,
+            used: 0,
+            deadline: Instant::now().checked_add(timeout),
+            cancel: watch.cancel,
+            abandoned: watch.abandoned,
+            tripped: None,
+        };
+    }
+}
+
+/// Ends the call: returns the limit that tripped, if any, and disarms the meter.
+pub(crate) fn finish(lua: &Lua) -> Option<Tripped> {
+    let mut meter = lua.app_data_mut::<Meter>()?;
+    let tripped = meter.tripped;
+    *meter = Meter::idle();
+    tripped
+}
+
+/// Called by the sandbox's `pcall` family with the error it caught: raises
+/// again when a limit has tripped, or when the error is Lua's out-of-memory
+/// error (which then trips the memory limit).
+pub(crate) fn recheck(lua: &Lua, error: &mlua::Value) -> mlua::Result<()> {
+    let Some(mut meter) = lua.app_data_mut::<Meter>() else {
+        return Ok(());
+    };
+    if let Some(limit) = meter.tripped {
+        return Err(mlua::Error::runtime(limit.message()));
+    }
+    let out_of_memory = matches!(error, mlua::Value::String(s) if s.as_bytes() == MEMORY_ERROR.as_bytes());
+    if out_of_memory {
+        return Err(meter.trip(Tripped::Memory));
+    }
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! The built-in `lua` node type: inline `source`, or `script`/`file` (a path
+//! relative to the workflow file, or inline code when it spans several lines),
+//! compiled once per workflow node in `prepare`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pocket_core::{
+    ConfigError, Execution, Limits, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest,
+    PocketConfig, Value, parse_duration,
+};
+use pocket_host::PluginHost;
+use serde_json::json;
+
+use crate::dispatch;
+use crate::instance::{CallRequest, Instance};
+use crate::limits::Watch;
+use crate::script::{Form, Script};
+
+/// The name of the plugin providing the `lua` node type; pocket.toml's
+/// permissions and limits for inline scripts are looked up under it.
+pub const LUA_NODE_PLUGIN: &str = "lua";
+
+/// The plugin that provides the built-in `lua` node type.
+pub struct LuaNodePlugin {
+    manifest: PluginManifest,
+    node_type: Arc<LuaNodeTypeInline>,
+}
+
+impl LuaNodePlugin {
+    /// The plugin, with inline scripts' permissions and limits taken from
+    /// pocket.toml under the name `lua` (the defaults, unless a
+    /// `[plugins.limits.lua]` table or a `lua` permission list exists).
+    pub fn new(config: &PocketConfig) -> Self {
+        LuaNodePlugin {
+            manifest: PluginManifest {
+                name: LUA_NODE_PLUGIN.to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                description: "Runs inline Lua scripts (the `lua` node type)".to_string(),
+                author: "Pocket".to_string(),
+                kind: PluginKind::Lua,
+                source: None,
+            },
+            node_type: Arc::new(LuaNodeTypeInline {
+                host: PluginHost::new(LUA_NODE_PLUGIN, config.permissions(LUA_NODE_PLUGIN)),
+                limits: config.limits(LUA_NODE_PLUGIN),
+                schema: json!({
+                    "type": "object",
+                    "properties": {
+                        "script": {"type": "string", "description": "A path relative to the workflow file, or inline code when it spans several lines"},
+                        "file": {"type": "string", "description": "A path relative to the workflow file"},
+                        "source": {"type": "string", "description": "Inline Lua code"},
+                        "timeout": {"type": ["string", "number"], "description": "Wall-clock limit per call (e.g. 5s); never above the plugin's limit"}
+                    }
+                }),
+            }),
+        }
+    }
+}
+
+impl Plugin for LuaNodePlugin {
+    fn manifest(&self) -> &PluginManifest {
+        &self.manifest
+    }
+
+    fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
+        vec![self.node_type.clone()]
+    }
+}
+
+struct LuaNodeTypeInline {
+    host: PluginHost,
+    limits: Limits,
+    schema: serde_json::Value,
+}
+
+impl NodeType for LuaNodeTypeInline {
+    fn name(&self) -> &str {
+        "lua"
+    }
+
+    fn description(&self) -> &str {
+        "Runs a Lua script (`source`, or `script`/`file`) on the input; its return value is the output, a second value the action"
+    }
+
+    fn config_schema(&self) -> Option<&serde_json::Value> {
+        Some(&self.schema)
+    }
+
+    fn raw_config_keys(&self) -> &[&str] {
+        &["script", "source", "file"]
+    }
+
+    fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
+        let (script, key) = script_of(setup)?;
+        let timeout = timeout_of(setup)?;
+        let instance = Instance::new(script, self.host.clone(), self.limits);
+        let state = instance
+            .load_state()
+            .map_err(|e| ConfigError::at(format!("/{key}"), e.to_string()))?;
+        instance.keep(state);
+        Ok(Arc::new(LuaNode { instance, timeout }))
+    }
+}
+
+/// The script a `lua` node runs, and the config key it came from.
+fn script_of(setup: &NodeSetup<'_>) -> Result<(Script, &'static str), ConfigError> {
+    let text = |key: &'static str| {
+        setup
+            .config_value(key)
+            .and_then(Value::as_str)
+            .map(|s| (s.to_string(), key))
+    };
+    let inline = |source: String, key| {
+        let script = Script {
+            label: format!("lua node `{}`", setup.node),
+            chunk_name: format!("={}", setup.node),
+            source,
+            form: Form::Body,
+        };
+        Ok((script, key))
+    };
+    match (text("source"), text("script"), text("file")) {
+        (Some((source, key)), None, None) => inline(source, key),
+        (None, Some((code, key)), None) if code.trim_end().contains('\n') => inline(code, key),
+        (None, Some((path, key)), None) | (None, None, Some((path, key))) => {
+            let resolved = setup.resolve_path(path.trim());
+            let source = std::fs::read_to_string(&resolved)
+                .map_err(|e| ConfigError::at(format!("/{key}"), format!("cannot read {}: {e}", resolved.display())))?;
+            let script = Script {
+                label: path.trim().to_string(),
+                chunk_name: format!("@{}", path.trim()),
+                source,
+                form: Form::Body,
+            };
+            Ok((script, key))
+        }
+        (None, None, None) => Err(ConfigError::new("set one of `source`, `script` or `file`")),
+        _ => Err(ConfigError::new("set only one of `source`, `script` or `file`")),
+    }
+}
+
+fn timeout_of(setup: &NodeSetup<'_>) -> Result<Option<Duration>, ConfigError> {
+    match setup.config_value("timeout") {
+        None => Ok(None),
+        Some(Value::String(text)) => parse_duration(text)
+            .map(Some)
+            .map_err(|e| ConfigError::at("/timeout", e.to_string())),
+        Some(value) => value
+            .as_f64()
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .map(Some)
+            .ok_or_else(|| ConfigError::at("/timeout", "expected a duration such as `5s`")),
+    }
+}
+
+/// A workflow node running an inline Lua script.
+struct LuaNode {
+    instance: Arc<Instance>,
+    timeout: Option<Duration>,
+}
+
+impl Node for LuaNode {
+    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let request = CallRequest {
+            node_type: None,
+            input: call.input,
+            config: call.config,
+            timeout: self.timeout,
+            store: Some(call.run.store.clone()),
+            watch: Watch {
+                cancel: Some(call.run.cancel.clone()),
+                abandoned: None,
+            },
+        };
+        dispatch::execute(self.instance.clone(), request)
+    }
+}

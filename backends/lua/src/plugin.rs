@@ -1,0 +1,107 @@
+//! [`LuaPlugin`]: a loaded `.lua` plugin file and its node types.
+
+use std::sync::Arc;
+
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginManifest, Value};
+
+use crate::dispatch;
+use crate::instance::{CallRequest, Instance};
+use crate::limits::Watch;
+
+/// A Lua plugin: its manifest and the node types its script provides.
+/// Built by [`crate::LuaLoader`].
+pub struct LuaPlugin {
+    pub(crate) manifest: PluginManifest,
+    pub(crate) node_types: Vec<Arc<dyn NodeType>>,
+}
+
+impl Plugin for LuaPlugin {
+    fn manifest(&self) -> &PluginManifest {
+        &self.manifest
+    }
+
+    fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
+        self.node_types.clone()
+    }
+}
+
+/// One node type of a Lua plugin.
+pub(crate) struct LuaNodeType {
+    pub name: String,
+    pub description: String,
+    pub schema: Option<serde_json::Value>,
+    pub instance: Arc<Instance>,
+    /// The key in the plugin's `nodes` table (table form); `None` for single-node scripts.
+    pub entry: Option<Arc<str>>,
+}
+
+impl NodeType for LuaNodeType {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn config_schema(&self) -> Option<&serde_json::Value> {
+        self.schema.as_ref()
+    }
+
+    fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
+        Ok(Arc::new(PluginNode {
+            instance: self.instance.clone(),
+            entry: self.entry.clone(),
+            plugin_config: setup
+                .plugin_config
+                .as_object()
+                .filter(|o| !o.is_empty())
+                .map(|_| setup.plugin_config.clone()),
+        }))
+    }
+}
+
+/// A workflow node using a Lua plugin's node type.
+struct PluginNode {
+    instance: Arc<Instance>,
+    entry: Option<Arc<str>>,
+    /// The plugin's config (pocket.toml and the workflow's `plugins:`), under the node's own keys.
+    plugin_config: Option<Value>,
+}
+
+impl Node for PluginNode {
+    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let config = match &self.plugin_config {
+            Some(base) => layered(base, call.config),
+            None => call.config,
+        };
+        let request = CallRequest {
+            node_type: self.entry.clone(),
+            input: call.input,
+            config,
+            timeout: None,
+            store: Some(call.run.store.clone()),
+            watch: Watch {
+                cancel: Some(call.run.cancel.clone()),
+                abandoned: None,
+            },
+        };
+        dispatch::execute(self.instance.clone(), request)
+    }
+}
+
+/// `config`'s keys over `base`'s.
+fn layered(base: &Value, config: Value) -> Value {
+    match (base, config) {
+        (Value::Object(base), Value::Object(own)) => {
+            let mut merged = base.clone();
+            let entries = merged.make_mut();
+            for (key, value) in own.iter() {
+                entries.insert(key.clone(), value.clone());
+            }
+            Value::Object(merged)
+        }
+        (base, Value::Null) => base.clone(),
+        (_, config) => config,
+    }
+}

@@ -1,0 +1,177 @@
+//! Every limit, hit by a script that tries to break it; the next call works.
+
+use std::time::{Duration, Instant};
+
+use pocket_core::{PocketConfig, RunError, RunOptions, run};
+
+use crate::common::{TIGHT, config, graph_with, inline_graph, json, run_graph};
+
+/// Runs `attack` (when the input says so) through one `lua` node, checks the
+/// failure names `limit` and the script, then checks the next call works.
+async fn hits_limit_then_recovers(attack: &str, limit: &str, toml: &str) -> String {
+    let source = format!("if input.attack then\n{attack}\nend\nreturn {{ ok = true }}");
+    let graph = inline_graph(&source, &config(toml));
+    let err = run_graph(&graph, r#"{"attack": true}"#).await.unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("{limit} limit exceeded")),
+        "expected the {limit} limit: {err}"
+    );
+    assert!(err.contains("lua node `s`"), "the error should name the script: {err}");
+    assert_eq!(
+        run_graph(&graph, "{}").await.unwrap(),
+        json(r#"{"ok": true}"#),
+        "the next call works"
+    );
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_infinite_loop_is_stopped_by_the_instruction_limit() {
+    hits_limit_then_recovers("while true do end", "instructions", TIGHT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_inside_pcall_cannot_swallow_the_instruction_limit() {
+    hits_limit_then_recovers(
+        "while true do pcall(function() while true do end end) end",
+        "instructions",
+        TIGHT,
+    )
+    .await;
+    hits_limit_then_recovers(
+        "local ok = xpcall(function() while true do end end, function(e) return e end)\nreturn { swallowed = not ok }",
+        "instructions",
+        TIGHT,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_inside_a_coroutine_is_stopped() {
+    hits_limit_then_recovers(
+        "coroutine.wrap(function() while true do end end)()",
+        "instructions",
+        TIGHT,
+    )
+    .await;
+    hits_limit_then_recovers(
+        "local co = coroutine.create(function() while true do end end)\nlocal ok = coroutine.resume(co)\nreturn { resumed = ok }",
+        "instructions",
+        TIGHT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_memory_bomb_is_stopped_by_the_memory_limit() {
+    let err = hits_limit_then_recovers(
+        "local t = {}\nfor i = 1, 1e9 do t[i] = { i, i, i } end",
+        "memory",
+        TIGHT,
+    )
+    .await;
+    assert!(err.contains("8388608 bytes"), "{err}");
+}
+
+#[tokio::test]
+async fn a_huge_string_rep_is_stopped_by_the_memory_limit() {
+    hits_limit_then_recovers("local s = string.rep('x', 1e9)", "memory", TIGHT).await;
+}
+
+#[tokio::test]
+async fn a_memory_error_caught_by_pcall_still_fails_the_call() {
+    hits_limit_then_recovers(
+        "local ok = pcall(string.rep, 'x', 1e9)\nreturn { survived = not ok }",
+        "memory",
+        TIGHT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_wall_clock_limit_stops_a_slow_script() {
+    let toml = "[plugins.limits]\ninstructions = 100000000000\ntimeout = \"300ms\"\n";
+    let started = Instant::now();
+    let err = hits_limit_then_recovers("while true do end", "timeout", toml).await;
+    assert!(err.contains("ran longer than 300ms"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_lua_node_timeout_lowers_the_wall_clock_limit() {
+    let yaml = "name: t\nstart: s\nnodes:\n- name: s\n  type: lua\n  config:\n    timeout: 200ms\n    source: 'while true do end'\n";
+    let graph = graph_with(yaml, &config("[plugins.limits]\ninstructions = 100000000000\n"), &[]).unwrap();
+    let err = run_graph(&graph, "{}").await.unwrap_err().to_string();
+    assert!(err.contains("timeout limit exceeded") && err.contains("200ms"), "{err}");
+}
+
+#[tokio::test]
+async fn deep_recursion_fails_with_a_clear_error_and_the_host_survives() {
+    let graph = inline_graph(
+        "local function f(n) return f(n + 1) + 1 end\nif input.attack then return f(1) end\nreturn { ok = true }",
+        &config(TIGHT),
+    );
+    let err = run_graph(&graph, r#"{"attack": true}"#).await.unwrap_err().to_string();
+    assert!(
+        err.contains("stack overflow") || err.contains("memory limit exceeded"),
+        "{err}"
+    );
+    assert_eq!(run_graph(&graph, "{}").await.unwrap(), json(r#"{"ok": true}"#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_run_stops_a_running_script() {
+    let graph = inline_graph(
+        "while true do end",
+        &config("[plugins.limits]\ninstructions = 100000000000\n"),
+    );
+    let options = RunOptions::default();
+    let cancel = options.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cancel.cancel();
+    });
+    let started = Instant::now();
+    let result = run(graph, json("{}"), options).await;
+    assert!(
+        matches!(result, Err(RunError::Cancelled))
+            || result.as_ref().is_err_and(|e| e.to_string().contains("cancelled")),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_runner_timeout_on_a_current_thread_runtime_stops_the_script() {
+    let yaml = "name: t\nstart: s\nnodes:\n- name: s\n  type: lua\n  timeout: 200ms\n  config:\n    source: |\n      if input.spin then while true do end end\n      return { ok = true }\n";
+    let graph = graph_with(yaml, &config("[plugins.limits]\ninstructions = 100000000000\n"), &[]).unwrap();
+    let err = run_graph(&graph, r#"{"spin": true}"#).await.unwrap_err().to_string();
+    assert!(err.contains("timed out after 200ms"), "{err}");
+    assert_eq!(run_graph(&graph, "{}").await.unwrap(), json(r#"{"ok": true}"#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_limits_come_from_pocket_toml_by_plugin_name() {
+    let toml = "[plugins.limits.spinner]\ninstructions = 100000\n";
+    let graph = graph_with(
+        "name: t\nstart: s\nnodes:\n- {name: s, type: spin}\n",
+        &config(toml),
+        &["spinner.lua"],
+    )
+    .unwrap();
+    let err = run_graph(&graph, r#"{"spin": true}"#).await.unwrap_err().to_string();
+    assert!(
+        err.contains("instructions limit exceeded: spinner.lua ran more than 100000 VM instructions"),
+        "{err}"
+    );
+    assert_eq!(run_graph(&graph, "{}").await.unwrap(), json(r#"{"ok": true}"#));
+}
+
+#[test]
+fn the_default_limits_are_the_contracts() {
+    let limits = PocketConfig::default().limits("lua");
+    assert_eq!(
+        (limits.memory, limits.instructions, limits.timeout),
+        (64 << 20, 100_000_000, Duration::from_secs(30))
+    );
+}

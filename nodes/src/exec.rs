@@ -1,0 +1,237 @@
+//! `exec`: runs a program, never through a shell (unless the program is one).
+//!
+//! The program runs in its own process group with `args`, `env` (added to
+//! Pocket's environment) and `working_dir` (relative to the workflow file);
+//! on `timeout`, cancellation of the run, or the node's own time limit, the
+//! whole group is killed. With `allowed_commands`, only those exact commands
+//! may run. A non-zero exit is not a failure: the output
+//! `{command, args, exit_code, duration, stdout, stderr}` reports it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+use crate::builtin::{Builtin, check_static_duration, config_duration, format_elapsed, is_template_value};
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) struct Exec;
+
+impl Builtin for Exec {
+    const NAME: &'static str = "exec";
+    const DESCRIPTION: &'static str =
+        "Runs a program with arguments (no shell): {command, args, exit_code, duration, stdout, stderr}";
+
+    fn schema() -> serde_json::Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "command": {"type": "string", "minLength": 1, "description": "The program: a name looked up in PATH, or a path (templates allowed)"},
+                "args": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "default": [], "description": "Its arguments, passed as is (templates allowed)"},
+                "timeout": {"type": ["string", "number"], "default": "30s", "description": "Kill the program's process group after this long"},
+                "allowed_commands": {"type": "array", "items": {"type": "string"}, "description": "When set, only these exact commands may run"},
+                "env": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "Environment variables added to Pocket's"},
+                "working_dir": {"type": "string", "description": "The directory to run in, relative to the workflow file"},
+                "capture_output": {"type": "boolean", "default": true, "description": "Capture stdout and stderr into the output (else they are discarded)"}
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        })
+    }
+
+    fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
+        check_static_duration(setup, "timeout")?;
+        if setup
+            .config_value("allowed_commands")
+            .is_some_and(|list| list.as_array().is_some_and(|items| items.iter().any(is_template_value)))
+        {
+            return Err(ConfigError::at(
+                "/allowed_commands",
+                "`allowed_commands` cannot hold templates: it is fixed before the run",
+            ));
+        }
+        let allowed: Option<Vec<String>> = setup
+            .config_value("allowed_commands")
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect());
+        if let (Some(allowed), Some(command)) = (&allowed, setup.config_value("command"))
+            && !is_template_value(command)
+        {
+            let command = command.as_str().unwrap_or_default();
+            if !allowed.iter().any(|a| a == command) {
+                return Err(ConfigError::at(
+                    "/command",
+                    format!("`{command}` is not in `allowed_commands`"),
+                ));
+            }
+        }
+        Ok(Arc::new(ExecRun {
+            allowed,
+            workflow_dir: setup.workflow_dir.map(PathBuf::from),
+        }))
+    }
+}
+
+struct ExecRun {
+    allowed: Option<Vec<String>>,
+    workflow_dir: Option<PathBuf>,
+}
+
+impl Node for ExecRun {
+    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let request = match self.request(&call.config) {
+            Ok(request) => request,
+            Err(e) => return Execution::Ready(Err(e)),
+        };
+        Execution::pending(async move {
+            tokio::select! {
+                result = request.run() => result.map(NodeOutput::new),
+                () = call.run.cancel.cancelled() => Err(NodeError::Cancelled),
+            }
+        })
+    }
+}
+
+impl ExecRun {
+    fn request(&self, config: &Value) -> Result<Request, NodeError> {
+        let invalid = NodeError::InvalidConfig;
+        let command = match config.get("command") {
+            Some(Value::String(s)) if !s.is_empty() => s.to_string(),
+            _ => return Err(invalid("`command` must render to a non-empty string".into())),
+        };
+        if let Some(allowed) = &self.allowed
+            && !allowed.contains(&command)
+        {
+            return Err(NodeError::PermissionDenied(format!(
+                "`{command}` is not in `allowed_commands`"
+            )));
+        }
+        let args = match config.get("args") {
+            Some(Value::Array(items)) => items.iter().map(Value::to_display_string).collect(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(other) => return Err(invalid(format!("`args` must be an array, not {}", other.type_name()))),
+        };
+        let env = match config.get("env") {
+            Some(Value::Object(vars)) => vars.iter().map(|(k, v)| (k.clone(), v.to_display_string())).collect(),
+            _ => BTreeMap::new(),
+        };
+        let working_dir = config
+            .get("working_dir")
+            .and_then(Value::as_str)
+            .map(|dir| match &self.workflow_dir {
+                Some(base) => base.join(dir),
+                None => PathBuf::from(dir),
+            });
+        Ok(Request {
+            command,
+            args,
+            env,
+            working_dir,
+            timeout: config_duration(config, "timeout", DEFAULT_TIMEOUT)?,
+            capture: config.get("capture_output").and_then(Value::as_bool).unwrap_or(true),
+        })
+    }
+}
+
+/// One run of a program.
+struct Request {
+    command: String,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    working_dir: Option<PathBuf>,
+    timeout: Duration,
+    capture: bool,
+}
+
+impl Request {
+    async fn run(self) -> Result<Value, NodeError> {
+        let mut command = tokio::process::Command::new(&self.command);
+        command
+            .args(&self.args)
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(true);
+        if let Some(dir) = &self.working_dir {
+            command.current_dir(dir);
+        }
+        let output = if self.capture { Stdio::piped } else { Stdio::null };
+        command.stdout(output()).stderr(output());
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| NodeError::failed(format!("cannot run `{}`: {e}", self.command)))?;
+        // Dropping the guard (timeout, cancellation, or this future dropped)
+        // kills the whole group, grandchildren included.
+        let mut group = ProcessGroup(child.id());
+        let mut stdout = child.stdout.take();
+        let mut stderr = child.stderr.take();
+        let waited = tokio::time::timeout(self.timeout, async {
+            let (out, err) = tokio::join!(read_all(stdout.as_mut()), read_all(stderr.as_mut()));
+            let status = child.wait().await;
+            (status, out, err)
+        })
+        .await;
+        let (status, out, err) = match waited {
+            Ok(done) => done,
+            Err(_) => {
+                tracing::debug!(command = %self.command, timeout = ?self.timeout, "killing the process group");
+                return Err(NodeError::Timeout(self.timeout));
+            }
+        };
+        // Reaped: its pid (and group id) may be reused from now on.
+        group.0 = None;
+        let status = status.map_err(|e| NodeError::failed(format!("waiting for `{}`: {e}", self.command)))?;
+        let text = |bytes: Option<Vec<u8>>| {
+            bytes.map_or(Value::Null, |b| Value::from(String::from_utf8_lossy(&b).into_owned()))
+        };
+        Ok(Value::object([
+            ("command", Value::from(self.command)),
+            ("args", Value::array(self.args.into_iter().map(Value::from))),
+            ("exit_code", Value::from(i64::from(status.code().unwrap_or(-1)))),
+            ("duration", Value::from(format_elapsed(started.elapsed()))),
+            ("stdout", text(out)),
+            ("stderr", text(err)),
+        ]))
+    }
+}
+
+async fn read_all(pipe: Option<&mut (impl tokio::io::AsyncRead + Unpin)>) -> Option<Vec<u8>> {
+    let pipe = pipe?;
+    let mut bytes = Vec::new();
+    match pipe.read_to_end(&mut bytes).await {
+        Ok(_) => Some(bytes),
+        Err(e) => {
+            tracing::debug!(%e, "reading a pipe of the program failed");
+            Some(bytes)
+        }
+    }
+}
+
+/// A process group (led by the spawned program) killed on drop, unless
+/// disarmed (`None`) once the program was reaped.
+struct ProcessGroup(Option<u32>);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let Some(pid) = self
+            .0
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return;
+        };
+        // After a normal exit the group is usually gone already: ESRCH is expected.
+        if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
+            && e != rustix::io::Errno::SRCH
+        {
+            tracing::debug!(%e, "killing the process group failed");
+        }
+    }
+}

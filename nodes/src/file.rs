@@ -1,0 +1,287 @@
+//! `file`: reads, writes, appends, checks and lists files inside a sandbox.
+//!
+//! Paths are relative to `base_dir` (default: the workflow file's directory)
+//! and cannot leave it: not through `..`, not as absolute paths (unless
+//! `allow_absolute`), not through symlinks. `base_dir` and `allow_absolute`
+//! draw the sandbox, so they cannot be templates.
+//!
+//! Outputs keep the Go engine's shapes: `{path, exists, content, size,
+//! modified}` for `read`; `{path, exists, size, modified}` for `write` and
+//! `append`; `{path, exists, size, modified, isDir}` for `exists`; `{path,
+//! exists, files: [{name, path, size, modified, isDir}]}` for `list`. A
+//! missing file is `{path, exists: false}`, not a failure.
+
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use serde_json::json;
+
+use crate::builtin::{Builtin, is_template_value};
+
+pub(crate) struct File;
+
+impl Builtin for File {
+    const NAME: &'static str = "file";
+    const DESCRIPTION: &'static str =
+        "Reads, writes, appends, checks or lists files, confined to `base_dir` (default: the workflow's directory)";
+
+    fn schema() -> serde_json::Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "operation": {"enum": ["read", "write", "append", "exists", "list"], "default": "read", "description": "What to do with `path`"},
+                "path": {"type": "string", "minLength": 1, "description": "The file or directory, relative to `base_dir` (templates allowed)"},
+                "content": {"description": "write/append: the text to write (templates allowed); non-strings are written as JSON"},
+                "encoding": {"enum": ["utf-8", "utf8"], "default": "utf-8", "description": "The text encoding (UTF-8 only)"},
+                "base_dir": {"type": "string", "description": "The sandbox directory, relative to the workflow file (default: the workflow's directory)"},
+                "allow_absolute": {"type": "boolean", "default": false, "description": "Allow absolute paths, anywhere on the machine"},
+                "create_dirs": {"type": "boolean", "default": false, "description": "write/append: create missing parent directories (inside the sandbox)"}
+            },
+            "required": ["path"],
+            "additionalProperties": false
+        })
+    }
+
+    fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
+        for key in ["base_dir", "allow_absolute", "operation"] {
+            if setup.config_value(key).is_some_and(is_template_value) {
+                return Err(ConfigError::at(
+                    format!("/{key}"),
+                    format!("`{key}` cannot be a template: it is fixed before the run"),
+                ));
+            }
+        }
+        let base = match setup.config_value("base_dir").and_then(Value::as_str) {
+            Some(dir) => setup.resolve_path(dir),
+            None => setup.workflow_dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        };
+        let operation = match setup.config_value("operation").and_then(Value::as_str) {
+            Some("write") => Operation::Write,
+            Some("append") => Operation::Append,
+            Some("exists") => Operation::Exists,
+            Some("list") => Operation::List,
+            _ => Operation::Read,
+        };
+        Ok(Arc::new(FileRun {
+            base,
+            operation,
+            allow_absolute: setup.config_value("allow_absolute").and_then(Value::as_bool) == Some(true),
+            create_dirs: setup.config_value("create_dirs").and_then(Value::as_bool) == Some(true),
+        }))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Operation {
+    Read,
+    Write,
+    Append,
+    Exists,
+    List,
+}
+
+struct FileRun {
+    base: PathBuf,
+    operation: Operation,
+    allow_absolute: bool,
+    create_dirs: bool,
+}
+
+impl Node for FileRun {
+    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let path = match call.config.get("path") {
+            Some(Value::String(s)) if !s.is_empty() => s.to_string(),
+            other => {
+                return Execution::Ready(Err(NodeError::InvalidConfig(format!(
+                    "`path` must render to a non-empty string, not {}",
+                    other.map_or("nothing", Value::type_name)
+                ))));
+            }
+        };
+        let content = match call.config.get("content") {
+            Some(Value::String(s)) => s.to_string(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_json(),
+        };
+        let job = Job {
+            base: self.base.clone(),
+            operation: self.operation,
+            allow_absolute: self.allow_absolute,
+            create_dirs: self.create_dirs,
+            path,
+            content,
+        };
+        Execution::pending(async move {
+            tokio::task::spawn_blocking(move || job.run())
+                .await
+                .map_err(|e| NodeError::Crashed(format!("file operation: {e}")))?
+                .map(NodeOutput::new)
+        })
+    }
+}
+
+/// One file operation, run on a blocking thread.
+struct Job {
+    base: PathBuf,
+    operation: Operation,
+    allow_absolute: bool,
+    create_dirs: bool,
+    path: String,
+    content: String,
+}
+
+impl Job {
+    fn run(self) -> Result<Value, NodeError> {
+        let target = confine(&self.base, &self.path, self.allow_absolute)?;
+        let shown = Value::from(target.display().to_string());
+        let io = |what: &str, e: std::io::Error| NodeError::failed(format!("{what} {}: {e}", target.display()));
+        let missing = || Value::object([("path", shown.clone()), ("exists", Value::Bool(false))]);
+        match self.operation {
+            Operation::Read => match fs::read(&target) {
+                Ok(bytes) => {
+                    let content = String::from_utf8(bytes)
+                        .map_err(|_| NodeError::failed(format!("{} is not UTF-8 text", target.display())))?;
+                    let meta = fs::metadata(&target).map_err(|e| io("cannot stat", e))?;
+                    let mut out = described(&shown, &meta);
+                    out.insert("content".into(), Value::from(content));
+                    Ok(Value::from(out))
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(missing()),
+                Err(e) => Err(io("cannot read", e)),
+            },
+            Operation::Write | Operation::Append => {
+                if self.create_dirs
+                    && let Some(parent) = target.parent()
+                {
+                    fs::create_dir_all(parent).map_err(|e| io("cannot create the directories of", e))?;
+                    // The new directories are plain ones; check nothing raced a symlink in.
+                    confine(&self.base, &self.path, self.allow_absolute)?;
+                }
+                let append = matches!(self.operation, Operation::Append);
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .append(append)
+                    .truncate(!append)
+                    .open(&target)
+                    .map_err(|e| io("cannot open", e))?;
+                file.write_all(self.content.as_bytes())
+                    .map_err(|e| io("cannot write", e))?;
+                let meta = file.metadata().map_err(|e| io("cannot stat", e))?;
+                Ok(Value::from(described(&shown, &meta)))
+            }
+            Operation::Exists => match fs::metadata(&target) {
+                Ok(meta) => {
+                    let mut out = described(&shown, &meta);
+                    out.insert("isDir".into(), Value::Bool(meta.is_dir()));
+                    Ok(Value::from(out))
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(missing()),
+                Err(e) => Err(io("cannot stat", e)),
+            },
+            Operation::List => {
+                let entries = match fs::read_dir(&target) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == ErrorKind::NotFound => return Ok(missing()),
+                    Err(e) => return Err(io("cannot list", e)),
+                };
+                let mut files = Vec::new();
+                for entry in entries {
+                    let entry = entry.map_err(|e| io("cannot list", e))?;
+                    let Ok(meta) = entry.metadata() else { continue };
+                    let mut item = described(&Value::from(entry.path().display().to_string()), &meta);
+                    item.shift_remove("exists");
+                    item.insert(
+                        "name".into(),
+                        Value::from(entry.file_name().to_string_lossy().into_owned()),
+                    );
+                    item.insert("isDir".into(), Value::Bool(meta.is_dir()));
+                    files.push(Value::from(item));
+                }
+                files.sort_by(|a, b| {
+                    a.get("name")
+                        .and_then(Value::as_str)
+                        .cmp(&b.get("name").and_then(Value::as_str))
+                });
+                Ok(Value::object([
+                    ("path", shown),
+                    ("exists", Value::Bool(true)),
+                    ("files", Value::from(files)),
+                ]))
+            }
+        }
+    }
+}
+
+/// `{path, exists: true, size, modified}` of an existing file.
+fn described(path: &Value, meta: &fs::Metadata) -> pocket_core::Map {
+    let modified = meta
+        .modified()
+        .map(|t| Value::from(humantime::format_rfc3339_seconds(t).to_string()))
+        .unwrap_or_default();
+    [
+        ("path".to_string(), path.clone()),
+        ("exists".to_string(), Value::Bool(true)),
+        ("size".to_string(), Value::from(meta.len())),
+        ("modified".to_string(), modified),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// Where `path` leads inside `base`, or why it may not be used: it climbs
+/// out with `..`, is absolute without `allow_absolute`, or reaches outside
+/// through a symlink.
+fn confine(base: &Path, path: &str, allow_absolute: bool) -> Result<PathBuf, NodeError> {
+    let requested = Path::new(path);
+    if requested.is_absolute() {
+        return if allow_absolute {
+            Ok(requested.to_path_buf())
+        } else {
+            Err(NodeError::PermissionDenied(format!(
+                "`{path}` is an absolute path; paths are relative to base_dir unless `allow_absolute: true`"
+            )))
+        };
+    }
+    let base = base
+        .canonicalize()
+        .map_err(|e| NodeError::failed(format!("base_dir {}: {e}", base.display())))?;
+    let mut relative = PathBuf::new();
+    for component in requested.components() {
+        match component {
+            Component::Normal(part) => relative.push(part),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !relative.pop() {
+                    return Err(NodeError::PermissionDenied(format!("`{path}` leads outside base_dir")));
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(NodeError::PermissionDenied(format!("`{path}` is not a relative path")));
+            }
+        }
+    }
+    let target = base.join(&relative);
+    // The deepest part of the path that exists (possibly as a dangling
+    // symlink) must resolve inside the sandbox.
+    let mut probe = target.as_path();
+    loop {
+        if probe.symlink_metadata().is_ok() {
+            let inside = probe.canonicalize().is_ok_and(|real| real.starts_with(&base));
+            if !inside {
+                return Err(NodeError::PermissionDenied(format!(
+                    "`{path}` leads outside base_dir through a symlink"
+                )));
+            }
+            break;
+        }
+        match probe.parent() {
+            Some(parent) if parent.starts_with(&base) => probe = parent,
+            _ => break,
+        }
+    }
+    Ok(target)
+}

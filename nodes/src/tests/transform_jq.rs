@@ -1,0 +1,56 @@
+//! `transform` with a `jq` program.
+
+use super::{json, run_error, run_yaml, validation_errors};
+
+fn jq(program: &str) -> String {
+    format!("name: t\nstart: t\nnodes:\n- name: t\n  type: transform\n  config:\n    jq: '{program}'\n")
+}
+
+#[tokio::test]
+async fn a_jq_program_reshapes_the_input() {
+    let out = run_yaml(
+        &jq("{names: [.users[].name], adults: [.users[] | select(.age >= 18) | .name], count: (.users | length)}"),
+        r#"{"users": [{"name": "ada", "age": 36}, {"name": "tim", "age": 12}]}"#,
+    )
+    .await;
+    assert_eq!(out, json(r#"{"names": ["ada", "tim"], "adults": ["ada"], "count": 2}"#));
+}
+
+#[tokio::test]
+async fn several_outputs_become_an_array_and_none_is_null() {
+    assert_eq!(
+        run_yaml(&jq(".items[] * 2"), r#"{"items": [1, 2.5]}"#).await,
+        json("[2, 5.0]")
+    );
+    assert_eq!(run_yaml(&jq("empty"), "{}").await, json("null"));
+}
+
+#[tokio::test]
+async fn the_jq_key_is_not_rendered_as_a_template() {
+    assert_eq!(run_yaml(&jq("\"{{.x}}\""), r#"{"x": 1}"#).await, json(r#""{{.x}}""#));
+}
+
+#[test]
+fn a_jq_syntax_error_is_reported_before_the_run_with_its_position() {
+    let err = validation_errors(&jq(".a |\n  | .b"));
+    assert!(err.contains("config at /jq") && err.contains("line 1 column"), "{err}");
+}
+
+#[test]
+fn an_undefined_jq_function_is_a_config_error() {
+    let err = validation_errors(&jq(".a | frobnicate"));
+    assert!(err.contains("undefined filter `frobnicate`"), "{err}");
+}
+
+#[test]
+fn jq_with_other_keys_is_refused() {
+    let err =
+        validation_errors("name: t\nstart: t\nnodes:\n- {name: t, type: transform, config: {jq: '.', extra: 1}}\n");
+    assert!(err.contains("`jq` computes the whole output"), "{err}");
+}
+
+#[tokio::test]
+async fn a_jq_runtime_error_fails_the_node() {
+    let err = run_error(&jq(".a + 1"), r#"{"a": "text"}"#).await;
+    assert!(err.contains("node `t`") && err.contains("jq:"), "{err}");
+}
