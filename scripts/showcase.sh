@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The main job: build Pocket and run the showcase workflow with a per-node trace.
+# The main job: build the example plugins (native cdylibs, Rust WASM modules;
+# Lua needs no build), then run the showcase workflow, whose nodes come from
+# all three plugin kinds, with a per-node trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo run --quiet --bin pocket -- run examples/workflows/profile-report.yaml \
-    --input @examples/inputs/customer.json --trace
+bash scripts/build-plugins.sh
+cargo run --quiet --bin pocket -- run examples/workflows/showcase.yaml \
+    --input @examples/inputs/article.json --trace

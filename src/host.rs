@@ -8,6 +8,7 @@ use pocket_core::{LoadError, PluginLoader, PocketConfig, Registry, plugin_files}
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
+use pocket_wasm::WasmLoader;
 
 /// Everything a command needs: pocket.toml, the registry, and what failed to load.
 pub struct Host {
@@ -62,7 +63,11 @@ impl Host {
 
 /// One loader per plugin backend.
 pub fn loaders() -> Vec<Box<dyn PluginLoader>> {
-    vec![Box::new(LuaLoader::new()), Box::new(NativeLoader::new())]
+    vec![
+        Box::new(LuaLoader::new()),
+        Box::new(WasmLoader::new()),
+        Box::new(NativeLoader::new()),
+    ]
 }
 
 /// The loader of the backend that handles `path`, if any.

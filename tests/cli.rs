@@ -174,7 +174,7 @@ fn a_schema_violation_is_reported_with_the_json_path() {
 
 #[test]
 fn validate_accepts_every_example() {
-    native_plugins();
+    example_plugins();
     for entry in std::fs::read_dir(root().join("examples/workflows")).unwrap() {
         let path = entry.unwrap().path();
         let out = exec(pocket().arg("validate").arg(&path));
@@ -332,16 +332,7 @@ fn ctrl_c_stops_a_run_cleanly() {
 
 #[test]
 fn plugin_list_shows_lua_plugins_from_the_plugin_directory() {
-    let out = exec(pocket().args(["plugin", "list"]));
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    for name in ["text-tools", "json-reshaper"] {
-        let line = out
-            .stdout
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("{name}: {}", out.stdout));
-        assert!(line.contains(" lua ") && line.contains("loaded"), "{line}");
-    }
+    let out = assert_listed("lua", &["text-tools", "json-reshaper"]);
     let lua_node = out
         .stdout
         .lines()
@@ -491,18 +482,19 @@ fn builtins_disabled_in_pocket_toml_fail_validation() {
 #[path = "../backends/native/loader/tests/support/redis_server.rs"]
 mod redis_server;
 
-/// Builds the native example plugins into examples/plugins/native (the
-/// directory pocket.toml lists), once per test process.
-fn native_plugins() {
+/// Builds the example plugins (native and WASM) into the directories
+/// pocket.toml lists, once per test process.
+fn example_plugins() {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
         let out = std::process::Command::new("bash")
-            .arg(root().join("scripts/build-native-plugins.sh"))
+            .arg(root().join("scripts/build-plugins.sh"))
             .output()
             .unwrap();
         assert!(
             out.status.success(),
-            "scripts/build-native-plugins.sh failed:\n{}",
+            "scripts/build-plugins.sh failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     });
@@ -510,22 +502,66 @@ fn native_plugins() {
 
 #[test]
 fn plugin_list_shows_native_plugins_with_type_native() {
-    native_plugins();
+    example_plugins();
+    assert_listed("native", &["native-text", "redis-cache"]);
+}
+
+#[test]
+fn plugin_list_shows_wasm_plugins_with_type_wasm() {
+    example_plugins();
+    assert_listed("wasm", &["text-stats", "json-tools", "hello-wat"]);
+}
+
+/// Runs `pocket plugin list` and checks that each of `names` is listed,
+/// loaded, with TYPE `kind`.
+fn assert_listed(kind: &str, names: &[&str]) -> Outcome {
     let out = exec(pocket().args(["plugin", "list"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for name in ["native-text", "redis-cache"] {
+    for name in names {
         let line = out
             .stdout
             .lines()
-            .find(|l| l.starts_with(name))
+            .find(|l| l.starts_with(&format!("{name} ")))
             .unwrap_or_else(|| panic!("{name}: {}", out.stdout));
-        assert!(line.contains(" native ") && line.contains("loaded"), "{line}");
+        assert!(line.contains(&format!(" {kind} ")) && line.contains("loaded"), "{line}");
     }
+    out
+}
+
+#[test]
+fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
+    example_plugins();
+    let long = run_json(
+        "examples/workflows/showcase.yaml",
+        &["--input", "@examples/inputs/article.json"],
+    );
+    assert_eq!(
+        long["headline"], "POCKET: NATIVE, LUA & WASM NODES IN ONE GRAPH",
+        "{long}"
+    );
+    assert_eq!(long["slug"], "pocket-native-lua-wasm-nodes-in-one-graph", "{long}");
+    assert_eq!(long["words"], 66, "{long}");
+    assert_eq!(long["truncated"], true, "{long}");
+
+    let short = run_json(
+        "examples/workflows/showcase.yaml",
+        &[
+            "--input",
+            r#"{"title": " Short one ", "text": "Just a few words here."}"#,
+        ],
+    );
+    assert_eq!(short["headline"], "SHORT ONE", "{short}");
+    assert_eq!(short["words"], 5, "{short}");
+    assert_eq!(short["text"], "Just a few words here.", "{short}");
+    assert!(
+        short.get("truncated").is_none(),
+        "the short route skips the teaser: {short}"
+    );
 }
 
 #[test]
 fn user_cache_fetches_on_a_miss_then_serves_from_redis() {
-    native_plugins();
+    example_plugins();
     let redis = redis_server::RedisServer::start(None);
     let api = json_server(r#"{"id": 42, "name": "Ada"}"#);
     let wf = "examples/workflows/user-cache.yaml";
@@ -551,7 +587,7 @@ fn user_cache_fetches_on_a_miss_then_serves_from_redis() {
 
 #[test]
 fn plugin_check_explains_why_a_file_would_not_load() {
-    native_plugins();
+    example_plugins();
     let dir = tempfile::tempdir().unwrap();
     let garbage = dir.path().join("garbage.so");
     std::fs::write(&garbage, "not a library").unwrap();
@@ -569,7 +605,7 @@ fn plugin_check_explains_why_a_file_would_not_load() {
 
 #[test]
 fn plugin_load_copies_into_the_first_directory_and_unload_removes_it() {
-    native_plugins();
+    example_plugins();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pocket.toml");
     std::fs::write(&config, "[plugins]\ndirectories = [\"plugins\", \"more\"]\n").unwrap();
@@ -583,7 +619,11 @@ fn plugin_load_copies_into_the_first_directory_and_unload_removes_it() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(dir.path().join("plugins/native-text.so").is_file());
     let list = exec(with_config().args(["plugin", "list"]));
-    assert!(list.stdout.lines().any(|l| l.starts_with("native-text ")), "{}", list.stdout);
+    assert!(
+        list.stdout.lines().any(|l| l.starts_with("native-text ")),
+        "{}",
+        list.stdout
+    );
     let again = exec(with_config().args(["plugin", "load"]).arg(&source));
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("already"), "{}", again.stderr);

@@ -59,7 +59,8 @@ pub fn load_into_directory(host: &Host, path: &Path) -> anyhow::Result<ExitCode>
     std::fs::create_dir_all(directory).with_context(|| format!("cannot create {}", directory.display()))?;
     // Copy, then rename: a Pocket starting meanwhile never sees half a file.
     let partial = directory.join(format!(".{}.partial", file_name.to_string_lossy()));
-    std::fs::copy(path, &partial).with_context(|| format!("cannot copy {} to {}", path.display(), partial.display()))?;
+    std::fs::copy(path, &partial)
+        .with_context(|| format!("cannot copy {} to {}", path.display(), partial.display()))?;
     std::fs::rename(&partial, &target).with_context(|| format!("cannot create {}", target.display()))?;
     println!("loaded {} into {}", describe(plugin.as_ref()), target.display());
     Ok(ExitCode::SUCCESS)
@@ -109,7 +110,11 @@ fn describe(plugin: &dyn Plugin) -> String {
         manifest.kind,
         manifest.name,
         manifest.version,
-        if types.is_empty() { "none".into() } else { types.join(", ") }
+        if types.is_empty() {
+            "none".into()
+        } else {
+            types.join(", ")
+        }
     )
 }
 
@@ -117,7 +122,11 @@ fn describe(plugin: &dyn Plugin) -> String {
 fn loaded_elsewhere(host: &Host, plugin: &dyn Plugin, path: &Path) -> Option<PathBuf> {
     let catalog = host.registry.catalog();
     let loaded = catalog.plugin(&plugin.manifest().name)?;
-    let source = loaded.manifest().source.clone().unwrap_or_else(|| "Pocket itself".into());
+    let source = loaded
+        .manifest()
+        .source
+        .clone()
+        .unwrap_or_else(|| "Pocket itself".into());
     (!same_file(&source, path)).then_some(source)
 }
 

@@ -1,0 +1,125 @@
+//! The interface Pocket's native plugins are built against.
+//!
+//! A native plugin is a Rust `cdylib` that depends on this crate, builds a
+//! [`Plugin`] from ordinary Rust functions over [`Value`]s, and exports it:
+//!
+//! ```ignore
+//! use pocket_native_abi::{Call, Error, NodeType, Output, Plugin, Value};
+//!
+//! fn shout(call: Call) -> Result<Output, Error> {
+//!     let text = call.input.get("text").and_then(Value::as_str).unwrap_or_default();
+//!     Ok(Value::from(text.to_uppercase()).into())
+//! }
+//!
+//! fn plugin() -> Plugin {
+//!     Plugin::new("shouter", env!("CARGO_PKG_VERSION"))
+//!         .node(NodeType::new("shout", "Upper-cases input.text", shout))
+//! }
+//!
+//! pocket_native_abi::export_plugin!(plugin);
+//! ```
+//!
+//! Pocket's loader (the `pocket-native` crate) finds the library in a plugin
+//! directory and loads it through `abi_stable`, which checks that the library
+//! was built against a compatible [`INTERFACE_VERSION`] and that every type
+//! crossing the boundary has the layout the host expects.
+//!
+//! **What crosses the boundary.** [`module`] holds the stable-ABI types: the
+//! root module ([`module::PluginModule`]), the plugin and node type
+//! descriptors, and the node types and prepared nodes as `#[sabi_trait]`
+//! objects. Values cross as [`RValue`], converted directly to and from
+//! [`Value`] (no JSON text), so a call costs a few small copies, not parsing.
+//!
+//! **Panics.** Every call into the plugin (describe, prepare, exec) runs
+//! inside `catch_unwind`; a panic becomes an error of kind
+//! [`module::RErrorKind::Panicked`], which the host reports as a node error.
+//! A panic never unwinds across the boundary (that would abort the host).
+//! Plugins must be built with `panic = "unwind"` (the default) for this to work.
+//!
+//! **Threads.** Node bodies are plain synchronous functions and must be
+//! `Send + Sync`: the host calls them from several threads at once. Mark a
+//! node type [`NodeType::blocking`] when its calls wait on I/O; the host then
+//! runs them on its blocking thread pool.
+//!
+//! This crate does not load libraries (that is the host's job) and gives
+//! plugins no access to the host's run state (key-value store, logging).
+
+mod author;
+// `#[sabi_trait]` (in `module`) implements abi_stable traits inside items it generates.
+#[allow(non_local_definitions)]
+pub mod module;
+mod value;
+
+pub use author::{Call, Error, Exec, NodeType, Output, Plugin, Setup};
+pub use module::INTERFACE_VERSION;
+pub use pocket_value::{Map, Number, Value};
+pub use value::RValue;
+
+/// The name of the static through which a library exports its root module:
+/// abi_stable's `ROOT_MODULE_LOADER_NAME`, spelled out because
+/// `#[export_name]` needs a literal (a test checks that they agree).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __root_module_loader_name {
+    () => {
+        "_1as_0lib_1header_0root_bmodule_bloader"
+    };
+}
+
+/// Exports a plugin from a `cdylib` crate: `export_plugin!(plugin)` where
+/// `plugin` is a `fn() -> Plugin`. Use it once per library. The function runs
+/// once each time Pocket loads the library; a panic in it refuses the load.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:path) => {
+        #[doc(hidden)]
+        #[unsafe(export_name = $crate::__root_module_loader_name!())]
+        pub static __POCKET_NATIVE_ROOT_MODULE: $crate::__private::LibHeader = {
+            extern "C" fn describe()
+            -> $crate::__private::RResult<$crate::module::PluginDescriptor, $crate::module::RError> {
+                $crate::__private::describe($plugin)
+            }
+            fn root_module() -> $crate::module::PluginModuleRef {
+                $crate::__private::root_module(describe)
+            }
+            extern "C" fn erased_root_module() -> $crate::__private::RootModuleResult {
+                $crate::__private::__call_root_module_loader(root_module)
+            }
+            // SAFETY: `erased_root_module` returns the module built by
+            // `root_module`, which is a `PluginModuleRef`, the type named here.
+            unsafe {
+                $crate::__private::LibHeader::from_constructor::<$crate::module::PluginModuleRef>(
+                    erased_root_module,
+                    $crate::__private::CheckTypeLayout::Yes,
+                )
+            }
+        };
+    };
+}
+
+/// What [`export_plugin!`] expands to needs; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use abi_stable::library::{__call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult};
+    pub use abi_stable::std_types::RResult;
+
+    pub use crate::author::describe;
+    use crate::module::{PluginDescriptor, PluginModule, PluginModuleRef, RError};
+
+    /// The root module around a plugin's `describe` function.
+    pub fn root_module(describe: extern "C" fn() -> RResult<PluginDescriptor, RError>) -> PluginModuleRef {
+        use abi_stable::prefix_type::PrefixTypeTrait;
+        PluginModule { describe }.leak_into_prefix()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_export_name_is_abi_stables_root_module_loader_name() {
+        assert_eq!(
+            __root_module_loader_name!(),
+            abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
+    }
+}

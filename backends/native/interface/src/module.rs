@@ -1,0 +1,126 @@
+//! The stable-ABI surface between Pocket and a plugin library: the root
+//! module every plugin exports, what it describes, and the node objects the
+//! host calls. Plugin authors do not use these types directly; they build a
+//! [`crate::Plugin`] and export it with [`crate::export_plugin!`].
+
+use abi_stable::StableAbi;
+use abi_stable::library::RootModule;
+use abi_stable::sabi_trait;
+use abi_stable::sabi_types::VersionStrings;
+use abi_stable::std_types::{RBox, ROption, RResult, RStr, RString, RVec};
+
+use crate::value::RValue;
+
+/// The version of this interface. A library built against an interface whose
+/// major version differs from the host's is refused at load, before any of
+/// its code runs beyond its static initialisers; abi_stable then checks the
+/// layout of every type reachable from the root module.
+pub const INTERFACE_VERSION: &str = "1.0.0";
+
+/// The root module a plugin library exports (through [`crate::export_plugin!`]).
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginModuleRef)))]
+#[sabi(missing_field(panic))]
+pub struct PluginModule {
+    /// Builds the plugin's description and node types; called once per load.
+    #[sabi(last_prefix_field)]
+    pub describe: extern "C" fn() -> RResult<PluginDescriptor, RError>,
+}
+
+impl RootModule for PluginModuleRef {
+    abi_stable::declare_root_module_statics! {PluginModuleRef}
+    const BASE_NAME: &'static str = "pocket_plugin";
+    const NAME: &'static str = "pocket_plugin";
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new(INTERFACE_VERSION);
+}
+
+/// What a plugin says about itself, with its node types.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct PluginDescriptor {
+    /// Unique plugin name.
+    pub name: RString,
+    /// The plugin's version.
+    pub version: RString,
+    /// One-line description.
+    pub description: RString,
+    /// Author, possibly empty.
+    pub author: RString,
+    /// The node types the plugin provides.
+    pub node_types: RVec<NodeTypeDescriptor>,
+}
+
+/// One node type of a plugin.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct NodeTypeDescriptor {
+    /// The type name workflows write in `type:`.
+    pub name: RString,
+    /// One-line description.
+    pub description: RString,
+    /// JSON Schema for the node's config.
+    pub config_schema: ROption<RValue>,
+    /// Whether calls may block (I/O, long computations): the host runs them
+    /// on its blocking thread pool instead of the runner's threads.
+    pub blocking: bool,
+    /// Binds the type to one workflow node.
+    pub node_type: NodeTypeObject_TO<'static, RBox<()>>,
+}
+
+/// A node type, behind the library boundary.
+#[sabi_trait]
+pub trait NodeTypeObject: Send + Sync {
+    /// Binds this type to a workflow node: `config` is the node's config as
+    /// written (templates unrendered), `plugin_config` the plugin's config
+    /// from pocket.toml and the workflow.
+    fn prepare(
+        &self,
+        node: RStr<'_>,
+        config: RValue,
+        plugin_config: RValue,
+    ) -> RResult<NodeObject_TO<'static, RBox<()>>, RError>;
+}
+
+/// A prepared node, behind the library boundary.
+#[sabi_trait]
+pub trait NodeObject: Send + Sync {
+    /// Runs the node once with its input and its rendered config; `RNone`
+    /// means the config given to `prepare` (a config without templates), so
+    /// static configs cross the boundary once, not on every call.
+    fn exec(&self, input: RValue, config: ROption<RValue>) -> RResult<ROutput, RError>;
+}
+
+/// A node's result: its output and optionally the action it chose.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct ROutput {
+    /// The output value.
+    pub output: RValue,
+    /// The chosen action; none means `default`.
+    pub action: ROption<RString>,
+}
+
+/// Why a plugin call failed.
+#[repr(C)]
+#[derive(StableAbi, Debug)]
+pub struct RError {
+    /// What kind of failure.
+    pub kind: RErrorKind,
+    /// What happened.
+    pub message: RString,
+}
+
+/// The kinds of [`RError`].
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RErrorKind {
+    /// The call ran and failed.
+    Failed,
+    /// The input is unusable.
+    InvalidInput,
+    /// The config is unusable.
+    InvalidConfig,
+    /// Plugin code panicked; the panic was caught inside the plugin.
+    Panicked,
+}

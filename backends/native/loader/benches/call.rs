@@ -1,0 +1,92 @@
+//! A native node call (through the loaded library: value conversion both
+//! ways, the `#[sabi_trait]` vtable, `catch_unwind`) against a direct call of
+//! the same Rust function, in the same run. The target is at most 3x.
+//!
+//! Run with `cargo bench -p pocket-native` (unset RUST_BACKTRACE). Each
+//! iteration makes 1,000 calls; divan's time column is per 1,000 calls.
+
+#[path = "../tests/support/libraries.rs"]
+mod libraries;
+
+use std::sync::Arc;
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use pocket_core::{
+    Execution, Format, KvStore, Node, NodeCall, NodeSetup, PluginLoader, PocketConfig, Preparer, Registry, RunContext,
+    StoreSpec, Value, parse_str,
+};
+use pocket_native::NativeLoader;
+use pocket_native_abi::Call;
+use tokio_util::sync::CancellationToken;
+
+const CALLS: usize = 1_000;
+const INPUT: &str = r#"{"id": 7, "text": "Pocket runs native plugins at close to plain Rust speed"}"#;
+
+fn main() {
+    divan::main();
+}
+
+/// The baseline: the node's function called directly, values as they are.
+#[divan::bench]
+fn direct_function_call(bencher: Bencher) {
+    let input = Value::from_json(INPUT).unwrap();
+    let config = Value::object([("field", Value::from("text"))]);
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        for _ in 0..CALLS {
+            let call = Call {
+                input: input.clone(),
+                config: config.clone(),
+            };
+            divan::black_box(pocket_plugin_text_tools::upper(call).unwrap());
+        }
+    });
+}
+
+/// The same function as a node of the loaded library, through `Node::exec`.
+#[divan::bench]
+fn native_node_call(bencher: Bencher) {
+    let config = Value::object([("field", Value::from("text"))]);
+    // A config without templates: the runner passes the prepared value itself.
+    let node = prepared_node("text-upper", &config);
+    let run = RunContext {
+        workflow: "bench".into(),
+        store: Arc::new(KvStore::new(&StoreSpec::default())),
+        cancel: CancellationToken::new(),
+    };
+    let input = Value::from_json(INPUT).unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        for _ in 0..CALLS {
+            let call = NodeCall {
+                input: input.clone(),
+                config: config.clone(),
+                node: "bench",
+                attempt: 1,
+                run: &run,
+            };
+            match node.exec(call) {
+                Execution::Ready(out) => divan::black_box(out.unwrap()),
+                Execution::Pending(_) => unreachable!("text-upper is not a blocking node type"),
+            };
+        }
+    });
+}
+
+fn prepared_node(node_type: &str, config: &Value) -> Arc<dyn Node> {
+    let pocket = PocketConfig::default();
+    let path = libraries::library("pocket-plugin-text-tools");
+    let plugin = NativeLoader::new().load(&path, &pocket).unwrap();
+    let registry = Registry::new();
+    let catalog = registry.catalog();
+    let workflow = parse_str("name: bench\nstart: bench\nnodes: []\n", Format::Yaml).unwrap();
+    let preparer = Preparer::new(&catalog, &pocket, &workflow);
+    let setup = NodeSetup {
+        node: "bench",
+        config,
+        plugin_config: &Value::Null,
+        workflow_dir: None,
+        preparer: &preparer,
+    };
+    let node_type = plugin.node_types().into_iter().find(|t| t.name() == node_type).unwrap();
+    node_type.prepare(&setup).unwrap()
+}

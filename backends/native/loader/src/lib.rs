@@ -1,0 +1,46 @@
+//! Pocket's native backend: plugins as dynamic libraries (`.so`, `.dylib`,
+//! `.dll`) built against `pocket-native-abi`, loaded through `abi_stable`.
+//!
+//! [`NativeLoader`] is the [`pocket_core::PluginLoader`] for those files. For
+//! each file it opens the library, reads its abi_stable header, checks that the
+//! library was built against a compatible interface version
+//! ([`INTERFACE_VERSION`], same major version) and that the layout of every
+//! type reachable from the root module matches the host's, then asks the
+//! plugin to describe itself. Files that are not libraries, libraries that are
+//! not Pocket plugins and plugins built against another interface are refused
+//! with a [`pocket_core::LoadError`] naming the file and the
+//! [`RefusalReason`]; the other plugins still load. Each library is loaded
+//! through its own header, never through abi_stable's per-type root module
+//! cache, so any number of plugins load side by side.
+//!
+//! **Calls.** Values cross the boundary as `RValue`s, converted directly from
+//! and to [`pocket_core::Value`] (no JSON text). Node types the plugin marks
+//! *blocking* run on tokio's blocking thread pool; the others run inline on
+//! the runner's thread, so they must be quick. A panic inside a plugin is
+//! caught inside the plugin and becomes [`pocket_core::NodeError::Crashed`]
+//! (or a config error, when it happens while preparing a node); the host
+//! goes on.
+//!
+//! **Trust.** Native code runs unsandboxed in the host process: pocket.toml's
+//! permissions and limits (memory, fuel, instructions) do not apply to it,
+//! only the runner's per-node `timeout`. A library's static initialisers run
+//! as soon as it is opened, even if it is then refused, so only put libraries
+//! you trust in plugin directories (signatures are how you decide).
+//!
+//! **No unloading.** abi_stable never unloads a library, and neither does this
+//! crate: a library stays mapped until the process exits, even after its
+//! plugin is unregistered. Reloading a plugin means loading a *new file* (a
+//! new path: the platform loader returns the already-loaded library for a path
+//! it has opened before); the registry then swaps the plugin while runs in
+//! flight keep the node objects they hold, which stay valid because their
+//! code is never unmapped.
+
+mod error;
+mod loader;
+mod node;
+mod plugin;
+
+pub use error::RefusalReason;
+pub use loader::NativeLoader;
+pub use plugin::NativePlugin;
+pub use pocket_native_abi::INTERFACE_VERSION;

@@ -1,0 +1,148 @@
+//! A native plugin's node types and prepared nodes, and how their calls
+//! cross the library boundary.
+
+use std::sync::Arc;
+
+use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr};
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value};
+use pocket_native_abi::RValue;
+use pocket_native_abi::module::{NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, RError, RErrorKind, ROutput};
+
+/// One node type of a native plugin.
+pub(crate) struct NativeNodeType {
+    plugin: Arc<str>,
+    name: String,
+    description: String,
+    schema: Option<serde_json::Value>,
+    blocking: bool,
+    object: NodeTypeObject_TO<'static, RBox<()>>,
+}
+
+impl NativeNodeType {
+    pub(crate) fn new(plugin: Arc<str>, descriptor: NodeTypeDescriptor) -> NativeNodeType {
+        NativeNodeType {
+            plugin,
+            name: descriptor.name.into_string(),
+            description: descriptor.description.into_string(),
+            schema: descriptor
+                .config_schema
+                .into_option()
+                .map(|schema| serde_json::Value::from(&Value::from(schema))),
+            blocking: descriptor.blocking,
+            object: descriptor.node_type,
+        }
+    }
+}
+
+impl NodeType for NativeNodeType {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn config_schema(&self) -> Option<&serde_json::Value> {
+        self.schema.as_ref()
+    }
+
+    /// Runs the plugin's setup for the node (synchronously, before the run).
+    fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
+        let prepared = self.object.prepare(
+            RStr::from_str(setup.node),
+            RValue::from(setup.config),
+            RValue::from(setup.plugin_config),
+        );
+        match prepared {
+            ROk(object) => Ok(Arc::new(NativeNode {
+                call: Arc::new(NativeCall {
+                    plugin: self.plugin.clone(),
+                    object,
+                }),
+                blocking: self.blocking,
+                prepared_config: setup.config.clone(),
+            })),
+            RErr(error) => Err(ConfigError::new(match error.kind {
+                RErrorKind::Panicked => format!("native plugin `{}` panicked: {}", self.plugin, error.message),
+                _ => error.message.into_string(),
+            })),
+        }
+    }
+}
+
+/// A workflow node using a native node type.
+struct NativeNode {
+    call: Arc<NativeCall>,
+    blocking: bool,
+    /// The config the plugin got at prepare: a call whose rendered config is
+    /// this very value (a config without templates) does not send it again.
+    prepared_config: Value,
+}
+
+impl NativeNode {
+    /// The config to send: none when the plugin already has it.
+    fn config_to_send(&self, config: &Value) -> ROption<RValue> {
+        let unchanged = match (config, &self.prepared_config) {
+            (Value::Object(a), Value::Object(b)) => a.ptr_eq(b),
+            (Value::Null, Value::Null) => true,
+            _ => false,
+        };
+        if unchanged { RNone } else { RSome(RValue::from(config)) }
+    }
+}
+
+/// The prepared node object and whose it is.
+struct NativeCall {
+    plugin: Arc<str>,
+    object: NodeObject_TO<'static, RBox<()>>,
+}
+
+impl NativeCall {
+    fn run(&self, input: RValue, config: ROption<RValue>) -> Result<NodeOutput, NodeError> {
+        self.finish(self.object.exec(input, config))
+    }
+
+    fn finish(&self, result: RResult<ROutput, RError>) -> Result<NodeOutput, NodeError> {
+        match result {
+            ROk(output) => Ok(NodeOutput {
+                output: Value::from(output.output),
+                action: output.action.into_option().map(|a| a.as_str().into()),
+            }),
+            RErr(error) => Err(node_error(&self.plugin, error)),
+        }
+    }
+}
+
+impl Node for NativeNode {
+    /// Quick node types run inline on the runner's thread (no allocation
+    /// beyond the values); blocking ones run on tokio's blocking pool, and the
+    /// run stops waiting for them when it is cancelled (the call itself runs
+    /// to completion: native code cannot be interrupted).
+    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let input = RValue::from(&call.input);
+        let config = self.config_to_send(&call.config);
+        if !self.blocking {
+            return Execution::Ready(self.call.run(input, config));
+        }
+        let native = self.call.clone();
+        Execution::pending(async move {
+            let task = tokio::task::spawn_blocking(move || native.run(input, config));
+            tokio::select! {
+                joined = task => joined.unwrap_or_else(|e| Err(NodeError::Crashed(e.to_string()))),
+                () = call.run.cancel.cancelled() => Err(NodeError::Cancelled),
+            }
+        })
+    }
+}
+
+/// The node error for a plugin's error.
+fn node_error(plugin: &str, error: RError) -> NodeError {
+    let message = error.message.into_string();
+    match error.kind {
+        RErrorKind::Failed => NodeError::Failed(message),
+        RErrorKind::InvalidInput => NodeError::InvalidInput(message),
+        RErrorKind::InvalidConfig => NodeError::InvalidConfig(message),
+        RErrorKind::Panicked => NodeError::Crashed(format!("native plugin `{plugin}` panicked: {message}")),
+    }
+}

@@ -1,0 +1,101 @@
+//! Which libraries load, which are refused, and why.
+
+use std::path::Path;
+
+use pocket_core::{PluginKind, PluginLoader, PocketConfig};
+use pocket_native::NativeLoader;
+
+use crate::common::*;
+
+#[test]
+fn the_example_plugin_loads_with_its_manifest_and_node_types() {
+    let path = lib(TEXT_TOOLS);
+    let plugin = load(&path, &PocketConfig::default()).unwrap();
+    let manifest = plugin.manifest();
+    assert_eq!(manifest.name, "native-text");
+    assert_eq!(manifest.kind, PluginKind::Native);
+    assert_eq!(manifest.source.as_deref(), Some(path.as_path()));
+    let names: Vec<String> = plugin.node_types().iter().map(|t| t.name().to_string()).collect();
+    assert!(names.contains(&"text-upper".to_string()), "{names:?}");
+    let upper = plugin
+        .node_types()
+        .into_iter()
+        .find(|t| t.name() == "text-upper")
+        .unwrap();
+    let schema = upper.config_schema().unwrap();
+    assert_eq!(schema["properties"]["field"]["default"], "text");
+}
+
+#[test]
+fn two_plugins_loaded_at_once_keep_their_own_modules() {
+    let config = PocketConfig::default();
+    let text = load(&lib(TEXT_TOOLS), &config).unwrap();
+    let crashy = load(&lib(CRASHY), &config).unwrap();
+    let redis = load(&lib(REDIS_CACHE), &config).unwrap();
+    assert_eq!(text.manifest().name, "native-text");
+    assert_eq!(crashy.manifest().name, "crashy");
+    assert_eq!(redis.manifest().name, "redis-cache");
+    assert!(crashy.node_types().iter().any(|t| t.name() == "crash"));
+    // Loading the first again still describes the first, not the last one loaded.
+    assert_eq!(load(&lib(TEXT_TOOLS), &config).unwrap().manifest().name, "native-text");
+}
+
+#[test]
+fn the_loader_handles_library_extensions_only() {
+    let loader = NativeLoader::new();
+    for file in ["a.so", "b.dylib", "c.dll", "D.SO"] {
+        assert!(loader.handles(Path::new(file)), "{file}");
+    }
+    for file in ["a.lua", "b.wasm", "so", "c.so.txt"] {
+        assert!(!loader.handles(Path::new(file)), "{file}");
+    }
+}
+
+#[test]
+fn a_garbage_file_is_refused_as_not_a_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.so");
+    std::fs::write(&path, b"this is not an ELF file, just text pretending").unwrap();
+    let error = load(&path, &PocketConfig::default()).err().unwrap();
+    assert_eq!(error.path, path);
+    assert!(error.reason.starts_with("not a loadable dynamic library"), "{error}");
+    assert!(error.to_string().contains("garbage.so"), "{error}");
+}
+
+#[test]
+fn a_library_without_a_root_module_is_refused_as_not_a_plugin() {
+    let path = lib(NOT_A_PLUGIN);
+    let error = load(&path, &PocketConfig::default()).err().unwrap();
+    assert_eq!(error.path, path);
+    assert!(error.reason.starts_with("not a Pocket plugin"), "{error}");
+}
+
+#[test]
+fn a_plugin_built_against_another_interface_version_is_refused() {
+    let error = load(&lib(OLD_INTERFACE), &PocketConfig::default()).err().unwrap();
+    assert!(
+        error.reason.contains("built against plugin interface 0.9.0")
+            && error
+                .reason
+                .contains(&format!("loads interface {}", pocket_native::INTERFACE_VERSION)),
+        "{error}"
+    );
+}
+
+#[test]
+fn refused_files_do_not_stop_the_others_from_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("aaa-garbage.so"), b"junk").unwrap();
+    std::fs::copy(lib(OLD_INTERFACE), dir.path().join("bbb-old.so")).unwrap();
+    std::fs::copy(lib(TEXT_TOOLS), dir.path().join("ccc-text.so")).unwrap();
+    let config = PocketConfig::default();
+    let files = pocket_core::plugin_files(&[dir.path().to_path_buf()]);
+    let results: Vec<_> = files.iter().map(|f| load(f, &config)).collect();
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 2);
+    let loaded: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|p| p.manifest().name.clone())
+        .collect();
+    assert_eq!(loaded, ["native-text"]);
+}

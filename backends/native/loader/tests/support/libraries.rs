@@ -1,0 +1,80 @@
+//! Builds the workspace's native plugin crates (examples and test fixtures)
+//! with the cargo that runs the tests, once per test process, and finds their
+//! library files from cargo's own report, so tests never depend on an earlier
+//! manual build or on where the target directory is.
+//!
+//! Libraries are built optimised when the caller is (benchmarks), so a
+//! comparison with code compiled into the caller is fair.
+//!
+//! Shared by the native loader's tests and benchmark and the CLI's tests
+//! (through `#[path]`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Every cdylib crate of the workspace that tests load, by package name.
+const PACKAGES: [&str; 5] = [
+    "pocket-plugin-text-tools",
+    "pocket-plugin-redis-cache",
+    "pocket-native-fixture-crashy",
+    "pocket-native-fixture-not-a-plugin",
+    "pocket-native-fixture-old-interface",
+];
+
+/// The library file of `package` (one of [`PACKAGES`]), built if needed.
+pub fn library(package: &str) -> PathBuf {
+    static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| build(Path::new(env!("CARGO_MANIFEST_DIR"))));
+    built
+        .get(&package.replace('-', "_"))
+        .unwrap_or_else(|| panic!("cargo built no library for {package}"))
+        .clone()
+}
+
+fn build(manifest_dir: &Path) -> HashMap<String, PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .arg("build")
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--manifest-path")
+        .arg(manifest_dir.join("Cargo.toml"));
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    for package in PACKAGES {
+        command.args(["-p", package]);
+    }
+    let output = command.output().expect("cannot run cargo");
+    assert!(
+        output.status.success(),
+        "building the native plugin crates failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut libraries = HashMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let is_cdylib = message["target"]["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|k| k == "cdylib"));
+        if message["reason"] != "compiler-artifact" || !is_cdylib {
+            continue;
+        }
+        let name = message["target"]["name"].as_str().unwrap_or_default().to_string();
+        let file = message["filenames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str())
+            .map(PathBuf::from)
+            .find(|f| f.extension().is_some_and(|e| e == "so" || e == "dylib" || e == "dll"));
+        if let Some(file) = file {
+            libraries.insert(name, file);
+        }
+    }
+    libraries
+}

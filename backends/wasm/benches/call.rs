@@ -1,0 +1,243 @@
+//! A WASM node call with small JSON in and out (`{"text":"hello world","n":41}`,
+//! the payload Extism's echo benchmark uses) against raw wasmer calls in the
+//! same run, with and without fuel metering, and a cold compile against a
+//! load from the module cache.
+//!
+//! Run with `cargo bench -p pocket-wasm` (unset RUST_BACKTRACE). The example
+//! plugins are built first (scripts/build-plugins.sh). Call benchmarks make
+//! 1,000 calls per iteration: divide divan's time column by 1,000 for one
+//! call (or read the items/s throughput).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use pocket_core::{
+    Execution, Format, KvStore, Node, NodeCall, NodeSetup, NodeType, Plugin, PocketConfig, Preparer, Registry,
+    RunContext, StoreSpec, Value, parse_str,
+};
+use pocket_wasm::{WasmEngine, WasmLoader};
+use tokio_util::sync::CancellationToken;
+use wasmer::{Imports, Instance, Module, Store, TypedFunction};
+
+const CALLS: usize = 1_000;
+const PAYLOAD: &str = r#"{"text":"hello world","n":41}"#;
+
+fn main() {
+    divan::main();
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The json-tools example plugin (its `echo-json` node returns its input),
+/// built once per bench run.
+fn json_tools() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new("bash")
+            .arg(repo().join("scripts/build-plugins.sh"))
+            .status()
+            .expect("run scripts/build-plugins.sh");
+        assert!(status.success(), "scripts/build-plugins.sh failed");
+        repo().join("examples/plugins/wasm/json-tools.wasm")
+    })
+}
+
+fn engine(metering: bool) -> WasmEngine {
+    WasmEngine::builder().metering(metering).without_cache().build()
+}
+
+/// The baseline: a call of a trivial export (`pocket_abi_version`) through
+/// wasmer's typed function API, no metering.
+#[divan::bench]
+fn raw_wasmer_trivial_call(bencher: Bencher) {
+    let (mut store, instance) = raw_instance();
+    let version: TypedFunction<(), i32> = instance
+        .exports
+        .get_typed_function(&store, "pocket_abi_version")
+        .unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        for _ in 0..CALLS {
+            divan::black_box(version.call(&mut store).unwrap());
+        }
+    });
+}
+
+/// The guest-side floor: the ABI exchange done by hand with raw wasmer
+/// (alloc, write the request, `pocket_exec`, read the response, free both),
+/// no metering, no host-side JSON.
+#[divan::bench]
+fn raw_wasmer_abi_exchange(bencher: Bencher) {
+    let (mut store, instance) = raw_instance();
+    let exports = &instance.exports;
+    let memory = exports.get_memory("memory").unwrap().clone();
+    let alloc: TypedFunction<i32, i32> = exports.get_typed_function(&store, "pocket_alloc").unwrap();
+    let free: TypedFunction<(i32, i32), ()> = exports.get_typed_function(&store, "pocket_free").unwrap();
+    let exec: TypedFunction<(i32, i32), i64> = exports.get_typed_function(&store, "pocket_exec").unwrap();
+    let request = format!(r#"{{"node":"echo-json","config":{{}},"input":{PAYLOAD}}}"#);
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        for _ in 0..CALLS {
+            let len = request.len() as i32;
+            let ptr = alloc.call(&mut store, len).unwrap();
+            memory.view(&store).write(ptr as u64, request.as_bytes()).unwrap();
+            let packed = exec.call(&mut store, ptr, len).unwrap();
+            free.call(&mut store, ptr, len).unwrap();
+            let (out_ptr, out_len) = ((packed as u64 >> 32) as u32, packed as u32);
+            let mut response = vec![0; out_len as usize];
+            memory.view(&store).read(u64::from(out_ptr), &mut response).unwrap();
+            free.call(&mut store, out_ptr as i32, out_len as i32).unwrap();
+            divan::black_box(response);
+        }
+    });
+}
+
+/// json-tools instantiated with plain wasmer: default engine, no metering.
+fn raw_instance() -> (Store, Instance) {
+    let wasm = std::fs::read(json_tools()).unwrap();
+    let mut store = Store::default();
+    let module = Module::new(&store, wasm).unwrap();
+    let imports = stub_imports(&mut store, &module);
+    let instance = Instance::new(&mut store, &module, &imports).unwrap();
+    (store, instance)
+}
+
+/// Host functions that are never called: `echo-json` imports them but does
+/// not use them, and the raw baselines only need the module to instantiate.
+fn stub_imports(store: &mut Store, module: &Module) -> Imports {
+    let mut imports = Imports::new();
+    for import in module.imports() {
+        if let wasmer::ExternType::Function(ty) = import.ty() {
+            let function = wasmer::Function::new(store, ty, |_| {
+                Err(wasmer::RuntimeError::new("not available in the raw baseline"))
+            });
+            imports.define(import.module(), import.name(), function);
+        }
+    }
+    imports
+}
+
+/// `echo-json` prepared as a workflow node would be.
+fn echo_node(metering: bool) -> Arc<dyn Node> {
+    let pocket = PocketConfig::default();
+    let plugin = WasmLoader::with_engine(engine(metering))
+        .load_plugin(json_tools(), &pocket)
+        .unwrap();
+    let node_type: Arc<dyn NodeType> = plugin
+        .node_types()
+        .into_iter()
+        .find(|t| t.name() == "echo-json")
+        .unwrap();
+    let registry = Registry::new();
+    let catalog = registry.catalog();
+    let workflow = parse_str("name: bench\nstart: bench\nnodes: []\n", Format::Yaml).unwrap();
+    let preparer = Preparer::new(&catalog, &pocket, &workflow);
+    let config = Value::from_json("{}").unwrap();
+    let setup = NodeSetup {
+        node: "bench",
+        config: &config,
+        plugin_config: &Value::Null,
+        workflow_dir: None,
+        preparer: &preparer,
+    };
+    node_type.prepare(&setup).unwrap()
+}
+
+fn context() -> RunContext {
+    RunContext {
+        workflow: "bench".into(),
+        store: Arc::new(KvStore::new(&StoreSpec::default())),
+        cancel: CancellationToken::new(),
+    }
+}
+
+/// Through `Node::exec` outside any runtime: the call runs in place, so
+/// this is the backend's own cost (request JSON, the ABI exchange with its
+/// checks, response JSON into a `Value`).
+fn node_call_in_place(bencher: Bencher, metering: bool) {
+    let node = echo_node(metering);
+    let run = context();
+    let input = Value::from_json(PAYLOAD).unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        for _ in 0..CALLS {
+            let call = NodeCall {
+                input: input.clone(),
+                config: Value::Null,
+                node: "bench",
+                attempt: 1,
+                run: &run,
+            };
+            match node.exec(call) {
+                Execution::Ready(out) => divan::black_box(out.unwrap()),
+                Execution::Pending(_) => unreachable!("outside a runtime calls run in place"),
+            };
+        }
+    });
+}
+
+/// A node call with fuel metering (the default).
+#[divan::bench]
+fn node_call_metered(bencher: Bencher) {
+    node_call_in_place(bencher, true);
+}
+
+/// A node call without fuel metering (trusted modules only).
+#[divan::bench]
+fn node_call_unmetered(bencher: Bencher) {
+    node_call_in_place(bencher, false);
+}
+
+/// A node call inside a task of a multi-threaded runtime, as the runner's
+/// branches make it (`block_in_place`), with metering.
+#[divan::bench]
+fn node_call_metered_multi_thread(bencher: Bencher) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let node = echo_node(true);
+    let run = context();
+    let input = Value::from_json(PAYLOAD).unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+        let (node, run, input) = (node.clone(), run.clone(), input.clone());
+        runtime
+            .block_on(runtime.spawn(async move {
+                for _ in 0..CALLS {
+                    let call = NodeCall {
+                        input: input.clone(),
+                        config: Value::Null,
+                        node: "bench",
+                        attempt: 1,
+                        run: &run,
+                    };
+                    divan::black_box(node.exec(call).finish().await.unwrap());
+                }
+            }))
+            .unwrap();
+    });
+}
+
+/// Compiling the module with cranelift and metering, no cache.
+#[divan::bench(sample_count = 10)]
+fn module_cold_compile(bencher: Bencher) {
+    let wasm = std::fs::read(json_tools()).unwrap();
+    let engine = engine(true);
+    bencher.bench_local(|| divan::black_box(engine.compile(&wasm).unwrap()));
+}
+
+/// Loading the same module from the on-disk cache (hash, verify, deserialize).
+#[divan::bench(sample_count = 50)]
+fn module_cached_load(bencher: Bencher) {
+    let wasm = std::fs::read(json_tools()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = WasmEngine::builder().cache_dir(dir.path()).build();
+    engine.compile(&wasm).unwrap();
+    bencher.bench_local(|| {
+        let compiled = engine.compile(&wasm).unwrap();
+        assert_eq!(compiled.source, pocket_wasm::CompileSource::Cache);
+        divan::black_box(compiled.module)
+    });
+}

@@ -1,0 +1,172 @@
+//! Safe wrappers for the host functions in module `pocket` (ABI v1).
+//! Capability refusals come back as [`HostError`]s, never as traps.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::abi::unpack;
+
+mod ffi {
+    #[link(wasm_import_module = "pocket")]
+    unsafe extern "C" {
+        pub fn log(level: i32, ptr: i32, len: i32);
+        pub fn now_ms() -> i64;
+        pub fn config_get(key_ptr: i32, key_len: i32) -> i64;
+        pub fn kv_get(key_ptr: i32, key_len: i32) -> i64;
+        pub fn kv_set(key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> i32;
+        pub fn http_request(req_ptr: i32, req_len: i32) -> i64;
+    }
+}
+
+/// A host call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    /// The host refused or could not serve the call (see Pocket's log for why:
+    /// a denied capability, or no key-value store outside a run).
+    Refused,
+    /// `kv_set` failed with this code (1 denied, 2 invalid argument, 3 no store).
+    Code(i32),
+    /// The host's answer could not be read.
+    Invalid(String),
+    /// `http_request` answered with an error.
+    Http(String),
+}
+
+impl std::fmt::Display for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostError::Refused => f.write_str("the host refused the call (see its log)"),
+            HostError::Code(1) => f.write_str("permission denied"),
+            HostError::Code(3) => f.write_str("no key-value store outside a workflow run"),
+            HostError::Code(code) => write!(f, "host call failed with code {code}"),
+            HostError::Invalid(message) | HostError::Http(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for HostError {}
+
+/// Log levels, as the host numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// 0.
+    Trace = 0,
+    /// 1.
+    Debug = 1,
+    /// 2.
+    Info = 2,
+    /// 3.
+    Warn = 3,
+    /// 4.
+    Error = 4,
+}
+
+fn raw(bytes: &[u8]) -> (i32, i32) {
+    (bytes.as_ptr() as usize as i32, bytes.len() as i32)
+}
+
+/// Takes ownership of a buffer the host returned: `None` for 0, an error for -1.
+fn take(packed: i64) -> Result<Option<Vec<u8>>, HostError> {
+    match packed {
+        0 => Ok(None),
+        -1 => Err(HostError::Refused),
+        _ => {
+            let (ptr, len) = unpack(packed);
+            // SAFETY: the host allocated this buffer with `pocket_alloc` and
+            // wrote `len` bytes into it; it is ours to read and free (ABI v1).
+            let bytes =
+                unsafe { std::slice::from_raw_parts(ptr as u32 as usize as *const u8, len as u32 as usize) }.to_vec();
+            // SAFETY: as above; freed exactly once, here.
+            unsafe { crate::abi::free(ptr, len) };
+            Ok(Some(bytes))
+        }
+    }
+}
+
+/// Writes `message` to Pocket's log (needs the `log` capability; refused lines are dropped).
+pub fn log(level: Level, message: &str) {
+    let (ptr, len) = raw(message.as_bytes());
+    // SAFETY: the host only reads `len` bytes at `ptr`, a live borrowed buffer.
+    unsafe { ffi::log(level as i32, ptr, len) }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    // SAFETY: no arguments, no memory shared.
+    unsafe { ffi::now_ms() }
+}
+
+/// The plugin's config value under `key` (pocket.toml and the workflow's `plugins:`), if set.
+pub fn config<T: DeserializeOwned>(key: &str) -> Result<Option<T>, HostError> {
+    let (ptr, len) = raw(key.as_bytes());
+    // SAFETY: the host only reads the borrowed key.
+    let packed = unsafe { ffi::config_get(ptr, len) };
+    match take(packed)? {
+        None => Ok(None),
+        Some(json) => serde_json::from_slice(&json)
+            .map(Some)
+            .map_err(|e| HostError::Invalid(format!("config `{key}`: {e}"))),
+    }
+}
+
+/// The text this plugin stored under `key` in the run's key-value store (needs `kv`).
+pub fn kv_get(key: &str) -> Result<Option<String>, HostError> {
+    let (ptr, len) = raw(key.as_bytes());
+    // SAFETY: the host only reads the borrowed key.
+    let packed = unsafe { ffi::kv_get(ptr, len) };
+    take(packed)?
+        .map(|bytes| String::from_utf8(bytes).map_err(|e| HostError::Invalid(e.to_string())))
+        .transpose()
+}
+
+/// Stores `value` under `key` in the run's key-value store (needs `kv`).
+pub fn kv_set(key: &str, value: &str) -> Result<(), HostError> {
+    let (key_ptr, key_len) = raw(key.as_bytes());
+    let (val_ptr, val_len) = raw(value.as_bytes());
+    // SAFETY: the host only reads the two borrowed buffers.
+    match unsafe { ffi::kv_set(key_ptr, key_len, val_ptr, val_len) } {
+        0 => Ok(()),
+        code => Err(HostError::Code(code)),
+    }
+}
+
+/// An HTTP request for [`http_request`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HttpRequest {
+    /// `GET`, `POST`...
+    pub method: String,
+    /// An absolute http(s) URL; its host must be granted (`http:<host>`).
+    pub url: String,
+    /// Request headers.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The body, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// What [`http_request`] got back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Response headers, names in lower case.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The body as text.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// Sends `request` through the host (needs `http:<host>`).
+pub fn http_request(request: &HttpRequest) -> Result<HttpResponse, HostError> {
+    let json = serde_json::to_vec(request).map_err(|e| HostError::Invalid(e.to_string()))?;
+    let (ptr, len) = raw(&json);
+    // SAFETY: the host only reads the borrowed request.
+    let packed = unsafe { ffi::http_request(ptr, len) };
+    let bytes = take(packed)?.ok_or_else(|| HostError::Invalid("empty http response".into()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| HostError::Invalid(e.to_string()))?;
+    if let Some(error) = value.get("error").and_then(|e| e.as_str()) {
+        return Err(HostError::Http(error.to_string()));
+    }
+    serde_json::from_value(value).map_err(|e| HostError::Invalid(e.to_string()))
+}

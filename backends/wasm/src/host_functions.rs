@@ -1,0 +1,257 @@
+//! The host functions in module `pocket`, backed by [`PluginHost`] so that
+//! they refuse exactly what the Lua backend refuses.
+//!
+//! No host function traps on bad input: a pointer/length outside linear
+//! memory, invalid UTF-8 or a denied capability returns an error value
+//! (`-1` for packed results, a non-zero code for `kv_set`, an `{"error"}`
+//! object for `http_request`) and is logged with the plugin's name. Only a
+//! trap inside the guest's own `pocket_alloc` (called to hand a buffer back)
+//! propagates, since the guest cannot continue after it.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use pocket_core::{KvStore, Value};
+use pocket_host::{HttpRequest, LogLevel, PluginHost};
+use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Memory, RuntimeError, Store, TypedFunction, imports};
+
+use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
+
+/// `kv_set` result codes.
+mod kv_code {
+    pub const OK: i32 = 0;
+    pub const DENIED: i32 = 1;
+    pub const INVALID: i32 = 2;
+    pub const NO_STORE: i32 = 3;
+}
+
+/// What the host functions of one instance can reach.
+pub(crate) struct HostEnv {
+    host: PluginHost,
+    memory: Option<Memory>,
+    alloc: Option<TypedFunction<i32, i32>>,
+    call: CallScope,
+}
+
+/// The parts of a call that host functions need.
+#[derive(Default)]
+pub(crate) struct CallScope {
+    /// The run's key-value store.
+    pub store: Option<Arc<KvStore>>,
+    /// The plugin's config (pocket.toml and the workflow's `plugins:`).
+    pub plugin_config: Value,
+    /// When the call must end.
+    pub deadline: Option<Instant>,
+}
+
+impl HostEnv {
+    pub(crate) fn new(host: PluginHost) -> Self {
+        HostEnv {
+            host,
+            memory: None,
+            alloc: None,
+            call: CallScope::default(),
+        }
+    }
+
+    /// Connects the instance's memory and allocator, once instantiated.
+    pub(crate) fn connect(&mut self, memory: Memory, alloc: TypedFunction<i32, i32>) {
+        self.memory = Some(memory);
+        self.alloc = Some(alloc);
+    }
+
+    /// Sets the scope of the call about to start (and clears it with the default).
+    pub(crate) fn enter(&mut self, call: CallScope) {
+        self.call = call;
+    }
+}
+
+/// The `pocket` imports, bound to `env`.
+pub(crate) fn imports(store: &mut Store, env: &FunctionEnv<HostEnv>) -> Imports {
+    imports! {
+        IMPORT_MODULE => {
+            "log" => Function::new_typed_with_env(store, env, log),
+            "now_ms" => Function::new_typed(store, now_ms),
+            "config_get" => Function::new_typed_with_env(store, env, config_get),
+            "kv_get" => Function::new_typed_with_env(store, env, kv_get),
+            "kv_set" => Function::new_typed_with_env(store, env, kv_set),
+            "http_request" => Function::new_typed_with_env(store, env, http_request),
+        }
+    }
+}
+
+/// Copies `len` bytes at `ptr` out of the guest's memory; `None` if out of bounds.
+fn read(env: &mut FunctionEnvMut<'_, HostEnv>, ptr: i32, len: i32) -> Option<Vec<u8>> {
+    let (data, store) = env.data_and_store_mut();
+    let memory = data.memory.as_ref()?;
+    let bytes = read_guest(&memory.view(&store), unsigned(ptr), unsigned(len));
+    if bytes.is_none() {
+        tracing::warn!(
+            plugin = data.host.plugin(),
+            ptr = unsigned(ptr),
+            len = unsigned(len),
+            "host call with a buffer outside linear memory"
+        );
+    }
+    bytes
+}
+
+fn read_text(env: &mut FunctionEnvMut<'_, HostEnv>, ptr: i32, len: i32) -> Option<String> {
+    let bytes = read(env, ptr, len)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            tracing::warn!(plugin = env.data().host.plugin(), "host call with invalid UTF-8 text");
+            None
+        }
+    }
+}
+
+/// Hands `bytes` to the guest in a buffer from its `pocket_alloc`; packed.
+fn give(env: &mut FunctionEnvMut<'_, HostEnv>, bytes: &[u8]) -> Result<i64, RuntimeError> {
+    let Ok(len) = u32::try_from(bytes.len()) else {
+        return Ok(PACKED_ERROR);
+    };
+    let (data, mut store) = env.data_and_store_mut();
+    let (Some(alloc), Some(memory)) = (data.alloc.clone(), data.memory.clone()) else {
+        return Ok(PACKED_ERROR);
+    };
+    let ptr = alloc.call(&mut store, len as i32)?;
+    if ptr == 0 {
+        tracing::warn!(plugin = data.host.plugin(), len, "pocket_alloc returned 0");
+        return Ok(PACKED_ERROR);
+    }
+    match memory.view(&store).write(u64::from(unsigned(ptr)), bytes) {
+        Ok(()) => Ok(pack(unsigned(ptr), len)),
+        Err(_) => {
+            tracing::warn!(
+                plugin = data.host.plugin(),
+                ptr = unsigned(ptr),
+                len,
+                "pocket_alloc returned a buffer outside linear memory"
+            );
+            Ok(PACKED_ERROR)
+        }
+    }
+}
+
+fn log(mut env: FunctionEnvMut<'_, HostEnv>, level: i32, ptr: i32, len: i32) {
+    let Some(bytes) = read(&mut env, ptr, len) else { return };
+    let message = String::from_utf8_lossy(&bytes);
+    let level = match level {
+        i32::MIN..=1 => LogLevel::Debug,
+        2 => LogLevel::Info,
+        3 => LogLevel::Warn,
+        _ => LogLevel::Error,
+    };
+    // A refusal is logged by the permission check; `log` has no result to carry it.
+    let _ = env.data().host.log(level, &message);
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn config_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) -> Result<i64, RuntimeError> {
+    let Some(key) = read_text(&mut env, key_ptr, key_len) else {
+        return Ok(PACKED_ERROR);
+    };
+    let json = match env.data().call.plugin_config.get(&key) {
+        Some(value) => value.to_json(),
+        None => return Ok(0),
+    };
+    give(&mut env, json.as_bytes())
+}
+
+fn kv_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) -> Result<i64, RuntimeError> {
+    let Some(key) = read_text(&mut env, key_ptr, key_len) else {
+        return Ok(PACKED_ERROR);
+    };
+    let data = env.data();
+    let found = match data.host.kv_get(data.call.store.as_deref(), &key) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!(plugin = data.host.plugin(), error = %e, "kv_get failed");
+            return Ok(PACKED_ERROR);
+        }
+    };
+    let bytes = match found {
+        None => return Ok(0),
+        Some(Value::String(text)) => text.as_bytes().to_vec(),
+        Some(other) => other.to_json().into_bytes(),
+    };
+    give(&mut env, &bytes)
+}
+
+fn kv_set(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> i32 {
+    let (Some(key), Some(value)) = (
+        read_text(&mut env, key_ptr, key_len),
+        read_text(&mut env, val_ptr, val_len),
+    ) else {
+        return kv_code::INVALID;
+    };
+    let data = env.data();
+    match data.host.kv_set(data.call.store.as_deref(), &key, Value::from(value)) {
+        Ok(()) => kv_code::OK,
+        Err(pocket_host::HostError::Denied(_)) => kv_code::DENIED,
+        Err(pocket_host::HostError::NoStore) => kv_code::NO_STORE,
+        Err(_) => kv_code::INVALID,
+    }
+}
+
+fn http_request(mut env: FunctionEnvMut<'_, HostEnv>, req_ptr: i32, req_len: i32) -> Result<i64, RuntimeError> {
+    let answer = match read(&mut env, req_ptr, req_len) {
+        Some(bytes) => http_answer(env.data(), &bytes),
+        None => error_json("request buffer is outside linear memory"),
+    };
+    give(&mut env, answer.as_bytes())
+}
+
+/// Sends the request described by `json`; the response or `{"error"}` as JSON text.
+fn http_answer(data: &HostEnv, json: &[u8]) -> String {
+    let request: serde_json::Value = match serde_json::from_slice(json) {
+        Ok(value) => value,
+        Err(e) => return error_json(&format!("invalid request JSON: {e}")),
+    };
+    let text = |key: &str| request.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let Some(url) = text("url") else {
+        return error_json("request has no `url`");
+    };
+    let headers = match request.get("headers") {
+        Some(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let body = match request.get("body") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone().into_bytes()),
+        Some(other) => Some(other.to_string().into_bytes()),
+    };
+    let timeout = data.call.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    let request = HttpRequest {
+        method: text("method").unwrap_or_else(|| "GET".into()),
+        url,
+        headers,
+        body,
+        timeout,
+    };
+    match data.host.http_request_blocking(request) {
+        Ok(response) => {
+            let headers: serde_json::Map<String, serde_json::Value> = response
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            serde_json::json!({"status": response.status, "headers": headers, "body": response.body}).to_string()
+        }
+        Err(e) => error_json(&e.to_string()),
+    }
+}
+
+fn error_json(message: &str) -> String {
+    serde_json::json!({ "error": message }).to_string()
+}

@@ -1,0 +1,226 @@
+//! [`Instance`]: one instantiated module in its own store, ready for calls,
+//! and the ABI's call sequence (alloc, write, exec, read, free).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use pocket_host::PluginHost;
+use wasmer::sys::vm::TrapCode;
+use wasmer::{Engine, FunctionEnv, Global, Memory, Module, RuntimeError, Store, TypedFunction, WASM_PAGE_SIZE};
+
+use crate::abi::{pack, read_guest, unpack, unsigned};
+use crate::error::ModuleError;
+use crate::host_functions::{CallScope, HostEnv, imports};
+use crate::limits::Tripped;
+use crate::watchdog::{Alarm, FuelCounter};
+
+const REMAINING_FUEL: &str = "wasmer_metering_remaining_points";
+const FUEL_EXHAUSTED: &str = "wasmer_metering_points_exhausted";
+
+/// A module instantiated in a store of its own.
+pub(crate) struct Instance {
+    store: Store,
+    env: FunctionEnv<HostEnv>,
+    memory: Memory,
+    alloc: TypedFunction<i32, i32>,
+    free: TypedFunction<(i32, i32), ()>,
+    exec: TypedFunction<(i32, i32), i64>,
+    describe: TypedFunction<(), i64>,
+    abi_version: TypedFunction<(), i32>,
+    fuel: Option<FuelGlobals>,
+    alarm: Arc<Alarm>,
+    memory_limit: u64,
+}
+
+// SAFETY: wasmer 7's `Store` is `!Send` only because its optional
+// `on_called` handler type lost its `Send` bound (wasmer issue #7001); the
+// sys backend's store has no thread affinity (it was `Send` through wasmer
+// 6.1). This crate never installs an `on_called` handler, the host
+// environment is `Send`, and an `Instance` is owned by one thread at a time:
+// it moves between threads only whole, through the pool's mutex, never shared.
+unsafe impl Send for Instance {}
+
+struct FuelGlobals {
+    remaining: Global,
+    exhausted: Global,
+}
+
+/// Why a call did not produce a response.
+#[derive(Debug)]
+pub(crate) enum CallFailure {
+    /// A limit stopped it; the instance must be discarded.
+    Limit(Tripped),
+    /// The guest trapped; the instance must be discarded.
+    Trap(String),
+    /// The guest broke the ABI (a bad pointer, a failed allocation); the instance stays usable.
+    Abi(String),
+}
+
+impl CallFailure {
+    /// Whether the instance can serve further calls.
+    pub(crate) fn keeps_instance(&self) -> bool {
+        matches!(self, CallFailure::Abi(_))
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` in a store of `engine`, as `host`, with fuel metering if the module has it.
+    pub(crate) fn new(
+        engine: &Engine,
+        module: &Module,
+        host: PluginHost,
+        memory_limit: u64,
+    ) -> Result<Instance, ModuleError> {
+        let mut store = Store::new(engine.clone());
+        let env = FunctionEnv::new(&mut store, HostEnv::new(host));
+        let imports = imports(&mut store, &env);
+        let instance = wasmer::Instance::new(&mut store, module, &imports)
+            .map_err(|e| ModuleError::Instantiate(format!("cannot instantiate: {e}")))?;
+        let exports = &instance.exports;
+        let missing = |e: wasmer::ExportError| ModuleError::Instantiate(e.to_string());
+        let memory = exports.get_memory("memory").map_err(missing)?.clone();
+        let alloc = exports.get_typed_function(&store, "pocket_alloc").map_err(missing)?;
+        let fuel = match (exports.get_global(REMAINING_FUEL), exports.get_global(FUEL_EXHAUSTED)) {
+            (Ok(remaining), Ok(exhausted)) => Some(FuelGlobals {
+                remaining: remaining.clone(),
+                exhausted: exhausted.clone(),
+            }),
+            _ => None,
+        };
+        let counter = fuel.as_ref().and_then(|f| FuelCounter::of(&mut store, &f.remaining));
+        env.as_mut(&mut store).connect(memory.clone(), alloc.clone());
+        Ok(Instance {
+            free: exports.get_typed_function(&store, "pocket_free").map_err(missing)?,
+            exec: exports.get_typed_function(&store, "pocket_exec").map_err(missing)?,
+            describe: exports.get_typed_function(&store, "pocket_describe").map_err(missing)?,
+            abi_version: exports
+                .get_typed_function(&store, "pocket_abi_version")
+                .map_err(missing)?,
+            alarm: Alarm::register(counter),
+            store,
+            env,
+            memory,
+            alloc,
+            fuel,
+            memory_limit,
+        })
+    }
+
+    /// `pocket_abi_version()`, within `fuel`.
+    pub(crate) fn abi_version(&mut self, fuel: u64) -> Result<i32, ModuleError> {
+        self.set_fuel(fuel);
+        self.abi_version
+            .call(&mut self.store)
+            .map_err(|e| ModuleError::Instantiate(format!("pocket_abi_version failed: {}", e.message())))
+    }
+
+    /// `pocket_describe()`'s JSON, within `fuel`.
+    pub(crate) fn describe(&mut self, fuel: u64) -> Result<Vec<u8>, ModuleError> {
+        self.set_fuel(fuel);
+        let packed = self
+            .describe
+            .call(&mut self.store)
+            .map_err(|e| ModuleError::Instantiate(format!("pocket_describe failed: {}", e.message())))?;
+        let (ptr, len) = unpack(packed);
+        let bytes = self.read(ptr, len).map_err(ModuleError::Manifest)?;
+        let _ = self.free.call(&mut self.store, ptr as i32, len as i32);
+        Ok(bytes)
+    }
+
+    /// Runs `pocket_exec` on `request` with `fuel` and the call's scope; the response bytes.
+    pub(crate) fn call(&mut self, request: &[u8], fuel: u64, scope: CallScope) -> Result<Vec<u8>, CallFailure> {
+        self.set_fuel(fuel);
+        let deadline = scope.deadline;
+        self.env.as_mut(&mut self.store).enter(scope);
+        if let Some(deadline) = deadline {
+            self.alarm.arm(deadline);
+        }
+        let result = self.exchange(request);
+        let fired = self.alarm.disarm() || deadline.is_some_and(|d| Instant::now() >= d);
+        self.env.as_mut(&mut self.store).enter(CallScope::default());
+        match result {
+            Ok(_) | Err(CallFailure::Trap(_) | CallFailure::Limit(_)) if fired => {
+                Err(CallFailure::Limit(Tripped::Timeout))
+            }
+            other => other,
+        }
+    }
+
+    /// The ABI exchange: request in, response out, both buffers freed.
+    fn exchange(&mut self, request: &[u8]) -> Result<Vec<u8>, CallFailure> {
+        let len = u32::try_from(request.len()).map_err(|_| CallFailure::Abi("request larger than 4 GiB".into()))?;
+        let ptr = self.alloc.call(&mut self.store, len as i32).map_err(|e| self.trap(e))?;
+        if ptr == 0 {
+            return Err(CallFailure::Abi(format!("pocket_alloc({len}) returned 0")));
+        }
+        if self
+            .memory
+            .view(&self.store)
+            .write(u64::from(unsigned(ptr)), request)
+            .is_err()
+        {
+            return Err(CallFailure::Abi(format!(
+                "pocket_alloc({len}) returned {}, outside linear memory",
+                unsigned(ptr)
+            )));
+        }
+        let packed = self
+            .exec
+            .call(&mut self.store, ptr, len as i32)
+            .map_err(|e| self.trap(e))?;
+        self.free
+            .call(&mut self.store, ptr, len as i32)
+            .map_err(|e| self.trap(e))?;
+        if packed == 0 {
+            return Err(CallFailure::Abi("pocket_exec returned no response".into()));
+        }
+        let (out_ptr, out_len) = unpack(packed);
+        let response = self.read(out_ptr, out_len).map_err(CallFailure::Abi)?;
+        self.free
+            .call(&mut self.store, out_ptr as i32, out_len as i32)
+            .map_err(|e| self.trap(e))?;
+        Ok(response)
+    }
+
+    /// Copies a guest buffer out, checking it lies inside linear memory.
+    fn read(&self, ptr: u32, len: u32) -> Result<Vec<u8>, String> {
+        let view = self.memory.view(&self.store);
+        read_guest(&view, ptr, len).ok_or_else(|| {
+            format!(
+                "response {:#x} (pointer {ptr}, length {len}) is outside linear memory ({} bytes)",
+                pack(ptr, len),
+                view.data_size()
+            )
+        })
+    }
+
+    fn set_fuel(&mut self, fuel: u64) {
+        if let Some(globals) = &self.fuel {
+            // The points are an unsigned count in an i64 global.
+            let _ = globals.remaining.set(&mut self.store, wasmer::Value::I64(fuel as i64));
+            let _ = globals.exhausted.set(&mut self.store, wasmer::Value::I32(0));
+        }
+    }
+
+    /// Reads a trap: which limit it means, if any.
+    fn trap(&mut self, error: RuntimeError) -> CallFailure {
+        let fuel_exhausted = self
+            .fuel
+            .as_ref()
+            .is_some_and(|g| g.exhausted.get(&mut self.store) == wasmer::Value::I32(1));
+        let memory_full = self.memory.view(&self.store).data_size() + WASM_PAGE_SIZE as u64 > self.memory_limit;
+        let message = error.message();
+        match error.to_trap() {
+            Some(TrapCode::StackOverflow) => CallFailure::Limit(Tripped::Stack),
+            _ if fuel_exhausted => CallFailure::Limit(Tripped::Fuel),
+            _ if memory_full => CallFailure::Limit(Tripped::Memory),
+            _ => CallFailure::Trap(message),
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.alarm.detach();
+    }
+}

@@ -1,0 +1,144 @@
+//! [`WasmLoader`]: `.wasm` and `.wat` files in plugin directories become
+//! [`WasmPlugin`]s; [`check`] says whether a file would load, and why not.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pocket_core::{LoadError, NodeType, Plugin, PluginKind, PluginLoader, PluginManifest, PocketConfig};
+use pocket_host::PluginHost;
+
+use crate::abi::ABI_VERSION;
+use crate::engine::WasmEngine;
+use crate::error::ModuleError;
+use crate::manifest::Manifest;
+use crate::module::{read_wasm, validate::validate};
+use crate::plugin::{Runtime, WasmNodeType, WasmPlugin};
+
+/// Loads `*.wasm` and `*.wat` plugin files, with each plugin's permissions,
+/// limits and config taken from pocket.toml by the plugin's name.
+#[derive(Clone, Default)]
+pub struct WasmLoader {
+    engine: WasmEngine,
+}
+
+impl WasmLoader {
+    /// A loader with the default engine (fuel metering on, module cache in
+    /// `$POCKET_CACHE_DIR` or the platform cache directory).
+    pub fn new() -> Self {
+        WasmLoader::default()
+    }
+
+    /// A loader compiling with `engine`.
+    pub fn with_engine(engine: WasmEngine) -> Self {
+        WasmLoader { engine }
+    }
+
+    /// The engine this loader compiles with.
+    pub fn engine(&self) -> &WasmEngine {
+        &self.engine
+    }
+
+    /// Loads the plugin in `path`.
+    pub fn load_plugin(&self, path: &Path, config: &PocketConfig) -> Result<WasmPlugin, LoadError> {
+        let (manifest, runtime) = self
+            .open(path, config)
+            .map_err(|e| LoadError::new(path, e.to_string()))?;
+        let node_types = manifest
+            .nodes
+            .iter()
+            .map(|node| {
+                Arc::new(WasmNodeType {
+                    name: node.node_type.clone(),
+                    description: node.description.clone(),
+                    schema: node.config_schema.clone(),
+                    runtime: runtime.clone(),
+                }) as Arc<dyn NodeType>
+            })
+            .collect();
+        tracing::debug!(plugin = %manifest.name, file = %path.display(), "loaded WASM plugin");
+        Ok(WasmPlugin {
+            manifest: PluginManifest {
+                name: manifest.name.clone(),
+                version: manifest.version.clone(),
+                description: manifest.description.clone(),
+                author: manifest.author.clone(),
+                kind: PluginKind::Wasm,
+                source: Some(path.to_path_buf()),
+            },
+            wasm_manifest: manifest,
+            node_types,
+        })
+    }
+
+    /// Whether `path` would load: its manifest, or why not.
+    pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Manifest, LoadError> {
+        self.open(path, config)
+            .map(|(manifest, _)| manifest)
+            .map_err(|e| LoadError::new(path, e.to_string()))
+    }
+
+    /// Compiles (or loads from the cache), validates, instantiates once and
+    /// describes the module; the instance is kept for the first call.
+    fn open(&self, path: &Path, config: &PocketConfig) -> Result<(Manifest, Arc<Runtime>), ModuleError> {
+        let wasm = read_wasm(path)?;
+        let compiled = self.engine.compile(&wasm)?;
+        tracing::debug!(file = %path.display(), source = ?compiled.source, "WASM module ready");
+        let stem = path
+            .file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let runtime_for = |name: &str| -> Result<Runtime, ModuleError> {
+            let limits = config.limits(name);
+            validate(&compiled.module, limits.memory)?;
+            Ok(Runtime::new(
+                name,
+                compiled.module.clone(),
+                compiled.limited(limits.memory),
+                PluginHost::new(name, config.permissions(name)),
+                limits,
+            ))
+        };
+        let probe_runtime = runtime_for(&stem)?;
+        let mut probe = probe_runtime.instantiate()?;
+        let fuel = probe_runtime.limits.fuel;
+        let found = probe.abi_version(fuel)?;
+        if found != ABI_VERSION {
+            return Err(ModuleError::AbiVersion {
+                found,
+                expected: ABI_VERSION,
+            });
+        }
+        let manifest = Manifest::parse(&probe.describe(fuel)?)?;
+        let runtime = if manifest.name == stem {
+            probe_runtime.keep(probe);
+            probe_runtime
+        } else {
+            drop(probe);
+            let runtime = runtime_for(&manifest.name)?;
+            runtime.keep(runtime.instantiate()?);
+            runtime
+        };
+        Ok((manifest, Arc::new(runtime)))
+    }
+}
+
+impl PluginLoader for WasmLoader {
+    fn kind(&self) -> PluginKind {
+        PluginKind::Wasm
+    }
+
+    fn handles(&self, path: &Path) -> bool {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wasm") || e.eq_ignore_ascii_case("wat"))
+    }
+
+    fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
+        Ok(Arc::new(self.load_plugin(path, config)?))
+    }
+}
+
+/// Whether the module in `path` would load under `config`: its manifest, or
+/// the reason it would be refused (for `pocket plugin check FILE`).
+pub fn check(path: &Path, config: &PocketConfig) -> Result<Manifest, LoadError> {
+    WasmLoader::new().check(path, config)
+}

@@ -1,0 +1,138 @@
+//! Load-time checks of a compiled module, before instantiation: every import
+//! is one the host provides with the right signature, every required export
+//! is there with the right type, and the initial memory fits the limit.
+
+use wasmer::{ExternType, FunctionType, Module, WASM_PAGE_SIZE};
+
+use crate::abi::{HOST_IMPORTS, IMPORT_MODULE, REQUIRED_EXPORTS, Signature};
+use crate::error::ModuleError;
+
+/// Checks `module` against ABI v1 and a linear memory limit of `memory_limit` bytes.
+pub(crate) fn validate(module: &Module, memory_limit: u64) -> Result<(), ModuleError> {
+    for import in module.imports() {
+        check_import(import.module(), import.name(), import.ty())?;
+    }
+    let mut memory = None;
+    for export in module.exports() {
+        if export.name() == "memory" {
+            memory = Some(export.ty().clone());
+        }
+    }
+    match memory {
+        Some(ExternType::Memory(ty)) => {
+            let initial = u64::from(ty.minimum.0) * WASM_PAGE_SIZE as u64;
+            if initial > memory_limit {
+                return Err(ModuleError::MemoryTooLarge {
+                    initial,
+                    limit: memory_limit,
+                });
+            }
+        }
+        Some(other) => {
+            return Err(export_error(
+                "memory",
+                format!("must be a memory, not {}", kind(&other)),
+            ));
+        }
+        None => {
+            return Err(export_error(
+                "memory",
+                "is missing (the module must export its linear memory)",
+            ));
+        }
+    }
+    for required in REQUIRED_EXPORTS {
+        let found = module.exports().find(|e| e.name() == required.name);
+        match found.as_ref().map(|e| e.ty()) {
+            Some(ExternType::Function(ty)) if matches(ty, required) => {}
+            Some(ExternType::Function(ty)) => {
+                return Err(export_error(
+                    required.name,
+                    format!("has signature {}, expected {}", show(ty), expected(required)),
+                ));
+            }
+            Some(other) => {
+                return Err(export_error(
+                    required.name,
+                    format!("must be a function {}, not {}", expected(required), kind(other)),
+                ));
+            }
+            None => {
+                return Err(export_error(
+                    required.name,
+                    format!("is missing (expected {})", expected(required)),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_import(module: &str, name: &str, ty: &ExternType) -> Result<(), ModuleError> {
+    let refuse = |reason: String| ModuleError::ForbiddenImport {
+        module: module.to_string(),
+        name: name.to_string(),
+        reason,
+    };
+    if module.starts_with("wasi") {
+        return Err(refuse("WASI is not available to Pocket plugins".into()));
+    }
+    if module != IMPORT_MODULE {
+        return Err(refuse(format!(
+            "the host provides only `{IMPORT_MODULE}` imports ({})",
+            provided()
+        )));
+    }
+    let Some(signature) = HOST_IMPORTS.iter().find(|s| s.name == name) else {
+        return Err(refuse(format!(
+            "unknown host function; the host provides {}",
+            provided()
+        )));
+    };
+    match ty {
+        ExternType::Function(ty) if matches(ty, signature) => Ok(()),
+        ExternType::Function(ty) => Err(refuse(format!(
+            "signature {} does not match the host's {}",
+            show(ty),
+            expected(signature)
+        ))),
+        other => Err(refuse(format!("must be a function, not {}", kind(other)))),
+    }
+}
+
+fn provided() -> String {
+    HOST_IMPORTS
+        .iter()
+        .map(|s| format!("{IMPORT_MODULE}.{}", s.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn export_error(name: &str, problem: impl Into<String>) -> ModuleError {
+    ModuleError::Export {
+        name: name.to_string(),
+        problem: problem.into(),
+    }
+}
+
+fn matches(ty: &FunctionType, signature: &Signature) -> bool {
+    ty.params() == signature.params && ty.results() == signature.results
+}
+
+fn show(ty: &FunctionType) -> String {
+    format!("{:?} -> {:?}", ty.params(), ty.results())
+}
+
+fn expected(signature: &Signature) -> String {
+    format!("{:?} -> {:?}", signature.params, signature.results)
+}
+
+fn kind(ty: &ExternType) -> &'static str {
+    match ty {
+        ExternType::Function(_) => "a function",
+        ExternType::Global(_) => "a global",
+        ExternType::Table(_) => "a table",
+        ExternType::Memory(_) => "a memory",
+        ExternType::Tag(_) => "a tag",
+    }
+}

@@ -1,0 +1,238 @@
+//! [`WasmPlugin`]: a loaded module, its node types, and the runtime their
+//! nodes share (module, limits, host access and the instance pool).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use pocket_core::{
+    ConfigError, Execution, KvStore, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
+    PluginManifest, Value,
+};
+use pocket_host::PluginHost;
+use wasmer::{Engine, Module};
+
+use crate::dispatch;
+use crate::error::ModuleError;
+use crate::host_functions::CallScope;
+use crate::instance::{CallFailure, Instance};
+use crate::limits::Culprit;
+use crate::manifest::Manifest;
+use crate::pool::{Pool, default_capacity};
+
+/// A WASM plugin: its manifest and node types. Built by [`crate::WasmLoader`].
+pub struct WasmPlugin {
+    pub(crate) manifest: PluginManifest,
+    pub(crate) wasm_manifest: Manifest,
+    pub(crate) node_types: Vec<Arc<dyn NodeType>>,
+}
+
+impl WasmPlugin {
+    /// The manifest as the module described itself (node types with their schemas).
+    pub fn wasm_manifest(&self) -> &Manifest {
+        &self.wasm_manifest
+    }
+}
+
+impl Plugin for WasmPlugin {
+    fn manifest(&self) -> &PluginManifest {
+        &self.manifest
+    }
+
+    fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
+        self.node_types.clone()
+    }
+}
+
+/// Everything the nodes of one plugin share.
+pub(crate) struct Runtime {
+    pub name: Arc<str>,
+    module: Module,
+    engine: Engine,
+    host: PluginHost,
+    pub limits: Limits,
+    pool: Pool<Instance>,
+}
+
+impl Runtime {
+    pub(crate) fn new(name: &str, module: Module, engine: Engine, host: PluginHost, limits: Limits) -> Runtime {
+        Runtime {
+            name: name.into(),
+            module,
+            engine,
+            host,
+            limits,
+            pool: Pool::new(default_capacity()),
+        }
+    }
+
+    /// A fresh instance.
+    pub(crate) fn instantiate(&self) -> Result<Instance, ModuleError> {
+        Instance::new(&self.engine, &self.module, self.host.clone(), self.limits.memory)
+    }
+
+    /// Keeps an instance for the next call.
+    pub(crate) fn keep(&self, instance: Instance) {
+        self.pool.give(instance);
+    }
+
+    /// One call on an idle (or new) instance. An instance stopped by a limit
+    /// or a trap is dropped, so the next call starts from a fresh one.
+    pub(crate) fn call(&self, request: &CallRequest) -> Result<NodeOutput, NodeError> {
+        let culprit = Culprit {
+            plugin: &self.name,
+            node_type: &request.node_type.name,
+            node: &request.node,
+        };
+        let mut instance = match self.pool.take() {
+            Some(instance) => instance,
+            None => self
+                .instantiate()
+                .map_err(|e| NodeError::Crashed(format!("{culprit}: {e}")))?,
+        };
+        let scope = CallScope {
+            store: request.store.clone(),
+            plugin_config: request.plugin_config.clone(),
+            deadline: Instant::now().checked_add(self.limits.timeout),
+        };
+        let bytes = match instance.call(&request.body, self.limits.fuel, scope) {
+            Ok(bytes) => {
+                self.pool.give(instance);
+                bytes
+            }
+            Err(failure) => {
+                if failure.keeps_instance() {
+                    self.pool.give(instance);
+                } else {
+                    tracing::debug!(plugin = %self.name, ?failure, "instance discarded");
+                }
+                return Err(match failure {
+                    CallFailure::Limit(tripped) => tripped.node_error(culprit, &self.limits),
+                    CallFailure::Trap(message) => NodeError::Crashed(format!("{culprit} trapped: {message}")),
+                    CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
+                });
+            }
+        };
+        response(&bytes, culprit)
+    }
+}
+
+/// Reads a response: `{"output", "action"}` or `{"error"}`.
+fn response(bytes: &[u8], culprit: Culprit<'_>) -> Result<NodeOutput, NodeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        NodeError::Failed(format!(
+            "{culprit} returned a response that is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let value =
+        Value::from_json(text).map_err(|e| NodeError::Failed(format!("{culprit} returned invalid JSON: {e}")))?;
+    let Value::Object(object) = value else {
+        return Err(NodeError::Failed(format!(
+            "{culprit} returned a {} instead of an object with `output` or `error`",
+            value.type_name()
+        )));
+    };
+    if let Some(error) = object.get("error").filter(|e| !e.is_null()) {
+        let message = error.as_str().map_or_else(|| error.to_json(), str::to_string);
+        return Err(NodeError::Failed(message));
+    }
+    let action = match object.get("action") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(action)) => Some(action.as_ref().into()),
+        Some(other) => {
+            return Err(NodeError::Failed(format!(
+                "{culprit} returned an action that is a {}, not a string",
+                other.type_name()
+            )));
+        }
+    };
+    Ok(NodeOutput {
+        output: object.get("output").cloned().unwrap_or(Value::Null),
+        action,
+    })
+}
+
+/// One node type of a WASM plugin.
+pub(crate) struct WasmNodeType {
+    pub name: String,
+    pub description: String,
+    pub schema: Option<serde_json::Value>,
+    pub runtime: Arc<Runtime>,
+}
+
+impl NodeType for WasmNodeType {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn config_schema(&self) -> Option<&serde_json::Value> {
+        self.schema.as_ref()
+    }
+
+    fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
+        let mut prefix = br#"{"node":"#.to_vec();
+        serde_json::to_writer(&mut prefix, &self.name).map_err(|e| ConfigError::new(e.to_string()))?;
+        prefix.extend_from_slice(br#","config":"#);
+        Ok(Arc::new(WasmNode {
+            runtime: self.runtime.clone(),
+            node_type: Arc::new(NodeIdentity {
+                name: self.name.clone(),
+                prefix,
+            }),
+            plugin_config: setup.plugin_config.clone(),
+        }))
+    }
+}
+
+/// A node type's name and the start of every request for it.
+pub(crate) struct NodeIdentity {
+    pub name: String,
+    /// `{"node":"<type>","config":`
+    prefix: Vec<u8>,
+}
+
+/// A workflow node using a WASM plugin's node type.
+struct WasmNode {
+    runtime: Arc<Runtime>,
+    node_type: Arc<NodeIdentity>,
+    plugin_config: Value,
+}
+
+/// One call, owned, so it can move to a blocking thread.
+pub(crate) struct CallRequest {
+    pub node_type: Arc<NodeIdentity>,
+    pub node: String,
+    /// The request JSON.
+    pub body: Vec<u8>,
+    pub plugin_config: Value,
+    pub store: Option<Arc<KvStore>>,
+}
+
+impl Node for WasmNode {
+    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let prefix = &self.node_type.prefix;
+        let mut body = Vec::with_capacity(prefix.len() + 64);
+        body.extend_from_slice(prefix);
+        let written = serde_json::to_writer(&mut body, &call.config)
+            .and_then(|()| {
+                body.extend_from_slice(br#","input":"#);
+                serde_json::to_writer(&mut body, &call.input)
+            })
+            .map(|()| body.push(b'}'));
+        if let Err(e) = written {
+            return Execution::Ready(Err(NodeError::InvalidInput(e.to_string())));
+        }
+        let request = CallRequest {
+            node_type: self.node_type.clone(),
+            node: call.node.to_string(),
+            body,
+            plugin_config: self.plugin_config.clone(),
+            store: Some(call.run.store.clone()),
+        };
+        dispatch::execute(self.runtime.clone(), request)
+    }
+}

@@ -1,0 +1,181 @@
+//! The wall-clock watchdog: one background thread that stops guest calls
+//! running past their deadline.
+//!
+//! Wasmer has no epoch interruption, so the watchdog uses the fuel meter
+//! instead: every instance registers an [`Alarm`] holding the address of its
+//! `wasmer_metering_remaining_points` global. A call arms the alarm with its
+//! deadline; when the watchdog finds an armed alarm past its deadline, it
+//! marks it fired and sets the remaining fuel to zero, so the guest traps at
+//! the next metered block. The call then fails with the `timeout` limit and
+//! the instance is discarded. The watchdog repeats the write on every tick
+//! until the call ends, so a store the guest makes at the same moment cannot
+//! undo it for long. A guest blocked in a host function is stopped when the
+//! function returns; each host function bounds its own I/O by the deadline.
+//!
+//! The watchdog checks every [`TICK`] while any instance exists, and parks
+//! otherwise. Without metering there is no fuel to zero: a late call is then
+//! failed (and its instance discarded) only when it returns.
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use wasmer::sys::vm::{VMExtern, VMGlobalDefinition};
+use wasmer::{AsStoreMut, Extern, Global};
+
+/// How often the watchdog looks at the armed alarms: the precision of `timeout`.
+pub(crate) const TICK: Duration = Duration::from_millis(5);
+
+/// The fuel counter of one instance, as the compiled code reads it.
+#[derive(Clone, Copy)]
+pub(crate) struct FuelCounter(NonNull<VMGlobalDefinition>);
+
+// SAFETY: the pointer is only dereferenced by `exhaust`, under the alarm's
+// lock, while the owning instance is alive and registered (see `Alarm`).
+unsafe impl Send for FuelCounter {}
+
+impl FuelCounter {
+    /// The storage of `global` (the metering middleware's remaining-points
+    /// global) in `store`.
+    pub(crate) fn of(store: &mut impl AsStoreMut, global: &Global) -> Option<FuelCounter> {
+        let VMExtern::Global(handle) = Extern::Global(global.clone()).to_vm_extern().unwrap_sys() else {
+            return None;
+        };
+        Some(FuelCounter(handle.get(store.objects_mut().as_sys()).vmglobal()))
+    }
+
+    fn exhaust(self) {
+        // SAFETY: `Alarm` only calls this while the instance that owns the
+        // global is alive (its `Drop` detaches the counter under the same lock
+        // first), so the pointer is valid and, being a `VMGlobalDefinition`
+        // (`repr(C, align(16))`, value first), aligned for an `i64`. The
+        // compiled code reads and writes this 8-byte cell with plain aligned
+        // loads and stores, which are single-copy atomic on every target
+        // wasmer's cranelift backend supports; an atomic store from here is
+        // the same cross-thread pattern wasmtime uses for its epoch counter.
+        let cell = unsafe { AtomicI64::from_ptr(self.0.as_ptr().cast::<i64>()) };
+        cell.store(0, Ordering::SeqCst);
+    }
+}
+
+/// One instance's deadline, watched by the watchdog.
+#[derive(Default)]
+pub(crate) struct Alarm {
+    state: Mutex<AlarmState>,
+}
+
+#[derive(Default)]
+struct AlarmState {
+    deadline: Option<Instant>,
+    fired: bool,
+    fuel: Option<FuelCounter>,
+}
+
+impl Alarm {
+    /// A new alarm for an instance whose fuel counter is `fuel`, watched from now on.
+    pub(crate) fn register(fuel: Option<FuelCounter>) -> Arc<Alarm> {
+        let alarm = Arc::new(Alarm {
+            state: Mutex::new(AlarmState {
+                fuel,
+                ..AlarmState::default()
+            }),
+        });
+        watchdog().watch(&alarm);
+        alarm
+    }
+
+    /// Starts watching a call that must end by `deadline`.
+    pub(crate) fn arm(&self, deadline: Instant) {
+        let mut state = self.lock();
+        state.deadline = Some(deadline);
+        state.fired = false;
+    }
+
+    /// Stops watching; whether the deadline passed during the call.
+    pub(crate) fn disarm(&self) -> bool {
+        let mut state = self.lock();
+        state.deadline = None;
+        std::mem::take(&mut state.fired)
+    }
+
+    /// Forgets the fuel counter: called before the instance is dropped.
+    pub(crate) fn detach(&self) {
+        let mut state = self.lock();
+        state.deadline = None;
+        state.fuel = None;
+    }
+
+    fn check(&self, now: Instant) {
+        let mut state = self.lock();
+        if state.deadline.is_some_and(|d| now >= d) {
+            state.fired = true;
+            if let Some(fuel) = state.fuel {
+                fuel.exhaust();
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, AlarmState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+struct Watchdog {
+    alarms: Mutex<Vec<Weak<Alarm>>>,
+    thread: Thread,
+}
+
+fn watchdog() -> &'static Watchdog {
+    static WATCHDOG: OnceLock<Watchdog> = OnceLock::new();
+    WATCHDOG.get_or_init(|| {
+        let handle = std::thread::Builder::new()
+            .name("pocket-wasm-watchdog".into())
+            .spawn(|| {
+                let dog = watchdog();
+                loop {
+                    if dog.tick(Instant::now()) {
+                        std::thread::sleep(TICK);
+                    } else {
+                        std::thread::park();
+                    }
+                }
+            });
+        let thread = match handle {
+            Ok(handle) => handle.thread().clone(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the WASM watchdog; timeouts are checked when calls return");
+                std::thread::current()
+            }
+        };
+        Watchdog {
+            alarms: Mutex::new(Vec::new()),
+            thread,
+        }
+    })
+}
+
+impl Watchdog {
+    fn watch(&self, alarm: &Arc<Alarm>) {
+        self.lock().push(Arc::downgrade(alarm));
+        self.thread.unpark();
+    }
+
+    /// Checks every live alarm; whether any is left to watch.
+    fn tick(&self, now: Instant) -> bool {
+        let mut alarms = self.lock();
+        alarms.retain(|weak| match weak.upgrade() {
+            Some(alarm) => {
+                alarm.check(now);
+                true
+            }
+            None => false,
+        });
+        !alarms.is_empty()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Weak<Alarm>>> {
+        self.alarms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,88 @@
+//! Helpers: engines with a test cache, registries of fixtures, one-node workflows.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use pocket_core::{Format, Graph, PocketConfig, Registry, RunError, RunOptions, Value, parse_str, run, validate};
+use pocket_wasm::{WasmEngine, WasmLoader};
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+pub fn config(toml: &str) -> PocketConfig {
+    PocketConfig::parse(toml, Path::new("/tmp/pocket.toml")).unwrap()
+}
+
+/// One engine for the whole test binary, caching into the target directory.
+pub fn engine() -> WasmEngine {
+    static ENGINE: OnceLock<WasmEngine> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm-test-cache");
+            WasmEngine::builder().cache_dir(dir).build()
+        })
+        .clone()
+}
+
+pub fn loader() -> WasmLoader {
+    WasmLoader::with_engine(engine())
+}
+
+/// A registry with the given fixtures loaded.
+pub fn registry(config: &PocketConfig, fixtures: &[&str]) -> Registry {
+    let registry = Registry::new();
+    for name in fixtures {
+        let plugin = loader()
+            .load_plugin(&fixture(name), config)
+            .unwrap_or_else(|e| panic!("{e}"));
+        registry.register(Arc::new(plugin)).unwrap();
+    }
+    registry
+}
+
+pub fn graph(yaml: &str, config: &PocketConfig, fixtures: &[&str]) -> Arc<Graph> {
+    let file = parse_str(yaml, Format::Yaml).unwrap();
+    validate(&file, &registry(config, fixtures).catalog(), config)
+        .map(|v| v.graph)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A workflow of one node `n` of type `node_type`.
+pub fn one_node(node_type: &str) -> String {
+    format!("name: t\nstart: n\nnodes:\n  - name: n\n    type: {node_type}\n")
+}
+
+pub async fn run_graph(graph: &Arc<Graph>, input: &str) -> Result<Value, RunError> {
+    run(graph.clone(), json(input), RunOptions::default())
+        .await
+        .map(|o| o.output)
+}
+
+pub fn json(text: &str) -> Value {
+    Value::from_json(text).unwrap()
+}
+
+/// Runs node `attack` of `fixture` (expecting a failure whose text contains
+/// each of `expected`), then node `ok` of the same plugin, which must work.
+pub async fn attack_then_recover(fixture_name: &str, toml: &str, expected: &[&str]) -> String {
+    let config = config(toml);
+    let registry = registry(&config, &[fixture_name]);
+    let catalog = registry.catalog();
+    let build = |node_type: &str| {
+        let file = parse_str(&one_node(node_type), Format::Yaml).unwrap();
+        validate(&file, &catalog, &config)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .graph
+    };
+    let err = run_graph(&build("attack"), "{}").await.unwrap_err().to_string();
+    for part in expected {
+        assert!(err.contains(part), "expected `{part}` in: {err}");
+    }
+    assert_eq!(
+        run_graph(&build("ok"), "{}").await.unwrap(),
+        json(r#""ok""#),
+        "the next call works"
+    );
+    err
+}

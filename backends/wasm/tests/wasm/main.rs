@@ -1,0 +1,10 @@
+//! The WASM backend driven through core's real parser, validator and runner,
+//! with `.wat` fixtures in `tests/fixtures`.
+
+mod cache;
+mod capabilities;
+mod common;
+mod examples;
+mod limits;
+mod loading;
+mod responses;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the example plugins that need building: the Rust WASM plugins in
+# examples/plugins/wasm/rust (with pocket-pdk) become
+# examples/plugins/wasm/<name>.wasm, the directory pocket.toml lists, so
+# `pocket plugin list` at the repository root shows them.
+# Installs the wasm32-unknown-unknown target with rustup when it is missing.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+target=wasm32-unknown-unknown
+plugins="$root/examples/plugins/wasm"
+# A directory of its own inside the shared target dir: the guest crates are
+# their own workspace, and building them must not wait on the host build's lock.
+target_dir="${POCKET_GUEST_TARGET_DIR:-$root/target/wasm-guests}"
+
+if ! rustup target list --installed | grep -qx "$target"; then
+    rustup target add "$target"
+fi
+
+cargo build --quiet --release --target "$target" \
+    --manifest-path "$plugins/rust/Cargo.toml" --target-dir "$target_dir"
+
+for crate in text-stats json-tools; do
+    # Copied under a name of this process's own, then renamed: concurrent
+    # builds (parallel test binaries) never see or clobber a half-written file.
+    cp "$target_dir/$target/release/${crate//-/_}.wasm" "$plugins/.$crate.wasm.$$"
+    mv "$plugins/.$crate.wasm.$$" "$plugins/$crate.wasm"
+done
+echo "built: $(cd "$plugins" && ls ./*.wasm | tr '\n' ' ')" >&2
+
+# Native plugins: the cdylib crates in examples/plugins/native.
+bash "$root/scripts/build-native-plugins.sh"
