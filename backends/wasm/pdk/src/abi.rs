@@ -2,9 +2,12 @@
 //! response JSON. Not for direct use.
 
 use std::alloc::{Layout, alloc as raw_alloc, dealloc};
+use std::borrow::Cow;
 use std::fmt::Display;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::IntoOutput;
@@ -81,59 +84,88 @@ pub fn describe(manifest: Value) -> i64 {
     give(manifest.to_string().as_bytes())
 }
 
-/// A node function's result as a node result: output and action, or the error's text.
-pub type NodeResult = Result<(Value, Option<String>), String>;
+/// A node function's result: the response JSON, or the error's text.
+pub type NodeResult = Result<Vec<u8>, String>;
 
-/// Calls a node function with its input and config deserialized.
-pub fn run<I, C, O, E>(f: impl FnOnce(I, C) -> Result<O, E>, config: Value, input: Value) -> NodeResult
+/// Calls a node function with its input and config (JSON text) deserialized
+/// straight into its own types, and writes its response.
+pub fn run<I, C, O, E>(f: impl FnOnce(I, C) -> Result<O, E>, config: &str, input: &str) -> NodeResult
 where
     I: DeserializeOwned,
     C: DeserializeOwned,
     O: IntoOutput,
     E: Display,
 {
-    let config = serde_json::from_value(config).map_err(|e| format!("invalid config: {e}"))?;
-    let input = serde_json::from_value(input).map_err(|e| format!("invalid input: {e}"))?;
-    let output = f(input, config).map_err(|e| e.to_string())?;
+    let config = serde_json::from_str(config).map_err(|e| format!("invalid config: {e}"))?;
+    let parsed = serde_json::from_str(input).map_err(|e| format!("invalid input: {e}"))?;
+    let output = f(parsed, config).map_err(|e| e.to_string())?;
+    let mut response = Vec::with_capacity(input.len() + 32);
     output
-        .into_output()
-        .map_err(|e| format!("output has no JSON form: {e}"))
+        .write_response(&mut response)
+        .map_err(|e| format!("output has no JSON form: {e}"))?;
+    Ok(response)
 }
 
-/// The response JSON for `request`, dispatched to `dispatch(node, config, input)`.
-pub fn respond(request: &[u8], dispatch: impl FnOnce(&str, Value, Value) -> NodeResult) -> Vec<u8> {
-    let result = match serde_json::from_slice::<Value>(request) {
-        Ok(mut request) => {
-            let node = request
-                .get("node")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let config = match request["config"].take() {
-                Value::Null => json!({}),
-                config => config,
-            };
-            dispatch(&node, config, request["input"].take())
-        }
+/// Writes `{"output": <output>}`, with `"action"` when there is one.
+pub fn write_response(out: &mut Vec<u8>, output: &impl Serialize, action: Option<&str>) -> serde_json::Result<()> {
+    out.extend_from_slice(br#"{"output":"#);
+    serde_json::to_writer(&mut *out, output)?;
+    if let Some(action) = action {
+        out.extend_from_slice(br#","action":"#);
+        serde_json::to_writer(&mut *out, action)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// A request, borrowed from the host's buffer: config and input stay JSON
+/// text until the node function's own types parse them.
+#[derive(serde::Deserialize)]
+struct Request<'a> {
+    #[serde(borrow)]
+    node: Cow<'a, str>,
+    #[serde(borrow, default)]
+    config: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+}
+
+/// The response JSON for `request`, dispatched to `dispatch(node, config,
+/// input)` (config `{}` and input `null` when absent).
+pub fn respond(request: &[u8], dispatch: impl FnOnce(&str, &str, &str) -> NodeResult) -> Vec<u8> {
+    let result = match serde_json::from_slice::<Request<'_>>(request) {
+        Ok(request) => dispatch(
+            &request.node,
+            request.config.map_or("{}", RawValue::get),
+            request.input.map_or("null", RawValue::get),
+        ),
         Err(e) => Err(format!("invalid request: {e}")),
     };
-    let response = match result {
-        Ok((output, None)) => json!({ "output": output }),
-        Ok((output, Some(action))) => json!({ "output": output, "action": action }),
-        Err(error) => json!({ "error": error }),
-    };
-    response.to_string().into_bytes()
+    result.unwrap_or_else(|error| json!({ "error": error }).to_string().into_bytes())
 }
 
 /// `pocket_exec`: reads the request, runs the node, hands back the response.
 ///
 /// # Safety
 /// `ptr` and `len` must describe a live buffer from [`alloc`].
-pub unsafe fn exec(ptr: i32, len: i32, dispatch: impl FnOnce(&str, Value, Value) -> NodeResult) -> i64 {
+pub unsafe fn exec(ptr: i32, len: i32, dispatch: impl FnOnce(&str, &str, &str) -> NodeResult) -> i64 {
     let Ok(size) = usize::try_from(len) else { return 0 };
     // SAFETY: the caller guarantees the buffer is live and `len` bytes long.
     let request = unsafe { std::slice::from_raw_parts(ptr as u32 as usize as *const u8, size) };
-    give(&respond(request, dispatch))
+    hand_over(respond(request, dispatch))
+}
+
+/// Hands `bytes` to the host without copying: its allocation becomes the
+/// response buffer, which the host releases with `pocket_free(ptr, len)`.
+/// A `Box<[u8]>` of `len` bytes was allocated with `Layout::array::<u8>(len)`,
+/// the layout [`free`] uses; an empty response is 0 ("nothing").
+fn hand_over(bytes: Vec<u8>) -> i64 {
+    let Ok(len) = i32::try_from(bytes.len()) else { return 0 };
+    if len == 0 {
+        return 0;
+    }
+    let ptr = Box::into_raw(bytes.into_boxed_slice());
+    pack(ptr.cast::<u8>() as usize as i32, len)
 }
 
 #[cfg(test)]

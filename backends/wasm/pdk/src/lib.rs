@@ -63,19 +63,19 @@ impl<T> Routed<T> {
 
 /// What a node function may return as its output.
 pub trait IntoOutput {
-    /// The output as JSON and the chosen action, if any.
-    fn into_output(self) -> Result<(serde_json::Value, Option<String>), serde_json::Error>;
+    /// Writes the response JSON (`{"output": ..., "action": ...}`) into `out`.
+    fn write_response(self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
 }
 
 impl<T: Serialize> IntoOutput for T {
-    fn into_output(self) -> Result<(serde_json::Value, Option<String>), serde_json::Error> {
-        Ok((serde_json::to_value(self)?, None))
+    fn write_response(self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        abi::write_response(out, &self, None)
     }
 }
 
 impl<T: Serialize> IntoOutput for Routed<T> {
-    fn into_output(self) -> Result<(serde_json::Value, Option<String>), serde_json::Error> {
-        Ok((serde_json::to_value(self.output)?, Some(self.action)))
+    fn write_response(self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        abi::write_response(out, &self.output, Some(&self.action))
     }
 }
 
