@@ -15,12 +15,14 @@
 
 mod http;
 mod kv;
+mod pool;
 
 use std::sync::Arc;
 
 use pocket_core::{Denied, Permissions, Request};
 
 pub use http::{HttpRequest, HttpResponse};
+pub use pool::Pool;
 
 /// A host call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

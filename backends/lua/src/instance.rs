@@ -4,11 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pocket_core::{KvStore, Limits, NodeError, NodeOutput, Value};
-use pocket_host::PluginHost;
+use pocket_host::{PluginHost, Pool};
 
 use crate::error::ScriptError;
 use crate::limits::Watch;
-use crate::pool::{Pool, default_capacity};
 use crate::script::{Budget, Script, ScriptState};
 
 /// One script with everything needed to call it, shared by the nodes that use it.
@@ -42,7 +41,7 @@ impl Instance {
             script,
             host,
             limits,
-            pool: Pool::new(default_capacity()),
+            pool: Pool::per_core(),
         })
     }
 

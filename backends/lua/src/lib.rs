@@ -66,7 +66,6 @@ mod limits;
 mod loader;
 mod lua_node;
 mod plugin;
-mod pool;
 mod sandbox;
 mod script;
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mlua::{HookTriggers, Lua, VmState};
-use pocket_core::{Limits, NodeError};
+use pocket_core::{Limits, NodeError, format_duration};
 use tokio_util::sync::CancellationToken;
 
 /// Instructions between two hook ticks: small enough that a tripped limit is
@@ -69,21 +69,16 @@ impl Tripped {
                     limits.instructions
                 ),
             ),
-            Tripped::Timeout => ("timeout", format!("{script} ran longer than {}", humanize(timeout))),
+            Tripped::Timeout => (
+                "timeout",
+                format!("{script} ran longer than {}", format_duration(timeout)),
+            ),
             Tripped::Cancelled => return NodeError::Cancelled,
         };
         NodeError::LimitExceeded {
             limit: limit.to_string(),
             detail,
         }
-    }
-}
-
-fn humanize(duration: Duration) -> String {
-    if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{}ms", duration.as_millis())
     }
 }
 

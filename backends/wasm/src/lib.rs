@@ -66,7 +66,6 @@ mod loader;
 mod manifest;
 mod module;
 mod plugin;
-mod pool;
 mod watchdog;
 
 pub use abi::{ABI_VERSION, IMPORT_MODULE, PACKED_ERROR};

@@ -9,9 +9,8 @@
 //! - stack: wasmer's guard page turns unbounded recursion into a trap.
 
 use std::ptr::NonNull;
-use std::time::Duration;
 
-use pocket_core::NodeError;
+use pocket_core::{NodeError, format_duration};
 use wasmer::sys::vm::{MemoryError, MemoryStyle, TableStyle, VMMemory, VMMemoryDefinition, VMTable, VMTableDefinition};
 use wasmer::sys::{BaseTunables, Tunables};
 use wasmer::{MemoryType, Pages, TableType, WASM_PAGE_SIZE};
@@ -136,7 +135,7 @@ impl Tripped {
             ),
             Tripped::Timeout => (
                 "timeout",
-                format!("{culprit} ran longer than {}", humanize(limits.timeout)),
+                format!("{culprit} ran longer than {}", format_duration(limits.timeout)),
             ),
             Tripped::Stack => ("stack", format!("{culprit} overflowed the call stack")),
         };
@@ -144,14 +143,6 @@ impl Tripped {
             limit: limit.to_string(),
             detail,
         }
-    }
-}
-
-fn humanize(duration: Duration) -> String {
-    if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{}ms", duration.as_millis())
     }
 }
 

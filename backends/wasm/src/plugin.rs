@@ -8,7 +8,7 @@ use pocket_core::{
     ConfigError, Execution, KvStore, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
     PluginManifest, Value,
 };
-use pocket_host::PluginHost;
+use pocket_host::{PluginHost, Pool};
 use wasmer::{Engine, Module};
 
 use crate::dispatch;
@@ -17,7 +17,6 @@ use crate::host_functions::CallScope;
 use crate::instance::{CallFailure, Instance};
 use crate::limits::Culprit;
 use crate::manifest::Manifest;
-use crate::pool::{Pool, default_capacity};
 
 /// A WASM plugin: its manifest and node types. Built by [`crate::WasmLoader`].
 pub struct WasmPlugin {
@@ -61,7 +60,7 @@ impl Runtime {
             engine,
             host,
             limits,
-            pool: Pool::new(default_capacity()),
+            pool: Pool::per_core(),
         }
     }
 

@@ -15,6 +15,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|e| format!("invalid duration `{text}`: {e} (write e.g. `500ms`, `5s`, `1m30s`)"))
 }
 
+/// A limit's duration as people write it: `30s`, or `250ms` when it is not
+/// whole seconds.
+pub fn format_duration(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
 fn seconds_to_duration(seconds: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("invalid duration: {seconds} seconds"))
 }

@@ -43,7 +43,7 @@ pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, PluginsConfig, Poc
 pub use config_template::ConfigTemplate;
 pub use context::RunContext;
 pub use diagnostic::{Diagnostic, Severity, ValidationError};
-pub use duration::parse_duration;
+pub use duration::{format_duration, parse_duration};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use kv::KvStore;
 pub use limits::{LimitOverrides, Limits, parse_size};
