@@ -9,10 +9,7 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use pocket_core::{
-    Format, KvStore, Node, NodeCall, NodeSetup, Plugin, PocketConfig, Preparer, Registry, RunContext, StoreSpec, Value,
-    parse_str,
-};
+use pocket_core::{Execution, Node, NodeCall, Plugin, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone};
 use pocket_lua::LuaNodePlugin;
 use tokio_util::sync::CancellationToken;
 
@@ -48,38 +45,27 @@ fn prepared_node() -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
     let plugin = LuaNodePlugin::new(&pocket);
     let config = Value::object([("source", Value::from(SOURCE))]);
-    let registry = Registry::new();
-    let catalog = registry.catalog();
-    let workflow = parse_str("name: bench\nstart: bench\nnodes: []\n", Format::Yaml).unwrap();
-    let preparer = Preparer::new(&catalog, &pocket, &workflow);
-    let setup = NodeSetup {
-        node: "bench",
-        config: &config,
-        plugin_config: &Value::Null,
-        workflow_dir: None,
-        preparer: &preparer,
-    };
-    plugin.node_types()[0].prepare(&setup).unwrap()
+    prepare_standalone(plugin.node_types()[0].as_ref(), "bench", &config, &pocket).unwrap()
 }
 
 fn context() -> RunContext {
-    RunContext {
-        workflow: "bench".into(),
-        store: Arc::new(KvStore::new(&StoreSpec::default())),
-        cancel: CancellationToken::new(),
+    RunContext::new("bench", &StoreSpec::default(), CancellationToken::new())
+}
+
+/// One call of the bench node with `input`.
+fn call<'a>(input: &Value, run: &'a RunContext) -> NodeCall<'a> {
+    NodeCall {
+        input: input.clone(),
+        config: Value::Null,
+        node: "bench",
+        attempt: 1,
+        run,
     }
 }
 
 async fn calls(node: &dyn Node, run: &RunContext, input: &Value) {
     for _ in 0..CALLS {
-        let call = NodeCall {
-            input: input.clone(),
-            config: Value::Null,
-            node: "bench",
-            attempt: 1,
-            run,
-        };
-        let out = node.exec(call).finish().await.unwrap();
+        let out = node.exec(call(input, run)).finish().await.unwrap();
         divan::black_box(out);
     }
 }
@@ -124,16 +110,9 @@ fn lua_node_call_in_place(bencher: Bencher) {
     let input = Value::from_json(r#"{"n": 41, "s": "hello"}"#).unwrap();
     bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
         for _ in 0..CALLS {
-            let call = NodeCall {
-                input: input.clone(),
-                config: Value::Null,
-                node: "bench",
-                attempt: 1,
-                run: &run,
-            };
-            match node.exec(call) {
-                pocket_core::Execution::Ready(out) => divan::black_box(out.unwrap()),
-                pocket_core::Execution::Pending(_) => unreachable!("outside a runtime calls run in place"),
+            match node.exec(call(&input, &run)) {
+                Execution::Ready(out) => divan::black_box(out.unwrap()),
+                Execution::Pending(_) => unreachable!("outside a runtime calls run in place"),
             };
         }
     });

@@ -15,8 +15,7 @@ use std::sync::{Arc, OnceLock};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Format, KvStore, Node, NodeCall, NodeSetup, NodeType, Plugin, PocketConfig, Preparer, Registry,
-    RunContext, StoreSpec, Value, parse_str,
+    Execution, Node, NodeCall, NodeType, Plugin, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_wasm::{WasmEngine, WasmLoader};
 use tokio_util::sync::CancellationToken;
@@ -131,26 +130,22 @@ fn echo_node(metering: bool) -> Arc<dyn Node> {
         .into_iter()
         .find(|t| t.name() == "echo-json")
         .unwrap();
-    let registry = Registry::new();
-    let catalog = registry.catalog();
-    let workflow = parse_str("name: bench\nstart: bench\nnodes: []\n", Format::Yaml).unwrap();
-    let preparer = Preparer::new(&catalog, &pocket, &workflow);
     let config = Value::from_json("{}").unwrap();
-    let setup = NodeSetup {
-        node: "bench",
-        config: &config,
-        plugin_config: &Value::Null,
-        workflow_dir: None,
-        preparer: &preparer,
-    };
-    node_type.prepare(&setup).unwrap()
+    prepare_standalone(node_type.as_ref(), "bench", &config, &pocket).unwrap()
 }
 
 fn context() -> RunContext {
-    RunContext {
-        workflow: "bench".into(),
-        store: Arc::new(KvStore::new(&StoreSpec::default())),
-        cancel: CancellationToken::new(),
+    RunContext::new("bench", &StoreSpec::default(), CancellationToken::new())
+}
+
+/// One call of the bench node with `input`.
+fn call<'a>(input: &Value, run: &'a RunContext) -> NodeCall<'a> {
+    NodeCall {
+        input: input.clone(),
+        config: Value::Null,
+        node: "bench",
+        attempt: 1,
+        run,
     }
 }
 
@@ -163,14 +158,7 @@ fn node_call_in_place(bencher: Bencher, metering: bool) {
     let input = Value::from_json(PAYLOAD).unwrap();
     bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
         for _ in 0..CALLS {
-            let call = NodeCall {
-                input: input.clone(),
-                config: Value::Null,
-                node: "bench",
-                attempt: 1,
-                run: &run,
-            };
-            match node.exec(call) {
+            match node.exec(call(&input, &run)) {
                 Execution::Ready(out) => divan::black_box(out.unwrap()),
                 Execution::Pending(_) => unreachable!("outside a runtime calls run in place"),
             };
@@ -206,14 +194,7 @@ fn node_call_metered_multi_thread(bencher: Bencher) {
         runtime
             .block_on(runtime.spawn(async move {
                 for _ in 0..CALLS {
-                    let call = NodeCall {
-                        input: input.clone(),
-                        config: Value::Null,
-                        node: "bench",
-                        attempt: 1,
-                        run: &run,
-                    };
-                    divan::black_box(node.exec(call).finish().await.unwrap());
+                    divan::black_box(node.exec(call(&input, &run)).finish().await.unwrap());
                 }
             }))
             .unwrap();

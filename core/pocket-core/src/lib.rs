@@ -54,7 +54,7 @@ pub use parse::{Format, ParseError, parse_file, parse_str, parse_yaml_value};
 pub use permissions::{Capability, Denied, Permissions, Request, glob_match};
 pub use plugin::{BUILTIN_PLUGIN, ConfigError, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
 pub use pocket_value::{Map, Number, Value};
-pub use prepare::{NodeRequest, PrepareError, PreparedNode, Preparer};
+pub use prepare::{NodeRequest, PrepareError, PreparedNode, Preparer, prepare_standalone};
 pub use registry::{Catalog, RegisteredPlugin, Registry, RegistryError, ResolvedType, UnknownType};
 pub use runner::{NodeFailure, RunError, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::ConfigSchema;

@@ -25,7 +25,7 @@ use crate::config_template::ConfigTemplate;
 use crate::context::RunContext;
 use crate::node::{Execution, Node, NodeCall, NodeError, NodeOutput};
 use crate::plugin::{BUILTIN_PLUGIN, ConfigError, NodeSetup};
-use crate::registry::{Catalog, UnknownType};
+use crate::registry::{Catalog, Registry, UnknownType};
 use crate::schema::ConfigSchema;
 use crate::workflow::WorkflowFile;
 
@@ -355,6 +355,30 @@ impl PreparedNode {
             () = run.cancel.cancelled() => Err(NodeError::Cancelled),
         }
     }
+}
+
+/// Prepares a node `node` of `node_type` outside any workflow file: a bare
+/// [`NodeType::prepare`](crate::NodeType::prepare) with `config` as given (no
+/// schema defaults, no templates), no plugin config, no workflow directory and
+/// no other node types to resolve. For embedding a single node call, and for
+/// benchmarks of a backend's call path.
+pub fn prepare_standalone(
+    node_type: &dyn crate::NodeType,
+    node: &str,
+    config: &Value,
+    pocket: &PocketConfig,
+) -> Result<Arc<dyn Node>, ConfigError> {
+    let registry = Registry::new();
+    let catalog = registry.catalog();
+    let workflow = WorkflowFile::named(node);
+    let preparer = Preparer::new(&catalog, pocket, &workflow);
+    node_type.prepare(&NodeSetup {
+        node,
+        config,
+        plugin_config: &Value::Null,
+        workflow_dir: None,
+        preparer: &preparer,
+    })
 }
 
 fn crashed(panic: Box<dyn std::any::Any + Send>) -> NodeError {

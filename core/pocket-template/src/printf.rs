@@ -232,13 +232,7 @@ impl Printer {
                 if n > 0 {
                     self.buf.push_str(", ");
                 }
-                if arg.is_null() {
-                    self.buf.push_str("<nil>");
-                } else {
-                    self.buf.push_str(go_type(arg));
-                    self.buf.push('=');
-                    self.print_arg(arg, 'v');
-                }
+                self.typed_arg(arg);
             }
             self.buf.push(')');
         }
@@ -331,6 +325,12 @@ impl Printer {
         self.buf.push_str("%!");
         self.buf.push(verb);
         self.buf.push('(');
+        self.typed_arg(arg);
+        self.buf.push(')');
+    }
+
+    /// `type=value` (`<nil>` for null), as Go's error annotations show an argument.
+    fn typed_arg(&mut self, arg: &Value) {
         if arg.is_null() {
             self.buf.push_str("<nil>");
         } else {
@@ -338,7 +338,6 @@ impl Printer {
             self.buf.push('=');
             self.print_arg(arg, 'v');
         }
-        self.buf.push(')');
     }
 
     fn write_padding(&mut self, n: usize) {

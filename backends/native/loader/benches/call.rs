@@ -13,8 +13,7 @@ use std::sync::Arc;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Format, KvStore, Node, NodeCall, NodeSetup, PluginLoader, PocketConfig, Preparer, Registry, RunContext,
-    StoreSpec, Value, parse_str,
+    Execution, Node, NodeCall, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_native::NativeLoader;
 use pocket_native_abi::Call;
@@ -49,11 +48,7 @@ fn native_node_call(bencher: Bencher) {
     let config = Value::object([("field", Value::from("text"))]);
     // A config without templates: the runner passes the prepared value itself.
     let node = prepared_node("text-upper", &config);
-    let run = RunContext {
-        workflow: "bench".into(),
-        store: Arc::new(KvStore::new(&StoreSpec::default())),
-        cancel: CancellationToken::new(),
-    };
+    let run = RunContext::new("bench", &StoreSpec::default(), CancellationToken::new());
     let input = Value::from_json(INPUT).unwrap();
     bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
         for _ in 0..CALLS {
@@ -76,17 +71,6 @@ fn prepared_node(node_type: &str, config: &Value) -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
     let path = libraries::library("pocket-plugin-text-tools");
     let plugin = NativeLoader::new().load(&path, &pocket).unwrap();
-    let registry = Registry::new();
-    let catalog = registry.catalog();
-    let workflow = parse_str("name: bench\nstart: bench\nnodes: []\n", Format::Yaml).unwrap();
-    let preparer = Preparer::new(&catalog, &pocket, &workflow);
-    let setup = NodeSetup {
-        node: "bench",
-        config,
-        plugin_config: &Value::Null,
-        workflow_dir: None,
-        preparer: &preparer,
-    };
     let node_type = plugin.node_types().into_iter().find(|t| t.name() == node_type).unwrap();
-    node_type.prepare(&setup).unwrap()
+    prepare_standalone(node_type.as_ref(), "bench", config, &pocket).unwrap()
 }

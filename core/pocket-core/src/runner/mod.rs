@@ -24,7 +24,6 @@ use tracing::Instrument;
 
 use crate::context::RunContext;
 use crate::graph::{Graph, GraphNode, NodeId};
-use crate::kv::KvStore;
 use crate::location::Position;
 use crate::node::{Action, ERROR_ACTION, NodeError, NodeOutput};
 
@@ -123,11 +122,7 @@ fn attempts_note(attempts: u32) -> String {
 
 /// Runs `graph` with `input` to completion.
 pub async fn run(graph: Arc<Graph>, input: Value, options: RunOptions) -> Result<RunOutcome, RunError> {
-    let context = RunContext {
-        workflow: graph.name.clone(),
-        store: Arc::new(KvStore::new(&graph.store)),
-        cancel: options.cancel.child_token(),
-    };
+    let context = RunContext::new(graph.name.clone(), &graph.store, options.cancel.child_token());
     let mut run = Run::new(graph, context, options.trace);
     let result = run.drive(input).await;
     // Stop branches still running after a failure or cancellation.
