@@ -177,6 +177,7 @@ impl NodeType for WasmNodeType {
         serde_json::to_writer(&mut prefix, &self.name).map_err(|e| ConfigError::new(e.to_string()))?;
         prefix.extend_from_slice(br#","config":"#);
         Ok(Arc::new(WasmNode {
+            name: setup.node.into(),
             runtime: self.runtime.clone(),
             node_type: Arc::new(NodeIdentity {
                 name: self.name.clone(),
@@ -196,6 +197,8 @@ pub(crate) struct NodeIdentity {
 
 /// A workflow node using a WASM plugin's node type.
 struct WasmNode {
+    /// The workflow node's name, for errors (the name every call of it carries).
+    name: Arc<str>,
     runtime: Arc<Runtime>,
     node_type: Arc<NodeIdentity>,
     plugin_config: Value,
@@ -204,7 +207,7 @@ struct WasmNode {
 /// One call, owned, so it can move to a blocking thread.
 pub(crate) struct CallRequest {
     pub node_type: Arc<NodeIdentity>,
-    pub node: String,
+    pub node: Arc<str>,
     /// The request JSON.
     pub body: Vec<u8>,
     pub plugin_config: Value,
@@ -227,7 +230,7 @@ impl Node for WasmNode {
         }
         let request = CallRequest {
             node_type: self.node_type.clone(),
-            node: call.node.to_string(),
+            node: self.name.clone(),
             body,
             plugin_config: self.plugin_config.clone(),
             store: Some(call.run.store.clone()),

@@ -12,12 +12,14 @@
 //! undo it for long. A guest blocked in a host function is stopped when the
 //! function returns; each host function bounds its own I/O by the deadline.
 //!
-//! The watchdog checks every [`TICK`] while any instance exists, and parks
-//! otherwise. Without metering there is no fuel to zero: a late call is then
+//! The watchdog checks every [`TICK`] while calls are armed, and parks once
+//! none has been for [`IDLE_TICKS`] ticks: a steady stream of calls never
+//! pays for waking it, and an idle host has no thread waking 200 times a
+//! second. The first call after a pause wakes it. Without metering there is no fuel to zero: a late call is then
 //! failed (and its instance discarded) only when it returns.
 
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -27,6 +29,9 @@ use wasmer::{AsStoreMut, Extern, Global};
 
 /// How often the watchdog looks at the armed alarms: the precision of `timeout`.
 pub(crate) const TICK: Duration = Duration::from_millis(5);
+
+/// How many ticks without an armed call before the watchdog parks (1 s).
+const IDLE_TICKS: u32 = 200;
 
 /// The fuel counter of one instance, as the compiled code reads it.
 #[derive(Clone, Copy)]
@@ -88,9 +93,12 @@ impl Alarm {
 
     /// Starts watching a call that must end by `deadline`.
     pub(crate) fn arm(&self, deadline: Instant) {
-        let mut state = self.lock();
-        state.deadline = Some(deadline);
-        state.fired = false;
+        {
+            let mut state = self.lock();
+            state.deadline = Some(deadline);
+            state.fired = false;
+        }
+        watchdog().wake();
     }
 
     /// Stops watching; whether the deadline passed during the call.
@@ -107,14 +115,19 @@ impl Alarm {
         state.fuel = None;
     }
 
-    fn check(&self, now: Instant) {
+    /// Fires the alarm if its call is past its deadline; whether a call is armed.
+    fn check(&self, now: Instant) -> bool {
         let mut state = self.lock();
-        if state.deadline.is_some_and(|d| now >= d) {
+        let Some(deadline) = state.deadline else {
+            return false;
+        };
+        if now >= deadline {
             state.fired = true;
             if let Some(fuel) = state.fuel {
                 fuel.exhaust();
             }
         }
+        true
     }
 
     fn lock(&self) -> MutexGuard<'_, AlarmState> {
@@ -125,6 +138,8 @@ impl Alarm {
 struct Watchdog {
     alarms: Mutex<Vec<Weak<Alarm>>>,
     thread: Thread,
+    /// Set by the watchdog before it parks; cleared by the call that wakes it.
+    parked: AtomicBool,
 }
 
 fn watchdog() -> &'static Watchdog {
@@ -132,16 +147,7 @@ fn watchdog() -> &'static Watchdog {
     WATCHDOG.get_or_init(|| {
         let handle = std::thread::Builder::new()
             .name("pocket-wasm-watchdog".into())
-            .spawn(|| {
-                let dog = watchdog();
-                loop {
-                    if dog.tick(Instant::now()) {
-                        std::thread::sleep(TICK);
-                    } else {
-                        std::thread::park();
-                    }
-                }
-            });
+            .spawn(|| watchdog().patrol());
         let thread = match handle {
             Ok(handle) => handle.thread().clone(),
             Err(e) => {
@@ -152,6 +158,7 @@ fn watchdog() -> &'static Watchdog {
         Watchdog {
             alarms: Mutex::new(Vec::new()),
             thread,
+            parked: AtomicBool::new(false),
         }
     })
 }
@@ -159,20 +166,53 @@ fn watchdog() -> &'static Watchdog {
 impl Watchdog {
     fn watch(&self, alarm: &Arc<Alarm>) {
         self.lock().push(Arc::downgrade(alarm));
-        self.thread.unpark();
     }
 
-    /// Checks every live alarm; whether any is left to watch.
+    /// The watchdog thread's loop: tick while calls are armed, park when idle.
+    fn patrol(&self) {
+        let mut idle = 0;
+        loop {
+            if self.tick(Instant::now()) {
+                idle = 0;
+            } else {
+                idle += 1;
+            }
+            if idle < IDLE_TICKS {
+                std::thread::sleep(TICK);
+                continue;
+            }
+            self.parked.store(true, Ordering::SeqCst);
+            // A call armed since the last tick saw `parked` still false and
+            // did not wake us: look once more before parking. (Its alarm's
+            // lock orders its `arm` against this check.)
+            if self.tick(Instant::now()) {
+                self.parked.store(false, Ordering::SeqCst);
+                idle = 0;
+                continue;
+            }
+            std::thread::park();
+        }
+    }
+
+    /// Wakes the watchdog if it parked: a call was just armed.
+    fn wake(&self) {
+        if self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::SeqCst) {
+            self.thread.unpark();
+        }
+    }
+
+    /// Checks every live alarm (dropping those of dropped instances); whether
+    /// any call is armed.
     fn tick(&self, now: Instant) -> bool {
-        let mut alarms = self.lock();
-        alarms.retain(|weak| match weak.upgrade() {
+        let mut armed = false;
+        self.lock().retain(|weak| match weak.upgrade() {
             Some(alarm) => {
-                alarm.check(now);
+                armed |= alarm.check(now);
                 true
             }
             None => false,
         });
-        !alarms.is_empty()
+        armed
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Weak<Alarm>>> {

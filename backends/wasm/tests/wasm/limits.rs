@@ -68,3 +68,23 @@ async fn limits_hold_on_a_current_thread_runtime_too() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_wakes_for_a_call_after_it_went_idle() {
+    // Load the plugin, then stay idle past the watchdog's 1 s parking delay.
+    let config = crate::common::config("[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"300ms\"\n");
+    crate::common::registry(&config, &["infinite-loop.wat"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    attack_then_recover(
+        "infinite-loop.wat",
+        "[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"300ms\"\n",
+        &["timeout limit exceeded", "300ms"],
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}
