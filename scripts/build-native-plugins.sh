@@ -3,7 +3,12 @@
 # examples/plugins/native/*) and copies each library into
 # examples/plugins/native/ under its plugin's name, the directory pocket.toml
 # lists, so `pocket plugin list` at the repository root shows them.
-# Called by build-plugins.sh; the CLI tests call it directly.
+# Called by build-plugins.sh (the showcase and the CLI tests call that).
+#
+# The `pocket` binary is built in the same cargo call: with it in the
+# selection, the dependencies the plugins share with it (serde, abi_stable...)
+# are resolved with the same features as in `cargo build -p pocket` and
+# `cargo test --workspace`, so they compile once for all three.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +18,7 @@ plugins="$root/examples/plugins/native"
 crates=(pocket-plugin-text-tools pocket-plugin-redis-cache)
 names=(native-text redis-cache)
 
-args=()
+args=(-p pocket)
 for crate in "${crates[@]}"; do args+=(-p "$crate"); done
 cargo build --quiet --manifest-path "$root/Cargo.toml" "${args[@]}"
 

@@ -7,15 +7,15 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/require.sh
+source "$root/scripts/lib/require.sh"
 target=wasm32-unknown-unknown
 plugins="$root/examples/plugins/wasm"
 # A directory of its own inside the shared target dir: the guest crates are
 # their own workspace, and building them must not wait on the host build's lock.
 target_dir="${POCKET_GUEST_TARGET_DIR:-$root/target/wasm-guests}"
 
-if ! rustup target list --installed | grep -qx "$target"; then
-    rustup target add "$target"
-fi
+require_rust_target "$target" "the example WASM plugins are Rust crates built for it"
 
 cargo build --quiet --release --target "$target" \
     --manifest-path "$plugins/rust/Cargo.toml" --target-dir "$target_dir"

@@ -4,6 +4,9 @@
 # all three plugin kinds, with a per-node trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/require.sh
+source scripts/lib/require.sh
+require_command cc gcc "a C compiler: mlua builds Lua 5.4 from source"
 bash scripts/build-plugins.sh
 cargo run --quiet --bin pocket -- run examples/workflows/showcase.yaml \
     --input @examples/inputs/article.json --trace

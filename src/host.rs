@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pocket_core::{LoadError, PluginLoader, PocketConfig, Registry, plugin_files};
+use pocket_core::{LoadError, PluginLoader, PocketConfig, Registry, check_plugin_name, plugin_files};
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
@@ -47,13 +47,16 @@ impl Host {
         Ok(host)
     }
 
-    /// Loads one plugin file with the loader that handles it and registers it.
-    /// Files no loader handles are skipped silently (`Ok(false)`).
+    /// Loads one plugin file with the loader that handles it and registers it
+    /// under its file's name, which must be the name it declares
+    /// ([`check_plugin_name`]). Files no loader handles are skipped silently
+    /// (`Ok(false)`).
     pub fn load_plugin(&self, path: &Path) -> Result<bool, LoadError> {
         let Some(loader) = loader_for(path) else {
             return Ok(false);
         };
         let plugin = loader.load(path, &self.config)?;
+        check_plugin_name(path, &plugin.manifest().name)?;
         self.registry
             .register(plugin)
             .map_err(|e| LoadError::new(path, e.to_string()))?;

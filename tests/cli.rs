@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
+use std::process::Command;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -12,7 +12,7 @@ fn root() -> PathBuf {
 
 /// `pocket` run from the repository root, with no config from the environment.
 fn pocket() -> Command {
-    let mut cmd = Command::cargo_bin("pocket").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pocket"));
     cmd.current_dir(root())
         .env_remove("POCKET_CONFIG")
         .env_remove("RUST_LOG")
@@ -298,6 +298,21 @@ fn a_broken_pocket_toml_is_reported_with_its_line() {
 }
 
 #[test]
+fn a_workflow_named_without_a_directory_resolves_paths_against_the_current_one() {
+    // `pocket run wf.yaml`: the workflow's directory is `.`, not an empty path.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("note.txt"), "hello").unwrap();
+    std::fs::write(
+        dir.path().join("wf.yaml"),
+        "name: t\nstart: read\nnodes:\n  - {name: read, type: file, config: {operation: read, path: note.txt}}\n",
+    )
+    .unwrap();
+    let out = exec(pocket().current_dir(dir.path()).args(["run", "wf.yaml"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("\"content\": \"hello\""), "{}", out.stdout);
+}
+
+#[test]
 fn ctrl_c_stops_a_run_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let workflow = dir.path().join("slow.yaml");
@@ -306,7 +321,7 @@ fn ctrl_c_stops_a_run_cleanly() {
         "name: slow\nstart: wait\nnodes:\n  - {name: wait, type: delay, config: {duration: 60s}}\n",
     )
     .unwrap();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pocket"))
+    let child = Command::new(env!("CARGO_BIN_EXE_pocket"))
         .arg("run")
         .arg(&workflow)
         .env("POCKET_LOG", "warn")
@@ -315,7 +330,7 @@ fn ctrl_c_stops_a_run_cleanly() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let status = std::process::Command::new("kill")
+    let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
@@ -487,7 +502,7 @@ mod redis_server;
 fn example_plugins() {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
-        let out = std::process::Command::new("bash")
+        let out = Command::new("bash")
             .arg(root().join("scripts/build-plugins.sh"))
             .output()
             .unwrap();
@@ -601,6 +616,41 @@ fn plugin_check_explains_why_a_file_would_not_load() {
     let ok = exec(pocket().args(["plugin", "check", "examples/plugins/native/native-text.so"]));
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stdout.contains("native plugin `native-text`"), "{}", ok.stdout);
+}
+
+#[test]
+fn a_plugin_file_named_after_another_plugin_is_refused_in_a_plugin_directory() {
+    // `aaa.so` holds plugin `native-text`: it must not load as native-text
+    // (with native-text's config), whatever kind of plugin it is.
+    example_plugins();
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::copy(
+        root().join("examples/plugins/native/native-text.so"),
+        plugins.join("aaa.so"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("examples/plugins/lua/text-tools.lua"),
+        plugins.join("json-tools.lua"),
+    )
+    .unwrap();
+    let config = dir.path().join("pocket.toml");
+    std::fs::write(&config, "[plugins]\ndirectories = [\"plugins\"]\n").unwrap();
+    let out = exec(pocket().arg("--config").arg(&config).args(["plugin", "list"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !out.stdout.contains("native-text") && !out.stdout.contains("text-tools"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("aaa.so") && out.stderr.contains("calls itself `native-text`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("calls itself `text-tools`"), "{}", out.stderr);
 }
 
 #[test]

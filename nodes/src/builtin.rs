@@ -79,6 +79,31 @@ pub(crate) fn check_static_duration(setup: &NodeSetup<'_>, key: &str) -> Result<
     }
 }
 
+/// The list of strings under config `key` (an allow-list), which must be
+/// fixed before the run: a template in it is a config error. `None` if unset.
+pub(crate) fn static_string_list(setup: &NodeSetup<'_>, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+    let Some(list) = setup.config_value(key) else {
+        return Ok(None);
+    };
+    let items = list
+        .as_array()
+        .map(|a| a.iter().collect::<Vec<_>>())
+        .unwrap_or_default();
+    if items.iter().any(|item| is_template_value(item)) {
+        return Err(ConfigError::at(
+            format!("/{key}"),
+            format!("`{key}` cannot hold templates: it is fixed before the run"),
+        ));
+    }
+    Ok(Some(
+        items
+            .iter()
+            .filter_map(|item| item.as_str())
+            .map(str::to_string)
+            .collect(),
+    ))
+}
+
 /// Whether a config value is a string with template syntax (known only at run time).
 pub(crate) fn is_template_value(value: &Value) -> bool {
     value.as_str().is_some_and(pocket_template::is_template)
@@ -93,6 +118,20 @@ pub(crate) fn config_duration(
     match config.get(key).filter(|v| !v.is_null()) {
         Some(value) => duration_of(value).map_err(|e| pocket_core::NodeError::InvalidConfig(format!("`{key}`: {e}"))),
         None => Ok(default),
+    }
+}
+
+/// The byte size under config `key` of a rendered config (`16MiB`, or a
+/// number of bytes), or `default`.
+pub(crate) fn config_size(config: &Value, key: &str, default: u64) -> Result<u64, pocket_core::NodeError> {
+    let invalid = |message: String| pocket_core::NodeError::InvalidConfig(format!("`{key}`: {message}"));
+    match config.get(key).filter(|v| !v.is_null()) {
+        None => Ok(default),
+        Some(Value::String(size)) => pocket_core::parse_size(size).map_err(invalid),
+        Some(other) => other
+            .as_i64()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| invalid(format!("expected a size such as `16MiB`, not {other}"))),
     }
 }
 

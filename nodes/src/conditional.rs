@@ -90,6 +90,10 @@ impl Node for ConditionalNode {
     fn known_actions(&self) -> Vec<String> {
         self.known.clone()
     }
+
+    fn jumps_to_named_nodes(&self) -> bool {
+        true
+    }
 }
 
 /// The chosen action: the first holding condition's `then`, else the `else`

@@ -1,4 +1,5 @@
-//! `echo`: returns `{message, input, node}`.
+//! `echo`: returns `{message, input, node}`; with no `message`, the Go
+//! engine's "Hello from echo node".
 
 use std::sync::Arc;
 
@@ -6,6 +7,9 @@ use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeOutput, NodeSetup,
 use serde_json::json;
 
 use crate::builtin::Builtin;
+
+/// What the Go engine's echo says when no message is set.
+const DEFAULT_MESSAGE: &str = "Hello from echo node";
 
 pub(crate) struct Echo;
 
@@ -16,7 +20,7 @@ impl Builtin for Echo {
     fn schema() -> serde_json::Value {
         json!({
             "type": "object",
-            "properties": {"message": {"description": "Any value; templates allowed", "default": ""}},
+            "properties": {"message": {"description": "Any value; templates allowed", "default": DEFAULT_MESSAGE}},
             "additionalProperties": false
         })
     }
@@ -34,7 +38,11 @@ struct EchoNode {
 
 impl Node for EchoNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
-        let message = call.config.get("message").cloned().unwrap_or_default();
+        let message = call
+            .config
+            .get("message")
+            .cloned()
+            .unwrap_or_else(|| Value::from(DEFAULT_MESSAGE));
         let output = Value::object([("message", message), ("input", call.input), ("node", self.node.clone())]);
         Execution::Ready(Ok(NodeOutput::new(output)))
     }

@@ -17,9 +17,14 @@ use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput,
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
-use crate::builtin::{Builtin, check_static_duration, config_duration, format_elapsed, is_template_value};
+use crate::builtin::{
+    Builtin, check_static_duration, config_duration, config_size, format_elapsed, is_template_value, static_string_list,
+};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most output captured per stream when `max_output` is not set.
+const DEFAULT_MAX_OUTPUT: u64 = 16 * 1024 * 1024;
 
 pub(crate) struct Exec;
 
@@ -37,8 +42,9 @@ impl Builtin for Exec {
                 "timeout": {"type": ["string", "number"], "default": "30s", "description": "Kill the program's process group after this long"},
                 "allowed_commands": {"type": "array", "items": {"type": "string"}, "description": "When set, only these exact commands may run"},
                 "env": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "Environment variables added to Pocket's"},
-                "working_dir": {"type": "string", "description": "The directory to run in, relative to the workflow file"},
-                "capture_output": {"type": "boolean", "default": true, "description": "Capture stdout and stderr into the output (else they are discarded)"}
+                "working_dir": {"type": "string", "description": "The directory to run in, relative to the workflow file; one that comes from a template must stay inside the workflow's directory"},
+                "capture_output": {"type": "boolean", "default": true, "description": "Capture stdout and stderr into the output (else they are discarded)"},
+                "max_output": {"type": ["string", "integer"], "default": "16MiB", "description": "The most stdout, and the most stderr, captured (`16MiB`, or bytes); more fails the node and kills the program"}
             },
             "required": ["command"],
             "additionalProperties": false
@@ -47,19 +53,7 @@ impl Builtin for Exec {
 
     fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         check_static_duration(setup, "timeout")?;
-        if setup
-            .config_value("allowed_commands")
-            .is_some_and(|list| list.as_array().is_some_and(|items| items.iter().any(is_template_value)))
-        {
-            return Err(ConfigError::at(
-                "/allowed_commands",
-                "`allowed_commands` cannot hold templates: it is fixed before the run",
-            ));
-        }
-        let allowed: Option<Vec<String>> = setup
-            .config_value("allowed_commands")
-            .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect());
+        let allowed = static_string_list(setup, "allowed_commands")?;
         if let (Some(allowed), Some(command)) = (&allowed, setup.config_value("command"))
             && !is_template_value(command)
         {
@@ -74,6 +68,7 @@ impl Builtin for Exec {
         Ok(Arc::new(ExecRun {
             allowed,
             workflow_dir: setup.workflow_dir.map(PathBuf::from),
+            templated_dir: setup.config_value("working_dir").is_some_and(is_template_value),
         }))
     }
 }
@@ -81,6 +76,9 @@ impl Builtin for Exec {
 struct ExecRun {
     allowed: Option<Vec<String>>,
     workflow_dir: Option<PathBuf>,
+    /// `working_dir` is rendered from the input at run time, so it must not
+    /// lead outside the workflow's directory.
+    templated_dir: bool,
 }
 
 impl Node for ExecRun {
@@ -99,6 +97,27 @@ impl Node for ExecRun {
 }
 
 impl ExecRun {
+    /// `dir` resolved against the workflow's directory; when it came from a
+    /// template, it must lead to a directory inside that one (symlinks
+    /// followed), so an input cannot pick `/` or `../..` to run in.
+    fn working_dir(&self, dir: &str) -> Result<PathBuf, NodeError> {
+        let base = self.workflow_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let joined = base.join(dir);
+        if !self.templated_dir {
+            return Ok(joined);
+        }
+        let outside =
+            || NodeError::PermissionDenied(format!("working_dir `{dir}` leads outside the workflow's directory"));
+        let (Ok(base), Ok(resolved)) = (base.canonicalize(), joined.canonicalize()) else {
+            return Err(NodeError::failed(format!("working_dir `{dir}` does not exist")));
+        };
+        if resolved.starts_with(&base) {
+            Ok(resolved)
+        } else {
+            Err(outside())
+        }
+    }
+
     fn request(&self, config: &Value) -> Result<Request, NodeError> {
         let invalid = NodeError::InvalidConfig;
         let command = match config.get("command") {
@@ -124,10 +143,8 @@ impl ExecRun {
         let working_dir = config
             .get("working_dir")
             .and_then(Value::as_str)
-            .map(|dir| match &self.workflow_dir {
-                Some(base) => base.join(dir),
-                None => PathBuf::from(dir),
-            });
+            .map(|dir| self.working_dir(dir))
+            .transpose()?;
         Ok(Request {
             command,
             args,
@@ -135,6 +152,7 @@ impl ExecRun {
             working_dir,
             timeout: config_duration(config, "timeout", DEFAULT_TIMEOUT)?,
             capture: config.get("capture_output").and_then(Value::as_bool).unwrap_or(true),
+            max_output: config_size(config, "max_output", DEFAULT_MAX_OUTPUT)?,
         })
     }
 }
@@ -147,6 +165,7 @@ struct Request {
     working_dir: Option<PathBuf>,
     timeout: Duration,
     capture: bool,
+    max_output: u64,
 }
 
 impl Request {
@@ -172,14 +191,20 @@ impl Request {
         let mut group = ProcessGroup(child.id());
         let mut stdout = child.stdout.take();
         let mut stderr = child.stderr.take();
+        let max = self.max_output;
         let waited = tokio::time::timeout(self.timeout, async {
-            let (out, err) = tokio::join!(read_all(stdout.as_mut()), read_all(stderr.as_mut()));
+            // The first stream over `max_output` ends the wait: the guard
+            // kills the group, which is stuck writing to a pipe nobody reads.
+            let (out, err) = tokio::try_join!(
+                read_capped(stdout.as_mut(), max, "stdout"),
+                read_capped(stderr.as_mut(), max, "stderr")
+            )?;
             let status = child.wait().await;
-            (status, out, err)
+            Ok::<_, NodeError>((status, out, err))
         })
         .await;
         let (status, out, err) = match waited {
-            Ok(done) => done,
+            Ok(done) => done?,
             Err(_) => {
                 tracing::debug!(command = %self.command, timeout = ?self.timeout, "killing the process group");
                 return Err(NodeError::Timeout(self.timeout));
@@ -202,16 +227,24 @@ impl Request {
     }
 }
 
-async fn read_all(pipe: Option<&mut (impl tokio::io::AsyncRead + Unpin)>) -> Option<Vec<u8>> {
-    let pipe = pipe?;
+/// Everything the program writes to `pipe` (`None` when not captured), or
+/// an error as soon as it writes more than `max` bytes.
+async fn read_capped(
+    pipe: Option<&mut (impl tokio::io::AsyncRead + Unpin)>,
+    max: u64,
+    stream: &str,
+) -> Result<Option<Vec<u8>>, NodeError> {
+    let Some(pipe) = pipe else { return Ok(None) };
     let mut bytes = Vec::new();
-    match pipe.read_to_end(&mut bytes).await {
-        Ok(_) => Some(bytes),
-        Err(e) => {
-            tracing::debug!(%e, "reading a pipe of the program failed");
-            Some(bytes)
-        }
+    if let Err(e) = pipe.take(max.saturating_add(1)).read_to_end(&mut bytes).await {
+        tracing::debug!(%e, "reading a pipe of the program failed");
     }
+    if bytes.len() as u64 > max {
+        return Err(NodeError::failed(format!(
+            "the program wrote more than {max} bytes to {stream} (`max_output`); it was killed"
+        )));
+    }
+    Ok(Some(bytes))
 }
 
 /// A process group (led by the spawned program) killed on drop, unless

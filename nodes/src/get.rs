@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeOutput, NodeSetup};
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeOutput, NodeSetup, Owner};
 use serde_json::json;
 
 use crate::builtin::Builtin;
@@ -40,9 +40,11 @@ struct GetNode;
 
 impl Node for GetNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
-        Execution::Ready(store_key(&call.config).map(|key| match call.run.store.get(&key) {
-            Some(value) => NodeOutput::new(value).with_action("found"),
-            None => NodeOutput::new(call.input).with_action("not_found"),
-        }))
+        Execution::Ready(
+            store_key(&call.config).map(|key| match call.run.store.get(Owner::Workflow, &key) {
+                Some(value) => NodeOutput::new(value).with_action("found"),
+                None => NodeOutput::new(call.input).with_action("not_found"),
+            }),
+        )
     }
 }

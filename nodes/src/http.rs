@@ -8,17 +8,29 @@
 //! `error`, as is any 4xx response, with `error` describing the status.
 //! Header names in the output are lower-case; repeated headers are joined
 //! with `, `.
+//!
+//! Every URL the request reaches, the first and each redirect's target, must
+//! be http or https without a user name or password in it (so
+//! `https://api.example.com{{.path}}` cannot be turned into a request to
+//! another host by a path of `@evil.com`), and, with `allowed_hosts`, have a
+//! host that one of its patterns matches. At most 10 redirects are followed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::{ConfigError, Execution, Map, Node, NodeCall, NodeError, NodeOutput, NodeSetup, RetrySpec, Value};
+use pocket_core::{
+    ConfigError, Execution, Map, Node, NodeCall, NodeError, NodeOutput, NodeSetup, RetrySpec, Value, glob_match,
+};
+use pocket_host::HostError;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 
-use crate::builtin::{Builtin, check_static_duration, config_duration};
+use crate::builtin::{Builtin, check_static_duration, config_duration, config_size, static_string_list};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest response body read when `max_body` is not set.
+const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
 
 pub(crate) struct Http;
 
@@ -36,6 +48,8 @@ impl Builtin for Http {
                 "headers": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "Request headers (templates allowed)"},
                 "body": {"description": "The request body (not sent with GET or HEAD): a string as is, anything else as JSON (templates allowed)"},
                 "timeout": {"type": ["string", "number"], "default": "30s", "description": "Time limit per attempt"},
+                "max_body": {"type": ["string", "integer"], "default": "16MiB", "description": "The largest response body read (`16MiB`, or bytes); a larger one fails the attempt"},
+                "allowed_hosts": {"type": "array", "items": {"type": "string"}, "description": "When set, the only hosts the request and its redirects may reach (`*` matches any run of characters); fixed before the run"},
                 "retry": {
                     "type": "object",
                     "description": "Retries on network errors and 5xx responses",
@@ -55,17 +69,42 @@ impl Builtin for Http {
 
     fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         check_static_duration(setup, "timeout")?;
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("pocket/", env!("CARGO_PKG_VERSION")))
+        let allowed_hosts = allowed_hosts(setup)?;
+        let policy_hosts = allowed_hosts.clone();
+        let client = pocket_host::client_builder(move |host| policy_hosts.allow(host))
             .build()
             .map_err(|e| ConfigError::new(format!("cannot create the HTTP client: {e}")))?;
-        Ok(Arc::new(HttpRun { client }))
+        Ok(Arc::new(HttpRun { client, allowed_hosts }))
     }
+}
+
+/// The node's `allowed_hosts` patterns; `None` allows any host.
+#[derive(Clone)]
+struct AllowedHosts(Option<Arc<[String]>>);
+
+impl AllowedHosts {
+    fn allow(&self, host: &str) -> Result<(), HostError> {
+        let host = host.to_ascii_lowercase();
+        match &self.0 {
+            Some(patterns) if !patterns.iter().any(|p| glob_match(p, &host)) => Err(HostError::InvalidRequest(
+                format!("host `{host}` is not in `allowed_hosts`"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn allowed_hosts(setup: &NodeSetup<'_>) -> Result<AllowedHosts, ConfigError> {
+    let patterns = static_string_list(setup, "allowed_hosts")?;
+    Ok(AllowedHosts(
+        patterns.map(|list| list.iter().map(|p| p.to_ascii_lowercase()).collect()),
+    ))
 }
 
 struct HttpRun {
     /// Shared by every call of the node (connection pooling).
     client: reqwest::Client,
+    allowed_hosts: AllowedHosts,
 }
 
 impl Node for HttpRun {
@@ -74,6 +113,9 @@ impl Node for HttpRun {
             Ok(request) => request,
             Err(e) => return Execution::Ready(Err(e)),
         };
+        if let Err(e) = pocket_host::check_url(&request.url, &|host| self.allowed_hosts.allow(host)) {
+            return Execution::Ready(Err(NodeError::PermissionDenied(format!("{}: {e}", request.url))));
+        }
         Execution::pending(async move {
             tokio::select! {
                 result = request.send_with_retries(&self.client) => result,
@@ -90,6 +132,7 @@ struct Request {
     headers: HeaderMap,
     body: Option<Vec<u8>>,
     timeout: Duration,
+    max_body: u64,
     retry: RetrySpec,
 }
 
@@ -101,9 +144,6 @@ impl Request {
             _ => return Err(invalid("`url` must render to a string".into())),
         };
         let url = reqwest::Url::parse(url).map_err(|e| invalid(format!("invalid url `{url}`: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid(format!("url `{url}`: only http and https are supported")));
-        }
         let method = config.get("method").and_then(Value::as_str).unwrap_or("GET");
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| invalid(format!("invalid method `{method}`")))?;
@@ -144,6 +184,7 @@ impl Request {
             headers,
             body,
             timeout: config_duration(config, "timeout", DEFAULT_TIMEOUT)?,
+            max_body: config_size(config, "max_body", DEFAULT_MAX_BODY)?,
             retry,
         })
     }
@@ -210,7 +251,9 @@ impl Request {
                 let mime = mime.trim().to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             });
-        let bytes = response.bytes().await.map_err(describe)?;
+        let bytes = pocket_host::read_body(response, self.max_body)
+            .await
+            .map_err(|e| format!("{e} (`max_body`)"))?;
         let text = String::from_utf8_lossy(&bytes);
         let body = if is_json {
             Value::from_json(&text).unwrap_or_else(|_| Value::from(text.into_owned()))

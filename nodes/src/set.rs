@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Owner, Value};
 use serde_json::json;
 
 use crate::builtin::Builtin;
@@ -55,7 +55,7 @@ impl Node for SetNode {
                 Some(value) => value.clone(),
                 None => call.input.clone(),
             };
-            call.run.store.set(&key, value);
+            call.run.store.set(Owner::Workflow, &key, value);
             NodeOutput::new(call.input)
         }))
     }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use pocket_core::{LoadError, Plugin};
+use pocket_core::{LoadError, Plugin, check_plugin_name, validate_plugin_name};
 
 use crate::host::{Host, loader_for};
 
@@ -18,6 +18,13 @@ pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
     match load(host, path) {
         Ok(plugin) => {
             println!("ok: {} would load as {}", path.display(), describe(plugin.as_ref()));
+            if let Err(misnamed) = check_plugin_name(path, &plugin.manifest().name) {
+                println!(
+                    "note: in a plugin directory its file must be named after it: {}",
+                    installed_file_name(plugin.as_ref(), path).to_string_lossy()
+                );
+                tracing::debug!("{misnamed}");
+            }
             if let Some(other) = loaded_elsewhere(host, plugin.as_ref(), path) {
                 println!(
                     "note: a plugin named `{}` is already loaded from {}",
@@ -35,21 +42,26 @@ pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `pocket plugin load PATH`: checks the file, then copies it into the first
-/// plugin directory.
+/// plugin directory under the plugin's name (`libmy_plugin.so` of plugin
+/// `my-plugin` becomes `my-plugin.so`), the name its policy is bound to.
 pub fn load_into_directory(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
     let Some(directory) = host.config.plugins.directories.first() else {
         bail!("pocket.toml lists no plugin directories; add one to `[plugins] directories`");
     };
     let plugin = load(host, path)?;
     let name = &plugin.manifest().name;
+    // The name becomes a file name: no `../` in it.
+    if let Err(reason) = validate_plugin_name(name) {
+        bail!("{}: invalid plugin name `{name}`: {reason}", path.display());
+    }
     if let Some(other) = loaded_elsewhere(host, plugin.as_ref(), path) {
         bail!(
             "a plugin named `{name}` is already loaded from {}; `pocket plugin unload {name}` first",
             other.display()
         );
     }
-    let file_name = path.file_name().context("the path names no file")?;
-    let target = directory.join(file_name);
+    let file_name = installed_file_name(plugin.as_ref(), path);
+    let target = directory.join(&file_name);
     if target.exists() {
         bail!(
             "{} already exists; unload the plugin it holds first, or rename the file",
@@ -85,6 +97,17 @@ pub fn unload(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
     std::fs::remove_file(&source).with_context(|| format!("cannot remove {}", source.display()))?;
     println!("unloaded {name}: removed {}", source.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file name a plugin gets in a plugin directory: its name, with the
+/// extension of `path`.
+fn installed_file_name(plugin: &dyn Plugin, path: &Path) -> std::ffi::OsString {
+    let mut name = std::ffi::OsString::from(&plugin.manifest().name);
+    if let Some(ext) = path.extension() {
+        name.push(".");
+        name.push(ext);
+    }
+    name
 }
 
 /// Loads `path` with the backend that handles it, without registering it.
@@ -131,8 +154,8 @@ fn loaded_elsewhere(host: &Host, plugin: &dyn Plugin, path: &Path) -> Option<Pat
 }
 
 fn in_plugin_directory(host: &Host, file: &Path) -> bool {
-    file.parent()
-        .is_some_and(|parent| host.config.plugins.directories.iter().any(|d| same_file(d, parent)))
+    let parent = pocket_core::directory_of(file);
+    host.config.plugins.directories.iter().any(|d| same_file(d, parent))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

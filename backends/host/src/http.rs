@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use pocket_core::{Permissions, Request};
+use pocket_core::Request;
 
 use crate::{HostError, PluginHost};
 
@@ -33,19 +33,83 @@ pub struct HttpResponse {
     pub body: String,
 }
 
+/// The most redirects one request follows.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// A URL a request may be sent to, the first or a redirect's target: `http`
+/// or `https`, no user name or password in it (`http://api.example.com@evil.com`
+/// goes to evil.com), and a host that `allow` accepts.
+pub fn check_url(url: &reqwest::Url, allow: &dyn Fn(&str) -> Result<(), HostError>) -> Result<(), HostError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(HostError::InvalidRequest(format!(
+            "unsupported url scheme `{}`: only http and https are supported",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(HostError::InvalidRequest(format!(
+            "url `{}` carries a user name or password; send credentials in a header",
+            url.host_str().unwrap_or_default()
+        )));
+    }
+    allow(url.host_str().unwrap_or_default())
+}
+
+/// A redirect policy that follows at most [`MAX_REDIRECTS`] hops, each
+/// checked with [`check_url`] against `allow`: a redirect can never take a
+/// request where the first URL could not have gone.
+fn redirect_policy(allow: impl Fn(&str) -> Result<(), HostError> + Send + Sync + 'static) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let error = format!("more than {MAX_REDIRECTS} redirects");
+            return attempt.error(error);
+        }
+        match check_url(attempt.url(), &allow) {
+            Ok(()) => attempt.follow(),
+            Err(e) => {
+                let error = format!(
+                    "redirect to {} refused: {e}",
+                    attempt.url().host_str().unwrap_or_default()
+                );
+                attempt.error(error)
+            }
+        }
+    })
+}
+
+/// Reads a response body of at most `max` bytes, chunk by chunk: a larger
+/// one (whatever its `content-length` claims) fails as soon as it passes
+/// `max`, never buffering more.
+pub async fn read_body(mut response: reqwest::Response, max: u64) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|length| length > max) {
+        return Err(format!("the response body is larger than {max} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| error_chain(&e))? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(format!("the response body is larger than {max} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The HTTP client settings every request Pocket sends on someone's behalf
+/// shares: its user agent, and [`redirect_policy`] checking each hop with
+/// `allow`.
+pub fn client_builder(allow: impl Fn(&str) -> Result<(), HostError> + Send + Sync + 'static) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("pocket/", env!("CARGO_PKG_VERSION")))
+        .redirect(redirect_policy(allow))
+}
+
 impl PluginHost {
-    /// Sends `request` once the plugin's `http` capability allows the URL's host.
+    /// Sends `request` once the plugin's `http` capability allows the URL's
+    /// host; every redirect is checked the same way.
     pub async fn http_request(&self, request: HttpRequest) -> Result<HttpResponse, HostError> {
         let url = reqwest::Url::parse(&request.url)
             .map_err(|e| HostError::InvalidRequest(format!("invalid url `{}`: {e}", request.url)))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(HostError::InvalidRequest(format!(
-                "unsupported url scheme `{}` (use http or https)",
-                url.scheme()
-            )));
-        }
-        let host = url.host_str().unwrap_or_default().to_string();
-        self.check(Request::Http { host: &host })?;
+        check_url(&url, &|host| self.check(Request::Http { host }))?;
         let method = reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| HostError::InvalidRequest(format!("invalid http method `{}`", request.method)))?;
         let client = self.client()?;
@@ -71,7 +135,9 @@ impl PluginHost {
                 )
             })
             .collect();
-        let bytes = response.bytes().await.map_err(|e| HostError::Http(error_chain(&e)))?;
+        let bytes = read_body(response, self.http_body_limit)
+            .await
+            .map_err(|e| HostError::Http(format!("{e} (the plugin's `http_body` limit)")))?;
         Ok(HttpResponse {
             status,
             headers,
@@ -92,7 +158,10 @@ impl PluginHost {
                     .build()
                     .map_err(|e| HostError::Http(format!("cannot start an I/O runtime: {e}")))?;
                 // A client's pooled connections belong to the runtime that opened them.
-                let host = PluginHost::new(self.plugin.clone(), Permissions::clone(&self.permissions));
+                let host = PluginHost {
+                    client: ClientCell::default(),
+                    ..self.clone()
+                };
                 runtime.block_on(host.http_request(request))
             }
         }
@@ -102,8 +171,8 @@ impl PluginHost {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("pocket/", env!("CARGO_PKG_VERSION")))
+        let (plugin, permissions) = (self.plugin.clone(), self.permissions.clone());
+        let client = client_builder(move |host| Ok(permissions.check(&plugin, Request::Http { host })?))
             .build()
             .map_err(|e| HostError::Http(format!("cannot build an http client: {}", error_chain(&e))))?;
         Ok(self.client.get_or_init(|| client))
@@ -162,6 +231,128 @@ mod tests {
             host.http_request(get("file:///etc/passwd")).await,
             Err(HostError::InvalidRequest(_))
         ));
+    }
+
+    /// A server on 127.0.0.1 that redirects `/` to `location` and answers
+    /// anything else with `final`. Returns its port.
+    async fn redirecting_server(location: impl Fn(u16) -> String + Send + 'static) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]);
+                let reply = if request.starts_with("GET / ") {
+                    format!(
+                        "HTTP/1.1 302 Found\r\nlocation: {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        location(port)
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nfinal".to_string()
+                };
+                let _ = socket.write_all(reply.as_bytes()).await;
+            }
+        });
+        port
+    }
+
+    fn only_127() -> PluginHost {
+        PluginHost::new("p", Permissions::new(vec![Capability::Http(Some("127.0.0.1".into()))]))
+    }
+
+    /// The error of a GET of `/` on the local server at `port`, for a plugin
+    /// that may reach 127.0.0.1 only.
+    async fn refusal(port: u16) -> String {
+        only_127()
+            .http_request(get(&format!("http://127.0.0.1:{port}/")))
+            .await
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_a_host_outside_the_grant_is_refused() {
+        let port = redirecting_server(|port| format!("http://localhost:{port}/final")).await;
+        let err = refusal(port).await;
+        assert!(
+            err.contains("redirect to localhost refused") && err.contains("permission denied: http:localhost"),
+            "{err}"
+        );
+        // A redirect inside the grant is followed.
+        let port = redirecting_server(|port| format!("http://127.0.0.1:{port}/final")).await;
+        let response = only_127()
+            .http_request(get(&format!("http://127.0.0.1:{port}/")))
+            .await
+            .unwrap();
+        assert_eq!(response.body, "final");
+    }
+
+    #[tokio::test]
+    async fn redirects_to_other_schemes_or_with_user_info_are_refused_and_loops_end() {
+        // A redirect to another scheme is not followed: the plugin gets the 302.
+        let port = redirecting_server(|_| "file:///etc/passwd".into()).await;
+        let response = only_127()
+            .http_request(get(&format!("http://127.0.0.1:{port}/")))
+            .await
+            .unwrap();
+        assert_eq!((response.status, response.body.as_str()), (302, ""));
+        let port = redirecting_server(|port| format!("http://127.0.0.1@localhost:{port}/final")).await;
+        let err = refusal(port).await;
+        assert!(err.contains("user name or password"), "{err}");
+        let port = redirecting_server(|port| format!("http://127.0.0.1:{port}/")).await;
+        let err = refusal(port).await;
+        assert!(err.contains("more than 10 redirects"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn user_info_in_the_first_url_is_refused_before_any_connection() {
+        let err = only_127()
+            .http_request(get("http://127.0.0.1@evil.example/x"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("user name or password"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_http_body_limit_fails_without_being_buffered() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                // No content-length: the body ends when the connection does.
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n").await;
+                let chunk = vec![b'x'; 64 * 1024];
+                for _ in 0..64 {
+                    if socket.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let host = crate::configured_host(
+            "[plugins.permissions]\np = [\"http:127.0.0.1\"]\n[plugins.limits.p]\nhttp_body = \"1MiB\"\n",
+        );
+        let err = host
+            .http_request(get(&format!("http://127.0.0.1:{port}/")))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("larger than 1048576 bytes") && err.contains("http_body"),
+            "{err}"
+        );
+        // Within the limit, the same server's body is read whole.
+        let roomy = PluginHost::new("p", Permissions::new(vec![Capability::Http(None)]));
+        let response = roomy
+            .http_request(get(&format!("http://127.0.0.1:{port}/")))
+            .await
+            .unwrap();
+        assert_eq!(response.body.len(), 64 * 64 * 1024);
     }
 
     #[tokio::test]

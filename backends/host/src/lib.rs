@@ -15,13 +15,15 @@
 
 mod http;
 mod kv;
+mod log;
 mod pool;
 
 use std::sync::Arc;
 
-use pocket_core::{Denied, Permissions, Request};
+use pocket_core::{Denied, Limits, Permissions, PocketConfig, Request};
 
-pub use http::{HttpRequest, HttpResponse};
+pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_builder, read_body};
+pub use log::MAX_LOG_LINE;
 pub use pool::Pool;
 
 /// A host call failed.
@@ -39,6 +41,9 @@ pub enum HostError {
     /// The call needs the run's key-value store, and there is none (outside a run).
     #[error("the key-value store is only available while a workflow runs")]
     NoStore,
+    /// The plugin's entries would take more than its `kv_bytes` limit.
+    #[error("kv_bytes limit exceeded: {0}")]
+    KvFull(#[from] pocket_core::KvFull),
 }
 
 /// How important a log line is.
@@ -59,16 +64,38 @@ pub enum LogLevel {
 pub struct PluginHost {
     plugin: Arc<str>,
     permissions: Arc<Permissions>,
+    /// The largest HTTP response body the plugin may read.
+    http_body_limit: u64,
+    /// The most bytes the plugin's entries in a run's store may take.
+    kv_bytes_limit: u64,
+    /// Log bytes written this minute, against `log_bytes`.
+    log_budget: Arc<log::LogBudget>,
     client: http::ClientCell,
 }
 
 impl PluginHost {
-    /// The host as seen by `plugin`, with the capabilities pocket.toml grants it.
+    /// The host as seen by `plugin`, with the capabilities pocket.toml grants
+    /// it and the default limits.
     pub fn new(plugin: impl Into<Arc<str>>, permissions: Permissions) -> Self {
         PluginHost {
             plugin: plugin.into(),
             permissions: Arc::new(permissions),
+            http_body_limit: Limits::default().http_body,
+            kv_bytes_limit: Limits::default().kv_bytes,
+            log_budget: Arc::new(log::LogBudget::new(Limits::default().log_bytes)),
             client: http::ClientCell::default(),
+        }
+    }
+
+    /// The host as pocket.toml configures it for `plugin`: its permissions
+    /// and its limits.
+    pub fn for_plugin(plugin: &str, config: &PocketConfig) -> Self {
+        let limits = config.limits(plugin);
+        PluginHost {
+            http_body_limit: limits.http_body,
+            kv_bytes_limit: limits.kv_bytes,
+            log_budget: Arc::new(log::LogBudget::new(limits.log_bytes)),
+            ..PluginHost::new(plugin, config.permissions(plugin))
         }
     }
 
@@ -86,24 +113,17 @@ impl PluginHost {
         Ok(self.permissions.check(&self.plugin, request)?)
     }
 
-    /// Writes `message` to Pocket's log (tracing target `pocket::plugin`), tagged
-    /// with the plugin's name. Needs the `log` capability.
-    pub fn log(&self, level: LogLevel, message: &str) -> Result<(), HostError> {
-        self.check(Request::Log)?;
-        let plugin = &*self.plugin;
-        match level {
-            LogLevel::Debug => tracing::debug!(target: "pocket::plugin", plugin, "{message}"),
-            LogLevel::Info => tracing::info!(target: "pocket::plugin", plugin, "{message}"),
-            LogLevel::Warn => tracing::warn!(target: "pocket::plugin", plugin, "{message}"),
-            LogLevel::Error => tracing::error!(target: "pocket::plugin", plugin, "{message}"),
-        }
-        Ok(())
-    }
-
     /// The environment variable `name`, if set and valid UTF-8. Needs an
     /// `env:<pattern>` capability whose pattern matches `name`.
     pub fn env_get(&self, name: &str) -> Result<Option<String>, HostError> {
         self.check(Request::Env { name })?;
         Ok(std::env::var(name).ok())
     }
+}
+
+/// The host of plugin `p` as the pocket.toml text `toml` configures it.
+#[cfg(test)]
+pub(crate) fn configured_host(toml: &str) -> PluginHost {
+    let config = PocketConfig::parse(toml, std::path::Path::new("/p/pocket.toml")).unwrap();
+    PluginHost::for_plugin("p", &config)
 }

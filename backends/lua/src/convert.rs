@@ -13,8 +13,14 @@
 //! - Strings that are not UTF-8 are converted lossily; functions, coroutines,
 //!   userdata, tables that contain themselves, and keys other than strings and
 //!   numbers are errors naming where in the value they are.
+//! - Lua's memory limit stops counting once a value leaves Lua, so reading
+//!   one has a budget of its own: the state's memory limit, charged about as
+//!   many bytes as the JSON text would take (16 per value plus string and key
+//!   lengths). A table met twice (not a cycle: shared) is read once and its
+//!   value shared, but charged at every mention, so a few KB of Lua naming one
+//!   subtable a million times cannot expand to gigabytes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use mlua::{Lua, Table, Value as LuaValue};
@@ -27,6 +33,8 @@ pub(crate) struct ConvertError {
     /// Where in the value, innermost segment last once finished (`.items[2]`).
     path: Vec<String>,
     message: String,
+    /// The value is larger than the conversion budget.
+    too_large: bool,
 }
 
 impl ConvertError {
@@ -34,7 +42,20 @@ impl ConvertError {
         ConvertError {
             path: Vec::new(),
             message: message.into(),
+            too_large: false,
         }
+    }
+
+    fn too_large(limit: u64) -> Self {
+        ConvertError {
+            too_large: true,
+            ..ConvertError::new(format!("the value is larger than the memory limit of {limit} bytes"))
+        }
+    }
+
+    /// Whether the value was refused for its size (the memory limit).
+    pub(crate) fn is_too_large(&self) -> bool {
+        self.too_large
     }
 
     fn within(mut self, segment: String) -> Self {
@@ -79,15 +100,22 @@ pub(crate) fn to_lua(lua: &Lua, value: &Value, array_marker: &Table) -> mlua::Re
     })
 }
 
-/// Reads a Lua value as JSON, following the module's rules.
-pub(crate) fn from_lua(value: &LuaValue, array_marker: &Table) -> Result<Value, ConvertError> {
+/// Reads a Lua value as JSON, following the module's rules, within a
+/// budget of `max_bytes`.
+pub(crate) fn from_lua(value: &LuaValue, array_marker: &Table, max_bytes: u64) -> Result<Value, ConvertError> {
     Reader {
         array_marker,
         open: Vec::new(),
         open_deep: HashSet::new(),
+        shared: HashMap::new(),
+        left: max_bytes,
+        limit: max_bytes,
     }
     .read(value)
 }
+
+/// What every value costs besides its strings: about a JSON token.
+const VALUE_COST: u64 = 16;
 
 /// How many open tables are tracked in a plain list before a set takes over.
 const SHALLOW: usize = 64;
@@ -99,10 +127,28 @@ struct Reader<'a> {
     /// values), deeper ones in a set (no quadratic scans for deep ones).
     open: Vec<usize>,
     open_deep: HashSet<usize>,
+    /// Tables read already, with what they cost: met again, they are shared.
+    shared: HashMap<usize, (Value, u64)>,
+    /// The budget left, and the whole of it.
+    left: u64,
+    limit: u64,
 }
 
 impl Reader<'_> {
+    fn charge(&mut self, bytes: u64) -> Result<(), ConvertError> {
+        self.left = self
+            .left
+            .checked_sub(bytes)
+            .ok_or_else(|| ConvertError::too_large(self.limit))?;
+        Ok(())
+    }
+
     fn read(&mut self, value: &LuaValue) -> Result<Value, ConvertError> {
+        let text_len = match value {
+            LuaValue::String(s) => s.as_bytes().len() as u64,
+            _ => 0,
+        };
+        self.charge(VALUE_COST + text_len)?;
         match value {
             LuaValue::Nil => Ok(Value::Null),
             LuaValue::LightUserData(p) if p.0.is_null() => Ok(Value::Null),
@@ -126,6 +172,11 @@ impl Reader<'_> {
         if self.open.contains(&id) || self.open_deep.contains(&id) {
             return Err(ConvertError::new("a table that contains itself has no JSON form"));
         }
+        if let Some((value, cost)) = self.shared.get(&id).cloned() {
+            self.charge(cost)?;
+            return Ok(value);
+        }
+        let before = self.left;
         let deep = self.open.len() >= SHALLOW;
         if deep {
             self.open_deep.insert(id);
@@ -142,7 +193,9 @@ impl Reader<'_> {
         } else {
             self.open.pop();
         }
-        result
+        let value = result?;
+        self.shared.insert(id, (value.clone(), before - self.left));
+        Ok(value)
     }
 
     fn marked_array(&mut self, table: &Table) -> Result<Value, ConvertError> {
@@ -169,6 +222,7 @@ impl Reader<'_> {
         let mut keyed = Vec::with_capacity(entries.len());
         for (key, item) in &entries {
             let key = key_text(key)?;
+            self.charge(key.len() as u64)?;
             keyed.push((key, item));
         }
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
@@ -217,13 +271,13 @@ mod tests {
         let marker = lua.create_table().unwrap();
         let value = Value::from_json(json).unwrap();
         let lua_value = to_lua(&lua, &value, &marker).unwrap();
-        from_lua(&lua_value, &marker).unwrap()
+        from_lua(&lua_value, &marker, u64::MAX).unwrap()
     }
 
     fn read(lua: &Lua, source: &str) -> Result<Value, ConvertError> {
         let marker = lua.create_table().unwrap();
         let value: LuaValue = lua.load(source).eval().unwrap();
-        from_lua(&value, &marker)
+        from_lua(&value, &marker, u64::MAX)
     }
 
     #[test]
@@ -265,6 +319,30 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_subtable_is_read_once_but_charged_at_every_mention() {
+        let lua = Lua::new();
+        let marker = lua.create_table().unwrap();
+        // 2^30 mentions of one 100-byte string: about 100 GB as JSON.
+        let value: LuaValue = lua
+            .load("local t = {string.rep('x', 100)} for i = 1, 30 do t = {t, t} end return t")
+            .eval()
+            .unwrap();
+        let err = from_lua(&value, &marker, 64 << 20).unwrap_err();
+        assert!(err.is_too_large(), "{err}");
+        assert!(err.to_string().contains("memory limit of 67108864 bytes"), "{err}");
+        // A few mentions are fine, and share one value.
+        let value: LuaValue = lua.load("local t = {1, 2} return {a = t, b = t}").eval().unwrap();
+        let read = from_lua(&value, &marker, 1 << 20).unwrap();
+        assert!(
+            read.get("a")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .ptr_eq(read.get("b").unwrap().as_array().unwrap())
+        );
+    }
+
+    #[test]
     fn ten_thousand_deep_values_convert_both_ways_on_a_small_stack() {
         std::thread::Builder::new()
             .stack_size(256 * 1024)
@@ -276,7 +354,7 @@ mod tests {
                 let lua = Lua::new();
                 let marker = lua.create_table().unwrap();
                 let lua_value = to_lua(&lua, &value, &marker).unwrap();
-                assert_eq!(from_lua(&lua_value, &marker).unwrap(), value);
+                assert_eq!(from_lua(&lua_value, &marker, u64::MAX).unwrap(), value);
             })
             .unwrap()
             .join()

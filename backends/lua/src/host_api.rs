@@ -11,8 +11,28 @@ use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use pocket_core::{KvStore, Value};
 use pocket_host::{HttpRequest, LogLevel, PluginHost};
 
-use crate::convert::{from_lua, to_lua};
+use crate::convert::{ConvertError, from_lua, to_lua};
 use crate::limits::Meter;
+
+/// How the host API converts values: JSON arrays carry `array_marker`, and a
+/// value read out of Lua may weigh at most `max_bytes` (the memory limit).
+#[derive(Clone)]
+struct Codec {
+    array_marker: Table,
+    max_bytes: u64,
+}
+
+impl Codec {
+    /// `value` as a Lua value.
+    fn write(&self, lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
+        to_lua(lua, value, &self.array_marker)
+    }
+
+    /// A Lua value as a Pocket value, within the budget.
+    fn read(&self, value: &LuaValue) -> Result<Value, ConvertError> {
+        from_lua(value, &self.array_marker, self.max_bytes)
+    }
+}
 
 /// What a host call answers: a value, or `nil, message`.
 type Answer = Result<LuaValue, String>;
@@ -31,10 +51,16 @@ pub(crate) fn enter(lua: &Lua, store: Option<Arc<KvStore>>) {
 }
 
 /// Installs the host API's globals in a fresh state.
-pub(crate) fn install(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Result<()> {
+/// Values read out of Lua (`json.encode`, `kv.set`, log lines, request
+/// bodies) are held to `max_bytes`, the state's memory limit.
+pub(crate) fn install(lua: &Lua, host: &PluginHost, array_marker: &Table, max_bytes: u64) -> mlua::Result<()> {
     lua.set_app_data(RunScope::default());
+    let codec = Codec {
+        array_marker: array_marker.clone(),
+        max_bytes,
+    };
     let globals = lua.globals();
-    globals.set("json", json_table(lua, array_marker)?)?;
+    globals.set("json", json_table(lua, &codec)?)?;
     let log = lua.create_table()?;
     for (name, level) in [
         ("debug", LogLevel::Debug),
@@ -42,42 +68,43 @@ pub(crate) fn install(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlu
         ("warn", LogLevel::Warn),
         ("error", LogLevel::Error),
     ] {
-        log.set(name, log_function(lua, host, array_marker, level)?)?;
+        log.set(name, log_function(lua, host, &codec, level)?)?;
     }
     globals.set("log", log)?;
-    globals.set("print", log_function(lua, host, array_marker, LogLevel::Info)?)?;
-    globals.set("warn", log_function(lua, host, array_marker, LogLevel::Warn)?)?;
-    globals.set("http", http_table(lua, host, array_marker)?)?;
+    globals.set("print", log_function(lua, host, &codec, LogLevel::Info)?)?;
+    globals.set("warn", log_function(lua, host, &codec, LogLevel::Warn)?)?;
+    globals.set("http", http_table(lua, host, &codec)?)?;
     globals.set("env", env_table(lua, host)?)?;
-    globals.set("kv", kv_table(lua, host, array_marker)?)?;
+    globals.set("kv", kv_table(lua, host, &codec)?)?;
     Ok(())
 }
 
-fn json_table(lua: &Lua, array_marker: &Table) -> mlua::Result<Table> {
+fn json_table(lua: &Lua, codec: &Codec) -> mlua::Result<Table> {
     let json = lua.create_table()?;
     json.set("null", LuaValue::NULL)?;
-    let marker = array_marker.clone();
+    let encoder = codec.clone();
     json.set(
         "encode",
         lua.create_function(move |_, value: LuaValue| {
             Ok::<Result<String, String>, mlua::Error>(
-                from_lua(&value, &marker)
+                encoder
+                    .read(&value)
                     .map(|v| v.to_json())
                     .map_err(|e| format!("json.encode: {e}")),
             )
         })?,
     )?;
-    let marker = array_marker.clone();
+    let decoder = codec.clone();
     json.set(
         "decode",
         lua.create_function(
             move |lua, text: mlua::LuaString| match Value::from_json(&text.to_str()?) {
-                Ok(value) => Ok(Ok(to_lua(lua, &value, &marker)?)),
+                Ok(value) => Ok(Ok(decoder.write(lua, &value)?)),
                 Err(e) => Ok::<Answer, mlua::Error>(Err(format!("json.decode: {e}"))),
             },
         )?,
     )?;
-    let marker = array_marker.clone();
+    let marker = codec.array_marker.clone();
     json.set(
         "array",
         lua.create_function(move |lua, table: Option<Table>| {
@@ -93,13 +120,13 @@ fn json_table(lua: &Lua, array_marker: &Table) -> mlua::Result<Table> {
 }
 
 /// Text for a log line: strings as they are, other values as JSON, joined by spaces.
-fn log_text(args: &MultiValue, array_marker: &Table) -> String {
+fn log_text(args: &MultiValue, codec: &Codec) -> String {
     let parts: Vec<String> = args
         .iter()
         .map(|arg| match arg {
             LuaValue::String(s) => s.to_string_lossy(),
             LuaValue::Nil => "nil".to_string(),
-            other => match from_lua(other, array_marker) {
+            other => match codec.read(other) {
                 Ok(value) => value.to_json(),
                 Err(_) => format!("<{}>", other.type_name()),
             },
@@ -108,11 +135,11 @@ fn log_text(args: &MultiValue, array_marker: &Table) -> String {
     parts.join(" ")
 }
 
-fn log_function(lua: &Lua, host: &PluginHost, array_marker: &Table, level: LogLevel) -> mlua::Result<mlua::Function> {
+fn log_function(lua: &Lua, host: &PluginHost, codec: &Codec, level: LogLevel) -> mlua::Result<mlua::Function> {
     let host = host.clone();
-    let marker = array_marker.clone();
+    let codec = codec.clone();
     lua.create_function(move |_, args: MultiValue| {
-        Ok::<Result<(), String>, mlua::Error>(host.log(level, &log_text(&args, &marker)).map_err(|e| e.to_string()))
+        Ok::<Result<(), String>, mlua::Error>(host.log(level, &log_text(&args, &codec)).map_err(|e| e.to_string()))
     })
 }
 
@@ -136,25 +163,25 @@ fn current_store(lua: &Lua) -> Option<Arc<KvStore>> {
     lua.app_data_ref::<RunScope>().and_then(|scope| scope.store.clone())
 }
 
-fn kv_table(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Result<Table> {
+fn kv_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> {
     let kv = lua.create_table()?;
-    let (get_host, marker) = (host.clone(), array_marker.clone());
+    let (get_host, get_codec) = (host.clone(), codec.clone());
     kv.set(
         "get",
         lua.create_function(move |lua, key: String| {
             let store = current_store(lua);
             Ok::<Answer, mlua::Error>(match get_host.kv_get(store.as_deref(), &key) {
-                Ok(Some(value)) => Ok(to_lua(lua, &value, &marker)?),
+                Ok(Some(value)) => Ok(get_codec.write(lua, &value)?),
                 Ok(None) => Ok(LuaValue::Nil),
                 Err(e) => Err(e.to_string()),
             })
         })?,
     )?;
-    let (set_host, marker) = (host.clone(), array_marker.clone());
+    let (set_host, set_codec) = (host.clone(), codec.clone());
     kv.set(
         "set",
         lua.create_function(move |lua, (key, value): (String, LuaValue)| {
-            let value = match from_lua(&value, &marker) {
+            let value = match set_codec.read(&value) {
                 Ok(v) => v,
                 Err(e) => return Ok(Err(format!("kv.set: {e}"))),
             };
@@ -170,14 +197,14 @@ fn kv_table(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Result<
     Ok(kv)
 }
 
-fn http_table(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Result<Table> {
+fn http_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> {
     let http = lua.create_table()?;
     let host = host.clone();
-    let marker = array_marker.clone();
+    let codec = codec.clone();
     http.set(
         "request",
         lua.create_function(move |lua, options: LuaValue| {
-            let request = match http_request(lua, &options, &marker) {
+            let request = match http_request(lua, &options, &codec) {
                 Ok(r) => r,
                 Err(message) => return Ok(Err(format!("http.request: {message}"))),
             };
@@ -195,7 +222,7 @@ fn http_table(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Resul
                         .iter()
                         .any(|(k, v)| k == "content-type" && v.contains("json"));
                     if is_json && let Ok(value) = Value::from_json(&response.body) {
-                        table.set("json", to_lua(lua, &value, &marker)?)?;
+                        table.set("json", codec.write(lua, &value)?)?;
                     }
                     table.set("body", response.body)?;
                     Ok(LuaValue::Table(table))
@@ -209,7 +236,7 @@ fn http_table(lua: &Lua, host: &PluginHost, array_marker: &Table) -> mlua::Resul
 
 /// Reads `http.request`'s argument: a URL, or `{url, method, headers, body, timeout}`.
 /// A table `body` is sent as JSON. The timeout never exceeds what is left of the call.
-fn http_request(lua: &Lua, options: &LuaValue, array_marker: &Table) -> Result<HttpRequest, String> {
+fn http_request(lua: &Lua, options: &LuaValue, codec: &Codec) -> Result<HttpRequest, String> {
     let remaining = lua.app_data_ref::<Meter>().and_then(|m| m.remaining());
     let mut request = HttpRequest {
         method: "GET".to_string(),
@@ -243,7 +270,7 @@ fn http_request(lua: &Lua, options: &LuaValue, array_marker: &Table) -> Result<H
         LuaValue::Nil => {}
         LuaValue::String(body) => request.body = Some(body.as_bytes().to_vec()),
         other => {
-            let value = from_lua(&other, array_marker).map_err(|e| format!("body: {e}"))?;
+            let value = codec.read(&other).map_err(|e| format!("body: {e}"))?;
             request.body = Some(value.to_json().into_bytes());
             if !request
                 .headers

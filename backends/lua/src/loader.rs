@@ -13,7 +13,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mlua::Value as LuaValue;
-use pocket_core::{LoadError, NodeType, Plugin, PluginKind, PluginLoader, PluginManifest, PocketConfig};
+use pocket_core::{
+    LoadError, NodeType, Plugin, PluginKind, PluginLoader, PluginManifest, PocketConfig, check_plugin_name,
+    file_plugin_name,
+};
 use pocket_host::PluginHost;
 
 use crate::error::ScriptError;
@@ -22,7 +25,8 @@ use crate::plugin::{LuaNodeType, LuaPlugin};
 use crate::script::{Form, Script, ScriptState};
 
 /// Loads `*.lua` plugin files, with each plugin's permissions and limits
-/// taken from pocket.toml by the plugin's name.
+/// taken from pocket.toml by the plugin's name, which must be its file's
+/// name ([`check_plugin_name`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LuaLoader;
 
@@ -54,10 +58,8 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    // Scripts run (at load too) under the policy of the file's name only.
+    let stem = file_plugin_name(path);
     let header = header_fields(&source);
     let form = if defines_entry_function(&source) {
         Form::Functions
@@ -76,24 +78,16 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
     let instance_for = |name: &str| {
         Instance::new(
             script.clone(),
-            PluginHost::new(name, config.permissions(name)),
+            PluginHost::for_plugin(name, config),
             config.limits(name),
         )
     };
     let (manifest, node_types) = if form == Form::Table {
-        let probe = instance_for(&stem);
-        let state = probe.load_state().map_err(failed)?;
+        let instance = instance_for(&stem);
+        let state = instance.load_state().map_err(failed)?;
         let meta = TableMeta::read(&state, &stem).map_err(failed)?;
-        let instance = if meta.name == stem {
-            probe
-        } else {
-            instance_for(&meta.name)
-        };
-        instance.keep(if meta.name == stem {
-            state
-        } else {
-            instance.load_state().map_err(failed)?
-        });
+        check_plugin_name(path, &meta.name)?;
+        instance.keep(state);
         let node_types = meta
             .nodes
             .into_iter()
@@ -110,6 +104,7 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
         (meta.manifest, node_types)
     } else {
         let name = header.get("name").cloned().unwrap_or(stem);
+        check_plugin_name(path, &name)?;
         let instance = instance_for(&name);
         instance.keep(instance.load_state().map_err(failed)?);
         let description = header.get("description").cloned().unwrap_or_default();

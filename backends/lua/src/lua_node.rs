@@ -1,5 +1,5 @@
 //! The built-in `lua` node type: inline `source`, or `script`/`file` (a path
-//! relative to the workflow file, or inline code when it spans several lines),
+//! relative to the workflow file; a `script` that is not one is inline code),
 //! compiled once per workflow node in `prepare`.
 
 use std::sync::Arc;
@@ -42,12 +42,12 @@ impl LuaNodePlugin {
                 source: None,
             },
             node_type: Arc::new(LuaNodeTypeInline {
-                host: PluginHost::new(LUA_NODE_PLUGIN, config.permissions(LUA_NODE_PLUGIN)),
+                host: PluginHost::for_plugin(LUA_NODE_PLUGIN, config),
                 limits: config.limits(LUA_NODE_PLUGIN),
                 schema: json!({
                     "type": "object",
                     "properties": {
-                        "script": {"type": "string", "description": "A path relative to the workflow file, or inline code when it spans several lines"},
+                        "script": {"type": "string", "description": "A path relative to the workflow file (one line ending in .lua, or naming a file), else inline code"},
                         "file": {"type": "string", "description": "A path relative to the workflow file"},
                         "source": {"type": "string", "description": "Inline Lua code"},
                         "timeout": {"type": ["string", "number"], "description": "Wall-clock limit per call (e.g. 5s); never above the plugin's limit"}
@@ -122,7 +122,7 @@ fn script_of(setup: &NodeSetup<'_>) -> Result<(Script, &'static str), ConfigErro
     };
     match (text("source"), text("script"), text("file")) {
         (Some((source, key)), None, None) => inline(source, key),
-        (None, Some((code, key)), None) if code.trim_end().contains('\n') => inline(code, key),
+        (None, Some((code, key)), None) if !names_a_script_file(setup, &code) => inline(code, key),
         (None, Some((path, key)), None) | (None, None, Some((path, key))) => {
             let resolved = setup.resolve_path(path.trim());
             let source = std::fs::read_to_string(&resolved)
@@ -138,6 +138,14 @@ fn script_of(setup: &NodeSetup<'_>) -> Result<(Script, &'static str), ConfigErro
         (None, None, None) => Err(ConfigError::new("set one of `source`, `script` or `file`")),
         _ => Err(ConfigError::new("set only one of `source`, `script` or `file`")),
     }
+}
+
+/// Whether a `script:` value is a path rather than code: one line that ends
+/// in `.lua` or names an existing file (relative to the workflow file).
+/// `script: return {x = 1}` is code, as in the Go engine.
+fn names_a_script_file(setup: &NodeSetup<'_>, script: &str) -> bool {
+    let script = script.trim();
+    !script.contains('\n') && (script.ends_with(".lua") || setup.resolve_path(script).is_file())
 }
 
 fn timeout_of(setup: &NodeSetup<'_>) -> Result<Option<Duration>, ConfigError> {

@@ -25,6 +25,8 @@ pub(crate) struct Sandbox {
     pub array_marker: Table,
     /// `run_body(env, chunk, input, config)`: calls a body-form chunk with fresh globals.
     pub run_body: Function,
+    /// The state's memory limit, which also bounds each value read out of it.
+    pub memory: u64,
 }
 
 impl Sandbox {
@@ -36,7 +38,7 @@ impl Sandbox {
         limits::install(&lua)?;
         let array_marker = lua.create_table()?;
         array_marker.set("__metatable", "json.array")?;
-        host_api::install(&lua, host, &array_marker)?;
+        host_api::install(&lua, host, &array_marker, memory)?;
         let recheck = lua.create_function(|lua, error: LuaValue| limits::recheck(lua, &error))?;
         let run_body = lua
             .load(PRELUDE)
@@ -47,6 +49,7 @@ impl Sandbox {
             lua,
             array_marker,
             run_body,
+            memory,
         })
     }
 }

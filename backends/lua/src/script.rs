@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mlua::chunk::ChunkMode;
-use mlua::{Function, Lua, Table, Value as LuaValue};
+use mlua::{Function, Lua, MultiValue, Table, Value as LuaValue};
 use pocket_core::{KvStore, Limits, Value};
 use pocket_host::PluginHost;
 
 use crate::convert::{from_lua, to_lua};
 use crate::error::ScriptError;
 use crate::host_api;
-use crate::limits::{self, Watch};
+use crate::limits::{self, Tripped, Watch};
 use crate::sandbox::Sandbox;
 
 /// Lua source plus what the host needs to know to run it.
@@ -152,9 +152,16 @@ impl ScriptState {
         }
     }
 
-    /// Reads a Lua value of this state as JSON (`what` names it in errors).
+    /// Reads a Lua value of this state as JSON (`what` names it in errors),
+    /// within the state's memory limit.
     pub(crate) fn read(&self, value: &LuaValue, what: &'static str) -> Result<Value, ScriptError> {
-        from_lua(value, &self.sandbox.array_marker).map_err(|error| ScriptError::Convert { what, error })
+        from_lua(value, &self.sandbox.array_marker, self.sandbox.memory).map_err(|error| {
+            if error.is_too_large() {
+                ScriptError::Limit(Tripped::Memory)
+            } else {
+                ScriptError::Convert { what, error }
+            }
+        })
     }
 
     /// Calls node type `node` (table form) or the script's entry point with
@@ -177,18 +184,20 @@ impl ScriptState {
                     let Some(function) = exec.get(name) else {
                         return Err(mlua::Error::runtime(format!("the plugin has no node type `{name}`")));
                     };
-                    function.call::<(LuaValue, LuaValue)>((input, config))
+                    function.call::<MultiValue>((input, config))
                 }
-                Entries::Functions { exec } => exec.call::<(LuaValue, LuaValue)>((input, config)),
-                Entries::Body { chunk, env } => self
-                    .sandbox
-                    .run_body
-                    .call::<(LuaValue, LuaValue)>((env, chunk, input, config)),
+                Entries::Functions { exec } => exec.call::<MultiValue>((input, config)),
+                Entries::Body { chunk, env } => self.sandbox.run_body.call::<MultiValue>((env, chunk, input, config)),
             }
         })?;
-        let (output, action) = returned;
-        let output = self.read(&output, "output")?;
-        let action = match action {
+        let mut returned = returned.into_iter();
+        // A script that returns nothing passes its input on (the Go engine's
+        // rule); `return nil` is an explicit null.
+        let output = match returned.next() {
+            None => input.clone(),
+            Some(output) => self.read(&output, "output")?,
+        };
+        let action = match returned.next().unwrap_or(LuaValue::Nil) {
             LuaValue::Nil => None,
             LuaValue::String(s) => Some(s.to_string_lossy()),
             other => {

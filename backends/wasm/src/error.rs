@@ -28,6 +28,24 @@ pub enum ModuleError {
         /// What is wrong with it.
         problem: String,
     },
+    /// The module has a start function (see `refuse_start_function`).
+    #[error(
+        "the module has a start function, which is not allowed: it would run at load, before any \
+         fuel or time limit applies (initialise the plugin in its first call instead)"
+    )]
+    StartFunction,
+    /// A function nests blocks deeper than the host compiles.
+    #[error(
+        "function {function} (counting the module's own functions from 0) nests blocks {depth} deep; \
+         at most {} are allowed",
+        crate::module::MAX_BLOCK_NESTING
+    )]
+    TooComplex {
+        /// The function's index among the module's own (not imported) functions.
+        function: u32,
+        /// How deep it got before it was refused.
+        depth: usize,
+    },
     /// `pocket_abi_version` returned something other than 1.
     #[error("ABI version {found} is not supported (this host speaks version {expected})")]
     AbiVersion {
@@ -50,6 +68,10 @@ pub enum ModuleError {
     /// Instantiating the module, or calling one of its functions at load, failed.
     #[error("{0}")]
     Instantiate(String),
+    /// The manifest names another plugin than the file's name (see
+    /// [`pocket_core::check_plugin_name`]).
+    #[error("{0}")]
+    Name(String),
     /// `pocket_describe` returned no usable manifest.
     #[error("invalid manifest from pocket_describe: {0}")]
     Manifest(String),

@@ -7,6 +7,11 @@
 //! object for `http_request`) and is logged with the plugin's name. Only a
 //! trap inside the guest's own `pocket_alloc` (called to hand a buffer back)
 //! propagates, since the guest cannot continue after it.
+//!
+//! Host functions are never re-entered: a guest whose `pocket_alloc` calls a
+//! host function while the host is handing it a buffer would otherwise make
+//! the host recurse (alloc -> host function -> alloc ...) until its own stack
+//! overflowed. Such a call traps instead, at any depth.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -23,6 +28,7 @@ mod kv_code {
     pub const DENIED: i32 = 1;
     pub const INVALID: i32 = 2;
     pub const NO_STORE: i32 = 3;
+    pub const FULL: i32 = 4;
 }
 
 /// What the host functions of one instance can reach.
@@ -31,6 +37,9 @@ pub(crate) struct HostEnv {
     memory: Option<Memory>,
     alloc: Option<TypedFunction<i32, i32>>,
     call: CallScope,
+    /// A host function is running the guest's `pocket_alloc`: any host call
+    /// now is a re-entrant one.
+    in_alloc: bool,
 }
 
 /// The parts of a call that host functions need.
@@ -51,6 +60,7 @@ impl HostEnv {
             memory: None,
             alloc: None,
             call: CallScope::default(),
+            in_alloc: false,
         }
     }
 
@@ -71,13 +81,29 @@ pub(crate) fn imports(store: &mut Store, env: &FunctionEnv<HostEnv>) -> Imports 
     imports! {
         IMPORT_MODULE => {
             "log" => Function::new_typed_with_env(store, env, log),
-            "now_ms" => Function::new_typed(store, now_ms),
+            "now_ms" => Function::new_typed_with_env(store, env, now_ms),
             "config_get" => Function::new_typed_with_env(store, env, config_get),
             "kv_get" => Function::new_typed_with_env(store, env, kv_get),
             "kv_set" => Function::new_typed_with_env(store, env, kv_set),
             "http_request" => Function::new_typed_with_env(store, env, http_request),
         }
     }
+}
+
+/// Refuses a host call made from inside the guest's `pocket_alloc` while a
+/// host function is waiting for it.
+fn not_reentrant(env: &FunctionEnvMut<'_, HostEnv>, function: &str) -> Result<(), RuntimeError> {
+    if env.data().in_alloc {
+        tracing::warn!(
+            plugin = env.data().host.plugin(),
+            function,
+            "re-entrant host call refused"
+        );
+        return Err(RuntimeError::new(format!(
+            "re-entrant host call: `{function}` was called from inside `pocket_alloc` while the host was handing the guest a buffer"
+        )));
+    }
+    Ok(())
 }
 
 /// Copies `len` bytes at `ptr` out of the guest's memory; `None` if out of bounds.
@@ -116,7 +142,10 @@ fn give(env: &mut FunctionEnvMut<'_, HostEnv>, bytes: &[u8]) -> Result<i64, Runt
     let (Some(alloc), Some(memory)) = (data.alloc.clone(), data.memory.clone()) else {
         return Ok(PACKED_ERROR);
     };
-    let ptr = alloc.call(&mut store, len as i32)?;
+    data.in_alloc = true;
+    let ptr = alloc.call(&mut store, len as i32);
+    data.in_alloc = false;
+    let ptr = ptr?;
     if ptr == 0 {
         tracing::warn!(plugin = data.host.plugin(), len, "pocket_alloc returned 0");
         return Ok(PACKED_ERROR);
@@ -135,8 +164,11 @@ fn give(env: &mut FunctionEnvMut<'_, HostEnv>, bytes: &[u8]) -> Result<i64, Runt
     }
 }
 
-fn log(mut env: FunctionEnvMut<'_, HostEnv>, level: i32, ptr: i32, len: i32) {
-    let Some(bytes) = read(&mut env, ptr, len) else { return };
+fn log(mut env: FunctionEnvMut<'_, HostEnv>, level: i32, ptr: i32, len: i32) -> Result<(), RuntimeError> {
+    not_reentrant(&env, "log")?;
+    let Some(bytes) = read(&mut env, ptr, len) else {
+        return Ok(());
+    };
     let message = String::from_utf8_lossy(&bytes);
     let level = match level {
         i32::MIN..=1 => LogLevel::Debug,
@@ -146,15 +178,18 @@ fn log(mut env: FunctionEnvMut<'_, HostEnv>, level: i32, ptr: i32, len: i32) {
     };
     // A refusal is logged by the permission check; `log` has no result to carry it.
     let _ = env.data().host.log(level, &message);
+    Ok(())
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
+fn now_ms(env: FunctionEnvMut<'_, HostEnv>) -> Result<i64, RuntimeError> {
+    not_reentrant(&env, "now_ms")?;
+    Ok(SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
 }
 
 fn config_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) -> Result<i64, RuntimeError> {
+    not_reentrant(&env, "config_get")?;
     let Some(key) = read_text(&mut env, key_ptr, key_len) else {
         return Ok(PACKED_ERROR);
     };
@@ -166,6 +201,7 @@ fn config_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) 
 }
 
 fn kv_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) -> Result<i64, RuntimeError> {
+    not_reentrant(&env, "kv_get")?;
     let Some(key) = read_text(&mut env, key_ptr, key_len) else {
         return Ok(PACKED_ERROR);
     };
@@ -185,23 +221,34 @@ fn kv_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) -> R
     give(&mut env, &bytes)
 }
 
-fn kv_set(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> i32 {
+fn kv_set(
+    mut env: FunctionEnvMut<'_, HostEnv>,
+    key_ptr: i32,
+    key_len: i32,
+    val_ptr: i32,
+    val_len: i32,
+) -> Result<i32, RuntimeError> {
+    not_reentrant(&env, "kv_set")?;
     let (Some(key), Some(value)) = (
         read_text(&mut env, key_ptr, key_len),
         read_text(&mut env, val_ptr, val_len),
     ) else {
-        return kv_code::INVALID;
+        return Ok(kv_code::INVALID);
     };
     let data = env.data();
-    match data.host.kv_set(data.call.store.as_deref(), &key, Value::from(value)) {
-        Ok(()) => kv_code::OK,
-        Err(pocket_host::HostError::Denied(_)) => kv_code::DENIED,
-        Err(pocket_host::HostError::NoStore) => kv_code::NO_STORE,
-        Err(_) => kv_code::INVALID,
-    }
+    Ok(
+        match data.host.kv_set(data.call.store.as_deref(), &key, Value::from(value)) {
+            Ok(()) => kv_code::OK,
+            Err(pocket_host::HostError::Denied(_)) => kv_code::DENIED,
+            Err(pocket_host::HostError::NoStore) => kv_code::NO_STORE,
+            Err(pocket_host::HostError::KvFull(_)) => kv_code::FULL,
+            Err(_) => kv_code::INVALID,
+        },
+    )
 }
 
 fn http_request(mut env: FunctionEnvMut<'_, HostEnv>, req_ptr: i32, req_len: i32) -> Result<i64, RuntimeError> {
+    not_reentrant(&env, "http_request")?;
     let answer = match read(&mut env, req_ptr, req_len) {
         Some(bytes) => http_answer(env.data(), &bytes),
         None => error_json("request buffer is outside linear memory"),

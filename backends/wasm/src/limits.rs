@@ -6,6 +6,9 @@
 //! - `fuel`: wasmer-middlewares metering, reset before every call.
 //! - `timeout`: the [`crate::watchdog`], plus the deadline each host function
 //!   passes to its own I/O.
+//! - tables: [`MemoryCap`] also caps every table at [`MAX_TABLE_ELEMENTS`]:
+//!   `table.grow` past it returns -1, and a module whose initial tables are
+//!   larger fails to instantiate, so it is refused at load.
 //! - stack: wasmer's guard page turns unbounded recursion into a trap.
 
 use std::ptr::NonNull;
@@ -15,7 +18,12 @@ use wasmer::sys::vm::{MemoryError, MemoryStyle, TableStyle, VMMemory, VMMemoryDe
 use wasmer::sys::{BaseTunables, Tunables};
 use wasmer::{MemoryType, Pages, TableType, WASM_PAGE_SIZE};
 
-/// Tunables capping every linear memory at a byte limit.
+/// The most elements one table may hold (16 bytes each: 1.6 MB). Real
+/// modules' function tables hold hundreds to a few thousand.
+pub const MAX_TABLE_ELEMENTS: u32 = 100_000;
+
+/// Tunables capping every linear memory at a byte limit and every table at
+/// [`MAX_TABLE_ELEMENTS`].
 pub(crate) struct MemoryCap {
     base: BaseTunables,
     limit: u64,
@@ -76,7 +84,7 @@ impl Tunables for MemoryCap {
     }
 
     fn create_host_table(&self, ty: &TableType, style: &TableStyle) -> Result<VMTable, String> {
-        self.base.create_host_table(ty, style)
+        self.base.create_host_table(&capped_table(ty)?, style)
     }
 
     unsafe fn create_vm_table(
@@ -85,9 +93,25 @@ impl Tunables for MemoryCap {
         style: &TableStyle,
         vm_definition_location: NonNull<VMTableDefinition>,
     ) -> Result<VMTable, String> {
-        // SAFETY: forwarded unchanged under the same contract wasmer called us with.
-        unsafe { self.base.create_vm_table(ty, style, vm_definition_location) }
+        let capped = capped_table(ty)?;
+        // SAFETY: forwarded under the same contract wasmer called us with; the
+        // type's maximum is only lowered, which the style computed for `ty` covers.
+        unsafe { self.base.create_vm_table(&capped, style, vm_definition_location) }
     }
+}
+
+/// `ty` with its maximum lowered to [`MAX_TABLE_ELEMENTS`]; an error if its
+/// minimum is above it.
+fn capped_table(ty: &TableType) -> Result<TableType, String> {
+    if ty.minimum > MAX_TABLE_ELEMENTS {
+        return Err(format!(
+            "a table of {} elements exceeds the table limit of {MAX_TABLE_ELEMENTS} elements",
+            ty.minimum
+        ));
+    }
+    let mut capped = *ty;
+    capped.maximum = Some(ty.maximum.map_or(MAX_TABLE_ELEMENTS, |m| m.min(MAX_TABLE_ELEMENTS)));
+    Ok(capped)
 }
 
 /// Which limit stopped a call.

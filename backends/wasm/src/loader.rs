@@ -4,18 +4,22 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pocket_core::{LoadError, NodeType, Plugin, PluginKind, PluginLoader, PluginManifest, PocketConfig};
+use pocket_core::{
+    LoadError, NodeType, Plugin, PluginKind, PluginLoader, PluginManifest, PocketConfig, check_plugin_name,
+    file_plugin_name,
+};
 use pocket_host::PluginHost;
 
 use crate::abi::ABI_VERSION;
 use crate::engine::WasmEngine;
 use crate::error::ModuleError;
 use crate::manifest::Manifest;
-use crate::module::{read_wasm, validate::validate};
+use crate::module::{prescan, read_wasm, validate::validate};
 use crate::plugin::{Runtime, WasmNodeType, WasmPlugin};
 
 /// Loads `*.wasm` and `*.wat` plugin files, with each plugin's permissions,
-/// limits and config taken from pocket.toml by the plugin's name.
+/// limits and config taken from pocket.toml by the plugin's name, which must
+/// be its file's name ([`check_plugin_name`]).
 #[derive(Clone, Default)]
 pub struct WasmLoader {
     engine: WasmEngine,
@@ -81,26 +85,22 @@ impl WasmLoader {
     /// describes the module; the instance is kept for the first call.
     fn open(&self, path: &Path, config: &PocketConfig) -> Result<(Manifest, Arc<Runtime>), ModuleError> {
         let wasm = read_wasm(path)?;
+        prescan(&wasm)?;
         let compiled = self.engine.compile(&wasm)?;
         tracing::debug!(file = %path.display(), source = ?compiled.source, "WASM module ready");
-        let stem = path
-            .file_stem()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let runtime_for = |name: &str| -> Result<Runtime, ModuleError> {
-            let limits = config.limits(name);
-            validate(&compiled.module, limits.memory)?;
-            Ok(Runtime::new(
-                name,
-                compiled.module.clone(),
-                compiled.limited(limits.memory),
-                PluginHost::new(name, config.permissions(name)),
-                limits,
-            ))
-        };
-        let probe_runtime = runtime_for(&stem)?;
-        let mut probe = probe_runtime.instantiate()?;
-        let fuel = probe_runtime.limits.fuel;
+        // The module runs (at load too) under the policy of the file's name only.
+        let name = file_plugin_name(path);
+        let limits = config.limits(&name);
+        validate(&compiled.module, limits.memory)?;
+        let runtime = Runtime::new(
+            &name,
+            compiled.module.clone(),
+            compiled.limited(limits.memory),
+            PluginHost::for_plugin(&name, config),
+            limits,
+        );
+        let mut probe = runtime.instantiate()?;
+        let fuel = runtime.limits.fuel;
         let found = probe.abi_version(fuel)?;
         if found != ABI_VERSION {
             return Err(ModuleError::AbiVersion {
@@ -109,15 +109,8 @@ impl WasmLoader {
             });
         }
         let manifest = Manifest::parse(&probe.describe(fuel)?)?;
-        let runtime = if manifest.name == stem {
-            probe_runtime.keep(probe);
-            probe_runtime
-        } else {
-            drop(probe);
-            let runtime = runtime_for(&manifest.name)?;
-            runtime.keep(runtime.instantiate()?);
-            runtime
-        };
+        check_plugin_name(path, &manifest.name).map_err(|e| ModuleError::Name(e.reason))?;
+        runtime.keep(probe);
         Ok((manifest, Arc::new(runtime)))
     }
 }

@@ -1,5 +1,8 @@
 //! [`Manifest`]: what a module says about itself through `pocket_describe`.
 
+use std::collections::HashSet;
+
+use pocket_core::MAX_NODE_TYPES;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModuleError;
@@ -51,11 +54,18 @@ impl Manifest {
         if manifest.nodes.is_empty() {
             return Err(invalid("`nodes` is empty: the plugin provides no node type".into()));
         }
+        if manifest.nodes.len() > MAX_NODE_TYPES {
+            return Err(invalid(format!(
+                "`nodes` lists {} node types; at most {MAX_NODE_TYPES} are allowed",
+                manifest.nodes.len()
+            )));
+        }
+        let mut seen = HashSet::with_capacity(manifest.nodes.len());
         for (i, node) in manifest.nodes.iter().enumerate() {
             if node.node_type.trim().is_empty() {
                 return Err(invalid(format!("nodes[{i}]: `type` is empty")));
             }
-            if manifest.nodes[..i].iter().any(|n| n.node_type == node.node_type) {
+            if !seen.insert(node.node_type.as_str()) {
                 return Err(invalid(format!("node type `{}` is listed twice", node.node_type)));
             }
             if node.config_schema.as_ref().is_some_and(|s| !s.is_object()) {
@@ -81,5 +91,16 @@ mod tests {
         assert!(Manifest::parse(br#"{"name":"t","nodes":[]}"#).is_err());
         assert!(Manifest::parse(br#"{"name":"t","nodes":[{"type":"a"},{"type":"a"}]}"#).is_err());
         assert!(Manifest::parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn a_manifest_with_too_many_node_types_is_refused_quickly() {
+        let nodes: Vec<String> = (0..100_000).map(|i| format!(r#"{{"type":"t{i}"}}"#)).collect();
+        let json = format!(r#"{{"name":"t","nodes":[{}]}}"#, nodes.join(","));
+        let err = Manifest::parse(json.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.contains("100000 node types") && err.contains("at most 1000"),
+            "{err}"
+        );
     }
 }

@@ -111,17 +111,24 @@ impl Runtime {
                 });
             }
         };
-        response(&bytes, culprit)
+        response(&bytes, culprit, self.limits.memory)
     }
 }
 
-/// Reads a response: `{"output", "action"}` or `{"error"}`.
-fn response(bytes: &[u8], culprit: Culprit<'_>) -> Result<NodeOutput, NodeError> {
+/// Reads a response: `{"output", "action"}` or `{"error"}`. Its parsed form
+/// may take at most `max_bytes` (the plugin's memory limit) and nest at most
+/// [`pocket_value::MAX_DEPTH`] deep: a 4 MB response must not become a
+/// gigabyte of host memory.
+fn response(bytes: &[u8], culprit: Culprit<'_>, max_bytes: u64) -> Result<NodeOutput, NodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         NodeError::Failed(format!(
             "{culprit} returned a response that is not valid UTF-8 (at byte {})",
             e.valid_up_to()
         ))
+    })?;
+    pocket_value::check_footprint(text, max_bytes).map_err(|e| NodeError::LimitExceeded {
+        limit: "memory".into(),
+        detail: format!("{culprit} returned a response that was refused: {e}"),
     })?;
     let value =
         Value::from_json(text).map_err(|e| NodeError::Failed(format!("{culprit} returned invalid JSON: {e}")))?;

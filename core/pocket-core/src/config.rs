@@ -174,7 +174,7 @@ impl PocketConfig {
                 .map(|s| crate::location::Position::of_offset(text, s.start).line);
             invalid(line, e.message().to_string())
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = crate::paths::directory_of(path);
         let plugins = file.plugins.unwrap_or_default();
         let parse_caps = |owner: &str, list: Vec<String>| -> Result<Vec<Capability>, ConfigFileError> {
             list.iter()
@@ -294,8 +294,7 @@ fn split_limits(table: toml::Table) -> Result<(LimitOverrides, BTreeMap<String, 
     for (key, value) in table {
         match value {
             toml::Value::Table(own) => {
-                let parsed =
-                    LimitOverrides::deserialize(own).map_err(|e| format!("[plugins.limits.{key}]: {}", e.message()))?;
+                let parsed = parse_limits(own, &format!("[plugins.limits.{key}]"))?;
                 per_plugin.insert(key, parsed);
             }
             other => {
@@ -303,8 +302,14 @@ fn split_limits(table: toml::Table) -> Result<(LimitOverrides, BTreeMap<String, 
             }
         }
     }
-    let defaults = LimitOverrides::deserialize(defaults).map_err(|e| format!("[plugins.limits]: {}", e.message()))?;
-    Ok((defaults, per_plugin))
+    Ok((parse_limits(defaults, "[plugins.limits]")?, per_plugin))
+}
+
+/// One limits table, read and checked; errors name the `section`.
+fn parse_limits(table: toml::Table, section: &str) -> Result<LimitOverrides, String> {
+    let parsed = LimitOverrides::deserialize(table).map_err(|e| format!("{section}: {}", e.message()))?;
+    parsed.check().map_err(|message| format!("{section}: {message}"))?;
+    Ok(parsed)
 }
 
 /// Expands `${VAR}` and `${VAR:-default}` in every string of `value`;
@@ -481,6 +486,22 @@ exec = false
         assert_eq!(c.limits("fetcher").timeout, Duration::from_secs(5));
         assert_eq!(c.limits("other").timeout, Duration::from_secs(30));
         assert_eq!(c.limits("other").memory, 64 << 20);
+    }
+
+    #[test]
+    fn a_zero_memory_limit_is_a_config_error() {
+        // mlua reads 0 as "no limit": a typo must not turn the limit off.
+        let err = PocketConfig::parse("[plugins.limits.lua-thing]\nmemory = 0\n", Path::new("/p/pocket.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[plugins.limits.lua-thing]") && err.contains("minimum"),
+            "{err}"
+        );
+        let err = PocketConfig::parse("[plugins.limits]\ntimeout = \"0s\"\n", Path::new("/p/pocket.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("timeout"), "{err}");
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct GraphNode {
     pub(crate) edges: Vec<Edge>,
     /// Present when several nodes lead here: the fan-in rule applies.
     pub(crate) join: Option<Join>,
+    /// An action without an edge may continue at the node of that name
+    /// ([`crate::Node::jumps_to_named_nodes`]).
+    pub(crate) jumps_by_name: bool,
     pub(crate) position: Option<Position>,
 }
 
@@ -89,15 +92,16 @@ impl Graph {
         self.max_steps
     }
 
-    /// Where `action` leads from `from`: the edges with that action; else the
-    /// node named like the action (as the Go engine's `conditional` does);
-    /// else the `default` edges; else nowhere (the branch ends).
+    /// Where `action` leads from `from`: the edges with that action; else,
+    /// from a node that jumps by name (`conditional`), the node named like
+    /// the action; else the `default` edges; else nowhere (the branch ends).
     pub(crate) fn next(&self, from: NodeId, action: &str) -> &[NodeId] {
         let node = &self.nodes[from];
         if let Some(edge) = node.edge(action) {
             return &edge.targets;
         }
-        if action != DEFAULT_ACTION
+        if node.jumps_by_name
+            && action != DEFAULT_ACTION
             && action != ERROR_ACTION
             && let Some((_, id)) = self.by_name.get_key_value(action)
         {

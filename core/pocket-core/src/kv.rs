@@ -1,7 +1,7 @@
 //! The per-run key-value store configured by a workflow's `store:` block.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pocket_value::Value;
@@ -11,8 +11,32 @@ use crate::workflow::StoreSpec;
 /// Default cap on entries when the workflow sets none.
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
 
+/// Who an entry belongs to. Each owner has keys of its own: no key one owner
+/// can write names an entry of another (a plugin named `a:b` cannot reach
+/// plugin `a`'s key `b:c`, nor a workflow's `set` node any plugin's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    /// The workflow's own `set` and `get` nodes.
+    Workflow,
+    /// The plugin of this name (its host calls `kv.get` / `kv.set`).
+    Plugin(&'a str),
+}
+
+impl Owner<'_> {
+    /// The map key of this owner's `key`: a tag, and for a plugin its name
+    /// length-prefixed, so that the split between owner and key is unambiguous.
+    fn slot(self, key: &str) -> String {
+        match self {
+            Owner::Workflow => format!("w:{key}"),
+            Owner::Plugin(name) => format!("p:{}:{name}:{key}", name.len()),
+        }
+    }
+}
+
 /// A small in-memory store shared by the nodes of one run. Entries expire
 /// after the store's `ttl`; beyond `max_entries`, the oldest entry is evicted.
+/// Keys are per [`Owner`]; a plugin's entries can be held to a byte budget
+/// ([`KvStore::set_within`]).
 #[derive(Debug)]
 pub struct KvStore {
     max_entries: usize,
@@ -20,11 +44,23 @@ pub struct KvStore {
     entries: Mutex<Entries>,
 }
 
+/// A plugin's value would take its entries past its byte budget.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("storing it would take the plugin's entries to {needed} bytes, over its limit of {limit} bytes")]
+pub struct KvFull {
+    /// The plugin's bytes with the value stored.
+    pub needed: u64,
+    /// Its budget.
+    pub limit: u64,
+}
+
 #[derive(Debug, Default)]
 struct Entries {
     map: HashMap<String, Entry>,
     /// Insertion counter, to find the oldest entry.
     clock: u64,
+    /// The bytes each plugin's entries take ([`Value::approx_size`] plus keys).
+    plugin_bytes: HashMap<Arc<str>, u64>,
 }
 
 #[derive(Debug)]
@@ -32,6 +68,22 @@ struct Entry {
     value: Value,
     written: Instant,
     seq: u64,
+    /// The plugin that wrote it, whose bytes it counts against.
+    plugin: Option<Arc<str>>,
+    size: u64,
+}
+
+impl Entries {
+    /// Removes the entry in `slot`, giving its bytes back to its plugin.
+    fn remove(&mut self, slot: &str) -> Option<Entry> {
+        let entry = self.map.remove(slot)?;
+        if let Some(plugin) = &entry.plugin
+            && let Some(bytes) = self.plugin_bytes.get_mut(plugin)
+        {
+            *bytes = bytes.saturating_sub(entry.size);
+        }
+        Some(entry)
+    }
 }
 
 impl KvStore {
@@ -44,45 +96,85 @@ impl KvStore {
         }
     }
 
-    /// The value under `key`, unless absent or expired.
-    pub fn get(&self, key: &str) -> Option<Value> {
+    /// The value `owner` stored under `key`, unless absent or expired.
+    pub fn get(&self, owner: Owner<'_>, key: &str) -> Option<Value> {
+        let slot = owner.slot(key);
         let mut entries = self.lock();
-        let expired = entries.map.get(key).is_some_and(|e| self.is_expired(e));
+        let expired = entries.map.get(&slot).is_some_and(|e| self.is_expired(e));
         if expired {
-            entries.map.remove(key);
+            entries.remove(&slot);
             return None;
         }
-        entries.map.get(key).map(|e| e.value.clone())
+        entries.map.get(&slot).map(|e| e.value.clone())
     }
 
-    /// Stores `value` under `key`, evicting the oldest entry when full.
-    pub fn set(&self, key: &str, value: Value) {
+    /// Stores `value` under `owner`'s `key`, evicting the oldest entry when full.
+    pub fn set(&self, owner: Owner<'_>, key: &str, value: Value) {
+        // Without a budget nothing is refused.
+        let _ = self.insert(owner, key, value, None);
+    }
+
+    /// [`KvStore::set`], refused when `owner` is a plugin whose entries
+    /// would then take more than `max_bytes`.
+    pub fn set_within(&self, owner: Owner<'_>, key: &str, value: Value, max_bytes: u64) -> Result<(), KvFull> {
+        self.insert(owner, key, value, Some(max_bytes))
+    }
+
+    fn insert(&self, owner: Owner<'_>, key: &str, value: Value, max_bytes: Option<u64>) -> Result<(), KvFull> {
+        let slot = owner.slot(key);
+        let plugin = match owner {
+            Owner::Plugin(name) => Some(name),
+            Owner::Workflow => None,
+        };
+        // Measured only as far as the budget: a huge value is refused quickly.
+        let size = (slot.len() as u64).saturating_add(value.approx_size(max_bytes.unwrap_or(u64::MAX)));
         let mut entries = self.lock();
-        if !entries.map.contains_key(key) && entries.map.len() >= self.max_entries {
-            entries
+        if let (Some(limit), Some(name)) = (max_bytes, plugin) {
+            let current = entries.plugin_bytes.get(name).copied().unwrap_or(0);
+            let replaced = entries.map.get(&slot).map_or(0, |e| e.size);
+            let needed = current.saturating_sub(replaced).saturating_add(size);
+            if needed > limit {
+                return Err(KvFull { needed, limit });
+            }
+        }
+        if entries.remove(&slot).is_none() && entries.map.len() >= self.max_entries {
+            let expired: Vec<String> = entries
                 .map
-                .retain(|_, e| self.ttl.is_none_or(|ttl| e.written.elapsed() < ttl));
+                .iter()
+                .filter(|(_, e)| self.is_expired(e))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in expired {
+                entries.remove(&key);
+            }
             if entries.map.len() >= self.max_entries
                 && let Some(oldest) = entries.map.iter().min_by_key(|(_, e)| e.seq).map(|(k, _)| k.clone())
             {
-                entries.map.remove(&oldest);
+                entries.remove(&oldest);
             }
         }
         entries.clock += 1;
         let seq = entries.clock;
+        let plugin: Option<Arc<str>> = plugin.map(Arc::from);
+        if let Some(name) = &plugin {
+            *entries.plugin_bytes.entry(name.clone()).or_default() += size;
+        }
         entries.map.insert(
-            key.to_string(),
+            slot,
             Entry {
                 value,
                 written: Instant::now(),
                 seq,
+                plugin,
+                size,
             },
         );
+        Ok(())
     }
 
-    /// Removes `key`; returns whether it was present.
-    pub fn delete(&self, key: &str) -> bool {
-        self.lock().map.remove(key).is_some()
+    /// Removes `owner`'s `key`; returns whether it was present.
+    pub fn delete(&self, owner: Owner<'_>, key: &str) -> bool {
+        self.lock().remove(&owner.slot(key)).is_some()
     }
 
     fn is_expired(&self, entry: &Entry) -> bool {
@@ -101,10 +193,49 @@ mod tests {
     #[test]
     fn values_round_trip() {
         let kv = KvStore::new(&StoreSpec::default());
-        kv.set("a", Value::from(1));
-        assert_eq!(kv.get("a"), Some(Value::from(1)));
-        assert!(kv.delete("a"));
-        assert_eq!(kv.get("a"), None);
+        kv.set(Owner::Workflow, "a", Value::from(1));
+        assert_eq!(kv.get(Owner::Workflow, "a"), Some(Value::from(1)));
+        assert!(kv.delete(Owner::Workflow, "a"));
+        assert_eq!(kv.get(Owner::Workflow, "a"), None);
+    }
+
+    #[test]
+    fn owners_never_see_each_others_keys() {
+        let kv = KvStore::new(&StoreSpec::default());
+        kv.set(Owner::Plugin("a"), "b:c", Value::from("a's"));
+        // Plugin `a:b`'s key `c` and the workflow's key `p:1:a:b:c` are other entries.
+        assert_eq!(kv.get(Owner::Plugin("a:b"), "c"), None);
+        assert_eq!(kv.get(Owner::Workflow, "p:1:a:b:c"), None);
+        kv.set(Owner::Plugin("a:b"), "c", Value::from("a:b's"));
+        assert_eq!(kv.get(Owner::Plugin("a"), "b:c"), Some(Value::from("a's")));
+        assert!(!kv.delete(Owner::Workflow, "p:1:a:b:c"));
+    }
+
+    #[test]
+    fn a_plugins_entries_stay_within_its_byte_budget() {
+        let kv = KvStore::new(&StoreSpec::default());
+        let p = Owner::Plugin("p");
+        kv.set_within(p, "a", Value::from("x".repeat(600)), 1000).unwrap();
+        let err = kv.set_within(p, "b", Value::from("y".repeat(600)), 1000).unwrap_err();
+        assert!(err.needed > 1000 && err.limit == 1000, "{err}");
+        // Replacing an entry counts only the new value; deleting frees its bytes.
+        kv.set_within(p, "a", Value::from("z".repeat(700)), 1000).unwrap();
+        assert!(kv.delete(p, "a"));
+        kv.set_within(p, "b", Value::from("y".repeat(600)), 1000).unwrap();
+        // Another plugin has a budget of its own.
+        kv.set_within(Owner::Plugin("q"), "a", Value::from("q".repeat(600)), 1000)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_value_sharing_one_subtree_a_million_times_is_refused_quickly() {
+        let leaf = Value::from("x".repeat(1000));
+        let mut value = leaf;
+        for _ in 0..20 {
+            value = Value::array([value.clone(), value]);
+        }
+        let kv = KvStore::new(&StoreSpec::default());
+        assert!(kv.set_within(Owner::Plugin("p"), "k", value, 1 << 20).is_err());
     }
 
     #[test]
@@ -113,11 +244,11 @@ mod tests {
             max_entries: Some(2),
             ttl: None,
         });
-        kv.set("a", Value::from(1));
-        kv.set("b", Value::from(2));
-        kv.set("c", Value::from(3));
-        assert_eq!(kv.get("a"), None);
-        assert_eq!(kv.get("c"), Some(Value::from(3)));
+        kv.set(Owner::Workflow, "a", Value::from(1));
+        kv.set(Owner::Workflow, "b", Value::from(2));
+        kv.set(Owner::Workflow, "c", Value::from(3));
+        assert_eq!(kv.get(Owner::Workflow, "a"), None);
+        assert_eq!(kv.get(Owner::Workflow, "c"), Some(Value::from(3)));
     }
 
     #[test]
@@ -126,8 +257,8 @@ mod tests {
             max_entries: None,
             ttl: Some(Duration::from_millis(1)),
         });
-        kv.set("a", Value::from(1));
+        kv.set(Owner::Workflow, "a", Value::from(1));
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(kv.get("a"), None);
+        assert_eq!(kv.get(Owner::Workflow, "a"), None);
     }
 }

@@ -18,6 +18,15 @@ pub struct Limits {
     pub instructions: u64,
     /// Wall-clock time per call (default 30 s).
     pub timeout: Duration,
+    /// The largest HTTP response body a plugin's `http_request` reads, in
+    /// bytes (default 16 MiB); a larger one fails the request.
+    pub http_body: u64,
+    /// The most bytes of log lines a plugin writes per minute (default
+    /// 1 MiB); further lines are dropped until the minute is over.
+    pub log_bytes: u64,
+    /// The most bytes a plugin's entries in one run's key-value store take
+    /// (default 16 MiB); a `kv_set` past it is refused.
+    pub kv_bytes: u64,
 }
 
 impl Default for Limits {
@@ -27,6 +36,9 @@ impl Default for Limits {
             fuel: 1_000_000_000,
             instructions: 100_000_000,
             timeout: Duration::from_secs(30),
+            http_body: 16 * 1024 * 1024,
+            log_bytes: 1024 * 1024,
+            kv_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -47,6 +59,50 @@ pub struct LimitOverrides {
     /// `timeout = "30s"`.
     #[serde(default, deserialize_with = "deserialize_opt_duration")]
     pub timeout: Option<Duration>,
+    /// `http_body = "16MiB"` (or a number of bytes).
+    #[serde(default, deserialize_with = "deserialize_opt_size")]
+    pub http_body: Option<u64>,
+    /// `log_bytes = "1MiB"` (per minute).
+    #[serde(default, deserialize_with = "deserialize_opt_size")]
+    pub log_bytes: Option<u64>,
+    /// `kv_bytes = "16MiB"`.
+    #[serde(default, deserialize_with = "deserialize_opt_size")]
+    pub kv_bytes: Option<u64>,
+}
+
+/// The smallest `memory` limit: one WASM page. Below it no Lua state or
+/// WASM instance can start, and 0 would mean "no limit" to Lua.
+pub const MIN_MEMORY: u64 = 64 * 1024;
+
+impl LimitOverrides {
+    /// Refuses values that cannot be meant: zero (which some runtimes read
+    /// as "unlimited") and a memory limit below [`MIN_MEMORY`].
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(memory) = self.memory
+            && memory < MIN_MEMORY
+        {
+            return Err(format!(
+                "`memory = {memory}` is below the minimum of {MIN_MEMORY} bytes (64KiB); write e.g. `memory = \"64MiB\"`"
+            ));
+        }
+        for (key, value) in [
+            ("fuel", self.fuel),
+            ("instructions", self.instructions),
+            ("http_body", self.http_body),
+            ("log_bytes", self.log_bytes),
+            ("kv_bytes", self.kv_bytes),
+        ] {
+            if value == Some(0) {
+                return Err(format!(
+                    "`{key} = 0` leaves nothing to work with; give a positive number"
+                ));
+            }
+        }
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err("`timeout` must be longer than zero; write e.g. `timeout = \"30s\"`".into());
+        }
+        Ok(())
+    }
 }
 
 impl Limits {
@@ -56,6 +112,9 @@ impl Limits {
         self.fuel = overrides.fuel.unwrap_or(self.fuel);
         self.instructions = overrides.instructions.unwrap_or(self.instructions);
         self.timeout = overrides.timeout.unwrap_or(self.timeout);
+        self.http_body = overrides.http_body.unwrap_or(self.http_body);
+        self.log_bytes = overrides.log_bytes.unwrap_or(self.log_bytes);
+        self.kv_bytes = overrides.kv_bytes.unwrap_or(self.kv_bytes);
         self
     }
 }
@@ -112,6 +171,52 @@ mod tests {
         assert_eq!(parse_size("512").unwrap(), 512);
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5 parsecs").unwrap_err().contains("unit"));
+    }
+
+    #[test]
+    fn zero_and_tiny_limits_are_refused() {
+        let refused = |overrides: LimitOverrides| overrides.check().unwrap_err();
+        assert!(
+            refused(LimitOverrides {
+                memory: Some(0),
+                ..Default::default()
+            })
+            .contains("minimum")
+        );
+        assert!(
+            refused(LimitOverrides {
+                memory: Some(1000),
+                ..Default::default()
+            })
+            .contains("minimum")
+        );
+        assert!(
+            refused(LimitOverrides {
+                fuel: Some(0),
+                ..Default::default()
+            })
+            .contains("fuel = 0")
+        );
+        assert!(
+            refused(LimitOverrides {
+                instructions: Some(0),
+                ..Default::default()
+            })
+            .contains("instructions")
+        );
+        assert!(
+            refused(LimitOverrides {
+                timeout: Some(Duration::ZERO),
+                ..Default::default()
+            })
+            .contains("timeout")
+        );
+        let fine = LimitOverrides {
+            memory: Some(MIN_MEMORY),
+            fuel: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(fine.check(), Ok(()));
     }
 
     #[test]

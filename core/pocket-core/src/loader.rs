@@ -30,6 +30,38 @@ impl LoadError {
     }
 }
 
+/// The name of the plugin a file holds, as the operator gave it by naming
+/// the file: the file name without its extension (`json-tools.wasm` holds
+/// plugin `json-tools`). pocket.toml's permissions, limits and config are
+/// looked up by this name.
+pub fn file_plugin_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Refuses a plugin whose declared name is not its file's name
+/// ([`file_plugin_name`]): `aaa.lua` saying it is `json-tools` would
+/// otherwise get json-tools' grants and secrets, and push the real plugin out
+/// as a duplicate.
+pub fn check_plugin_name(path: &Path, declared: &str) -> Result<(), LoadError> {
+    let file = file_plugin_name(path);
+    if declared == file {
+        return Ok(());
+    }
+    let renamed = match path.extension() {
+        Some(ext) => format!("{declared}.{}", ext.to_string_lossy()),
+        None => declared.to_string(),
+    };
+    Err(LoadError::new(
+        path,
+        format!(
+            "the plugin calls itself `{declared}`, but its file is named `{file}`: a plugin's permissions, \
+             limits and config are bound to its file's name, so the two must match (rename the file to `{renamed}`)"
+        ),
+    ))
+}
+
 /// Loads plugins of one kind.
 pub trait PluginLoader: Send + Sync {
     /// The kind of plugin this loader produces.

@@ -37,6 +37,15 @@ pub trait Node: Send + Sync {
     fn known_actions(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Whether an action with no edge of its own may continue at the node
+    /// named like the action (the Go engine's `conditional`:
+    /// `then: use-cache`). Off by default: any other node's action selects
+    /// only among its own edges, so a plugin cannot jump to a node no edge
+    /// leads to from it (past a `validate` step, say).
+    fn jumps_to_named_nodes(&self) -> bool {
+        false
+    }
 }
 
 /// One call of a [`Node`].

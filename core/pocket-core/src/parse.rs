@@ -1,10 +1,11 @@
 //! Reading workflow files: YAML, JSON or TOML, chosen by file extension.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pocket_value::Value;
 
-use crate::location::{Located, Position};
+use crate::location::Position;
 use crate::workflow::WorkflowFile;
 
 /// A workflow file's syntax.
@@ -147,48 +148,60 @@ fn strip_json_position(message: &str) -> String {
 }
 
 /// JSON and TOML parsers do not report where values are, so node names get
-/// the line where that quoted name is first written next to a `name` key.
+/// the position where that name is first written as the string after a
+/// `name` key (and `start` after a `start` key). One pass over the text per
+/// key, whatever the number of nodes.
 fn place_by_first_mention(text: &str, workflow: &mut WorkflowFile) {
+    let names = first_mentions(text, "name");
     for node in &mut workflow.nodes {
-        place_named(text, &mut node.name);
-    }
-    if let Some(start) = &mut workflow.start {
-        place_keyed(text, "start", start);
-    }
-}
-
-fn place_named(text: &str, located: &mut Located<String>) {
-    place_keyed(text, "name", located);
-}
-
-fn place_keyed(text: &str, key: &str, located: &mut Located<String>) {
-    let quoted = format!("\"{}\"", located.value);
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let mut search = 0;
-        while let Some(found) = line[search..].find(&quoted) {
-            let at = search + found;
-            if written_after_key(&line[..at], key) {
-                located.position = Some(Position::of_offset(text, offset + at));
-                return;
-            }
-            search = at + quoted.len();
+        if let Some(&position) = names.get(node.name.value.as_str()) {
+            node.name.position = Some(position);
         }
-        offset += line.len();
+    }
+    if let Some(start) = &mut workflow.start
+        && let Some(&position) = first_mentions(text, "start").get(start.value.as_str())
+    {
+        start.position = Some(position);
     }
 }
 
-/// Whether `before` ends with `key:` / `"key":` (JSON) or `key =` (TOML).
-fn written_after_key(before: &str, key: &str) -> bool {
-    let before = before.trim_end();
-    let Some(before) = before.strip_suffix(':').or_else(|| before.strip_suffix('=')) else {
-        return false;
-    };
-    let before = before.trim_end();
-    let before = before.strip_suffix('"').unwrap_or(before);
-    before
-        .strip_suffix(key)
-        .is_some_and(|rest| !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-'))
+/// Where each string written right after `key` (`"key": "value"` in JSON,
+/// `key = "value"` or `key = 'value'` in TOML) first appears.
+fn first_mentions<'t>(text: &'t str, key: &str) -> HashMap<&'t str, Position> {
+    let mut found = HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let mut search = 0;
+        while let Some(at) = line[search..].find(key) {
+            let at = search + at;
+            search = at + key.len();
+            let stands_alone = !line[..at].ends_with(is_word_char) && !line[search..].starts_with(is_word_char);
+            if let Some((quote, value)) = stands_alone.then(|| value_after_key(&line[search..])).flatten() {
+                let column = line[..search + quote].chars().count() + 1;
+                found.entry(value).or_insert(Position {
+                    line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                    column: u32::try_from(column).unwrap_or(u32::MAX),
+                });
+            }
+        }
+    }
+    found
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+/// After a key: an optional closing `"` (JSON), `:` or `=`, then a quoted
+/// string. Returns the offset of its opening quote and its raw contents.
+fn value_after_key(rest: &str) -> Option<(usize, &str)> {
+    let after_quote = rest.strip_prefix('"').unwrap_or(rest);
+    let trimmed = after_quote.trim_start();
+    let after_sign = trimmed.strip_prefix(':').or_else(|| trimmed.strip_prefix('='))?;
+    let value = after_sign.trim_start();
+    let quote = value.chars().next().filter(|&c| c == '"' || c == '\'')?;
+    let body = &value[1..];
+    let body = &body[..body.find(quote)?];
+    Some((rest.len() - value.len(), body))
 }
 
 #[cfg(test)]
@@ -216,6 +229,29 @@ mod tests {
         let toml = "name = \"demo\"\nstart = \"a\"\n[[nodes]]\nname = \"a\"\ntype = \"echo\"\n";
         let wf = parse_str(toml, Format::Toml).unwrap();
         assert_eq!(wf.nodes[0].name.position.unwrap().line, 4);
+    }
+
+    #[test]
+    fn json_node_positions_name_line_and_column_of_the_name() {
+        let json = "{\"name\": \"demo\", \"start\": \"b\", \"nodes\": [\n  {\"type\": \"echo\", \"name\": \"b\"},\n  {\"description\": \"name\", \"name\":\"c\", \"type\": \"echo\"}]}";
+        let wf = parse_str(json, Format::Json).unwrap();
+        assert_eq!(wf.nodes[0].name.position, Some(Position { line: 2, column: 28 }));
+        assert_eq!(wf.nodes[1].name.position, Some(Position { line: 3, column: 34 }));
+        assert_eq!(wf.start.unwrap().position.map(|p| p.line), Some(1));
+    }
+
+    #[test]
+    fn a_large_json_workflow_is_placed_in_one_pass() {
+        // 20,000 nodes: placing each by searching from the top took minutes.
+        let nodes: Vec<String> = (0..20_000)
+            .map(|i| format!("    {{\n      \"name\": \"n{i}\",\n      \"type\": \"echo\"\n    }}"))
+            .collect();
+        let json = format!(
+            "{{\n  \"name\": \"big\",\n  \"start\": \"n0\",\n  \"nodes\": [\n{}\n  ]\n}}",
+            nodes.join(",\n")
+        );
+        let wf = parse_str(&json, Format::Json).unwrap();
+        assert_eq!(wf.nodes[19_999].name.position.map(|p| p.line), Some(5 + 19_999 * 4 + 1));
     }
 
     #[test]

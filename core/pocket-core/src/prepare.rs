@@ -128,7 +128,7 @@ impl<'a> Preparer<'a> {
             config,
             workflow,
             overrides: &workflow.plugins,
-            workflow_dir: workflow.source.as_deref().and_then(Path::parent),
+            workflow_dir: workflow.source.as_deref().map(crate::paths::directory_of),
             schemas: Mutex::default(),
             plugin_configs: Mutex::default(),
         }

@@ -4,7 +4,7 @@
 //! removing plugins while workflows run is safe: a validated workflow holds
 //! the node implementations it was built with, whatever happens afterwards.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -12,6 +12,10 @@ use indexmap::IndexMap;
 
 use crate::plugin::{NodeType, Plugin, PluginManifest};
 use crate::suggest::did_you_mean;
+
+/// The most node types one plugin may provide. A plugin declaring more is
+/// refused whole: a hostile manifest of 100,000 types must not stall start-up.
+pub const MAX_NODE_TYPES: usize = 1_000;
 
 /// Registration failed; the registry is unchanged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,6 +45,22 @@ pub enum RegistryError {
         node_type: String,
         /// Why it is invalid.
         reason: &'static str,
+    },
+    /// A plugin's name (or alias) is not a plain name.
+    #[error("invalid plugin name `{name}`: {reason}")]
+    InvalidPluginName {
+        /// The offending name.
+        name: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// A plugin provides more than [`MAX_NODE_TYPES`] node types.
+    #[error("plugin `{plugin}` declares {count} node types; at most {MAX_NODE_TYPES} are allowed")]
+    TooManyTypes {
+        /// The plugin being registered.
+        plugin: String,
+        /// How many it declares.
+        count: usize,
     },
     /// No plugin with this name is registered.
     #[error("no plugin named `{name}` is registered{hint}")]
@@ -134,15 +154,26 @@ impl Catalog {
     }
 
     fn insert(&mut self, name: Arc<str>, plugin: Arc<dyn Plugin>, aliased: bool) -> Result<(), RegistryError> {
+        validate_plugin_name(&name).map_err(|reason| RegistryError::InvalidPluginName {
+            name: name.to_string(),
+            reason,
+        })?;
         if self.plugins.contains_key(&name) {
             return Err(RegistryError::DuplicatePlugin(name.to_string()));
         }
         let node_types = plugin.node_types();
+        if node_types.len() > MAX_NODE_TYPES {
+            return Err(RegistryError::TooManyTypes {
+                plugin: name.to_string(),
+                count: node_types.len(),
+            });
+        }
         let mut claimed = Vec::new();
-        for (i, node_type) in node_types.iter().enumerate() {
+        let mut seen = HashSet::with_capacity(node_types.len());
+        for node_type in &node_types {
             let type_name = node_type.name();
             check_type_name(&name, type_name)?;
-            if node_types[..i].iter().any(|t| t.name() == type_name) {
+            if !seen.insert(type_name) {
                 return Err(RegistryError::InvalidTypeName {
                     plugin: name.to_string(),
                     node_type: type_name.to_string(),
@@ -205,6 +236,26 @@ impl Catalog {
             }
         }
         Ok(removed)
+    }
+}
+
+/// Plugin names are plain names, usable as file names and in `plugin/type`:
+/// ASCII letters, digits, `-`, `_` and `.`, not starting with `.`, at most
+/// 128 characters.
+pub fn validate_plugin_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        Err("it is empty")
+    } else if name.len() > 128 {
+        Err("it is longer than 128 characters")
+    } else if name.starts_with('.') {
+        Err("it starts with `.`")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Err("use only ASCII letters, digits, `-`, `_` and `.`")
+    } else {
+        Ok(())
     }
 }
 
@@ -291,6 +342,34 @@ mod tests {
         let catalog = registry.catalog();
         assert_eq!(&*catalog.resolve("upper").unwrap().plugin, "text");
         assert_eq!(&*catalog.resolve("text/upper").unwrap().plugin, "text");
+    }
+
+    #[test]
+    fn a_plugin_with_too_many_types_is_refused_and_one_at_the_cap_loads() {
+        let registry = Registry::new();
+        let names: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
+        let many: Vec<&str> = names.iter().map(String::as_str).collect();
+        let err = registry.register(plugin("huge", &many)).unwrap_err();
+        assert_eq!(
+            err,
+            RegistryError::TooManyTypes {
+                plugin: "huge".into(),
+                count: 100_000
+            }
+        );
+        registry.register(plugin("big", &many[..MAX_NODE_TYPES])).unwrap();
+        let err = registry.register(plugin("twice", &["a", "b", "a"])).unwrap_err();
+        assert!(err.to_string().contains("declares it twice"), "{err}");
+    }
+
+    #[test]
+    fn plugin_names_are_plain_names() {
+        let registry = Registry::new();
+        for bad in ["", "../escape", "a/b", "a:b", ".hidden", "spa ce"] {
+            let err = registry.register(plugin(bad, &["t"])).unwrap_err();
+            assert!(matches!(err, RegistryError::InvalidPluginName { .. }), "{bad}: {err}");
+        }
+        registry.register(plugin("text-tools_2.v1", &["t"])).unwrap();
     }
 
     #[test]

@@ -266,6 +266,7 @@ impl Checker {
                 continue;
             }
             nodes.push(GraphNode {
+                jumps_by_name: prepared.node.jumps_to_named_nodes(),
                 prepared,
                 retry: spec.retry.clone(),
                 edges: Vec::new(),
@@ -328,15 +329,20 @@ fn add_edge(edges: &mut Vec<Edge>, action: &str, to: NodeId) {
     }
 }
 
-/// Every node a node can hand over to: its edges, plus nodes named by the
-/// actions it declares (the `conditional` jump).
+/// Every node a node can hand over to: its edges, plus, for a node that
+/// jumps by name (`conditional`), nodes named by the actions it declares.
 fn flow_successors(graph: &Graph) -> Vec<Vec<NodeId>> {
     graph
         .nodes
         .iter()
         .map(|node| {
             let mut next: Vec<NodeId> = node.edges.iter().flat_map(|e| e.targets.iter().copied()).collect();
-            for action in node.prepared.node.known_actions() {
+            let jumps = if node.jumps_by_name {
+                node.prepared.node.known_actions()
+            } else {
+                Vec::new()
+            };
+            for action in jumps {
                 if node.edge(&action).is_none()
                     && let Some(&id) = graph.by_name.get(action.as_str())
                 {

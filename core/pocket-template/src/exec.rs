@@ -6,7 +6,7 @@ use pocket_value::{Number, Value, with_stack};
 
 use crate::error::Located;
 use crate::funcs::Func;
-use crate::parse::{Command, Conditional, List, Node, Operand, Pipeline, Range, Term};
+use crate::parse::{Command, Conditional, List, Named, Node, Operand, Pipeline, Range, TemplateCall, Term};
 use crate::printf::display_float;
 
 /// A missing field reads as null.
@@ -22,16 +22,21 @@ enum Flow {
     Continue,
 }
 
-/// Renders `nodes` against `data`, appending to `out`.
-pub(crate) fn render(source: &str, nodes: &List, data: &Value, out: &mut String) -> Exec<()> {
-    let mut state = State::new(source, data);
+/// The most `{{template}}` calls one render makes, and so also how deeply
+/// they nest: a template calling itself twice, 1000 levels deep, ends here.
+pub const MAX_TEMPLATE_CALLS: usize = 10_000;
+
+/// Renders `nodes` against `data`, appending to `out`; `{{template}}` calls
+/// look names up in `named`.
+pub(crate) fn render(source: &str, nodes: &List, named: &Named, data: &Value, out: &mut String) -> Exec<()> {
+    let mut state = State::new(source, named, data);
     state.walk_list(data, nodes, out)?;
     Ok(())
 }
 
 /// The value of one pipeline evaluated against `data`.
-pub(crate) fn evaluate(source: &str, pipe: &Pipeline, data: &Value) -> Exec<Value> {
-    State::new(source, data).eval_pipeline(data, pipe)
+pub(crate) fn evaluate(source: &str, pipe: &Pipeline, named: &Named, data: &Value) -> Exec<Value> {
+    State::new(source, named, data).eval_pipeline(data, pipe)
 }
 
 /// Appends `value` as a template action prints it: strings as they are,
@@ -50,15 +55,20 @@ pub(crate) fn write_value(value: &Value, out: &mut String) {
 
 struct State<'t> {
     source: &'t str,
+    named: &'t Named,
     /// Variables in scope, innermost last; `$` is first.
     vars: Vec<(&'t str, Value)>,
+    /// `{{template}}` calls made so far.
+    calls: usize,
 }
 
 impl<'t> State<'t> {
-    fn new(source: &'t str, data: &Value) -> State<'t> {
+    fn new(source: &'t str, named: &'t Named, data: &Value) -> State<'t> {
         State {
             source,
+            named,
             vars: vec![("$", data.clone())],
+            calls: 0,
         }
     }
 
@@ -84,12 +94,36 @@ impl<'t> State<'t> {
                 Node::Range(r) => with_stack(|| self.walk_range(dot, r, out))?,
                 Node::Break => Flow::Break,
                 Node::Continue => Flow::Continue,
+                Node::Template(call) => with_stack(|| self.call_template(dot, call, out))?,
             };
             if flow != Flow::Normal {
                 return Ok(flow);
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// Runs the named template with the call's pipeline value as dot (and
+    /// `$`), in a variable scope of its own.
+    fn call_template(&mut self, dot: &Value, call: &'t TemplateCall, out: &mut String) -> Exec<Flow> {
+        let Some(body) = self.named.get(&call.name) else {
+            return Err(Located::new(call.pos, format!("no such template {:?}", call.name)));
+        };
+        self.calls += 1;
+        if self.calls > MAX_TEMPLATE_CALLS {
+            return Err(Located::new(
+                call.pos,
+                format!("more than {MAX_TEMPLATE_CALLS} template calls (a template that calls itself without end?)"),
+            ));
+        }
+        let value = match &call.pipe {
+            Some(pipe) => self.eval_pipeline(dot, pipe)?,
+            None => Value::Null,
+        };
+        let outer = std::mem::replace(&mut self.vars, vec![("$", value.clone())]);
+        let walked = self.walk_list(&value, body, out);
+        self.vars = outer;
+        walked.map(|_| Flow::Normal)
     }
 
     fn walk_conditional(&mut self, dot: &Value, c: &'t Conditional, out: &mut String) -> Exec<Flow> {

@@ -18,6 +18,11 @@
 //! - `if` / `else if` / `else`, `with` / `else with` / `else`, and `range`
 //!   over arrays, objects (in sorted key order), integers and null, with
 //!   `{{else}}`, `{{break}}` and `{{continue}}`.
+//! - Named templates: `{{define "name"}}..{{end}}` (at the top level, once
+//!   per name), `{{template "name" pipeline}}` (dot is the pipeline's value,
+//!   or null without one) and `{{block "name" pipeline}}..{{end}}` (define and
+//!   call in one). A template may call itself: calls nest at most
+//!   [`MAX_TEMPLATE_CALLS`] deep and number at most that many per render.
 //! - Go's functions `and or not len index slice eq ne lt le gt ge print
 //!   println printf html js urlquery`, with Go's `fmt` verbs for `printf`.
 //! - Extensions used by Pocket workflows: `toJson` (compact JSON), `lower`,
@@ -26,8 +31,7 @@
 //!
 //! # What it does not do
 //!
-//! - Named templates: `{{define}}`, `{{template}}` and `{{block}}` are parse
-//!   errors. There are no methods, custom functions or custom delimiters.
+//! - Methods, custom functions or custom delimiters.
 //! - Go's `map[..]` and `[..]` output: arrays and objects print as compact
 //!   JSON, which is what a workflow author wants to pass on.
 //! - Go's type errors between numbers and between kinds: numbers compare and
@@ -55,29 +59,33 @@ mod strconv;
 use pocket_value::Value;
 
 pub use error::{ParseError, RenderError};
+pub use exec::MAX_TEMPLATE_CALLS;
 
 /// A parsed template, ready to render any number of times.
 #[derive(Clone)]
 pub struct Template {
     source: String,
     nodes: parse::List,
+    named: std::sync::Arc<parse::Named>,
 }
 
 impl Template {
     /// Parses `source`. Syntax errors, unknown functions and variables used
     /// out of scope are reported here, with their line and column.
     pub fn parse(source: &str) -> Result<Template, ParseError> {
-        let nodes = parse::parse(source).map_err(|e| e.into_parse_error(source))?;
+        let tree = parse::parse(source).map_err(|e| e.into_parse_error(source))?;
         Ok(Template {
             source: source.to_string(),
-            nodes,
+            nodes: tree.nodes,
+            named: std::sync::Arc::new(tree.named),
         })
     }
 
     /// Renders to text against `data` (the value `.` and `$` refer to).
     pub fn render(&self, data: &Value) -> Result<String, RenderError> {
         let mut out = String::new();
-        exec::render(&self.source, &self.nodes, data, &mut out).map_err(|e| e.into_render_error(&self.source))?;
+        exec::render(&self.source, &self.nodes, &self.named, data, &mut out)
+            .map_err(|e| e.into_render_error(&self.source))?;
         Ok(out)
     }
 
@@ -94,7 +102,9 @@ impl Template {
     /// action is dropped. Otherwise it is the rendered text as a string.
     pub fn evaluate(&self, data: &Value) -> Result<Value, RenderError> {
         match self.single_action() {
-            Some(pipe) => exec::evaluate(&self.source, pipe, data).map_err(|e| e.into_render_error(&self.source)),
+            Some(pipe) => {
+                exec::evaluate(&self.source, pipe, &self.named, data).map_err(|e| e.into_render_error(&self.source))
+            }
             None => self.render(data).map(Value::from),
         }
     }

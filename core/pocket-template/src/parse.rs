@@ -15,6 +15,15 @@ pub(crate) const MAX_NESTING: usize = 256;
 /// A sequence of nodes.
 pub(crate) type List = Vec<Node>;
 
+/// The named templates a source defines with `{{define}}` and `{{block}}`.
+pub(crate) type Named = std::collections::HashMap<String, List>;
+
+/// A parsed source: its top-level nodes and its named templates.
+pub(crate) struct Tree {
+    pub(crate) nodes: List,
+    pub(crate) named: Named,
+}
+
 /// One piece of a template.
 #[derive(Clone, Debug)]
 pub(crate) enum Node {
@@ -30,6 +39,18 @@ pub(crate) enum Node {
     Break,
     /// `{{continue}}` inside a range.
     Continue,
+    /// `{{template "name" pipeline}}` (and the call half of `{{block}}`).
+    Template(TemplateCall),
+}
+
+/// A call of a named template, with the pipeline whose value becomes its dot.
+#[derive(Clone, Debug)]
+pub(crate) struct TemplateCall {
+    /// Where the call is in the source.
+    pub(crate) pos: usize,
+    pub(crate) name: String,
+    /// Without one, dot is `null` in the called template.
+    pub(crate) pipe: Option<Pipeline>,
 }
 
 /// `{{if a}}..{{else if b}}..{{else}}..{{end}}` or the same with `with`.
@@ -107,8 +128,8 @@ pub(crate) enum Term {
     Pipe(Box<Pipeline>),
 }
 
-/// Parses template source into its top-level nodes.
-pub(crate) fn parse(source: &str) -> Result<List, Located> {
+/// Parses template source into its top-level nodes and named templates.
+pub(crate) fn parse(source: &str) -> Result<Tree, Located> {
     let lexed = lex(source);
     let mut parser = Parser {
         tokens: lexed.tokens,
@@ -117,8 +138,13 @@ pub(crate) fn parse(source: &str) -> Result<List, Located> {
         vars: vec!["$".to_string()],
         range_depth: 0,
         depth: 0,
+        named: Named::new(),
     };
-    parser.root()
+    let nodes = parser.root()?;
+    Ok(Tree {
+        nodes,
+        named: parser.named,
+    })
 }
 
 /// What a `{{...}}` turned out to be.
@@ -143,6 +169,8 @@ struct Parser<'a> {
     range_depth: usize,
     /// How many control structures and parentheses enclose the current position.
     depth: usize,
+    /// The templates `{{define}}` and `{{block}}` named so far.
+    named: Named,
 }
 
 type Parsed<T> = Result<T, Located>;
@@ -297,14 +325,41 @@ impl<'a> Parser<'a> {
             return Ok(Item::Node(Node::Action(pipe)));
         };
         match keyword {
-            Keyword::Block | Keyword::Define | Keyword::Template => Err(Located::new(
-                tok.pos,
-                format!(
-                    "{{{{{}}}}} is not supported: a Pocket template is a single string \
-                     with no named templates",
-                    tok.text
-                ),
-            )),
+            Keyword::Define => {
+                if self.depth > 0 {
+                    return Err(Located::new(tok.pos, "{{define}} must be at the top level"));
+                }
+                let name = self.template_name("define")?;
+                self.expect(Kind::RightDelim, "define")?;
+                self.enter(tok.pos)?;
+                let body = with_stack(|| self.named_body(&tok))?;
+                self.leave();
+                self.name(tok.pos, name, body)?;
+                // A definition prints nothing where it stands.
+                Ok(Item::Node(Node::Text(String::new())))
+            }
+            Keyword::Template => {
+                let name = self.template_name("template")?;
+                let pipe = self.optional_pipeline("template")?;
+                Ok(Item::Node(Node::Template(TemplateCall {
+                    pos: tok.pos,
+                    name,
+                    pipe,
+                })))
+            }
+            Keyword::Block => {
+                let name = self.template_name("block")?;
+                let pipe = self.pipeline("block", Kind::RightDelim)?;
+                self.enter(tok.pos)?;
+                let body = with_stack(|| self.named_body(&tok))?;
+                self.leave();
+                self.name(tok.pos, name.clone(), body)?;
+                Ok(Item::Node(Node::Template(TemplateCall {
+                    pos: tok.pos,
+                    name,
+                    pipe: Some(pipe),
+                })))
+            }
             Keyword::Break => self.loop_control(&tok, Node::Break),
             Keyword::Continue => self.loop_control(&tok, Node::Continue),
             Keyword::Else => {
@@ -338,6 +393,55 @@ impl<'a> Parser<'a> {
                 Ok(Item::Node(node))
             }
         }
+    }
+
+    /// The quoted name after `define`, `template` or `block`.
+    fn template_name(&mut self, context: &str) -> Parsed<String> {
+        let tok = self.next_non_space()?;
+        match tok.kind {
+            Kind::String => literal::string(tok.text).map_err(|e| Located::new(tok.pos, e)),
+            Kind::RawString => Ok(literal::raw_string(tok.text)),
+            _ => Err(Located::new(
+                tok.pos,
+                format!("{{{{{context}}}}} needs a quoted template name, not {}", describe(&tok)),
+            )),
+        }
+    }
+
+    /// `}}` (no pipeline), or a pipeline up to it.
+    fn optional_pipeline(&mut self, context: &str) -> Parsed<Option<Pipeline>> {
+        if self.peek_non_space()?.kind == Kind::RightDelim {
+            self.next_non_space()?;
+            return Ok(None);
+        }
+        self.pipeline(context, Kind::RightDelim).map(Some)
+    }
+
+    /// The body of a `{{define}}` or `{{block}}` up to its `{{end}}`: a
+    /// template of its own, whose only variable at the start is `$` and in
+    /// which `{{break}}` and `{{continue}}` cannot reach an outer range.
+    fn named_body(&mut self, opener: &Token<'_>) -> Parsed<List> {
+        let vars = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+        let range_depth = std::mem::take(&mut self.range_depth);
+        let listed = self.item_list(opener);
+        self.vars = vars;
+        self.range_depth = range_depth;
+        match listed? {
+            (body, Closer::End(_)) => Ok(body),
+            (_, Closer::Else { pos, .. }) => Err(Located::new(
+                pos,
+                format!("unexpected {{{{else}}}} in {{{{{}}}}}", opener.text),
+            )),
+        }
+    }
+
+    /// Records the template `name`; a name may be defined once.
+    fn name(&mut self, pos: usize, name: String, body: List) -> Parsed<()> {
+        if self.named.contains_key(&name) {
+            return Err(Located::new(pos, format!("template {name:?} is defined twice")));
+        }
+        self.named.insert(name, body);
+        Ok(())
     }
 
     fn loop_control(&mut self, tok: &Token<'_>, node: Node) -> Parsed<Item> {
@@ -655,12 +759,12 @@ mod tests {
     use super::*;
 
     fn error(source: &str) -> String {
-        parse(source).expect_err("a parse error").message
+        parse(source).err().expect("a parse error").message
     }
 
     #[test]
     fn text_and_actions_become_nodes() {
-        let nodes = parse("a{{.x}}b").unwrap();
+        let nodes = parse("a{{.x}}b").unwrap().nodes;
         assert!(matches!(
             nodes.as_slice(),
             [Node::Text(_), Node::Action(_), Node::Text(_)]
@@ -669,7 +773,7 @@ mod tests {
 
     #[test]
     fn field_chains_merge_into_one_operand() {
-        let nodes = parse("{{.a.b.c}}").unwrap();
+        let nodes = parse("{{.a.b.c}}").unwrap().nodes;
         let [Node::Action(pipe)] = nodes.as_slice() else {
             panic!("one action")
         };
@@ -678,7 +782,7 @@ mod tests {
 
     #[test]
     fn fields_after_parentheses_form_a_chain() {
-        let nodes = parse("{{(index .x 0).name}}").unwrap();
+        let nodes = parse("{{(index .x 0).name}}").unwrap().nodes;
         let [Node::Action(pipe)] = nodes.as_slice() else {
             panic!("one action")
         };
@@ -687,7 +791,9 @@ mod tests {
 
     #[test]
     fn else_if_chains_are_flat() {
-        let nodes = parse("{{if .a}}1{{else if .b}}2{{else if .c}}3{{else}}4{{end}}").unwrap();
+        let nodes = parse("{{if .a}}1{{else if .b}}2{{else if .c}}3{{else}}4{{end}}")
+            .unwrap()
+            .nodes;
         let [Node::Conditional(c)] = nodes.as_slice() else {
             panic!("one conditional")
         };
@@ -762,10 +868,15 @@ mod tests {
     }
 
     #[test]
-    fn named_templates_are_not_supported() {
-        assert!(error("{{define \"x\"}}{{end}}").starts_with("{{define}} is not supported"));
-        assert!(error("{{template \"x\"}}").starts_with("{{template}} is not supported"));
-        assert!(error("{{block \"x\" .}}{{end}}").starts_with("{{block}} is not supported"));
+    fn named_templates_are_collected_and_calls_become_nodes() {
+        let tree = parse("{{define \"x\"}}a{{end}}{{template \"x\" .}}{{block \"y\" .}}b{{end}}").unwrap();
+        assert_eq!(tree.named.len(), 2);
+        let calls = tree.nodes.iter().filter(|n| matches!(n, Node::Template(_))).count();
+        assert_eq!(calls, 2, "`template` and `block` each call");
+        assert_eq!(
+            error("{{block \"z\" .}}{{else}}{{end}}"),
+            "unexpected {{else}} in {{block}}"
+        );
     }
 
     #[test]

@@ -804,3 +804,48 @@ fn deeply_nested_data_renders_on_a_small_stack() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn named_templates_are_defined_called_and_blocked_as_in_go() {
+    let source = r#"{{define "item"}}<{{.name}}>{{end}}{{range .items}}{{template "item" .}}{{end}}"#;
+    assert_eq!(render(source, r#"{"items": [{"name": "a"}, {"name": "b"}]}"#), "<a><b>");
+    // Defined after use; no pipeline gives a null dot.
+    assert_eq!(
+        render(r#"{{template "t"}}|{{define "t"}}{{.}}{{end}}"#, "{}"),
+        "<no value>|"
+    );
+    // `block` defines and calls in one; `$` inside is the call's dot.
+    assert_eq!(
+        render(
+            r#"{{block "greet" .user}}hi {{$.name}}{{end}}!"#,
+            r#"{"user": {"name": "ada"}}"#
+        ),
+        "hi ada!"
+    );
+    // A template may call itself.
+    let walk = r#"{{define "walk"}}{{.name}}{{range .kids}}({{template "walk" .}}){{end}}{{end}}{{template "walk" .}}"#;
+    assert_eq!(
+        render(
+            walk,
+            r#"{"name": "r", "kids": [{"name": "a", "kids": [{"name": "b"}]}, {"name": "c"}]}"#
+        ),
+        "r(a(b))(c)"
+    );
+}
+
+#[test]
+fn named_template_mistakes_are_clear_errors() {
+    assert!(parse_error(r#"{{define "a"}}x{{end}}{{define "a"}}y{{end}}"#).contains("defined twice"));
+    assert!(parse_error(r#"{{if .}}{{define "a"}}x{{end}}{{end}}"#).contains("top level"));
+    assert!(parse_error(r#"{{define a}}x{{end}}"#).contains("quoted template name"));
+    assert!(parse_error(r#"{{range .}}{{define "a"}}{{break}}{{end}}{{end}}"#).contains("top level"));
+    assert!(parse_error(r#"{{define "a"}}{{break}}{{end}}"#).contains("outside {{range}}"));
+    assert!(render_error(r#"{{template "missing"}}"#, "{}").contains("no such template \"missing\""));
+}
+
+#[test]
+fn a_template_calling_itself_without_end_stops_with_an_error() {
+    let forever = r#"{{define "f"}}{{template "f" .}}{{template "f" .}}{{end}}{{template "f" .}}"#;
+    let err = render_error(forever, "{}");
+    assert!(err.contains("more than 10000 template calls"), "{err}");
+}

@@ -19,11 +19,16 @@
 //! provided for crates (such as JSON Schema validators) that need that type.
 
 mod convert;
+mod footprint;
 mod number;
+mod pretty;
 mod serde_impl;
 
 use std::fmt;
 use std::sync::Arc;
+
+pub use footprint::{Footprint, MAX_DEPTH, TooBig, check_footprint, footprint};
+pub use pretty::MAX_INDENT_LEVELS;
 
 pub use number::Number;
 
@@ -265,6 +270,36 @@ impl Value {
         }
     }
 
+    /// About how many bytes this value takes written out as JSON (16 per
+    /// scalar and container, plus string and key lengths), counting shared
+    /// parts once per reference, as serializing would. Stops counting once
+    /// past `limit`, so that a value sharing one subtree many times over is
+    /// measured in time proportional to `limit`, not to its logical size.
+    /// Iterative: safe at any depth.
+    pub fn approx_size(&self, limit: u64) -> u64 {
+        const UNIT: u64 = 16;
+        let mut total: u64 = 0;
+        let mut pending = vec![self];
+        while let Some(value) = pending.pop() {
+            total = total.saturating_add(UNIT);
+            match value {
+                Value::String(s) => total = total.saturating_add(s.len() as u64),
+                Value::Array(items) => pending.extend(items.iter()),
+                Value::Object(map) => {
+                    for (key, item) in map.iter() {
+                        total = total.saturating_add(key.len() as u64);
+                        pending.push(item);
+                    }
+                }
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+            if total > limit {
+                return total;
+            }
+        }
+        total
+    }
+
     /// Truthiness as Go templates define it: `false`, `0`, `null`, and empty
     /// strings, arrays and objects are false; everything else is true.
     pub fn is_truthy(&self) -> bool {
@@ -283,9 +318,15 @@ impl Value {
         serde_json::to_string(self).expect("a Value always serializes")
     }
 
-    /// Indented JSON text.
+    /// Indented JSON text, laid out as `serde_json::to_string_pretty` does
+    /// except that indentation stops growing past [`MAX_INDENT_LEVELS`]
+    /// levels, so the text stays linear in the value's size at any depth.
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a Value always serializes")
+        use serde::Serialize;
+        let mut out = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, pretty::CappedPretty::default());
+        self.serialize(&mut serializer).expect("a Value always serializes");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 
     /// Parses JSON text, with no limit on nesting depth.
@@ -384,6 +425,22 @@ mod tests {
         a.make_mut().push(Value::from(2));
         assert_eq!(a.len(), 2);
         assert_eq!(b.len(), 1);
+    }
+
+    #[test]
+    fn pretty_printing_matches_serde_json_and_stays_linear_when_deep() {
+        let small = Value::from_json(r#"{"a": [1, {"b": []}, {}], "c": "d"}"#).unwrap();
+        let expected = serde_json::to_string_pretty(&serde_json::Value::from(&small)).unwrap();
+        assert_eq!(small.to_json_pretty(), expected);
+        // 16,000 levels: uncapped indentation would print about 256 MB.
+        let depth = 16_000;
+        let text = nest(depth).to_json_pretty();
+        assert!(
+            text.len() < depth * (4 * MAX_INDENT_LEVELS + 20),
+            "{} bytes",
+            text.len()
+        );
+        assert_eq!(Value::from_json(&text).unwrap(), nest(depth));
     }
 
     #[test]

@@ -105,3 +105,42 @@ fn bad_exec_config_is_caught_before_the_run() {
     let err = validation_errors(&exec("{args: [x]}"));
     assert!(err.contains("command"), "{err}");
 }
+
+#[tokio::test]
+async fn output_past_max_output_fails_the_node_and_kills_the_program() {
+    // `yes` writes forever: without the cap it fills memory until the timeout.
+    let started = Instant::now();
+    let err = run_error(&exec("{command: yes, max_output: 64KiB, timeout: 20s}"), "{}").await;
+    assert!(err.contains("more than 65536 bytes to stdout (`max_output`)"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped at the cap, not the timeout"
+    );
+    let out = run_yaml(
+        &exec("{command: sh, args: ['-c', 'head -c 1000 /dev/zero'], max_output: 1000}"),
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        at(&out, "stdout").as_str().map(str::len),
+        Some(1000),
+        "exactly the cap is fine"
+    );
+}
+
+#[tokio::test]
+async fn a_templated_working_dir_cannot_leave_the_workflow_directory() {
+    // The test workflows have no file: their directory is the current one.
+    let config = "{command: pwd, working_dir: '{{.dir}}'}";
+    let err = run_error(&exec(config), r#"{"dir": "/"}"#).await;
+    assert!(err.contains("leads outside the workflow's directory"), "{err}");
+    let err = run_error(&exec(config), r#"{"dir": "../.."}"#).await;
+    assert!(err.contains("leads outside"), "{err}");
+    let out = run_yaml(&exec(config), r#"{"dir": "src"}"#).await;
+    assert!(
+        at(&out, "stdout")
+            .as_str()
+            .is_some_and(|s| s.trim_end().ends_with("/src")),
+        "{out}"
+    );
+}

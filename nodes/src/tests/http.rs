@@ -10,7 +10,8 @@ use tokio::net::{TcpListener, TcpStream};
 use super::{at, json, run_error, run_yaml, validation_errors};
 
 /// Serves on an ephemeral port: `/json`, `/echo` (the request as JSON),
-/// `/slow` (answers after 2s), `/flaky` (500 twice, then 200), `/missing` (404).
+/// `/slow` (answers after 2s), `/flaky` (500 twice, then 200), `/missing` (404),
+/// `/away` (a redirect to `/json` on `localhost` instead of 127.0.0.1).
 async fn server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -58,6 +59,14 @@ async fn answer(mut stream: TcpStream, flaky: Arc<AtomicU32>) {
             })
             .unwrap_or_default()
     };
+    if path == "/away" {
+        let port = stream.local_addr().map(|a| a.port()).unwrap_or_default();
+        let response = format!(
+            "HTTP/1.1 302 Found\r\nlocation: http://localhost:{port}/json\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        );
+        let _ = stream.write_all(response.as_bytes()).await;
+        return;
+    }
     let (status, content_type, reply) = match path {
         "/json" => ("200 OK", "application/json", r#"{"ok": true, "items": [1, 2]}"#.to_string()),
         "/echo" => (
@@ -71,6 +80,7 @@ async fn answer(mut stream: TcpStream, flaky: Arc<AtomicU32>) {
         }
         "/flaky" if flaky.fetch_add(1, Ordering::SeqCst) < 2 => ("500 Internal Server Error", "text/plain", "down".to_string()),
         "/flaky" => ("200 OK", "text/plain", "up".to_string()),
+        "/big" => ("200 OK", "text/plain", "x".repeat(100_000)),
         _ => ("404 Not Found", "text/plain", "no such page".to_string()),
     };
     let response = format!(
@@ -160,6 +170,51 @@ async fn a_closed_port_fails_and_the_error_edge_receives_it() {
         "name: t\nstart: h\nnodes:\n- {{name: h, type: http, config: {config}}}\n- {{name: fallback, type: transform, config: {{cached: true}}}}\nconnections:\n- {{from: h, to: fallback, action: error}}\n"
     );
     assert_eq!(run_yaml(&yaml, "{}").await, json(r#"{"cached": true}"#));
+}
+
+#[tokio::test]
+async fn a_body_over_max_body_fails_the_attempt() {
+    let base = server().await;
+    let config = format!("{{url: '{base}/big', max_body: 64KiB, retry: {{max_attempts: 1}}}}");
+    let err = run_error(&http(&config), "{}").await;
+    assert!(err.contains("larger than 65536 bytes (`max_body`)"), "{err}");
+    let out = run_yaml(&http(&format!("{{url: '{base}/big'}}")), "{}").await;
+    assert_eq!(at(&out, "body").as_str().map(str::len), Some(100_000));
+}
+
+#[tokio::test]
+async fn redirects_are_checked_against_allowed_hosts() {
+    let base = server().await;
+    // Without `allowed_hosts`, the redirect to localhost is followed.
+    let out = run_yaml(&http(&format!("{{url: '{base}/away'}}")), "{}").await;
+    assert_eq!(at(&out, "status"), json("200"));
+    // With it, the first URL passes and the redirect is refused.
+    let config = format!("{{url: '{base}/away', allowed_hosts: ['127.0.0.1'], retry: {{max_attempts: 1}}}}");
+    let err = run_error(&http(&config), "{}").await;
+    assert!(
+        err.contains("redirect to localhost refused") && err.contains("not in `allowed_hosts`"),
+        "{err}"
+    );
+    // A first URL outside the list is refused before any connection.
+    let config = "{url: 'http://localhost:9/x', allowed_hosts: ['127.0.0.1']}";
+    let err = run_error(&http(config), "{}").await;
+    assert!(err.contains("permission denied") && err.contains("localhost"), "{err}");
+    // The list is fixed before the run.
+    let err = validation_errors(&http("{url: 'http://x/', allowed_hosts: ['{{.host}}']}"));
+    assert!(err.contains("cannot hold templates"), "{err}");
+}
+
+#[tokio::test]
+async fn a_templated_path_cannot_move_the_request_to_another_host() {
+    let base = server().await;
+    // `{{.path}}` = `@localhost:PORT/json` would make the host localhost.
+    let port = base.rsplit(':').next().unwrap();
+    let err = run_error(
+        &http("{url: 'http://127.0.0.1{{.path}}'}"),
+        &format!(r#"{{"path": ":{port}@localhost:{port}/json"}}"#),
+    )
+    .await;
+    assert!(err.contains("user name or password"), "{err}");
 }
 
 #[tokio::test]

@@ -69,6 +69,12 @@ pub(crate) fn json(text: &str) -> Value {
 }
 
 #[tokio::test]
+async fn echo_without_a_message_says_hello_as_the_go_engine_does() {
+    let out = run_yaml("name: t\nstart: e\nnodes:\n- {name: e, type: echo}\n", "{}").await;
+    assert_eq!(out.get("message"), Some(&json(r#""Hello from echo node""#)));
+}
+
+#[tokio::test]
 async fn echo_wraps_input_with_message_and_node_name() {
     let out = run_yaml(
         "name: t\nstart: e\nnodes:\n- {name: e, type: echo, config: {message: 'hi {{.who}}'}}\n",

@@ -175,3 +175,25 @@ fn the_default_limits_are_the_contracts() {
         (64 << 20, 100_000_000, Duration::from_secs(30))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_sharing_one_subtable_a_billion_times_hits_the_memory_limit() {
+    // A few KB of Lua whose JSON form would take about 100 GB.
+    hits_limit_then_recovers(
+        "local t = {string.rep('x', 100)}\nfor i = 1, 30 do t = {t, t} end\nreturn t",
+        "memory",
+        "",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_encode_of_a_shared_table_is_held_to_the_memory_limit() {
+    // The variant: the expansion happens inside a host function.
+    let source = "local t = {string.rep('x', 100)}\nfor i = 1, 30 do t = {t, t} end\nlocal text, err = json.encode(t)\nreturn { text = text, err = err }";
+    let graph = inline_graph(source, &config(""));
+    let out = run_graph(&graph, "{}").await.unwrap();
+    assert_eq!(out.get("text"), None);
+    let err = out.get("err").and_then(|e| e.as_str()).unwrap_or_default().to_string();
+    assert!(err.contains("larger than the memory limit"), "{err}");
+}

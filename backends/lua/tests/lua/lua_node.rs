@@ -33,6 +33,26 @@ async fn a_multi_line_script_value_is_inline_code() {
 }
 
 #[tokio::test]
+async fn a_one_line_script_value_is_code_unless_it_names_a_file() {
+    let yaml = "name: t\nstart: s\nnodes:\n- name: s\n  type: lua\n  config:\n    script: return {x = input.n + 1}\n";
+    let graph = graph_with(yaml, &PocketConfig::default(), &[]).unwrap();
+    assert_eq!(run_graph(&graph, r#"{"n": 1}"#).await.unwrap(), json(r#"{"x": 2}"#));
+}
+
+#[tokio::test]
+async fn a_script_that_returns_nothing_passes_its_input_on() {
+    assert_eq!(
+        eval("local unused = input.n * 2", r#"{"n": 3}"#).await,
+        json(r#"{"n": 3}"#)
+    );
+    assert_eq!(
+        eval("return nil", r#"{"n": 3}"#).await,
+        json("null"),
+        "an explicit nil is null"
+    );
+}
+
+#[tokio::test]
 async fn the_config_global_holds_the_nodes_config_and_code_is_not_rendered_as_a_template() {
     let yaml = "name: t\nstart: s\nnodes:\n- name: s\n  type: lua\n  config:\n    greeting: 'hi {{.who}}'\n    source: \"return { text = config.greeting, raw = '{{.who}}' }\"\n";
     let graph = graph_with(yaml, &PocketConfig::default(), &[]).unwrap();

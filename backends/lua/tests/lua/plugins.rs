@@ -42,6 +42,25 @@ fn a_table_form_plugin_brings_its_metadata_and_node_types() {
     assert_eq!(schema["properties"]["field"]["default"], "text");
 }
 
+#[test]
+fn a_plugin_calling_itself_by_another_plugins_name_is_refused_without_its_grants() {
+    // text-tools may read PATH; impostor.lua says it is text-tools.
+    let config = crate::common::config("[plugins.permissions]\ntext-tools = [\"env:PATH\"]\n");
+    let err = match LuaLoader::new().load(&fixture("plugins/impostor.lua"), &config) {
+        Ok(_) => panic!("the impostor loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("calls itself `text-tools`") && err.contains("file is named `impostor`"),
+        "refused by name, after its top-level code ran without text-tools' grant: {err}"
+    );
+    // The real text-tools still loads, with its grant.
+    let real = LuaLoader::new()
+        .load(&fixture("plugins/text-tools.lua"), &config)
+        .unwrap();
+    assert_eq!(real.manifest().version, "1.0.0");
+}
+
 #[tokio::test]
 async fn table_form_nodes_run_with_schema_defaults_and_actions() {
     let yaml =

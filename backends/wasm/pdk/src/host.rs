@@ -24,7 +24,8 @@ pub enum HostError {
     /// The host refused or could not serve the call (see Pocket's log for why:
     /// a denied capability, or no key-value store outside a run).
     Refused,
-    /// `kv_set` failed with this code (1 denied, 2 invalid argument, 3 no store).
+    /// `kv_set` failed with this code (1 denied, 2 invalid argument, 3 no
+    /// store, 4 over the plugin's `kv_bytes` limit).
     Code(i32),
     /// The host's answer could not be read.
     Invalid(String),
@@ -38,6 +39,7 @@ impl std::fmt::Display for HostError {
             HostError::Refused => f.write_str("the host refused the call (see its log)"),
             HostError::Code(1) => f.write_str("permission denied"),
             HostError::Code(3) => f.write_str("no key-value store outside a workflow run"),
+            HostError::Code(4) => f.write_str("the plugin's stored values would exceed its kv_bytes limit"),
             HostError::Code(code) => write!(f, "host call failed with code {code}"),
             HostError::Invalid(message) | HostError::Http(message) => f.write_str(message),
         }

@@ -33,7 +33,7 @@ fn built() -> PathBuf {
 
 fn registry(config: &PocketConfig) -> Registry {
     let registry = Registry::new();
-    for file in ["text-stats.wasm", "json-tools.wasm", "hello.wat"] {
+    for file in ["text-stats.wasm", "json-tools.wasm", "hello-wat.wat"] {
         let plugin = loader()
             .load_plugin(&built().join(file), config)
             .unwrap_or_else(|e| panic!("{e}"));

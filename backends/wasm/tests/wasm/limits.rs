@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::attack_then_recover;
+use crate::common::{attack_then_recover, config, graph, json, one_node, registry, run_graph};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_infinite_loop_is_stopped_by_the_fuel_limit() {
@@ -72,8 +72,8 @@ async fn limits_hold_on_a_current_thread_runtime_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watchdog_wakes_for_a_call_after_it_went_idle() {
     // Load the plugin, then stay idle past the watchdog's 1 s parking delay.
-    let config = crate::common::config("[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"300ms\"\n");
-    crate::common::registry(&config, &["infinite-loop.wat"]);
+    let config = config("[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"300ms\"\n");
+    registry(&config, &["infinite-loop.wat"]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let started = Instant::now();
     attack_then_recover(
@@ -87,4 +87,46 @@ async fn the_watchdog_wakes_for_a_call_after_it_went_idle() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+/// The plugin's config, so that `config_get` hands the guest a buffer (and
+/// so calls its `pocket_alloc`).
+const GREETING: &str = "[plugins.config.reentrant-alloc]\ngreeting = \"hello\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_call_from_inside_pocket_alloc_traps_instead_of_recursing() {
+    // pocket_alloc calls config_get, whose answer calls pocket_alloc...:
+    // without the guard the host's own stack overflows and the process dies.
+    attack_then_recover(
+        "reentrant-alloc.wat",
+        GREETING,
+        &[
+            "wasm plugin `reentrant-alloc`",
+            "node `n`",
+            "re-entrant host call: `config_get`",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_host_function_called_from_pocket_alloc_is_refused() {
+    // The variant: pocket_alloc calls `log`, which would not recurse but
+    // still runs host code in the middle of another host call.
+    let config = config(GREETING);
+    let bounce = graph(&one_node("bounce"), &config, &["reentrant-alloc.wat"]);
+    let err = run_graph(&bounce, "{}").await.unwrap_err().to_string();
+    assert!(err.contains("re-entrant host call: `log`"), "{err}");
+    let ok = graph(&one_node("ok"), &config, &["reentrant-alloc.wat"]);
+    assert_eq!(run_graph(&ok, "{}").await.unwrap(), json(r#""ok""#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_grow_past_the_table_limit_fails_and_the_plugin_goes_on() {
+    // 10 million elements would take 160 MB of host memory.
+    let config = config("");
+    let attack = graph(&one_node("attack"), &config, &["table-growth.wat"]);
+    assert_eq!(run_graph(&attack, "{}").await.unwrap(), json(r#""refused""#));
+    let ok = graph(&one_node("ok"), &config, &["table-growth.wat"]);
+    assert_eq!(run_graph(&ok, "{}").await.unwrap(), json(r#""ok""#));
 }

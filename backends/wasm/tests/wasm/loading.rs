@@ -52,6 +52,44 @@ fn initial_memory_over_the_cap_is_rejected_at_load() {
 }
 
 #[test]
+fn an_initial_table_over_the_cap_is_rejected_at_load() {
+    let err = load_error("table-too-large.wat");
+    assert!(
+        err.contains("a table of 10000000 elements exceeds the table limit of 100000 elements"),
+        "{err}"
+    );
+    let err = pocket_wasm::check(&fixture("table-too-large.wat"), &PocketConfig::default()).unwrap_err();
+    assert!(err.reason.contains("table limit"), "plugin check refuses it too: {err}");
+}
+
+#[test]
+fn a_start_function_is_refused_before_it_can_run() {
+    // Its start function loops forever: run at instantiation, with no fuel
+    // budget or watchdog yet, it would hang the load.
+    let err = load_error("start-loop.wat");
+    assert!(err.contains("has a start function, which is not allowed"), "{err}");
+}
+
+#[test]
+fn deeply_nested_blocks_are_refused_before_compiling() {
+    // 5,000 nested blocks took cranelift minutes; refused in a linear scan.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.wat");
+    let depth = 5_000;
+    let body = format!("{}{}", "(block ".repeat(depth), ")".repeat(depth));
+    std::fs::write(&path, format!("(module (func {body}) (func))")).unwrap();
+    let err = loader()
+        .load_plugin(&path, &PocketConfig::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("function 0") && err.contains("at most 1000 are allowed"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bytes_that_are_not_webassembly_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junk.wasm");
@@ -62,6 +100,22 @@ fn bytes_that_are_not_webassembly_are_rejected() {
         .unwrap()
         .to_string();
     assert!(err.contains("not a valid WebAssembly module"), "{err}");
+}
+
+#[test]
+fn a_module_calling_itself_by_another_plugins_name_is_refused() {
+    // `aaa.wat` is the echo module, which says it is `echo`: it must not get
+    // echo's grants and config, nor push the real echo out as a duplicate.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aaa.wat");
+    std::fs::copy(fixture("echo.wat"), &path).unwrap();
+    let config = crate::common::config("[plugins.permissions]\necho = [\"http\", \"kv\"]\n");
+    let err = loader().load_plugin(&path, &config).err().unwrap().to_string();
+    assert!(
+        err.contains("calls itself `echo`") && err.contains("rename the file to `echo.wat`"),
+        "{err}"
+    );
+    assert!(loader().load_plugin(&fixture("echo.wat"), &config).is_ok());
 }
 
 #[test]

@@ -136,11 +136,22 @@ async fn the_action_selects_the_edge_and_default_is_the_fallback() {
 }
 
 #[tokio::test]
-async fn an_action_naming_a_node_without_an_edge_jumps_to_it() {
+async fn an_action_naming_a_node_without_an_edge_does_not_jump_to_it() {
+    // Only `conditional` jumps by name: any other node (a plugin's, say)
+    // naming a node no edge leads to cannot skip ahead to it.
     let r = registry_with(vec![]);
     let yaml = "name: t\nstart: a\nnodes:\n- {name: a, type: pass, config: {action: target}}\n- {name: target, type: tag, config: {tag: jumped}}\n";
-    let out = run_yaml(&r, yaml, Value::Null).await.unwrap();
-    assert_eq!(out.output.get("from"), Some(&Value::from("jumped")));
+    let out = run_yaml(&r, yaml, json("1")).await.unwrap();
+    assert_eq!(out.output, json("1"), "the run ends at `a`");
+    assert_eq!(out.steps, 1);
+    let with_default =
+        format!("{yaml}- {{name: next, type: tag, config: {{tag: next}}}}\nconnections:\n- {{from: a, to: next}}\n");
+    let out = run_yaml(&r, &with_default, json("1")).await.unwrap();
+    assert_eq!(
+        out.output.get("from"),
+        Some(&Value::from("next")),
+        "the default edge, not `target`"
+    );
 }
 
 #[tokio::test]

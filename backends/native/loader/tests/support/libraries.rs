@@ -41,11 +41,18 @@ fn build(manifest_dir: &Path) -> HashMap<String, PathBuf> {
         .arg("--message-format=json-render-diagnostics")
         .arg("--manifest-path")
         .arg(manifest_dir.join("Cargo.toml"));
-    if !cfg!(debug_assertions) {
+    if cfg!(debug_assertions) {
+        // Tests: with the whole workspace selected, the dependencies these
+        // crates share with the rest (serde, abi_stable...) get the features
+        // `cargo test --workspace` gives them, so they are reused, not
+        // compiled again with a smaller feature set.
+        command.args(["--workspace", "--lib"]);
+    } else {
+        // Benchmarks: a release build of just these crates.
         command.arg("--release");
-    }
-    for package in PACKAGES {
-        command.args(["-p", package]);
+        for package in PACKAGES {
+            command.args(["-p", package]);
+        }
     }
     let output = command.output().expect("cannot run cargo");
     assert!(

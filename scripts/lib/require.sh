@@ -1,0 +1,55 @@
+# Sourced by the set-up scripts: installs what a fresh machine lacks, says
+# what it installs and why, and skips what is already there.
+#
+#   require_command CMD PACKAGE WHY   a Debian package providing CMD
+#   require_rust_target TARGET WHY    a rustup target
+#
+# Packages are installed with apt-get, as root or through sudo. Where there is
+# no apt-get (or no way to become root), it stops and names what to install.
+
+_require_log() { echo "setup: $*" >&2; }
+
+_require_fail() {
+    _require_log "error: $*"
+    exit 1
+}
+
+# The prefix that makes a command run as root: nothing for root, else sudo.
+_require_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        echo ""
+    elif command -v sudo >/dev/null 2>&1; then
+        echo "sudo"
+    else
+        return 1
+    fi
+}
+
+_require_apt_updated=""
+
+require_command() {
+    local cmd=$1 package=$2 why=$3
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    if ! command -v apt-get >/dev/null 2>&1; then
+        _require_fail "\`$cmd\` is missing ($why) and this machine has no apt-get: install the package that provides it (Debian: $package), then run this again"
+    fi
+    local root
+    root=$(_require_root) ||
+        _require_fail "\`$cmd\` is missing ($why): run this as root or install sudo, or install it yourself (apt-get install $package)"
+    _require_log "installing $package: $why"
+    if [ -z "$_require_apt_updated" ]; then
+        $root apt-get update -qq
+        _require_apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $root apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+    command -v "$cmd" >/dev/null 2>&1 || _require_fail "installed $package, but \`$cmd\` is still not on PATH"
+}
+
+require_rust_target() {
+    local target=$1 why=$2
+    command -v rustup >/dev/null 2>&1 ||
+        _require_fail "rustup is missing: install Rust 1.95 or newer with rustup (https://rustup.rs), then run this again"
+    rustup target list --installed | grep -qx "$target" && return 0
+    _require_log "adding the Rust target $target: $why"
+    rustup target add "$target" >&2
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine too: installs what the tests need
+# and is missing (saying what and why), then runs `cargo test --workspace`.
+# Arguments go to cargo test (`scripts/test.sh -p pocket-lua`).
+# With the services below already installed, plain `cargo test --workspace`
+# runs the same tests.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/require.sh
+source "$root/scripts/lib/require.sh"
+
+command -v cargo >/dev/null 2>&1 ||
+    _require_fail "cargo is missing: install Rust 1.95 or newer with rustup (https://rustup.rs), then run this again"
+require_command cc gcc "a C compiler: mlua builds Lua 5.4 from source"
+require_command redis-server redis-server "the redis-cache plugin's tests start their own Redis servers"
+require_rust_target wasm32-unknown-unknown "the tests build the example WASM plugins"
+
+cd "$root"
+exec cargo test --workspace "$@"
