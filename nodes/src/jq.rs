@@ -1,5 +1,7 @@
 //! jq programs, compiled once and run on Pocket values (with `jaq`).
 
+use std::time::Instant;
+
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
 use jaq_json::Val;
@@ -7,6 +9,9 @@ use pocket_core::{Map, Value};
 use pocket_value::with_stack;
 
 type Filter = jaq_core::Filter<data::JustLut<Val>>;
+
+/// The most outputs one run of a program may give.
+pub(crate) const MAX_OUTPUTS: usize = 1_000_000;
 
 /// A compiled jq program.
 pub(crate) struct JqProgram {
@@ -69,13 +74,22 @@ impl JqProgram {
     }
 
     /// Runs the program on `input`: no output yields `null`, one output
-    /// yields it, several yield them as an array.
-    pub(crate) fn run(&self, input: &Value) -> Result<Value, String> {
+    /// yields it, several yield them as an array. Between two outputs the
+    /// program is stopped once past `deadline`, or past [`MAX_OUTPUTS`]
+    /// outputs, so `repeat(1)` ends; work inside one output is not
+    /// interrupted (the runner then fails the node as timed out).
+    pub(crate) fn run(&self, input: &Value, deadline: Option<Instant>) -> Result<Value, String> {
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
         let mut outputs = Vec::new();
         for output in self.filter.id.run((ctx, to_jaq(input))).map(unwrap_valr) {
             let output = output.map_err(|e| e.to_string())?;
             outputs.push(from_jaq(&output)?);
+            if outputs.len() > MAX_OUTPUTS {
+                return Err(format!("the program gave more than {MAX_OUTPUTS} outputs"));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err("the program ran past the node's timeout".into());
+            }
         }
         Ok(match outputs.len() {
             0 => Value::Null,

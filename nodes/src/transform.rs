@@ -71,7 +71,7 @@ struct TransformNode {
 impl Node for TransformNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
         let output = match &self.mode {
-            Mode::Jq(program) => match program.run(&call.input) {
+            Mode::Jq(program) => match program.run(&call.input, call.deadline) {
                 Ok(output) => output,
                 Err(e) => return Execution::Ready(Err(NodeError::failed(format!("jq: {e}")))),
             },

@@ -26,7 +26,8 @@ pub(crate) struct CallRequest {
     pub input: Value,
     /// The node's config.
     pub config: Value,
-    /// A wall-clock limit tighter than the plugin's, if the node sets one.
+    /// A wall-clock limit tighter than the plugin's, if the node has one
+    /// (its `timeout`, or the script's own).
     pub timeout: Option<Duration>,
     /// The run's key-value store.
     pub store: Option<Arc<KvStore>>,

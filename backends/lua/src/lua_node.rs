@@ -170,11 +170,13 @@ struct LuaNode {
 
 impl Node for LuaNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        // The tighter of the script's own `timeout` and the node's.
+        let timeout = self.timeout.into_iter().chain(call.remaining()).min();
         let request = CallRequest {
             node_type: None,
             input: call.input,
             config: call.config,
-            timeout: self.timeout,
+            timeout,
             store: Some(call.run.store.clone()),
             watch: Watch {
                 cancel: Some(call.run.cancel.clone()),

@@ -71,6 +71,7 @@ struct PluginNode {
 
 impl Node for PluginNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+        let timeout = call.remaining();
         let config = match &self.plugin_config {
             Some(base) => layered(base, call.config),
             None => call.config,
@@ -79,7 +80,7 @@ impl Node for PluginNode {
             node_type: self.entry.clone(),
             input: call.input,
             config,
-            timeout: None,
+            timeout,
             store: Some(call.run.store.clone()),
             watch: Watch {
                 cancel: Some(call.run.cancel.clone()),

@@ -145,6 +145,7 @@ fn call<'a>(input: &Value, run: &'a RunContext) -> NodeCall<'a> {
         config: Value::Null,
         node: "bench",
         attempt: 1,
+        deadline: None,
         run,
     }
 }

@@ -12,6 +12,7 @@
 //! - stack: wasmer's guard page turns unbounded recursion into a trap.
 
 use std::ptr::NonNull;
+use std::time::Duration;
 
 use pocket_core::{NodeError, format_duration};
 use wasmer::sys::vm::{MemoryError, MemoryStyle, TableStyle, VMMemory, VMMemoryDefinition, VMTable, VMTableDefinition};
@@ -146,8 +147,9 @@ impl std::fmt::Display for Culprit<'_> {
 }
 
 impl Tripped {
-    /// The node error for this limit, naming plugin, node and limit.
-    pub(crate) fn node_error(self, culprit: Culprit<'_>, limits: &pocket_core::Limits) -> NodeError {
+    /// The node error for this limit, naming plugin, node and limit; the
+    /// call ran under `timeout` (the plugin's, or the node's when tighter).
+    pub(crate) fn node_error(self, culprit: Culprit<'_>, limits: &pocket_core::Limits, timeout: Duration) -> NodeError {
         let (limit, detail) = match self {
             Tripped::Memory => (
                 "memory",
@@ -159,7 +161,7 @@ impl Tripped {
             ),
             Tripped::Timeout => (
                 "timeout",
-                format!("{culprit} ran longer than {}", format_duration(limits.timeout)),
+                format!("{culprit} ran longer than {}", format_duration(timeout)),
             ),
             Tripped::Stack => ("stack", format!("{culprit} overflowed the call stack")),
         };

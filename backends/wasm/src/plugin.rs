@@ -2,7 +2,7 @@
 //! nodes share (module, limits, host access and the instance pool).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pocket_core::{
     ConfigError, Execution, KvStore, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
@@ -88,10 +88,13 @@ impl Runtime {
                 .instantiate()
                 .map_err(|e| NodeError::Crashed(format!("{culprit}: {e}")))?,
         };
+        let timeout = request
+            .timeout
+            .map_or(self.limits.timeout, |t| t.min(self.limits.timeout));
         let scope = CallScope {
             store: request.store.clone(),
             plugin_config: request.plugin_config.clone(),
-            deadline: Instant::now().checked_add(self.limits.timeout),
+            deadline: Instant::now().checked_add(timeout),
         };
         let bytes = match instance.call(&request.body, self.limits.fuel, scope) {
             Ok(bytes) => {
@@ -105,7 +108,7 @@ impl Runtime {
                     tracing::debug!(plugin = %self.name, ?failure, "instance discarded");
                 }
                 return Err(match failure {
-                    CallFailure::Limit(tripped) => tripped.node_error(culprit, &self.limits),
+                    CallFailure::Limit(tripped) => tripped.node_error(culprit, &self.limits, timeout),
                     CallFailure::Trap(message) => NodeError::Crashed(format!("{culprit} trapped: {message}")),
                     CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
                 });
@@ -219,6 +222,8 @@ pub(crate) struct CallRequest {
     pub body: Vec<u8>,
     pub plugin_config: Value,
     pub store: Option<Arc<KvStore>>,
+    /// A wall-clock limit tighter than the plugin's: the node's `timeout`.
+    pub timeout: Option<Duration>,
 }
 
 impl Node for WasmNode {
@@ -241,6 +246,7 @@ impl Node for WasmNode {
             body,
             plugin_config: self.plugin_config.clone(),
             store: Some(call.run.store.clone()),
+            timeout: call.remaining(),
         };
         dispatch::execute(self.runtime.clone(), request)
     }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pocket_value::Value;
 
@@ -58,8 +58,19 @@ pub struct NodeCall<'a> {
     pub node: &'a str,
     /// Which attempt this is, starting at 1.
     pub attempt: u32,
+    /// When the node's `timeout` ends this attempt, if it has one. A body
+    /// that runs synchronously (a script engine, a jq program) must stop by
+    /// it: the runner cannot interrupt it.
+    pub deadline: Option<Instant>,
     /// The run this call belongs to.
     pub run: &'a RunContext,
+}
+
+impl NodeCall<'_> {
+    /// The time left before [`NodeCall::deadline`], if there is one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
 }
 
 /// The result of [`Node::exec`]: ready now, or a future to await.

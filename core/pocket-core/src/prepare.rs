@@ -15,7 +15,7 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use pocket_value::Value;
@@ -327,19 +327,28 @@ impl PreparedNode {
         attempt: u32,
         run: &RunContext,
     ) -> Result<NodeOutput, NodeError> {
+        let deadline = self.timeout.and_then(|limit| Instant::now().checked_add(limit));
         let call = NodeCall {
             input,
             config,
             node: &self.name,
             attempt,
+            deadline,
             run,
         };
         let execution = match std::panic::catch_unwind(AssertUnwindSafe(|| self.node.exec(call))) {
             Ok(execution) => execution,
             Err(panic) => return Err(crashed(panic)),
         };
+        // Ending after the deadline is a timeout, whatever the node returned:
+        // a body that ran in place, or stopped itself at the deadline (a
+        // script engine), reads the same as one the runner stopped.
+        let late = |result: Result<NodeOutput, NodeError>| match (self.timeout, deadline) {
+            (Some(limit), Some(deadline)) if Instant::now() >= deadline => Err(NodeError::Timeout(limit)),
+            _ => result,
+        };
         let future = match execution {
-            Execution::Ready(result) => return result,
+            Execution::Ready(result) => return late(result),
             Execution::Pending(future) => AssertUnwindSafe(future).catch_unwind(),
         };
         let guarded = async {
@@ -351,7 +360,7 @@ impl PreparedNode {
             }
         };
         tokio::select! {
-            result = guarded => result.unwrap_or_else(|panic| Err(crashed(panic))),
+            result = guarded => late(result.unwrap_or_else(|panic| Err(crashed(panic)))),
             () = run.cancel.cancelled() => Err(NodeError::Cancelled),
         }
     }

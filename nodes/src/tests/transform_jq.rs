@@ -54,3 +54,21 @@ async fn a_jq_runtime_error_fails_the_node() {
     let err = run_error(&jq(".a + 1"), r#"{"a": "text"}"#).await;
     assert!(err.contains("node `t`") && err.contains("jq:"), "{err}");
 }
+
+#[tokio::test]
+async fn an_endless_jq_generator_stops_at_the_nodes_timeout_or_output_cap() {
+    // `range(1e18)` yields without end: the run stops between two outputs.
+    let yaml =
+        "name: t\nstart: t\nnodes:\n- name: t\n  type: transform\n  timeout: 300ms\n  config:\n    jq: 'range(1e18)'\n";
+    let started = std::time::Instant::now();
+    let err = run_error(yaml, "{}").await;
+    assert!(
+        err.contains("timed out after 300ms") || err.contains("more than 1000000 outputs"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -197,3 +197,21 @@ async fn json_encode_of_a_shared_table_is_held_to_the_memory_limit() {
     let err = out.get("err").and_then(|e| e.as_str()).unwrap_or_default().to_string();
     assert!(err.contains("larger than the memory limit"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodes_own_timeout_stops_a_script_running_in_place() {
+    // The plugin's limits would let it spin for a minute; the workflow node's
+    // `timeout: 300ms` is what stops it, though the call runs in place.
+    let toml = "[plugins.limits]\ninstructions = 1000000000000\ntimeout = \"60s\"\n";
+    let yaml = "name: t\nstart: s\nnodes:\n- name: s\n  type: lua\n  timeout: 300ms\n  config: {source: 'if input.spin then while true do end end return 1'}\n";
+    let graph = graph_with(yaml, &config(toml), &[]).unwrap();
+    let started = Instant::now();
+    let err = run_graph(&graph, r#"{"spin": true}"#).await.unwrap_err().to_string();
+    assert!(err.contains("timed out after 300ms"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run_graph(&graph, "{}").await.unwrap(), json("1"), "the next call works");
+}

@@ -57,6 +57,7 @@ fn native_node_call(bencher: Bencher) {
                 config: config.clone(),
                 node: "bench",
                 attempt: 1,
+                deadline: None,
                 run: &run,
             };
             match node.exec(call) {

@@ -130,3 +130,22 @@ async fn table_grow_past_the_table_limit_fails_and_the_plugin_goes_on() {
     let ok = graph(&one_node("ok"), &config, &["table-growth.wat"]);
     assert_eq!(run_graph(&ok, "{}").await.unwrap(), json(r#""ok""#));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodes_own_timeout_stops_a_guest_running_in_place() {
+    // Fuel and the plugin's timeout would let it run for a minute; the
+    // workflow node's `timeout: 300ms` stops it.
+    let config = config("[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"60s\"\n");
+    let yaml = "name: t\nstart: n\nnodes:\n  - name: n\n    type: attack\n    timeout: 300ms\n";
+    let attack = graph(yaml, &config, &["infinite-loop.wat"]);
+    let started = Instant::now();
+    let err = run_graph(&attack, "{}").await.unwrap_err().to_string();
+    assert!(err.contains("timed out after 300ms"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let ok = graph(&one_node("ok"), &config, &["infinite-loop.wat"]);
+    assert_eq!(run_graph(&ok, "{}").await.unwrap(), json(r#""ok""#));
+}

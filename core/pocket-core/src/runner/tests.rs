@@ -285,6 +285,31 @@ async fn retries_back_off_until_an_attempt_succeeds() {
     );
 }
 
+#[tokio::test]
+async fn a_node_running_in_place_past_its_timeout_fails_with_a_timeout_error() {
+    // A synchronous body cannot be interrupted; it sees its deadline, and
+    // ending after it is a timeout whatever it returned.
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let saw = seen.clone();
+    let slow = fn_type("slow-sync", move |call| {
+        *saw.lock().unwrap() = call.remaining();
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(NodeOutput::new(call.input.clone()))
+    });
+    let r = registry_with(vec![slow]);
+    let err = run_yaml(
+        &r,
+        "name: t\nstart: a\nnodes:\n- {name: a, type: slow-sync, timeout: 100ms}\n",
+        Value::Null,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("timed out after 100ms"), "{err}");
+    let remaining = seen.lock().unwrap().expect("the call carries its deadline");
+    assert!(remaining <= Duration::from_millis(100), "{remaining:?}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_node_over_its_timeout_fails_with_a_timeout_error() {
     let slow = async_type("slow", |input| async move {
