@@ -104,6 +104,34 @@ pub(crate) fn static_string_list(setup: &NodeSetup<'_>, key: &str) -> Result<Opt
     ))
 }
 
+/// How deeply an input may nest for the built-in nodes that hand it to a
+/// library walking it recursively (jq, jsonpath, validate).
+pub(crate) const MAX_INPUT_DEPTH: usize = 10_000;
+
+/// Stack given to such a library per level of its input.
+const STACK_PER_LEVEL: usize = 16 * 1024;
+
+/// Runs `f`, which walks `input` recursively in a library we do not control
+/// (`what` names it), on a stack with room for `input`'s depth; an input
+/// nested deeper than [`MAX_INPUT_DEPTH`] is refused instead of overflowing
+/// the host's stack.
+pub(crate) fn with_room_for<R>(
+    input: &Value,
+    what: &str,
+    f: impl FnOnce() -> Result<R, pocket_core::NodeError>,
+) -> Result<R, pocket_core::NodeError> {
+    let depth = input.depth(MAX_INPUT_DEPTH);
+    if depth > MAX_INPUT_DEPTH {
+        return Err(pocket_core::NodeError::InvalidInput(format!(
+            "the input nests more than {MAX_INPUT_DEPTH} levels deep, the most {what} accepts"
+        )));
+    }
+    if depth < 64 {
+        return f();
+    }
+    stacker::grow(depth * STACK_PER_LEVEL + (1 << 20), f)
+}
+
 /// Whether a config value is a string with template syntax (known only at run time).
 pub(crate) fn is_template_value(value: &Value) -> bool {
     value.as_str().is_some_and(pocket_template::is_template)

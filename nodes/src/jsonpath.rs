@@ -11,7 +11,7 @@ use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput,
 use serde_json::json;
 use serde_json_path::JsonPath;
 
-use crate::builtin::{Builtin, is_template_value};
+use crate::builtin::{Builtin, is_template_value, with_room_for};
 
 pub(crate) struct JsonPathNode;
 
@@ -79,22 +79,25 @@ impl JsonPathRun {
             }
         };
         let flag = |key: &str, default: bool| config.get(key).and_then(Value::as_bool).unwrap_or(default);
-        let document = serde_json::Value::from(input);
-        let matches = path.query(&document).all();
-        if matches.is_empty() {
-            return Ok(match config.get("default").filter(|v| !v.is_null()) {
-                Some(default) => default.clone(),
-                None if flag("multiple", false) => Value::array([]),
-                None => Value::Null,
-            });
-        }
-        if flag("multiple", false) {
-            return Ok(Value::array(matches.into_iter().map(Value::from)));
-        }
-        let first = Value::from(matches[0]);
-        Ok(match first.as_array() {
-            Some(items) if items.len() == 1 && flag("unwrap", true) => items[0].clone(),
-            _ => first,
+        // serde_json's value is built, queried and dropped recursively.
+        with_room_for(input, "jsonpath", || {
+            let document = serde_json::Value::from(input);
+            let matches = path.query(&document).all();
+            if matches.is_empty() {
+                return Ok(match config.get("default").filter(|v| !v.is_null()) {
+                    Some(default) => default.clone(),
+                    None if flag("multiple", false) => Value::array([]),
+                    None => Value::Null,
+                });
+            }
+            if flag("multiple", false) {
+                return Ok(Value::array(matches.into_iter().map(Value::from)));
+            }
+            let first = Value::from(matches[0]);
+            Ok(match first.as_array() {
+                Some(items) if items.len() == 1 && flag("unwrap", true) => items[0].clone(),
+                _ => first,
+            })
         })
     }
 }

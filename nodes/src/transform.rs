@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, with_room_for};
 use crate::jq::JqProgram;
 
 pub(crate) struct Transform;
@@ -71,9 +71,13 @@ struct TransformNode {
 impl Node for TransformNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
         let output = match &self.mode {
-            Mode::Jq(program) => match program.run(&call.input, call.deadline) {
+            Mode::Jq(program) => match with_room_for(&call.input, "jq", || {
+                program
+                    .run(&call.input, call.deadline)
+                    .map_err(|e| NodeError::failed(format!("jq: {e}")))
+            }) {
                 Ok(output) => output,
-                Err(e) => return Execution::Ready(Err(NodeError::failed(format!("jq: {e}")))),
+                Err(e) => return Execution::Ready(Err(e)),
             },
             Mode::Mapping => call.config,
             Mode::Wrap(node) => {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, with_room_for};
 
 pub(crate) struct Validate;
 
@@ -37,7 +37,10 @@ impl Builtin for Validate {
 
     fn prepare(setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         let (schema, key) = match (setup.config_value("schema"), setup.config_value("schema_file")) {
-            (Some(schema), _) => (serde_json::Value::from(schema), "/schema"),
+            (Some(schema), _) => (
+                pocket_core::schema_json(schema).map_err(|e| ConfigError::at("/schema", e))?,
+                "/schema",
+            ),
             (None, Some(file)) => {
                 let path = setup.resolve_path(file.as_str().unwrap_or_default());
                 (
@@ -72,7 +75,7 @@ fn read_schema(path: &Path) -> Result<serde_json::Value, String> {
     } else {
         Value::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?
     };
-    Ok(serde_json::Value::from(value))
+    pocket_core::schema_json(&value).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 struct ValidateRun {
@@ -82,18 +85,25 @@ struct ValidateRun {
 
 impl Node for ValidateRun {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
-        let instance = serde_json::Value::from(&call.input);
-        let errors: Vec<Value> = self
-            .validator
-            .iter_errors(&instance)
-            .map(|error| {
-                Value::object([
-                    ("field", Value::from(field_name(&error.instance_path().to_string()))),
-                    ("type", Value::from(error.kind().keyword())),
-                    ("description", Value::from(error.to_string())),
-                ])
-            })
-            .collect();
+        // serde_json's value is built, validated and dropped recursively.
+        let checked = with_room_for(&call.input, "validate", || {
+            let instance = serde_json::Value::from(&call.input);
+            Ok(self
+                .validator
+                .iter_errors(&instance)
+                .map(|error| {
+                    Value::object([
+                        ("field", Value::from(field_name(&error.instance_path().to_string()))),
+                        ("type", Value::from(error.kind().keyword())),
+                        ("description", Value::from(error.to_string())),
+                    ])
+                })
+                .collect::<Vec<Value>>())
+        });
+        let errors = match checked {
+            Ok(errors) => errors,
+            Err(e) => return Execution::Ready(Err(e)),
+        };
         let valid = errors.is_empty();
         if !valid && self.fail_on_error {
             let problems: Vec<String> = errors

@@ -179,6 +179,23 @@ pub(crate) fn finish(lua: &Lua) -> Option<Tripped> {
     tripped
 }
 
+/// Counts `count` instructions of work a C function is about to do in one
+/// call (where the hook cannot see it) against the call's budget; trips the
+/// instruction limit if that takes the call past it.
+pub(crate) fn charge(lua: &Lua, count: u64) -> mlua::Result<()> {
+    let Some(mut meter) = lua.app_data_mut::<Meter>() else {
+        return Ok(());
+    };
+    if let Some(limit) = meter.tripped {
+        return Err(mlua::Error::runtime(limit.message()));
+    }
+    meter.used = meter.used.saturating_add(count);
+    if meter.used > meter.max_instructions {
+        return Err(meter.trip(Tripped::Instructions));
+    }
+    Ok(())
+}
+
 /// Called by the sandbox's `pcall` family with the error it caught: raises
 /// again when a limit has tripped, or when the error is Lua's out-of-memory
 /// error (which then trips the memory limit).

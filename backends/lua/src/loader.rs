@@ -181,7 +181,10 @@ impl TableMeta {
                 .map_err(|e| ScriptError::from_lua(&e))?
             {
                 LuaValue::Nil => None,
-                value => Some(serde_json::Value::from(&state.read(&value, "config_schema")?)),
+                value => Some(
+                    pocket_core::schema_json(&state.read(&value, "config_schema")?)
+                        .map_err(|e| ScriptError::Shape(format!("node type `{node_name}`: config_schema: {e}")))?,
+                ),
             };
             nodes.push(NodeMeta {
                 description: text(&node, "description")?.unwrap_or_default(),

@@ -1,7 +1,8 @@
 -- The sandbox's Lua side, run once per state after the host API is installed.
--- It receives `recheck` (re-raises tripped limits) and returns `run_body`. Whatever it keeps in
--- locals is out of the scripts' reach.
-local recheck = ...
+-- It receives `recheck` (re-raises tripped limits) and `charge` (counts work done inside one C
+-- call against the instruction limit) and returns `run_body`. Whatever it keeps in locals is out
+-- of the scripts' reach.
+local recheck, charge = ...
 
 local raw_pcall, raw_xpcall, raw_load, raw_collectgarbage = pcall, xpcall, load, collectgarbage
 local raw_setmetatable, rawget, type, select, error = setmetatable, rawget, type, select, error
@@ -27,6 +28,22 @@ pcall = function(f, ...) return pass(raw_pcall(f, ...)) end
 xpcall = function(f, handler, ...) return pass(raw_xpcall(f, handler, ...)) end
 coroutine.resume = function(co, ...) return pass(co_resume(co, ...)) end
 coroutine.close = function(co) return pass(co_close(co)) end
+
+-- C functions whose loops the instruction hook never sees: their iterations are charged up
+-- front, so `string.rep("", 1e15)` or `table.move(t, 1, 1e15, 2)` trip the instruction limit at
+-- once instead of running past every limit. (A `string.rep` with a non-empty result allocates
+-- all of it before looping, so the memory limit already bounds it.)
+local raw_rep, raw_move, tointeger, tostring = string.rep, table.move, math.tointeger, tostring
+string.rep = function(s, n, sep)
+  local count = tointeger(n)
+  if count and count > 0 and #tostring(s) + #tostring(sep or "") == 0 then charge(count) end
+  return raw_rep(s, n, sep)
+end
+table.move = function(a1, f, e, t, a2)
+  local first, last = tointeger(f), tointeger(e)
+  if first and last and last >= first then charge(last - first + 1) end
+  return raw_move(a1, f, e, t, a2)
+end
 
 -- Text chunks only: binary chunks can crash the VM.
 load = function(chunk, name, mode, ...)

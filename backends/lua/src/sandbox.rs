@@ -40,11 +40,12 @@ impl Sandbox {
         array_marker.set("__metatable", "json.array")?;
         host_api::install(&lua, host, &array_marker, memory)?;
         let recheck = lua.create_function(|lua, error: LuaValue| limits::recheck(lua, &error))?;
+        let charge = lua.create_function(|lua, count: i64| limits::charge(lua, u64::try_from(count).unwrap_or(0)))?;
         let run_body = lua
             .load(PRELUDE)
             .set_name("=pocket-sandbox")
             .set_mode(ChunkMode::Text)
-            .call(recheck)?;
+            .call((recheck, charge))?;
         Ok(Sandbox {
             lua,
             array_marker,

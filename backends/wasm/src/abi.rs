@@ -1,6 +1,6 @@
 //! ABI v1 as data: the exports the host requires, the imports it provides,
 //! and how `(ptr, len)` pairs are packed into one `i64`.
-//! See `shared/design/wasm-abi.md`; this file must match it exactly.
+//! See `docs/wasm-abi.md`; this file must match it exactly.
 
 use wasmer::MemoryView;
 use wasmer::Type::{I32, I64};

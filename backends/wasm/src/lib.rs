@@ -1,5 +1,5 @@
 //! Pocket's WASM backend: sandboxed WebAssembly plugins (ABI v1, see
-//! `shared/design/wasm-abi.md`) on wasmer with the cranelift compiler.
+//! `docs/wasm-abi.md` in the repository) on wasmer with the cranelift compiler.
 //!
 //! - [`WasmLoader`] is the [`pocket_core::PluginLoader`] for `*.wasm` and
 //!   `*.wat` files; [`check`] tells whether a file would load and why not.

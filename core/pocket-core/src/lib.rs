@@ -61,7 +61,7 @@ pub use registry::{
     Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, UnknownType, validate_plugin_name,
 };
 pub use runner::{NodeFailure, RunError, RunOptions, RunOutcome, TraceEntry, run};
-pub use schema::ConfigSchema;
+pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};
 pub use suggest::did_you_mean;
 pub use validate::{DEFAULT_MAX_STEPS, Validated, validate};
 pub use workflow::{ConnectionSpec, NodeSpec, RetrySpec, StoreSpec, SuccessorSpec, WorkflowFile};

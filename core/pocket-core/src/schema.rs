@@ -6,6 +6,21 @@ use pocket_value::{Value, with_stack};
 
 use crate::plugin::ConfigError;
 
+/// The deepest a JSON Schema may nest: compiling one recurses once per
+/// level, and no real schema comes near this.
+pub const MAX_SCHEMA_DEPTH: usize = 128;
+
+/// `schema` as JSON Schema validators take it; refused when it nests deeper
+/// than [`MAX_SCHEMA_DEPTH`] (a 20,000-deep schema would overflow the stack).
+pub fn schema_json(schema: &Value) -> Result<serde_json::Value, String> {
+    if schema.depth(MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH {
+        return Err(format!(
+            "the schema nests more than {MAX_SCHEMA_DEPTH} levels deep; no real schema needs that"
+        ));
+    }
+    Ok(serde_json::Value::from(schema))
+}
+
 /// A node type's config schema, compiled once.
 #[derive(Clone)]
 pub struct ConfigSchema {

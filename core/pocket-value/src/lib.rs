@@ -270,6 +270,25 @@ impl Value {
         }
     }
 
+    /// How deeply the value nests (a scalar is 0, `[1]` is 1), counting no
+    /// further than `limit + 1`. Iterative: safe at any depth.
+    pub fn depth(&self, limit: usize) -> usize {
+        let mut deepest = 0;
+        let mut pending = vec![(self, 0usize)];
+        while let Some((value, depth)) = pending.pop() {
+            deepest = deepest.max(depth);
+            if deepest > limit {
+                break;
+            }
+            match value {
+                Value::Array(items) => pending.extend(items.iter().map(|item| (item, depth + 1))),
+                Value::Object(map) => pending.extend(map.iter().map(|(_, item)| (item, depth + 1))),
+                _ => {}
+            }
+        }
+        deepest
+    }
+
     /// About how many bytes this value takes written out as JSON (16 per
     /// scalar and container, plus string and key lengths), counting shared
     /// parts once per reference, as serializing would. Stops counting once
@@ -425,6 +444,13 @@ mod tests {
         a.make_mut().push(Value::from(2));
         assert_eq!(a.len(), 2);
         assert_eq!(b.len(), 1);
+    }
+
+    #[test]
+    fn depth_counts_nesting_and_stops_at_the_limit() {
+        assert_eq!(Value::from(1).depth(10), 0);
+        assert_eq!(Value::from_json(r#"{"a": [1, {"b": []}]}"#).unwrap().depth(10), 3);
+        assert_eq!(nest(100_000).depth(1000), 1001);
     }
 
     #[test]

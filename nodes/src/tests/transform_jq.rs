@@ -72,3 +72,46 @@ async fn an_endless_jq_generator_stops_at_the_nodes_timeout_or_output_cap() {
         started.elapsed()
     );
 }
+
+/// `[[[ ... 1 ... ]]]`, `depth` arrays deep, as JSON text.
+fn nested_arrays(depth: usize) -> String {
+    format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_inputs_run_on_a_stack_with_room_or_are_refused() {
+    // 9,000 levels: jq, jsonpath and validate walk them recursively.
+    let deep = nested_arrays(9_000);
+    let out = run_yaml(&jq("[.. | numbers] | length"), &deep).await;
+    assert_eq!(out, json("1"));
+    let jsonpath = "name: t\nstart: p\nnodes:\n- {name: p, type: jsonpath, config: {path: '$[0][0]'}}\n";
+    assert!(run_yaml(jsonpath, &deep).await.as_array().is_some());
+    let validate = "name: t\nstart: v\nnodes:\n- {name: v, type: validate, config: {schema: {type: array}}}\n";
+    assert_eq!(run_yaml(validate, &deep).await.get("valid"), Some(&json("true")));
+    // 200,000 levels: refused with a clear error, the host unharmed.
+    let deeper = nested_arrays(200_000);
+    for workflow in [jq("length"), jsonpath.to_string(), validate.to_string()] {
+        let err = run_error(&workflow, &deeper).await;
+        assert!(err.contains("nests more than 10000 levels deep"), "{err}");
+    }
+    assert_eq!(run_yaml(&jq(". + 1"), "1").await, json("2"), "the next run works");
+}
+
+#[test]
+fn a_schema_nested_too_deeply_is_a_config_error() {
+    // (YAML workflows are held to 64 levels by their parser; a JSON schema file is not.)
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.json");
+    let schema = format!(
+        "{}{{}}{}",
+        r#"{"type": "array", "items": "#.repeat(200),
+        "}".repeat(200)
+    );
+    std::fs::write(&file, schema).unwrap();
+    let yaml = format!(
+        "name: t\nstart: v\nnodes:\n- {{name: v, type: validate, config: {{schema_file: '{}'}}}}\n",
+        file.display()
+    );
+    let err = validation_errors(&yaml);
+    assert!(err.contains("nests more than 128 levels deep"), "{err}");
+}

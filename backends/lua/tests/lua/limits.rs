@@ -215,3 +215,12 @@ async fn a_nodes_own_timeout_stops_a_script_running_in_place() {
     );
     assert_eq!(run_graph(&graph, "{}").await.unwrap(), json("1"), "the next call works");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_inside_one_c_call_is_charged_to_the_instruction_limit() {
+    // An empty string repeated 10^15 times allocates nothing and never ends;
+    // so does moving 10^15 nils. Both are charged before the C loop starts.
+    hits_limit_then_recovers("string.rep('', 1e15)", "instructions", TIGHT).await;
+    hits_limit_then_recovers("local s = (''):rep(1e15, '')", "instructions", TIGHT).await;
+    hits_limit_then_recovers("table.move({}, 1, 1e15, 2)", "instructions", TIGHT).await;
+}

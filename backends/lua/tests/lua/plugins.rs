@@ -150,3 +150,22 @@ fn an_unreadable_file_is_a_load_error() {
     let err = load_error("does-not-exist.lua");
     assert!(err.contains("cannot read"), "{err}");
 }
+
+#[test]
+fn a_config_schema_nested_20000_deep_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep-schema.lua");
+    std::fs::write(
+        &path,
+        "local s = {}\nfor i = 1, 20000 do s = {type = 'array', items = s} end\nreturn { name = 'deep-schema', nodes = { x = { config_schema = s, exec = function(input) return input end } } }\n",
+    )
+    .unwrap();
+    let err = match LuaLoader::new().load(&path, &PocketConfig::default()) {
+        Ok(_) => panic!("the plugin loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("config_schema") && err.contains("nests more than 128 levels deep"),
+        "{err}"
+    );
+}

@@ -1,6 +1,6 @@
 //! The Pocket plugin development kit: write a WASM plugin as plain Rust
 //! functions over serde types, and [`plugin!`] exports them with the manifest
-//! under ABI v1 (`shared/design/wasm-abi.md`), so no plugin author touches a
+//! under ABI v1 (`docs/wasm-abi.md` in the repository), so no plugin author touches a
 //! pointer.
 //!
 //! ```ignore

@@ -21,6 +21,8 @@ async fn an_infinite_loop_is_stopped_by_the_fuel_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_infinite_loop_with_ample_fuel_is_stopped_on_time_by_the_watchdog() {
+    // With this much fuel the loop would run for hours: ending within
+    // seconds (a generous bound, for a loaded 2-core machine) is the watchdog.
     let started = Instant::now();
     attack_then_recover(
         "infinite-loop.wat",
@@ -29,7 +31,7 @@ async fn an_infinite_loop_with_ample_fuel_is_stopped_on_time_by_the_watchdog() {
     )
     .await;
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(10),
         "took {:?}",
         started.elapsed()
     );
@@ -83,7 +85,7 @@ async fn the_watchdog_wakes_for_a_call_after_it_went_idle() {
     )
     .await;
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(10),
         "took {:?}",
         started.elapsed()
     );
