@@ -175,48 +175,19 @@ mod tests {
 
     #[test]
     fn zero_and_tiny_limits_are_refused() {
-        let refused = |overrides: LimitOverrides| overrides.check().unwrap_err();
-        assert!(
-            refused(LimitOverrides {
-                memory: Some(0),
-                ..Default::default()
-            })
-            .contains("minimum")
-        );
-        assert!(
-            refused(LimitOverrides {
-                memory: Some(1000),
-                ..Default::default()
-            })
-            .contains("minimum")
-        );
-        assert!(
-            refused(LimitOverrides {
-                fuel: Some(0),
-                ..Default::default()
-            })
-            .contains("fuel = 0")
-        );
-        assert!(
-            refused(LimitOverrides {
-                instructions: Some(0),
-                ..Default::default()
-            })
-            .contains("instructions")
-        );
-        assert!(
-            refused(LimitOverrides {
-                timeout: Some(Duration::ZERO),
-                ..Default::default()
-            })
-            .contains("timeout")
-        );
-        let fine = LimitOverrides {
-            memory: Some(MIN_MEMORY),
-            fuel: Some(1),
-            ..Default::default()
-        };
-        assert_eq!(fine.check(), Ok(()));
+        let check = |toml: &str| toml::from_str::<LimitOverrides>(toml).unwrap().check();
+        for (written, expected) in [
+            ("memory = 0", "minimum"),
+            ("memory = 1000", "minimum"),
+            ("fuel = 0", "fuel = 0"),
+            ("instructions = 0", "instructions = 0"),
+            ("kv_bytes = 0", "kv_bytes = 0"),
+            ("timeout = \"0s\"", "timeout"),
+        ] {
+            let err = check(written).unwrap_err();
+            assert!(err.contains(expected), "{written}: {err}");
+        }
+        assert_eq!(check("memory = \"64KiB\"\nfuel = 1"), Ok(()));
     }
 
     #[test]
