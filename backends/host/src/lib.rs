@@ -77,25 +77,23 @@ impl PluginHost {
     /// The host as seen by `plugin`, with the capabilities pocket.toml grants
     /// it and the default limits.
     pub fn new(plugin: impl Into<Arc<str>>, permissions: Permissions) -> Self {
-        PluginHost {
-            plugin: plugin.into(),
-            permissions: Arc::new(permissions),
-            http_body_limit: Limits::default().http_body,
-            kv_bytes_limit: Limits::default().kv_bytes,
-            log_budget: Arc::new(log::LogBudget::new(Limits::default().log_bytes)),
-            client: http::ClientCell::default(),
-        }
+        PluginHost::with_limits(plugin.into(), permissions, &Limits::default())
     }
 
     /// The host as pocket.toml configures it for `plugin`: its permissions
     /// and its limits.
     pub fn for_plugin(plugin: &str, config: &PocketConfig) -> Self {
-        let limits = config.limits(plugin);
+        PluginHost::with_limits(plugin.into(), config.permissions(plugin), &config.limits(plugin))
+    }
+
+    fn with_limits(plugin: Arc<str>, permissions: Permissions, limits: &Limits) -> Self {
         PluginHost {
+            plugin,
+            permissions: Arc::new(permissions),
             http_body_limit: limits.http_body,
             kv_bytes_limit: limits.kv_bytes,
             log_budget: Arc::new(log::LogBudget::new(limits.log_bytes)),
-            ..PluginHost::new(plugin, config.permissions(plugin))
+            client: http::ClientCell::default(),
         }
     }
 

@@ -25,7 +25,7 @@ use std::fmt;
 
 use mlua::{Lua, Table, Value as LuaValue};
 use pocket_core::{Map, Number, Value};
-use pocket_value::with_stack;
+use pocket_value::{VALUE_SIZE, with_stack};
 
 /// A Lua value has no JSON form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,9 +114,6 @@ pub(crate) fn from_lua(value: &LuaValue, array_marker: &Table, max_bytes: u64) -
     .read(value)
 }
 
-/// What every value costs besides its strings: about a JSON token.
-const VALUE_COST: u64 = 16;
-
 /// How many open tables are tracked in a plain list before a set takes over.
 const SHALLOW: usize = 64;
 
@@ -148,7 +145,8 @@ impl Reader<'_> {
             LuaValue::String(s) => s.as_bytes().len() as u64,
             _ => 0,
         };
-        self.charge(VALUE_COST + text_len)?;
+        // The same measure as `Value::approx_size`.
+        self.charge(VALUE_SIZE + text_len)?;
         match value {
             LuaValue::Nil => Ok(Value::Null),
             LuaValue::LightUserData(p) if p.0.is_null() => Ok(Value::Null),

@@ -41,6 +41,10 @@ pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
 }
 
+/// What [`Value::approx_size`] counts for every value, besides the bytes of
+/// its strings and keys: about one JSON token.
+pub const VALUE_SIZE: u64 = 16;
+
 /// A JSON value whose clones share their contents.
 #[derive(Clone, Default)]
 pub enum Value {
@@ -296,11 +300,10 @@ impl Value {
     /// measured in time proportional to `limit`, not to its logical size.
     /// Iterative: safe at any depth.
     pub fn approx_size(&self, limit: u64) -> u64 {
-        const UNIT: u64 = 16;
         let mut total: u64 = 0;
         let mut pending = vec![self];
         while let Some(value) = pending.pop() {
-            total = total.saturating_add(UNIT);
+            total = total.saturating_add(VALUE_SIZE);
             match value {
                 Value::String(s) => total = total.saturating_add(s.len() as u64),
                 Value::Array(items) => pending.extend(items.iter()),
