@@ -45,8 +45,12 @@
 //!   1,000-instruction step are not charged.
 //! - `timeout`: wall clock per call (a `lua` node's own `timeout` can only
 //!   lower it), checked at the same hook ticks, and passed to `http.request`.
-//!   Time spent inside one C function (a pattern match on a huge string) is
-//!   only noticed when it returns.
+//!   Work a library function does inside one call is counted too:
+//!   `string.find`/`match`/`gmatch`/`gsub` run Pocket's port of Lua's
+//!   matcher, which charges every backtracking step and checks the clock and
+//!   cancellation as it goes; `string.rep` of an empty result, `table.move`
+//!   and `table.sort` charge their iterations up front. Other library calls
+//!   do work linear in a string or table the memory limit already bounds.
 //!
 //! **Concurrency.** Each script keeps a small pool of prepared states, so
 //! concurrent calls run in parallel; calls run in `block_in_place` on a
@@ -65,6 +69,7 @@ mod instance;
 mod limits;
 mod loader;
 mod lua_node;
+mod pattern;
 mod plugin;
 mod sandbox;
 mod script;

@@ -125,11 +125,12 @@ impl Meter {
         mlua::Error::runtime(limit.message())
     }
 
-    fn tick(&mut self) -> mlua::Result<VmState> {
+    /// Charges `count` instructions and checks every limit the call watches.
+    fn spend(&mut self, count: u64) -> mlua::Result<()> {
         if let Some(limit) = self.tripped {
             return Err(mlua::Error::runtime(limit.message()));
         }
-        self.used = self.used.saturating_add(u64::from(HOOK_STEP));
+        self.used = self.used.saturating_add(count);
         if self.used > self.max_instructions {
             return Err(self.trip(Tripped::Instructions));
         }
@@ -141,7 +142,7 @@ impl Meter {
         if cancelled {
             return Err(self.trip(Tripped::Cancelled));
         }
-        Ok(VmState::Continue)
+        Ok(())
     }
 }
 
@@ -151,7 +152,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     lua.set_global_hook(
         HookTriggers::new().every_nth_instruction(HOOK_STEP),
         |lua, _debug| match lua.app_data_mut::<Meter>() {
-            Some(mut meter) => meter.tick(),
+            Some(mut meter) => meter.spend(u64::from(HOOK_STEP)).map(|()| VmState::Continue),
             None => Ok(VmState::Continue),
         },
     )
@@ -179,21 +180,23 @@ pub(crate) fn finish(lua: &Lua) -> Option<Tripped> {
     tripped
 }
 
-/// Counts `count` instructions of work a C function is about to do in one
-/// call (where the hook cannot see it) against the call's budget; trips the
-/// instruction limit if that takes the call past it.
+/// Counts `count` instructions of work done inside one C or Rust function
+/// (where the hook cannot see it) against the call's budget, and checks the
+/// clock and cancellation as a hook tick does: fails once a limit trips.
 pub(crate) fn charge(lua: &Lua, count: u64) -> mlua::Result<()> {
-    let Some(mut meter) = lua.app_data_mut::<Meter>() else {
-        return Ok(());
-    };
-    if let Some(limit) = meter.tripped {
-        return Err(mlua::Error::runtime(limit.message()));
+    match lua.app_data_mut::<Meter>() {
+        Some(mut meter) => meter.spend(count),
+        None => Ok(()),
     }
-    meter.used = meter.used.saturating_add(count);
-    if meter.used > meter.max_instructions {
-        return Err(meter.trip(Tripped::Instructions));
+}
+
+/// Trips the memory limit for memory a host function would need outside the
+/// state's allocator.
+pub(crate) fn out_of_memory(lua: &Lua) -> mlua::Error {
+    match lua.app_data_mut::<Meter>() {
+        Some(mut meter) => meter.trip(Tripped::Memory),
+        None => mlua::Error::runtime(Tripped::Memory.message()),
     }
-    Ok(())
 }
 
 /// Called by the sandbox's `pcall` family with the error it caught: raises

@@ -31,9 +31,11 @@ coroutine.close = function(co) return pass(co_close(co)) end
 
 -- C functions whose loops the instruction hook never sees: their iterations are charged up
 -- front, so `string.rep("", 1e15)` or `table.move(t, 1, 1e15, 2)` trip the instruction limit at
--- once instead of running past every limit. (A `string.rep` with a non-empty result allocates
+-- once instead of running past every limit. (The pattern functions are Pocket's own matcher,
+-- which charges as it goes.) (A `string.rep` with a non-empty result allocates
 -- all of it before looping, so the memory limit already bounds it.)
-local raw_rep, raw_move, tointeger, tostring = string.rep, table.move, math.tointeger, tostring
+local raw_rep, raw_move, raw_sort = string.rep, table.move, table.sort
+local tointeger, tostring, log, floor = math.tointeger, tostring, math.log, math.floor
 string.rep = function(s, n, sep)
   local count = tointeger(n)
   if count and count > 0 and #tostring(s) + #tostring(sep or "") == 0 then charge(count) end
@@ -43,6 +45,12 @@ table.move = function(a1, f, e, t, a2)
   local first, last = tointeger(f), tointeger(e)
   if first and last and last >= first then charge(last - first + 1) end
   return raw_move(a1, f, e, t, a2)
+end
+-- Sorting without a comparison function compares inside C: n log n steps.
+table.sort = function(t, comp)
+  local n = tointeger(#t)
+  if n and n > 1 then charge(n * (floor(log(n, 2)) + 1)) end
+  return raw_sort(t, comp)
 end
 
 -- Text chunks only: binary chunks can crash the VM.

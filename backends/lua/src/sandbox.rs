@@ -13,7 +13,7 @@ use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value as LuaValue};
 use pocket_host::PluginHost;
 
-use crate::{host_api, limits};
+use crate::{host_api, limits, pattern};
 
 const PRELUDE: &str = include_str!("prelude.lua");
 
@@ -36,6 +36,7 @@ impl Sandbox {
         let lua = Lua::new_with(libs, LuaOptions::new())?;
         lua.set_memory_limit(usize::try_from(memory).unwrap_or(usize::MAX))?;
         limits::install(&lua)?;
+        pattern::install(&lua, memory)?;
         let array_marker = lua.create_table()?;
         array_marker.set("__metatable", "json.array")?;
         host_api::install(&lua, host, &array_marker, memory)?;

@@ -217,10 +217,71 @@ async fn a_nodes_own_timeout_stops_a_script_running_in_place() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn work_inside_one_c_call_is_charged_to_the_instruction_limit() {
-    // An empty string repeated 10^15 times allocates nothing and never ends;
-    // so does moving 10^15 nils. Both are charged before the C loop starts.
-    hits_limit_then_recovers("string.rep('', 1e15)", "instructions", TIGHT).await;
-    hits_limit_then_recovers("local s = (''):rep(1e15, '')", "instructions", TIGHT).await;
-    hits_limit_then_recovers("table.move({}, 1, 1e15, 2)", "instructions", TIGHT).await;
+async fn work_inside_one_library_call_is_charged_to_the_instruction_limit() {
+    for attack in [
+        // An empty string repeated 10^15 times allocates nothing and never
+        // ends; so does moving 10^15 nils. Both are charged before the loop.
+        "string.rep('', 1e15)",
+        "local s = (''):rep(1e15, '')",
+        "table.move({}, 1, 1e15, 2)",
+        // Backtracking matches: each would run for hours inside one C call.
+        "string.find(('a'):rep(20000), '.-.-.-b')",
+        "local s = ('a'):rep(20000)\nreturn s:match('(a*)a*a*b')",
+        "string.gsub(('a'):rep(5000), 'a-a-a-b', '')",
+        "for _ in string.gmatch(('x'):rep(5000), '.-.-y') do end",
+        // A sort compares inside C.
+        "local t = {}\nfor i = 1, 200000 do t[i] = -i end\ntable.sort(t)",
+    ] {
+        hits_limit_then_recovers(attack, "instructions", TIGHT).await;
+    }
+}
+
+/// A budget of instructions no script reaches, so the clock must stop it.
+const ENDLESS: &str = "[plugins.limits]\ninstructions = 100000000000000\ntimeout = \"300ms\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_stops_a_pattern_match_that_backtracks_for_hours() {
+    let started = Instant::now();
+    hits_limit_then_recovers("string.find(('a'):rep(100000), '.-.-.-.-b')", "timeout", ENDLESS).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_run_stops_a_pattern_match() {
+    let graph = inline_graph(
+        "return string.find(('a'):rep(100000), '.-.-.-.-b')",
+        &config("[plugins.limits]\ninstructions = 100000000000000\ntimeout = \"60s\"\n"),
+    );
+    let options = RunOptions::default();
+    let cancel = options.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cancel.cancel();
+    });
+    let started = Instant::now();
+    let result = run(graph, json("{}"), options).await;
+    assert!(
+        matches!(result, Err(RunError::Cancelled))
+            || result.as_ref().is_err_and(|e| e.to_string().contains("cancelled")),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn text_gsub_builds_is_held_to_the_memory_limit() {
+    hits_limit_then_recovers(
+        "local big = ('b'):rep(1000)\nlocal out = (('a'):rep(100000)):gsub('a', big)",
+        "memory",
+        TIGHT,
+    )
+    .await;
 }
