@@ -9,12 +9,14 @@ use wasmer::sys::{CompilerConfig, Cranelift, EngineBuilder, NativeEngineExt};
 use wasmer::{Engine, Module};
 use wasmer_middlewares::Metering;
 
+use crate::bulk_fuel::BulkFuel;
 use crate::cache::{CacheKey, ModuleCache};
 use crate::error::ModuleError;
 use crate::limits::MemoryCap;
 
 /// The fuel an instance starts with, before the first call sets the
-/// plugin's own budget: it bounds the module's start function.
+/// plugin's own budget (no guest code runs before that: modules with a start
+/// function are refused).
 pub(crate) const INSTANTIATION_FUEL: u64 = 1_000_000_000;
 
 /// Where a compiled module came from.
@@ -91,7 +93,7 @@ impl WasmEngineBuilder {
             env!("CARGO_PKG_VERSION"),
             WASMER_SERIES,
             engine.deterministic_id(),
-            if self.metering { "1/operator" } else { "off" },
+            if self.metering { METERING } else { "off" },
             target.triple(),
             target.cpu_features(),
         );
@@ -120,7 +122,12 @@ impl WasmEngineBuilder {
 /// cache key, next to wasmer's own format version check.
 const WASMER_SERIES: &str = "7.4";
 
-/// A wasmer engine compiling with cranelift and, if `metering`, fuel metering.
+/// How compiled code counts fuel; part of the cache key, so modules compiled
+/// under other rules are never reused.
+const METERING: &str = "1/operator, bulk 1/8 bytes or 1/element";
+
+/// A wasmer engine compiling with cranelift and, if `metering`, fuel metering
+/// (wasmer's `Metering`, then [`BulkFuel`] on its counter).
 ///
 /// Each module gets an engine of its own: wasmer's `Metering` middleware
 /// keeps the indexes of the globals it adds to the one module it transformed,
@@ -129,11 +136,13 @@ fn new_engine(metering: bool) -> Engine {
     let mut compiler = Cranelift::default();
     if metering {
         compiler.push_middleware(Arc::new(Metering::new(INSTANTIATION_FUEL, fuel_cost)));
+        compiler.push_middleware(Arc::new(BulkFuel::default()));
     }
     EngineBuilder::new(compiler).engine().into()
 }
 
-/// Every operator costs one unit of fuel.
+/// Every operator costs one unit of fuel ([`BulkFuel`] adds the length of
+/// bulk memory and table operations).
 fn fuel_cost(_: &wasmer::wasmparser::Operator) -> u64 {
     1
 }

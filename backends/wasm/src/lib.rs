@@ -38,9 +38,10 @@
 //!   when the guest then traps with its memory at the cap (a guest that
 //!   handles -1 itself reports its own error).
 //! - `fuel`: a hard cap on work. Every operator costs one unit (wasmer-middlewares
-//!   metering); the budget is reset before each call. This is what bounds
-//!   CPU time: a loop cannot outrun it. A module's start function runs with
-//!   a fixed budget of 1,000,000,000.
+//!   metering), and a bulk operation one more per 8 bytes (`memory.fill`,
+//!   `memory.copy`, `memory.init`) or per element (`table.fill`, `.copy`,
+//!   `.init`), taken before it runs (`bulk_fuel`); the budget is reset before
+//!   each call. This is what bounds CPU time: a loop cannot outrun it.
 //! - `timeout`: wall clock per call, enforced by a watchdog thread checking
 //!   every 5 ms. At the deadline it zeroes the call's remaining fuel, so a
 //!   running guest traps at its next metered block, and the node fails with
@@ -55,6 +56,7 @@
 //! the component model, and does not interrupt a host function in progress.
 
 mod abi;
+mod bulk_fuel;
 mod cache;
 mod dispatch;
 mod engine;

@@ -151,3 +151,38 @@ async fn a_nodes_own_timeout_stops_a_guest_running_in_place() {
     let ok = graph(&one_node("ok"), &config, &["infinite-loop.wat"]);
     assert_eq!(run_graph(&ok, "{}").await.unwrap(), json(r#""ok""#));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_memory_and_table_operations_pay_fuel_for_their_length() {
+    // Each loop iteration is a handful of operators moving 256 KiB (or
+    // writing 100,000 table slots). Charged one unit each, 50,000,000 fuel
+    // lasted millions of iterations and the 5 s clock stopped the loop; paid
+    // by length, the fuel runs out within a few thousand.
+    for fixture in ["bulk-memory-loop.wat", "bulk-table-loop.wat"] {
+        let plugin = fixture.trim_end_matches(".wat");
+        attack_then_recover(
+            fixture,
+            "[plugins.limits]\nfuel = 50000000\ntimeout = \"5s\"\n",
+            &["fuel limit exceeded", &format!("wasm plugin `{plugin}`")],
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_stops_a_loop_of_bulk_operations() {
+    // Fuel enough for hours: the watchdog drains it at the deadline, and the
+    // next bulk operation cannot pay for its length.
+    let started = Instant::now();
+    attack_then_recover(
+        "bulk-memory-loop.wat",
+        "[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"300ms\"\n",
+        &["timeout limit exceeded", "wasm plugin `bulk-memory-loop`"],
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
