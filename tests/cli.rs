@@ -346,6 +346,52 @@ fn ctrl_c_stops_a_run_cleanly() {
 }
 
 #[test]
+fn killing_pocket_ends_the_processes_its_exec_nodes_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("daemon.pid");
+    let file = pid_file.display();
+    // The program starts a daemon (a new session, detached) and waits.
+    let script = format!(
+        "setsid sh -c 'echo $$ > {file}.tmp; mv {file}.tmp {file}; exec sleep 300' </dev/null >/dev/null 2>&1 & sleep 300"
+    );
+    let workflow = dir.path().join("daemon.yaml");
+    std::fs::write(
+        &workflow,
+        format!(
+            "name: daemon\nstart: run\nnodes:\n  - {{name: run, type: exec, config: {{command: sh, args: [-c, {script:?}], timeout: 60s}}}}\n"
+        ),
+    )
+    .unwrap();
+    let mut child = pocket()
+        .arg("run")
+        .arg(&workflow)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let pid = loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file) {
+            break text.trim().to_string();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the daemon never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stat = format!("/proc/{pid}/stat");
+    let gone = (0..250).any(|_| {
+        let state = std::fs::read_to_string(&stat).unwrap_or_default();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        state.is_empty() || state.contains(") Z")
+    });
+    assert!(gone, "the daemon {pid} outlived pocket");
+}
+
+#[test]
 fn plugin_list_shows_lua_plugins_from_the_plugin_directory() {
     let out = assert_listed("lua", &["text-tools", "json-reshaper"]);
     let lua_node = out

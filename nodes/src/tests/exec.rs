@@ -51,6 +51,82 @@ async fn capture_output_false_discards_output() {
     assert_eq!(at(&out, "stdout"), json("null"));
 }
 
+/// Waits (up to 5 s) until process `pid` is gone or a zombie; whether it is.
+fn ends(pid: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.is_empty() || state.contains(") Z") {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The pid a program wrote to `file`, once it is there.
+fn pid_in(file: &std::path::Path) -> String {
+    for _ in 0..250 {
+        if let Ok(text) = std::fs::read_to_string(file)
+            && text.ends_with('\n')
+        {
+            return text.trim().to_string();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no pid in {}", file.display());
+}
+
+/// A shell command starting a daemon (a new session, so it leaves the
+/// program's process group; output detached; its parent gone), which writes
+/// its pid to `file`; the command goes on once the pid is there.
+fn daemon(file: &std::path::Path) -> String {
+    let file = file.display();
+    format!(
+        "setsid sh -c 'echo $$ > {file}.tmp; mv {file}.tmp {file}; exec sleep 300' </dev/null >/dev/null 2>&1 & \
+         while [ ! -s {file} ]; do sleep 0.01; done;"
+    )
+}
+
+#[tokio::test]
+async fn a_daemon_the_program_starts_ends_with_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    // The program exits at once, leaving the daemon behind.
+    let pid_file = dir.path().join("after-exit");
+    let config = format!("{{command: sh, args: [-c, \"{}\"]}}", daemon(&pid_file));
+    let out = run_yaml(&exec(&config), "{}").await;
+    assert_eq!(at(&out, "exit_code"), json("0"));
+    let pid = pid_in(&pid_file);
+    assert!(ends(&pid), "the daemon {pid} outlived the node");
+
+    // The program runs past its timeout.
+    let pid_file = dir.path().join("after-timeout");
+    let config = format!(
+        "{{command: sh, args: [-c, \"{} sleep 300\"], timeout: 300ms}}",
+        daemon(&pid_file)
+    );
+    let err = run_error(&exec(&config), "{}").await;
+    assert!(err.contains("timed out after 300ms"), "{err}");
+    let pid = pid_in(&pid_file);
+    assert!(ends(&pid), "the daemon {pid} outlived the timeout");
+
+    // The host still works afterwards.
+    assert_eq!(
+        at(&run_yaml(&exec("{command: 'true'}"), "{}").await, "exit_code"),
+        json("0")
+    );
+}
+
+#[tokio::test]
+async fn a_program_killed_by_a_signal_reports_no_exit_code() {
+    let out = run_yaml(&exec("{command: sh, args: [-c, 'kill -9 $$']}"), "{}").await;
+    assert_eq!(at(&out, "exit_code"), json("-1"));
+    let out = run_yaml(&exec("{command: sh, args: [-c, 'exit 7']}"), "{}").await;
+    assert_eq!(at(&out, "exit_code"), json("7"));
+}
+
 #[tokio::test]
 async fn a_timeout_kills_the_whole_process_group() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,10 +1,11 @@
 //! `exec`: runs a program, never through a shell (unless the program is one).
 //!
-//! The program runs in its own process group with `args`, `env` (added to
-//! Pocket's environment) and `working_dir` (relative to the workflow file);
-//! on `timeout`, cancellation of the run, or the node's own time limit, the
-//! whole group is killed. With `allowed_commands`, only those exact commands
-//! may run. A non-zero exit is not a failure: the output
+//! The program runs with `args`, `env` (added to Pocket's environment) and
+//! `working_dir` (relative to the workflow file), under a supervisor
+//! ([`supervisor`]) that kills every process it started, daemons included,
+//! when it exits, on `timeout`, on cancellation of the run, at the node's own
+//! time limit, or when Pocket dies. With `allowed_commands`, only those exact
+//! commands may run. A non-zero exit is not a failure: the output
 //! `{command, args, exit_code, duration, stdout, stderr}` reports it.
 
 use std::collections::BTreeMap;
@@ -17,9 +18,12 @@ use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput,
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
+use self::supervisor::supervise;
 use crate::builtin::{
     Builtin, check_static_duration, config_duration, config_size, format_elapsed, is_template_value, static_string_list,
 };
+
+mod supervisor;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -39,7 +43,7 @@ impl Builtin for Exec {
             "properties": {
                 "command": {"type": "string", "minLength": 1, "description": "The program: a name looked up in PATH, or a path (templates allowed)"},
                 "args": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "default": [], "description": "Its arguments, passed as is (templates allowed)"},
-                "timeout": {"type": ["string", "number"], "default": "30s", "description": "Kill the program's process group after this long"},
+                "timeout": {"type": ["string", "number"], "default": "30s", "description": "Kill the program, and every process it started, after this long"},
                 "allowed_commands": {"type": "array", "items": {"type": "string"}, "description": "When set, only these exact commands may run"},
                 "env": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "description": "Environment variables added to Pocket's"},
                 "working_dir": {"type": "string", "description": "The directory to run in, relative to the workflow file; one that comes from a template must stay inside the workflow's directory"},
@@ -175,26 +179,25 @@ impl Request {
             .args(&self.args)
             .envs(&self.env)
             .stdin(Stdio::null())
-            .process_group(0)
-            .kill_on_drop(true);
+            .process_group(0);
         if let Some(dir) = &self.working_dir {
             command.current_dir(dir);
         }
         let output = if self.capture { Stdio::piped } else { Stdio::null };
         command.stdout(output()).stderr(output());
+        let cannot_run = |e: std::io::Error| NodeError::failed(format!("cannot run `{}`: {e}", self.command));
+        // Dropping the lifeline (timeout, cancellation, or this future
+        // dropped) kills the program and everything it started.
+        let _lifeline = supervise(&mut command).map_err(cannot_run)?;
         let started = Instant::now();
-        let mut child = command
-            .spawn()
-            .map_err(|e| NodeError::failed(format!("cannot run `{}`: {e}", self.command)))?;
-        // Dropping the guard (timeout, cancellation, or this future dropped)
-        // kills the whole group, grandchildren included.
-        let mut group = ProcessGroup(child.id());
+        let mut child = command.spawn().map_err(cannot_run)?;
+        drop(command);
         let mut stdout = child.stdout.take();
         let mut stderr = child.stderr.take();
         let max = self.max_output;
         let waited = tokio::time::timeout(self.timeout, async {
-            // The first stream over `max_output` ends the wait: the guard
-            // kills the group, which is stuck writing to a pipe nobody reads.
+            // The first stream over `max_output` ends the wait: dropping the
+            // lifeline kills the program, stuck writing to a pipe nobody reads.
             let (out, err) = tokio::try_join!(
                 read_capped(stdout.as_mut(), max, "stdout"),
                 read_capped(stderr.as_mut(), max, "stderr")
@@ -206,12 +209,10 @@ impl Request {
         let (status, out, err) = match waited {
             Ok(done) => done?,
             Err(_) => {
-                tracing::debug!(command = %self.command, timeout = ?self.timeout, "killing the process group");
+                tracing::debug!(command = %self.command, timeout = ?self.timeout, "killing the program and what it started");
                 return Err(NodeError::Timeout(self.timeout));
             }
         };
-        // Reaped: its pid (and group id) may be reused from now on.
-        group.0 = None;
         let status = status.map_err(|e| NodeError::failed(format!("waiting for `{}`: {e}", self.command)))?;
         let text = |bytes: Option<Vec<u8>>| {
             bytes.map_or(Value::Null, |b| Value::from(String::from_utf8_lossy(&b).into_owned()))
@@ -245,26 +246,4 @@ async fn read_capped(
         )));
     }
     Ok(Some(bytes))
-}
-
-/// A process group (led by the spawned program) killed on drop, unless
-/// disarmed (`None`) once the program was reaped.
-struct ProcessGroup(Option<u32>);
-
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
-        let Some(pid) = self
-            .0
-            .and_then(|id| i32::try_from(id).ok())
-            .and_then(rustix::process::Pid::from_raw)
-        else {
-            return;
-        };
-        // After a normal exit the group is usually gone already: ESRCH is expected.
-        if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
-            && e != rustix::io::Errno::SRCH
-        {
-            tracing::debug!(%e, "killing the process group failed");
-        }
-    }
 }
