@@ -1,17 +1,125 @@
 //! jq programs, compiled once and run on Pocket values (with `jaq`).
+//!
+//! A run is watched from inside jaq: the data jaq hands from call to call
+//! ([`Guard`]) is cloned at every call of a definition and at every turn of a
+//! tail-recursive loop, so its `clone` checks the clock, the run's
+//! cancellation and the stack left, and unwinds the run with a [`Stop`]
+//! when one says so. `def f: f; f` then ends at the deadline, `def f: 1 + f;
+//! f` fails as too deep instead of overflowing the host's stack, and Ctrl-C
+//! stops `last(range(1e15))`. `range` is jaq's one native generator with no
+//! call between its values: Pocket's own [`range`] checks at each value.
 
-use std::time::Instant;
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::time::{Duration, Instant};
 
+use jaq_core::data::{DataT, HasLut};
 use jaq_core::load::{Arena, File, Loader};
-use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
+use jaq_core::native::v;
+use jaq_core::{Compiler, Ctx, Cv, Exn, Lut, Native, ValXs, Vars, unwrap_valr};
 use jaq_json::Val;
 use pocket_core::{Map, Value};
 use pocket_value::with_stack;
+use tokio_util::sync::CancellationToken;
 
-type Filter = jaq_core::Filter<data::JustLut<Val>>;
+type Filter = jaq_core::Filter<Watched>;
 
 /// The most outputs one run of a program may give.
 pub(crate) const MAX_OUTPUTS: usize = 1_000_000;
+
+/// How long a program may run when its node sets no `timeout`.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Stack a run keeps in reserve: past it, a deeper call stops the run.
+const STACK_RESERVE: usize = 256 * 1024;
+
+/// Calls between two looks at the clock and the cancellation.
+const CHECK_EVERY: u32 = 1_024;
+
+/// The kind of data jaq runs Pocket's programs with: jaq's JSON values, and
+/// a [`Guard`] as the data every call carries.
+pub(crate) struct Watched;
+
+impl DataT for Watched {
+    type V<'a> = Val;
+    type Data<'a> = Guard<'a>;
+}
+
+/// What stopped a run from inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Timeout,
+    Cancelled,
+    TooDeep,
+}
+
+impl Stop {
+    fn message(self) -> String {
+        match self {
+            Stop::Timeout => "the program ran past the node's timeout".into(),
+            Stop::Cancelled => "the run was cancelled".into(),
+            Stop::TooDeep => "the program recursed too deeply (stack exhausted)".into(),
+        }
+    }
+}
+
+/// The limits of one run.
+struct Watch<'a> {
+    deadline: Instant,
+    cancel: &'a CancellationToken,
+    calls: Cell<u32>,
+}
+
+impl Watch<'_> {
+    /// Which limit, if any, the run is past now.
+    fn exceeded(&self) -> Option<Stop> {
+        if Instant::now() >= self.deadline {
+            Some(Stop::Timeout)
+        } else if self.cancel.is_cancelled() {
+            Some(Stop::Cancelled)
+        } else {
+            None
+        }
+    }
+
+    /// Counts a call; unwinds the run when a limit is past.
+    fn on_call(&self) {
+        if stacker::remaining_stack().is_some_and(|left| left < STACK_RESERVE) {
+            resume_unwind(Box::new(Stop::TooDeep));
+        }
+        let calls = self.calls.get().wrapping_add(1);
+        self.calls.set(calls);
+        if calls.is_multiple_of(CHECK_EVERY)
+            && let Some(stop) = self.exceeded()
+        {
+            // Not `panic!`: resume_unwind skips the panic hook, so nothing is printed.
+            resume_unwind(Box::new(stop));
+        }
+    }
+}
+
+/// The data of a running program: the compiled definitions, and the watch.
+pub(crate) struct Guard<'a> {
+    lut: &'a Lut<Watched>,
+    watch: &'a Watch<'a>,
+}
+
+impl Clone for Guard<'_> {
+    /// jaq clones the data at every call: the hook where a run is watched.
+    fn clone(&self) -> Self {
+        self.watch.on_call();
+        Guard {
+            lut: self.lut,
+            watch: self.watch,
+        }
+    }
+}
+
+impl<'a> HasLut<'a, Watched> for Guard<'a> {
+    fn lut(&self) -> &'a Lut<Watched> {
+        self.lut
+    }
+}
 
 /// A compiled jq program.
 pub(crate) struct JqProgram {
@@ -31,7 +139,11 @@ impl JqProgram {
     /// Parses and compiles `code` with jq's standard library.
     pub(crate) fn compile(code: &str) -> Result<JqProgram, JqSyntaxError> {
         let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
-        let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
+        let funs = jaq_core::funs()
+            .filter(|(name, ..)| *name != "range")
+            .chain([("range", v(3), Native::<Watched>::new(range))])
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs());
         let arena = Arena::default();
         let program = File { code, path: () };
         let modules = Loader::new(defs).load(&arena, program).map_err(|errors| {
@@ -74,12 +186,36 @@ impl JqProgram {
     }
 
     /// Runs the program on `input`: no output yields `null`, one output
-    /// yields it, several yield them as an array. Between two outputs the
-    /// program is stopped once past `deadline`, or past [`MAX_OUTPUTS`]
-    /// outputs, so `repeat(1)` ends; work inside one output is not
-    /// interrupted (the runner then fails the node as timed out).
-    pub(crate) fn run(&self, input: &Value, deadline: Option<Instant>) -> Result<Value, String> {
-        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
+    /// yields it, several yield them as an array. The run stops with an
+    /// error past `deadline` (else [`DEFAULT_TIMEOUT`] from now), when
+    /// `cancel` fires, past [`MAX_OUTPUTS`] outputs, or when it recurses
+    /// deeper than the stack allows.
+    pub(crate) fn run(
+        &self,
+        input: &Value,
+        deadline: Option<Instant>,
+        cancel: &CancellationToken,
+    ) -> Result<Value, String> {
+        let watch = Watch {
+            deadline: deadline.unwrap_or_else(|| Instant::now() + DEFAULT_TIMEOUT),
+            cancel,
+            calls: Cell::new(0),
+        };
+        match catch_unwind(AssertUnwindSafe(|| self.collect(input, &watch))) {
+            Ok(result) => result,
+            Err(payload) => match payload.downcast::<Stop>() {
+                Ok(stop) => Err(stop.message()),
+                Err(other) => resume_unwind(other),
+            },
+        }
+    }
+
+    fn collect(&self, input: &Value, watch: &Watch) -> Result<Value, String> {
+        let guard = Guard {
+            lut: &self.filter.lut,
+            watch,
+        };
+        let ctx = Ctx::<Watched>::new(guard, Vars::new([]));
         let mut outputs = Vec::new();
         for output in self.filter.id.run((ctx, to_jaq(input))).map(unwrap_valr) {
             let output = output.map_err(|e| e.to_string())?;
@@ -87,8 +223,8 @@ impl JqProgram {
             if outputs.len() > MAX_OUTPUTS {
                 return Err(format!("the program gave more than {MAX_OUTPUTS} outputs"));
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err("the program ran past the node's timeout".into());
+            if let Some(stop) = watch.exceeded() {
+                return Err(stop.message());
             }
         }
         Ok(match outputs.len() {
@@ -97,6 +233,31 @@ impl JqProgram {
             _ => Value::from(outputs),
         })
     }
+}
+
+/// jaq's `range($from; $to; $by)`, watched at every value it yields.
+fn range(mut cv: Cv<'_, Watched>) -> ValXs<'_, Val> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let by = cv.0.pop_var();
+    let to = cv.0.pop_var();
+    let mut from = Ok(cv.0.pop_var());
+    let watch = cv.0.data().watch;
+    let direction = by.partial_cmp(&Val::from(0isize)).unwrap_or(Equal);
+    Box::new(std::iter::from_fn(move || {
+        watch.on_call();
+        match from.clone() {
+            Ok(x) => match direction {
+                Greater => x < to,
+                Less => x > to,
+                Equal => x != to,
+            }
+            .then(|| std::mem::replace(&mut from, (x + by.clone()).map_err(Exn::from))),
+            Err(e) => {
+                from = Ok(to.clone());
+                Some(Err(e))
+            }
+        }
+    }))
 }
 
 /// The position of `at` (a slice of `code`, as jaq reports errors) as line and column.

@@ -15,6 +15,10 @@
 //!   (read from `/proc/thread-self/children` until none remain) and exits the
 //!   way the program did, so Pocket sees the program's own exit status.
 //!
+//! The supervisor is a fork of Pocket that never execs: it shares Pocket's
+//! memory copy-on-write (pages Pocket writes while the program runs are
+//! copied once) and lives exactly as long as the program's tree.
+//!
 //! The supervisor runs between `fork` and `exec` of a multi-threaded
 //! process, where only async-signal-safe functions may be called: it makes
 //! raw system calls only, allocates nothing and takes no lock. It leads the

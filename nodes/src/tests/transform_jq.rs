@@ -1,6 +1,8 @@
 //! `transform` with a `jq` program.
 
-use super::{json, run_error, run_yaml, validation_errors};
+use pocket_core::{RunOptions, run};
+
+use super::{graph, json, run_error, run_yaml, validation_errors};
 
 fn jq(program: &str) -> String {
     format!("name: t\nstart: t\nnodes:\n- name: t\n  type: transform\n  config:\n    jq: '{program}'\n")
@@ -71,6 +73,66 @@ async fn an_endless_jq_generator_stops_at_the_nodes_timeout_or_output_cap() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+/// A workflow of one jq node with `timeout` (none when empty).
+fn jq_with_timeout(program: &str, timeout: &str) -> String {
+    let timeout = if timeout.is_empty() {
+        String::new()
+    } else {
+        format!("  timeout: {timeout}\n")
+    };
+    format!("name: t\nstart: t\nnodes:\n- name: t\n  type: transform\n{timeout}  config:\n    jq: '{program}'\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_inside_one_jq_output_stops_at_the_timeout() {
+    // None of these yields a single output: the run is stopped from inside jaq.
+    for program in [
+        "def f: f; f",
+        "last(range(1e15))",
+        "[range(1e15)] | length",
+        "reduce range(1e15) as $x (0; . + $x)",
+        "until(false; .)",
+        "[recurse(. + 1)] | length",
+    ] {
+        let started = std::time::Instant::now();
+        let err = run_error(&jq_with_timeout(program, "300ms"), "1").await;
+        assert!(err.contains("timed out after 300ms"), "{program}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{program} took {:?}",
+            started.elapsed()
+        );
+    }
+    let out = run_yaml(&jq_with_timeout("[range(0; 10; 3)] + [range(5; 0; -2)]", "300ms"), "1").await;
+    assert_eq!(out, json("[0, 3, 6, 9, 5, 3, 1]"), "range still counts as jq's does");
+}
+
+#[tokio::test]
+async fn endless_jq_recursion_fails_cleanly_instead_of_overflowing_the_stack() {
+    let err = run_error(&jq_with_timeout("def f: 1 + f; f", ""), "1").await;
+    assert!(err.contains("recursed too deeply"), "{err}");
+    assert_eq!(
+        run_yaml(&jq_with_timeout(". + 1", ""), "1").await,
+        json("2"),
+        "the host goes on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_run_stops_a_jq_program_mid_output() {
+    let options = RunOptions::default();
+    let cancel = options.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        cancel.cancel();
+    });
+    let started = std::time::Instant::now();
+    let result = run(graph(&jq_with_timeout("last(range(1e15))", "")), json("1"), options).await;
+    let err = result.expect_err("the run was cancelled").to_string();
+    assert!(err.contains("cancelled"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
 /// `[[[ ... 1 ... ]]]`, `depth` arrays deep, as JSON text.
