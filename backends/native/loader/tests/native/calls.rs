@@ -118,3 +118,36 @@ fn failure(error: &RunError) -> &NodeError {
         other => panic!("expected a node failure, got {other}"),
     }
 }
+
+#[tokio::test]
+async fn a_deep_input_crosses_into_a_plugin_and_back_without_overflowing_a_stack() {
+    // The plugin drops the input it gets; 100,000 levels (the deepest value
+    // Pocket accepts) dropped recursively would overflow its thread's stack.
+    let depth = 100_000;
+    let input = format!(
+        r#"{{"text": "abc", "deep": {}1{}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let out = run_yaml(
+        &one_node("text-upper", "{}"),
+        &[TEXT_TOOLS],
+        &PocketConfig::default(),
+        &input,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.get("text").unwrap().as_str(), Some("ABC"));
+    assert_eq!(out.depth(usize::MAX), depth + 1);
+    // Without a `text` field the plugin fails, dropping the whole input.
+    let input = input.replace(r#""text""#, r#""other""#);
+    let error = run_yaml(
+        &one_node("text-upper", "{}"),
+        &[TEXT_TOOLS],
+        &PocketConfig::default(),
+        &input,
+    )
+    .await
+    .unwrap_err();
+    assert!(failure(&error).to_string().contains("text"), "{error}");
+}
