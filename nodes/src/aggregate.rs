@@ -65,7 +65,7 @@ impl Builtin for Aggregate {
         Ok(Arc::new(AggregateRun {
             mode,
             key,
-            sources: setup.preparer.sources_of(setup.node),
+            sources: setup.sources.to_vec(),
         }))
     }
 }

@@ -85,8 +85,9 @@ impl Builtin for Parallel {
                 node_type,
                 config: task.get("config"),
                 timeout: None,
+                sources: &[],
             };
-            let prepared = setup.preparer.prepare(&request).map_err(|problems| {
+            let prepared = setup.factory.prepare(&request).map_err(|problems| {
                 let described: Vec<String> = problems
                     .iter()
                     .map(|p| match p.help() {

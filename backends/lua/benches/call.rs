@@ -45,7 +45,7 @@ fn prepared_node() -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
     let plugin = LuaNodePlugin::new(&pocket);
     let config = Value::object([("source", Value::from(SOURCE))]);
-    prepare_standalone(plugin.node_types()[0].as_ref(), "bench", &config, &pocket).unwrap()
+    prepare_standalone(plugin.node_types()[0].as_ref(), "bench", &config).unwrap()
 }
 
 fn context() -> RunContext {

@@ -131,7 +131,7 @@ fn echo_node(metering: bool) -> Arc<dyn Node> {
         .find(|t| t.name() == "echo-json")
         .unwrap();
     let config = Value::from_json("{}").unwrap();
-    prepare_standalone(node_type.as_ref(), "bench", &config, &pocket).unwrap()
+    prepare_standalone(node_type.as_ref(), "bench", &config).unwrap()
 }
 
 fn context() -> RunContext {

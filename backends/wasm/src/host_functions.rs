@@ -20,16 +20,9 @@ use pocket_core::{KvStore, Value};
 use pocket_host::{HttpRequest, LogLevel, PluginHost};
 use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Memory, RuntimeError, Store, TypedFunction, imports};
 
-use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
+use pocket_wasm_abi::{HttpAnswer, HttpResponse, LogLevel as GuestLevel, kv_set_code as kv_code};
 
-/// `kv_set` result codes.
-mod kv_code {
-    pub const OK: i32 = 0;
-    pub const DENIED: i32 = 1;
-    pub const INVALID: i32 = 2;
-    pub const NO_STORE: i32 = 3;
-    pub const FULL: i32 = 4;
-}
+use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
 
 /// What the host functions of one instance can reach.
 pub(crate) struct HostEnv {
@@ -170,11 +163,11 @@ fn log(mut env: FunctionEnvMut<'_, HostEnv>, level: i32, ptr: i32, len: i32) -> 
         return Ok(());
     };
     let message = String::from_utf8_lossy(&bytes);
-    let level = match level {
-        i32::MIN..=1 => LogLevel::Debug,
-        2 => LogLevel::Info,
-        3 => LogLevel::Warn,
-        _ => LogLevel::Error,
+    let level = match GuestLevel::from_code(level) {
+        GuestLevel::Trace | GuestLevel::Debug => LogLevel::Debug,
+        GuestLevel::Info => LogLevel::Info,
+        GuestLevel::Warn => LogLevel::Warn,
+        GuestLevel::Error => LogLevel::Error,
     };
     // A refusal is logged by the permission check; `log` has no result to carry it.
     let _ = env.data().host.log(level, &message);
@@ -287,18 +280,22 @@ fn http_answer(data: &HostEnv, json: &[u8]) -> String {
         timeout,
     };
     match data.host.http_request_blocking(request) {
-        Ok(response) => {
-            let headers: serde_json::Map<String, serde_json::Value> = response
-                .headers
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect();
-            serde_json::json!({"status": response.status, "headers": headers, "body": response.body}).to_string()
-        }
+        Ok(response) => answer_json(HttpAnswer::Response(HttpResponse {
+            status: response.status,
+            headers: response.headers.into_iter().collect(),
+            body: response.body,
+        })),
         Err(e) => error_json(&e.to_string()),
     }
 }
 
 fn error_json(message: &str) -> String {
-    serde_json::json!({ "error": message }).to_string()
+    answer_json(HttpAnswer::Error {
+        error: message.to_string(),
+    })
+}
+
+/// `http_request`'s answer as JSON text.
+fn answer_json(answer: HttpAnswer) -> String {
+    serde_json::to_string(&answer).unwrap_or_else(|e| format!(r#"{{"error":"unanswerable: {e}"}}"#))
 }

@@ -8,7 +8,7 @@
 //!   `wasi_*` module, is refused naming the import), every required export
 //!   must be present with the right type, and the initial memory must fit the
 //!   `memory` limit. Then one instance checks `pocket_abi_version() == 1` and
-//!   `pocket_describe` provides the [`Manifest`].
+//!   `pocket_describe` provides the [`Description`].
 //! - [`WasmEngine`] compiles modules (fuel metering on by default) and keeps
 //!   compiled code in a [`ModuleCache`] on disk, keyed by the module's BLAKE3
 //!   hash and the engine's versions, settings and target, so a second start
@@ -75,5 +75,5 @@ pub use cache::{CACHE_DIR_ENV, CacheKey, ModuleCache};
 pub use engine::{CompileSource, Compiled, WasmEngine, WasmEngineBuilder};
 pub use error::ModuleError;
 pub use loader::{WasmLoader, check};
-pub use manifest::{Manifest, NodeManifest};
 pub use plugin::WasmPlugin;
+pub use pocket_wasm_abi::{Description, NodeDescription};

@@ -13,9 +13,10 @@ use pocket_host::PluginHost;
 use crate::abi::ABI_VERSION;
 use crate::engine::WasmEngine;
 use crate::error::ModuleError;
-use crate::manifest::Manifest;
+use crate::manifest::parse_description;
 use crate::module::{prescan, read_wasm, validate::validate};
 use crate::plugin::{Runtime, WasmNodeType, WasmPlugin};
+use pocket_wasm_abi::Description;
 
 /// Loads `*.wasm` and `*.wat` plugin files, with each plugin's permissions,
 /// limits and config taken from pocket.toml by the plugin's name, which must
@@ -69,13 +70,13 @@ impl WasmLoader {
                 kind: PluginKind::Wasm,
                 source: Some(path.to_path_buf()),
             },
-            wasm_manifest: manifest,
+            description: manifest,
             node_types,
         })
     }
 
-    /// Whether `path` would load: its manifest, or why not.
-    pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Manifest, LoadError> {
+    /// Whether `path` would load: its description, or why not.
+    pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
         self.open(path, config)
             .map(|(manifest, _)| manifest)
             .map_err(|e| LoadError::new(path, e.to_string()))
@@ -83,7 +84,7 @@ impl WasmLoader {
 
     /// Compiles (or loads from the cache), validates, instantiates once and
     /// describes the module; the instance is kept for the first call.
-    fn open(&self, path: &Path, config: &PocketConfig) -> Result<(Manifest, Arc<Runtime>), ModuleError> {
+    fn open(&self, path: &Path, config: &PocketConfig) -> Result<(Description, Arc<Runtime>), ModuleError> {
         let wasm = read_wasm(path)?;
         prescan(&wasm)?;
         let compiled = self.engine.compile(&wasm)?;
@@ -108,7 +109,7 @@ impl WasmLoader {
                 expected: ABI_VERSION,
             });
         }
-        let manifest = Manifest::parse(&probe.describe(fuel)?)?;
+        let manifest = parse_description(&probe.describe(fuel)?)?;
         check_plugin_name(path, &manifest.name).map_err(|e| ModuleError::Name(e.reason))?;
         runtime.keep(probe);
         Ok((manifest, Arc::new(runtime)))
@@ -132,6 +133,6 @@ impl PluginLoader for WasmLoader {
 
 /// Whether the module in `path` would load under `config`: its manifest, or
 /// the reason it would be refused (for `pocket plugin check FILE`).
-pub fn check(path: &Path, config: &PocketConfig) -> Result<Manifest, LoadError> {
+pub fn check(path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
     WasmLoader::new().check(path, config)
 }

@@ -16,19 +16,18 @@ use crate::error::ModuleError;
 use crate::host_functions::CallScope;
 use crate::instance::{CallFailure, Instance};
 use crate::limits::Culprit;
-use crate::manifest::Manifest;
 
 /// A WASM plugin: its manifest and node types. Built by [`crate::WasmLoader`].
 pub struct WasmPlugin {
     pub(crate) manifest: PluginManifest,
-    pub(crate) wasm_manifest: Manifest,
+    pub(crate) description: pocket_wasm_abi::Description,
     pub(crate) node_types: Vec<Arc<dyn NodeType>>,
 }
 
 impl WasmPlugin {
     /// The manifest as the module described itself (node types with their schemas).
-    pub fn wasm_manifest(&self) -> &Manifest {
-        &self.wasm_manifest
+    pub fn description(&self) -> &pocket_wasm_abi::Description {
+        &self.description
     }
 }
 
@@ -183,9 +182,7 @@ impl NodeType for WasmNodeType {
     }
 
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
-        let mut prefix = br#"{"node":"#.to_vec();
-        serde_json::to_writer(&mut prefix, &self.name).map_err(|e| ConfigError::new(e.to_string()))?;
-        prefix.extend_from_slice(br#","config":"#);
+        let prefix = pocket_wasm_abi::request_head(&self.name).map_err(|e| ConfigError::new(e.to_string()))?;
         Ok(Arc::new(WasmNode {
             name: setup.node.into(),
             runtime: self.runtime.clone(),
@@ -230,14 +227,7 @@ impl Node for WasmNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
         let prefix = &self.node_type.prefix;
         let mut body = Vec::with_capacity(prefix.len() + 64);
-        body.extend_from_slice(prefix);
-        let written = serde_json::to_writer(&mut body, &call.config)
-            .and_then(|()| {
-                body.extend_from_slice(br#","input":"#);
-                serde_json::to_writer(&mut body, &call.input)
-            })
-            .map(|()| body.push(b'}'));
-        if let Err(e) = written {
+        if let Err(e) = pocket_wasm_abi::write_request(&mut body, prefix, &call.config, &call.input) {
             return Execution::Ready(Err(NodeError::InvalidInput(e.to_string())));
         }
         let request = CallRequest {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use pocket_template::Template;
 use pocket_value::{Value, with_stack};
 
-use crate::plugin::ConfigError;
+use crate::error::ConfigError;
 
 /// A node config ready to render against each input.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::location::Position;
 use crate::node::{DEFAULT_ACTION, ERROR_ACTION};
-use crate::prepare::PreparedNode;
+use crate::prepared::PreparedNode;
 use crate::workflow::{RetrySpec, StoreSpec};
 
 /// Index of a node in its [`Graph`].

@@ -18,6 +18,7 @@ mod config_template;
 mod context;
 mod diagnostic;
 mod duration;
+mod error;
 mod graph;
 mod kv;
 mod limits;
@@ -29,6 +30,7 @@ mod paths;
 mod permissions;
 mod plugin;
 mod prepare;
+mod prepared;
 mod registry;
 mod runner;
 mod schema;
@@ -45,6 +47,7 @@ pub use config_template::ConfigTemplate;
 pub use context::RunContext;
 pub use diagnostic::{Diagnostic, Severity, ValidationError};
 pub use duration::{format_duration, parse_duration};
+pub use error::{ConfigError, PrepareError, UnknownType};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use kv::{KvFull, KvStore, Owner};
 pub use limits::{LimitOverrides, Limits, parse_size};
@@ -54,11 +57,12 @@ pub use node::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, Execution, Node,
 pub use parse::{Format, ParseError, parse_file, parse_str, parse_yaml_value};
 pub use paths::directory_of;
 pub use permissions::{Capability, Denied, Permissions, Request, glob_match};
-pub use plugin::{BUILTIN_PLUGIN, ConfigError, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
+pub use plugin::{BUILTIN_PLUGIN, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
 pub use pocket_value::{Map, Number, Value};
-pub use prepare::{NodeRequest, PrepareError, PreparedNode, Preparer, prepare_standalone};
+pub use prepare::{Preparer, prepare_standalone};
+pub use prepared::{NodeFactory, NodeRequest, PreparedNode};
 pub use registry::{
-    Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, UnknownType, validate_plugin_name,
+    Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, validate_plugin_name,
 };
 pub use runner::{NodeFailure, RunError, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};

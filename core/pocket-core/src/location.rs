@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
 
@@ -75,5 +76,15 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
             value: spanned.value,
             position,
         })
+    }
+}
+
+/// `file:line:column: ` as compilers print it, with whatever parts are known.
+pub(crate) fn location_prefix(file: Option<&Path>, position: Option<Position>) -> String {
+    match (file, position) {
+        (Some(f), Some(p)) => format!("{}:{p}: ", f.display()),
+        (Some(f), None) => format!("{}: ", f.display()),
+        (None, Some(p)) => format!("line {p}: "),
+        (None, None) => String::new(),
     }
 }

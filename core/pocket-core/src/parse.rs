@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use pocket_value::Value;
 
-use crate::location::Position;
+use crate::location::{Position, location_prefix};
 use crate::workflow::WorkflowFile;
 
 /// A workflow file's syntax.
@@ -45,16 +45,6 @@ pub struct ParseError {
     pub position: Option<Position>,
     /// What is wrong.
     pub message: String,
-}
-
-/// `file:line:column: ` as compilers print it, with whatever parts are known.
-pub(crate) fn location_prefix(file: Option<&Path>, position: Option<Position>) -> String {
-    match (file, position) {
-        (Some(f), Some(p)) => format!("{}:{p}: ", f.display()),
-        (Some(f), None) => format!("{}: ", f.display()),
-        (None, Some(p)) => format!("line {p}: "),
-        (None, None) => String::new(),
-    }
 }
 
 /// Reads and parses a workflow file.

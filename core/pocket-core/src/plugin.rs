@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use pocket_value::Value;
 
+use crate::error::ConfigError;
 use crate::node::Node;
-use crate::prepare::Preparer;
+use crate::prepared::NodeFactory;
 
 /// The name of the plugin that holds Pocket's built-in node types.
 pub const BUILTIN_PLUGIN: &str = "builtin";
@@ -101,10 +102,12 @@ pub struct NodeSetup<'a> {
     pub plugin_config: &'a Value,
     /// The directory of the workflow file, for resolving relative paths.
     pub workflow_dir: Option<&'a Path>,
-    /// Prepares other nodes the way the workflow's own nodes are prepared
-    /// (same registry snapshot, pocket.toml and disabled built-ins), for node
-    /// types that run other node types (such as `parallel`).
-    pub preparer: &'a Preparer<'a>,
+    /// The names of the workflow nodes with an edge (a connection or a
+    /// `successors` entry) to this one: the sources of a fan-in here.
+    pub sources: &'a [String],
+    /// Prepares other nodes the way the workflow's own nodes are prepared,
+    /// for node types that run other node types (such as `parallel`).
+    pub factory: &'a dyn NodeFactory,
 }
 
 impl NodeSetup<'_> {
@@ -118,34 +121,6 @@ impl NodeSetup<'_> {
         match self.workflow_dir {
             Some(dir) => dir.join(path),
             None => PathBuf::from(path),
-        }
-    }
-}
-
-/// A node's configuration is unusable; found before the workflow runs.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct ConfigError {
-    /// JSON pointer to the offending config value (`""` for the whole config).
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl ConfigError {
-    /// An error about the whole config.
-    pub fn new(message: impl Into<String>) -> Self {
-        ConfigError {
-            path: String::new(),
-            message: message.into(),
-        }
-    }
-
-    /// An error about the config value at `path` (a JSON pointer such as `/conditions/0/if`).
-    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            path: path.into(),
-            message: message.into(),
         }
     }
 }

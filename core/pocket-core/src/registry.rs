@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use indexmap::IndexMap;
 
+use crate::error::UnknownType;
 use crate::plugin::{NodeType, Plugin, PluginManifest};
 use crate::suggest::did_you_mean;
 
@@ -70,16 +71,6 @@ pub enum RegistryError {
         /// A "did you mean" hint, possibly empty.
         hint: String,
     },
-}
-
-/// A type name that matches no registered node type.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown node type `{name}`{}", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
-pub struct UnknownType {
-    /// The name asked for.
-    pub name: String,
-    /// The closest registered name, if one is close.
-    pub suggestion: Option<String>,
 }
 
 /// A registered plugin.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pocket_value::{Value, with_stack};
 
-use crate::plugin::ConfigError;
+use crate::error::ConfigError;
 
 /// The deepest a JSON Schema may nest: compiling one recurses once per
 /// level, and no real schema comes near this.

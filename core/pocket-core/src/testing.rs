@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use pocket_value::Value;
 
+use crate::error::ConfigError;
 use crate::node::{Execution, Node, NodeCall, NodeOutput};
-use crate::plugin::{ConfigError, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
+use crate::plugin::{NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
 
 /// A plugin with a fixed list of node types.
 pub struct StaticPlugin {

@@ -10,7 +10,8 @@ use crate::diagnostic::{Diagnostic, Severity, ValidationError};
 use crate::graph::{Edge, Graph, GraphNode, Join, NodeId};
 use crate::location::{Located, Position};
 use crate::node::DEFAULT_ACTION;
-use crate::prepare::{NodeRequest, Preparer};
+use crate::prepare::Preparer;
+use crate::prepared::{NodeFactory, NodeRequest};
 use crate::registry::Catalog;
 use crate::suggest::did_you_mean;
 use crate::workflow::WorkflowFile;
@@ -37,7 +38,7 @@ pub fn validate(file: &WorkflowFile, catalog: &Catalog, config: &PocketConfig) -
     let names = check.node_names(file);
     let start = check.start(file, &names);
     let routes = check.routes(file, &names);
-    let nodes = check.nodes(file, catalog, config);
+    let nodes = check.nodes(file, &incoming(file, &routes), catalog, config);
     check.plugin_overrides(file, catalog);
     if let Some(0) = file.max_steps {
         check.error(None, None, "`max_steps` must be at least 1", None);
@@ -72,6 +73,20 @@ pub fn validate(file: &WorkflowFile, catalog: &Catalog, config: &PocketConfig) -
         graph: Arc::new(graph),
         warnings: check.warnings,
     })
+}
+
+/// For each node, the names of the distinct nodes with an edge to it.
+fn incoming(file: &WorkflowFile, routes: &[Vec<Edge>]) -> Vec<Vec<String>> {
+    let mut incoming: Vec<Vec<String>> = vec![Vec::new(); file.nodes.len()];
+    for (from, edges) in routes.iter().enumerate() {
+        let name = &file.nodes[from].name.value;
+        for &to in edges.iter().flat_map(|edge| &edge.targets) {
+            if !incoming[to].contains(name) {
+                incoming[to].push(name.clone());
+            }
+        }
+    }
+    incoming
 }
 
 struct Checker {
@@ -229,15 +244,22 @@ impl Checker {
     }
 
     /// Resolves, checks and prepares every node; `None` if any failed.
-    fn nodes(&mut self, file: &WorkflowFile, catalog: &Catalog, config: &PocketConfig) -> Option<Vec<GraphNode>> {
+    fn nodes(
+        &mut self,
+        file: &WorkflowFile,
+        incoming: &[Vec<String>],
+        catalog: &Catalog,
+        config: &PocketConfig,
+    ) -> Option<Vec<GraphNode>> {
         let preparer = Preparer::new(catalog, config, file);
         let mut nodes = Vec::with_capacity(file.nodes.len());
-        for spec in &file.nodes {
+        for (spec, sources) in file.nodes.iter().zip(incoming) {
             let request = NodeRequest {
                 name: &spec.name,
                 node_type: &spec.node_type,
                 config: spec.config.as_ref(),
                 timeout: spec.timeout,
+                sources,
             };
             let prepared = match preparer.prepare(&request) {
                 Ok(prepared) => prepared,

@@ -49,26 +49,6 @@ pub struct WorkflowFile {
     pub source: Option<std::path::PathBuf>,
 }
 
-impl WorkflowFile {
-    /// A workflow called `name` with no nodes, edges or settings: the context
-    /// for preparing a node outside any file ([`crate::prepare_standalone`]).
-    pub fn named(name: &str) -> WorkflowFile {
-        WorkflowFile {
-            name: Located::unplaced(name.to_string()),
-            description: None,
-            version: None,
-            metadata: None,
-            start: None,
-            nodes: Vec::new(),
-            connections: Vec::new(),
-            store: None,
-            plugins: BTreeMap::new(),
-            max_steps: None,
-            source: None,
-        }
-    }
-}
-
 /// A node of a workflow file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

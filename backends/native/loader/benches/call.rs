@@ -73,5 +73,5 @@ fn prepared_node(node_type: &str, config: &Value) -> Arc<dyn Node> {
     let path = libraries::library("pocket-plugin-text-tools");
     let plugin = NativeLoader::new().load(&path, &pocket).unwrap();
     let node_type = plugin.node_types().into_iter().find(|t| t.name() == node_type).unwrap();
-    prepare_standalone(node_type.as_ref(), "bench", config, &pocket).unwrap()
+    prepare_standalone(node_type.as_ref(), "bench", config).unwrap()
 }

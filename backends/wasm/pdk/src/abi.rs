@@ -1,19 +1,17 @@
-//! The ABI glue behind [`crate::plugin!`]: buffers, packing, request and
-//! response JSON. Not for direct use.
+//! The ABI glue behind [`crate::plugin!`]: buffers, and the ABI's JSON
+//! documents (from `pocket-wasm-abi`, which the host shares). Not for
+//! direct use.
 
 use std::alloc::{Layout, alloc as raw_alloc, dealloc};
-use std::borrow::Cow;
 use std::fmt::Display;
 
-use serde::Serialize;
+use pocket_wasm_abi::{Description, NodeDescription, Request, error_response};
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::IntoOutput;
 
-/// The ABI version this crate implements.
-pub const VERSION: i32 = 1;
+pub use pocket_wasm_abi::{VERSION, write_response};
 
 fn layout(len: i32) -> Option<Layout> {
     let len = usize::try_from(len).ok()?;
@@ -54,34 +52,46 @@ pub fn give(bytes: &[u8]) -> i64 {
     pack(ptr, len)
 }
 
-/// `(ptr << 32) | len`.
+/// `(ptr << 32) | len` of a guest buffer (pointers and lengths are `i32`s here).
 pub fn pack(ptr: i32, len: i32) -> i64 {
-    ((u64::from(ptr as u32) << 32) | u64::from(len as u32)) as i64
+    pocket_wasm_abi::pack(ptr as u32, len as u32)
 }
 
 /// The `(ptr, len)` in a packed value.
 pub fn unpack(packed: i64) -> (i32, i32) {
-    let bits = packed as u64;
-    ((bits >> 32) as u32 as i32, bits as u32 as i32)
+    let (ptr, len) = pocket_wasm_abi::unpack(packed);
+    (ptr as i32, len as i32)
 }
 
-/// One node type's manifest entry.
-pub fn node(node_type: &str, description: &str, config_schema: Option<Value>) -> Value {
-    let mut node = json!({"type": node_type, "description": description});
-    if let Some(schema) = config_schema {
-        node["config_schema"] = schema;
+/// One node type's entry in the description.
+pub fn node(node_type: &str, description: &str, config_schema: Option<Value>) -> NodeDescription {
+    NodeDescription {
+        node_type: node_type.into(),
+        description: description.into(),
+        config_schema,
     }
-    node
 }
 
-/// The manifest JSON.
-pub fn manifest(name: &str, version: &str, description: &str, author: &str, nodes: Vec<Value>) -> Value {
-    json!({"name": name, "version": version, "description": description, "author": author, "nodes": nodes})
+/// The plugin's description.
+pub fn description(
+    name: &str,
+    version: &str,
+    description: &str,
+    author: &str,
+    nodes: Vec<NodeDescription>,
+) -> Description {
+    Description {
+        name: name.into(),
+        version: version.into(),
+        description: description.into(),
+        author: author.into(),
+        nodes,
+    }
 }
 
-/// `pocket_describe`: the manifest, packed.
-pub fn describe(manifest: Value) -> i64 {
-    give(manifest.to_string().as_bytes())
+/// `pocket_describe`: the description, packed (0 if it has no JSON form).
+pub fn describe(description: &Description) -> i64 {
+    serde_json::to_vec(description).map_or(0, |json| give(&json))
 }
 
 /// A node function's result: the response JSON, or the error's text.
@@ -106,42 +116,14 @@ where
     Ok(response)
 }
 
-/// Writes `{"output": <output>}`, with `"action"` when there is one.
-pub fn write_response(out: &mut Vec<u8>, output: &impl Serialize, action: Option<&str>) -> serde_json::Result<()> {
-    out.extend_from_slice(br#"{"output":"#);
-    serde_json::to_writer(&mut *out, output)?;
-    if let Some(action) = action {
-        out.extend_from_slice(br#","action":"#);
-        serde_json::to_writer(&mut *out, action)?;
-    }
-    out.push(b'}');
-    Ok(())
-}
-
-/// A request, borrowed from the host's buffer: config and input stay JSON
-/// text until the node function's own types parse them.
-#[derive(serde::Deserialize)]
-struct Request<'a> {
-    #[serde(borrow)]
-    node: Cow<'a, str>,
-    #[serde(borrow, default)]
-    config: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    input: Option<&'a RawValue>,
-}
-
 /// The response JSON for `request`, dispatched to `dispatch(node, config,
 /// input)` (config `{}` and input `null` when absent).
 pub fn respond(request: &[u8], dispatch: impl FnOnce(&str, &str, &str) -> NodeResult) -> Vec<u8> {
     let result = match serde_json::from_slice::<Request<'_>>(request) {
-        Ok(request) => dispatch(
-            &request.node,
-            request.config.map_or("{}", RawValue::get),
-            request.input.map_or("null", RawValue::get),
-        ),
+        Ok(request) => dispatch(&request.node, request.config_json(), request.input_json()),
         Err(e) => Err(format!("invalid request: {e}")),
     };
-    result.unwrap_or_else(|error| json!({ "error": error }).to_string().into_bytes())
+    result.unwrap_or_else(|error| error_response(&error))
 }
 
 /// `pocket_exec`: reads the request, runs the node, hands back the response.
@@ -170,6 +152,8 @@ fn hand_over(bytes: Vec<u8>) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::Routed;
 

@@ -1,10 +1,12 @@
 //! Safe wrappers for the host functions in module `pocket` (ABI v1).
 //! Capability refusals come back as [`HostError`]s, never as traps.
 
+use pocket_wasm_abi::{HttpAnswer, NOTHING, PACKED_ERROR, kv_set_code};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::abi::unpack;
+
+pub use pocket_wasm_abi::{HttpRequest, HttpResponse, LogLevel as Level};
 
 mod ffi {
     #[link(wasm_import_module = "pocket")]
@@ -37,9 +39,12 @@ impl std::fmt::Display for HostError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HostError::Refused => f.write_str("the host refused the call (see its log)"),
-            HostError::Code(1) => f.write_str("permission denied"),
-            HostError::Code(3) => f.write_str("no key-value store outside a workflow run"),
-            HostError::Code(4) => f.write_str("the plugin's stored values would exceed its kv_bytes limit"),
+            HostError::Code(kv_set_code::DENIED) => f.write_str("permission denied"),
+            HostError::Code(kv_set_code::INVALID) => f.write_str("invalid key or value"),
+            HostError::Code(kv_set_code::NO_STORE) => f.write_str("no key-value store outside a workflow run"),
+            HostError::Code(kv_set_code::FULL) => {
+                f.write_str("the plugin's stored values would exceed its kv_bytes limit")
+            }
             HostError::Code(code) => write!(f, "host call failed with code {code}"),
             HostError::Invalid(message) | HostError::Http(message) => f.write_str(message),
         }
@@ -48,21 +53,6 @@ impl std::fmt::Display for HostError {
 
 impl std::error::Error for HostError {}
 
-/// Log levels, as the host numbers them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// 0.
-    Trace = 0,
-    /// 1.
-    Debug = 1,
-    /// 2.
-    Info = 2,
-    /// 3.
-    Warn = 3,
-    /// 4.
-    Error = 4,
-}
-
 fn raw(bytes: &[u8]) -> (i32, i32) {
     (bytes.as_ptr() as usize as i32, bytes.len() as i32)
 }
@@ -70,8 +60,8 @@ fn raw(bytes: &[u8]) -> (i32, i32) {
 /// Takes ownership of a buffer the host returned: `None` for 0, an error for -1.
 fn take(packed: i64) -> Result<Option<Vec<u8>>, HostError> {
     match packed {
-        0 => Ok(None),
-        -1 => Err(HostError::Refused),
+        NOTHING => Ok(None),
+        PACKED_ERROR => Err(HostError::Refused),
         _ => {
             let (ptr, len) = unpack(packed);
             // SAFETY: the host allocated this buffer with `pocket_alloc` and
@@ -127,36 +117,9 @@ pub fn kv_set(key: &str, value: &str) -> Result<(), HostError> {
     let (val_ptr, val_len) = raw(value.as_bytes());
     // SAFETY: the host only reads the two borrowed buffers.
     match unsafe { ffi::kv_set(key_ptr, key_len, val_ptr, val_len) } {
-        0 => Ok(()),
+        kv_set_code::OK => Ok(()),
         code => Err(HostError::Code(code)),
     }
-}
-
-/// An HTTP request for [`http_request`].
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct HttpRequest {
-    /// `GET`, `POST`...
-    pub method: String,
-    /// An absolute http(s) URL; its host must be granted (`http:<host>`).
-    pub url: String,
-    /// Request headers.
-    pub headers: std::collections::BTreeMap<String, String>,
-    /// The body, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-}
-
-/// What [`http_request`] got back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HttpResponse {
-    /// The status code.
-    pub status: u16,
-    /// Response headers, names in lower case.
-    #[serde(default)]
-    pub headers: std::collections::BTreeMap<String, String>,
-    /// The body as text.
-    #[serde(default)]
-    pub body: String,
 }
 
 /// Sends `request` through the host (needs `http:<host>`).
@@ -166,9 +129,8 @@ pub fn http_request(request: &HttpRequest) -> Result<HttpResponse, HostError> {
     // SAFETY: the host only reads the borrowed request.
     let packed = unsafe { ffi::http_request(ptr, len) };
     let bytes = take(packed)?.ok_or_else(|| HostError::Invalid("empty http response".into()))?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| HostError::Invalid(e.to_string()))?;
-    if let Some(error) = value.get("error").and_then(|e| e.as_str()) {
-        return Err(HostError::Http(error.to_string()));
+    match serde_json::from_slice(&bytes).map_err(|e| HostError::Invalid(e.to_string()))? {
+        HttpAnswer::Response(response) => Ok(response),
+        HttpAnswer::Error { error } => Err(HostError::Http(error)),
     }
-    serde_json::from_value(value).map_err(|e| HostError::Invalid(e.to_string()))
 }

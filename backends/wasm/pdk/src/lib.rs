@@ -138,7 +138,7 @@ macro_rules! plugin {
         /// ABI v1: the manifest as packed JSON.
         #[unsafe(no_mangle)]
         pub extern "C" fn pocket_describe() -> i64 {
-            $crate::abi::describe($crate::abi::manifest(
+            $crate::abi::describe(&$crate::abi::description(
                 $name,
                 $version,
                 $description,

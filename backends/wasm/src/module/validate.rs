@@ -4,7 +4,9 @@
 
 use wasmer::{ExternType, FunctionType, Module, WASM_PAGE_SIZE};
 
-use crate::abi::{HOST_IMPORTS, IMPORT_MODULE, REQUIRED_EXPORTS, Signature};
+use pocket_wasm_abi::{HOST_IMPORTS, REQUIRED_EXPORTS, Signature};
+
+use crate::abi::{IMPORT_MODULE, wasmer_type};
 use crate::error::ModuleError;
 
 /// Checks `module` against ABI v1 and a linear memory limit of `memory_limit` bytes.
@@ -116,7 +118,10 @@ fn export_error(name: &str, problem: impl Into<String>) -> ModuleError {
 }
 
 fn matches(ty: &FunctionType, signature: &Signature) -> bool {
-    ty.params() == signature.params && ty.results() == signature.results
+    let same = |actual: &[wasmer::Type], wanted: &[pocket_wasm_abi::ValType]| {
+        actual.iter().copied().eq(wanted.iter().map(|&t| wasmer_type(t)))
+    };
+    same(ty.params(), signature.params) && same(ty.results(), signature.results)
 }
 
 fn show(ty: &FunctionType) -> String {
@@ -124,7 +129,8 @@ fn show(ty: &FunctionType) -> String {
 }
 
 fn expected(signature: &Signature) -> String {
-    format!("{:?} -> {:?}", signature.params, signature.results)
+    let types = |list: &[pocket_wasm_abi::ValType]| list.iter().map(|&t| wasmer_type(t)).collect::<Vec<_>>();
+    format!("{:?} -> {:?}", types(signature.params), types(signature.results))
 }
 
 fn kind(ty: &ExternType) -> &'static str {

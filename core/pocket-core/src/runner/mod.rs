@@ -12,6 +12,8 @@
 //! then it runs once, with one arrival as is, or several as an object keyed by
 //! source node name.
 
+mod attempt;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -109,7 +111,7 @@ pub struct NodeFailure {
 }
 
 fn place(file: &Option<PathBuf>, position: &Option<Position>) -> String {
-    crate::parse::location_prefix(file.as_deref(), *position)
+    crate::location::location_prefix(file.as_deref(), *position)
 }
 
 fn attempts_note(attempts: u32) -> String {

@@ -8,9 +8,10 @@ use pocket_value::Value;
 
 use super::*;
 use crate::config::PocketConfig;
+use crate::error::ConfigError;
 use crate::node::{Execution, Node, NodeCall, NodeOutput};
 use crate::parse::{Format, parse_str};
-use crate::plugin::{ConfigError, NodeSetup, NodeType};
+use crate::plugin::{NodeSetup, NodeType};
 use crate::registry::Registry;
 use crate::testing::{StaticPlugin, fn_type};
 use crate::validate::validate;
