@@ -37,14 +37,15 @@ pub enum ModuleError {
     /// A function nests blocks deeper than the host compiles.
     #[error(
         "function {function} (counting the module's own functions from 0) nests blocks {depth} deep; \
-         at most {} are allowed",
-        crate::module::MAX_BLOCK_NESTING
+         at most {limit} are allowed"
     )]
     TooComplex {
         /// The function's index among the module's own (not imported) functions.
         function: u32,
         /// How deep it got before it was refused.
         depth: usize,
+        /// The deepest nesting allowed.
+        limit: usize,
     },
     /// `pocket_abi_version` returned something other than 1.
     #[error("ABI version {found} is not supported (this host speaks version {expected})")]

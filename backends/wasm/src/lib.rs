@@ -58,7 +58,6 @@
 mod abi;
 mod bulk_fuel;
 mod cache;
-mod dispatch;
 mod engine;
 mod error;
 mod host_functions;

@@ -6,12 +6,11 @@ use std::time::{Duration, Instant};
 
 use pocket_core::{
     ConfigError, Execution, KvStore, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
-    PluginManifest, Value,
+    PluginManifest, Value, run_blocking,
 };
 use pocket_host::{PluginHost, Pool};
 use wasmer::{Engine, Module};
 
-use crate::dispatch;
 use crate::error::ModuleError;
 use crate::host_functions::CallScope;
 use crate::instance::{CallFailure, Instance};
@@ -238,6 +237,9 @@ impl Node for WasmNode {
             store: Some(call.run.store.clone()),
             timeout: call.remaining(),
         };
-        dispatch::execute(self.runtime.clone(), request)
+        // Guest calls are CPU-bound and block until they return: off tokio's
+        // workers when they can be (see `pocket_core::run_blocking`).
+        let runtime = self.runtime.clone();
+        run_blocking("WASM", move |_| runtime.call(&request))
     }
 }

@@ -40,7 +40,11 @@ pub(crate) fn prescan(wasm: &[u8]) -> Result<(), ModuleError> {
                         Err(_) => return Ok(()),
                     }
                     if depth > MAX_BLOCK_NESTING {
-                        return Err(ModuleError::TooComplex { function, depth });
+                        return Err(ModuleError::TooComplex {
+                            function,
+                            depth,
+                            limit: MAX_BLOCK_NESTING,
+                        });
                     }
                 }
                 function += 1;
