@@ -24,7 +24,7 @@ use pocket_core::{Denied, Limits, Permissions, PocketConfig, Request};
 
 pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_builder, read_body};
 pub use log::MAX_LOG_LINE;
-pub use pool::Pool;
+pub use pool::{Fate, Pool, Stop};
 
 /// A host call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

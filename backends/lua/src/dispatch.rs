@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use pocket_core::{Execution, run_blocking};
 
-use crate::instance::{CallRequest, Instance};
+use crate::runtime::{CallRequest, Runtime};
 
-/// Runs `request` on `instance` in the way that suits the current runtime.
-pub(crate) fn execute<'a>(instance: Arc<Instance>, mut request: CallRequest) -> Execution<'a> {
+/// Runs `request` on `runtime` in the way that suits the current tokio runtime.
+pub(crate) fn execute<'a>(runtime: Arc<Runtime>, mut request: CallRequest) -> Execution<'a> {
     run_blocking("Lua", move |abandoned| {
         request.watch.abandoned = abandoned.flag();
-        instance.call(request)
+        runtime.call(request)
     })
 }

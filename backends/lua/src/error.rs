@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use pocket_core::{Limits, NodeError};
+use pocket_core::{Limit, Limits, NodeError};
+use pocket_host::Stop;
 
 use crate::convert::ConvertError;
-use crate::limits::Tripped;
+use crate::limits;
 
 /// A script could not be loaded or called.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -13,9 +14,9 @@ pub(crate) enum ScriptError {
     /// Lua reported an error: a syntax error or a runtime error, as `file:line: message`.
     #[error("{0}")]
     Lua(String),
-    /// A limit stopped the script.
-    #[error("{} limit exceeded", .0.name())]
-    Limit(Tripped),
+    /// A limit (or the run's cancellation) stopped the script.
+    #[error("{}", stopped(.0))]
+    Stopped(Stop),
     /// The script's value has no JSON form.
     #[error("{what}: {error}")]
     Convert {
@@ -33,7 +34,7 @@ impl ScriptError {
     /// Reads an mlua error: the Lua message without its traceback, or the limit it reports.
     pub(crate) fn from_lua(error: &mlua::Error) -> ScriptError {
         match error {
-            mlua::Error::MemoryError(_) => ScriptError::Limit(Tripped::Memory),
+            mlua::Error::MemoryError(_) => ScriptError::Stopped(Stop::Limit(Limit::Memory)),
             other => ScriptError::Lua(message(other)),
         }
     }
@@ -41,9 +42,16 @@ impl ScriptError {
     /// The node error for a failed call of `script`.
     pub(crate) fn node_error(self, script: &str, limits: &Limits, timeout: Duration) -> NodeError {
         match self {
-            ScriptError::Limit(limit) => limit.node_error(script, limits, timeout),
+            ScriptError::Stopped(stop) => limits::node_error(stop, script, limits, timeout),
             other => NodeError::Failed(other.to_string()),
         }
+    }
+}
+
+fn stopped(stop: &Stop) -> String {
+    match stop {
+        Stop::Limit(limit) => format!("{limit} limit exceeded"),
+        Stop::Cancelled => "cancelled".into(),
     }
 }
 

@@ -65,12 +65,12 @@ mod convert;
 mod dispatch;
 mod error;
 mod host_api;
-mod instance;
 mod limits;
 mod loader;
 mod lua_node;
 mod pattern;
 mod plugin;
+mod runtime;
 mod sandbox;
 mod script;
 

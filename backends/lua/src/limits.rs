@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mlua::{HookTriggers, Lua, VmState};
-use pocket_core::{Limits, NodeError, format_duration};
+use pocket_core::{Limit, Limits, NodeError, format_duration};
+use pocket_host::Stop;
 use tokio_util::sync::CancellationToken;
 
 /// Instructions between two hook ticks: small enough that a tripped limit is
@@ -25,61 +26,31 @@ pub(crate) const HOOK_STEP: u32 = 1_000;
 /// The message Lua's allocator failure produces.
 pub(crate) const MEMORY_ERROR: &str = "not enough memory";
 
-/// Which limit stopped a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tripped {
-    /// The state's memory limit.
-    Memory,
-    /// The VM instruction budget of the call.
-    Instructions,
-    /// The call's wall-clock time.
-    Timeout,
-    /// The run was cancelled, or the caller stopped waiting.
-    Cancelled,
+/// The message a stop raises inside the state (what `pcall` would see).
+fn stop_message(stop: Stop) -> &'static str {
+    match stop {
+        Stop::Limit(Limit::Memory) => "memory limit exceeded",
+        Stop::Limit(Limit::Timeout) => "timeout limit exceeded",
+        Stop::Limit(_) => "instructions limit exceeded",
+        Stop::Cancelled => "cancelled",
+    }
 }
 
-impl Tripped {
-    /// The limit's name, as pocket.toml writes it.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Tripped::Memory => "memory",
-            Tripped::Instructions => "instructions",
-            Tripped::Timeout => "timeout",
-            Tripped::Cancelled => "cancellation",
-        }
-    }
-
-    fn message(self) -> &'static str {
-        match self {
-            Tripped::Memory => "memory limit exceeded",
-            Tripped::Instructions => "instructions limit exceeded",
-            Tripped::Timeout => "timeout limit exceeded",
-            Tripped::Cancelled => "cancelled",
-        }
-    }
-
-    /// The node error for this limit, naming the script that hit it.
-    pub(crate) fn node_error(self, script: &str, limits: &Limits, timeout: Duration) -> NodeError {
-        let (limit, detail) = match self {
-            Tripped::Memory => ("memory", format!("{script} used more than {} bytes", limits.memory)),
-            Tripped::Instructions => (
-                "instructions",
-                format!(
-                    "{script} ran more than {} VM instructions in one call",
-                    limits.instructions
-                ),
-            ),
-            Tripped::Timeout => (
-                "timeout",
-                format!("{script} ran longer than {}", format_duration(timeout)),
-            ),
-            Tripped::Cancelled => return NodeError::Cancelled,
-        };
-        NodeError::LimitExceeded {
-            limit: limit.to_string(),
-            detail,
-        }
-    }
+/// The node error for a stop, naming the script that hit it.
+pub(crate) fn node_error(stop: Stop, script: &str, limits: &Limits, timeout: Duration) -> NodeError {
+    let limit = match stop {
+        Stop::Limit(limit) => limit,
+        Stop::Cancelled => return NodeError::Cancelled,
+    };
+    let detail = match limit {
+        Limit::Memory => format!("{script} used more than {} bytes", limits.memory),
+        Limit::Timeout => format!("{script} ran longer than {}", format_duration(timeout)),
+        _ => format!(
+            "{script} ran more than {} VM instructions in one call",
+            limits.instructions
+        ),
+    };
+    NodeError::LimitExceeded { limit, detail }
 }
 
 /// The budget of the call in progress on one state.
@@ -90,7 +61,7 @@ pub(crate) struct Meter {
     deadline: Option<Instant>,
     cancel: Option<CancellationToken>,
     abandoned: Option<Arc<AtomicBool>>,
-    tripped: Option<Tripped>,
+    tripped: Option<Stop>,
 }
 
 /// What a call may watch besides its own budget.
@@ -119,28 +90,28 @@ impl Meter {
         self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
     }
 
-    /// Records that `limit` tripped (the first one wins).
-    pub(crate) fn trip(&mut self, limit: Tripped) -> mlua::Error {
-        let limit = *self.tripped.get_or_insert(limit);
-        mlua::Error::runtime(limit.message())
+    /// Records that the call is stopped (the first stop wins).
+    pub(crate) fn trip(&mut self, stop: Stop) -> mlua::Error {
+        let stop = *self.tripped.get_or_insert(stop);
+        mlua::Error::runtime(stop_message(stop))
     }
 
     /// Charges `count` instructions and checks every limit the call watches.
     fn spend(&mut self, count: u64) -> mlua::Result<()> {
         if let Some(limit) = self.tripped {
-            return Err(mlua::Error::runtime(limit.message()));
+            return Err(mlua::Error::runtime(stop_message(limit)));
         }
         self.used = self.used.saturating_add(count);
         if self.used > self.max_instructions {
-            return Err(self.trip(Tripped::Instructions));
+            return Err(self.trip(Stop::Limit(Limit::Instructions)));
         }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(self.trip(Tripped::Timeout));
+            return Err(self.trip(Stop::Limit(Limit::Timeout)));
         }
         let cancelled = self.cancel.as_ref().is_some_and(CancellationToken::is_cancelled)
             || self.abandoned.as_ref().is_some_and(|a| a.load(Ordering::Relaxed));
         if cancelled {
-            return Err(self.trip(Tripped::Cancelled));
+            return Err(self.trip(Stop::Cancelled));
         }
         Ok(())
     }
@@ -173,7 +144,7 @@ pub(crate) fn start(lua: &Lua, instructions: u64, timeout: Duration, watch: Watc
 }
 
 /// Ends the call: returns the limit that tripped, if any, and disarms the meter.
-pub(crate) fn finish(lua: &Lua) -> Option<Tripped> {
+pub(crate) fn finish(lua: &Lua) -> Option<Stop> {
     let mut meter = lua.app_data_mut::<Meter>()?;
     let tripped = meter.tripped;
     *meter = Meter::idle();
@@ -194,8 +165,8 @@ pub(crate) fn charge(lua: &Lua, count: u64) -> mlua::Result<()> {
 /// state's allocator.
 pub(crate) fn out_of_memory(lua: &Lua) -> mlua::Error {
     match lua.app_data_mut::<Meter>() {
-        Some(mut meter) => meter.trip(Tripped::Memory),
-        None => mlua::Error::runtime(Tripped::Memory.message()),
+        Some(mut meter) => meter.trip(Stop::Limit(Limit::Memory)),
+        None => mlua::Error::runtime(stop_message(Stop::Limit(Limit::Memory))),
     }
 }
 
@@ -207,11 +178,11 @@ pub(crate) fn recheck(lua: &Lua, error: &mlua::Value) -> mlua::Result<()> {
         return Ok(());
     };
     if let Some(limit) = meter.tripped {
-        return Err(mlua::Error::runtime(limit.message()));
+        return Err(mlua::Error::runtime(stop_message(limit)));
     }
     let out_of_memory = matches!(error, mlua::Value::String(s) if s.as_bytes() == MEMORY_ERROR.as_bytes());
     if out_of_memory {
-        return Err(meter.trip(Tripped::Memory));
+        return Err(meter.trip(Stop::Limit(Limit::Memory)));
     }
     Ok(())
 }

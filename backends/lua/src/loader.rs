@@ -20,9 +20,9 @@ use pocket_core::{
 use pocket_host::PluginHost;
 
 use crate::error::ScriptError;
-use crate::instance::Instance;
 use crate::plugin::{LuaNodeType, LuaPlugin};
-use crate::script::{Form, Script, ScriptState};
+use crate::runtime::Runtime;
+use crate::script::{Form, Instance, Script};
 
 /// Loads `*.lua` plugin files, with each plugin's permissions and limits
 /// taken from pocket.toml by the plugin's name, which must be its file's
@@ -75,19 +75,19 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
         form,
     };
     let failed = |e: ScriptError| LoadError::new(path, e.to_string());
-    let instance_for = |name: &str| {
-        Instance::new(
+    let runtime_for = |name: &str| {
+        Runtime::new(
             script.clone(),
             PluginHost::for_plugin(name, config),
             config.limits(name),
         )
     };
     let (manifest, node_types) = if form == Form::Table {
-        let instance = instance_for(&stem);
-        let state = instance.load_state().map_err(failed)?;
-        let meta = TableMeta::read(&state, &stem).map_err(failed)?;
+        let runtime = runtime_for(&stem);
+        let instance = runtime.instantiate().map_err(failed)?;
+        let meta = TableMeta::read(&instance, &stem).map_err(failed)?;
         check_plugin_name(path, &meta.name)?;
-        instance.keep(state);
+        runtime.keep(instance);
         let node_types = meta
             .nodes
             .into_iter()
@@ -97,7 +97,7 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
                     name: node.name,
                     description: node.description,
                     schema: node.schema,
-                    instance: instance.clone(),
+                    runtime: runtime.clone(),
                 }) as Arc<dyn NodeType>
             })
             .collect();
@@ -105,8 +105,8 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
     } else {
         let name = header.get("name").cloned().unwrap_or(stem);
         check_plugin_name(path, &name)?;
-        let instance = instance_for(&name);
-        instance.keep(instance.load_state().map_err(failed)?);
+        let runtime = runtime_for(&name);
+        runtime.keep(runtime.instantiate().map_err(failed)?);
         let description = header.get("description").cloned().unwrap_or_default();
         let manifest = PluginManifest {
             name: name.clone(),
@@ -120,7 +120,7 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
             name,
             description,
             schema: None,
-            instance,
+            runtime,
             entry: None,
         };
         (manifest, vec![Arc::new(node_type) as Arc<dyn NodeType>])
@@ -149,8 +149,8 @@ struct NodeMeta {
 }
 
 impl TableMeta {
-    fn read(state: &ScriptState, stem: &str) -> Result<TableMeta, ScriptError> {
-        let exports = state
+    fn read(instance: &Instance, stem: &str) -> Result<TableMeta, ScriptError> {
+        let exports = instance
             .exports()
             .ok_or_else(|| ScriptError::Shape("not a plugin table".into()))?;
         let text = |table: &mlua::Table, key: &str| -> Result<Option<String>, ScriptError> {
@@ -182,7 +182,7 @@ impl TableMeta {
             {
                 LuaValue::Nil => None,
                 value => Some(
-                    pocket_core::schema_json(&state.read(&value, "config_schema")?)
+                    pocket_core::schema_json(&instance.read(&value, "config_schema")?)
                         .map_err(|e| ScriptError::Shape(format!("node type `{node_name}`: config_schema: {e}")))?,
                 ),
             };

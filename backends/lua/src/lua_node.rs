@@ -13,8 +13,8 @@ use pocket_host::PluginHost;
 use serde_json::json;
 
 use crate::dispatch;
-use crate::instance::{CallRequest, Instance};
 use crate::limits::Watch;
+use crate::runtime::{CallRequest, Runtime};
 use crate::script::{Form, Script};
 
 /// The name of the plugin providing the `lua` node type; pocket.toml's
@@ -94,12 +94,12 @@ impl NodeType for LuaNodeTypeInline {
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         let (script, key) = script_of(setup)?;
         let timeout = timeout_of(setup)?;
-        let instance = Instance::new(script, self.host.clone(), self.limits);
-        let state = instance
-            .load_state()
+        let runtime = Runtime::new(script, self.host.clone(), self.limits);
+        let instance = runtime
+            .instantiate()
             .map_err(|e| ConfigError::at(format!("/{key}"), e.to_string()))?;
-        instance.keep(state);
-        Ok(Arc::new(LuaNode { instance, timeout }))
+        runtime.keep(instance);
+        Ok(Arc::new(LuaNode { runtime, timeout }))
     }
 }
 
@@ -164,7 +164,7 @@ fn timeout_of(setup: &NodeSetup<'_>) -> Result<Option<Duration>, ConfigError> {
 
 /// A workflow node running an inline Lua script.
 struct LuaNode {
-    instance: Arc<Instance>,
+    runtime: Arc<Runtime>,
     timeout: Option<Duration>,
 }
 
@@ -183,6 +183,6 @@ impl Node for LuaNode {
                 abandoned: None,
             },
         };
-        dispatch::execute(self.instance.clone(), request)
+        dispatch::execute(self.runtime.clone(), request)
     }
 }

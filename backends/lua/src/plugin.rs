@@ -5,8 +5,8 @@ use std::sync::Arc;
 use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginManifest, Value};
 
 use crate::dispatch;
-use crate::instance::{CallRequest, Instance};
 use crate::limits::Watch;
+use crate::runtime::{CallRequest, Runtime};
 
 /// A Lua plugin: its manifest and the node types its script provides.
 /// Built by [`crate::LuaLoader`].
@@ -30,7 +30,7 @@ pub(crate) struct LuaNodeType {
     pub name: String,
     pub description: String,
     pub schema: Option<serde_json::Value>,
-    pub instance: Arc<Instance>,
+    pub runtime: Arc<Runtime>,
     /// The key in the plugin's `nodes` table (table form); `None` for single-node scripts.
     pub entry: Option<Arc<str>>,
 }
@@ -50,7 +50,7 @@ impl NodeType for LuaNodeType {
 
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         Ok(Arc::new(PluginNode {
-            instance: self.instance.clone(),
+            runtime: self.runtime.clone(),
             entry: self.entry.clone(),
             plugin_config: setup
                 .plugin_config
@@ -63,7 +63,7 @@ impl NodeType for LuaNodeType {
 
 /// A workflow node using a Lua plugin's node type.
 struct PluginNode {
-    instance: Arc<Instance>,
+    runtime: Arc<Runtime>,
     entry: Option<Arc<str>>,
     /// The plugin's config (pocket.toml and the workflow's `plugins:`), under the node's own keys.
     plugin_config: Option<Value>,
@@ -87,7 +87,7 @@ impl Node for PluginNode {
                 abandoned: None,
             },
         };
-        dispatch::execute(self.instance.clone(), request)
+        dispatch::execute(self.runtime.clone(), request)
     }
 }
 

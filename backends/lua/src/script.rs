@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, MultiValue, Table, Value as LuaValue};
-use pocket_core::{KvStore, Limits, Value};
-use pocket_host::PluginHost;
+use pocket_core::{KvStore, Limit, Limits, Value};
+use pocket_host::{PluginHost, Stop};
 
 use crate::convert::{from_lua, to_lua};
 use crate::error::ScriptError;
 use crate::host_api;
-use crate::limits::{self, Tripped, Watch};
+use crate::limits::{self, Watch};
 use crate::sandbox::Sandbox;
 
 /// Lua source plus what the host needs to know to run it.
@@ -69,7 +69,7 @@ impl Budget {
 pub(crate) type Returned = (Value, Option<String>);
 
 /// A sandboxed state with one script loaded and its entry points found.
-pub(crate) struct ScriptState {
+pub(crate) struct Instance {
     sandbox: Sandbox,
     entries: Entries,
 }
@@ -88,10 +88,10 @@ enum Entries {
     },
 }
 
-impl ScriptState {
+impl Instance {
     /// Builds a state for `host` and loads `script` in it, running its top
     /// level (table and function forms) within `limits`.
-    pub(crate) fn load(script: &Script, host: &PluginHost, limits: &Limits) -> Result<ScriptState, ScriptError> {
+    pub(crate) fn load(script: &Script, host: &PluginHost, limits: &Limits) -> Result<Instance, ScriptError> {
         let sandbox = Sandbox::new(host, limits.memory).map_err(|e| ScriptError::from_lua(&e))?;
         let lua = &sandbox.lua;
         let chunk = lua
@@ -141,7 +141,7 @@ impl ScriptState {
                 Entries::Table { exports, exec }
             }
         };
-        Ok(ScriptState { sandbox, entries })
+        Ok(Instance { sandbox, entries })
     }
 
     /// The table a table-form script returned.
@@ -157,7 +157,7 @@ impl ScriptState {
     pub(crate) fn read(&self, value: &LuaValue, what: &'static str) -> Result<Value, ScriptError> {
         from_lua(value, &self.sandbox.array_marker, self.sandbox.memory).map_err(|error| {
             if error.is_too_large() {
-                ScriptError::Limit(Tripped::Memory)
+                ScriptError::Stopped(Stop::Limit(Limit::Memory))
             } else {
                 ScriptError::Convert { what, error }
             }
@@ -216,10 +216,10 @@ fn metered<R>(lua: &Lua, budget: &Budget, f: impl FnOnce() -> mlua::Result<R>) -
     host_api::enter(lua, budget.store.clone());
     limits::start(lua, budget.instructions, budget.timeout, budget.watch.clone());
     let result = f();
-    let tripped = limits::finish(lua);
+    let stopped = limits::finish(lua);
     host_api::enter(lua, None);
-    if let Some(limit) = tripped {
-        return Err(ScriptError::Limit(limit));
+    if let Some(stop) = stopped {
+        return Err(ScriptError::Stopped(stop));
     }
     result.map_err(|e| ScriptError::from_lua(&e))
 }

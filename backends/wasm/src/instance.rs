@@ -4,15 +4,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use pocket_host::PluginHost;
+use pocket_host::{Fate, PluginHost};
 use wasmer::sys::vm::TrapCode;
 use wasmer::{Engine, FunctionEnv, Global, Memory, Module, RuntimeError, Store, TypedFunction, WASM_PAGE_SIZE};
 
 use crate::abi::{pack, read_guest, unpack, unsigned};
 use crate::error::ModuleError;
 use crate::host_functions::{CallScope, HostEnv, imports};
-use crate::limits::Tripped;
 use crate::watchdog::{Alarm, FuelCounter};
+use pocket_core::Limit;
 
 const REMAINING_FUEL: &str = "wasmer_metering_remaining_points";
 const FUEL_EXHAUSTED: &str = "wasmer_metering_points_exhausted";
@@ -49,7 +49,7 @@ struct FuelGlobals {
 #[derive(Debug)]
 pub(crate) enum CallFailure {
     /// A limit stopped it; the instance must be discarded.
-    Limit(Tripped),
+    Limit(Limit),
     /// The guest trapped; the instance must be discarded.
     Trap(String),
     /// The guest broke the ABI (a bad pointer, a failed allocation); the instance stays usable.
@@ -57,9 +57,12 @@ pub(crate) enum CallFailure {
 }
 
 impl CallFailure {
-    /// Whether the instance can serve further calls.
-    pub(crate) fn keeps_instance(&self) -> bool {
-        matches!(self, CallFailure::Abi(_))
+    /// What the failure leaves of the instance: only an ABI mistake leaves it usable.
+    pub(crate) fn fate(&self) -> Fate {
+        match self {
+            CallFailure::Abi(_) => Fate::Keep,
+            CallFailure::Limit(_) | CallFailure::Trap(_) => Fate::Discard,
+        }
     }
 }
 
@@ -140,7 +143,7 @@ impl Instance {
         self.env.as_mut(&mut self.store).enter(CallScope::default());
         match result {
             Ok(_) | Err(CallFailure::Trap(_) | CallFailure::Limit(_)) if fired => {
-                Err(CallFailure::Limit(Tripped::Timeout))
+                Err(CallFailure::Limit(Limit::Timeout))
             }
             other => other,
         }
@@ -211,9 +214,9 @@ impl Instance {
         let memory_full = self.memory.view(&self.store).data_size() + WASM_PAGE_SIZE as u64 > self.memory_limit;
         let message = error.message();
         match error.to_trap() {
-            Some(TrapCode::StackOverflow) => CallFailure::Limit(Tripped::Stack),
-            _ if fuel_exhausted => CallFailure::Limit(Tripped::Fuel),
-            _ if memory_full => CallFailure::Limit(Tripped::Memory),
+            Some(TrapCode::StackOverflow) => CallFailure::Limit(Limit::Stack),
+            _ if fuel_exhausted => CallFailure::Limit(Limit::Fuel),
+            _ if memory_full => CallFailure::Limit(Limit::Memory),
             _ => CallFailure::Trap(message),
         }
     }

@@ -14,7 +14,7 @@
 use std::ptr::NonNull;
 use std::time::Duration;
 
-use pocket_core::{NodeError, format_duration};
+use pocket_core::{Limit, NodeError, format_duration};
 use wasmer::sys::vm::{MemoryError, MemoryStyle, TableStyle, VMMemory, VMMemoryDefinition, VMTable, VMTableDefinition};
 use wasmer::sys::{BaseTunables, Tunables};
 use wasmer::{MemoryType, Pages, TableType, WASM_PAGE_SIZE};
@@ -115,20 +115,6 @@ fn capped_table(ty: &TableType) -> Result<TableType, String> {
     Ok(capped)
 }
 
-/// Which limit stopped a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tripped {
-    /// Linear memory reached the `memory` limit and the guest failed.
-    Memory,
-    /// The call used its `fuel`.
-    Fuel,
-    /// The call ran past its `timeout`.
-    Timeout,
-    /// Unbounded recursion hit the stack guard.
-    Stack,
-}
-
-/// Which plugin and node a failure belongs to, for error messages.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Culprit<'a> {
     pub plugin: &'a str,
@@ -146,30 +132,21 @@ impl std::fmt::Display for Culprit<'_> {
     }
 }
 
-impl Tripped {
-    /// The node error for this limit, naming plugin, node and limit; the
-    /// call ran under `timeout` (the plugin's, or the node's when tighter).
-    pub(crate) fn node_error(self, culprit: Culprit<'_>, limits: &pocket_core::Limits, timeout: Duration) -> NodeError {
-        let (limit, detail) = match self {
-            Tripped::Memory => (
-                "memory",
-                format!("{culprit} needed more than {} bytes of linear memory", limits.memory),
-            ),
-            Tripped::Fuel => (
-                "fuel",
-                format!("{culprit} used more than {} fuel in one call", limits.fuel),
-            ),
-            Tripped::Timeout => (
-                "timeout",
-                format!("{culprit} ran longer than {}", format_duration(timeout)),
-            ),
-            Tripped::Stack => ("stack", format!("{culprit} overflowed the call stack")),
-        };
-        NodeError::LimitExceeded {
-            limit: limit.to_string(),
-            detail,
-        }
-    }
+/// The node error for `limit`, naming plugin, node and limit; the call ran
+/// under `timeout` (the plugin's, or the node's when tighter).
+pub(crate) fn node_error(
+    limit: Limit,
+    culprit: Culprit<'_>,
+    limits: &pocket_core::Limits,
+    timeout: Duration,
+) -> NodeError {
+    let detail = match limit {
+        Limit::Memory => format!("{culprit} needed more than {} bytes of linear memory", limits.memory),
+        Limit::Fuel => format!("{culprit} used more than {} fuel in one call", limits.fuel),
+        Limit::Timeout => format!("{culprit} ran longer than {}", format_duration(timeout)),
+        _ => format!("{culprit} overflowed the call stack"),
+    };
+    NodeError::LimitExceeded { limit, detail }
 }
 
 #[cfg(test)]

@@ -5,16 +5,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pocket_core::{
-    ConfigError, Execution, KvStore, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
+    ConfigError, Execution, KvStore, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
     PluginManifest, Value, run_blocking,
 };
-use pocket_host::{PluginHost, Pool};
+use pocket_host::{Fate, PluginHost, Pool};
 use wasmer::{Engine, Module};
 
 use crate::error::ModuleError;
 use crate::host_functions::CallScope;
 use crate::instance::{CallFailure, Instance};
-use crate::limits::Culprit;
+use crate::limits::{self, Culprit};
 
 /// A WASM plugin: its manifest and node types. Built by [`crate::WasmLoader`].
 pub struct WasmPlugin {
@@ -80,12 +80,6 @@ impl Runtime {
             node_type: &request.node_type.name,
             node: &request.node,
         };
-        let mut instance = match self.pool.take() {
-            Some(instance) => instance,
-            None => self
-                .instantiate()
-                .map_err(|e| NodeError::Crashed(format!("{culprit}: {e}")))?,
-        };
         let timeout = request
             .timeout
             .map_or(self.limits.timeout, |t| t.min(self.limits.timeout));
@@ -94,24 +88,27 @@ impl Runtime {
             plugin_config: request.plugin_config.clone(),
             deadline: Instant::now().checked_add(timeout),
         };
-        let bytes = match instance.call(&request.body, self.limits.fuel, scope) {
-            Ok(bytes) => {
-                self.pool.give(instance);
-                bytes
-            }
-            Err(failure) => {
-                if failure.keeps_instance() {
-                    self.pool.give(instance);
-                } else {
-                    tracing::debug!(plugin = %self.name, ?failure, "instance discarded");
+        let called = self.pool.call(
+            || {
+                self.instantiate()
+                    .map_err(|e| NodeError::Crashed(format!("{culprit}: {e}")))
+            },
+            |instance| match instance.call(&request.body, self.limits.fuel, scope) {
+                Ok(bytes) => (Ok(bytes), Fate::Keep),
+                Err(failure) => {
+                    let fate = failure.fate();
+                    if fate == Fate::Discard {
+                        tracing::debug!(plugin = %self.name, ?failure, "instance discarded");
+                    }
+                    (Err(failure), fate)
                 }
-                return Err(match failure {
-                    CallFailure::Limit(tripped) => tripped.node_error(culprit, &self.limits, timeout),
-                    CallFailure::Trap(message) => NodeError::Crashed(format!("{culprit} trapped: {message}")),
-                    CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
-                });
-            }
-        };
+            },
+        )?;
+        let bytes = called.map_err(|failure| match failure {
+            CallFailure::Limit(limit) => limits::node_error(limit, culprit, &self.limits, timeout),
+            CallFailure::Trap(message) => NodeError::Crashed(format!("{culprit} trapped: {message}")),
+            CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
+        })?;
         response(&bytes, culprit, self.limits.memory)
     }
 }
@@ -128,7 +125,7 @@ fn response(bytes: &[u8], culprit: Culprit<'_>, max_bytes: u64) -> Result<NodeOu
         ))
     })?;
     pocket_value::check_footprint(text, max_bytes).map_err(|e| NodeError::LimitExceeded {
-        limit: "memory".into(),
+        limit: Limit::Memory,
         detail: format!("{culprit} returned a response that was refused: {e}"),
     })?;
     let value =

@@ -50,7 +50,7 @@ pub use duration::{format_duration, parse_duration};
 pub use error::{ConfigError, PrepareError, UnknownType};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use kv::{KvFull, KvStore, Owner};
-pub use limits::{LimitOverrides, Limits, parse_size};
+pub use limits::{Limit, LimitOverrides, Limits, parse_size};
 pub use loader::{LoadError, PluginLoader, check_plugin_name, file_plugin_name, plugin_files};
 pub use location::{Located, Position};
 pub use node::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, Execution, Node, NodeCall, NodeError, NodeOutput};

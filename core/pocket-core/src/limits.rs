@@ -6,6 +6,42 @@ use serde::Deserialize;
 
 use crate::duration::deserialize_opt_duration;
 
+/// A limit that stopped a sandboxed call, named as pocket.toml names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Limit {
+    /// Memory of a Lua state or a WASM linear memory (`memory`).
+    Memory,
+    /// Lua VM instructions per call (`instructions`).
+    Instructions,
+    /// WASM fuel per call (`fuel`).
+    Fuel,
+    /// Wall-clock time per call (`timeout`).
+    Timeout,
+    /// The guest's call stack (not configurable).
+    Stack,
+}
+
+impl Limit {
+    /// The limit's name, as pocket.toml writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::Memory => "memory",
+            Limit::Instructions => "instructions",
+            Limit::Fuel => "fuel",
+            Limit::Timeout => "timeout",
+            Limit::Stack => "stack",
+        }
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The limits one plugin runs under. Each backend enforces the ones it can
 /// (Lua: memory, instructions, timeout; WASM: memory, fuel, timeout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

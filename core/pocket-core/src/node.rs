@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use pocket_value::Value;
 
 use crate::context::RunContext;
+use crate::limits::Limit;
 
 /// A boxed, sendable future, as returned by asynchronous node executions.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -146,8 +147,8 @@ pub enum NodeError {
     /// A resource limit (memory, fuel, instructions, time...) stopped the node.
     #[error("{limit} limit exceeded: {detail}")]
     LimitExceeded {
-        /// Which limit, in the words of pocket.toml (`memory`, `fuel`, `timeout`...).
-        limit: String,
+        /// Which limit.
+        limit: Limit,
         /// What hit it.
         detail: String,
     },

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr};
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value};
+use pocket_core::{
+    ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
+};
 use pocket_native_abi::RValue;
 use pocket_native_abi::module::{NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, RError, RErrorKind, ROutput};
 
@@ -116,9 +118,9 @@ impl NativeCall {
 
 impl Node for NativeNode {
     /// Quick node types run inline on the runner's thread (no allocation
-    /// beyond the values); blocking ones run on tokio's blocking pool, and the
-    /// run stops waiting for them when it is cancelled (the call itself runs
-    /// to completion: native code cannot be interrupted).
+    /// beyond the values); blocking ones run through
+    /// [`pocket_core::run_blocking`], as Lua and WASM calls do (native code
+    /// cannot be interrupted: a call runs to completion).
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
         let input = RValue::from(&call.input);
         let config = self.config_to_send(&call.config);
@@ -126,13 +128,7 @@ impl Node for NativeNode {
             return Execution::Ready(self.call.run(input, config));
         }
         let native = self.call.clone();
-        Execution::pending(async move {
-            let task = tokio::task::spawn_blocking(move || native.run(input, config));
-            tokio::select! {
-                joined = task => joined.unwrap_or_else(|e| Err(NodeError::Crashed(e.to_string()))),
-                () = call.run.cancel.cancelled() => Err(NodeError::Cancelled),
-            }
-        })
+        run_blocking("native", move |_| native.run(input, config))
     }
 }
 
