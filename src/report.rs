@@ -37,7 +37,6 @@ fn hint(error: &anyhow::Error) -> Option<&'static str> {
         RunError::NodeFailed { .. } => {
             Some("add an `error` edge from the node to handle failures, or a `retry:` policy")
         }
-        RunError::MaxSteps { .. } => None,
-        RunError::Cancelled => None,
+        _ => None,
     }
 }

@@ -28,6 +28,7 @@ pub use pool::{Fate, Pool, Stop};
 
 /// A host call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HostError {
     /// The plugin lacks the capability; the text is `permission denied: <capability>`.
     #[error(transparent)]

@@ -74,7 +74,7 @@ pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugi
         source,
         form,
     };
-    let failed = |e: ScriptError| LoadError::new(path, e.to_string());
+    let failed = |e: ScriptError| LoadError::new(path, e);
     let runtime_for = |name: &str| {
         Runtime::new(
             script.clone(),

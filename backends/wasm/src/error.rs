@@ -3,6 +3,7 @@
 /// A module was refused or failed to load. The text names the offending
 /// import, export or limit, so the plugin author knows what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModuleError {
     /// The file could not be read.
     #[error("cannot read: {0}")]

@@ -45,9 +45,7 @@ impl WasmLoader {
 
     /// Loads the plugin in `path`.
     pub fn load_plugin(&self, path: &Path, config: &PocketConfig) -> Result<WasmPlugin, LoadError> {
-        let (manifest, runtime) = self
-            .open(path, config)
-            .map_err(|e| LoadError::new(path, e.to_string()))?;
+        let (manifest, runtime) = self.open(path, config).map_err(|e| LoadError::new(path, e))?;
         let node_types = manifest
             .nodes
             .iter()
@@ -79,7 +77,7 @@ impl WasmLoader {
     pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
         self.open(path, config)
             .map(|(manifest, _)| manifest)
-            .map_err(|e| LoadError::new(path, e.to_string()))
+            .map_err(|e| LoadError::new(path, e))
     }
 
     /// Compiles (or loads from the cache), validates, instantiates once and
@@ -110,7 +108,7 @@ impl WasmLoader {
             });
         }
         let manifest = parse_description(&probe.describe(fuel)?)?;
-        check_plugin_name(path, &manifest.name).map_err(|e| ModuleError::Name(e.reason))?;
+        check_plugin_name(path, &manifest.name).map_err(|e| ModuleError::Name(e.reason()))?;
         runtime.keep(probe);
         Ok((manifest, Arc::new(runtime)))
     }

@@ -19,6 +19,7 @@ pub const CONFIG_ENV: &str = "POCKET_CONFIG";
 
 /// pocket.toml could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigFileError {
     /// The file could not be read.
     #[error("{}: cannot read config: {message}", .path.display())]

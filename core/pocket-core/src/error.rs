@@ -41,6 +41,7 @@ pub struct UnknownType {
 
 /// Why a node could not be prepared.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PrepareError {
     /// No registered plugin provides the type.
     #[error("{0}")]

@@ -51,7 +51,7 @@ pub use error::{ConfigError, PrepareError, UnknownType};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use kv::{KvFull, KvStore, Owner};
 pub use limits::{Limit, LimitOverrides, Limits, parse_size};
-pub use loader::{LoadError, PluginLoader, check_plugin_name, file_plugin_name, plugin_files};
+pub use loader::{LoadCause, LoadError, PluginLoader, check_plugin_name, file_plugin_name, plugin_files};
 pub use location::{Located, Position};
 pub use node::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, Execution, Node, NodeCall, NodeError, NodeOutput};
 pub use parse::{Format, ParseError, parse_file, parse_str, parse_yaml_value};

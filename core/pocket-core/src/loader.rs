@@ -10,23 +10,33 @@ use std::sync::Arc;
 use crate::config::PocketConfig;
 use crate::plugin::{Plugin, PluginKind};
 
-/// A plugin file could not be loaded.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}: {reason}", .path.display())]
+/// The backend's own error behind a [`LoadError`].
+pub type LoadCause = Box<dyn std::error::Error + Send + Sync>;
+
+/// A plugin file could not be loaded: the file, and the backend's typed
+/// error saying why (a text reason is a `String` cause).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {cause}", .path.display())]
 pub struct LoadError {
     /// The file.
     pub path: PathBuf,
-    /// Why, in words a plugin author can act on.
-    pub reason: String,
+    /// Why, in words a plugin author can act on; downcast it to the
+    /// backend's error type to inspect it.
+    pub cause: LoadCause,
 }
 
 impl LoadError {
-    /// An error about `path`.
-    pub fn new(path: &Path, reason: impl Into<String>) -> Self {
+    /// An error about `path`, for `cause` (a backend error, or a message).
+    pub fn new(path: &Path, cause: impl Into<LoadCause>) -> Self {
         LoadError {
             path: path.to_path_buf(),
-            reason: reason.into(),
+            cause: cause.into(),
         }
+    }
+
+    /// Why, as text.
+    pub fn reason(&self) -> String {
+        self.cause.to_string()
     }
 }
 

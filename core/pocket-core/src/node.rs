@@ -134,6 +134,7 @@ impl NodeOutput {
 ///
 /// Cheap to build (no backtraces), so failing calls on hot paths stay fast.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NodeError {
     /// The node ran and reported a failure.
     #[error("{0}")]

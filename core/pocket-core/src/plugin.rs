@@ -17,6 +17,7 @@ pub const BUILTIN_PLUGIN: &str = "builtin";
 /// Where a plugin's code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum PluginKind {
     /// Compiled into Pocket.
     Builtin,

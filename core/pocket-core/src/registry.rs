@@ -20,6 +20,7 @@ pub const MAX_NODE_TYPES: usize = 1_000;
 
 /// Registration failed; the registry is unchanged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// A plugin with this name (or alias) is already registered.
     #[error("a plugin named `{0}` is already registered; load this one with an alias")]

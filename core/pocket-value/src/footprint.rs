@@ -17,6 +17,7 @@ pub struct Footprint {
 
 /// Why a JSON text was refused before parsing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TooBig {
     /// It nests deeper than [`MAX_DEPTH`].
     #[error("it nests {depth} levels deep, more than the {MAX_DEPTH} allowed")]

@@ -242,10 +242,7 @@ impl std::error::Error for Error {}
 
 impl From<Error> for RError {
     fn from(error: Error) -> RError {
-        RError {
-            kind: error.kind,
-            message: error.message.into(),
-        }
+        RError::new(error.kind, error.message)
     }
 }
 
@@ -262,10 +259,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> RResult<T, RError> {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a panic with a non-text payload".to_string());
-            RErr(RError {
-                kind: RErrorKind::Panicked,
-                message: message.into(),
-            })
+            RErr(RError::new(RErrorKind::Panicked, message))
         }
     }
 }

@@ -105,8 +105,10 @@ pub struct ROutput {
 #[repr(C)]
 #[derive(StableAbi, Debug)]
 pub struct RError {
-    /// What kind of failure.
-    pub kind: RErrorKind,
+    /// What kind of failure: a non-exhaustive enum across the boundary, so a
+    /// later interface can add kinds (a host reads a kind it does not know as
+    /// [`RErrorKind::Failed`]).
+    pub kind: RErrorKind_NE,
     /// What happened.
     pub message: RString,
 }
@@ -114,6 +116,8 @@ pub struct RError {
 /// The kinds of [`RError`].
 #[repr(u8)]
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+#[sabi(kind(WithNonExhaustive(size = [u32; 1], traits(Debug, Clone, PartialEq))))]
+#[non_exhaustive]
 pub enum RErrorKind {
     /// The call ran and failed.
     Failed,
@@ -123,4 +127,20 @@ pub enum RErrorKind {
     InvalidConfig,
     /// Plugin code panicked; the panic was caught inside the plugin.
     Panicked,
+}
+
+impl RError {
+    /// An error of `kind` saying `message`.
+    pub fn new(kind: RErrorKind, message: impl Into<RString>) -> RError {
+        RError {
+            kind: RErrorKind_NE::new(kind),
+            message: message.into(),
+        }
+    }
+
+    /// The error's kind; a kind this interface does not know (sent by a
+    /// newer plugin) reads as [`RErrorKind::Failed`].
+    pub fn kind(&self) -> RErrorKind {
+        self.kind.as_enum().map_or(RErrorKind::Failed, |kind| *kind)
+    }
 }

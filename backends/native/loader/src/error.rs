@@ -5,6 +5,7 @@ use abi_stable::library::LibraryError;
 /// A native plugin library could not be loaded. The loader reports it as a
 /// [`pocket_core::LoadError`] naming the file, with this as the reason.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RefusalReason {
     /// The file is not a dynamic library this platform can load (garbage,
     /// another architecture, missing dependencies...).

@@ -47,7 +47,7 @@ impl PluginLoader for NativeLoader {
     /// unsandboxed, so pocket.toml's permissions and limits do not apply to
     /// them (their config reaches each node when it is prepared).
     fn load(&self, path: &Path, _config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
-        let descriptor = open(path).map_err(|reason| LoadError::new(path, reason.to_string()))?;
+        let descriptor = open(path).map_err(|reason| LoadError::new(path, reason))?;
         let plugin = NativePlugin::new(descriptor, path);
         tracing::debug!(plugin = %plugin.manifest().name, file = %path.display(), "loaded native plugin");
         Ok(Arc::new(plugin))

@@ -65,7 +65,7 @@ impl NodeType for NativeNodeType {
                 blocking: self.blocking,
                 prepared_config: setup.config.clone(),
             })),
-            RErr(error) => Err(ConfigError::new(match error.kind {
+            RErr(error) => Err(ConfigError::new(match error.kind() {
                 RErrorKind::Panicked => format!("native plugin `{}` panicked: {}", self.plugin, error.message),
                 _ => error.message.into_string(),
             })),
@@ -134,11 +134,12 @@ impl Node for NativeNode {
 
 /// The node error for a plugin's error.
 fn node_error(plugin: &str, error: RError) -> NodeError {
+    let kind = error.kind();
     let message = error.message.into_string();
-    match error.kind {
-        RErrorKind::Failed => NodeError::Failed(message),
+    match kind {
         RErrorKind::InvalidInput => NodeError::InvalidInput(message),
         RErrorKind::InvalidConfig => NodeError::InvalidConfig(message),
         RErrorKind::Panicked => NodeError::Crashed(format!("native plugin `{plugin}` panicked: {message}")),
+        _ => NodeError::Failed(message),
     }
 }

@@ -22,6 +22,7 @@ mod ffi {
 
 /// A host call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HostError {
     /// The host refused or could not serve the call (see Pocket's log for why:
     /// a denied capability, or no key-value store outside a run).

@@ -59,7 +59,10 @@ fn an_initial_table_over_the_cap_is_rejected_at_load() {
         "{err}"
     );
     let err = pocket_wasm::check(&fixture("table-too-large.wat"), &PocketConfig::default()).unwrap_err();
-    assert!(err.reason.contains("table limit"), "plugin check refuses it too: {err}");
+    assert!(
+        err.reason().contains("table limit"),
+        "plugin check refuses it too: {err}"
+    );
 }
 
 #[test]
@@ -124,7 +127,14 @@ fn check_returns_the_manifest_of_a_valid_module_and_the_reason_for_an_invalid_on
     assert_eq!(manifest.name, "echo");
     assert_eq!(manifest.nodes[0].node_type, "echo");
     let err = pocket_wasm::check(&fixture("forbidden-import.wat"), &PocketConfig::default()).unwrap_err();
-    assert!(err.reason.contains("env.system"), "{err}");
+    assert!(err.reason().contains("env.system"), "{err}");
+    assert!(
+        matches!(
+            err.cause.downcast_ref::<pocket_wasm::ModuleError>(),
+            Some(pocket_wasm::ModuleError::ForbiddenImport { .. })
+        ),
+        "the backend's typed error is kept: {err:?}"
+    );
 }
 
 #[test]

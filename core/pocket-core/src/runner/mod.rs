@@ -71,6 +71,7 @@ pub struct TraceEntry {
 
 /// A run failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// A node failed (after its retries) and has no `error` edge.
     #[error("{0}")]

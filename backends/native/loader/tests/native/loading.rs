@@ -58,7 +58,7 @@ fn a_garbage_file_is_refused_as_not_a_library() {
     std::fs::write(&path, b"this is not an ELF file, just text pretending").unwrap();
     let error = load(&path, &PocketConfig::default()).err().unwrap();
     assert_eq!(error.path, path);
-    assert!(error.reason.starts_with("not a loadable dynamic library"), "{error}");
+    assert!(error.reason().starts_with("not a loadable dynamic library"), "{error}");
     assert!(error.to_string().contains("garbage.so"), "{error}");
 }
 
@@ -67,16 +67,16 @@ fn a_library_without_a_root_module_is_refused_as_not_a_plugin() {
     let path = lib(NOT_A_PLUGIN);
     let error = load(&path, &PocketConfig::default()).err().unwrap();
     assert_eq!(error.path, path);
-    assert!(error.reason.starts_with("not a Pocket plugin"), "{error}");
+    assert!(error.reason().starts_with("not a Pocket plugin"), "{error}");
 }
 
 #[test]
 fn a_plugin_built_against_another_interface_version_is_refused() {
     let error = load(&lib(OLD_INTERFACE), &PocketConfig::default()).err().unwrap();
     assert!(
-        error.reason.contains("built against plugin interface 0.9.0")
+        error.reason().contains("built against plugin interface 0.9.0")
             && error
-                .reason
+                .reason()
                 .contains(&format!("loads interface {}", pocket_native::INTERFACE_VERSION)),
         "{error}"
     );
