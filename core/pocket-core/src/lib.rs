@@ -38,8 +38,8 @@ mod suggest;
 mod validate;
 mod workflow;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use blocking::{Abandoned, run_blocking};
 pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, PluginsConfig, PocketConfig};

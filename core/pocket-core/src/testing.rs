@@ -1,12 +1,66 @@
-//! Small plugins for the core's own tests.
+//! Helpers for tests of Pocket, its backends and plugins (feature
+//! `testing`): pocket.toml and JSON from text, one-node workflows, graphs
+//! validated against a registry, runs; and small in-memory plugins.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use pocket_value::Value;
 
+use crate::config::PocketConfig;
+use crate::diagnostic::ValidationError;
 use crate::error::ConfigError;
+use crate::graph::Graph;
 use crate::node::{Execution, Node, NodeCall, NodeOutput};
+use crate::parse::{Format, parse_str};
 use crate::plugin::{NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
+use crate::registry::Registry;
+use crate::runner::{RunError, RunOptions, run};
+use crate::validate::validate;
+
+/// pocket.toml from `toml` (as if read from `/tmp/pocket.toml`).
+///
+/// # Panics
+/// If the text is not a valid pocket.toml.
+pub fn config(toml: &str) -> PocketConfig {
+    PocketConfig::parse(toml, Path::new("/tmp/pocket.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A value from JSON text.
+///
+/// # Panics
+/// If the text is not JSON.
+pub fn json(text: &str) -> Value {
+    Value::from_json(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// A workflow of one node `n` of `node_type`, with `config` (YAML flow
+/// style, such as `{field: text}`) unless it is empty.
+pub fn one_node(node_type: &str, config: &str) -> String {
+    let config = if config.is_empty() {
+        String::new()
+    } else {
+        format!("    config: {config}\n")
+    };
+    format!("name: t\nstart: n\nnodes:\n  - name: n\n    type: {node_type}\n{config}")
+}
+
+/// The graph of YAML workflow `yaml`, validated against `registry`'s node
+/// types with `config`.
+///
+/// # Panics
+/// If the YAML does not parse.
+pub fn graph(yaml: &str, registry: &Registry, config: &PocketConfig) -> Result<Arc<Graph>, ValidationError> {
+    let file = parse_str(yaml, Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
+    validate(&file, &registry.catalog(), config).map(|validated| validated.graph)
+}
+
+/// Runs `graph` on the JSON `input`; its output.
+pub async fn run_graph(graph: &Arc<Graph>, input: &str) -> Result<Value, RunError> {
+    run(graph.clone(), json(input), RunOptions::default())
+        .await
+        .map(|outcome| outcome.output)
+}
 
 /// A plugin with a fixed list of node types.
 pub struct StaticPlugin {
@@ -15,6 +69,7 @@ pub struct StaticPlugin {
 }
 
 impl StaticPlugin {
+    /// A plugin `name` providing `types`.
     pub fn new(name: &str, types: Vec<Arc<dyn NodeType>>) -> Self {
         StaticPlugin {
             manifest: PluginManifest {
@@ -49,6 +104,7 @@ pub struct FnType {
     f: NodeFn,
 }
 
+/// A node type `name` running `f` on each call.
 pub fn fn_type(
     name: &str,
     f: impl Fn(&NodeCall<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync + 'static,

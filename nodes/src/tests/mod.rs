@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use pocket_core::{Format, Graph, PocketConfig, Registry, RunOptions, Value, parse_str, run, validate};
+use pocket_core::testing::run_graph;
+use pocket_core::{Format, Graph, PocketConfig, Registry, RunOptions, Value, parse_str, run, testing, validate};
+
+pub(crate) use pocket_core::testing::json;
 
 use crate::BuiltinPlugin;
 
@@ -29,7 +32,7 @@ pub(crate) fn at(value: &Value, path: &str) -> Value {
 
 /// The run's error for a workflow that passes validation but fails.
 pub(crate) async fn run_error(yaml: &str, input: &str) -> String {
-    run(graph(yaml), json(input), RunOptions::default())
+    run_graph(&graph(yaml), input)
         .await
         .expect_err("the run should fail")
         .to_string()
@@ -42,30 +45,18 @@ pub(crate) fn registry() -> Registry {
 }
 
 pub(crate) fn graph(yaml: &str) -> Arc<Graph> {
-    let file = parse_str(yaml, Format::Yaml).unwrap();
-    match validate(&file, &registry().catalog(), &PocketConfig::default()) {
-        Ok(v) => v.graph,
-        Err(e) => panic!("{e}"),
-    }
+    testing::graph(yaml, &registry(), &PocketConfig::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub(crate) fn validation_errors(yaml: &str) -> String {
-    let file = parse_str(yaml, Format::Yaml).unwrap();
-    validate(&file, &registry().catalog(), &PocketConfig::default())
+    testing::graph(yaml, &registry(), &PocketConfig::default())
         .err()
         .expect("should be invalid")
         .to_string()
 }
 
 pub(crate) async fn run_yaml(yaml: &str, input: &str) -> Value {
-    run(graph(yaml), json(input), RunOptions::default())
-        .await
-        .unwrap()
-        .output
-}
-
-pub(crate) fn json(text: &str) -> Value {
-    Value::from_json(text).unwrap()
+    run_graph(&graph(yaml), input).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test]

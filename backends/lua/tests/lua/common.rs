@@ -3,18 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pocket_core::{
-    Format, Graph, PluginLoader, PocketConfig, Registry, RunError, RunOptions, Value, parse_file, parse_str, run,
-    validate,
-};
+use pocket_core::testing;
+use pocket_core::{Graph, PluginLoader, PocketConfig, Registry, Value, parse_file, validate};
 use pocket_lua::{LuaLoader, LuaNodePlugin};
+
+pub use pocket_core::testing::{config, json, run_graph};
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-pub fn config(toml: &str) -> PocketConfig {
-    PocketConfig::parse(toml, Path::new("/tmp/pocket.toml")).unwrap()
 }
 
 /// A registry with the `lua` node type and the given plugin fixtures.
@@ -31,10 +27,7 @@ pub fn registry(config: &PocketConfig, plugins: &[&str]) -> Registry {
 }
 
 pub fn graph_with(yaml: &str, config: &PocketConfig, plugins: &[&str]) -> Result<Arc<Graph>, String> {
-    let file = parse_str(yaml, Format::Yaml).map_err(|e| e.to_string())?;
-    validate(&file, &registry(config, plugins).catalog(), config)
-        .map(|v| v.graph)
-        .map_err(|e| e.to_string())
+    testing::graph(yaml, &registry(config, plugins), config).map_err(|e| e.to_string())
 }
 
 pub fn graph_file(name: &str, config: &PocketConfig) -> Arc<Graph> {
@@ -54,20 +47,10 @@ pub fn inline_graph(source: &str, config: &PocketConfig) -> Arc<Graph> {
     graph_with(&inline(source), config, &[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
-pub async fn run_graph(graph: &Arc<Graph>, input: &str) -> Result<Value, RunError> {
-    run(graph.clone(), json(input), RunOptions::default())
-        .await
-        .map(|o| o.output)
-}
-
 /// Runs one inline script with default limits and returns its output.
 pub async fn eval(source: &str, input: &str) -> Value {
     let graph = inline_graph(source, &PocketConfig::default());
     run_graph(&graph, input).await.unwrap_or_else(|e| panic!("{e}"))
-}
-
-pub fn json(text: &str) -> Value {
-    Value::from_json(text).unwrap()
 }
 
 /// Small limits, so limit tests finish quickly.

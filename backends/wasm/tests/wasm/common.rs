@@ -3,15 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use pocket_core::{Format, Graph, PocketConfig, Registry, RunError, RunOptions, Value, parse_str, run, validate};
+use pocket_core::{Graph, PocketConfig, Registry, testing};
 use pocket_wasm::{WasmEngine, WasmLoader};
+
+pub use pocket_core::testing::{config, json, run_graph};
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-pub fn config(toml: &str) -> PocketConfig {
-    PocketConfig::parse(toml, Path::new("/tmp/pocket.toml")).unwrap()
 }
 
 /// One engine for the whole test binary, caching into the target directory.
@@ -42,25 +40,12 @@ pub fn registry(config: &PocketConfig, fixtures: &[&str]) -> Registry {
 }
 
 pub fn graph(yaml: &str, config: &PocketConfig, fixtures: &[&str]) -> Arc<Graph> {
-    let file = parse_str(yaml, Format::Yaml).unwrap();
-    validate(&file, &registry(config, fixtures).catalog(), config)
-        .map(|v| v.graph)
-        .unwrap_or_else(|e| panic!("{e}"))
+    testing::graph(yaml, &registry(config, fixtures), config).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A workflow of one node `n` of type `node_type`.
 pub fn one_node(node_type: &str) -> String {
-    format!("name: t\nstart: n\nnodes:\n  - name: n\n    type: {node_type}\n")
-}
-
-pub async fn run_graph(graph: &Arc<Graph>, input: &str) -> Result<Value, RunError> {
-    run(graph.clone(), json(input), RunOptions::default())
-        .await
-        .map(|o| o.output)
-}
-
-pub fn json(text: &str) -> Value {
-    Value::from_json(text).unwrap()
+    testing::one_node(node_type, "")
 }
 
 /// Runs node `attack` of `fixture` (expecting a failure whose text contains
@@ -68,13 +53,8 @@ pub fn json(text: &str) -> Value {
 pub async fn attack_then_recover(fixture_name: &str, toml: &str, expected: &[&str]) -> String {
     let config = config(toml);
     let registry = registry(&config, &[fixture_name]);
-    let catalog = registry.catalog();
-    let build = |node_type: &str| {
-        let file = parse_str(&one_node(node_type), Format::Yaml).unwrap();
-        validate(&file, &catalog, &config)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .graph
-    };
+    let build =
+        |node_type: &str| testing::graph(&one_node(node_type), &registry, &config).unwrap_or_else(|e| panic!("{e}"));
     let err = run_graph(&build("attack"), "{}").await.unwrap_err().to_string();
     for part in expected {
         assert!(err.contains(part), "expected `{part}` in: {err}");

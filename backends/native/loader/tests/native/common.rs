@@ -3,11 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pocket_core::{
-    Format, LoadError, Plugin, PluginLoader, PocketConfig, Registry, RunError, RunOptions, Value, parse_str, run,
-    validate,
-};
+use pocket_core::{LoadError, Plugin, PluginLoader, PocketConfig, Registry, RunError, Value, testing};
 use pocket_native::NativeLoader;
+
+pub use pocket_core::testing::{config, one_node};
 
 use crate::libraries::library;
 
@@ -20,10 +19,6 @@ pub const OLD_INTERFACE: &str = "pocket-native-fixture-old-interface";
 /// The built library of `package`.
 pub fn lib(package: &str) -> PathBuf {
     library(package)
-}
-
-pub fn config(toml: &str) -> PocketConfig {
-    PocketConfig::parse(toml, Path::new("/tmp/pocket.toml")).unwrap()
 }
 
 pub fn load(path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
@@ -42,18 +37,6 @@ pub fn registry(packages: &[&str], config: &PocketConfig) -> Registry {
 
 /// Validates and runs a YAML workflow against the packages' plugins.
 pub async fn run_yaml(yaml: &str, packages: &[&str], config: &PocketConfig, input: &str) -> Result<Value, RunError> {
-    let file = parse_str(yaml, Format::Yaml).unwrap();
-    let graph = validate(&file, &registry(packages, config).catalog(), config)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .graph;
-    run(graph, json(input), RunOptions::default()).await.map(|o| o.output)
-}
-
-/// A workflow with one node `n` of `node_type` with `config` (YAML flow).
-pub fn one_node(node_type: &str, config: &str) -> String {
-    format!("name: t\nstart: n\nnodes:\n  - name: n\n    type: {node_type}\n    config: {config}\n")
-}
-
-pub fn json(text: &str) -> Value {
-    Value::from_json(text).unwrap()
+    let graph = testing::graph(yaml, &registry(packages, config), config).unwrap_or_else(|e| panic!("{e}"));
+    testing::run_graph(&graph, input).await
 }
