@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pocket_core::{LoadError, PluginLoader, PocketConfig, Registry, check_plugin_name, plugin_files};
+use pocket_core::{LoadError, OpenedPlugin, PluginLoader, PocketConfig, Registry, file_plugin_name, plugin_files};
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
@@ -16,6 +16,8 @@ pub struct Host {
     pub registry: Registry,
     /// Plugin files that could not be loaded (reported, then skipped).
     pub failures: Vec<LoadError>,
+    /// One loader per backend, built once (the WASM one holds the engine and its cache).
+    loaders: Vec<Box<dyn PluginLoader>>,
 }
 
 impl Host {
@@ -30,11 +32,16 @@ impl Host {
         }
         let registry = Registry::new();
         registry.register(Arc::new(BuiltinPlugin::new()))?;
-        registry.register(Arc::new(LuaNodePlugin::new(&config)))?;
+        registry.register(Arc::new(LuaNodePlugin::new(config.policy(pocket_lua::LUA_NODE_PLUGIN))))?;
         let mut host = Host {
             config,
             registry,
             failures: Vec::new(),
+            loaders: vec![
+                Box::new(LuaLoader::new()),
+                Box::new(WasmLoader::new()),
+                Box::new(NativeLoader::new()),
+            ],
         };
         if host.config.plugins.autoload {
             for path in plugin_files(&host.config.plugins.directories) {
@@ -49,31 +56,34 @@ impl Host {
 
     /// Loads one plugin file with the loader that handles it and registers it
     /// under its file's name, which must be the name it declares
-    /// ([`check_plugin_name`]). Files no loader handles are skipped silently
+    /// ([`pocket_core::check_plugin_name`]). Files no loader handles are skipped silently
     /// (`Ok(false)`).
     pub fn load_plugin(&self, path: &Path) -> Result<bool, LoadError> {
-        let Some(loader) = loader_for(path) else {
+        let Some(loader) = self.loader_for(path) else {
             return Ok(false);
         };
         let plugin = loader.load(path, &self.config)?;
-        check_plugin_name(path, &plugin.manifest().name)?;
         self.registry
             .register(plugin)
             .map_err(|e| LoadError::new(path, e.to_string()))?;
         Ok(true)
     }
-}
 
-/// One loader per plugin backend.
-pub fn loaders() -> Vec<Box<dyn PluginLoader>> {
-    vec![
-        Box::new(LuaLoader::new()),
-        Box::new(WasmLoader::new()),
-        Box::new(NativeLoader::new()),
-    ]
-}
+    /// Opens and describes `path` (under the limits of its file's name) with
+    /// the loader that handles it, without binding or registering it: for
+    /// commands that look at a plugin file before it is installed.
+    pub fn open_plugin(&self, path: &Path) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        let loader = self.loader_for(path).ok_or_else(|| {
+            LoadError::new(
+                path,
+                "no plugin backend handles this kind of file (native: .so/.dylib/.dll, Lua: .lua, WASM: .wasm/.wat)",
+            )
+        })?;
+        loader.open(path, &self.config.limits(&file_plugin_name(path)))
+    }
 
-/// The loader of the backend that handles `path`, if any.
-pub fn loader_for(path: &Path) -> Option<Box<dyn PluginLoader>> {
-    loaders().into_iter().find(|l| l.handles(path))
+    /// The loader of the backend that handles `path`, if any.
+    pub fn loader_for(&self, path: &Path) -> Option<&dyn PluginLoader> {
+        self.loaders.iter().find(|l| l.handles(path)).map(|l| l.as_ref())
+    }
 }

@@ -23,28 +23,23 @@ mod validate;
 
 use std::sync::Arc;
 
-use pocket_core::{BUILTIN_PLUGIN, NodeType, Plugin, PluginKind, PluginManifest};
+use pocket_core::{BUILTIN_PLUGIN, NodeType, Plugin, PluginDescription, PluginKind};
 
 use builtin::BuiltinType;
 
 /// The `builtin` plugin: every node type compiled into Pocket.
 pub struct BuiltinPlugin {
-    manifest: PluginManifest,
+    description: PluginDescription,
 }
 
 impl BuiltinPlugin {
     /// The plugin, ready to register.
     pub fn new() -> Self {
-        BuiltinPlugin {
-            manifest: PluginManifest {
-                name: BUILTIN_PLUGIN.to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                description: "Node types built into Pocket".to_string(),
-                author: "Pocket".to_string(),
-                kind: PluginKind::Builtin,
-                source: None,
-            },
-        }
+        let mut description = PluginDescription::new(BUILTIN_PLUGIN, PluginKind::Builtin, &node_types());
+        description.version = env!("CARGO_PKG_VERSION").to_string();
+        description.description = "Node types built into Pocket".to_string();
+        description.author = "Pocket".to_string();
+        BuiltinPlugin { description }
     }
 }
 
@@ -55,29 +50,34 @@ impl Default for BuiltinPlugin {
 }
 
 impl Plugin for BuiltinPlugin {
-    fn manifest(&self) -> &PluginManifest {
-        &self.manifest
+    fn description(&self) -> &PluginDescription {
+        &self.description
     }
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
-        vec![
-            BuiltinType::<echo::Echo>::shared(),
-            BuiltinType::<delay::Delay>::shared(),
-            BuiltinType::<router::Router>::shared(),
-            BuiltinType::<conditional::Conditional>::shared(),
-            BuiltinType::<transform::Transform>::shared(),
-            BuiltinType::<template::TemplateNode>::shared(),
-            BuiltinType::<jsonpath::JsonPathNode>::shared(),
-            BuiltinType::<validate::Validate>::shared(),
-            BuiltinType::<aggregate::Aggregate>::shared(),
-            BuiltinType::<http::Http>::shared(),
-            BuiltinType::<file::File>::shared(),
-            BuiltinType::<exec::Exec>::shared(),
-            BuiltinType::<parallel::Parallel>::shared(),
-            BuiltinType::<set::Set>::shared(),
-            BuiltinType::<get::Get>::shared(),
-        ]
+        node_types()
     }
+}
+
+/// Every built-in node type.
+fn node_types() -> Vec<Arc<dyn NodeType>> {
+    vec![
+        BuiltinType::<echo::Echo>::shared(),
+        BuiltinType::<delay::Delay>::shared(),
+        BuiltinType::<router::Router>::shared(),
+        BuiltinType::<conditional::Conditional>::shared(),
+        BuiltinType::<transform::Transform>::shared(),
+        BuiltinType::<template::TemplateNode>::shared(),
+        BuiltinType::<jsonpath::JsonPathNode>::shared(),
+        BuiltinType::<validate::Validate>::shared(),
+        BuiltinType::<aggregate::Aggregate>::shared(),
+        BuiltinType::<http::Http>::shared(),
+        BuiltinType::<file::File>::shared(),
+        BuiltinType::<exec::Exec>::shared(),
+        BuiltinType::<parallel::Parallel>::shared(),
+        BuiltinType::<set::Set>::shared(),
+        BuiltinType::<get::Get>::shared(),
+    ]
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ fn list(host: &Host, json: bool) -> anyhow::Result<ExitCode> {
         let plugins: Vec<serde_json::Value> = catalog
             .plugins()
             .map(|p| {
-                let m = p.manifest();
+                let m = p.description();
                 serde_json::json!({
                     "name": &*p.name,
                     "type": m.kind,
@@ -44,7 +44,7 @@ fn list(host: &Host, json: bool) -> anyhow::Result<ExitCode> {
     let rows: Vec<[String; 5]> = catalog
         .plugins()
         .map(|p| {
-            let m = p.manifest();
+            let m = p.description();
             let nodes = p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
             [
                 p.name.to_string(),
@@ -72,7 +72,7 @@ fn info(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn print_info(host: &Host, plugin: &RegisteredPlugin) {
-    let m = plugin.manifest();
+    let m = plugin.description();
     println!("{} {} ({})", plugin.name, m.version, m.kind);
     if !m.description.is_empty() {
         println!("  {}", m.description);

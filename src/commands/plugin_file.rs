@@ -11,14 +11,14 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use pocket_core::{LoadError, Plugin, check_plugin_name, validate_plugin_name};
 
-use crate::host::{Host, loader_for};
+use crate::host::Host;
 
 /// `pocket plugin check PATH`: would it load? Prints why not, and exits 1.
 pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
     match load(host, path) {
         Ok(plugin) => {
             println!("ok: {} would load as {}", path.display(), describe(plugin.as_ref()));
-            if let Err(misnamed) = check_plugin_name(path, &plugin.manifest().name) {
+            if let Err(misnamed) = check_plugin_name(path, &plugin.description().name) {
                 println!(
                     "note: in a plugin directory its file must be named after it: {}",
                     installed_file_name(plugin.as_ref(), path).to_string_lossy()
@@ -28,7 +28,7 @@ pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
             if let Some(other) = loaded_elsewhere(host, plugin.as_ref(), path) {
                 println!(
                     "note: a plugin named `{}` is already loaded from {}",
-                    plugin.manifest().name,
+                    plugin.description().name,
                     other.display()
                 );
             }
@@ -49,7 +49,7 @@ pub fn load_into_directory(host: &Host, path: &Path) -> anyhow::Result<ExitCode>
         bail!("pocket.toml lists no plugin directories; add one to `[plugins] directories`");
     };
     let plugin = load(host, path)?;
-    let name = &plugin.manifest().name;
+    let name = &plugin.description().name;
     // The name becomes a file name: no `../` in it.
     if let Err(reason) = validate_plugin_name(name) {
         bail!("{}: invalid plugin name `{name}`: {reason}", path.display());
@@ -85,7 +85,7 @@ pub fn unload(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
     let Some(plugin) = catalog.plugin(name) else {
         bail!("no plugin named `{name}` is loaded; `pocket plugin list` shows what is");
     };
-    let Some(source) = plugin.manifest().source.clone() else {
+    let Some(source) = plugin.description().source.clone() else {
         bail!("plugin `{name}` is built into Pocket and has no file to remove");
     };
     if !in_plugin_directory(host, &source) {
@@ -102,7 +102,7 @@ pub fn unload(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
 /// The file name a plugin gets in a plugin directory: its name, with the
 /// extension of `path`.
 fn installed_file_name(plugin: &dyn Plugin, path: &Path) -> std::ffi::OsString {
-    let mut name = std::ffi::OsString::from(&plugin.manifest().name);
+    let mut name = std::ffi::OsString::from(&plugin.description().name);
     if let Some(ext) = path.extension() {
         name.push(".");
         name.push(ext);
@@ -110,23 +110,21 @@ fn installed_file_name(plugin: &dyn Plugin, path: &Path) -> std::ffi::OsString {
     name
 }
 
-/// Loads `path` with the backend that handles it, without registering it.
+/// Loads `path` with the backend that handles it, without registering it:
+/// opened and described, then bound to the policy of the name it declares
+/// (its file may be named otherwise until it is installed).
 fn load(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
     if !path.is_file() {
         return Err(LoadError::new(path, "no such file"));
     }
-    let loader = loader_for(path).ok_or_else(|| {
-        LoadError::new(
-            path,
-            "no plugin backend handles this kind of file (native: .so/.dylib/.dll, Lua: .lua)",
-        )
-    })?;
-    loader.load(path, &host.config)
+    let opened = host.open_plugin(path)?;
+    let policy = host.config.policy(&opened.description().name);
+    opened.bind(policy)
 }
 
 /// `native plugin `x` 1.0.0 with node types: a, b`.
 fn describe(plugin: &dyn Plugin) -> String {
-    let manifest = plugin.manifest();
+    let manifest = plugin.description();
     let types: Vec<String> = plugin.node_types().iter().map(|t| t.name().to_string()).collect();
     format!(
         "{} plugin `{}` {} with node types: {}",
@@ -144,9 +142,9 @@ fn describe(plugin: &dyn Plugin) -> String {
 /// Where a loaded plugin of the same name comes from, if not from `path`.
 fn loaded_elsewhere(host: &Host, plugin: &dyn Plugin, path: &Path) -> Option<PathBuf> {
     let catalog = host.registry.catalog();
-    let loaded = catalog.plugin(&plugin.manifest().name)?;
+    let loaded = catalog.plugin(&plugin.description().name)?;
     let source = loaded
-        .manifest()
+        .description()
         .source
         .clone()
         .unwrap_or_else(|| "Pocket itself".into());

@@ -20,7 +20,7 @@ mod pool;
 
 use std::sync::Arc;
 
-use pocket_core::{Denied, Limits, Permissions, PocketConfig, Request};
+use pocket_core::{Denied, Limits, Permissions, Policy, Request};
 
 pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_builder, read_body};
 pub use log::MAX_LOG_LINE;
@@ -81,10 +81,9 @@ impl PluginHost {
         PluginHost::with_limits(plugin.into(), permissions, &Limits::default())
     }
 
-    /// The host as pocket.toml configures it for `plugin`: its permissions
-    /// and its limits.
-    pub fn for_plugin(plugin: &str, config: &PocketConfig) -> Self {
-        PluginHost::with_limits(plugin.into(), config.permissions(plugin), &config.limits(plugin))
+    /// The host of `plugin` bound to its policy: its permissions and limits.
+    pub fn bound(plugin: &str, policy: &Policy) -> Self {
+        PluginHost::with_limits(plugin.into(), policy.permissions.clone(), &policy.limits)
     }
 
     fn with_limits(plugin: Arc<str>, permissions: Permissions, limits: &Limits) -> Self {
@@ -123,6 +122,6 @@ impl PluginHost {
 /// The host of plugin `p` as the pocket.toml text `toml` configures it.
 #[cfg(test)]
 pub(crate) fn configured_host(toml: &str) -> PluginHost {
-    let config = PocketConfig::parse(toml, std::path::Path::new("/p/pocket.toml")).unwrap();
-    PluginHost::for_plugin("p", &config)
+    let config = pocket_core::PocketConfig::parse(toml, std::path::Path::new("/p/pocket.toml")).unwrap();
+    PluginHost::bound("p", &config.policy("p"))
 }

@@ -43,7 +43,7 @@ fn raw_mlua_call(bencher: Bencher) {
 
 fn prepared_node() -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
-    let plugin = LuaNodePlugin::new(&pocket);
+    let plugin = LuaNodePlugin::new(pocket.policy("lua"));
     let config = Value::object([("source", Value::from(SOURCE))]);
     prepare_standalone(plugin.node_types()[0].as_ref(), "bench", &config).unwrap()
 }

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use mlua::Value as LuaValue;
 use pocket_core::{
-    LoadError, NodeType, Plugin, PluginKind, PluginLoader, PluginManifest, PocketConfig, check_plugin_name,
-    file_plugin_name,
+    Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription, PluginKind,
+    PluginLoader, Policy, file_plugin_name,
 };
 use pocket_host::PluginHost;
 
@@ -24,9 +24,9 @@ use crate::plugin::{LuaNodeType, LuaPlugin};
 use crate::runtime::Runtime;
 use crate::script::{Form, Instance, Script};
 
-/// Loads `*.lua` plugin files, with each plugin's permissions and limits
-/// taken from pocket.toml by the plugin's name, which must be its file's
-/// name ([`check_plugin_name`]).
+/// Loads `*.lua` plugin files: [`open`](PluginLoader::open) reads what a
+/// script says about itself (running a table-form script's top level with
+/// no capability), [`OpenedPlugin::bind`] gives it its policy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LuaLoader;
 
@@ -46,155 +46,152 @@ impl PluginLoader for LuaLoader {
         path.extension().is_some_and(|e| e.eq_ignore_ascii_case("lua"))
     }
 
-    fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
-        Ok(Arc::new(load_plugin(path, config)?))
+    fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        Ok(Box::new(OpenedLua::open(path, limits)?))
     }
 }
 
-/// Reads, checks and prepares the plugin in `path`.
-pub(crate) fn load_plugin(path: &Path, config: &PocketConfig) -> Result<LuaPlugin, LoadError> {
-    let source = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, format!("cannot read: {e}")))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Scripts run (at load too) under the policy of the file's name only.
-    let stem = file_plugin_name(path);
-    let header = header_fields(&source);
-    let form = if defines_entry_function(&source) {
-        Form::Functions
-    } else if header.contains_key("name") {
-        Form::Body
-    } else {
-        Form::Table
-    };
-    let script = Script {
-        label: file_name.clone(),
-        chunk_name: format!("@{file_name}"),
-        source,
-        form,
-    };
-    let failed = |e: ScriptError| LoadError::new(path, e);
-    let runtime_for = |name: &str| {
-        Runtime::new(
-            script.clone(),
-            PluginHost::for_plugin(name, config),
-            config.limits(name),
-        )
-    };
-    let (manifest, node_types) = if form == Form::Table {
-        let runtime = runtime_for(&stem);
-        let instance = runtime.instantiate().map_err(failed)?;
-        let meta = TableMeta::read(&instance, &stem).map_err(failed)?;
-        check_plugin_name(path, &meta.name)?;
-        runtime.keep(instance);
-        let node_types = meta
+/// A Lua plugin file read and described, not yet bound to a policy.
+struct OpenedLua {
+    script: Script,
+    description: PluginDescription,
+}
+
+impl OpenedLua {
+    fn open(path: &Path, limits: &Limits) -> Result<OpenedLua, LoadError> {
+        let source = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, format!("cannot read: {e}")))?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = file_plugin_name(path);
+        let header = header_fields(&source);
+        let form = if defines_entry_function(&source) {
+            Form::Functions
+        } else if header.contains_key("name") {
+            Form::Body
+        } else {
+            Form::Table
+        };
+        let script = Script {
+            chunk_name: format!("@{file_name}"),
+            label: file_name,
+            source,
+            form,
+        };
+        let mut description = if form == Form::Table {
+            // The table's top level runs to describe it: with no capability.
+            let unbound = Policy {
+                limits: *limits,
+                permissions: Permissions::default(),
+            };
+            let runtime = Runtime::new(script.clone(), PluginHost::bound(&stem, &unbound), *limits);
+            let instance = runtime.instantiate().map_err(|e| LoadError::new(path, e))?;
+            describe_table(&instance, &stem).map_err(|e| LoadError::new(path, e))?
+        } else {
+            describe_header(&header, stem)
+        };
+        description.source = Some(path.to_path_buf());
+        tracing::debug!(plugin = %description.name, file = %path.display(), ?form, "opened Lua plugin");
+        Ok(OpenedLua { script, description })
+    }
+}
+
+impl OpenedPlugin for OpenedLua {
+    fn description(&self) -> &PluginDescription {
+        &self.description
+    }
+
+    fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
+        let OpenedLua { script, description } = *self;
+        let table_form = script.form == Form::Table;
+        let runtime = Runtime::new(script, PluginHost::bound(&description.name, &policy), policy.limits);
+        let node_types = description
             .nodes
-            .into_iter()
+            .iter()
             .map(|node| {
                 Arc::new(LuaNodeType {
-                    entry: Some(node.name.as_str().into()),
-                    name: node.name,
-                    description: node.description,
-                    schema: node.schema,
+                    entry: table_form.then(|| node.node_type.as_str().into()),
+                    name: node.node_type.clone(),
+                    description: node.description.clone(),
+                    schema: node.config_schema.clone(),
                     runtime: runtime.clone(),
                 }) as Arc<dyn NodeType>
             })
             .collect();
-        (meta.manifest, node_types)
-    } else {
-        let name = header.get("name").cloned().unwrap_or(stem);
-        check_plugin_name(path, &name)?;
-        let runtime = runtime_for(&name);
-        runtime.keep(runtime.instantiate().map_err(failed)?);
-        let description = header.get("description").cloned().unwrap_or_default();
-        let manifest = PluginManifest {
-            name: name.clone(),
-            version: header.get("version").cloned().unwrap_or_else(|| "0.0.0".into()),
-            description: description.clone(),
-            author: header.get("author").cloned().unwrap_or_default(),
-            kind: PluginKind::Lua,
-            source: None,
-        };
-        let node_type = LuaNodeType {
-            name,
+        Ok(Arc::new(LuaPlugin {
             description,
-            schema: None,
-            runtime,
-            entry: None,
-        };
-        (manifest, vec![Arc::new(node_type) as Arc<dyn NodeType>])
-    };
-    tracing::debug!(plugin = %manifest.name, file = %path.display(), ?form, "loaded Lua plugin");
-    Ok(LuaPlugin {
-        manifest: PluginManifest {
-            source: Some(path.to_path_buf()),
-            ..manifest
-        },
-        node_types,
-    })
-}
-
-/// What a table-form plugin says about itself.
-struct TableMeta {
-    name: String,
-    manifest: PluginManifest,
-    nodes: Vec<NodeMeta>,
-}
-
-struct NodeMeta {
-    name: String,
-    description: String,
-    schema: Option<serde_json::Value>,
-}
-
-impl TableMeta {
-    fn read(instance: &Instance, stem: &str) -> Result<TableMeta, ScriptError> {
-        let exports = instance
-            .exports()
-            .ok_or_else(|| ScriptError::Shape("not a plugin table".into()))?;
-        let text = |table: &mlua::Table, key: &str| -> Result<Option<String>, ScriptError> {
-            match table.raw_get::<LuaValue>(key).map_err(|e| ScriptError::from_lua(&e))? {
-                LuaValue::Nil => Ok(None),
-                LuaValue::String(s) => Ok(Some(s.to_string_lossy())),
-                other => Err(ScriptError::Shape(format!(
-                    "`{key}` must be a string, not a {}",
-                    other.type_name()
-                ))),
-            }
-        };
-        let name = text(exports, "name")?.unwrap_or_else(|| stem.to_string());
-        let manifest = PluginManifest {
-            name: name.clone(),
-            version: text(exports, "version")?.unwrap_or_else(|| "0.0.0".into()),
-            description: text(exports, "description")?.unwrap_or_default(),
-            author: text(exports, "author")?.unwrap_or_default(),
-            kind: PluginKind::Lua,
-            source: None,
-        };
-        let nodes_table: mlua::Table = exports.raw_get("nodes").map_err(|e| ScriptError::from_lua(&e))?;
-        let mut nodes = Vec::new();
-        for pair in nodes_table.pairs::<String, mlua::Table>() {
-            let (node_name, node) = pair.map_err(|e| ScriptError::from_lua(&e))?;
-            let schema = match node
-                .raw_get::<LuaValue>("config_schema")
-                .map_err(|e| ScriptError::from_lua(&e))?
-            {
-                LuaValue::Nil => None,
-                value => Some(
-                    pocket_core::schema_json(&instance.read(&value, "config_schema")?)
-                        .map_err(|e| ScriptError::Shape(format!("node type `{node_name}`: config_schema: {e}")))?,
-                ),
-            };
-            nodes.push(NodeMeta {
-                description: text(&node, "description")?.unwrap_or_default(),
-                name: node_name,
-                schema,
-            });
-        }
-        nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(TableMeta { name, manifest, nodes })
+            node_types,
+        }))
     }
+}
+
+/// What a script in the Go engine's simple form says in its header: one
+/// node type, named by `@name` (else the file's name).
+fn describe_header(header: &BTreeMap<String, String>, stem: String) -> PluginDescription {
+    let name = header.get("name").cloned().unwrap_or(stem);
+    let description = header.get("description").cloned().unwrap_or_default();
+    PluginDescription {
+        version: header.get("version").cloned().unwrap_or_else(|| "0.0.0".into()),
+        author: header.get("author").cloned().unwrap_or_default(),
+        kind: PluginKind::Lua,
+        source: None,
+        nodes: vec![NodeDescription {
+            node_type: name.clone(),
+            description: description.clone(),
+            config_schema: None,
+        }],
+        name,
+        description,
+    }
+}
+
+/// What a table-form plugin says about itself: `name`, `version`,
+/// `description`, `author`, and its `nodes` (sorted by type name).
+fn describe_table(instance: &Instance, stem: &str) -> Result<PluginDescription, ScriptError> {
+    let exports = instance
+        .exports()
+        .ok_or_else(|| ScriptError::Shape("not a plugin table".into()))?;
+    let text = |table: &mlua::Table, key: &str| -> Result<Option<String>, ScriptError> {
+        match table.raw_get::<LuaValue>(key).map_err(|e| ScriptError::from_lua(&e))? {
+            LuaValue::Nil => Ok(None),
+            LuaValue::String(s) => Ok(Some(s.to_string_lossy())),
+            other => Err(ScriptError::Shape(format!(
+                "`{key}` must be a string, not a {}",
+                other.type_name()
+            ))),
+        }
+    };
+    let nodes_table: mlua::Table = exports.raw_get("nodes").map_err(|e| ScriptError::from_lua(&e))?;
+    let mut nodes = Vec::new();
+    for pair in nodes_table.pairs::<String, mlua::Table>() {
+        let (node_type, node) = pair.map_err(|e| ScriptError::from_lua(&e))?;
+        let config_schema = match node
+            .raw_get::<LuaValue>("config_schema")
+            .map_err(|e| ScriptError::from_lua(&e))?
+        {
+            LuaValue::Nil => None,
+            value => Some(
+                pocket_core::schema_json(&instance.read(&value, "config_schema")?)
+                    .map_err(|e| ScriptError::Shape(format!("node type `{node_type}`: config_schema: {e}")))?,
+            ),
+        };
+        nodes.push(NodeDescription {
+            description: text(&node, "description")?.unwrap_or_default(),
+            node_type,
+            config_schema,
+        });
+    }
+    nodes.sort_by(|a, b| a.node_type.cmp(&b.node_type));
+    Ok(PluginDescription {
+        name: text(exports, "name")?.unwrap_or_else(|| stem.to_string()),
+        version: text(exports, "version")?.unwrap_or_else(|| "0.0.0".into()),
+        description: text(exports, "description")?.unwrap_or_default(),
+        author: text(exports, "author")?.unwrap_or_default(),
+        kind: PluginKind::Lua,
+        source: None,
+        nodes,
+    })
 }
 
 /// The `-- @key: value` lines of the comment block that opens the file.

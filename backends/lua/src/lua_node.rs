@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pocket_core::{
-    ConfigError, Execution, Limits, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest,
-    PocketConfig, Value, parse_duration,
+    ConfigError, Execution, Limits, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind, Policy,
+    Value, parse_duration,
 };
 use pocket_host::PluginHost;
 use serde_json::json;
@@ -23,44 +23,42 @@ pub const LUA_NODE_PLUGIN: &str = "lua";
 
 /// The plugin that provides the built-in `lua` node type.
 pub struct LuaNodePlugin {
-    manifest: PluginManifest,
+    description: PluginDescription,
     node_type: Arc<LuaNodeTypeInline>,
 }
 
 impl LuaNodePlugin {
-    /// The plugin, with inline scripts' permissions and limits taken from
-    /// pocket.toml under the name `lua` (the defaults, unless a
-    /// `[plugins.limits.lua]` table or a `lua` permission list exists).
-    pub fn new(config: &PocketConfig) -> Self {
-        LuaNodePlugin {
-            manifest: PluginManifest {
-                name: LUA_NODE_PLUGIN.to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                description: "Runs inline Lua scripts (the `lua` node type)".to_string(),
-                author: "Pocket".to_string(),
-                kind: PluginKind::Lua,
-                source: None,
-            },
-            node_type: Arc::new(LuaNodeTypeInline {
-                host: PluginHost::for_plugin(LUA_NODE_PLUGIN, config),
-                limits: config.limits(LUA_NODE_PLUGIN),
-                schema: json!({
-                    "type": "object",
-                    "properties": {
-                        "script": {"type": "string", "description": "A path relative to the workflow file (one line ending in .lua, or naming a file), else inline code"},
-                        "file": {"type": "string", "description": "A path relative to the workflow file"},
-                        "source": {"type": "string", "description": "Inline Lua code"},
-                        "timeout": {"type": ["string", "number"], "description": "Wall-clock limit per call (e.g. 5s); never above the plugin's limit"}
-                    }
-                }),
+    /// The plugin, with inline scripts bound to `policy`: what pocket.toml
+    /// grants the name [`LUA_NODE_PLUGIN`] (`config.policy("lua")`).
+    pub fn new(policy: Policy) -> Self {
+        let node_type = Arc::new(LuaNodeTypeInline {
+            host: PluginHost::bound(LUA_NODE_PLUGIN, &policy),
+            limits: policy.limits,
+            schema: json!({
+                "type": "object",
+                "properties": {
+                    "script": {"type": "string", "description": "A path relative to the workflow file (one line ending in .lua, or naming a file), else inline code"},
+                    "file": {"type": "string", "description": "A path relative to the workflow file"},
+                    "source": {"type": "string", "description": "Inline Lua code"},
+                    "timeout": {"type": ["string", "number"], "description": "Wall-clock limit per call (e.g. 5s); never above the plugin's limit"}
+                }
             }),
-        }
+        });
+        let mut description = PluginDescription::new(
+            LUA_NODE_PLUGIN,
+            PluginKind::Lua,
+            &[node_type.clone() as Arc<dyn NodeType>],
+        );
+        description.version = env!("CARGO_PKG_VERSION").to_string();
+        description.description = "Runs inline Lua scripts (the `lua` node type)".to_string();
+        description.author = "Pocket".to_string();
+        LuaNodePlugin { description, node_type }
     }
 }
 
 impl Plugin for LuaNodePlugin {
-    fn manifest(&self) -> &PluginManifest {
-        &self.manifest
+    fn description(&self) -> &PluginDescription {
+        &self.description
     }
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {

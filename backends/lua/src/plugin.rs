@@ -2,22 +2,22 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginManifest, Value};
+use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, Value};
 
 use crate::dispatch;
 use crate::limits::Watch;
 use crate::runtime::{CallRequest, Runtime};
 
-/// A Lua plugin: its manifest and the node types its script provides.
+/// A Lua plugin: its description and the node types its script provides.
 /// Built by [`crate::LuaLoader`].
 pub struct LuaPlugin {
-    pub(crate) manifest: PluginManifest,
+    pub(crate) description: PluginDescription,
     pub(crate) node_types: Vec<Arc<dyn NodeType>>,
 }
 
 impl Plugin for LuaPlugin {
-    fn manifest(&self) -> &PluginManifest {
-        &self.manifest
+    fn description(&self) -> &PluginDescription {
+        &self.description
     }
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {

@@ -5,22 +5,23 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pocket_core::{
-    LoadError, NodeType, Plugin, PluginKind, PluginLoader, PluginManifest, PocketConfig, check_plugin_name,
-    file_plugin_name,
+    Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription, PluginKind,
+    PluginLoader, PocketConfig, Policy, file_plugin_name,
 };
 use pocket_host::PluginHost;
+use pocket_wasm_abi::Description;
 
 use crate::abi::ABI_VERSION;
-use crate::engine::WasmEngine;
+use crate::engine::{Compiled, WasmEngine};
 use crate::error::ModuleError;
 use crate::manifest::parse_description;
 use crate::module::{prescan, read_wasm, validate::validate};
 use crate::plugin::{Runtime, WasmNodeType, WasmPlugin};
-use pocket_wasm_abi::Description;
 
-/// Loads `*.wasm` and `*.wat` plugin files, with each plugin's permissions,
-/// limits and config taken from pocket.toml by the plugin's name, which must
-/// be its file's name ([`check_plugin_name`]).
+/// Loads `*.wasm` and `*.wat` plugin files: [`open`](PluginLoader::open)
+/// compiles (or loads from the cache), validates and describes a module,
+/// calling its `pocket_describe` with no capability;
+/// [`OpenedPlugin::bind`] gives it its policy.
 #[derive(Clone, Default)]
 pub struct WasmLoader {
     engine: WasmEngine,
@@ -43,10 +44,104 @@ impl WasmLoader {
         &self.engine
     }
 
-    /// Loads the plugin in `path`.
+    /// Loads the plugin in `path` under pocket.toml's policy for its file's name.
     pub fn load_plugin(&self, path: &Path, config: &PocketConfig) -> Result<WasmPlugin, LoadError> {
-        let (manifest, runtime) = self.open(path, config).map_err(|e| LoadError::new(path, e))?;
-        let node_types = manifest
+        let name = file_plugin_name(path);
+        let opened = self.open_module(path, &config.limits(&name))?;
+        pocket_core::check_plugin_name(path, &opened.wire.name)?;
+        opened.bind_module(config.policy(&name))
+    }
+
+    /// Whether `path` would load: its description, or why not.
+    pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
+        let name = file_plugin_name(path);
+        let opened = self.open_module(path, &config.limits(&name))?;
+        pocket_core::check_plugin_name(path, &opened.wire.name)?;
+        Ok(opened.wire)
+    }
+
+    /// Compiles (or loads from the cache), validates, instantiates once with
+    /// no capability and describes the module.
+    fn open_module(&self, path: &Path, limits: &Limits) -> Result<OpenedWasm, LoadError> {
+        let fail = |e: ModuleError| LoadError::new(path, e);
+        let wasm = read_wasm(path).map_err(fail)?;
+        prescan(&wasm).map_err(fail)?;
+        let compiled = self.engine.compile(&wasm).map_err(fail)?;
+        tracing::debug!(file = %path.display(), source = ?compiled.source, "WASM module ready");
+        validate(&compiled.module, limits.memory).map_err(fail)?;
+        let name = file_plugin_name(path);
+        let unbound = Policy {
+            limits: *limits,
+            permissions: Permissions::default(),
+        };
+        let probe = runtime(&name, &compiled, &unbound);
+        let wire = describe(&probe).map_err(fail)?;
+        let description = PluginDescription {
+            name: wire.name.clone(),
+            version: wire.version.clone(),
+            description: wire.description.clone(),
+            author: wire.author.clone(),
+            kind: PluginKind::Wasm,
+            source: Some(path.to_path_buf()),
+            nodes: wire
+                .nodes
+                .iter()
+                .map(|node| NodeDescription {
+                    node_type: node.node_type.clone(),
+                    description: node.description.clone(),
+                    config_schema: node.config_schema.clone(),
+                })
+                .collect(),
+        };
+        Ok(OpenedWasm {
+            path: path.to_path_buf(),
+            compiled,
+            wire,
+            description,
+        })
+    }
+}
+
+/// The runtime of module `compiled` as plugin `name` under `policy`.
+fn runtime(name: &str, compiled: &Compiled, policy: &Policy) -> Runtime {
+    Runtime::new(
+        name,
+        compiled.module.clone(),
+        compiled.limited(policy.limits.memory),
+        PluginHost::bound(name, policy),
+        policy.limits,
+    )
+}
+
+/// Checks the module's ABI version and reads its description, on a fresh instance.
+fn describe(runtime: &Runtime) -> Result<Description, ModuleError> {
+    let mut probe = runtime.instantiate()?;
+    let fuel = runtime.limits.fuel;
+    let found = probe.abi_version(fuel)?;
+    if found != ABI_VERSION {
+        return Err(ModuleError::AbiVersion {
+            found,
+            expected: ABI_VERSION,
+        });
+    }
+    parse_description(&probe.describe(fuel)?)
+}
+
+/// A module compiled, validated and described, not yet bound to a policy.
+struct OpenedWasm {
+    path: std::path::PathBuf,
+    compiled: Compiled,
+    /// The description as the module wrote it.
+    wire: Description,
+    description: PluginDescription,
+}
+
+impl OpenedWasm {
+    fn bind_module(self, policy: Policy) -> Result<WasmPlugin, LoadError> {
+        validate(&self.compiled.module, policy.limits.memory).map_err(|e| LoadError::new(&self.path, e))?;
+        let runtime = Arc::new(runtime(&self.description.name, &self.compiled, &policy));
+        let node_types = self
+            .description
             .nodes
             .iter()
             .map(|node| {
@@ -58,59 +153,22 @@ impl WasmLoader {
                 }) as Arc<dyn NodeType>
             })
             .collect();
-        tracing::debug!(plugin = %manifest.name, file = %path.display(), "loaded WASM plugin");
+        tracing::debug!(plugin = %self.description.name, file = %self.path.display(), "loaded WASM plugin");
         Ok(WasmPlugin {
-            manifest: PluginManifest {
-                name: manifest.name.clone(),
-                version: manifest.version.clone(),
-                description: manifest.description.clone(),
-                author: manifest.author.clone(),
-                kind: PluginKind::Wasm,
-                source: Some(path.to_path_buf()),
-            },
-            description: manifest,
+            description: self.description,
+            wire: self.wire,
             node_types,
         })
     }
+}
 
-    /// Whether `path` would load: its description, or why not.
-    pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
-        self.open(path, config)
-            .map(|(manifest, _)| manifest)
-            .map_err(|e| LoadError::new(path, e))
+impl OpenedPlugin for OpenedWasm {
+    fn description(&self) -> &PluginDescription {
+        &self.description
     }
 
-    /// Compiles (or loads from the cache), validates, instantiates once and
-    /// describes the module; the instance is kept for the first call.
-    fn open(&self, path: &Path, config: &PocketConfig) -> Result<(Description, Arc<Runtime>), ModuleError> {
-        let wasm = read_wasm(path)?;
-        prescan(&wasm)?;
-        let compiled = self.engine.compile(&wasm)?;
-        tracing::debug!(file = %path.display(), source = ?compiled.source, "WASM module ready");
-        // The module runs (at load too) under the policy of the file's name only.
-        let name = file_plugin_name(path);
-        let limits = config.limits(&name);
-        validate(&compiled.module, limits.memory)?;
-        let runtime = Runtime::new(
-            &name,
-            compiled.module.clone(),
-            compiled.limited(limits.memory),
-            PluginHost::for_plugin(&name, config),
-            limits,
-        );
-        let mut probe = runtime.instantiate()?;
-        let fuel = runtime.limits.fuel;
-        let found = probe.abi_version(fuel)?;
-        if found != ABI_VERSION {
-            return Err(ModuleError::AbiVersion {
-                found,
-                expected: ABI_VERSION,
-            });
-        }
-        let manifest = parse_description(&probe.describe(fuel)?)?;
-        check_plugin_name(path, &manifest.name).map_err(|e| ModuleError::Name(e.reason()))?;
-        runtime.keep(probe);
-        Ok((manifest, Arc::new(runtime)))
+    fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
+        Ok(Arc::new(self.bind_module(policy)?))
     }
 }
 
@@ -124,8 +182,8 @@ impl PluginLoader for WasmLoader {
             .is_some_and(|e| e.eq_ignore_ascii_case("wasm") || e.eq_ignore_ascii_case("wat"))
     }
 
-    fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
-        Ok(Arc::new(self.load_plugin(path, config)?))
+    fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        Ok(Box::new(self.open_module(path, limits)?))
     }
 }
 

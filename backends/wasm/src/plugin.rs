@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use pocket_core::{
     ConfigError, Execution, KvStore, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
-    PluginManifest, Value, run_blocking,
+    PluginDescription, Value, run_blocking,
 };
 use pocket_host::{Fate, PluginHost, Pool};
 use wasmer::{Engine, Module};
@@ -16,23 +16,23 @@ use crate::host_functions::CallScope;
 use crate::instance::{CallFailure, Instance};
 use crate::limits::{self, Culprit};
 
-/// A WASM plugin: its manifest and node types. Built by [`crate::WasmLoader`].
+/// A WASM plugin: its description and node types. Built by [`crate::WasmLoader`].
 pub struct WasmPlugin {
-    pub(crate) manifest: PluginManifest,
-    pub(crate) description: pocket_wasm_abi::Description,
+    pub(crate) description: PluginDescription,
+    pub(crate) wire: pocket_wasm_abi::Description,
     pub(crate) node_types: Vec<Arc<dyn NodeType>>,
 }
 
 impl WasmPlugin {
-    /// The manifest as the module described itself (node types with their schemas).
-    pub fn description(&self) -> &pocket_wasm_abi::Description {
-        &self.description
+    /// The description exactly as the module's `pocket_describe` wrote it.
+    pub fn wire_description(&self) -> &pocket_wasm_abi::Description {
+        &self.wire
     }
 }
 
 impl Plugin for WasmPlugin {
-    fn manifest(&self) -> &PluginManifest {
-        &self.manifest
+    fn description(&self) -> &PluginDescription {
+        &self.description
     }
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
@@ -65,11 +65,6 @@ impl Runtime {
     /// A fresh instance.
     pub(crate) fn instantiate(&self) -> Result<Instance, ModuleError> {
         Instance::new(&self.engine, &self.module, self.host.clone(), self.limits.memory)
-    }
-
-    /// Keeps an instance for the next call.
-    pub(crate) fn keep(&self, instance: Instance) {
-        self.pool.give(instance);
     }
 
     /// One call on an idle (or new) instance. An instance stopped by a limit

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::limits::{LimitOverrides, Limits};
 use crate::permissions::{Capability, Permissions};
+use crate::policy::Policy;
 
 /// The environment variable naming a config file.
 pub const CONFIG_ENV: &str = "POCKET_CONFIG";
@@ -245,6 +246,14 @@ impl PocketConfig {
             .get(plugin)
             .unwrap_or(&self.plugins.default_permissions);
         Permissions::new(granted.clone())
+    }
+
+    /// Everything pocket.toml grants `plugin`: its limits and permissions.
+    pub fn policy(&self, plugin: &str) -> Policy {
+        Policy {
+            limits: self.limits(plugin),
+            permissions: self.permissions(plugin),
+        }
     }
 
     /// The limits a plugin runs under: built-in defaults, then

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::PocketConfig;
-use crate::plugin::{Plugin, PluginKind};
+use crate::limits::Limits;
+use crate::plugin::{Plugin, PluginDescription, PluginKind};
+use crate::policy::Policy;
 
 /// The backend's own error behind a [`LoadError`].
 pub type LoadCause = Box<dyn std::error::Error + Send + Sync>;
@@ -72,7 +74,20 @@ pub fn check_plugin_name(path: &Path, declared: &str) -> Result<(), LoadError> {
     ))
 }
 
-/// Loads plugins of one kind.
+/// A plugin file opened and described, not yet bound to a policy: code it
+/// ran to describe itself ran with no capability.
+pub trait OpenedPlugin: Send {
+    /// What the plugin says about itself.
+    fn description(&self) -> &PluginDescription;
+
+    /// Binds the plugin to `policy`: the loaded plugin, its node types ready.
+    fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError>;
+}
+
+/// Loads plugins of one kind, in two phases (as Extism separates a manifest
+/// from a plugin): [`open`](PluginLoader::open) describes a file with no
+/// capabilities; [`OpenedPlugin::bind`] binds the description to the policy
+/// the host resolves from pocket.toml.
 pub trait PluginLoader: Send + Sync {
     /// The kind of plugin this loader produces.
     fn kind(&self) -> PluginKind;
@@ -80,9 +95,20 @@ pub trait PluginLoader: Send + Sync {
     /// Whether `path` is a file this loader handles (usually by extension).
     fn handles(&self, path: &Path) -> bool;
 
-    /// Loads the plugin in `path`, with its permissions, limits and config
-    /// taken from `config` by the plugin's name.
-    fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError>;
+    /// Opens `path` and reads what the plugin says about itself. Code the
+    /// plugin runs to describe itself runs under `limits`, with no
+    /// capability granted.
+    fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError>;
+
+    /// Both phases: opens `path` under the limits pocket.toml sets for its
+    /// file's name, checks the plugin's name is its file's
+    /// ([`check_plugin_name`]), and binds it to that name's policy.
+    fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
+        let name = file_plugin_name(path);
+        let opened = self.open(path, &config.limits(&name))?;
+        check_plugin_name(path, &opened.description().name)?;
+        opened.bind(config.policy(&name))
+    }
 }
 
 /// The files in `directories` (not recursive), sorted for a stable load order.

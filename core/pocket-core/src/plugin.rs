@@ -40,10 +40,12 @@ impl fmt::Display for PluginKind {
     }
 }
 
-/// What a plugin says about itself.
+/// What a plugin says about itself, whatever its kind: the one shape every
+/// backend reads its own format into (a Lua plugin table or header, a WASM
+/// module's `pocket_describe`, a native library's descriptor).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PluginManifest {
-    /// Unique plugin name, e.g. `text-tools`.
+pub struct PluginDescription {
+    /// Unique plugin name, e.g. `text-tools` (its file's name).
     pub name: String,
     /// Version, e.g. `1.2.0`.
     pub version: String,
@@ -55,12 +57,54 @@ pub struct PluginManifest {
     pub kind: PluginKind,
     /// The file it was loaded from, if any.
     pub source: Option<PathBuf>,
+    /// The node types it provides, in its own order.
+    pub nodes: Vec<NodeDescription>,
 }
 
-/// A loaded plugin: metadata plus the node types it provides.
+impl PluginDescription {
+    /// A plugin `name` of `kind` providing `types`, version `0.0.0`, with no
+    /// description, author or file (fill them in as needed).
+    pub fn new(name: &str, kind: PluginKind, types: &[Arc<dyn NodeType>]) -> PluginDescription {
+        PluginDescription {
+            name: name.into(),
+            version: "0.0.0".into(),
+            description: String::new(),
+            author: String::new(),
+            kind,
+            source: None,
+            nodes: types.iter().map(|t| NodeDescription::of(t.as_ref())).collect(),
+        }
+    }
+}
+
+/// One node type in a [`PluginDescription`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeDescription {
+    /// The type name workflows write in `type:`.
+    #[serde(rename = "type")]
+    pub node_type: String,
+    /// One-line description.
+    pub description: String,
+    /// JSON Schema for the node's config, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_schema: Option<serde_json::Value>,
+}
+
+impl NodeDescription {
+    /// The description of `node_type`, as it describes itself.
+    pub fn of(node_type: &dyn NodeType) -> NodeDescription {
+        NodeDescription {
+            node_type: node_type.name().to_string(),
+            description: node_type.description().to_string(),
+            config_schema: node_type.config_schema().cloned(),
+        }
+    }
+}
+
+/// A loaded plugin: its description plus the node types it provides.
 pub trait Plugin: Send + Sync {
-    /// The plugin's metadata.
-    fn manifest(&self) -> &PluginManifest;
+    /// What the plugin says about itself.
+    fn description(&self) -> &PluginDescription;
 
     /// The node types this plugin provides.
     fn node_types(&self) -> Vec<Arc<dyn NodeType>>;

@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use indexmap::IndexMap;
 
 use crate::error::UnknownType;
-use crate::plugin::{NodeType, Plugin, PluginManifest};
+use crate::plugin::{NodeType, Plugin, PluginDescription};
 use crate::suggest::did_you_mean;
 
 /// The most node types one plugin may provide. A plugin declaring more is
@@ -87,8 +87,8 @@ pub struct RegisteredPlugin {
 
 impl RegisteredPlugin {
     /// The plugin's manifest.
-    pub fn manifest(&self) -> &PluginManifest {
-        self.plugin.manifest()
+    pub fn description(&self) -> &PluginDescription {
+        self.plugin.description()
     }
 }
 
@@ -290,7 +290,7 @@ impl Registry {
     /// Registers a plugin under its manifest name. Fails if the name, or any
     /// of its type names, is taken.
     pub fn register(&self, plugin: Arc<dyn Plugin>) -> Result<(), RegistryError> {
-        let name: Arc<str> = plugin.manifest().name.as_str().into();
+        let name: Arc<str> = plugin.description().name.as_str().into();
         self.update(|catalog| catalog.insert(name, plugin, false))
     }
 

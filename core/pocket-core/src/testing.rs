@@ -13,7 +13,7 @@ use crate::error::ConfigError;
 use crate::graph::Graph;
 use crate::node::{Execution, Node, NodeCall, NodeOutput};
 use crate::parse::{Format, parse_str};
-use crate::plugin::{NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
+use crate::plugin::{NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
 use crate::registry::Registry;
 use crate::runner::{RunError, RunOptions, run};
 use crate::validate::validate;
@@ -64,7 +64,7 @@ pub async fn run_graph(graph: &Arc<Graph>, input: &str) -> Result<Value, RunErro
 
 /// A plugin with a fixed list of node types.
 pub struct StaticPlugin {
-    manifest: PluginManifest,
+    description: PluginDescription,
     types: Vec<Arc<dyn NodeType>>,
 }
 
@@ -72,22 +72,15 @@ impl StaticPlugin {
     /// A plugin `name` providing `types`.
     pub fn new(name: &str, types: Vec<Arc<dyn NodeType>>) -> Self {
         StaticPlugin {
-            manifest: PluginManifest {
-                name: name.into(),
-                version: "0.0.0".into(),
-                description: String::new(),
-                author: String::new(),
-                kind: PluginKind::Builtin,
-                source: None,
-            },
+            description: PluginDescription::new(name, PluginKind::Builtin, &types),
             types,
         }
     }
 }
 
 impl Plugin for StaticPlugin {
-    fn manifest(&self) -> &PluginManifest {
-        &self.manifest
+    fn description(&self) -> &PluginDescription {
+        &self.description
     }
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {

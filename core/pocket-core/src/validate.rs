@@ -415,7 +415,7 @@ mod tests {
     use super::*;
     use crate::node::Node;
     use crate::parse::{Format, parse_str};
-    use crate::plugin::{BUILTIN_PLUGIN, NodeSetup, NodeType, Plugin, PluginKind, PluginManifest};
+    use crate::plugin::{BUILTIN_PLUGIN, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
     use crate::registry::Registry;
     use crate::testing::{StaticPlugin, constant_type};
     use pocket_value::Value;
@@ -629,9 +629,9 @@ mod tests {
 
     #[test]
     fn disabled_builtins_fail_validation() {
-        struct Builtin(Vec<Arc<dyn NodeType>>, PluginManifest);
+        struct Builtin(Vec<Arc<dyn NodeType>>, PluginDescription);
         impl Plugin for Builtin {
-            fn manifest(&self) -> &PluginManifest {
+            fn description(&self) -> &PluginDescription {
                 &self.1
             }
             fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
@@ -639,17 +639,9 @@ mod tests {
             }
         }
         let registry = Registry::new();
-        let manifest = PluginManifest {
-            name: BUILTIN_PLUGIN.into(),
-            version: "1".into(),
-            description: String::new(),
-            author: String::new(),
-            kind: PluginKind::Builtin,
-            source: None,
-        };
-        registry
-            .register(Arc::new(Builtin(vec![constant_type("exec", "x")], manifest)))
-            .unwrap();
+        let types = vec![constant_type("exec", "x")];
+        let description = PluginDescription::new(BUILTIN_PLUGIN, PluginKind::Builtin, &types);
+        registry.register(Arc::new(Builtin(types, description))).unwrap();
         let config = PocketConfig::parse("[builtins]\nexec = false\n", std::path::Path::new("/p/pocket.toml")).unwrap();
         let file = parse_str("name: t\nstart: a\nnodes:\n  - {name: a, type: exec}\n", Format::Yaml).unwrap();
         let err = validate(&file, &registry.catalog(), &config).err().unwrap();

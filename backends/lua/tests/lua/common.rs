@@ -16,7 +16,9 @@ pub fn fixture(name: &str) -> PathBuf {
 /// A registry with the `lua` node type and the given plugin fixtures.
 pub fn registry(config: &PocketConfig, plugins: &[&str]) -> Registry {
     let registry = Registry::new();
-    registry.register(Arc::new(LuaNodePlugin::new(config))).unwrap();
+    registry
+        .register(Arc::new(LuaNodePlugin::new(config.policy("lua"))))
+        .unwrap();
     for name in plugins {
         let plugin = LuaLoader::new()
             .load(&fixture(&format!("plugins/{name}")), config)

@@ -13,7 +13,9 @@ async fn the_example_workflow_runs_with_the_example_plugins() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let config = PocketConfig::default();
     let registry = Registry::new();
-    registry.register(Arc::new(LuaNodePlugin::new(&config))).unwrap();
+    registry
+        .register(Arc::new(LuaNodePlugin::new(config.policy("lua"))))
+        .unwrap();
     for plugin in ["text-tools.lua", "json-reshaper.lua"] {
         registry
             .register(

@@ -28,7 +28,7 @@ fn a_table_form_plugin_brings_its_metadata_and_node_types() {
     let plugin = LuaLoader::new()
         .load(&fixture("plugins/text-tools.lua"), &PocketConfig::default())
         .unwrap();
-    let manifest = plugin.manifest();
+    let manifest = plugin.description();
     assert_eq!(
         (manifest.name.as_str(), manifest.version.as_str(), manifest.kind),
         ("text-tools", "1.0.0", PluginKind::Lua)
@@ -58,7 +58,7 @@ fn a_plugin_calling_itself_by_another_plugins_name_is_refused_without_its_grants
     let real = LuaLoader::new()
         .load(&fixture("plugins/text-tools.lua"), &config)
         .unwrap();
-    assert_eq!(real.manifest().version, "1.0.0");
+    assert_eq!(real.description().version, "1.0.0");
 }
 
 #[tokio::test]
@@ -84,7 +84,10 @@ async fn a_simple_form_plugin_is_one_node_type_named_by_its_header() {
         .load(&fixture("plugins/data-processor.lua"), &PocketConfig::default())
         .unwrap();
     assert_eq!(
-        (plugin.manifest().name.as_str(), plugin.manifest().version.as_str()),
+        (
+            plugin.description().name.as_str(),
+            plugin.description().version.as_str()
+        ),
         ("data-processor", "2.1.0")
     );
     assert_eq!(

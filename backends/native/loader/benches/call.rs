@@ -71,7 +71,11 @@ fn native_node_call(bencher: Bencher) {
 fn prepared_node(node_type: &str, config: &Value) -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
     let path = libraries::library("pocket-plugin-text-tools");
-    let plugin = NativeLoader::new().load(&path, &pocket).unwrap();
+    // Opened and bound directly: cargo names the library `libpocket_plugin_...`.
+    let plugin = NativeLoader::new()
+        .open(&path, &pocket.limits("native-text"))
+        .and_then(|opened| opened.bind(pocket.policy("native-text")))
+        .unwrap();
     let node_type = plugin.node_types().into_iter().find(|t| t.name() == node_type).unwrap();
     prepare_standalone(node_type.as_ref(), "bench", config).unwrap()
 }

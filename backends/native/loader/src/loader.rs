@@ -2,11 +2,10 @@
 //! [`NativePlugin`]s.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use abi_stable::library::lib_header_from_path;
 use abi_stable::std_types::{RErr, ROk};
-use pocket_core::{LoadError, Plugin, PluginKind, PluginLoader, PocketConfig};
+use pocket_core::{Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader};
 use pocket_native_abi::module::{PluginDescriptor, PluginModuleRef};
 
 use crate::error::RefusalReason;
@@ -43,14 +42,14 @@ impl PluginLoader for NativeLoader {
             .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
     }
 
-    /// Loads the library at `path`. Native plugins are trusted code: they run
-    /// unsandboxed, so pocket.toml's permissions and limits do not apply to
-    /// them (their config reaches each node when it is prepared).
-    fn load(&self, path: &Path, _config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
+    /// Loads the library at `path` and reads its descriptor. Native plugins
+    /// are trusted code: no limit applies to them (see [`NativePlugin`]'s
+    /// `bind`).
+    fn open(&self, path: &Path, _limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
         let descriptor = open(path).map_err(|reason| LoadError::new(path, reason))?;
         let plugin = NativePlugin::new(descriptor, path);
-        tracing::debug!(plugin = %plugin.manifest().name, file = %path.display(), "loaded native plugin");
-        Ok(Arc::new(plugin))
+        tracing::debug!(plugin = %OpenedPlugin::description(&plugin).name, file = %path.display(), "loaded native plugin");
+        Ok(Box::new(plugin))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pocket_core::{LoadError, Plugin, PluginLoader, PocketConfig, Registry, RunError, Value, testing};
+use pocket_core::{Limits, LoadError, Plugin, PluginLoader, PocketConfig, Registry, RunError, Value, testing};
 use pocket_native::NativeLoader;
 
 pub use pocket_core::testing::{config, one_node};
@@ -21,8 +21,12 @@ pub fn lib(package: &str) -> PathBuf {
     library(package)
 }
 
+/// Loads the library at `path` whatever its file is called (cargo names it
+/// `libpocket_plugin_...`), bound to the policy of the name it declares.
 pub fn load(path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
-    NativeLoader::new().load(path, config)
+    let opened = NativeLoader::new().open(path, &Limits::default())?;
+    let policy = config.policy(&opened.description().name);
+    opened.bind(policy)
 }
 
 /// A registry with the given packages' plugins.

@@ -11,7 +11,7 @@ use crate::common::*;
 fn the_example_plugin_loads_with_its_manifest_and_node_types() {
     let path = lib(TEXT_TOOLS);
     let plugin = load(&path, &PocketConfig::default()).unwrap();
-    let manifest = plugin.manifest();
+    let manifest = plugin.description();
     assert_eq!(manifest.name, "native-text");
     assert_eq!(manifest.kind, PluginKind::Native);
     assert_eq!(manifest.source.as_deref(), Some(path.as_path()));
@@ -32,12 +32,15 @@ fn two_plugins_loaded_at_once_keep_their_own_modules() {
     let text = load(&lib(TEXT_TOOLS), &config).unwrap();
     let crashy = load(&lib(CRASHY), &config).unwrap();
     let redis = load(&lib(REDIS_CACHE), &config).unwrap();
-    assert_eq!(text.manifest().name, "native-text");
-    assert_eq!(crashy.manifest().name, "crashy");
-    assert_eq!(redis.manifest().name, "redis-cache");
+    assert_eq!(text.description().name, "native-text");
+    assert_eq!(crashy.description().name, "crashy");
+    assert_eq!(redis.description().name, "redis-cache");
     assert!(crashy.node_types().iter().any(|t| t.name() == "crash"));
     // Loading the first again still describes the first, not the last one loaded.
-    assert_eq!(load(&lib(TEXT_TOOLS), &config).unwrap().manifest().name, "native-text");
+    assert_eq!(
+        load(&lib(TEXT_TOOLS), &config).unwrap().description().name,
+        "native-text"
+    );
 }
 
 #[test]
@@ -95,7 +98,7 @@ fn refused_files_do_not_stop_the_others_from_loading() {
     let loaded: Vec<String> = results
         .iter()
         .filter_map(|r| r.as_ref().ok())
-        .map(|p| p.manifest().name.clone())
+        .map(|p| p.description().name.clone())
         .collect();
     assert_eq!(loaded, ["native-text"]);
 }

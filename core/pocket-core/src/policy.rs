@@ -1,0 +1,14 @@
+//! [`Policy`]: what the operator grants one plugin.
+
+use crate::limits::Limits;
+use crate::permissions::Permissions;
+
+/// What pocket.toml grants one plugin: resolved by the host from the
+/// plugin's name ([`crate::PocketConfig::policy`]) and bound to it at load.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The limits it runs under.
+    pub limits: Limits,
+    /// Its capabilities.
+    pub permissions: Permissions,
+}
