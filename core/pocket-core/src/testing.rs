@@ -55,6 +55,24 @@ pub fn graph(yaml: &str, registry: &Registry, config: &PocketConfig) -> Result<A
     validate(&file, &registry.catalog(), config).map(|validated| validated.graph)
 }
 
+/// Runs `graph` on the JSON `input`, cancelling the run (as Ctrl-C does)
+/// after `delay`; how the run ended, and when.
+pub async fn run_cancelled_after(
+    graph: &Arc<Graph>,
+    input: &str,
+    delay: std::time::Duration,
+) -> (Result<Value, RunError>, std::time::Duration) {
+    let options = RunOptions::default();
+    let cancel = options.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        cancel.cancel();
+    });
+    let started = std::time::Instant::now();
+    let result = run(graph.clone(), json(input), options).await;
+    (result.map(|outcome| outcome.output), started.elapsed())
+}
+
 /// Runs `graph` on the JSON `input`; its output.
 pub async fn run_graph(graph: &Arc<Graph>, input: &str) -> Result<Value, RunError> {
     run(graph.clone(), json(input), RunOptions::default())

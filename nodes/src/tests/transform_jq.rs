@@ -1,6 +1,6 @@
 //! `transform` with a `jq` program.
 
-use pocket_core::{RunOptions, run};
+use pocket_core::testing::run_cancelled_after;
 
 use super::{graph, json, run_error, run_yaml, validation_errors};
 
@@ -122,17 +122,11 @@ async fn endless_jq_recursion_fails_cleanly_instead_of_overflowing_the_stack() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_run_stops_a_jq_program_mid_output() {
-    let options = RunOptions::default();
-    let cancel = options.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        cancel.cancel();
-    });
-    let started = std::time::Instant::now();
-    let result = run(graph(&jq_with_timeout("last(range(1e15))", "")), json("1"), options).await;
+    let graph = graph(&jq_with_timeout("last(range(1e15))", ""));
+    let (result, took) = run_cancelled_after(&graph, "1", std::time::Duration::from_millis(200)).await;
     let err = result.expect_err("the run was cancelled").to_string();
     assert!(err.contains("cancelled"), "{err}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
 }
 
 /// `[[[ ... 1 ... ]]]`, `depth` arrays deep, as JSON text.

@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use pocket_core::{PocketConfig, RunError, RunOptions, run};
+use pocket_core::testing::run_cancelled_after;
+use pocket_core::{PocketConfig, RunError};
 
 use crate::common::{TIGHT, config, graph_with, inline_graph, json, run_graph};
 
@@ -119,26 +120,21 @@ async fn deep_recursion_fails_with_a_clear_error_and_the_host_survives() {
     assert_eq!(run_graph(&graph, "{}").await.unwrap(), json(r#"{"ok": true}"#));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelling_the_run_stops_a_running_script() {
-    let graph = inline_graph(
-        "while true do end",
-        &config("[plugins.limits]\ninstructions = 100000000000\n"),
-    );
-    let options = RunOptions::default();
-    let cancel = options.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        cancel.cancel();
-    });
-    let started = Instant::now();
-    let result = run(graph, json("{}"), options).await;
+/// Cancels a run of `source` after 200 ms: the run must end cancelled, soon.
+async fn cancelling_stops(source: &str, toml: &str) {
+    let graph = inline_graph(source, &config(toml));
+    let (result, took) = run_cancelled_after(&graph, "{}", Duration::from_millis(200)).await;
     assert!(
         matches!(result, Err(RunError::Cancelled))
             || result.as_ref().is_err_and(|e| e.to_string().contains("cancelled")),
         "{result:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_run_stops_a_running_script() {
+    cancelling_stops("while true do end", "[plugins.limits]\ninstructions = 100000000000\n").await;
 }
 
 #[tokio::test]
@@ -252,28 +248,11 @@ async fn the_clock_stops_a_pattern_match_that_backtracks_for_hours() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_run_stops_a_pattern_match() {
-    let graph = inline_graph(
+    cancelling_stops(
         "return string.find(('a'):rep(100000), '.-.-.-.-b')",
-        &config("[plugins.limits]\ninstructions = 100000000000000\ntimeout = \"60s\"\n"),
-    );
-    let options = RunOptions::default();
-    let cancel = options.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        cancel.cancel();
-    });
-    let started = Instant::now();
-    let result = run(graph, json("{}"), options).await;
-    assert!(
-        matches!(result, Err(RunError::Cancelled))
-            || result.as_ref().is_err_and(|e| e.to_string().contains("cancelled")),
-        "{result:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+        "[plugins.limits]\ninstructions = 100000000000000\ntimeout = \"60s\"\n",
+    )
+    .await;
 }
 
 #[tokio::test]
