@@ -68,11 +68,14 @@ pub enum GraphFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// List loaded plugins: NAME TYPE VERSION STATUS NODES.
+    /// List plugins, loaded and failed: NAME TYPE VERSION STATUS NODES.
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Exit 1 when any plugin failed to load.
+        #[arg(long)]
+        strict: bool,
     },
     /// Show a plugin's nodes, config keys, permissions and limits.
     Info {

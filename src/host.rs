@@ -4,11 +4,23 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pocket_core::{LoadError, OpenedPlugin, PluginLoader, PocketConfig, Registry, file_plugin_name, plugin_files};
+use pocket_core::{
+    LoadError, OpenedPlugin, PluginKind, PluginLoader, PocketConfig, Registry, file_plugin_name, plugin_files,
+};
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
 use pocket_wasm::WasmLoader;
+
+/// A plugin file that failed to load.
+pub struct FailedPlugin<'a> {
+    /// The plugin's name: its file's name.
+    pub name: String,
+    /// Its kind, by the loader that handles its file.
+    pub kind: Option<PluginKind>,
+    /// Why it failed.
+    pub error: &'a LoadError,
+}
 
 /// Everything a command needs: pocket.toml, the registry, and what failed to load.
 pub struct Host {
@@ -80,6 +92,16 @@ impl Host {
             )
         })?;
         loader.open(path, &self.config.limits(&file_plugin_name(path)))
+    }
+
+    /// The plugins that failed to load: the name each was to have (its
+    /// file's), its kind, and why it failed.
+    pub fn failed_plugins(&self) -> impl Iterator<Item = FailedPlugin<'_>> {
+        self.failures.iter().map(|error| FailedPlugin {
+            name: file_plugin_name(&error.path),
+            kind: self.loader_for(&error.path).map(|l| l.kind()),
+            error,
+        })
     }
 
     /// The loader of the backend that handles `path`, if any.

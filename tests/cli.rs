@@ -686,8 +686,16 @@ fn a_plugin_file_named_after_another_plugin_is_refused_in_a_plugin_directory() {
     std::fs::write(&config, "[plugins]\ndirectories = [\"plugins\"]\n").unwrap();
     let out = exec(pocket().arg("--config").arg(&config).args(["plugin", "list"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // Neither loads under the name it claims; both are listed as failed, under their files' names.
+    let row = |name: &str| out.stdout.lines().find(|l| l.starts_with(&format!("{name} ")));
     assert!(
-        !out.stdout.contains("native-text") && !out.stdout.contains("text-tools"),
+        row("native-text").is_none() && row("text-tools").is_none(),
+        "{}",
+        out.stdout
+    );
+    assert!(row("aaa").is_some_and(|r| r.contains("failed")), "{}", out.stdout);
+    assert!(
+        row("json-tools").is_some_and(|r| r.contains("failed")),
         "{}",
         out.stdout
     );
@@ -728,4 +736,71 @@ fn plugin_load_copies_into_the_first_directory_and_unload_removes_it() {
     assert!(!dir.path().join("plugins/native-text.so").exists());
     let list = exec(with_config().args(["plugin", "list"]));
     assert!(!list.stdout.contains("native-text"), "{}", list.stdout);
+}
+
+#[test]
+fn a_plugin_that_fails_to_load_is_listed_as_failed_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::write(plugins.join("broken.lua"), "return { name = 'broken', nodes = {\n").unwrap();
+    std::fs::write(
+        plugins.join("fine.lua"),
+        "return { name = 'fine', nodes = { hi = { exec = function(input) return input end } } }\n",
+    )
+    .unwrap();
+    let config = dir.path().join("pocket.toml");
+    std::fs::write(&config, "[plugins]\ndirectories = [\"plugins\"]\n").unwrap();
+    let list = |extra: &[&str]| {
+        exec(
+            pocket()
+                .arg("--config")
+                .arg(&config)
+                .args(["plugin", "list"])
+                .args(extra),
+        )
+    };
+
+    let out = list(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let row = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name}: {}", out.stdout))
+            .to_string()
+    };
+    assert!(row("fine").contains("loaded"), "{}", out.stdout);
+    assert!(
+        row("broken").contains(" lua ") && row("broken").contains("failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("broken failed to load") && out.stdout.contains("broken.lua"),
+        "{}",
+        out.stdout
+    );
+
+    let out = list(&["--json"]);
+    let plugins: Value = serde_json::from_str(&out.stdout).unwrap();
+    let broken = plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "broken")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert_eq!(broken["status"], "failed");
+    assert_eq!(broken["type"], "lua");
+    assert!(broken["error"].as_str().unwrap().contains("broken.lua"), "{broken}");
+
+    assert_eq!(list(&["--strict"]).code, 1, "--strict fails when a plugin failed");
+
+    let out = exec(pocket().arg("--config").arg(&config).args(["plugin", "info", "broken"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("broken failed to load from") && out.stdout.contains("broken.lua"),
+        "{}",
+        out.stdout
+    );
 }

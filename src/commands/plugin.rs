@@ -7,11 +7,11 @@ use pocket_core::{Capability, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
 use crate::commands::plugin_file;
-use crate::host::Host;
+use crate::host::{FailedPlugin, Host};
 
 pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
     match command {
-        PluginCommand::List { json } => list(host, json),
+        PluginCommand::List { json, strict } => list(host, json, strict),
         PluginCommand::Info { name } => info(host, &name),
         PluginCommand::Load { path } => plugin_file::load_into_directory(host, &path),
         PluginCommand::Unload { name } => plugin_file::unload(host, &name),
@@ -19,31 +19,39 @@ pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn list(host: &Host, json: bool) -> anyhow::Result<ExitCode> {
+fn list(host: &Host, json: bool, strict: bool) -> anyhow::Result<ExitCode> {
     let catalog = host.registry.catalog();
+    let failed: Vec<FailedPlugin<'_>> = host.failed_plugins().collect();
+    let kind_of = |f: &FailedPlugin<'_>| f.kind.map_or_else(|| "-".to_string(), |k| k.to_string());
     if json {
-        let plugins: Vec<serde_json::Value> = catalog
-            .plugins()
-            .map(|p| {
-                let m = p.description();
-                serde_json::json!({
-                    "name": &*p.name,
-                    "type": m.kind,
-                    "version": m.version,
-                    "status": "loaded",
-                    "description": m.description,
-                    "author": m.author,
-                    "source": m.source,
-                    "nodes": p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>(),
-                })
+        let loaded = catalog.plugins().map(|p| {
+            let m = p.description();
+            serde_json::json!({
+                "name": &*p.name,
+                "type": m.kind,
+                "version": m.version,
+                "status": "loaded",
+                "description": m.description,
+                "author": m.author,
+                "source": m.source,
+                "nodes": p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>(),
             })
-            .collect();
+        });
+        let failures = failed.iter().map(|f| {
+            serde_json::json!({
+                "name": f.name,
+                "type": f.kind,
+                "version": null,
+                "status": "failed",
+                "error": f.error.reason(),
+                "source": f.error.path,
+                "nodes": [],
+            })
+        });
+        let plugins: Vec<serde_json::Value> = loaded.chain(failures).collect();
         println!("{}", serde_json::to_string_pretty(&plugins)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let rows: Vec<[String; 5]> = catalog
-        .plugins()
-        .map(|p| {
+    } else {
+        let loaded = catalog.plugins().map(|p| {
             let m = p.description();
             let nodes = p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
             [
@@ -53,15 +61,31 @@ fn list(host: &Host, json: bool) -> anyhow::Result<ExitCode> {
                 "loaded".into(),
                 nodes,
             ]
-        })
-        .collect();
-    print_table(&["NAME", "TYPE", "VERSION", "STATUS", "NODES"], &rows);
-    Ok(ExitCode::SUCCESS)
+        });
+        let failures = failed
+            .iter()
+            .map(|f| [f.name.clone(), kind_of(f), "-".into(), "failed".into(), String::new()]);
+        let rows: Vec<[String; 5]> = loaded.chain(failures).collect();
+        print_table(&["NAME", "TYPE", "VERSION", "STATUS", "NODES"], &rows);
+        for f in &failed {
+            println!("\n{} failed to load: {}", f.name, f.error);
+        }
+    }
+    Ok(if strict && !failed.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn info(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
     let catalog = host.registry.catalog();
     let Some(plugin) = catalog.plugin(name) else {
+        if let Some(failed) = host.failed_plugins().find(|f| f.name == name) {
+            println!("{name} failed to load from {}:", failed.error.path.display());
+            println!("  {}", failed.error.reason());
+            return Ok(ExitCode::FAILURE);
+        }
         let hint = did_you_mean(name, catalog.plugins().map(|p| &*p.name))
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
