@@ -575,15 +575,16 @@ fn plugin_list_shows_wasm_plugins_with_type_wasm() {
 
 /// Runs `pocket plugin list` and checks that each of `names` is listed,
 /// loaded, with TYPE `kind`.
+/// The row of plugin `name` in `pocket plugin list` output, if listed.
+fn list_row<'a>(stdout: &'a str, name: &str) -> Option<&'a str> {
+    stdout.lines().find(|l| l.starts_with(&format!("{name} ")))
+}
+
 fn assert_listed(kind: &str, names: &[&str]) -> Outcome {
     let out = exec(pocket().args(["plugin", "list"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     for name in names {
-        let line = out
-            .stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name}: {}", out.stdout));
+        let line = list_row(&out.stdout, name).unwrap_or_else(|| panic!("{name}: {}", out.stdout));
         assert!(line.contains(&format!(" {kind} ")) && line.contains("loaded"), "{line}");
     }
     out
@@ -687,7 +688,7 @@ fn a_plugin_file_named_after_another_plugin_is_refused_in_a_plugin_directory() {
     let out = exec(pocket().arg("--config").arg(&config).args(["plugin", "list"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     // Neither loads under the name it claims; both are listed as failed, under their files' names.
-    let row = |name: &str| out.stdout.lines().find(|l| l.starts_with(&format!("{name} ")));
+    let row = |name: &str| list_row(&out.stdout, name);
     assert!(
         row("native-text").is_none() && row("text-tools").is_none(),
         "{}",
@@ -763,13 +764,7 @@ fn a_plugin_that_fails_to_load_is_listed_as_failed_with_its_reason() {
 
     let out = list(&[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let row = |name: &str| {
-        out.stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name}: {}", out.stdout))
-            .to_string()
-    };
+    let row = |name: &str| list_row(&out.stdout, name).unwrap_or_else(|| panic!("{name}: {}", out.stdout));
     assert!(row("fine").contains("loaded"), "{}", out.stdout);
     assert!(
         row("broken").contains(" lua ") && row("broken").contains("failed"),
