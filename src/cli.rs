@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "pocket", version, about, long_about = None)]
 pub struct Cli {
     /// pocket.toml to use (default: $POCKET_CONFIG, else the nearest pocket.toml upwards).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Give it before the command: `pocket --config PATH plugin list`.
+    #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -82,19 +83,41 @@ pub enum PluginCommand {
         /// The plugin's name.
         name: String,
     },
-    /// Check a plugin file, then copy it into the first plugin directory.
-    Load {
-        /// The plugin file (.so/.dylib/.dll, .lua, ...).
-        path: PathBuf,
-    },
+    /// Check a plugin file (or every plugin file in a directory), then copy it
+    /// into the plugin directory for its kind, named after the plugin.
+    Load(LoadArgs),
     /// Remove a plugin's file from its plugin directory.
     Unload {
-        /// The plugin's name.
-        name: String,
+        /// The plugin's name (its alias, if it has one).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Remove every plugin file in every plugin directory.
+        #[arg(long)]
+        all: bool,
     },
     /// Tell whether a plugin file would load, and why not.
     Check {
         /// The plugin file.
         path: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The plugin file (.so/.dylib/.dll, .lua, .wasm, .wat), or a directory:
+    /// every plugin file in it.
+    pub path: PathBuf,
+    /// Register it under this name instead of the one it declares, so that
+    /// two versions of one plugin sit side by side (`NAME/type`); recorded in
+    /// pocket.toml's `[plugins.aliases]`.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// The plugin directory to copy into (default: the first one listed in
+    /// pocket.toml that holds plugins of the same kind, else the first).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The plugin's config, a TOML or YAML file: stored in pocket.toml as
+    /// `[plugins.config.NAME]`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }

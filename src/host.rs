@@ -43,8 +43,8 @@ impl Host {
             tracing::debug!(config = %path.display(), "loaded pocket.toml");
         }
         let registry = Registry::new();
-        registry.register(Arc::new(BuiltinPlugin::new()))?;
-        registry.register(Arc::new(LuaNodePlugin::new(config.policy(pocket_lua::LUA_NODE_PLUGIN))))?;
+        registry.register_built_in(Arc::new(BuiltinPlugin::new()))?;
+        registry.register_built_in(Arc::new(LuaNodePlugin::new(config.policy(pocket_lua::LUA_NODE_PLUGIN))))?;
         let mut host = Host {
             config,
             registry,
@@ -67,17 +67,17 @@ impl Host {
     }
 
     /// Loads one plugin file with the loader that handles it and registers it
-    /// under its file's name, which must be the name it declares
-    /// ([`pocket_core::check_plugin_name`]). Files no loader handles are skipped silently
-    /// (`Ok(false)`).
+    /// under its file's name, which must be the name it declares or an alias
+    /// of it ([`pocket_core::check_plugin_name`]). Files no loader handles
+    /// are skipped silently (`Ok(false)`).
     pub fn load_plugin(&self, path: &Path) -> Result<bool, LoadError> {
         let Some(loader) = self.loader_for(path) else {
             return Ok(false);
         };
         let plugin = loader.load(path, &self.config)?;
         self.registry
-            .register(plugin)
-            .map_err(|e| LoadError::new(path, e.to_string()))?;
+            .register_as(&file_plugin_name(path), plugin)
+            .map_err(|e| LoadError::new(path, e))?;
         Ok(true)
     }
 

@@ -16,7 +16,7 @@ fn main() {
 
 fn build(yaml: &str) -> Arc<Graph> {
     let registry = Registry::new();
-    registry.register(Arc::new(BuiltinPlugin::new())).unwrap();
+    registry.register_built_in(Arc::new(BuiltinPlugin::new())).unwrap();
     let file = parse_str(yaml, Format::Yaml).unwrap();
     validate(&file, &registry.catalog(), &PocketConfig::default())
         .unwrap()

@@ -2,16 +2,28 @@
 
 use std::process::ExitCode;
 
+use pocket_core::{NodeType, RegisteredPlugin};
+
 use crate::host::Host;
 
 pub fn nodes(host: &Host) -> anyhow::Result<ExitCode> {
     let catalog = host.registry.catalog();
+    // A type is listed by its bare name where that name means it, else by
+    // its full name `plugin/type` (several plugins provide the bare name).
+    let usable_name = |plugin: &RegisteredPlugin, node_type: &dyn NodeType| match catalog.resolve(node_type.name()) {
+        Ok(found) if found.plugin == plugin.name => node_type.name().to_string(),
+        _ => plugin.full_name(node_type),
+    };
     let rows: Vec<[String; 3]> = catalog
         .plugins()
         .flat_map(|p| {
-            p.node_types
-                .iter()
-                .map(|t| [t.name().to_string(), p.name.to_string(), t.description().to_string()])
+            p.node_types.iter().map(move |t| {
+                [
+                    usable_name(p, t.as_ref()),
+                    p.name.to_string(),
+                    t.description().to_string(),
+                ]
+            })
         })
         .collect();
     crate::commands::plugin::print_table(&["TYPE", "PLUGIN", "DESCRIPTION"], &rows);

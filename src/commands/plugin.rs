@@ -13,8 +13,8 @@ pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
     match command {
         PluginCommand::List { json, strict } => list(host, json, strict),
         PluginCommand::Info { name } => info(host, &name),
-        PluginCommand::Load { path } => plugin_file::load_into_directory(host, &path),
-        PluginCommand::Unload { name } => plugin_file::unload(host, &name),
+        PluginCommand::Load(args) => plugin_file::load(host, &args),
+        PluginCommand::Unload { name, all } => plugin_file::unload(host, name.as_deref(), all),
         PluginCommand::Check { path } => plugin_file::check(host, &path),
     }
 }

@@ -9,23 +9,28 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use pocket_core::{LoadError, Plugin, check_plugin_name, validate_plugin_name};
+use pocket_core::{
+    LoadError, Plugin, PluginKind, Value, check_plugin_name, did_you_mean, file_plugin_name, plugin_files,
+    validate_plugin_name,
+};
 
+use crate::cli::LoadArgs;
 use crate::host::Host;
+use crate::pocket_toml::PocketToml;
 
 /// `pocket plugin check PATH`: would it load? Prints why not, and exits 1.
 pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
-    match load(host, path) {
+    match load_unregistered(host, path) {
         Ok(plugin) => {
             println!("ok: {} would load as {}", path.display(), describe(plugin.as_ref()));
-            if let Err(misnamed) = check_plugin_name(path, &plugin.description().name) {
+            if let Err(misnamed) = check_plugin_name(path, &plugin.description().name, &host.config) {
                 println!(
                     "note: in a plugin directory its file must be named after it: {}",
-                    installed_file_name(plugin.as_ref(), path).to_string_lossy()
+                    installed_file_name(&plugin.description().name, path).to_string_lossy()
                 );
                 tracing::debug!("{misnamed}");
             }
-            if let Some(other) = loaded_elsewhere(host, plugin.as_ref(), path) {
+            if let Some(other) = loaded_elsewhere(host, &plugin.description().name, path) {
                 println!(
                     "note: a plugin named `{}` is already loaded from {}",
                     plugin.description().name,
@@ -41,52 +46,251 @@ pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `pocket plugin load PATH`: checks the file, then copies it into the first
-/// plugin directory under the plugin's name (`libmy_plugin.so` of plugin
-/// `my-plugin` becomes `my-plugin.so`), the name its policy is bound to.
-pub fn load_into_directory(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
-    let Some(directory) = host.config.plugins.directories.first() else {
-        bail!("pocket.toml lists no plugin directories; add one to `[plugins] directories`");
-    };
-    let plugin = load(host, path)?;
-    let name = &plugin.description().name;
+/// `pocket plugin load PATH [--alias NAME] [--dir DIR] [--config FILE]`:
+/// checks the plugin (each plugin, for a directory), then copies it into
+/// its plugin directory under the name it is registered by (`libmy_plugin.so`
+/// of plugin `my-plugin` becomes `my-plugin.so`), the name its policy is
+/// bound to.
+pub fn load(host: &Host, args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    if !args.path.is_dir() {
+        install(host, &args.path, args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.alias.is_some() || args.config.is_some() {
+        bail!(
+            "--alias and --config are about one plugin; give a plugin file, not the directory {}",
+            args.path.display()
+        );
+    }
+    let files: Vec<PathBuf> = plugin_files(std::slice::from_ref(&args.path))
+        .into_iter()
+        .filter(|file| host.loader_for(file).is_some())
+        .collect();
+    if files.is_empty() {
+        bail!(
+            "{} holds no plugin files (native: .so/.dylib/.dll, Lua: .lua, WASM: .wasm/.wat)",
+            args.path.display()
+        );
+    }
+    let mut failed = 0;
+    for file in &files {
+        if let Err(error) = install(host, file, args) {
+            failed += 1;
+            crate::report::error(&error);
+        }
+    }
+    println!(
+        "loaded {} of {} plugins from {}",
+        files.len() - failed,
+        files.len(),
+        args.path.display()
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Checks one plugin file and copies it into place, recording its alias and
+/// config in pocket.toml. On any error nothing is left behind.
+fn install(host: &Host, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
+    let opened = host.open_plugin(path)?;
+    let declared = opened.description().name.clone();
+    let kind = opened.description().kind;
+    let name = args.alias.as_deref().unwrap_or(&declared);
     // The name becomes a file name: no `../` in it.
     if let Err(reason) = validate_plugin_name(name) {
         bail!("{}: invalid plugin name `{name}`: {reason}", path.display());
     }
-    if let Some(other) = loaded_elsewhere(host, plugin.as_ref(), path) {
+    if args.alias.is_none() && host.config.declared_name(name) != name {
         bail!(
-            "a plugin named `{name}` is already loaded from {}; `pocket plugin unload {name}` first",
+            "pocket.toml's [plugins.aliases] makes `{name}` an alias of plugin `{}`; load this one with --alias",
+            host.config.declared_name(name)
+        );
+    }
+    let plugin = opened.bind(host.config.policy(name))?;
+    if let Some(other) = loaded_elsewhere(host, name, path) {
+        bail!(
+            "a plugin named `{name}` is already loaded from {}; `pocket plugin unload {name}` first, \
+             or load this one beside it with `--alias NAME`",
             other.display()
         );
     }
-    let file_name = installed_file_name(plugin.as_ref(), path);
-    let target = directory.join(&file_name);
+    let directory = target_directory(host, kind, args.dir.as_deref())?;
+    let target = directory.join(installed_file_name(name, path));
     if target.exists() {
         bail!(
-            "{} already exists; unload the plugin it holds first, or rename the file",
+            "{} already exists; unload the plugin it holds first, or load this one with `--alias NAME`",
             target.display()
         );
     }
+    let mut edits = pocket_toml_edits(host, name, &declared, args.config.as_deref())?;
+    copy_into_place(path, &target)?;
+    if let Some(edits) = &mut edits
+        && let Err(error) = edits.save()
+    {
+        let _ = std::fs::remove_file(&target);
+        return Err(error);
+    }
+    println!(
+        "loaded {} into {}",
+        describe_as(plugin.as_ref(), name),
+        target.display()
+    );
+    Ok(())
+}
+
+/// The pocket.toml changes loading `name` needs (its alias, its config), made
+/// in memory: saved only once the plugin file is in place.
+fn pocket_toml_edits(
+    host: &Host,
+    name: &str,
+    declared: &str,
+    config_file: Option<&Path>,
+) -> anyhow::Result<Option<PocketToml>> {
+    if name == declared && config_file.is_none() {
+        return Ok(None);
+    }
+    let Some(path) = &host.config.path else {
+        bail!("--alias and --config are recorded in pocket.toml, and there is none; create one");
+    };
+    let mut edits = PocketToml::open(path)?;
+    if name != declared {
+        edits.set_alias(name, declared)?;
+    }
+    if let Some(file) = config_file {
+        let config = read_config_file(file)?;
+        edits
+            .set_plugin_config(name, &config)
+            .with_context(|| format!("{}: cannot store it in pocket.toml", file.display()))?;
+    }
+    Ok(Some(edits))
+}
+
+/// A plugin config file: TOML (`.toml`) or YAML (anything else; JSON is YAML).
+fn read_config_file(file: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let value = if file.extension().is_some_and(|e| e == "toml") {
+        let table: toml::Table =
+            toml::from_str(&text).with_context(|| format!("{}: not valid TOML", file.display()))?;
+        Value::from(serde_json::to_value(table)?)
+    } else {
+        pocket_core::parse_yaml_value(&text).with_context(|| format!("{}: not valid YAML", file.display()))?
+    };
+    if !matches!(value, Value::Object(_)) {
+        bail!(
+            "{}: a plugin's config must be a mapping of keys to values",
+            file.display()
+        );
+    }
+    Ok(value)
+}
+
+/// Copies `from` to `to` through a temporary file renamed into place: a
+/// Pocket starting meanwhile never sees half a file.
+fn copy_into_place(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let directory = pocket_core::directory_of(to);
     std::fs::create_dir_all(directory).with_context(|| format!("cannot create {}", directory.display()))?;
-    // Copy, then rename: a Pocket starting meanwhile never sees half a file.
-    let partial = directory.join(format!(".{}.partial", file_name.to_string_lossy()));
-    std::fs::copy(path, &partial)
-        .with_context(|| format!("cannot copy {} to {}", path.display(), partial.display()))?;
-    std::fs::rename(&partial, &target).with_context(|| format!("cannot create {}", target.display()))?;
-    println!("loaded {} into {}", describe(plugin.as_ref()), target.display());
+    let file_name = to.file_name().unwrap_or_default().to_string_lossy();
+    let partial = directory.join(format!(".{file_name}.partial"));
+    std::fs::copy(from, &partial)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), partial.display()))?;
+    std::fs::rename(&partial, to).with_context(|| {
+        let _ = std::fs::remove_file(&partial);
+        format!("cannot create {}", to.display())
+    })
+}
+
+/// Where a plugin of `kind` goes: `--dir` (one of pocket.toml's plugin
+/// directories), else the first listed directory already holding plugins of
+/// that kind, else the first listed directory.
+fn target_directory(host: &Host, kind: PluginKind, dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let directories = &host.config.plugins.directories;
+    if let Some(dir) = dir {
+        return directories
+            .iter()
+            .find(|d| same_file(d, dir))
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "{} is not one of pocket.toml's plugin directories ({}); add it to `[plugins] directories`, \
+                     or Pocket would never load what is copied there",
+                    dir.display(),
+                    directories
+                        .iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+    }
+    let holds_kind = |d: &PathBuf| {
+        plugin_files(std::slice::from_ref(d))
+            .iter()
+            .any(|file| host.loader_for(file).is_some_and(|l| l.kind() == kind))
+    };
+    directories
+        .iter()
+        .find(|d| holds_kind(d))
+        .or(directories.first())
+        .cloned()
+        .context("pocket.toml lists no plugin directories; add one to `[plugins] directories`")
+}
+
+/// `pocket plugin unload NAME | --all`: removes plugin files (loaded or
+/// failed) from their plugin directories, and their aliases from
+/// pocket.toml. Running Pockets keep what they loaded.
+pub fn unload(host: &Host, name: Option<&str>, all: bool) -> anyhow::Result<ExitCode> {
+    let files: Vec<(String, PathBuf)> = if all {
+        plugin_files(&host.config.plugins.directories)
+            .into_iter()
+            .filter(|file| host.loader_for(file).is_some())
+            .map(|file| (file_plugin_name(&file), file))
+            .collect()
+    } else {
+        let name = name.context("name the plugin to unload, or give --all")?;
+        vec![(name.to_string(), plugin_file(host, name)?)]
+    };
+    if files.is_empty() {
+        println!("no plugin files in the plugin directories; nothing to unload");
+    }
+    let mut aliases = Vec::new();
+    for (name, file) in &files {
+        std::fs::remove_file(file).with_context(|| format!("cannot remove {}", file.display()))?;
+        println!("unloaded {name}: removed {}", file.display());
+        if host.config.declared_name(name) != name {
+            aliases.push(name);
+        }
+    }
+    if let (false, Some(path)) = (aliases.is_empty(), &host.config.path) {
+        let mut edits = PocketToml::open(path)?;
+        for alias in aliases {
+            edits.remove_alias(alias)?;
+        }
+        edits.save()?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `pocket plugin unload NAME`: removes the plugin's file from its plugin
-/// directory. Running Pockets keep what they loaded.
-pub fn unload(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
+/// The file of the plugin registered as `name`, or of the plugin file of
+/// that name that failed to load; only files in a plugin directory.
+fn plugin_file(host: &Host, name: &str) -> anyhow::Result<PathBuf> {
     let catalog = host.registry.catalog();
-    let Some(plugin) = catalog.plugin(name) else {
-        bail!("no plugin named `{name}` is loaded; `pocket plugin list` shows what is");
-    };
-    let Some(source) = plugin.description().source.clone() else {
-        bail!("plugin `{name}` is built into Pocket and has no file to remove");
+    let source = match catalog.plugin(name) {
+        Some(plugin) => match &plugin.description().source {
+            Some(source) => source.clone(),
+            None => bail!("plugin `{name}` is built into Pocket and has no file to remove"),
+        },
+        None => match host.failed_plugins().find(|f| f.name == name) {
+            Some(failed) => failed.error.path.clone(),
+            None => {
+                let hint = did_you_mean(name, catalog.plugins().map(|p| &*p.name))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                bail!("no plugin named `{name}` is loaded{hint}; `pocket plugin list` shows what is");
+            }
+        },
     };
     if !in_plugin_directory(host, &source) {
         bail!(
@@ -94,26 +298,24 @@ pub fn unload(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
             source.display()
         );
     }
-    std::fs::remove_file(&source).with_context(|| format!("cannot remove {}", source.display()))?;
-    println!("unloaded {name}: removed {}", source.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(source)
 }
 
-/// The file name a plugin gets in a plugin directory: its name, with the
-/// extension of `path`.
-fn installed_file_name(plugin: &dyn Plugin, path: &Path) -> std::ffi::OsString {
-    let mut name = std::ffi::OsString::from(&plugin.description().name);
+/// The file name a plugin registered as `name` gets in a plugin directory:
+/// the name, with the extension of `path`.
+fn installed_file_name(name: &str, path: &Path) -> std::ffi::OsString {
+    let mut file_name = std::ffi::OsString::from(name);
     if let Some(ext) = path.extension() {
-        name.push(".");
-        name.push(ext);
+        file_name.push(".");
+        file_name.push(ext);
     }
-    name
+    file_name
 }
 
 /// Loads `path` with the backend that handles it, without registering it:
 /// opened and described, then bound to the policy of the name it declares
 /// (its file may be named otherwise until it is installed).
-fn load(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
+fn load_unregistered(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
     if !path.is_file() {
         return Err(LoadError::new(path, "no such file"));
     }
@@ -124,13 +326,23 @@ fn load(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
 
 /// `native plugin `x` 1.0.0 with node types: a, b`.
 fn describe(plugin: &dyn Plugin) -> String {
-    let manifest = plugin.description();
+    describe_as(plugin, &plugin.description().name)
+}
+
+/// [`describe`], for the plugin registered as `name`.
+fn describe_as(plugin: &dyn Plugin, name: &str) -> String {
+    let description = plugin.description();
     let types: Vec<String> = plugin.node_types().iter().map(|t| t.name().to_string()).collect();
+    let alias = if name == description.name {
+        String::new()
+    } else {
+        format!(" (as `{name}`)")
+    };
     format!(
-        "{} plugin `{}` {} with node types: {}",
-        manifest.kind,
-        manifest.name,
-        manifest.version,
+        "{} plugin `{}` {}{alias} with node types: {}",
+        description.kind,
+        description.name,
+        description.version,
         if types.is_empty() {
             "none".into()
         } else {
@@ -139,10 +351,10 @@ fn describe(plugin: &dyn Plugin) -> String {
     )
 }
 
-/// Where a loaded plugin of the same name comes from, if not from `path`.
-fn loaded_elsewhere(host: &Host, plugin: &dyn Plugin, path: &Path) -> Option<PathBuf> {
+/// Where a loaded plugin registered as `name` comes from, if not from `path`.
+fn loaded_elsewhere(host: &Host, name: &str, path: &Path) -> Option<PathBuf> {
     let catalog = host.registry.catalog();
-    let loaded = catalog.plugin(&plugin.description().name)?;
+    let loaded = catalog.plugin(name)?;
     let source = loaded
         .description()
         .source

@@ -46,18 +46,21 @@ impl WasmLoader {
 
     /// Loads the plugin in `path` under pocket.toml's policy for its file's name.
     pub fn load_plugin(&self, path: &Path, config: &PocketConfig) -> Result<WasmPlugin, LoadError> {
-        let name = file_plugin_name(path);
-        let opened = self.open_module(path, &config.limits(&name))?;
-        pocket_core::check_plugin_name(path, &opened.wire.name)?;
-        opened.bind_module(config.policy(&name))
+        let opened = self.open_named(path, config)?;
+        opened.bind_module(config.policy(&file_plugin_name(path)))
     }
 
     /// Whether `path` would load: its description, or why not.
     pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
-        let name = file_plugin_name(path);
-        let opened = self.open_module(path, &config.limits(&name))?;
-        pocket_core::check_plugin_name(path, &opened.wire.name)?;
-        Ok(opened.wire)
+        Ok(self.open_named(path, config)?.wire)
+    }
+
+    /// Opens `path` under the limits of its file's name and checks the
+    /// plugin's name is the one that file name stands for.
+    fn open_named(&self, path: &Path, config: &PocketConfig) -> Result<OpenedWasm, LoadError> {
+        let opened = self.open_module(path, &config.limits(&file_plugin_name(path)))?;
+        pocket_core::check_plugin_name(path, &opened.wire.name, config)?;
+        Ok(opened)
     }
 
     /// Compiles (or loads from the cache), validates, instantiates once with

@@ -75,6 +75,8 @@ pub struct PluginsConfig {
     pub autoload: bool,
     /// Refuse unsigned plugins.
     pub require_signatures: bool,
+    /// `[plugins.aliases]`: registered name -> the name the plugin declares.
+    aliases: BTreeMap<String, String>,
     config: BTreeMap<String, Map>,
     default_permissions: Vec<Capability>,
     permissions: BTreeMap<String, Vec<Capability>>,
@@ -88,6 +90,7 @@ impl Default for PluginsConfig {
             directories: Vec::new(),
             autoload: true,
             require_signatures: false,
+            aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             default_permissions: vec![Capability::Log],
             permissions: BTreeMap::new(),
@@ -194,12 +197,19 @@ impl PocketConfig {
             }
         }
         let (default_limits, limits) = split_limits(plugins.limits).map_err(|m| invalid(None, m))?;
+        for (alias, declared) in &plugins.aliases {
+            for name in [alias, declared] {
+                crate::registry::validate_plugin_name(name)
+                    .map_err(|reason| invalid(None, format!("[plugins.aliases] `{name}`: {reason}")))?;
+            }
+        }
         Ok(PocketConfig {
             path: Some(path.to_path_buf()),
             plugins: PluginsConfig {
                 directories: plugins.directories.iter().map(|d| resolve_dir(base, d)).collect(),
                 autoload: plugins.autoload,
                 require_signatures: plugins.require_signatures,
+                aliases: plugins.aliases,
                 config: plugins
                     .config
                     .into_iter()
@@ -236,6 +246,13 @@ impl PocketConfig {
             }
         }
         Ok(config)
+    }
+
+    /// The name the plugin registered as `registered` must declare: the one
+    /// `[plugins.aliases]` gives for it (`text-tools-v1 = "text-tools"`),
+    /// else `registered` itself.
+    pub fn declared_name<'a>(&'a self, registered: &'a str) -> &'a str {
+        self.plugins.aliases.get(registered).map_or(registered, String::as_str)
     }
 
     /// The capabilities granted to a plugin: its own list, else `default`.
@@ -387,6 +404,8 @@ struct PluginsModel {
     #[serde(default)]
     require_signatures: bool,
     #[serde(default)]
+    aliases: BTreeMap<String, String>,
+    #[serde(default)]
     config: BTreeMap<String, toml::Table>,
     #[serde(default)]
     permissions: BTreeMap<String, Vec<String>>,
@@ -400,6 +419,7 @@ impl Default for PluginsModel {
             directories: Vec::new(),
             autoload: true,
             require_signatures: false,
+            aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             permissions: BTreeMap::new(),
             limits: toml::Table::new(),

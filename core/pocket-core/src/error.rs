@@ -39,13 +39,33 @@ pub struct UnknownType {
     pub suggestion: Option<String>,
 }
 
+/// A node type name that names no type, or several.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TypeLookupError {
+    /// No registered plugin provides the type.
+    #[error("{0}")]
+    Unknown(UnknownType),
+    /// Several plugins provide a type of this bare name.
+    #[error(
+        "node type `{name}` is ambiguous: it is provided by {}",
+        .candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    )]
+    Ambiguous {
+        /// The bare name asked for.
+        name: String,
+        /// The full names (`plugin/type`) of every type of that name.
+        candidates: Vec<String>,
+    },
+}
+
 /// Why a node could not be prepared.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PrepareError {
-    /// No registered plugin provides the type.
+    /// No registered plugin provides the type, or several do.
     #[error("{0}")]
-    UnknownType(UnknownType),
+    Type(TypeLookupError),
     /// The type is a built-in that pocket.toml's `[builtins]` switches off.
     #[error("node type `{0}` is disabled in this deployment")]
     Disabled(String),
@@ -79,10 +99,14 @@ impl PrepareError {
     /// What to do about it, when there is something to say.
     pub fn help(&self) -> Option<String> {
         match self {
-            PrepareError::UnknownType(unknown) => Some(match &unknown.suggestion {
+            PrepareError::Type(TypeLookupError::Unknown(unknown)) => Some(match &unknown.suggestion {
                 Some(s) => format!("did you mean `{s}`? (`pocket nodes` lists every type)"),
                 None => "`pocket nodes` lists every available type; is the plugin providing it loaded?".into(),
             }),
+            PrepareError::Type(TypeLookupError::Ambiguous { candidates, .. }) => Some(format!(
+                "write the full name of the one you mean, e.g. `type: {}`",
+                candidates.first().map_or("plugin/type", String::as_str)
+            )),
             PrepareError::Disabled(_) => Some("pocket.toml's [builtins] section switches it off".into()),
             PrepareError::PluginConfig(_) => Some("fix the plugin's section in pocket.toml".into()),
             PrepareError::Schema { plugin, .. } => Some(format!("see the schema with `pocket plugin info {plugin}`")),
@@ -92,6 +116,6 @@ impl PrepareError {
 
     /// Whether the error is about the node's `type` (rather than its config).
     pub fn is_about_type(&self) -> bool {
-        matches!(self, PrepareError::UnknownType(_) | PrepareError::Disabled(_))
+        matches!(self, PrepareError::Type(_) | PrepareError::Disabled(_))
     }
 }

@@ -48,7 +48,7 @@ pub use config_template::ConfigTemplate;
 pub use context::RunContext;
 pub use diagnostic::{Diagnostic, Severity, ValidationError};
 pub use duration::{format_duration, parse_duration};
-pub use error::{ConfigError, PrepareError, UnknownType};
+pub use error::{ConfigError, PrepareError, TypeLookupError, UnknownType};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use kv::{KvFull, KvStore, Owner};
 pub use limits::{Limit, LimitOverrides, Limits, parse_size};

@@ -52,14 +52,26 @@ pub fn file_plugin_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Refuses a plugin whose declared name is not its file's name
-/// ([`file_plugin_name`]): `aaa.lua` saying it is `json-tools` would
-/// otherwise get json-tools' grants and secrets, and push the real plugin out
-/// as a duplicate.
-pub fn check_plugin_name(path: &Path, declared: &str) -> Result<(), LoadError> {
+/// Refuses a plugin whose declared name is not the one its file's name
+/// ([`file_plugin_name`]) stands for: the file's name itself, or the plugin
+/// that `[plugins.aliases]` in pocket.toml names for it
+/// ([`PocketConfig::declared_name`]). `aaa.lua` saying it is `json-tools`
+/// would otherwise get json-tools' grants and secrets, and push the real
+/// plugin out as a duplicate.
+pub fn check_plugin_name(path: &Path, declared: &str, config: &PocketConfig) -> Result<(), LoadError> {
     let file = file_plugin_name(path);
-    if declared == file {
+    let expected = config.declared_name(&file);
+    if declared == expected {
         return Ok(());
+    }
+    if expected != file {
+        return Err(LoadError::new(
+            path,
+            format!(
+                "pocket.toml's [plugins.aliases] makes `{file}` an alias of plugin `{expected}`, \
+                 but this file holds plugin `{declared}`"
+            ),
+        ));
     }
     let renamed = match path.extension() {
         Some(ext) => format!("{declared}.{}", ext.to_string_lossy()),
@@ -69,7 +81,8 @@ pub fn check_plugin_name(path: &Path, declared: &str) -> Result<(), LoadError> {
         path,
         format!(
             "the plugin calls itself `{declared}`, but its file is named `{file}`: a plugin's permissions, \
-             limits and config are bound to its file's name, so the two must match (rename the file to `{renamed}`)"
+             limits and config are bound to its file's name, so the two must match (rename the file to \
+             `{renamed}`, or load it under an alias: `[plugins.aliases] {file} = \"{declared}\"` in pocket.toml)"
         ),
     ))
 }
@@ -101,12 +114,14 @@ pub trait PluginLoader: Send + Sync {
     fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError>;
 
     /// Both phases: opens `path` under the limits pocket.toml sets for its
-    /// file's name, checks the plugin's name is its file's
-    /// ([`check_plugin_name`]), and binds it to that name's policy.
+    /// file's name, checks the plugin's name is the one that name stands for
+    /// ([`check_plugin_name`]), and binds it to that name's policy. The
+    /// plugin is registered under its file's name
+    /// ([`Registry::register_as`](crate::Registry::register_as)).
     fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
         let name = file_plugin_name(path);
         let opened = self.open(path, &config.limits(&name))?;
-        check_plugin_name(path, &opened.description().name)?;
+        check_plugin_name(path, &opened.description().name, config)?;
         opened.bind(config.policy(&name))
     }
 }

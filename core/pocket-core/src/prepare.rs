@@ -109,7 +109,7 @@ impl NodeFactory for Preparer<'_> {
         let resolved = self
             .catalog
             .resolve(request.node_type)
-            .map_err(|unknown| vec![PrepareError::UnknownType(unknown)])?;
+            .map_err(|e| vec![PrepareError::Type(e)])?;
         let node_type = &resolved.node_type;
         if &*resolved.plugin == BUILTIN_PLUGIN && self.config.builtins.disabled().contains(&node_type.name()) {
             return Err(vec![PrepareError::Disabled(node_type.name().to_string())]);

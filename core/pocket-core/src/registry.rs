@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use indexmap::IndexMap;
 
-use crate::error::UnknownType;
+use crate::error::{TypeLookupError, UnknownType};
 use crate::plugin::{NodeType, Plugin, PluginDescription};
 use crate::suggest::did_you_mean;
 
@@ -23,21 +23,11 @@ pub const MAX_NODE_TYPES: usize = 1_000;
 #[non_exhaustive]
 pub enum RegistryError {
     /// A plugin with this name (or alias) is already registered.
-    #[error("a plugin named `{0}` is already registered; load this one with an alias")]
-    DuplicatePlugin(String),
-    /// Two plugins offer the same type name.
     #[error(
-        "node type `{node_type}` of plugin `{plugin}` is already provided by plugin `{existing}`; \
-         load one of them with an alias (then address it as `alias/{node_type}`)"
+        "a plugin named `{0}` is already registered; give this one an alias \
+         (`pocket plugin load FILE --alias NAME`, or `[plugins.aliases]` in pocket.toml)"
     )]
-    DuplicateType {
-        /// The contested type name.
-        node_type: String,
-        /// The plugin being registered.
-        plugin: String,
-        /// The plugin that already provides it.
-        existing: String,
-    },
+    DuplicatePlugin(String),
     /// A plugin offers two node types with one name, or an unusable name.
     #[error("plugin `{plugin}` has an invalid node type name `{node_type}`: {reason}")]
     InvalidTypeName {
@@ -77,18 +67,26 @@ pub enum RegistryError {
 /// A registered plugin.
 #[derive(Clone)]
 pub struct RegisteredPlugin {
-    /// The name it is registered under: its alias, or its manifest name.
+    /// The name it is registered under: its alias, or its declared name.
     pub name: Arc<str>,
     /// The plugin itself.
     pub plugin: Arc<dyn Plugin>,
     /// Its node types, in the order the plugin lists them.
     pub node_types: Vec<Arc<dyn NodeType>>,
+    /// Whether it is built into Pocket ([`Registry::register_built_in`]):
+    /// its bare type names win over any plugin's.
+    pub built_in: bool,
 }
 
 impl RegisteredPlugin {
-    /// The plugin's manifest.
+    /// What the plugin says about itself.
     pub fn description(&self) -> &PluginDescription {
         self.plugin.description()
+    }
+
+    /// `plugin/type`, the full name of one of its node types, always usable.
+    pub fn full_name(&self, node_type: &dyn NodeType) -> String {
+        format!("{}/{}", self.name, node_type.name())
     }
 }
 
@@ -99,14 +97,23 @@ pub struct ResolvedType {
     pub plugin: Arc<str>,
     /// The node type.
     pub node_type: Arc<dyn NodeType>,
+    /// Whether the providing plugin is built into Pocket.
+    built_in: bool,
+}
+
+impl ResolvedType {
+    /// `plugin/type`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.plugin, self.node_type.name())
+    }
 }
 
 /// An immutable snapshot of the registry.
 #[derive(Clone, Default)]
 pub struct Catalog {
     plugins: IndexMap<Arc<str>, RegisteredPlugin>,
-    /// Unqualified type name -> provider.
-    by_name: HashMap<String, ResolvedType>,
+    /// Bare type name -> every plugin providing it, in registration order.
+    by_name: HashMap<String, Vec<ResolvedType>>,
 }
 
 impl Catalog {
@@ -120,32 +127,57 @@ impl Catalog {
         self.plugins.get(name)
     }
 
-    /// Finds a node type by `type` or `plugin/type`.
-    pub fn resolve(&self, name: &str) -> Result<ResolvedType, UnknownType> {
-        let found = match name.split_once('/') {
-            Some((plugin, node_type)) => self.plugins.get(plugin).and_then(|p| {
-                p.node_types
-                    .iter()
-                    .find(|t| t.name() == node_type)
-                    .map(|t| ResolvedType {
-                        plugin: p.name.clone(),
-                        node_type: t.clone(),
-                    })
-            }),
-            None => self.by_name.get(name).cloned(),
+    /// Finds a node type by its full name `plugin/type`, or by its bare name
+    /// `type` when that names one type: the built-in one if Pocket provides
+    /// it (no plugin can take over a built-in name), else the only plugin's.
+    /// A bare name that several plugins provide is ambiguous: the error lists
+    /// their full names.
+    pub fn resolve(&self, name: &str) -> Result<ResolvedType, TypeLookupError> {
+        let unknown = || {
+            TypeLookupError::Unknown(UnknownType {
+                name: name.to_string(),
+                suggestion: did_you_mean(name, self.type_names(name.contains('/')).iter().map(String::as_str))
+                    .map(str::to_string),
+            })
         };
-        found.ok_or_else(|| UnknownType {
-            name: name.to_string(),
-            suggestion: did_you_mean(name, self.type_names()).map(str::to_string),
-        })
+        if let Some((plugin, node_type)) = name.split_once('/') {
+            let plugin = self.plugins.get(plugin).ok_or_else(unknown)?;
+            let found = plugin
+                .node_types
+                .iter()
+                .find(|t| t.name() == node_type)
+                .ok_or_else(unknown)?;
+            return Ok(ResolvedType {
+                plugin: plugin.name.clone(),
+                node_type: found.clone(),
+                built_in: plugin.built_in,
+            });
+        }
+        let providers = self.by_name.get(name).ok_or_else(unknown)?;
+        if let Some(built_in) = providers.iter().find(|t| t.built_in) {
+            return Ok(built_in.clone());
+        }
+        match providers.as_slice() {
+            [only] => Ok(only.clone()),
+            several => Err(TypeLookupError::Ambiguous {
+                name: name.to_string(),
+                candidates: several.iter().map(ResolvedType::full_name).collect(),
+            }),
+        }
     }
 
-    /// Every name a node type can be addressed by: bare names and `plugin/type`.
-    fn type_names(&self) -> impl Iterator<Item = &str> {
-        self.by_name.keys().map(String::as_str)
+    /// The names to suggest instead of an unknown one: every full name
+    /// (`plugin/type`), and every bare name unless a full name was asked for.
+    fn type_names(&self, full_only: bool) -> Vec<String> {
+        let bare = self.by_name.keys().filter(|_| !full_only).cloned();
+        let full = self
+            .plugins
+            .values()
+            .flat_map(|p| p.node_types.iter().map(|t| p.full_name(t.as_ref())));
+        bare.chain(full).collect()
     }
 
-    fn insert(&mut self, name: Arc<str>, plugin: Arc<dyn Plugin>, aliased: bool) -> Result<(), RegistryError> {
+    fn insert(&mut self, name: Arc<str>, plugin: Arc<dyn Plugin>, built_in: bool) -> Result<(), RegistryError> {
         validate_plugin_name(&name).map_err(|reason| RegistryError::InvalidPluginName {
             name: name.to_string(),
             reason,
@@ -160,7 +192,6 @@ impl Catalog {
                 count: node_types.len(),
             });
         }
-        let mut claimed = Vec::new();
         let mut seen = HashSet::with_capacity(node_types.len());
         for node_type in &node_types {
             let type_name = node_type.name();
@@ -172,36 +203,24 @@ impl Catalog {
                     reason: "the plugin declares it twice",
                 });
             }
-            match self.by_name.get(type_name) {
-                Some(existing) if !aliased => {
-                    return Err(RegistryError::DuplicateType {
-                        node_type: type_name.to_string(),
-                        plugin: name.to_string(),
-                        existing: existing.plugin.to_string(),
-                    });
-                }
-                Some(_) => tracing::debug!(
-                    plugin = %name,
-                    node_type = type_name,
-                    "type name taken; reachable only as `{name}/{type_name}`"
-                ),
-                None => claimed.push(ResolvedType {
+        }
+        let registered = RegisteredPlugin {
+            name: name.clone(),
+            plugin,
+            node_types,
+            built_in,
+        };
+        for node_type in &registered.node_types {
+            self.by_name
+                .entry(node_type.name().to_string())
+                .or_default()
+                .push(ResolvedType {
                     plugin: name.clone(),
                     node_type: node_type.clone(),
-                }),
-            }
+                    built_in: registered.built_in,
+                });
         }
-        for resolved in claimed {
-            self.by_name.insert(resolved.node_type.name().to_string(), resolved);
-        }
-        self.plugins.insert(
-            name.clone(),
-            RegisteredPlugin {
-                name,
-                plugin,
-                node_types,
-            },
-        );
+        self.plugins.insert(name, registered);
         Ok(())
     }
 
@@ -215,16 +234,12 @@ impl Catalog {
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default(),
             })?;
-        self.by_name.retain(|_, t| *t.plugin != *name);
-        // Types the removed plugin shadowed become reachable by bare name again.
-        for plugin in self.plugins.values() {
-            for node_type in &plugin.node_types {
-                self.by_name
-                    .entry(node_type.name().to_string())
-                    .or_insert_with(|| ResolvedType {
-                        plugin: plugin.name.clone(),
-                        node_type: node_type.clone(),
-                    });
+        for node_type in &removed.node_types {
+            if let Some(providers) = self.by_name.get_mut(node_type.name()) {
+                providers.retain(|t| *t.plugin != *name);
+                if providers.is_empty() {
+                    self.by_name.remove(node_type.name());
+                }
             }
         }
         Ok(removed)
@@ -287,18 +302,27 @@ impl Registry {
         self.current.load_full()
     }
 
-    /// Registers a plugin under its manifest name. Fails if the name, or any
-    /// of its type names, is taken.
+    /// Registers a plugin under its declared name. Fails if the name is
+    /// taken; type names may be shared with other plugins (see
+    /// [`Catalog::resolve`]).
     pub fn register(&self, plugin: Arc<dyn Plugin>) -> Result<(), RegistryError> {
         let name: Arc<str> = plugin.description().name.as_str().into();
         self.update(|catalog| catalog.insert(name, plugin, false))
     }
 
-    /// Registers a plugin under `alias`. Its types are always reachable as
-    /// `alias/type`; bare type names that another plugin already provides stay
-    /// with that plugin instead of failing.
+    /// Registers a plugin compiled into Pocket under its declared name. A
+    /// bare type name it provides always means its type, whatever plugins
+    /// provide the same name, so no plugin can take over a built-in type.
+    pub fn register_built_in(&self, plugin: Arc<dyn Plugin>) -> Result<(), RegistryError> {
+        let name: Arc<str> = plugin.description().name.as_str().into();
+        self.update(|catalog| catalog.insert(name, plugin, true))
+    }
+
+    /// Registers a plugin under `alias` instead of its declared name, so that
+    /// two versions of one plugin can be loaded side by side: its types are
+    /// `alias/type`.
     pub fn register_as(&self, alias: &str, plugin: Arc<dyn Plugin>) -> Result<(), RegistryError> {
-        self.update(|catalog| catalog.insert(alias.into(), plugin, true))
+        self.update(|catalog| catalog.insert(alias.into(), plugin, false))
     }
 
     /// Removes a plugin. Runs in flight keep the nodes they already hold.
@@ -364,43 +388,65 @@ mod tests {
         registry.register(plugin("text-tools_2.v1", &["t"])).unwrap();
     }
 
-    #[test]
-    fn two_plugins_with_one_type_name_is_an_error_naming_both() {
-        let registry = Registry::new();
-        registry.register(plugin("a", &["upper"])).unwrap();
-        let err = registry.register(plugin("b", &["upper"])).unwrap_err();
-        assert_eq!(
-            err,
-            RegistryError::DuplicateType {
-                node_type: "upper".into(),
-                plugin: "b".into(),
-                existing: "a".into()
-            }
-        );
-        assert!(
-            registry.catalog().plugin("b").is_none(),
-            "failed registration leaves no trace"
-        );
+    fn ambiguity(catalog: &Catalog, name: &str) -> Vec<String> {
+        match catalog.resolve(name) {
+            Err(TypeLookupError::Ambiguous { candidates, .. }) => candidates,
+            Err(other) => panic!("{name}: {other}"),
+            Ok(found) => panic!("{name} resolved to {}", found.full_name()),
+        }
     }
 
     #[test]
-    fn an_aliased_plugin_may_share_type_names_and_is_reached_qualified() {
+    fn two_plugins_with_one_type_name_both_load_and_the_bare_name_is_ambiguous() {
         let registry = Registry::new();
         registry.register(plugin("a", &["upper"])).unwrap();
-        registry.register_as("b2", plugin("b", &["upper", "lower"])).unwrap();
+        registry.register(plugin("b", &["upper", "lower"])).unwrap();
         let catalog = registry.catalog();
-        assert_eq!(&*catalog.resolve("upper").unwrap().plugin, "a");
-        assert_eq!(&*catalog.resolve("b2/upper").unwrap().plugin, "b2");
-        assert_eq!(&*catalog.resolve("lower").unwrap().plugin, "b2");
+        assert_eq!(ambiguity(&catalog, "upper"), ["a/upper", "b/upper"]);
+        let err = catalog.resolve("upper").err().unwrap().to_string();
+        assert!(err.contains("`a/upper`") && err.contains("`b/upper`"), "{err}");
+        assert_eq!(catalog.resolve("a/upper").unwrap().full_name(), "a/upper");
+        assert_eq!(catalog.resolve("b/upper").unwrap().full_name(), "b/upper");
+        assert_eq!(catalog.resolve("lower").unwrap().full_name(), "b/lower");
+    }
+
+    #[test]
+    fn a_built_in_type_name_cannot_be_taken_over_by_a_plugin() {
+        let registry = Registry::new();
+        registry.register(plugin("impostor", &["echo"])).unwrap();
+        registry.register_built_in(plugin("builtin", &["echo"])).unwrap();
+        let catalog = registry.catalog();
+        assert_eq!(catalog.resolve("echo").unwrap().full_name(), "builtin/echo");
+        assert_eq!(catalog.resolve("impostor/echo").unwrap().full_name(), "impostor/echo");
+    }
+
+    #[test]
+    fn an_alias_loads_a_second_copy_of_a_plugin_beside_the_first() {
+        let registry = Registry::new();
+        registry.register(plugin("text", &["upper"])).unwrap();
+        let err = registry.register(plugin("text", &["upper"])).unwrap_err();
+        assert_eq!(err, RegistryError::DuplicatePlugin("text".into()));
+        assert!(err.to_string().contains("--alias"), "{err}");
+        registry.register_as("text-v1", plugin("text", &["upper"])).unwrap();
+        let catalog = registry.catalog();
+        assert_eq!(ambiguity(&catalog, "upper"), ["text/upper", "text-v1/upper"]);
+        assert_eq!(&*catalog.resolve("text-v1/upper").unwrap().plugin, "text-v1");
     }
 
     #[test]
     fn unknown_types_suggest_the_closest_name() {
         let registry = Registry::new();
         registry.register(plugin("text", &["uppercase"])).unwrap();
-        let err = registry.catalog().resolve("upercase").err().unwrap();
+        let catalog = registry.catalog();
+        let Err(TypeLookupError::Unknown(err)) = catalog.resolve("upercase") else {
+            panic!("upercase resolved")
+        };
         assert_eq!(err.suggestion.as_deref(), Some("uppercase"));
         assert!(err.to_string().contains("did you mean `uppercase`"));
+        let Err(TypeLookupError::Unknown(err)) = catalog.resolve("txt/uppercase") else {
+            panic!("txt/uppercase resolved")
+        };
+        assert_eq!(err.suggestion.as_deref(), Some("text/uppercase"));
     }
 
     #[test]
@@ -414,10 +460,11 @@ mod tests {
     }
 
     #[test]
-    fn unregistering_a_plugin_uncovers_the_types_it_shadowed() {
+    fn unregistering_a_plugin_makes_a_shared_type_name_unambiguous() {
         let registry = Registry::new();
         registry.register(plugin("a", &["upper"])).unwrap();
         registry.register_as("b", plugin("b", &["upper"])).unwrap();
+        assert!(registry.catalog().resolve("upper").is_err());
         registry.unregister("a").unwrap();
         assert_eq!(&*registry.catalog().resolve("upper").unwrap().plugin, "b");
     }

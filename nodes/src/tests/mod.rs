@@ -40,7 +40,7 @@ pub(crate) async fn run_error(yaml: &str, input: &str) -> String {
 
 pub(crate) fn registry() -> Registry {
     let registry = Registry::new();
-    registry.register(Arc::new(BuiltinPlugin::new())).unwrap();
+    registry.register_built_in(Arc::new(BuiltinPlugin::new())).unwrap();
     registry
 }
 

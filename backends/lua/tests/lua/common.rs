@@ -17,7 +17,7 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn registry(config: &PocketConfig, plugins: &[&str]) -> Registry {
     let registry = Registry::new();
     registry
-        .register(Arc::new(LuaNodePlugin::new(config.policy("lua"))))
+        .register_built_in(Arc::new(LuaNodePlugin::new(config.policy("lua"))))
         .unwrap();
     for name in plugins {
         let plugin = LuaLoader::new()

@@ -14,7 +14,7 @@ async fn the_example_workflow_runs_with_the_example_plugins() {
     let config = PocketConfig::default();
     let registry = Registry::new();
     registry
-        .register(Arc::new(LuaNodePlugin::new(config.policy("lua"))))
+        .register_built_in(Arc::new(LuaNodePlugin::new(config.policy("lua"))))
         .unwrap();
     for plugin in ["text-tools.lua", "json-reshaper.lua"] {
         registry

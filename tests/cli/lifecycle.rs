@@ -1,0 +1,271 @@
+//! A plugin's life through the CLI: names and clashes, aliases, loading into
+//! the right directory, plugin config in pocket.toml, unloading.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::{example_plugins, exec, list_row, pocket, root};
+
+/// A temporary deployment: a pocket.toml listing plugin directories.
+struct Deployment {
+    dir: tempfile::TempDir,
+}
+
+impl Deployment {
+    /// pocket.toml with `[plugins] directories = directories` and `extra` after it.
+    fn new(directories: &[&str], extra: &str) -> Deployment {
+        let dir = tempfile::tempdir().unwrap();
+        for d in directories {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        let listed: Vec<String> = directories.iter().map(|d| format!("{d:?}")).collect();
+        std::fs::write(
+            dir.path().join("pocket.toml"),
+            format!("[plugins]\ndirectories = [{}]\n{extra}", listed.join(", ")),
+        )
+        .unwrap();
+        Deployment { dir }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.path(relative);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `pocket --config <its pocket.toml>`.
+    fn pocket(&self) -> Command {
+        let mut cmd = pocket();
+        cmd.arg("--config").arg(self.path("pocket.toml"));
+        cmd
+    }
+
+    fn pocket_toml(&self) -> toml::Table {
+        toml::from_str(&std::fs::read_to_string(self.path("pocket.toml")).unwrap()).unwrap()
+    }
+}
+
+/// A Lua plugin `name` whose one node type `kind` adds `{from: name}`.
+fn lua_plugin(name: &str, version: &str, node_type: &str) -> String {
+    format!(
+        "return {{ name = '{name}', version = '{version}', nodes = {{ ['{node_type}'] = {{ \
+         exec = function(input) return {{ from = '{name}@{version}' }} end }} }} }}\n"
+    )
+}
+
+/// A one-node workflow of type `node_type`.
+fn workflow(d: &Deployment, node_type: &str) -> PathBuf {
+    d.write(
+        "flow.yaml",
+        &format!("name: flow\nstart: only\nnodes:\n  - name: only\n    type: {node_type}\n"),
+    )
+}
+
+#[test]
+fn two_plugins_with_one_type_name_both_load_and_full_names_tell_them_apart() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write("plugins/csv-lua.lua", &lua_plugin("csv-lua", "1.0.0", "sum-column"));
+    d.write("plugins/csv-more.lua", &lua_plugin("csv-more", "1.0.0", "sum-column"));
+
+    let list = exec(d.pocket().args(["plugin", "list", "--strict"]));
+    assert_eq!(list.code, 0, "both load: {}{}", list.stdout, list.stderr);
+
+    let bare = workflow(&d, "sum-column");
+    let out = exec(d.pocket().arg("validate").arg(&bare));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("flow.yaml:5")
+            && out.stderr.contains("`sum-column` is ambiguous")
+            && out.stderr.contains("`csv-lua/sum-column`")
+            && out.stderr.contains("`csv-more/sum-column`"),
+        "{}",
+        out.stderr
+    );
+    for (full, from) in [
+        ("csv-lua/sum-column", "csv-lua@1.0.0"),
+        ("csv-more/sum-column", "csv-more@1.0.0"),
+    ] {
+        let out = exec(d.pocket().arg("run").arg(workflow(&d, full)));
+        assert_eq!(out.code, 0, "{full}: {}", out.stderr);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap(),
+            json!({"from": from})
+        );
+    }
+    let nodes = exec(d.pocket().arg("nodes"));
+    assert!(nodes.stdout.contains("csv-more/sum-column"), "{}", nodes.stdout);
+}
+
+#[test]
+fn a_plugin_cannot_take_over_a_built_in_type_name() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write("plugins/impostor.lua", &lua_plugin("impostor", "1.0.0", "echo"));
+    let out = exec(d.pocket().arg("run").arg(workflow(&d, "echo")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Hello from echo node"), "{}", out.stdout);
+    let out = exec(d.pocket().arg("run").arg(workflow(&d, "impostor/echo")));
+    assert!(out.stdout.contains("impostor@1.0.0"), "{}", out.stdout);
+}
+
+#[test]
+fn an_alias_loads_a_second_version_of_a_plugin_beside_the_first() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write("plugins/text.lua", &lua_plugin("text", "2.0.0", "slugify"));
+    let old = d.write("text-1.0.lua", &lua_plugin("text", "1.0.0", "slugify"));
+
+    let clash = exec(d.pocket().args(["plugin", "load"]).arg(&old));
+    assert_eq!(clash.code, 1);
+    assert!(clash.stderr.contains("--alias"), "{}", clash.stderr);
+
+    let out = exec(
+        d.pocket()
+            .args(["plugin", "load"])
+            .arg(&old)
+            .args(["--alias", "text-v1"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("(as `text-v1`)"), "{}", out.stdout);
+    assert!(d.path("plugins/text-v1.lua").is_file());
+    assert_eq!(d.pocket_toml()["plugins"]["aliases"]["text-v1"].as_str(), Some("text"));
+
+    for (full, from) in [("text/slugify", "text@2.0.0"), ("text-v1/slugify", "text@1.0.0")] {
+        let out = exec(d.pocket().arg("run").arg(workflow(&d, full)));
+        assert_eq!(out.code, 0, "{full}: {}", out.stderr);
+        assert!(out.stdout.contains(from), "{full}: {}", out.stdout);
+    }
+
+    let out = exec(d.pocket().args(["plugin", "unload", "text-v1"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!d.path("plugins/text-v1.lua").exists());
+    assert!(d.pocket_toml()["plugins"]["aliases"].get("text-v1").is_none());
+}
+
+#[test]
+fn an_alias_in_pocket_toml_must_name_the_plugin_the_file_holds() {
+    let d = Deployment::new(&["plugins"], "[plugins.aliases]\nmine = \"text\"\n");
+    d.write("plugins/mine.lua", &lua_plugin("other", "1.0.0", "t"));
+    let out = exec(d.pocket().args(["plugin", "list"]));
+    let row = list_row(&out.stdout, "mine").unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(row.contains("failed"), "{row}");
+    assert!(out.stdout.contains("alias of plugin `text`"), "{}", out.stdout);
+}
+
+#[test]
+fn plugin_load_picks_the_directory_by_kind_and_names_the_file_after_the_plugin() {
+    example_plugins();
+    let d = Deployment::new(&["lua", "wasm", "native"], "");
+    d.write("lua/first.lua", &lua_plugin("first", "1.0.0", "a"));
+    std::fs::copy(
+        root().join("examples/plugins/wasm/hello-wat.wat"),
+        d.path("wasm/hello-wat.wat"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("examples/plugins/native/redis-cache.so"),
+        d.path("native/redis-cache.so"),
+    )
+    .unwrap();
+    let cargo_named = d.path("libpocket_native_text.so");
+    std::fs::copy(root().join("examples/plugins/native/native-text.so"), &cargo_named).unwrap();
+
+    let out = exec(d.pocket().args(["plugin", "load"]).arg(&cargo_named));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(d.path("native/native-text.so").is_file(), "{}", out.stdout);
+
+    let lua = d.write("second.lua", &lua_plugin("second", "1.0.0", "b"));
+    exec(d.pocket().args(["plugin", "load"]).arg(&lua));
+    assert!(d.path("lua/second.lua").is_file());
+
+    let third = d.write("third.lua", &lua_plugin("third", "1.0.0", "c"));
+    let out = exec(
+        d.pocket()
+            .args(["plugin", "load", "--dir"])
+            .arg(d.path("wasm"))
+            .arg(&third),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(d.path("wasm/third.lua").is_file());
+    let fourth = d.write("fourth.lua", &lua_plugin("fourth", "1.0.0", "d"));
+    let out = exec(d.pocket().args(["plugin", "load", "--dir", "/tmp"]).arg(&fourth));
+    assert!(
+        out.code == 1 && out.stderr.contains("not one of pocket.toml's plugin directories"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn plugin_load_of_a_directory_loads_every_plugin_and_unload_all_removes_them() {
+    let d = Deployment::new(&["plugins"], "");
+    std::fs::create_dir(d.path("bundle")).unwrap();
+    d.write("bundle/one.lua", &lua_plugin("one", "1.0.0", "a"));
+    d.write("bundle/two.lua", &lua_plugin("two", "1.0.0", "b"));
+    d.write("bundle/broken.lua", "return {");
+    d.write("bundle/README.txt", "not a plugin");
+
+    let out = exec(d.pocket().args(["plugin", "load"]).arg(d.path("bundle")));
+    assert_eq!(out.code, 1, "one plugin is broken: {}", out.stdout);
+    assert!(out.stdout.contains("loaded 2 of 3 plugins"), "{}", out.stdout);
+    assert!(out.stderr.contains("broken.lua"), "{}", out.stderr);
+    assert!(d.path("plugins/one.lua").is_file() && d.path("plugins/two.lua").is_file());
+    assert!(!d.path("plugins/broken.lua").exists());
+
+    d.write("plugins/failing.lua", "return {");
+    let out = exec(d.pocket().args(["plugin", "unload", "--all"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_dir(d.path("plugins")).unwrap().count(),
+        0,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn plugin_load_stores_the_plugin_config_given_as_yaml_or_toml_in_pocket_toml() {
+    let d = Deployment::new(&["plugins"], "# keep me\n");
+    let plugin = d.write(
+        "greeter.lua",
+        "return { name = 'greeter', nodes = { greet = { exec = function(input, config) \
+         return { greeting = config.greeting } end } } }\n",
+    );
+    let yaml = d.write("greeter.yaml", "greeting: hej\nlimits:\n  rows: 3\n");
+    let out = exec(
+        d.pocket()
+            .args(["plugin", "load"])
+            .arg(&plugin)
+            .arg("--config")
+            .arg(&yaml),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let written = std::fs::read_to_string(d.path("pocket.toml")).unwrap();
+    assert!(written.contains("# keep me"), "{written}");
+    assert_eq!(
+        d.pocket_toml()["plugins"]["config"]["greeter"]["greeting"].as_str(),
+        Some("hej")
+    );
+    let out = exec(d.pocket().arg("run").arg(workflow(&d, "greet")));
+    assert_eq!(out.stdout.trim(), "{\n  \"greeting\": \"hej\"\n}", "{}", out.stderr);
+
+    let null = d.write("null.yaml", "greeting: ~\n");
+    let other = d.write("other.lua", &lua_plugin("other", "1.0.0", "x"));
+    let out = exec(
+        d.pocket()
+            .args(["plugin", "load"])
+            .arg(&other)
+            .arg("--config")
+            .arg(&null),
+    );
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("null"), "{}", out.stderr);
+    assert!(
+        !d.path("plugins/other.lua").exists(),
+        "a refused load leaves nothing behind"
+    );
+}

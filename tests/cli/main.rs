@@ -1,0 +1,69 @@
+//! The real `pocket` binary: examples, malformed workflows, Go-engine files,
+//! the inspection commands, and plugins' whole life through the CLI.
+
+mod lifecycle;
+mod plugins;
+mod workflows;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `pocket` run from the repository root, with no config from the environment.
+pub fn pocket() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pocket"));
+    cmd.current_dir(root())
+        .env_remove("POCKET_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("POCKET_LOG", "warn");
+    cmd
+}
+
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn exec(cmd: &mut Command) -> Outcome {
+    let out = cmd.output().unwrap();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn run_json(workflow: &str, args: &[&str]) -> Value {
+    let out = exec(pocket().arg("run").arg(workflow).args(args));
+    assert_eq!(out.code, 0, "pocket run {workflow} failed:\n{}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", out.stdout))
+}
+
+/// Builds the example plugins (native and WASM) into the directories
+/// pocket.toml lists, once per test process.
+pub fn example_plugins() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let out = Command::new("bash")
+            .arg(root().join("scripts/build-plugins.sh"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "scripts/build-plugins.sh failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// The row of plugin `name` in `pocket plugin list` output, if listed.
+pub fn list_row<'a>(stdout: &'a str, name: &str) -> Option<&'a str> {
+    stdout.lines().find(|l| l.starts_with(&format!("{name} ")))
+}
