@@ -23,7 +23,7 @@ use std::sync::Arc;
 use pocket_core::{Denied, Limits, Permissions, Policy, Request};
 
 pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_builder, read_body};
-pub use log::MAX_LOG_LINE;
+pub use log::{MAX_LOG_LINE, one_line};
 pub use pool::{Fate, Pool, Stop};
 
 /// A host call failed.

@@ -67,7 +67,7 @@ impl LogBudget {
 /// `message` as one log line: control characters (newlines, ANSI escapes)
 /// written as escapes, so that a plugin cannot forge a host log line, and cut
 /// at [`MAX_LOG_LINE`] bytes.
-pub(crate) fn one_line(message: &str) -> String {
+pub fn one_line(message: &str) -> String {
     let mut line = String::with_capacity(message.len().min(MAX_LOG_LINE));
     for c in message.chars() {
         if line.len() >= MAX_LOG_LINE {

@@ -79,6 +79,7 @@ pub(crate) fn imports(store: &mut Store, env: &FunctionEnv<HostEnv>) -> Imports 
             "kv_get" => Function::new_typed_with_env(store, env, kv_get),
             "kv_set" => Function::new_typed_with_env(store, env, kv_set),
             "http_request" => Function::new_typed_with_env(store, env, http_request),
+            "panic" => Function::new_typed_with_env(store, env, panic),
         }
     }
 }
@@ -155,6 +156,28 @@ fn give(env: &mut FunctionEnvMut<'_, HostEnv>, bytes: &[u8]) -> Result<i64, Runt
             Ok(PACKED_ERROR)
         }
     }
+}
+
+/// A guest's panic, reported by its panic hook through `panic`: the trap
+/// that ends the call carries it, so the node error can say what panicked
+/// and where.
+#[derive(Debug, thiserror::Error)]
+#[error("panicked: {0}")]
+pub(crate) struct GuestPanic(pub String);
+
+/// `panic(ptr, len)`: the guest is panicking with the message at `ptr`; the
+/// call traps here with it. Needs no capability (it reports only on the
+/// guest itself) and is allowed even from inside `pocket_alloc`: it never
+/// returns to the guest, so it cannot recurse. At most
+/// [`MAX_PANIC_MESSAGE`](pocket_wasm_abi::MAX_PANIC_MESSAGE) bytes are read,
+/// as one line.
+fn panic(mut env: FunctionEnvMut<'_, HostEnv>, ptr: i32, len: i32) -> Result<(), RuntimeError> {
+    let len = unsigned(len).min(pocket_wasm_abi::MAX_PANIC_MESSAGE) as i32;
+    let message = match read(&mut env, ptr, len) {
+        Some(bytes) => pocket_host::one_line(&String::from_utf8_lossy(&bytes)),
+        None => "(its message was outside linear memory)".to_string(),
+    };
+    Err(RuntimeError::user(Box::new(GuestPanic(message))))
 }
 
 fn log(mut env: FunctionEnvMut<'_, HostEnv>, level: i32, ptr: i32, len: i32) -> Result<(), RuntimeError> {

@@ -10,7 +10,7 @@ use wasmer::{Engine, FunctionEnv, Global, Memory, Module, RuntimeError, Store, T
 
 use crate::abi::{pack, read_guest, unpack, unsigned};
 use crate::error::ModuleError;
-use crate::host_functions::{CallScope, HostEnv, imports};
+use crate::host_functions::{CallScope, GuestPanic, HostEnv, imports};
 use crate::watchdog::{Alarm, FuelCounter};
 use pocket_core::Limit;
 
@@ -52,6 +52,9 @@ pub(crate) enum CallFailure {
     Limit(Limit),
     /// The guest trapped; the instance must be discarded.
     Trap(String),
+    /// The guest panicked, saying this (message and source location); the
+    /// instance must be discarded.
+    Panic(String),
     /// The guest broke the ABI (a bad pointer, a failed allocation); the instance stays usable.
     Abi(String),
 }
@@ -61,7 +64,7 @@ impl CallFailure {
     pub(crate) fn fate(&self) -> Fate {
         match self {
             CallFailure::Abi(_) => Fate::Keep,
-            CallFailure::Limit(_) | CallFailure::Trap(_) => Fate::Discard,
+            CallFailure::Limit(_) | CallFailure::Trap(_) | CallFailure::Panic(_) => Fate::Discard,
         }
     }
 }
@@ -212,6 +215,11 @@ impl Instance {
             .as_ref()
             .is_some_and(|g| g.exhausted.get(&mut self.store) == wasmer::Value::I32(1));
         let memory_full = self.memory.view(&self.store).data_size() + WASM_PAGE_SIZE as u64 > self.memory_limit;
+        if let Some(GuestPanic(message)) = error.downcast_ref::<GuestPanic>()
+            && !fuel_exhausted
+        {
+            return CallFailure::Panic(message.clone());
+        }
         let message = error.message();
         match error.to_trap() {
             Some(TrapCode::StackOverflow) => CallFailure::Limit(Limit::Stack),

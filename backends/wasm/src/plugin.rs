@@ -102,6 +102,7 @@ impl Runtime {
         let bytes = called.map_err(|failure| match failure {
             CallFailure::Limit(limit) => limits::node_error(limit, culprit, &self.limits, timeout),
             CallFailure::Trap(message) => NodeError::Crashed(format!("{culprit} trapped: {message}")),
+            CallFailure::Panic(message) => NodeError::Crashed(format!("{culprit} panicked: {message}")),
             CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
         })?;
         response(&bytes, culprit, self.limits.memory)

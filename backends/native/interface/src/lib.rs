@@ -80,7 +80,9 @@ macro_rules! export_plugin {
                 $crate::__private::describe($plugin)
             }
             fn root_module() -> $crate::module::PluginModuleRef {
-                $crate::__private::root_module(describe)
+                // Evaluated in the plugin's crate: its panic strategy is the
+                // one the library is linked with.
+                $crate::__private::root_module(describe, cfg!(panic = "unwind"))
             }
             extern "C" fn erased_root_module() -> $crate::__private::RootModuleResult {
                 $crate::__private::__call_root_module_loader(root_module)
@@ -106,10 +108,14 @@ pub mod __private {
     pub use crate::author::describe;
     use crate::module::{PluginDescriptor, PluginModule, PluginModuleRef, RError};
 
-    /// The root module around a plugin's `describe` function.
-    pub fn root_module(describe: extern "C" fn() -> RResult<PluginDescriptor, RError>) -> PluginModuleRef {
+    /// The root module around a plugin's `describe` function, saying
+    /// whether the plugin unwinds on panic.
+    pub fn root_module(
+        describe: extern "C" fn() -> RResult<PluginDescriptor, RError>,
+        unwinds: bool,
+    ) -> PluginModuleRef {
         use abi_stable::prefix_type::PrefixTypeTrait;
-        PluginModule { describe }.leak_into_prefix()
+        PluginModule { describe, unwinds }.leak_into_prefix()
     }
 }
 

@@ -32,6 +32,13 @@ pub enum RefusalReason {
     /// this host's interface.
     #[error("incompatible plugin interface: {0}; rebuild the plugin against this Pocket's pocket-native-abi")]
     IncompatibleLayout(String),
+    /// Built with `panic = "abort"`: its first panic would end the host.
+    #[error(
+        "built with panic = \"abort\": a panic in any of its nodes would end the whole Pocket process \
+         instead of failing one node; build it with panic = \"unwind\" (remove `panic = \"abort\"` \
+         from the [profile] sections of its Cargo.toml, or of the workspace's)"
+    )]
+    AbortsOnPanic,
     /// The plugin's code failed (or panicked) while describing itself.
     #[error("the plugin failed while describing itself: {0}")]
     DescribeFailed(String),

@@ -60,6 +60,15 @@ fn open(path: &Path) -> Result<PluginDescriptor, RefusalReason> {
     let module = header
         .init_root_module::<PluginModuleRef>()
         .map_err(|e| RefusalReason::from_library(&e))?;
+    match module.unwinds() {
+        Some(true) => {}
+        Some(false) => return Err(RefusalReason::AbortsOnPanic),
+        None => tracing::warn!(
+            file = %path.display(),
+            "this plugin was built against an interface before 1.1, which does not say whether it \
+             unwinds on panic; if it was built with panic = \"abort\", a panic in it ends Pocket"
+        ),
+    }
     match module.describe()() {
         ROk(descriptor) => Ok(descriptor),
         RErr(error) => Err(RefusalReason::DescribeFailed(error.message.into_string())),

@@ -104,7 +104,15 @@ pub const HOST_IMPORTS: &[Signature] = &[
         params: &[I32, I32],
         results: &[I64],
     },
+    Signature {
+        name: "panic",
+        params: &[I32, I32],
+        results: &[],
+    },
 ];
+
+/// The most bytes of a panic message `panic` reads; the rest is cut.
+pub const MAX_PANIC_MESSAGE: u32 = 4096;
 
 /// A packed result that hands over no buffer ("nothing": no value, no
 /// response).

@@ -17,6 +17,7 @@ mod ffi {
         pub fn kv_get(key_ptr: i32, key_len: i32) -> i64;
         pub fn kv_set(key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> i32;
         pub fn http_request(req_ptr: i32, req_len: i32) -> i64;
+        pub fn panic(ptr: i32, len: i32);
     }
 }
 
@@ -56,6 +57,15 @@ impl std::error::Error for HostError {}
 
 fn raw(bytes: &[u8]) -> (i32, i32) {
     (bytes.as_ptr() as usize as i32, bytes.len() as i32)
+}
+
+/// Tells the host the guest is panicking with `message`; the host ends the
+/// call there, reporting it (ABI: `panic`).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn report_panic(message: &str) {
+    let (ptr, len) = raw(message.as_bytes());
+    // SAFETY: `ptr`/`len` describe `message`, alive for the call.
+    unsafe { ffi::panic(ptr, len) }
 }
 
 /// Takes ownership of a buffer the host returned: `None` for 0, an error for -1.

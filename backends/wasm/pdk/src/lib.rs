@@ -138,6 +138,7 @@ macro_rules! plugin {
         /// ABI v1: the manifest as packed JSON.
         #[unsafe(no_mangle)]
         pub extern "C" fn pocket_describe() -> i64 {
+            $crate::abi::report_panics();
             $crate::abi::describe(&$crate::abi::description(
                 $name,
                 $version,
@@ -157,6 +158,7 @@ macro_rules! plugin {
         /// `ptr` and `len` must describe a buffer from `pocket_alloc` holding the request.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn pocket_exec(ptr: i32, len: i32) -> i64 {
+            $crate::abi::report_panics();
             // SAFETY: the host passes the buffer it wrote the request into (ABI v1).
             unsafe {
                 $crate::abi::exec(ptr, len, |node, config, input| match node {

@@ -5,6 +5,7 @@ mod cache;
 mod capabilities;
 mod common;
 mod examples;
+mod guests;
 mod limits;
 mod loading;
 mod responses;

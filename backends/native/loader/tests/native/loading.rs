@@ -27,6 +27,21 @@ fn the_example_plugin_loads_with_its_manifest_and_node_types() {
 }
 
 #[test]
+fn a_library_built_with_panic_abort_is_refused_before_its_code_runs() {
+    let path = crate::libraries::aborting_library();
+    let err = load(&path, &PocketConfig::default()).err().expect("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains(&path.display().to_string())
+            && message.contains("built with panic = \"abort\"")
+            && message.contains("panic = \"unwind\""),
+        "{message}"
+    );
+    // The host goes on loading and running the others.
+    assert!(load(&lib(CRASHY), &PocketConfig::default()).is_ok());
+}
+
+#[test]
 fn two_plugins_loaded_at_once_keep_their_own_modules() {
     let config = PocketConfig::default();
     let text = load(&lib(TEXT_TOOLS), &config).unwrap();

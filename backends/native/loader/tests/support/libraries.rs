@@ -7,7 +7,8 @@
 //! comparison with code compiled into the caller is fair.
 //!
 //! Shared by the native loader's tests and benchmark and the CLI's tests
-//! (through `#[path]`).
+//! (through `#[path]`), each of which uses part of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,20 +34,47 @@ pub fn library(package: &str) -> PathBuf {
         .clone()
 }
 
-fn build(manifest_dir: &Path) -> HashMap<String, PathBuf> {
+/// The fixture compiled with `-C panic=abort`: a library whose first panic
+/// would end the process that loaded it.
+pub const ABORTING: &str = "pocket-native-fixture-aborting";
+
+/// The library file of [`ABORTING`], compiled with `-C panic=abort` (its
+/// dependencies keep the workspace's `unwind`, as rustc allows), once per
+/// test process.
+pub fn aborting_library() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let mut command = cargo(Path::new(env!("CARGO_MANIFEST_DIR")), "rustc");
+            command.args(["-p", ABORTING, "--lib", "--", "-C", "panic=abort"]);
+            run(command)
+                .remove(&ABORTING.replace('-', "_"))
+                .unwrap_or_else(|| panic!("cargo built no library for {ABORTING}"))
+        })
+        .clone()
+}
+
+/// `cargo <subcommand>` on the workspace, reporting in JSON.
+fn cargo(manifest_dir: &Path, subcommand: &str) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .arg("build")
+        .arg(subcommand)
         .arg("--message-format=json-render-diagnostics")
         .arg("--manifest-path")
         .arg(manifest_dir.join("Cargo.toml"));
+    command
+}
+
+fn build(manifest_dir: &Path) -> HashMap<String, PathBuf> {
+    let mut command = cargo(manifest_dir, "build");
     if cfg!(debug_assertions) {
         // Tests: with the whole workspace selected, the dependencies these
         // crates share with the rest (serde, abi_stable...) get the features
         // `cargo test --workspace` gives them, so they are reused, not
-        // compiled again with a smaller feature set.
-        command.args(["--workspace", "--lib"]);
+        // compiled again with a smaller feature set. The aborting fixture
+        // is built on its own, with its own flags.
+        command.args(["--workspace", "--lib", "--exclude", ABORTING]);
     } else {
         // Benchmarks: a release build of just these crates.
         command.arg("--release");
@@ -54,6 +82,11 @@ fn build(manifest_dir: &Path) -> HashMap<String, PathBuf> {
             command.args(["-p", package]);
         }
     }
+    run(command)
+}
+
+/// Runs cargo; the cdylib files it reports, by target name.
+fn run(mut command: Command) -> HashMap<String, PathBuf> {
     let output = command.output().expect("cannot run cargo");
     assert!(
         output.status.success(),
