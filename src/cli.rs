@@ -95,6 +95,31 @@ pub enum PluginCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Run a plugin's declared examples (pass/fail each; exit 1 on a failure),
+    /// or, with --input, one call.
+    Test {
+        /// A plugin file, or a loaded plugin's name.
+        #[arg(value_name = "PATH|NAME")]
+        plugin: String,
+        /// Run one call with this input (a JSON, YAML or TOML file) and print its output.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// With --input: the node's config (a JSON, YAML or TOML file).
+        #[arg(long, value_name = "FILE", requires = "input")]
+        config: Option<PathBuf>,
+        /// With --input: the node type to call (needed when the plugin has several).
+        #[arg(long, value_name = "TYPE", requires = "input")]
+        node: Option<String>,
+    },
+    /// Time a plugin's node types on their declared examples: calls/s, p50, p99.
+    Bench {
+        /// A plugin file, or a loaded plugin's name.
+        #[arg(value_name = "PATH|NAME")]
+        plugin: String,
+        /// How many calls per node type.
+        #[arg(long, default_value_t = 1000)]
+        calls: u32,
+    },
     /// Tell whether a plugin file would load, and why not.
     Check {
         /// The plugin file.

@@ -3,6 +3,7 @@
 mod graph;
 mod nodes;
 mod plugin;
+mod plugin_examples;
 mod plugin_file;
 mod run;
 mod validate;

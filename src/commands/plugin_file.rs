@@ -168,16 +168,22 @@ fn pocket_toml_edits(
     Ok(Some(edits))
 }
 
-/// A plugin config file: TOML (`.toml`) or YAML (anything else; JSON is YAML).
-fn read_config_file(file: &Path) -> anyhow::Result<Value> {
+/// A data file (an input, a config): TOML (`.toml`) or YAML (anything
+/// else; JSON is YAML).
+pub fn read_data_file(file: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let value = if file.extension().is_some_and(|e| e == "toml") {
+    if file.extension().is_some_and(|e| e == "toml") {
         let table: toml::Table =
             toml::from_str(&text).with_context(|| format!("{}: not valid TOML", file.display()))?;
-        Value::from(serde_json::to_value(table)?)
+        Ok(Value::from(serde_json::to_value(table)?))
     } else {
-        pocket_core::parse_yaml_value(&text).with_context(|| format!("{}: not valid YAML", file.display()))?
-    };
+        Ok(pocket_core::parse_yaml_value(&text).with_context(|| format!("{}: not valid YAML", file.display()))?)
+    }
+}
+
+/// A plugin config file ([`read_data_file`]): a mapping.
+fn read_config_file(file: &Path) -> anyhow::Result<Value> {
+    let value = read_data_file(file)?;
     if !matches!(value, Value::Object(_)) {
         bail!(
             "{}: a plugin's config must be a mapping of keys to values",
@@ -315,7 +321,7 @@ fn installed_file_name(name: &str, path: &Path) -> std::ffi::OsString {
 /// Loads `path` with the backend that handles it, without registering it:
 /// opened and described, then bound to the policy of the name it declares
 /// (its file may be named otherwise until it is installed).
-fn load_unregistered(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
+pub fn load_unregistered(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
     if !path.is_file() {
         return Err(LoadError::new(path, "no such file"));
     }

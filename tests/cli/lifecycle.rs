@@ -269,3 +269,89 @@ fn plugin_load_stores_the_plugin_config_given_as_yaml_or_toml_in_pocket_toml() {
         "a refused load leaves nothing behind"
     );
 }
+
+/// A Lua plugin `shout` whose examples are right, plus one that is wrong
+/// when `wrong` is set.
+fn shouting_plugin(wrong: bool) -> String {
+    let extra = if wrong {
+        "{ name = 'wrong', input = { text = 'a' }, output = { text = 'a' } },"
+    } else {
+        ""
+    };
+    format!(
+        "return {{ name = 'shout', nodes = {{ upper = {{ \
+           config_schema = {{ type = 'object', properties = {{ suffix = {{ type = 'string', default = '' }} }} }}, \
+           examples = {{ \
+             {{ input = {{ text = 'hi' }}, output = {{ text = 'HI' }} }}, \
+             {{ input = {{ text = 'hi' }}, config = {{ suffix = '!' }}, output = {{ text = 'HI!' }} }}, \
+             {{ name = 'no text', input = {{}}, error = 'needs a text' }}, \
+             {extra} \
+           }}, \
+           exec = function(input, config) \
+             if type(input.text) ~= 'string' then error('needs a text field') end \
+             return {{ text = string.upper(input.text) .. config.suffix }} \
+           end }} }} }}\n"
+    )
+}
+
+#[test]
+fn plugin_test_runs_the_declared_examples_and_fails_on_a_wrong_one() {
+    let d = Deployment::new(&["plugins"], "");
+    let good = d.write("shout.lua", &shouting_plugin(false));
+    let out = exec(d.pocket().args(["plugin", "test"]).arg(&good));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("shout/upper:")
+            && out.stdout.contains("ok    no text")
+            && out.stdout.contains("3 passed, 0 failed"),
+        "{}",
+        out.stdout
+    );
+
+    let bad = d.write("plugins/shout.lua", &shouting_plugin(true));
+    let out = exec(d.pocket().args(["plugin", "test", "shout"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(r#"FAIL  wrong: expected output {"text":"a"}, got {"text":"A"}"#)
+            && out.stdout.contains("3 passed, 1 failed"),
+        "{}",
+        out.stdout
+    );
+
+    let input = d.write("input.yaml", "text: hey\n");
+    let config = d.write("config.toml", "suffix = '?'\n");
+    let out = exec(
+        d.pocket()
+            .args(["plugin", "test"])
+            .arg(&bad)
+            .arg("--input")
+            .arg(&input)
+            .arg("--config")
+            .arg(&config),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap(),
+        json!({"text": "HEY?"})
+    );
+
+    let out = exec(d.pocket().args(["plugin", "bench", "shout", "--calls", "20"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("shout/upper"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert_eq!(row.split_whitespace().nth(1), Some("20"), "{row}");
+}
+
+#[test]
+fn plugin_test_runs_native_and_wasm_examples_too() {
+    example_plugins();
+    for plugin in ["native-text", "text-stats"] {
+        let out = exec(pocket().args(["plugin", "test", plugin]));
+        assert_eq!(out.code, 0, "{plugin}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);
+    }
+}

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use mlua::Value as LuaValue;
 use pocket_core::{
-    Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription, PluginKind,
-    PluginLoader, Policy, file_plugin_name,
+    Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription,
+    PluginKind, PluginLoader, Policy, file_plugin_name,
 };
 use pocket_host::PluginHost;
 
@@ -115,6 +115,7 @@ impl OpenedPlugin for OpenedLua {
                     name: node.node_type.clone(),
                     description: node.description.clone(),
                     schema: node.config_schema.clone(),
+                    examples: node.examples.clone(),
                     runtime: runtime.clone(),
                 }) as Arc<dyn NodeType>
             })
@@ -140,6 +141,7 @@ fn describe_header(header: &BTreeMap<String, String>, stem: String) -> PluginDes
             node_type: name.clone(),
             description: description.clone(),
             config_schema: None,
+            examples: Vec::new(),
         }],
         name,
         description,
@@ -176,10 +178,22 @@ fn describe_table(instance: &Instance, stem: &str) -> Result<PluginDescription, 
                     .map_err(|e| ScriptError::Shape(format!("node type `{node_type}`: config_schema: {e}")))?,
             ),
         };
+        let examples = match node
+            .raw_get::<LuaValue>("examples")
+            .map_err(|e| ScriptError::from_lua(&e))?
+        {
+            LuaValue::Nil => Vec::new(),
+            value => {
+                let declared = serde_json::to_value(instance.read(&value, "examples")?)
+                    .map_err(|e| ScriptError::Shape(format!("node type `{node_type}`: examples: {e}")))?;
+                Example::parse_list(&node_type, declared).map_err(ScriptError::Shape)?
+            }
+        };
         nodes.push(NodeDescription {
             description: text(&node, "description")?.unwrap_or_default(),
             node_type,
             config_schema,
+            examples,
         });
     }
     nodes.sort_by(|a, b| a.node_type.cmp(&b.node_type));

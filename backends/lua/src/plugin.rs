@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, Value};
+use pocket_core::{
+    ConfigError, Example, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, Value,
+};
 
 use crate::dispatch;
 use crate::limits::Watch;
@@ -30,6 +32,7 @@ pub(crate) struct LuaNodeType {
     pub name: String,
     pub description: String,
     pub schema: Option<serde_json::Value>,
+    pub examples: Vec<Example>,
     pub runtime: Arc<Runtime>,
     /// The key in the plugin's `nodes` table (table form); `None` for single-node scripts.
     pub entry: Option<Arc<str>>,
@@ -46,6 +49,10 @@ impl NodeType for LuaNodeType {
 
     fn config_schema(&self) -> Option<&serde_json::Value> {
         self.schema.as_ref()
+    }
+
+    fn examples(&self) -> &[Example] {
+        &self.examples
     }
 
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pocket_core::{
-    Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription, PluginKind,
-    PluginLoader, PocketConfig, Policy, file_plugin_name,
+    Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription,
+    PluginKind, PluginLoader, PocketConfig, Policy, file_plugin_name,
 };
 use pocket_host::PluginHost;
 use pocket_wasm_abi::Description;
@@ -89,12 +89,17 @@ impl WasmLoader {
             nodes: wire
                 .nodes
                 .iter()
-                .map(|node| NodeDescription {
-                    node_type: node.node_type.clone(),
-                    description: node.description.clone(),
-                    config_schema: node.config_schema.clone(),
+                .map(|node| {
+                    Ok(NodeDescription {
+                        node_type: node.node_type.clone(),
+                        description: node.description.clone(),
+                        config_schema: node.config_schema.clone(),
+                        examples: Example::parse_list(&node.node_type, node.examples.clone().into())
+                            .map_err(ModuleError::Manifest)?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ModuleError>>()
+                .map_err(fail)?,
         };
         Ok(OpenedWasm {
             path: path.to_path_buf(),
@@ -152,6 +157,7 @@ impl OpenedWasm {
                     name: node.node_type.clone(),
                     description: node.description.clone(),
                     schema: node.config_schema.clone(),
+                    examples: node.examples.clone(),
                     runtime: runtime.clone(),
                 }) as Arc<dyn NodeType>
             })

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pocket_core::{
-    ConfigError, Execution, KvStore, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
-    PluginDescription, Value, run_blocking,
+    ConfigError, Example, Execution, KvStore, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup,
+    NodeType, Plugin, PluginDescription, Value, run_blocking,
 };
 use pocket_host::{Fate, PluginHost, Pool};
 use wasmer::{Engine, Module};
@@ -157,6 +157,7 @@ pub(crate) struct WasmNodeType {
     pub name: String,
     pub description: String,
     pub schema: Option<serde_json::Value>,
+    pub examples: Vec<Example>,
     pub runtime: Arc<Runtime>,
 }
 
@@ -171,6 +172,10 @@ impl NodeType for WasmNodeType {
 
     fn config_schema(&self) -> Option<&serde_json::Value> {
         self.schema.as_ref()
+    }
+
+    fn examples(&self) -> &[Example] {
+        &self.examples
     }
 
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {

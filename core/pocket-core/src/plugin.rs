@@ -8,6 +8,7 @@ use std::sync::Arc;
 use pocket_value::Value;
 
 use crate::error::ConfigError;
+use crate::example::Example;
 use crate::node::Node;
 use crate::prepared::NodeFactory;
 
@@ -88,6 +89,9 @@ pub struct NodeDescription {
     /// JSON Schema for the node's config, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_schema: Option<serde_json::Value>,
+    /// Its declared examples.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
 }
 
 impl NodeDescription {
@@ -97,6 +101,7 @@ impl NodeDescription {
             node_type: node_type.name().to_string(),
             description: node_type.description().to_string(),
             config_schema: node_type.config_schema().cloned(),
+            examples: node_type.examples().to_vec(),
         }
     }
 }
@@ -122,6 +127,12 @@ pub trait NodeType: Send + Sync {
     /// applied) before a workflow runs.
     fn config_schema(&self) -> Option<&serde_json::Value> {
         None
+    }
+
+    /// Examples of what the node gives for an input and config, declared by
+    /// its plugin (see [`Example`]).
+    fn examples(&self) -> &[Example] {
+        &[]
     }
 
     /// Top-level config keys the runner must pass through as written instead

@@ -11,6 +11,10 @@ return {
         type = "object",
         properties = { field = { type = "string", default = "text" } },
       },
+      examples = {
+        { input = { text = "one two  three" }, output = { text = "one two  three", words = 3, characters = 14 } },
+        { input = { body = "héllo" }, config = { field = "body" }, output = { text = "héllo", words = 1, characters = 5 } },
+      },
       exec = function(input, config)
         local text = input[config.field] or ""
         local words = 0
@@ -23,6 +27,10 @@ return {
       config_schema = {
         type = "object",
         properties = { field = { type = "string", default = "title" } },
+      },
+      examples = {
+        { input = { title = "Hello, World!" }, output = { title = "Hello, World!", slug = "hello-world" } },
+        { name = "nothing left", input = { title = "!!!" }, output = { title = "!!!", slug = "" }, action = "empty" },
       },
       exec = function(input, config)
         local slug = string.lower(input[config.field] or "")

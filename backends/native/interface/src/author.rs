@@ -93,6 +93,7 @@ pub struct NodeType {
     description: String,
     config_schema: Option<Value>,
     blocking: bool,
+    examples: Vec<Value>,
     prepare: PrepareFn,
 }
 
@@ -122,6 +123,7 @@ impl NodeType {
             description: description.into(),
             config_schema: None,
             blocking: false,
+            examples: Vec::new(),
             prepare: Arc::new(move |setup| Ok(Box::new(prepare(setup)?) as Exec)),
         }
     }
@@ -141,12 +143,34 @@ impl NodeType {
         self
     }
 
+    /// Declares an example: for `input` and `config`, the node gives
+    /// `output`. `pocket plugin test` checks it, `pocket plugin bench` times
+    /// it, `pocket plugin info` shows it.
+    pub fn example(self, input: Value, config: Value, output: Value) -> NodeType {
+        self.declare_example(input, config, "output", output)
+    }
+
+    /// Declares an example whose call must fail with an error containing `error`.
+    pub fn failing_example(self, input: Value, config: Value, error: &str) -> NodeType {
+        self.declare_example(input, config, "error", Value::from(error))
+    }
+
+    fn declare_example(mut self, input: Value, config: Value, expect: &str, expected: Value) -> NodeType {
+        self.examples.push(Value::object([
+            ("input".to_string(), input),
+            ("config".to_string(), config),
+            (expect.to_string(), expected),
+        ]));
+        self
+    }
+
     fn into_descriptor(self) -> NodeTypeDescriptor {
         NodeTypeDescriptor {
             name: self.name.into(),
             description: self.description.into(),
             config_schema: self.config_schema.as_ref().map(RValue::from).into(),
             blocking: self.blocking,
+            examples: self.examples.iter().map(RValue::from).collect(),
             node_type: NodeTypeObject_TO::from_value(PreparedBy(self.prepare), TD_Opaque),
         }
     }

@@ -15,7 +15,7 @@ use crate::value::RValue;
 /// major version differs from the host's is refused at load, before any of
 /// its code runs beyond its static initialisers; abi_stable then checks the
 /// layout of every type reachable from the root module.
-pub const INTERFACE_VERSION: &str = "1.1.0";
+pub const INTERFACE_VERSION: &str = "2.0.0";
 
 /// The root module a plugin library exports (through [`crate::export_plugin!`]).
 #[repr(C)]
@@ -24,14 +24,12 @@ pub const INTERFACE_VERSION: &str = "1.1.0";
 #[sabi(missing_field(panic))]
 pub struct PluginModule {
     /// Builds the plugin's description and node types; called once per load.
-    #[sabi(last_prefix_field)]
     pub describe: extern "C" fn() -> RResult<PluginDescriptor, RError>,
     /// Whether the library was compiled with `panic = "unwind"`, so that a
     /// panic in its code can be caught and reported as a node error. A
     /// library compiled with `panic = "abort"` would take the whole host down
     /// on its first panic, and is refused before any of its code runs.
-    /// Absent in libraries built before interface 1.1.
-    #[sabi(missing_field(option))]
+    #[sabi(last_prefix_field)]
     pub unwinds: bool,
 }
 
@@ -71,6 +69,9 @@ pub struct NodeTypeDescriptor {
     /// Whether calls may block (I/O, long computations): the host runs them
     /// on its blocking thread pool instead of the runner's threads.
     pub blocking: bool,
+    /// Declared examples, each an object `{input, config, output | error,
+    /// action, name}` (see `pocket plugin test`).
+    pub examples: RVec<RValue>,
     /// Binds the type to one workflow node.
     pub node_type: NodeTypeObject_TO<'static, RBox<()>>,
 }

@@ -47,7 +47,8 @@ impl PluginLoader for NativeLoader {
     /// `bind`).
     fn open(&self, path: &Path, _limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
         let descriptor = open(path).map_err(|reason| LoadError::new(path, reason))?;
-        let plugin = NativePlugin::new(descriptor, path);
+        let plugin = NativePlugin::new(descriptor, path)
+            .map_err(|reason| LoadError::new(path, RefusalReason::DescribeFailed(reason)))?;
         tracing::debug!(plugin = %OpenedPlugin::description(&plugin).name, file = %path.display(), "loaded native plugin");
         Ok(Box::new(plugin))
     }
@@ -60,14 +61,8 @@ fn open(path: &Path) -> Result<PluginDescriptor, RefusalReason> {
     let module = header
         .init_root_module::<PluginModuleRef>()
         .map_err(|e| RefusalReason::from_library(&e))?;
-    match module.unwinds() {
-        Some(true) => {}
-        Some(false) => return Err(RefusalReason::AbortsOnPanic),
-        None => tracing::warn!(
-            file = %path.display(),
-            "this plugin was built against an interface before 1.1, which does not say whether it \
-             unwinds on panic; if it was built with panic = \"abort\", a panic in it ends Pocket"
-        ),
+    if !module.unwinds() {
+        return Err(RefusalReason::AbortsOnPanic);
     }
     match module.describe()() {
         ROk(descriptor) => Ok(descriptor),

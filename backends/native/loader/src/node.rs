@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr};
 use pocket_core::{
-    ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
+    ConfigError, Example, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
 };
 use pocket_native_abi::RValue;
 use pocket_native_abi::module::{NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, RError, RErrorKind, ROutput};
@@ -16,15 +16,24 @@ pub(crate) struct NativeNodeType {
     name: String,
     description: String,
     schema: Option<serde_json::Value>,
+    examples: Vec<Example>,
     blocking: bool,
     object: NodeTypeObject_TO<'static, RBox<()>>,
 }
 
 impl NativeNodeType {
-    pub(crate) fn new(plugin: Arc<str>, descriptor: NodeTypeDescriptor) -> NativeNodeType {
-        NativeNodeType {
+    /// The node type `descriptor` describes; an error if its examples are malformed.
+    pub(crate) fn new(plugin: Arc<str>, descriptor: NodeTypeDescriptor) -> Result<NativeNodeType, String> {
+        let name = descriptor.name.into_string();
+        let examples = descriptor
+            .examples
+            .into_iter()
+            .map(|example| serde_json::Value::from(&Value::from(example)))
+            .collect();
+        Ok(NativeNodeType {
             plugin,
-            name: descriptor.name.into_string(),
+            examples: Example::parse_list(&name, serde_json::Value::Array(examples))?,
+            name,
             description: descriptor.description.into_string(),
             schema: descriptor
                 .config_schema
@@ -32,7 +41,7 @@ impl NativeNodeType {
                 .map(|schema| serde_json::Value::from(&Value::from(schema))),
             blocking: descriptor.blocking,
             object: descriptor.node_type,
-        }
+        })
     }
 }
 
@@ -47,6 +56,10 @@ impl NodeType for NativeNodeType {
 
     fn config_schema(&self) -> Option<&serde_json::Value> {
         self.schema.as_ref()
+    }
+
+    fn examples(&self) -> &[Example] {
+        &self.examples
     }
 
     /// Runs the plugin's setup for the node (synchronously, before the run).

@@ -16,14 +16,16 @@ pub struct NativePlugin {
 }
 
 impl NativePlugin {
-    pub(crate) fn new(descriptor: PluginDescriptor, path: &Path) -> NativePlugin {
+    /// The plugin `descriptor` describes; an error if it describes itself
+    /// wrongly (malformed examples).
+    pub(crate) fn new(descriptor: PluginDescriptor, path: &Path) -> Result<NativePlugin, String> {
         let name = descriptor.name.into_string();
         let plugin: Arc<str> = name.as_str().into();
         let node_types: Vec<Arc<dyn NodeType>> = descriptor
             .node_types
             .into_iter()
-            .map(|d| Arc::new(NativeNodeType::new(plugin.clone(), d)) as Arc<dyn NodeType>)
-            .collect();
+            .map(|d| Ok(Arc::new(NativeNodeType::new(plugin.clone(), d)?) as Arc<dyn NodeType>))
+            .collect::<Result<_, String>>()?;
         let description = PluginDescription {
             name,
             version: descriptor.version.into_string(),
@@ -33,10 +35,10 @@ impl NativePlugin {
             source: Some(path.to_path_buf()),
             nodes: node_types.iter().map(|t| NodeDescription::of(t.as_ref())).collect(),
         };
-        NativePlugin {
+        Ok(NativePlugin {
             description,
             node_types,
-        }
+        })
     }
 }
 

@@ -209,6 +209,10 @@ pub struct NodeDescription {
     /// JSON Schema for the node's config, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_schema: Option<serde_json::Value>,
+    /// Examples: `{"input", "config", "output" | "error", "action", "name"}`
+    /// objects that `pocket plugin test` runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<serde_json::Value>,
 }
 
 fn no_version() -> String {

@@ -93,11 +93,12 @@ pub fn unpack(packed: i64) -> (i32, i32) {
 }
 
 /// One node type's entry in the description.
-pub fn node(node_type: &str, description: &str, config_schema: Option<Value>) -> NodeDescription {
+pub fn node(node_type: &str, description: &str, config_schema: Option<Value>, examples: Vec<Value>) -> NodeDescription {
     NodeDescription {
         node_type: node_type.into(),
         description: description.into(),
         config_schema,
+        examples,
     }
 }
 

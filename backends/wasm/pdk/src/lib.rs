@@ -92,6 +92,10 @@ impl<T: Serialize> IntoOutput for Routed<T> {
 ///             type: "word-count",
 ///             description: "Counts words",
 ///             config_schema: { "type": "object" },   // optional, JSON
+///             examples: [                    // optional: what `pocket plugin test` checks
+///                 { "input": {"text": "a b"}, "output": {"words": 2} },
+///                 { "input": 7, "error": "invalid input" },
+///             ],
 ///             run: word_count,               // fn(Input, Config) -> Result<Output, E>
 ///         },
 ///     ],
@@ -109,6 +113,7 @@ macro_rules! plugin {
                 type: $node_type:literal,
                 description: $node_description:literal,
                 $(config_schema: $schema:tt,)?
+                $(examples: [$($example:tt),* $(,)?],)?
                 run: $run:path $(,)?
             }),+ $(,)?
         ] $(,)?
@@ -148,6 +153,7 @@ macro_rules! plugin {
                     $node_type,
                     $node_description,
                     $crate::plugin!(@schema $($schema)?),
+                    vec![$($($crate::serde_json::json!($example)),*)?],
                 )),+],
             ))
         }

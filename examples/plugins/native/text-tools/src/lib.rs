@@ -16,7 +16,11 @@ pub fn plugin() -> Plugin {
     Plugin::new("native-text", env!("CARGO_PKG_VERSION"))
         .description("Fast string nodes: case, trim, reverse, replace, length, contains")
         .author("Pocket examples")
-        .node(NodeType::new("text-upper", "Upper-cases input[field]", upper).config_schema(field_schema(&[])))
+        .node(
+            NodeType::new("text-upper", "Upper-cases input[field]", upper)
+                .config_schema(field_schema(&[]))
+                .example(text("straße"), Value::empty_object(), text("STRASSE")),
+        )
         .node(NodeType::new("text-lower", "Lower-cases input[field]", lower).config_schema(field_schema(&[])))
         .node(NodeType::new("text-trim", "Trims whitespace around input[field]", trim).config_schema(field_schema(&[])))
         .node(
@@ -29,7 +33,9 @@ pub fn plugin() -> Plugin {
                 "Replaces every `from` in input[field] with `to`",
                 replace,
             )
-            .config_schema(field_schema(&[("from", "string"), ("to", "string")])),
+            .config_schema(field_schema(&[("from", "string"), ("to", "string")]))
+            .example(text("a-b-c"), replacing("-", "+"), text("a+b+c"))
+            .failing_example(text("abc"), replacing("", "x"), "`from` must not be empty"),
         )
         .node(
             NodeType::new(
@@ -50,6 +56,16 @@ pub fn plugin() -> Plugin {
 }
 
 pocket_native_abi::export_plugin!(plugin);
+
+/// `{"text": text}`, an example input or output.
+fn text(text: &str) -> Value {
+    Value::object([("text", Value::from(text))])
+}
+
+/// `{"from": from, "to": to}`, an example config of `text-replace`.
+fn replacing(from: &str, to: &str) -> Value {
+    Value::object([("from", Value::from(from)), ("to", Value::from(to))])
+}
 
 /// `text-upper`.
 pub fn upper(call: Call) -> Result<Output, Error> {

@@ -65,6 +65,11 @@ pocket_pdk::plugin! {
                 "type": "object",
                 "properties": { "field": { "type": "string", "default": "text" } }
             },
+            examples: [
+                { "input": {"text": "one two\nthree"}, "output": {"words": 3, "chars": 13, "lines": 2} },
+                { "input": "a b", "output": {"words": 2, "chars": 3, "lines": 1} },
+                { "input": {"body": "x"}, "error": "input has no string field `text`" },
+            ],
             run: word_stats,
         },
         {
@@ -74,6 +79,10 @@ pocket_pdk::plugin! {
                 "type": "object",
                 "properties": { "threshold": { "type": "integer", "minimum": 0, "default": 10 } }
             },
+            examples: [
+                { "input": {"words": 12}, "output": {"words": 12}, "action": "long" },
+                { "input": {"words": 3}, "config": {"threshold": 5}, "output": {"words": 3}, "action": "short" },
+            ],
             run: classify_length,
         },
     ],
