@@ -120,6 +120,23 @@ pub enum PluginCommand {
         #[arg(long, default_value_t = 1000)]
         calls: u32,
     },
+    /// Create a plugin project (one node type with a config schema and
+    /// examples, a README, a package manifest) that builds and passes
+    /// `pocket plugin test` as it is.
+    New {
+        /// The plugin's name.
+        name: String,
+        /// Which kind of plugin: a Lua script, a Rust WASM module (pocket-pdk) or a Rust native library.
+        #[arg(long, value_enum)]
+        kind: ScaffoldKind,
+        /// Where to create it (default: ./NAME); must be empty or missing.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The Pocket source directory whose SDK crates the project depends on
+        /// (default: the one this pocket was built from).
+        #[arg(long, value_name = "DIR")]
+        sdk: Option<PathBuf>,
+    },
     /// Tell whether a plugin file would load, and why not.
     Check {
         /// The plugin file.
@@ -145,4 +162,25 @@ pub struct LoadArgs {
     /// `[plugins.config.NAME]`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// The kinds of plugin `pocket plugin new` creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaffoldKind {
+    /// A Lua script.
+    Lua,
+    /// A WASM module in Rust with pocket-pdk.
+    Wasm,
+    /// A native library in Rust with pocket-native-abi.
+    Native,
+}
+
+impl std::fmt::Display for ScaffoldKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScaffoldKind::Lua => "lua",
+            ScaffoldKind::Wasm => "wasm",
+            ScaffoldKind::Native => "native",
+        })
+    }
 }

@@ -6,7 +6,7 @@ use anyhow::bail;
 use pocket_core::{Capability, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
-use crate::commands::{plugin_examples, plugin_file};
+use crate::commands::{plugin_examples, plugin_file, plugin_new};
 use crate::host::{FailedPlugin, Host};
 
 pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
@@ -16,6 +16,7 @@ pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
         PluginCommand::Load(args) => plugin_file::load(host, &args),
         PluginCommand::Unload { name, all } => plugin_file::unload(host, name.as_deref(), all),
         PluginCommand::Check { path } => plugin_file::check(host, &path),
+        PluginCommand::New { name, kind, dir, sdk } => plugin_new::new(&name, kind, dir.as_deref(), sdk.as_deref()),
         PluginCommand::Test {
             plugin, input: None, ..
         } => plugin_examples::test(host, &plugin),

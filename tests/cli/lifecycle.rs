@@ -355,3 +355,84 @@ fn plugin_test_runs_native_and_wasm_examples_too() {
         assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);
     }
 }
+
+/// `cargo build` in a scaffolded project, into a target directory the test
+/// runs share.
+fn cargo_build(project: &std::path::Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .arg("build")
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", root().join("target/scaffolds"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo build in {} failed:\n{}",
+        project.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn plugin_new_makes_projects_that_build_and_pass_their_tests_for_every_kind() {
+    let d = Deployment::new(&["plugins"], "");
+    let built = root().join("target/scaffolds");
+    let library = |name: &str| {
+        format!(
+            "{}{}{}",
+            std::env::consts::DLL_PREFIX,
+            name.replace('-', "_"),
+            std::env::consts::DLL_SUFFIX
+        )
+    };
+    let cases = [
+        ("hello-lua", "lua", None),
+        (
+            "hello-wasm",
+            "wasm",
+            Some(built.join("wasm32-unknown-unknown/debug/hello_wasm.wasm")),
+        ),
+        (
+            "hello-native",
+            "native",
+            Some(built.join("debug").join(library("hello-native"))),
+        ),
+    ];
+    for (name, kind, artifact) in cases {
+        let project = d.path(name);
+        let out = exec(
+            d.pocket()
+                .args(["plugin", "new", name, "--kind", kind, "--dir"])
+                .arg(&project),
+        );
+        assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
+        assert!(project.join("README.md").is_file() && project.join("pocket-plugin.toml").is_file());
+        let artifact = match artifact {
+            Some(artifact) => {
+                cargo_build(&project);
+                artifact
+            }
+            None => project.join(format!("{name}.lua")),
+        };
+        let out = exec(d.pocket().args(["plugin", "test"]).arg(&artifact));
+        assert_eq!(out.code, 0, "{kind}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains(&format!("{name}/greet:")) && out.stdout.contains("3 passed, 0 failed"),
+            "{}",
+            out.stdout
+        );
+    }
+    let native = std::fs::read_to_string(d.path("hello-native/Cargo.toml")).unwrap();
+    assert!(native.contains("panic = \"unwind\""), "{native}");
+    let again = exec(
+        d.pocket()
+            .args(["plugin", "new", "hello-lua", "--kind", "lua", "--dir"])
+            .arg(d.path("hello-lua")),
+    );
+    assert!(
+        again.code == 1 && again.stderr.contains("not empty"),
+        "{}",
+        again.stderr
+    );
+}
