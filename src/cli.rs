@@ -137,6 +137,34 @@ pub enum PluginCommand {
         #[arg(long, value_name = "DIR")]
         sdk: Option<PathBuf>,
     },
+    /// Check the plugin a project's pocket-plugin.toml names, then pack it
+    /// with its manifest and README into NAME-VERSION.tar.gz.
+    Package {
+        /// The project directory (holding pocket-plugin.toml).
+        dir: PathBuf,
+        /// The archive to write (default: ./NAME-VERSION.tar.gz).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Install a plugin file or package (.tar.gz, .zip), or an https:// URL of
+    /// either, as DIR/NAME/VERSION/ beside other versions, and make it the active one.
+    Install {
+        /// A plugin file, a package, or a URL of either.
+        #[arg(value_name = "SRC")]
+        source: String,
+        /// Install only if SRC holds this version.
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
+        /// The plugin directory to install into (default: the one for its kind).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Delete an installed plugin's versions, or one version (NAME@VERSION).
+    Remove {
+        /// NAME or NAME@VERSION.
+        #[arg(value_name = "NAME[@VERSION]")]
+        plugin: String,
+    },
     /// Tell whether a plugin file would load, and why not.
     Check {
         /// The plugin file.

@@ -6,7 +6,7 @@ use anyhow::bail;
 use pocket_core::{Capability, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
-use crate::commands::{plugin_examples, plugin_file, plugin_new};
+use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new};
 use crate::host::{FailedPlugin, Host};
 
 pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
@@ -16,6 +16,11 @@ pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
         PluginCommand::Load(args) => plugin_file::load(host, &args),
         PluginCommand::Unload { name, all } => plugin_file::unload(host, name.as_deref(), all),
         PluginCommand::Check { path } => plugin_file::check(host, &path),
+        PluginCommand::Package { dir, out } => plugin_install::package(host, &dir, out.as_deref()),
+        PluginCommand::Install { source, version, dir } => {
+            plugin_install::install(host, &source, version.as_deref(), dir.as_deref())
+        }
+        PluginCommand::Remove { plugin } => plugin_install::remove(host, &plugin),
         PluginCommand::New { name, kind, dir, sdk } => plugin_new::new(&name, kind, dir.as_deref(), sdk.as_deref()),
         PluginCommand::Test {
             plugin, input: None, ..

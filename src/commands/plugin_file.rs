@@ -210,8 +210,9 @@ fn copy_into_place(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// Where a plugin of `kind` goes: `--dir` (one of pocket.toml's plugin
 /// directories), else the first listed directory already holding plugins of
-/// that kind, else the first listed directory.
-fn target_directory(host: &Host, kind: PluginKind, dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+/// that kind, else the first one named after the kind (`lua`, `wasm`,
+/// `native`), else the first listed directory.
+pub fn target_directory(host: &Host, kind: PluginKind, dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let directories = &host.config.plugins.directories;
     if let Some(dir) = dir {
         return directories
@@ -236,9 +237,11 @@ fn target_directory(host: &Host, kind: PluginKind, dir: Option<&Path>) -> anyhow
             .iter()
             .any(|file| host.loader_for(file).is_some_and(|l| l.kind() == kind))
     };
+    let named_after_kind = |d: &&PathBuf| d.file_name().is_some_and(|n| *n == *kind.to_string());
     directories
         .iter()
         .find(|d| holds_kind(d))
+        .or_else(|| directories.iter().find(named_after_kind))
         .or(directories.first())
         .cloned()
         .context("pocket.toml lists no plugin directories; add one to `[plugins] directories`")
@@ -309,7 +312,7 @@ fn plugin_file(host: &Host, name: &str) -> anyhow::Result<PathBuf> {
 
 /// The file name a plugin registered as `name` gets in a plugin directory:
 /// the name, with the extension of `path`.
-fn installed_file_name(name: &str, path: &Path) -> std::ffi::OsString {
+pub fn installed_file_name(name: &str, path: &Path) -> std::ffi::OsString {
     let mut file_name = std::ffi::OsString::from(name);
     if let Some(ext) = path.extension() {
         file_name.push(".");
@@ -358,7 +361,7 @@ fn describe_as(plugin: &dyn Plugin, name: &str) -> String {
 }
 
 /// Where a loaded plugin registered as `name` comes from, if not from `path`.
-fn loaded_elsewhere(host: &Host, name: &str, path: &Path) -> Option<PathBuf> {
+pub fn loaded_elsewhere(host: &Host, name: &str, path: &Path) -> Option<PathBuf> {
     let catalog = host.registry.catalog();
     let loaded = catalog.plugin(name)?;
     let source = loaded

@@ -1,71 +1,10 @@
 //! A plugin's life through the CLI: names and clashes, aliases, loading into
 //! the right directory, plugin config in pocket.toml, unloading.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use serde_json::json;
 
+use crate::deployment::{Deployment, lua_plugin, workflow};
 use crate::{example_plugins, exec, list_row, pocket, root};
-
-/// A temporary deployment: a pocket.toml listing plugin directories.
-struct Deployment {
-    dir: tempfile::TempDir,
-}
-
-impl Deployment {
-    /// pocket.toml with `[plugins] directories = directories` and `extra` after it.
-    fn new(directories: &[&str], extra: &str) -> Deployment {
-        let dir = tempfile::tempdir().unwrap();
-        for d in directories {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        let listed: Vec<String> = directories.iter().map(|d| format!("{d:?}")).collect();
-        std::fs::write(
-            dir.path().join("pocket.toml"),
-            format!("[plugins]\ndirectories = [{}]\n{extra}", listed.join(", ")),
-        )
-        .unwrap();
-        Deployment { dir }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn write(&self, relative: &str, text: &str) -> PathBuf {
-        let path = self.path(relative);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// `pocket --config <its pocket.toml>`.
-    fn pocket(&self) -> Command {
-        let mut cmd = pocket();
-        cmd.arg("--config").arg(self.path("pocket.toml"));
-        cmd
-    }
-
-    fn pocket_toml(&self) -> toml::Table {
-        toml::from_str(&std::fs::read_to_string(self.path("pocket.toml")).unwrap()).unwrap()
-    }
-}
-
-/// A Lua plugin `name` whose one node type `kind` adds `{from: name}`.
-fn lua_plugin(name: &str, version: &str, node_type: &str) -> String {
-    format!(
-        "return {{ name = '{name}', version = '{version}', nodes = {{ ['{node_type}'] = {{ \
-         exec = function(input) return {{ from = '{name}@{version}' }} end }} }} }}\n"
-    )
-}
-
-/// A one-node workflow of type `node_type`.
-fn workflow(d: &Deployment, node_type: &str) -> PathBuf {
-    d.write(
-        "flow.yaml",
-        &format!("name: flow\nstart: only\nnodes:\n  - name: only\n    type: {node_type}\n"),
-    )
-}
 
 #[test]
 fn two_plugins_with_one_type_name_both_load_and_full_names_tell_them_apart() {
@@ -354,85 +293,4 @@ fn plugin_test_runs_native_and_wasm_examples_too() {
         assert_eq!(out.code, 0, "{plugin}: {}{}", out.stdout, out.stderr);
         assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);
     }
-}
-
-/// `cargo build` in a scaffolded project, into a target directory the test
-/// runs share.
-fn cargo_build(project: &std::path::Path) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .arg("build")
-        .current_dir(project)
-        .env("CARGO_TARGET_DIR", root().join("target/scaffolds"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cargo build in {} failed:\n{}",
-        project.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-#[test]
-fn plugin_new_makes_projects_that_build_and_pass_their_tests_for_every_kind() {
-    let d = Deployment::new(&["plugins"], "");
-    let built = root().join("target/scaffolds");
-    let library = |name: &str| {
-        format!(
-            "{}{}{}",
-            std::env::consts::DLL_PREFIX,
-            name.replace('-', "_"),
-            std::env::consts::DLL_SUFFIX
-        )
-    };
-    let cases = [
-        ("hello-lua", "lua", None),
-        (
-            "hello-wasm",
-            "wasm",
-            Some(built.join("wasm32-unknown-unknown/debug/hello_wasm.wasm")),
-        ),
-        (
-            "hello-native",
-            "native",
-            Some(built.join("debug").join(library("hello-native"))),
-        ),
-    ];
-    for (name, kind, artifact) in cases {
-        let project = d.path(name);
-        let out = exec(
-            d.pocket()
-                .args(["plugin", "new", name, "--kind", kind, "--dir"])
-                .arg(&project),
-        );
-        assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
-        assert!(project.join("README.md").is_file() && project.join("pocket-plugin.toml").is_file());
-        let artifact = match artifact {
-            Some(artifact) => {
-                cargo_build(&project);
-                artifact
-            }
-            None => project.join(format!("{name}.lua")),
-        };
-        let out = exec(d.pocket().args(["plugin", "test"]).arg(&artifact));
-        assert_eq!(out.code, 0, "{kind}: {}{}", out.stdout, out.stderr);
-        assert!(
-            out.stdout.contains(&format!("{name}/greet:")) && out.stdout.contains("3 passed, 0 failed"),
-            "{}",
-            out.stdout
-        );
-    }
-    let native = std::fs::read_to_string(d.path("hello-native/Cargo.toml")).unwrap();
-    assert!(native.contains("panic = \"unwind\""), "{native}");
-    let again = exec(
-        d.pocket()
-            .args(["plugin", "new", "hello-lua", "--kind", "lua", "--dir"])
-            .arg(d.path("hello-lua")),
-    );
-    assert!(
-        again.code == 1 && again.stderr.contains("not empty"),
-        "{}",
-        again.stderr
-    );
 }

@@ -1,7 +1,9 @@
 //! The real `pocket` binary: examples, malformed workflows, Go-engine files,
 //! the inspection commands, and plugins' whole life through the CLI.
 
+mod deployment;
 mod lifecycle;
+mod packages;
 mod plugins;
 mod workflows;
 

@@ -1,0 +1,319 @@
+//! `pocket plugin package | install | remove`: plugin packages, and
+//! installed versions side by side.
+//!
+//! An installed plugin lives in the plugin directory for its kind as
+//! `NAME/VERSION/` (its manifest, its file `NAME.EXT`, its README); the
+//! active version is the one the symbolic link `NAME.EXT` beside that
+//! directory points to, which is what Pocket loads.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use pocket_core::{Capability, PluginDescription, validate_plugin_name};
+
+use crate::commands::plugin_file::{installed_file_name, loaded_elsewhere, target_directory};
+use crate::host::Host;
+use crate::package::{MANIFEST, Manifest, archive, fetch};
+
+/// `pocket plugin package DIR [--out FILE]`: checks the plugin the
+/// manifest in DIR names, then writes `NAME-VERSION.tar.gz`.
+pub fn package(host: &Host, dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let manifest = Manifest::read(&dir.join(MANIFEST))?;
+    let artifact = dir.join(&manifest.artifact);
+    if !artifact.is_file() {
+        bail!(
+            "{} (the manifest's `artifact`) does not exist; build the plugin first",
+            artifact.display()
+        );
+    }
+    check_against(host, &manifest, &artifact)?;
+    let staging = tempfile::tempdir()?;
+    let (packed_manifest, files) = packed_files(&manifest, dir, &artifact)?;
+    let manifest_file = staging.path().join(MANIFEST);
+    std::fs::write(&manifest_file, packed_manifest.to_toml()?)?;
+    let mut entries = vec![(MANIFEST.to_string(), manifest_file)];
+    entries.extend(files);
+    let out = out.map_or_else(
+        || PathBuf::from(format!("{}-{}.tar.gz", manifest.name, manifest.version)),
+        Path::to_path_buf,
+    );
+    archive::pack(&entries, &out)?;
+    println!(
+        "packaged {} plugin `{}` {} into {}",
+        manifest.kind,
+        manifest.name,
+        manifest.version,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The manifest as a package holds it, and the files beside it: the plugin
+/// file as `NAME.EXT`, the README as `README.md`.
+fn packed_files(
+    manifest: &Manifest,
+    dir: &Path,
+    artifact: &Path,
+) -> anyhow::Result<(Manifest, Vec<(String, PathBuf)>)> {
+    let mut packed = manifest.clone();
+    packed.artifact = installed_file_name(&manifest.name, artifact)
+        .to_string_lossy()
+        .into_owned();
+    let mut files = vec![(packed.artifact.clone(), artifact.to_path_buf())];
+    if let Some(readme) = &manifest.readme {
+        let path = dir.join(readme);
+        if !path.is_file() {
+            bail!("{} (the manifest's `readme`) does not exist", path.display());
+        }
+        packed.readme = Some("README.md".into());
+        files.push(("README.md".into(), path));
+    }
+    Ok((packed, files))
+}
+
+/// Opens `artifact` and checks it is the plugin `manifest` says: its kind,
+/// name and version. What it says about itself.
+fn check_against(host: &Host, manifest: &Manifest, artifact: &Path) -> anyhow::Result<PluginDescription> {
+    let opened = host.open_plugin(artifact)?;
+    let found = opened.description().clone();
+    let what = |field: &str, said: &str, is: &str| {
+        anyhow::anyhow!(
+            "the manifest says {field} `{said}`, but {} is {field} `{is}`",
+            artifact.display()
+        )
+    };
+    if found.kind.to_string() != manifest.kind {
+        return Err(what("kind", &manifest.kind, &found.kind.to_string()));
+    }
+    if found.name != manifest.name {
+        return Err(what("plugin", &manifest.name, &found.name));
+    }
+    if found.version != manifest.version {
+        return Err(what("version", &manifest.version, &found.version));
+    }
+    opened.bind(host.config.policy(&manifest.name))?;
+    Ok(found)
+}
+
+/// `pocket plugin install SRC [--version V] [--dir D]`: SRC is a plugin
+/// file, a package, or an `https://` URL of either. Everything is checked
+/// in a staging directory first; a refused source leaves nothing behind.
+pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let staging = tempfile::tempdir()?;
+    let local = if fetch::is_url(source) {
+        let file = staging.path().join(url_file_name(source));
+        fetch::download(source, &file)?;
+        file
+    } else {
+        let file = PathBuf::from(source);
+        if !file.is_file() {
+            bail!("{source}: no such file");
+        }
+        file
+    };
+    let unpacked = staging.path().join("package");
+    std::fs::create_dir(&unpacked)?;
+    let (manifest, artifact) = if archive::is_archive(&local)? {
+        let names = archive::unpack(&local, &unpacked, archive::CAPS)?;
+        if !names.iter().any(|n| n == MANIFEST) {
+            bail!("{source}: refused: the package has no {MANIFEST} at its root");
+        }
+        let manifest = Manifest::read(&unpacked.join(MANIFEST))?;
+        if !names.contains(&manifest.artifact) {
+            bail!(
+                "{source}: refused: the manifest's artifact `{}` is not in the package",
+                manifest.artifact
+            );
+        }
+        let artifact = unpacked.join(&manifest.artifact);
+        (manifest, artifact)
+    } else {
+        let opened = host.open_plugin(&local)?;
+        let d = opened.description();
+        let file_name = local.file_name().context("a plugin file has a name")?;
+        let manifest = Manifest::of(&d.name, &d.version, d.kind, &file_name.to_string_lossy());
+        (manifest, local.clone())
+    };
+    check_against(host, &manifest, &artifact).with_context(|| format!("{source}: refused"))?;
+    if let Some(wanted) = version.filter(|v| *v != manifest.version) {
+        bail!("{source}: refused: it holds version {}, not {wanted}", manifest.version);
+    }
+    let kind = host
+        .loader_for(&artifact)
+        .map(|l| l.kind())
+        .context("no backend handles the plugin file")?;
+    let directory = target_directory(host, kind, dir)?;
+    let installed = place(host, &manifest, &artifact, &directory)?;
+    println!(
+        "installed {} plugin `{}` {} into {} (active)",
+        manifest.kind,
+        manifest.name,
+        manifest.version,
+        installed.display()
+    );
+    report_permissions(host, &manifest);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A file name for what `url` points to: its last path segment.
+fn url_file_name(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if last.is_empty() || last.starts_with('.') || !last.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        "download".into()
+    } else {
+        last.into()
+    }
+}
+
+/// Copies the checked plugin into `directory/NAME/VERSION/` and makes it
+/// the active version; the version's directory.
+fn place(host: &Host, manifest: &Manifest, artifact: &Path, directory: &Path) -> anyhow::Result<PathBuf> {
+    let name = &manifest.name;
+    let link = directory.join(installed_file_name(name, artifact));
+    if link.exists() && !link.is_symlink() {
+        bail!(
+            "{} holds plugin `{name}` as a plain file; `pocket plugin unload {name}` first",
+            link.display()
+        );
+    }
+    if let Some(other) = loaded_elsewhere(host, name, &link) {
+        bail!(
+            "a plugin named `{name}` is already loaded from {}; `pocket plugin unload {name}` first",
+            other.display()
+        );
+    }
+    let version_dir = directory.join(name).join(&manifest.version);
+    if version_dir.exists() {
+        bail!(
+            "`{name}` {} is already installed in {}; `pocket plugin remove {name}@{}` first",
+            manifest.version,
+            version_dir.display(),
+            manifest.version
+        );
+    }
+    let partial = directory.join(format!(".{name}-{}.partial", manifest.version));
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+    let written = write_version(manifest, artifact, &partial).and_then(|()| {
+        std::fs::create_dir_all(directory.join(name))?;
+        std::fs::rename(&partial, &version_dir).with_context(|| format!("cannot create {}", version_dir.display()))
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&partial);
+        return Err(error);
+    }
+    let target = Path::new(name)
+        .join(&manifest.version)
+        .join(installed_file_name(name, artifact));
+    if let Err(error) = activate(&link, &target) {
+        let _ = std::fs::remove_dir_all(&version_dir);
+        return Err(error);
+    }
+    Ok(version_dir)
+}
+
+/// The files of one installed version: the plugin as `NAME.EXT`, its
+/// README, its manifest (naming them).
+fn write_version(manifest: &Manifest, artifact: &Path, into: &Path) -> anyhow::Result<()> {
+    let source_dir = pocket_core::directory_of(artifact);
+    let (installed, files) = packed_files(manifest, source_dir, artifact)?;
+    for (name, from) in files {
+        std::fs::copy(&from, into.join(&name)).with_context(|| format!("cannot copy {}", from.display()))?;
+    }
+    std::fs::write(into.join(MANIFEST), installed.to_toml()?)?;
+    Ok(())
+}
+
+/// Points the symbolic link `link` at `target` (relative to its
+/// directory), replacing an older link in one step.
+fn activate(link: &Path, target: &Path) -> anyhow::Result<()> {
+    let file_name = link.file_name().unwrap_or_default().to_string_lossy();
+    let fresh = pocket_core::directory_of(link).join(format!(".{file_name}.link"));
+    let _ = std::fs::remove_file(&fresh);
+    std::os::unix::fs::symlink(target, &fresh).with_context(|| format!("cannot create {}", fresh.display()))?;
+    std::fs::rename(&fresh, link).with_context(|| format!("cannot replace {}", link.display()))
+}
+
+/// Says which capabilities the plugin asks for that pocket.toml does not grant.
+fn report_permissions(host: &Host, manifest: &Manifest) {
+    if manifest.permissions.is_empty() {
+        return;
+    }
+    let granted = host.config.permissions(&manifest.name);
+    let missing: Vec<&str> = manifest
+        .permissions
+        .iter()
+        .filter(|p| Capability::parse(p).is_ok_and(|c| !granted.granted().contains(&c)))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        println!("it asks for {}, all granted", manifest.permissions.join(", "));
+    } else {
+        println!(
+            "it asks for {}; not granted: {} (add them to `{} = [...]` under [plugins.permissions] in pocket.toml)",
+            manifest.permissions.join(", "),
+            missing.join(", "),
+            manifest.name
+        );
+    }
+}
+
+/// `pocket plugin remove NAME[@VERSION]`: deletes installed versions (all,
+/// or one), and the active link when it pointed at one of them.
+pub fn remove(host: &Host, spec: &str) -> anyhow::Result<ExitCode> {
+    let (name, version) = match spec.split_once('@') {
+        Some((name, version)) => (name, Some(version)),
+        None => (spec, None),
+    };
+    if let Err(reason) = validate_plugin_name(name) {
+        bail!("invalid plugin name `{name}`: {reason}");
+    }
+    if version.is_some_and(|v| v.is_empty() || v.contains(['/', '\\']) || v.starts_with('.')) {
+        bail!("invalid version in `{spec}`");
+    }
+    let mut removed = 0;
+    for directory in &host.config.plugins.directories {
+        let versions = directory.join(name);
+        if !versions.is_dir() {
+            continue;
+        }
+        let doomed = match version {
+            Some(version) => versions.join(version),
+            None => versions.clone(),
+        };
+        if !doomed.is_dir() {
+            continue;
+        }
+        for link in active_links(directory, name) {
+            let target = std::fs::read_link(&link).unwrap_or_default();
+            if target.starts_with(doomed.strip_prefix(directory).unwrap_or(&doomed)) {
+                std::fs::remove_file(&link).with_context(|| format!("cannot remove {}", link.display()))?;
+            }
+        }
+        std::fs::remove_dir_all(&doomed).with_context(|| format!("cannot remove {}", doomed.display()))?;
+        let _ = std::fs::remove_dir(&versions); // only when no version is left
+        println!("removed {}", doomed.display());
+        removed += 1;
+    }
+    if removed == 0 {
+        bail!(
+            "no installed `{spec}` in the plugin directories (`pocket plugin install` puts versions in DIR/{name}/VERSION/)"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The symbolic links in `directory` that make a version of `name` active.
+fn active_links(directory: &Path, name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_symlink() && pocket_core::file_plugin_name(p) == name)
+        .collect()
+}

@@ -1,0 +1,297 @@
+//! Reading and writing package archives. Reading treats the archive as
+//! hostile: only regular files at its root, names without `/`, `\` or `..`,
+//! capped in number and size (declared and actual), never overwriting.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// How much an archive may unpack to.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Files in it.
+    pub entries: usize,
+    /// Bytes in one file.
+    pub entry_bytes: u64,
+    /// Bytes in all its files.
+    pub total_bytes: u64,
+}
+
+/// The caps `pocket plugin install` unpacks under.
+pub const CAPS: Caps = Caps {
+    entries: 64,
+    entry_bytes: 256 << 20,
+    total_bytes: 512 << 20,
+};
+
+/// Whether `file` is a package archive (by its first bytes) rather than a
+/// plugin file.
+pub fn is_archive(file: &Path) -> anyhow::Result<bool> {
+    Ok(archive_kind(file)?.is_some())
+}
+
+/// The archive format of `file`, by its first bytes.
+fn archive_kind(file: &Path) -> anyhow::Result<Option<Format>> {
+    let mut magic = [0u8; 4];
+    let read = File::open(file)
+        .and_then(|mut f| f.read(&mut magic))
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(match &magic[..read] {
+        [0x1f, 0x8b, ..] => Some(Format::TarGz),
+        [b'P', b'K', 3, 4] | [b'P', b'K', 5, 6] => Some(Format::Zip),
+        _ => None,
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    TarGz,
+    Zip,
+}
+
+/// Unpacks the package archive at `archive` (a `.tar.gz` or a `.zip`, told
+/// apart by their content) into the empty directory `into`; the names of
+/// the files it held.
+pub fn unpack(archive: &Path, into: &Path, caps: Caps) -> anyhow::Result<Vec<String>> {
+    let mut sink = Sink {
+        into,
+        caps,
+        names: Vec::new(),
+        total: 0,
+    };
+    match archive_kind(archive)? {
+        Some(Format::TarGz) => unpack_tar_gz(archive, &mut sink),
+        Some(Format::Zip) => unpack_zip(archive, &mut sink),
+        None => bail!("{} is neither a .tar.gz nor a .zip archive", archive.display()),
+    }
+    .with_context(|| format!("{}: refused", archive.display()))?;
+    Ok(sink.names)
+}
+
+/// Where unpacked files go, and what they have taken so far.
+struct Sink<'a> {
+    into: &'a Path,
+    caps: Caps,
+    names: Vec<String>,
+    total: u64,
+}
+
+impl Sink<'_> {
+    /// Writes one entry, `declared` bytes long by its header, from `data`.
+    fn file(&mut self, raw_name: &str, declared: u64, data: &mut dyn Read) -> anyhow::Result<()> {
+        let name = root_name(raw_name)?;
+        if self.names.len() == self.caps.entries {
+            bail!("it holds more than {} files", self.caps.entries);
+        }
+        if self.names.contains(&name) {
+            bail!("it holds `{name}` twice");
+        }
+        if declared > self.caps.entry_bytes {
+            bail!(
+                "`{name}` is {declared} bytes; a package file may take at most {}",
+                self.caps.entry_bytes
+            );
+        }
+        let path = self.into.join(&name);
+        let mut file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let limit = self.caps.entry_bytes.min(self.caps.total_bytes - self.total);
+        let written =
+            std::io::copy(&mut data.take(limit + 1), &mut file).with_context(|| format!("cannot unpack `{name}`"))?;
+        if written > limit {
+            bail!(
+                "`{name}` unpacks to more than {limit} bytes (a package may take at most {} per file, {} in all)",
+                self.caps.entry_bytes,
+                self.caps.total_bytes
+            );
+        }
+        self.total += written;
+        self.names.push(name);
+        Ok(())
+    }
+}
+
+/// An entry's name, if it is a plain file name at the archive's root
+/// (`./name` too).
+fn root_name(raw: &str) -> anyhow::Result<String> {
+    let name = raw.strip_prefix("./").unwrap_or(raw);
+    if name.is_empty() || name.contains(['/', '\\']) || name == ".." || name.starts_with('.') {
+        bail!("entry `{raw}` is not a plain file name at the archive's root (a package holds no directories)");
+    }
+    Ok(name.to_string())
+}
+
+/// A directory entry for the root itself (`./`), which archivers write.
+fn is_root(raw: &str) -> bool {
+    matches!(raw, "./" | ".")
+}
+
+fn unpack_tar_gz(archive: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+    let file = File::open(archive)?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in tar.entries().context("not a readable tar.gz archive")? {
+        let mut entry = entry.context("not a readable tar.gz archive")?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let kind = entry.header().entry_type();
+        if kind.is_dir() && is_root(&raw) {
+            continue;
+        }
+        if !(kind.is_file() || kind.is_contiguous()) {
+            bail!("entry `{raw}` is a {kind:?}, not a regular file: a package holds regular files only");
+        }
+        let declared = entry.header().size().context("an entry with an unreadable size")?;
+        sink.file(&raw, declared, &mut entry)?;
+    }
+    Ok(())
+}
+
+fn unpack_zip(archive: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
+    let mut zip = zip::ZipArchive::new(File::open(archive)?).context("not a readable zip archive")?;
+    if zip.len() > sink.caps.entries {
+        bail!(
+            "it holds {} entries; a package may hold at most {}",
+            zip.len(),
+            sink.caps.entries
+        );
+    }
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).context("not a readable zip archive")?;
+        let raw = entry.name().context("an entry with an unreadable name")?.to_string();
+        if entry.is_dir() && is_root(&raw) {
+            continue;
+        }
+        if entry.is_dir() || entry.is_symlink() || !entry.is_file() {
+            bail!("entry `{raw}` is not a regular file: a package holds regular files only");
+        }
+        let declared = entry.size();
+        sink.file(&raw, declared, &mut entry)?;
+    }
+    Ok(())
+}
+
+/// Writes `files` ((name in the archive, file to read)) into a new
+/// `.tar.gz` at `out`.
+pub fn pack(files: &[(String, PathBuf)], out: &Path) -> anyhow::Result<()> {
+    let file = File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
+    for (name, path) in files {
+        let mut source = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut header = tar::Header::new_gnu();
+        header.set_size(source.metadata()?.len());
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, &mut source)
+            .with_context(|| format!("cannot add {} to {}", path.display(), out.display()))?;
+    }
+    let mut encoder = tar.into_inner()?;
+    encoder.flush()?;
+    encoder.finish()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Caps = Caps {
+        entries: 3,
+        entry_bytes: 100,
+        total_bytes: 150,
+    };
+
+    /// A raw tar entry: name, type, declared size, data.
+    type Entry<'a> = (&'a str, tar::EntryType, u64, &'a [u8]);
+
+    /// A .tar.gz of raw entries, headers written by hand so that they can lie.
+    fn tar_gz(dir: &Path, entries: &[Entry<'_>]) -> PathBuf {
+        let path = dir.join("a.tar.gz");
+        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+            File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        ));
+        for (name, kind, size, data) in entries {
+            let mut header = tar::Header::new_old();
+            header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_entry_type(*kind);
+            header.set_size(*size);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append(&header, *data).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+        path
+    }
+
+    fn refusal(entries: &[Entry<'_>]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = tar_gz(dir.path(), entries);
+        let into = dir.path().join("out");
+        std::fs::create_dir(&into).unwrap();
+        let err = unpack(&archive, &into, SMALL).unwrap_err();
+        format!("{err:#}")
+    }
+
+    #[test]
+    fn hostile_tar_entries_are_refused() {
+        use tar::EntryType::{Regular, Symlink};
+        let cases: [(&[Entry<'_>], &str); 6] = [
+            (&[("../escape", Regular, 1, b"x")], "not a plain file name"),
+            (&[("/etc/passwd", Regular, 1, b"x")], "not a plain file name"),
+            (&[("dir/x", Regular, 1, b"x")], "not a plain file name"),
+            (&[("link", Symlink, 0, b"")], "regular files only"),
+            (&[("big", Regular, 1 << 40, b"")], "at most 100"),
+            (&[("a", Regular, 1, b"a"), ("a", Regular, 1, b"a")], "twice"),
+        ];
+        for (entries, expected) in cases {
+            let err = refusal(entries);
+            assert!(err.contains(expected), "{entries:?}: {err}");
+        }
+        let many: Vec<Entry<'_>> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|n| (*n, Regular, 1, &b"x"[..]))
+            .collect();
+        assert!(refusal(&many).contains("more than 3 files"));
+        let total: Vec<Entry<'_>> = ["a", "b"].iter().map(|n| (*n, Regular, 90, &[0u8; 90][..])).collect();
+        assert!(refusal(&total).contains("more than 60 bytes"), "{}", refusal(&total));
+    }
+
+    #[test]
+    fn a_zip_entry_over_the_cap_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("bomb", options).unwrap();
+        zip.write_all(&[0u8; 10_000]).unwrap();
+        zip.finish().unwrap();
+        let into = dir.path().join("out");
+        std::fs::create_dir(&into).unwrap();
+        let err = format!("{:#}", unpack(&path, &into, SMALL).unwrap_err());
+        assert!(err.contains("bomb"), "{err}");
+    }
+
+    #[test]
+    fn what_pack_writes_unpacks_to_the_same_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m"), "manifest").unwrap();
+        std::fs::write(dir.path().join("p"), "plugin").unwrap();
+        let out = dir.path().join("x.tar.gz");
+        pack(
+            &[
+                ("pocket-plugin.toml".into(), dir.path().join("m")),
+                ("x.lua".into(), dir.path().join("p")),
+            ],
+            &out,
+        )
+        .unwrap();
+        let into = dir.path().join("out");
+        std::fs::create_dir(&into).unwrap();
+        assert_eq!(unpack(&out, &into, CAPS).unwrap(), ["pocket-plugin.toml", "x.lua"]);
+        assert_eq!(std::fs::read_to_string(into.join("x.lua")).unwrap(), "plugin");
+    }
+}
