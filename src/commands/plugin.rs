@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use pocket_core::{Capability, RegisteredPlugin, did_you_mean};
+use pocket_core::{Capability, Example, PluginKind, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
 use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new};
@@ -114,6 +114,9 @@ fn info(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
 fn print_info(host: &Host, plugin: &RegisteredPlugin) {
     let m = plugin.description();
     println!("{} {} ({})", plugin.name, m.version, m.kind);
+    if plugin.name.as_ref() != m.name {
+        println!("  an alias of plugin `{}`", m.name);
+    }
     if !m.description.is_empty() {
         println!("  {}", m.description);
     }
@@ -125,27 +128,13 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
     }
     println!("\nnodes:");
     for node_type in &plugin.node_types {
-        println!("  {} - {}", node_type.name(), node_type.description());
-        let properties = node_type
-            .config_schema()
-            .and_then(|s| s.get("properties"))
-            .and_then(|p| p.as_object());
-        for (key, schema) in properties.into_iter().flatten() {
-            let kind = schema
-                .get("type")
-                .map(|t| t.to_string().replace('"', ""))
-                .unwrap_or_else(|| "any".into());
-            let default = schema
-                .get("default")
-                .map(|d| format!(" (default: {d})"))
-                .unwrap_or_default();
-            let about = schema
-                .get("description")
-                .and_then(|d| d.as_str())
-                .map(|d| format!(" - {d}"))
-                .unwrap_or_default();
-            println!("      {key}: {kind}{default}{about}");
-        }
+        println!(
+            "  {} - {}",
+            plugin.full_name(node_type.as_ref()),
+            node_type.description()
+        );
+        print_config_keys(node_type.config_schema());
+        print_examples(node_type.examples());
     }
     let granted: Vec<String> = host
         .config
@@ -162,11 +151,95 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
             granted.join(", ")
         }
     );
+    println!("limits: {}", limits_of_kind(host, plugin));
+}
+
+/// A node type's config keys from its schema: type, default, `required`,
+/// description.
+fn print_config_keys(schema: Option<&serde_json::Value>) {
+    let Some(schema) = schema else { return };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str())
+        .collect();
+    let properties = schema.get("properties").and_then(|p| p.as_object());
+    for (key, schema) in properties.into_iter().flatten() {
+        let kind = schema
+            .get("type")
+            .map(|t| t.to_string().replace('"', ""))
+            .unwrap_or_else(|| "any".into());
+        let required = if required.contains(&key.as_str()) {
+            " (required)"
+        } else {
+            ""
+        };
+        let default = schema
+            .get("default")
+            .map(|d| format!(" (default: {d})"))
+            .unwrap_or_default();
+        let about = schema
+            .get("description")
+            .and_then(|d| d.as_str())
+            .map(|d| format!(" - {d}"))
+            .unwrap_or_default();
+        println!("      {key}: {kind}{required}{default}{about}");
+    }
+}
+
+/// A node type's declared examples, one line each.
+fn print_examples(examples: &[Example]) {
+    if examples.is_empty() {
+        return;
+    }
+    println!("    examples:");
+    for (i, example) in examples.iter().enumerate() {
+        let config = example
+            .config
+            .as_ref()
+            .map(|c| format!(" config {c}"))
+            .unwrap_or_default();
+        let expect = match (&example.output, &example.error) {
+            (Some(output), _) => format!("-> {output}"),
+            (None, Some(error)) => format!("-> error containing {error:?}"),
+            (None, None) => String::new(),
+        };
+        let action = example
+            .action
+            .as_ref()
+            .map(|a| format!(" (action {a})"))
+            .unwrap_or_default();
+        println!(
+            "      {}: input {}{config} {expect}{action}",
+            example.label(i),
+            example.input
+        );
+    }
+}
+
+/// The limits pocket.toml sets that apply to the plugin's kind: no fuel for
+/// Lua, no instructions for WASM, none for native or built-in code (trusted,
+/// unsandboxed).
+fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
     let limits = host.config.limits(&plugin.name);
-    println!(
-        "limits: memory {} bytes, fuel {}, instructions {}, timeout {:?}",
-        limits.memory, limits.fuel, limits.instructions, limits.timeout
+    let host_calls = format!(
+        "http body {} bytes, kv {} bytes per run, log {} bytes per minute",
+        limits.http_body, limits.kv_bytes, limits.log_bytes
     );
+    match plugin.description().kind {
+        PluginKind::Lua => format!(
+            "memory {} bytes, instructions {}, timeout {:?}; {host_calls}",
+            limits.memory, limits.instructions, limits.timeout
+        ),
+        PluginKind::Wasm => format!(
+            "memory {} bytes, fuel {}, timeout {:?}; {host_calls}",
+            limits.memory, limits.fuel, limits.timeout
+        ),
+        _ => "none (native and built-in code is trusted and runs unsandboxed; a node's `timeout` still applies)"
+            .to_string(),
+    }
 }
 
 /// Prints left-aligned columns; the last column is not padded.

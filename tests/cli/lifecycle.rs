@@ -294,3 +294,47 @@ fn plugin_test_runs_native_and_wasm_examples_too() {
         assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);
     }
 }
+
+#[test]
+fn plugin_info_shows_required_keys_examples_and_only_the_limits_of_its_kind() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write(
+        "plugins/strict.lua",
+        "return { name = 'strict', nodes = { pick = { \
+           config_schema = { type = 'object', required = { 'field' }, properties = { field = { type = 'string' } } }, \
+           examples = { { input = { a = 1 }, config = { field = 'a' }, output = 1 } }, \
+           exec = function(input, config) return input[config.field] end } } }\n",
+    );
+    let out = exec(d.pocket().args(["plugin", "info", "strict"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("strict/pick"), "{}", out.stdout);
+    assert!(out.stdout.contains("field: string (required)"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(r#"example 1: input {"a":1} config {"field":"a"} -> 1"#),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("instructions") && !out.stdout.contains("fuel"),
+        "{}",
+        out.stdout
+    );
+
+    let out = exec(d.pocket().arg("validate").arg(workflow(&d, "strict/pick")));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("\"field\" is a required property"),
+        "{}",
+        out.stderr
+    );
+
+    example_plugins();
+    let native = exec(pocket().args(["plugin", "info", "native-text"]));
+    assert!(
+        !native.stdout.contains("fuel") && !native.stdout.contains("instructions"),
+        "{}",
+        native.stdout
+    );
+    assert!(native.stdout.contains("limits: none"), "{}", native.stdout);
+}

@@ -136,6 +136,8 @@ fn a_duplicate_node_is_reported() {
 fn a_schema_violation_is_reported_with_the_json_path() {
     let err = invalid("schema-violation.yaml");
     assert!(err.contains("node `a`: config at /duration"), "{err}");
+    // The line of the offending key's value, not the node's.
+    assert!(err.contains("schema-violation.yaml:7:"), "{err}");
 }
 
 #[test]

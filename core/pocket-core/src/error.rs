@@ -114,6 +114,15 @@ impl PrepareError {
         }
     }
 
+    /// The JSON pointer of the config value the error is about, if it is
+    /// about one (`""`: the whole config).
+    pub fn config_pointer(&self) -> Option<&str> {
+        match self {
+            PrepareError::Schema { path, .. } | PrepareError::Config(ConfigError { path, .. }) => Some(path),
+            _ => None,
+        }
+    }
+
     /// Whether the error is about the node's `type` (rather than its config).
     pub fn is_about_type(&self) -> bool {
         matches!(self, PrepareError::Type(_) | PrepareError::Disabled(_))

@@ -14,6 +14,7 @@
 
 mod blocking;
 mod config;
+mod config_positions;
 mod config_template;
 mod context;
 mod diagnostic;
@@ -45,6 +46,7 @@ pub mod testing;
 
 pub use blocking::{Abandoned, run_blocking};
 pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, PluginsConfig, PocketConfig};
+pub use config_positions::ConfigPositions;
 pub use config_template::ConfigTemplate;
 pub use context::RunContext;
 pub use diagnostic::{Diagnostic, Severity, ValidationError};

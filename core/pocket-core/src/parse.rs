@@ -88,7 +88,15 @@ pub fn parse_str(text: &str, format: Format) -> Result<WorkflowFile, ParseError>
             error(position, e.message().to_string())
         })?,
     };
-    if format != Format::Yaml {
+    if format == Format::Yaml {
+        for (node, positions) in workflow
+            .nodes
+            .iter_mut()
+            .zip(crate::config_positions::read(text).unwrap_or_default())
+        {
+            node.config_positions = positions;
+        }
+    } else {
         place_by_first_mention(text, &mut workflow);
     }
     Ok(workflow)

@@ -268,7 +268,10 @@ impl Checker {
                         let at = if problem.is_about_type() {
                             spec.node_type.position
                         } else {
-                            spec.name.position
+                            problem
+                                .config_pointer()
+                                .and_then(|pointer| spec.config_positions.find(pointer))
+                                .or(spec.name.position)
                         };
                         let help = problem.help();
                         self.error(at, Some(&spec.name), problem.to_string(), help);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use pocket_value::Value;
 use serde::Deserialize;
 
+use crate::config_positions::ConfigPositions;
 use crate::duration::{deserialize_duration, deserialize_opt_duration};
 use crate::location::Located;
 
@@ -64,6 +65,9 @@ pub struct NodeSpec {
     /// The node's configuration; strings may hold templates.
     #[serde(default)]
     pub config: Option<Value>,
+    /// Where each config value is written (YAML files only).
+    #[serde(skip)]
+    pub config_positions: ConfigPositions,
     /// Retry policy for failures.
     #[serde(default)]
     pub retry: Option<RetrySpec>,

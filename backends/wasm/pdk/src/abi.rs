@@ -124,6 +124,15 @@ pub fn describe(description: &Description) -> i64 {
     serde_json::to_vec(description).map_or(0, |json| give(&json))
 }
 
+/// serde_json's message without its " at line L column C": the JSON it
+/// read is the host's rendering of the node's config or input, which the
+/// user never wrote, so positions in it would only mislead.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&suffix).map_or(text.clone(), str::to_string)
+}
+
 /// A node function's result: the response JSON, or the error's text.
 pub type NodeResult = Result<Vec<u8>, String>;
 
@@ -136,8 +145,8 @@ where
     O: IntoOutput,
     E: Display,
 {
-    let config = serde_json::from_str(config).map_err(|e| format!("invalid config: {e}"))?;
-    let parsed = serde_json::from_str(input).map_err(|e| format!("invalid input: {e}"))?;
+    let config = serde_json::from_str(config).map_err(|e| format!("invalid config: {}", without_position(&e)))?;
+    let parsed = serde_json::from_str(input).map_err(|e| format!("invalid input: {}", without_position(&e)))?;
     let output = f(parsed, config).map_err(|e| e.to_string())?;
     let mut response = Vec::with_capacity(input.len() + 32);
     output
@@ -224,12 +233,10 @@ mod tests {
     #[test]
     fn failures_become_error_responses() {
         assert_eq!(answer(r#"{"node":"fail","input":null}"#), json!({"error": "no luck"}));
-        assert!(
-            answer(r#"{"node":"double","input":"x"}"#)["error"]
-                .as_str()
-                .unwrap()
-                .starts_with("invalid input")
-        );
+        let invalid = answer(r#"{"node":"double","input":"x"}"#);
+        let invalid = invalid["error"].as_str().unwrap();
+        assert!(invalid.starts_with("invalid input"), "{invalid}");
+        assert!(!invalid.contains("line") && !invalid.contains("column"), "{invalid}");
         assert_eq!(
             answer(r#"{"node":"nope"}"#),
             json!({"error": "unknown node type `nope`"})
