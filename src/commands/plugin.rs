@@ -237,8 +237,11 @@ fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
             "memory {} bytes, fuel {}, timeout {:?}; {host_calls}",
             limits.memory, limits.fuel, limits.timeout
         ),
-        _ => "none (native and built-in code is trusted and runs unsandboxed; a node's `timeout` still applies)"
-            .to_string(),
+        PluginKind::Native => format!(
+            "none on its code (native code is trusted and runs unsandboxed; a node's `timeout` still applies); \
+             host calls: {host_calls}"
+        ),
+        _ => "none (built into Pocket)".to_string(),
     }
 }
 

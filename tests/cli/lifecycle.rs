@@ -336,5 +336,5 @@ fn plugin_info_shows_required_keys_examples_and_only_the_limits_of_its_kind() {
         "{}",
         native.stdout
     );
-    assert!(native.stdout.contains("limits: none"), "{}", native.stdout);
+    assert!(native.stdout.contains("limits: none on its code"), "{}", native.stdout);
 }

@@ -241,3 +241,42 @@ fn a_plugin_that_fails_to_load_is_listed_as_failed_with_its_reason() {
         out.stdout
     );
 }
+
+/// Builds the C example WASM plugin (clang, wasm-ld), once per test process.
+fn c_plugin() -> std::path::PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let out = std::process::Command::new("bash")
+            .arg(root().join("scripts/build-c-plugin.sh"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "scripts/build-c-plugin.sh failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    root().join("examples/plugins/wasm/c-wrap.wasm")
+}
+
+#[test]
+fn a_guest_written_in_c_from_the_abi_document_passes_its_examples_and_runs() {
+    let plugin = c_plugin();
+    let out = exec(pocket().args(["plugin", "test"]).arg(&plugin));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("3 passed, 0 failed"), "{}", out.stdout);
+    let input = r#"{"text": "quote \" and brace }", "list": [1, {"x": null}]}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("input.json");
+    std::fs::write(&file, input).unwrap();
+    let out = exec(
+        pocket()
+            .args(["plugin", "test"])
+            .arg(&plugin)
+            .args(["--node", "wrap", "--input"])
+            .arg(&file),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = json!({"wrapped": serde_json::from_str::<Value>(input).unwrap(), "label": "c"});
+    assert_eq!(serde_json::from_str::<Value>(&out.stdout).unwrap(), expected);
+}

@@ -26,6 +26,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString};
 use pocket_value::Value;
 
+use crate::host::{Host, HostRef};
 use crate::module::{
     NodeObject, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject, NodeTypeObject_TO, PluginDescriptor, RError,
     RErrorKind, ROutput,
@@ -83,7 +84,7 @@ impl Plugin {
 }
 
 /// A node body: the function that runs on every call.
-pub type Exec = Box<dyn Fn(Call) -> Result<Output, Error> + Send + Sync>;
+pub type Exec = Box<dyn Fn(Call<'_>) -> Result<Output, Error> + Send + Sync>;
 
 type PrepareFn = Arc<dyn Fn(&Setup) -> Result<Exec, Error> + Send + Sync>;
 
@@ -101,12 +102,12 @@ impl NodeType {
     /// A node type whose body is `exec`, the same for every workflow node.
     pub fn new<F>(name: impl Into<String>, description: impl Into<String>, exec: F) -> NodeType
     where
-        F: Fn(Call) -> Result<Output, Error> + Send + Sync + 'static,
+        F: Fn(Call<'_>) -> Result<Output, Error> + Send + Sync + 'static,
     {
         let exec = Arc::new(exec);
         NodeType::prepared(name, description, move |_| {
             let exec = exec.clone();
-            Ok(move |call| exec(call))
+            Ok(move |call: Call<'_>| exec(call))
         })
     }
 
@@ -116,7 +117,7 @@ impl NodeType {
     pub fn prepared<P, F>(name: impl Into<String>, description: impl Into<String>, prepare: P) -> NodeType
     where
         P: Fn(&Setup) -> Result<F, Error> + Send + Sync + 'static,
-        F: Fn(Call) -> Result<Output, Error> + Send + Sync + 'static,
+        F: Fn(Call<'_>) -> Result<Output, Error> + Send + Sync + 'static,
     {
         NodeType {
             name: name.into(),
@@ -190,11 +191,24 @@ pub struct Setup {
 
 /// One call of a node.
 #[derive(Debug, Clone)]
-pub struct Call {
+pub struct Call<'a> {
     /// The node's input.
     pub input: Value,
     /// The node's config with its templates rendered against the input.
     pub config: Value,
+    /// Pocket's host calls for this call (log, kv, config, env, http).
+    pub host: Host<'a>,
+}
+
+impl Call<'static> {
+    /// A call outside Pocket (a unit test's): its host refuses every call.
+    pub fn detached(input: Value, config: Value) -> Call<'static> {
+        Call {
+            input,
+            config,
+            host: Host::detached(),
+        }
+    }
 }
 
 /// What a node returns: its output and, optionally, the action it chose.
@@ -270,6 +284,12 @@ impl From<Error> for RError {
     }
 }
 
+impl From<RError> for Error {
+    fn from(error: RError) -> Error {
+        Error::new(error.kind(), error.message.into_string())
+    }
+}
+
 /// Runs `f`, turning a panic into a [`RErrorKind::Panicked`] error: a panic
 /// must never unwind across the library boundary (abi_stable aborts the
 /// process when one does).
@@ -328,7 +348,7 @@ struct Body {
 }
 
 impl NodeObject for Body {
-    fn exec(&self, input: RValue, config: ROption<RValue>) -> RResult<ROutput, RError> {
+    fn exec(&self, input: RValue, config: ROption<RValue>, host: HostRef<'_, '_>) -> RResult<ROutput, RError> {
         guarded(|| {
             let config = match config {
                 RSome(config) => Value::from(config),
@@ -337,6 +357,7 @@ impl NodeObject for Body {
             let output = (self.exec)(Call {
                 input: input.into(),
                 config,
+                host: Host::new(&host),
             })?;
             Ok(ROutput {
                 output: RValue::from(&output.value),

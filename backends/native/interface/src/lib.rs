@@ -41,16 +41,19 @@
 //! node type [`NodeType::blocking`] when its calls wait on I/O; the host then
 //! runs them on its blocking thread pool.
 //!
-//! This crate does not load libraries (that is the host's job) and gives
-//! plugins no access to the host's run state (key-value store, logging).
+//! Each call's [`Call::host`] offers Pocket's host calls (log, kv, config,
+//! env, http), checked against the plugin's grant in pocket.toml as Lua's
+//! and WASM's are. This crate does not load libraries (that is the host's job).
 
 mod author;
+mod host;
 // `#[sabi_trait]` (in `module`) implements abi_stable traits inside items it generates.
 #[allow(non_local_definitions)]
 pub mod module;
 mod value;
 
 pub use author::{Call, Error, Exec, NodeType, Output, Plugin, Setup};
+pub use host::{Host, HttpRequest, HttpResponse, Level};
 pub use module::INTERFACE_VERSION;
 pub use pocket_value::{Map, Number, Value};
 pub use value::RValue;

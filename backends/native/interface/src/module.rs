@@ -6,8 +6,9 @@
 use abi_stable::StableAbi;
 use abi_stable::library::RootModule;
 use abi_stable::sabi_trait;
+use abi_stable::sabi_types::RRef;
 use abi_stable::sabi_types::VersionStrings;
-use abi_stable::std_types::{RBox, ROption, RResult, RStr, RString, RVec};
+use abi_stable::std_types::{RBox, ROption, RResult, RStr, RString, RVec, Tuple2};
 
 use crate::value::RValue;
 
@@ -95,8 +96,65 @@ pub trait NodeTypeObject: Send + Sync {
 pub trait NodeObject: Send + Sync {
     /// Runs the node once with its input and its rendered config; `RNone`
     /// means the config given to `prepare` (a config without templates), so
-    /// static configs cross the boundary once, not on every call.
-    fn exec(&self, input: RValue, config: ROption<RValue>) -> RResult<ROutput, RError>;
+    /// static configs cross the boundary once, not on every call. `host`
+    /// serves the plugin's host calls for the length of this call.
+    fn exec(
+        &self,
+        input: RValue,
+        config: ROption<RValue>,
+        host: HostObject_TO<'_, RRef<'_, ()>>,
+    ) -> RResult<ROutput, RError>;
+}
+
+/// Pocket's host calls, as the host offers them to one node call, checked
+/// against the plugin's grant in pocket.toml as Lua's and WASM's are.
+#[sabi_trait]
+pub trait HostObject {
+    /// Writes a log line (`log` capability); level 1 debug, 2 info, 3 warn,
+    /// 4 error. A refusal is logged by the host.
+    fn log(&self, level: u8, message: RStr<'_>);
+
+    /// The value the plugin stored under `key` in the run's store (`kv`).
+    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError>;
+
+    /// Stores `value` under `key` in the plugin's namespace of the run's store (`kv`).
+    fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError>;
+
+    /// One key of the plugin's config (no capability needed).
+    fn config_get(&self, key: RStr<'_>) -> ROption<RValue>;
+
+    /// An environment variable (`env:<pattern>`).
+    fn env_get(&self, name: RStr<'_>) -> RResult<ROption<RString>, RError>;
+
+    /// Sends an HTTP request (`http` / `http:<host>`), within what is left
+    /// of the call's time.
+    fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError>;
+}
+
+/// An HTTP request across the boundary.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct RHttpRequest {
+    /// `GET`, `POST`... (any case).
+    pub method: RString,
+    /// An absolute `http` or `https` URL.
+    pub url: RString,
+    /// Request headers, in order.
+    pub headers: RVec<Tuple2<RString, RString>>,
+    /// The body, if any.
+    pub body: ROption<RVec<u8>>,
+}
+
+/// An HTTP response across the boundary.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct RHttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Response headers, names in lower case, in order.
+    pub headers: RVec<Tuple2<RString, RString>>,
+    /// The body as text (invalid UTF-8 replaced).
+    pub body: RString,
 }
 
 /// A node's result: its output and optionally the action it chose.

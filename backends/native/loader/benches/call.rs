@@ -33,10 +33,7 @@ fn direct_function_call(bencher: Bencher) {
     let config = Value::object([("field", Value::from("text"))]);
     bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
         for _ in 0..CALLS {
-            let call = Call {
-                input: input.clone(),
-                config: config.clone(),
-            };
+            let call = Call::detached(input.clone(), config.clone());
             divan::black_box(pocket_plugin_text_tools::upper(call).unwrap());
         }
     });

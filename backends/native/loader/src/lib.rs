@@ -36,6 +36,7 @@
 //! code is never unmapped.
 
 mod error;
+mod host;
 mod loader;
 mod node;
 mod plugin;

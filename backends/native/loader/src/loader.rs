@@ -1,5 +1,5 @@
 //! [`NativeLoader`]: dynamic libraries in plugin directories become
-//! [`NativePlugin`]s.
+//! [`NativePlugin`](crate::NativePlugin)s.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ use pocket_core::{Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader};
 use pocket_native_abi::module::{PluginDescriptor, PluginModuleRef};
 
 use crate::error::RefusalReason;
-use crate::plugin::NativePlugin;
+use crate::plugin::OpenedNative;
 
 /// The file extensions of dynamic libraries, on every platform: a plugin
 /// directory shared between machines may hold all three.
@@ -43,11 +43,11 @@ impl PluginLoader for NativeLoader {
     }
 
     /// Loads the library at `path` and reads its descriptor. Native plugins
-    /// are trusted code: no limit applies to them (see [`NativePlugin`]'s
-    /// `bind`).
+    /// are trusted code: no limit applies to the library itself; binding
+    /// gives its host calls the plugin's permissions.
     fn open(&self, path: &Path, _limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
         let descriptor = open(path).map_err(|reason| LoadError::new(path, reason))?;
-        let plugin = NativePlugin::new(descriptor, path)
+        let plugin = OpenedNative::new(descriptor, path)
             .map_err(|reason| LoadError::new(path, RefusalReason::DescribeFailed(reason)))?;
         tracing::debug!(plugin = %OpenedPlugin::description(&plugin).name, file = %path.display(), "loaded native plugin");
         Ok(Box::new(plugin))

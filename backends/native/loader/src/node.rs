@@ -3,34 +3,41 @@
 
 use std::sync::Arc;
 
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr};
 use pocket_core::{
     ConfigError, Example, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
 };
+use pocket_host::PluginHost;
 use pocket_native_abi::RValue;
-use pocket_native_abi::module::{NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, RError, RErrorKind, ROutput};
+use pocket_native_abi::module::{
+    HostObject_TO, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, RError, RErrorKind, ROutput,
+};
 
-/// One node type of a native plugin.
-pub(crate) struct NativeNodeType {
+use crate::host::{CallScope, NativeHost};
+
+/// What a library says about one of its node types, read once at open.
+pub(crate) struct NodeTypeParts {
     plugin: Arc<str>,
-    name: String,
-    description: String,
-    schema: Option<serde_json::Value>,
-    examples: Vec<Example>,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) schema: Option<serde_json::Value>,
+    pub(crate) examples: Vec<Example>,
     blocking: bool,
     object: NodeTypeObject_TO<'static, RBox<()>>,
 }
 
-impl NativeNodeType {
+impl NodeTypeParts {
     /// The node type `descriptor` describes; an error if its examples are malformed.
-    pub(crate) fn new(plugin: Arc<str>, descriptor: NodeTypeDescriptor) -> Result<NativeNodeType, String> {
+    pub(crate) fn new(plugin: Arc<str>, descriptor: NodeTypeDescriptor) -> Result<NodeTypeParts, String> {
         let name = descriptor.name.into_string();
         let examples = descriptor
             .examples
             .into_iter()
             .map(|example| serde_json::Value::from(&Value::from(example)))
             .collect();
-        Ok(NativeNodeType {
+        Ok(NodeTypeParts {
             plugin,
             examples: Example::parse_list(&name, serde_json::Value::Array(examples))?,
             name,
@@ -45,26 +52,39 @@ impl NativeNodeType {
     }
 }
 
+/// One node type of a native plugin, bound to the plugin's host.
+pub(crate) struct NativeNodeType {
+    parts: NodeTypeParts,
+    host: PluginHost,
+}
+
+impl NativeNodeType {
+    pub(crate) fn new(parts: NodeTypeParts, host: PluginHost) -> NativeNodeType {
+        NativeNodeType { parts, host }
+    }
+}
+
 impl NodeType for NativeNodeType {
     fn name(&self) -> &str {
-        &self.name
+        &self.parts.name
     }
 
     fn description(&self) -> &str {
-        &self.description
+        &self.parts.description
     }
 
     fn config_schema(&self) -> Option<&serde_json::Value> {
-        self.schema.as_ref()
+        self.parts.schema.as_ref()
     }
 
     fn examples(&self) -> &[Example] {
-        &self.examples
+        &self.parts.examples
     }
 
     /// Runs the plugin's setup for the node (synchronously, before the run).
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
-        let prepared = self.object.prepare(
+        let parts = &self.parts;
+        let prepared = parts.object.prepare(
             RStr::from_str(setup.node),
             RValue::from(setup.config),
             RValue::from(setup.plugin_config),
@@ -72,14 +92,16 @@ impl NodeType for NativeNodeType {
         match prepared {
             ROk(object) => Ok(Arc::new(NativeNode {
                 call: Arc::new(NativeCall {
-                    plugin: self.plugin.clone(),
+                    plugin: parts.plugin.clone(),
                     object,
+                    host: self.host.clone(),
+                    plugin_config: setup.plugin_config.clone(),
                 }),
-                blocking: self.blocking,
+                blocking: parts.blocking,
                 prepared_config: setup.config.clone(),
             })),
             RErr(error) => Err(ConfigError::new(match error.kind() {
-                RErrorKind::Panicked => format!("native plugin `{}` panicked: {}", self.plugin, error.message),
+                RErrorKind::Panicked => format!("native plugin `{}` panicked: {}", parts.plugin, error.message),
                 _ => error.message.into_string(),
             })),
         }
@@ -107,15 +129,25 @@ impl NativeNode {
     }
 }
 
-/// The prepared node object and whose it is.
+/// The prepared node object, whose it is, and what its host calls reach.
 struct NativeCall {
     plugin: Arc<str>,
     object: NodeObject_TO<'static, RBox<()>>,
+    host: PluginHost,
+    /// The plugin's config (pocket.toml's, under the workflow's), for `config_get`.
+    plugin_config: Value,
 }
 
 impl NativeCall {
-    fn run(&self, input: RValue, config: ROption<RValue>) -> Result<NodeOutput, NodeError> {
-        self.finish(self.object.exec(input, config))
+    /// One call, with the host calls of `scope`.
+    fn run(&self, input: RValue, config: ROption<RValue>, scope: CallScope) -> Result<NodeOutput, NodeError> {
+        let host = NativeHost {
+            host: &self.host,
+            plugin_config: &self.plugin_config,
+            scope,
+        };
+        let object = HostObject_TO::from_ptr(RRef::new(&host), TD_Opaque);
+        self.finish(self.object.exec(input, config, object))
     }
 
     fn finish(&self, result: RResult<ROutput, RError>) -> Result<NodeOutput, NodeError> {
@@ -137,11 +169,16 @@ impl Node for NativeNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
         let input = RValue::from(&call.input);
         let config = self.config_to_send(&call.config);
+        let scope = CallScope {
+            store: call.run.store.clone(),
+            deadline: call.deadline,
+            inline: !self.blocking,
+        };
         if !self.blocking {
-            return Execution::Ready(self.call.run(input, config));
+            return Execution::Ready(self.call.run(input, config, scope));
         }
         let native = self.call.clone();
-        run_blocking("native", move |_| native.run(input, config))
+        run_blocking("native", move |_| native.run(input, config, scope))
     }
 }
 

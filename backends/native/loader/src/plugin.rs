@@ -1,31 +1,32 @@
-//! [`NativePlugin`]: a loaded library's manifest and node types.
+//! [`NativePlugin`]: a loaded library's description and node types, bound
+//! to the plugin's policy for its host calls.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use pocket_core::{LoadError, NodeDescription, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind, Policy};
+use pocket_host::PluginHost;
 use pocket_native_abi::module::PluginDescriptor;
 
-use crate::node::NativeNodeType;
+use crate::node::{NativeNodeType, NodeTypeParts};
 
-/// A native plugin: what its library described when it was loaded.
-/// Built by [`crate::NativeLoader`].
-pub struct NativePlugin {
+/// A library opened and described, not yet bound to a policy.
+pub(crate) struct OpenedNative {
     description: PluginDescription,
-    node_types: Vec<Arc<dyn NodeType>>,
+    node_types: Vec<NodeTypeParts>,
 }
 
-impl NativePlugin {
-    /// The plugin `descriptor` describes; an error if it describes itself
-    /// wrongly (malformed examples).
-    pub(crate) fn new(descriptor: PluginDescriptor, path: &Path) -> Result<NativePlugin, String> {
+impl OpenedNative {
+    /// What `descriptor` describes; an error if it describes itself wrongly
+    /// (malformed examples).
+    pub(crate) fn new(descriptor: PluginDescriptor, path: &Path) -> Result<OpenedNative, String> {
         let name = descriptor.name.into_string();
         let plugin: Arc<str> = name.as_str().into();
-        let node_types: Vec<Arc<dyn NodeType>> = descriptor
+        let node_types = descriptor
             .node_types
             .into_iter()
-            .map(|d| Ok(Arc::new(NativeNodeType::new(plugin.clone(), d)?) as Arc<dyn NodeType>))
-            .collect::<Result<_, String>>()?;
+            .map(|d| NodeTypeParts::new(plugin.clone(), d))
+            .collect::<Result<Vec<_>, String>>()?;
         let description = PluginDescription {
             name,
             version: descriptor.version.into_string(),
@@ -33,13 +34,43 @@ impl NativePlugin {
             author: descriptor.author.into_string(),
             kind: PluginKind::Native,
             source: Some(path.to_path_buf()),
-            nodes: node_types.iter().map(|t| NodeDescription::of(t.as_ref())).collect(),
+            nodes: node_types.iter().map(NodeTypeParts::description).collect(),
         };
-        Ok(NativePlugin {
+        Ok(OpenedNative {
             description,
             node_types,
         })
     }
+}
+
+/// Native plugins are trusted code, running unsandboxed: opening the library
+/// loads it whole. Binding gives its node types the plugin's host, through
+/// which their host calls (log, kv, env, http) are checked against the
+/// policy's permissions and host-call limits; no other limit applies.
+impl OpenedPlugin for OpenedNative {
+    fn description(&self) -> &PluginDescription {
+        &self.description
+    }
+
+    fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
+        let host = PluginHost::bound(&self.description.name, &policy);
+        let node_types = self
+            .node_types
+            .into_iter()
+            .map(|parts| Arc::new(NativeNodeType::new(parts, host.clone())) as Arc<dyn NodeType>)
+            .collect();
+        Ok(Arc::new(NativePlugin {
+            description: self.description,
+            node_types,
+        }))
+    }
+}
+
+/// A native plugin: what its library described when it was loaded.
+/// Built by [`crate::NativeLoader`].
+pub struct NativePlugin {
+    description: PluginDescription,
+    node_types: Vec<Arc<dyn NodeType>>,
 }
 
 impl Plugin for NativePlugin {
@@ -52,16 +83,14 @@ impl Plugin for NativePlugin {
     }
 }
 
-/// Native plugins are trusted code, running unsandboxed: opening the library
-/// loads it whole, and binding it to a policy changes nothing (pocket.toml's
-/// permissions and limits do not apply; its config reaches each node when it
-/// is prepared).
-impl OpenedPlugin for NativePlugin {
-    fn description(&self) -> &PluginDescription {
-        &self.description
-    }
-
-    fn bind(self: Box<Self>, _policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
-        Ok(Arc::new(*self))
+/// One node type's description, for [`PluginDescription::nodes`].
+impl NodeTypeParts {
+    fn description(&self) -> NodeDescription {
+        NodeDescription {
+            node_type: self.name.clone(),
+            description: self.description.clone(),
+            config_schema: self.schema.clone(),
+            examples: self.examples.clone(),
+        }
     }
 }

@@ -7,6 +7,7 @@ mod libraries;
 
 mod calls;
 mod common;
+mod host_calls;
 mod loading;
 mod redis;
 #[path = "../support/redis_server.rs"]

@@ -16,10 +16,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Every cdylib crate of the workspace that tests load, by package name.
-const PACKAGES: [&str; 5] = [
+const PACKAGES: [&str; 6] = [
     "pocket-plugin-text-tools",
     "pocket-plugin-redis-cache",
     "pocket-native-fixture-crashy",
+    "pocket-native-fixture-host-calls",
     "pocket-native-fixture-not-a-plugin",
     "pocket-native-fixture-old-interface",
 ];

@@ -33,13 +33,13 @@ pub fn plugin() -> Plugin {
         )
 }
 
-type Body = fn(&Pool, Call) -> Result<Output, Error>;
+type Body = fn(&Pool, Call<'_>) -> Result<Output, Error>;
 
 /// Reads the connection settings once per workflow node; the body then
 /// shares one pool of connections across that node's calls.
-fn prepare(setup: &Setup, body: Body) -> Result<impl Fn(Call) -> Result<Output, Error> + use<>, Error> {
+fn prepare(setup: &Setup, body: Body) -> Result<impl Fn(Call<'_>) -> Result<Output, Error> + use<>, Error> {
     let pool = Pool::new(Settings::from_config(&setup.plugin_config)?);
-    Ok(move |call| body(&pool, call))
+    Ok(move |call: Call<'_>| body(&pool, call))
 }
 
 /// `redis-get`.

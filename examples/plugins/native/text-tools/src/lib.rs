@@ -142,7 +142,7 @@ fn field_name(config: &Value) -> &str {
     config.get("field").and_then(Value::as_str).unwrap_or("text")
 }
 
-fn text_of(call: &Call) -> Result<&str, Error> {
+fn text_of<'a>(call: &'a Call<'_>) -> Result<&'a str, Error> {
     let field = field_name(&call.config);
     call.input
         .get(field)
@@ -179,11 +179,8 @@ fn with_field(input: Value, key: &str, value: Value) -> Value {
 mod tests {
     use super::*;
 
-    fn call(input: &str, config: &str) -> Call {
-        Call {
-            input: Value::from_json(input).unwrap(),
-            config: Value::from_json(config).unwrap(),
-        }
+    fn call(input: &str, config: &str) -> Call<'static> {
+        Call::detached(Value::from_json(input).unwrap(), Value::from_json(config).unwrap())
     }
 
     #[test]

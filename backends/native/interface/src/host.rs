@@ -1,0 +1,203 @@
+//! [`Host`]: Pocket's host calls (log, kv, config, env, http) for the node
+//! call in progress, checked against the plugin's grant in pocket.toml
+//! exactly as Lua's and WASM's are.
+
+use abi_stable::sabi_types::RRef;
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
+use pocket_value::Value;
+
+use crate::author::Error;
+use crate::module::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse};
+use crate::value::RValue;
+
+/// The host's side of one node call, as the library receives it.
+pub(crate) type HostRef<'a, 'b> = HostObject_TO<'a, RRef<'b, ()>>;
+
+/// [`HostObject`](crate::module::HostObject)'s methods as a plain Rust
+/// trait, so that a [`Host`] can borrow a [`HostRef`] of any lifetimes for
+/// as long as the call lasts.
+trait HostCalls {
+    fn log(&self, level: u8, message: &str);
+    fn kv_get(&self, key: &str) -> RResult<ROption<RValue>, RError>;
+    fn kv_set(&self, key: &str, value: RValue) -> RResult<(), RError>;
+    fn config_get(&self, key: &str) -> ROption<RValue>;
+    fn env_get(&self, name: &str) -> RResult<ROption<RString>, RError>;
+    fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError>;
+}
+
+impl HostCalls for HostRef<'_, '_> {
+    fn log(&self, level: u8, message: &str) {
+        HostObject::log(self, level, RStr::from_str(message));
+    }
+    fn kv_get(&self, key: &str) -> RResult<ROption<RValue>, RError> {
+        HostObject::kv_get(self, RStr::from_str(key))
+    }
+    fn kv_set(&self, key: &str, value: RValue) -> RResult<(), RError> {
+        HostObject::kv_set(self, RStr::from_str(key), value)
+    }
+    fn config_get(&self, key: &str) -> ROption<RValue> {
+        HostObject::config_get(self, RStr::from_str(key))
+    }
+    fn env_get(&self, name: &str) -> RResult<ROption<RString>, RError> {
+        HostObject::env_get(self, RStr::from_str(name))
+    }
+    fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError> {
+        HostObject::http_request(self, request)
+    }
+}
+
+/// A log line's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Details for debugging.
+    Debug = 1,
+    /// Normal operation.
+    Info = 2,
+    /// Something looks wrong.
+    Warn = 3,
+    /// Something failed.
+    Error = 4,
+}
+
+/// An HTTP request for [`Host::http`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET`, `POST`... (any case).
+    pub method: String,
+    /// An absolute `http` or `https` URL.
+    pub url: String,
+    /// Request headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body, if any.
+    pub body: Option<Vec<u8>>,
+}
+
+impl HttpRequest {
+    /// A `GET` of `url`.
+    pub fn get(url: impl Into<String>) -> HttpRequest {
+        HttpRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+}
+
+/// What [`Host::http`] got back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Response headers, names in lower case, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as text (invalid UTF-8 replaced).
+    pub body: String,
+}
+
+/// Pocket's host calls for the node call in progress. Each needs the
+/// capability pocket.toml grants the plugin (`log`, `kv`, `env:<pattern>`,
+/// `http:<host>`); a refusal is an [`Error`] saying which, never a panic.
+/// A `Host` made by [`Host::detached`] (a unit test's) refuses everything.
+#[derive(Clone, Copy)]
+pub struct Host<'a> {
+    object: Option<&'a (dyn HostCalls + 'a)>,
+}
+
+impl std::fmt::Debug for Host<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.object.is_some() {
+            "Host"
+        } else {
+            "Host(detached)"
+        })
+    }
+}
+
+impl<'a> Host<'a> {
+    pub(crate) fn new(object: &'a HostRef<'_, '_>) -> Host<'a> {
+        Host { object: Some(object) }
+    }
+
+    /// A host outside Pocket: every call is refused (logs are dropped).
+    pub fn detached() -> Host<'static> {
+        Host { object: None }
+    }
+
+    fn object(&self) -> Result<&'a (dyn HostCalls + 'a), Error> {
+        self.object
+            .ok_or_else(|| Error::failed("no Pocket host: the node is not running inside Pocket"))
+    }
+
+    /// Writes a line to Pocket's log, tagged with the plugin's name (`log`).
+    pub fn log(&self, level: Level, message: &str) {
+        if let Some(object) = self.object {
+            object.log(level as u8, message);
+        }
+    }
+
+    /// The value stored under `key` in the plugin's namespace of the run's
+    /// store (`kv`).
+    pub fn kv_get(&self, key: &str) -> Result<Option<Value>, Error> {
+        match self.object()?.kv_get(key) {
+            ROk(value) => Ok(value.into_option().map(Value::from)),
+            RErr(error) => Err(error.into()),
+        }
+    }
+
+    /// Stores `value` under `key` in the plugin's namespace of the run's
+    /// store (`kv`), within the plugin's `kv_bytes` limit.
+    pub fn kv_set(&self, key: &str, value: &Value) -> Result<(), Error> {
+        match self.object()?.kv_set(key, RValue::from(value)) {
+            ROk(()) => Ok(()),
+            RErr(error) => Err(error.into()),
+        }
+    }
+
+    /// One key of the plugin's config (pocket.toml's, under the workflow's).
+    pub fn config(&self, key: &str) -> Option<Value> {
+        self.object
+            .and_then(|object| object.config_get(key).into_option())
+            .map(Value::from)
+    }
+
+    /// An environment variable (`env:<pattern>`); `None` when unset.
+    pub fn env(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.object()?.env_get(name) {
+            ROk(value) => Ok(value.into_option().map(RString::into_string)),
+            RErr(error) => Err(error.into()),
+        }
+    }
+
+    /// Sends an HTTP request (`http` or `http:<host>`; every redirect is
+    /// checked too), within what is left of the call's time and the
+    /// plugin's `http_body` limit. A node type that makes requests should be
+    /// marked [`crate::NodeType::blocking`].
+    pub fn http(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let request = RHttpRequest {
+            method: request.method.into(),
+            url: request.url.into(),
+            headers: request
+                .headers
+                .into_iter()
+                .map(|(k, v)| Tuple2(k.into(), v.into()))
+                .collect(),
+            body: match request.body {
+                Some(body) => RSome(body.into()),
+                None => RNone,
+            },
+        };
+        match self.object()?.http_request(request) {
+            ROk(response) => Ok(HttpResponse {
+                status: response.status,
+                headers: response
+                    .headers
+                    .into_iter()
+                    .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
+                    .collect(),
+                body: response.body.into_string(),
+            }),
+            RErr(error) => Err(error.into()),
+        }
+    }
+}

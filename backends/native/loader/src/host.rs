@@ -1,0 +1,124 @@
+//! The host calls a native plugin makes during a node call (log, kv,
+//! config, env, http), served by [`PluginHost`]: the same permission checks
+//! and host-call limits as Lua's and WASM's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
+use pocket_core::{KvStore, Value};
+use pocket_host::{HttpRequest, LogLevel, PluginHost};
+use pocket_native_abi::RValue;
+use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse};
+use tokio::runtime::{Handle, RuntimeFlavor};
+
+/// What the host calls of one node call may reach.
+pub(crate) struct CallScope {
+    /// The run's key-value store.
+    pub store: Arc<KvStore>,
+    /// When the call must end.
+    pub deadline: Option<Instant>,
+    /// The call runs inline on the runner's thread (its node type is not
+    /// marked blocking).
+    pub inline: bool,
+}
+
+/// The host's side of one native node call.
+pub(crate) struct NativeHost<'a> {
+    pub host: &'a PluginHost,
+    pub plugin_config: &'a Value,
+    pub scope: CallScope,
+}
+
+fn failed(message: impl Into<String>) -> RError {
+    RError::new(RErrorKind::Failed, message.into())
+}
+
+impl HostObject for NativeHost<'_> {
+    fn log(&self, level: u8, message: RStr<'_>) {
+        let level = match level {
+            0 | 1 => LogLevel::Debug,
+            2 => LogLevel::Info,
+            3 => LogLevel::Warn,
+            _ => LogLevel::Error,
+        };
+        // A refusal is logged by the permission check; `log` has no result to carry it.
+        let _ = self.host.log(level, message.as_str());
+    }
+
+    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError> {
+        match self.host.kv_get(Some(&self.scope.store), key.as_str()) {
+            Ok(Some(value)) => ROk(RSome(RValue::from(&value))),
+            Ok(None) => ROk(RNone),
+            Err(e) => RErr(failed(e.to_string())),
+        }
+    }
+
+    fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError> {
+        match self
+            .host
+            .kv_set(Some(&self.scope.store), key.as_str(), Value::from(value))
+        {
+            Ok(()) => ROk(()),
+            Err(e) => RErr(failed(e.to_string())),
+        }
+    }
+
+    fn config_get(&self, key: RStr<'_>) -> ROption<RValue> {
+        match self.plugin_config.get(key.as_str()) {
+            Some(value) => RSome(RValue::from(value)),
+            None => RNone,
+        }
+    }
+
+    fn env_get(&self, name: RStr<'_>) -> RResult<ROption<RString>, RError> {
+        match self.host.env_get(name.as_str()) {
+            Ok(value) => ROk(value.map(RString::from).into()),
+            Err(e) => RErr(failed(e.to_string())),
+        }
+    }
+
+    fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError> {
+        let timeout = self.scope.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if timeout.is_some_and(|t| t.is_zero()) {
+            return RErr(failed("http_request: the call's time is up"));
+        }
+        let request = HttpRequest {
+            method: request.method.into_string(),
+            url: request.url.into_string(),
+            headers: request
+                .headers
+                .into_iter()
+                .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
+                .collect(),
+            body: request.body.into_option().map(Into::into),
+            timeout,
+        };
+        // A call inline on a runner thread must leave the runtime's worker
+        // before it waits on I/O; a blocking one already has.
+        let sent = match (self.scope.inline, Handle::try_current().map(|h| h.runtime_flavor())) {
+            (true, Ok(RuntimeFlavor::MultiThread)) => {
+                tokio::task::block_in_place(|| self.host.http_request_blocking(request))
+            }
+            (true, Ok(_)) => {
+                return RErr(failed(
+                    "http_request: this node type runs inline on a single-threaded runtime; \
+                     mark it `.blocking()` to make HTTP requests",
+                ));
+            }
+            _ => self.host.http_request_blocking(request),
+        };
+        match sent {
+            Ok(response) => ROk(RHttpResponse {
+                status: response.status,
+                headers: response
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| Tuple2(k.into(), v.into()))
+                    .collect(),
+                body: response.body.into(),
+            }),
+            Err(e) => RErr(failed(format!("http_request: {e}"))),
+        }
+    }
+}
