@@ -280,3 +280,42 @@ fn a_guest_written_in_c_from_the_abi_document_passes_its_examples_and_runs() {
     let expected = json!({"wrapped": serde_json::from_str::<Value>(input).unwrap(), "label": "c"});
     assert_eq!(serde_json::from_str::<Value>(&out.stdout).unwrap(), expected);
 }
+
+#[test]
+fn a_panicking_wasm_node_reports_the_panic_message_through_the_cli() {
+    let target_dir = root().join("target/wasm-guests");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--manifest-path",
+        ])
+        .arg(root().join("backends/wasm/tests/guests/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let module = target_dir.join("wasm32-unknown-unknown/release/panicky.wasm");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.json");
+    std::fs::write(&input, "3").unwrap();
+    let out = exec(
+        pocket()
+            .args(["plugin", "test"])
+            .arg(&module)
+            .args(["--node", "attack", "--input"])
+            .arg(&input),
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("panicked: index out of bounds: the len is 0 but the index is 3 at panicky/src/lib.rs:9:"),
+        "{}",
+        out.stderr
+    );
+}
