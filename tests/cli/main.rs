@@ -51,18 +51,21 @@ pub fn run_json(workflow: &str, args: &[&str]) -> Value {
 /// pocket.toml lists, once per test process.
 pub fn example_plugins() {
     static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
-        let out = Command::new("bash")
-            .arg(root().join("scripts/build-plugins.sh"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "scripts/build-plugins.sh failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
+    BUILT.call_once(|| run_script("build-plugins.sh"));
+}
+
+/// Runs `scripts/<script>`, which must succeed.
+pub fn run_script(script: &str) {
+    let out = Command::new("bash")
+        .arg(root().join("scripts").join(script))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scripts/{script} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The row of plugin `name` in `pocket plugin list` output, if listed.

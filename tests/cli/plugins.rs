@@ -245,17 +245,7 @@ fn a_plugin_that_fails_to_load_is_listed_as_failed_with_its_reason() {
 /// Builds the C example WASM plugin (clang, wasm-ld), once per test process.
 fn c_plugin() -> std::path::PathBuf {
     static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
-        let out = std::process::Command::new("bash")
-            .arg(root().join("scripts/build-c-plugin.sh"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "scripts/build-c-plugin.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
+    BUILT.call_once(|| crate::run_script("build-c-plugin.sh"));
     root().join("examples/plugins/wasm/c-wrap.wasm")
 }
 
