@@ -83,6 +83,12 @@ pub enum PluginCommand {
         /// The plugin's name.
         name: String,
     },
+    /// Show the capabilities a plugin declares, those pocket.toml grants it,
+    /// and the pocket.toml line that would grant the rest.
+    Permissions {
+        /// The plugin's name.
+        name: String,
+    },
     /// Check a plugin file (or every plugin file in a directory), then copy it
     /// into the plugin directory for its kind, named after the plugin.
     Load(LoadArgs),
@@ -164,6 +170,25 @@ pub enum PluginCommand {
         /// NAME or NAME@VERSION.
         #[arg(value_name = "NAME[@VERSION]")]
         plugin: String,
+    },
+    /// Write a new signing key pair: PATH.key (secret) and PATH.pub.
+    Keygen {
+        /// Where to write them, without extension.
+        #[arg(long, value_name = "PATH", default_value = "pocket-signing")]
+        out: PathBuf,
+    },
+    /// Sign a plugin file (or package) with a secret key: writes FILE.sig.
+    Sign {
+        /// The file to sign.
+        file: PathBuf,
+        /// The secret key file (from `pocket plugin keygen`).
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+    },
+    /// Tell whether a file's signature is valid and by which trusted key.
+    Verify {
+        /// The signed file (its signature is FILE.sig).
+        file: PathBuf,
     },
     /// Tell whether a plugin file would load, and why not.
     Check {

@@ -7,6 +7,7 @@ mod plugin_examples;
 mod plugin_file;
 mod plugin_install;
 mod plugin_new;
+mod plugin_trust;
 mod run;
 mod validate;
 

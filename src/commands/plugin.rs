@@ -3,19 +3,23 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use pocket_core::{Capability, Example, PluginKind, RegisteredPlugin, did_you_mean};
+use pocket_core::{Capability, Example, Permissions, PluginKind, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
-use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new};
+use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new, plugin_trust};
 use crate::host::{FailedPlugin, Host};
 
 pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
     match command {
         PluginCommand::List { json, strict } => list(host, json, strict),
         PluginCommand::Info { name } => info(host, &name),
+        PluginCommand::Permissions { name } => permissions(host, &name),
         PluginCommand::Load(args) => plugin_file::load(host, &args),
         PluginCommand::Unload { name, all } => plugin_file::unload(host, name.as_deref(), all),
         PluginCommand::Check { path } => plugin_file::check(host, &path),
+        PluginCommand::Keygen { out } => plugin_trust::keygen(&out),
+        PluginCommand::Sign { file, key } => plugin_trust::sign(&file, &key),
+        PluginCommand::Verify { file } => plugin_trust::verify(host, &file),
         PluginCommand::Package { dir, out } => plugin_install::package(host, &dir, out.as_deref()),
         PluginCommand::Install { source, version, dir } => {
             plugin_install::install(host, &source, version.as_deref(), dir.as_deref())
@@ -136,22 +140,64 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
         print_config_keys(node_type.config_schema());
         print_examples(node_type.examples());
     }
-    let granted: Vec<String> = host
-        .config
-        .permissions(&plugin.name)
-        .granted()
-        .iter()
-        .map(Capability::to_string)
-        .collect();
-    println!(
-        "\npermissions: {}",
-        if granted.is_empty() {
+    println!();
+    print_permissions(host, plugin);
+    println!("limits: {}", limits_of_kind(host, plugin));
+}
+
+/// The permission report of a loaded plugin.
+fn print_permissions(host: &Host, plugin: &RegisteredPlugin) {
+    let permissions = if plugin.built_in {
+        host.config.permissions(&plugin.name)
+    } else {
+        host.config.policy_for(&plugin.name, plugin.description()).permissions
+    };
+    for line in permission_report(&plugin.name, &permissions) {
+        println!("{line}");
+    }
+}
+
+/// `pocket plugin permissions NAME`: declared vs granted.
+fn permissions(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
+    let catalog = host.registry.catalog();
+    let Some(plugin) = catalog.plugin(name) else {
+        bail!("no plugin named `{name}` is loaded; `pocket plugin list` shows what is");
+    };
+    print_permissions(host, plugin);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a plugin declares, what pocket.toml grants it, and, when the grants
+/// fall short, the pocket.toml line that would grant the rest.
+pub fn permission_report(name: &str, permissions: &Permissions) -> Vec<String> {
+    let list = |caps: &[Capability]| {
+        if caps.is_empty() {
             "none".to_string()
         } else {
-            granted.join(", ")
+            caps.iter().map(Capability::to_string).collect::<Vec<_>>().join(", ")
         }
-    );
-    println!("limits: {}", limits_of_kind(host, plugin));
+    };
+    let mut lines = Vec::new();
+    match permissions.declared() {
+        Some(declared) => lines.push(format!("permissions declared: {}", list(declared))),
+        None => lines.push("permissions declared: (built into Pocket: its grants apply)".to_string()),
+    }
+    lines.push(format!("permissions granted: {}", list(permissions.granted())));
+    let missing = permissions.missing();
+    if !missing.is_empty() {
+        let wanted: Vec<String> = permissions
+            .granted()
+            .iter()
+            .chain(missing.iter().copied())
+            .map(|c| format!("{:?}", c.to_string()))
+            .collect();
+        lines.push(format!(
+            "not granted: {}; to grant them, in pocket.toml under [plugins.permissions]:\n  {name} = [{}]",
+            missing.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
+            wanted.join(", ")
+        ));
+    }
+    lines
 }
 
 /// A node type's config keys from its schema: type, default, `required`,

@@ -20,9 +20,20 @@ use crate::pocket_toml::PocketToml;
 
 /// `pocket plugin check PATH`: would it load? Prints why not, and exits 1.
 pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
+    let signed = match pocket_core::check_signature(path, &host.config.plugins) {
+        Ok(signed) => signed,
+        Err(error) => {
+            println!("refused: {error}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     match load_unregistered(host, path) {
         Ok(plugin) => {
             println!("ok: {} would load as {}", path.display(), describe(plugin.as_ref()));
+            match signed {
+                Some(key) => println!("signed by trusted key `{key}`"),
+                None => println!("note: it is not signed"),
+            }
             if let Err(misnamed) = check_plugin_name(path, &plugin.description().name, &host.config) {
                 println!(
                     "note: in a plugin directory its file must be named after it: {}",
@@ -109,7 +120,8 @@ fn install(host: &Host, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
             host.config.declared_name(name)
         );
     }
-    let plugin = opened.bind(host.config.policy(name))?;
+    let policy = host.config.policy_for(name, opened.description());
+    let plugin = opened.bind(policy)?;
     if let Some(other) = loaded_elsewhere(host, name, path) {
         bail!(
             "a plugin named `{name}` is already loaded from {}; `pocket plugin unload {name}` first, \
@@ -329,7 +341,7 @@ pub fn load_unregistered(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, Lo
         return Err(LoadError::new(path, "no such file"));
     }
     let opened = host.open_plugin(path)?;
-    let policy = host.config.policy(&opened.description().name);
+    let policy = host.config.policy_for(&opened.description().name, opened.description());
     opened.bind(policy)
 }
 

@@ -50,7 +50,8 @@ pub fn package(host: &Host, dir: &Path, out: Option<&Path>) -> anyhow::Result<Ex
 }
 
 /// The manifest as a package holds it, and the files beside it: the plugin
-/// file as `NAME.EXT`, the README as `README.md`.
+/// file as `NAME.EXT` (with its signature `NAME.EXT.sig`, when it has one),
+/// the README as `README.md`.
 fn packed_files(
     manifest: &Manifest,
     dir: &Path,
@@ -61,6 +62,10 @@ fn packed_files(
         .to_string_lossy()
         .into_owned();
     let mut files = vec![(packed.artifact.clone(), artifact.to_path_buf())];
+    let signature = pocket_trust::signature_path(artifact);
+    if signature.is_file() {
+        files.push((format!("{}.sig", packed.artifact), signature));
+    }
     if let Some(readme) = &manifest.readme {
         let path = dir.join(readme);
         if !path.is_file() {
@@ -92,13 +97,26 @@ fn check_against(host: &Host, manifest: &Manifest, artifact: &Path) -> anyhow::R
     if found.version != manifest.version {
         return Err(what("version", &manifest.version, &found.version));
     }
-    opened.bind(host.config.policy(&manifest.name))?;
+    let asked = Capability::parse_list(&manifest.permissions).map_err(anyhow::Error::msg)?;
+    let same = |a: &[Capability], b: &[Capability]| a.iter().all(|c| b.contains(c));
+    if !same(&asked, &found.permissions) || !same(&found.permissions, &asked) {
+        let list = |caps: &[Capability]| caps.iter().map(Capability::to_string).collect::<Vec<_>>().join(", ");
+        bail!(
+            "the manifest asks for permissions [{}], but {} declares [{}]; make them the same",
+            list(&asked),
+            artifact.display(),
+            list(&found.permissions)
+        );
+    }
+    let policy = host.config.policy_for(&manifest.name, &found);
+    opened.bind(policy)?;
     Ok(found)
 }
 
 /// `pocket plugin install SRC [--version V] [--dir D]`: SRC is a plugin
 /// file, a package, or an `https://` URL of either. Everything is checked
-/// in a staging directory first; a refused source leaves nothing behind.
+/// in a staging directory first (its signature, under pocket.toml's rule,
+/// before any of its code runs); a refused source leaves nothing behind.
 pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let staging = tempfile::tempdir()?;
     let local = if fetch::is_url(source) {
@@ -132,9 +150,11 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
         let opened = host.open_plugin(&local)?;
         let d = opened.description();
         let file_name = local.file_name().context("a plugin file has a name")?;
-        let manifest = Manifest::of(&d.name, &d.version, d.kind, &file_name.to_string_lossy());
+        let mut manifest = Manifest::of(&d.name, &d.version, d.kind, &file_name.to_string_lossy());
+        manifest.permissions = d.permissions.iter().map(Capability::to_string).collect();
         (manifest, local.clone())
     };
+    pocket_core::check_signature(&artifact, &host.config.plugins).with_context(|| format!("{source}: refused"))?;
     check_against(host, &manifest, &artifact).with_context(|| format!("{source}: refused"))?;
     if let Some(wanted) = version.filter(|v| *v != manifest.version) {
         bail!("{source}: refused: it holds version {}, not {wanted}", manifest.version);
@@ -239,25 +259,12 @@ fn activate(link: &Path, target: &Path) -> anyhow::Result<()> {
 
 /// Says which capabilities the plugin asks for that pocket.toml does not grant.
 fn report_permissions(host: &Host, manifest: &Manifest) {
-    if manifest.permissions.is_empty() {
+    let Ok(declared) = Capability::parse_list(&manifest.permissions) else {
         return;
-    }
-    let granted = host.config.permissions(&manifest.name);
-    let missing: Vec<&str> = manifest
-        .permissions
-        .iter()
-        .filter(|p| Capability::parse(p).is_ok_and(|c| !granted.granted().contains(&c)))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() {
-        println!("it asks for {}, all granted", manifest.permissions.join(", "));
-    } else {
-        println!(
-            "it asks for {}; not granted: {} (add them to `{} = [...]` under [plugins.permissions] in pocket.toml)",
-            manifest.permissions.join(", "),
-            missing.join(", "),
-            manifest.name
-        );
+    };
+    let permissions = host.config.permissions(&manifest.name).declared_by(&declared);
+    for line in crate::commands::plugin::permission_report(&manifest.name, &permissions) {
+        println!("{line}");
     }
 }
 

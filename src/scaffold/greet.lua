@@ -5,6 +5,7 @@ return {
   name = "{{name}}",
   version = "0.1.0",
   description = "Greets someone by name",
+  permissions = { "log" },        -- the capabilities its host calls need
   nodes = {
     greet = {
       description = "Answers {greeting = \"<salutation>, <input.name>!\"}",

@@ -6,6 +6,7 @@ use pocket_native_abi::{Call, Error, NodeType, Output, Plugin, Value};
 fn plugin() -> Plugin {
     Plugin::new("{{name}}", env!("CARGO_PKG_VERSION"))
         .description("Greets someone by name")
+        .permissions(["log"])
         .node(
             NodeType::new("greet", "Answers {\"greeting\": \"<salutation>, <input.name>!\"}", greet)
                 .config_schema(json(

@@ -24,6 +24,7 @@ pocket_pdk::plugin! {
     name: "{{name}}",
     version: "0.1.0",
     description: "Greets someone by name",
+    permissions: ["log"],
     nodes: [
         {
             type: "greet",

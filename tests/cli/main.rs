@@ -5,6 +5,7 @@ mod deployment;
 mod lifecycle;
 mod packages;
 mod plugins;
+mod trust;
 mod workflows;
 
 use std::path::PathBuf;

@@ -139,7 +139,8 @@ fn serve(body: Vec<u8>) -> String {
 fn lua_package(d: &Deployment, name: &str, version: &str) -> PathBuf {
     let project = d.path(&format!("src-{name}-{version}"));
     std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(project.join(format!("{name}.lua")), lua_plugin(name, version, "hi")).unwrap();
+    let declaring = lua_plugin(name, version, "hi").replacen("nodes =", "permissions = { 'log', 'kv' }, nodes =", 1);
+    std::fs::write(project.join(format!("{name}.lua")), declaring).unwrap();
     std::fs::write(
         project.join("pocket-plugin.toml"),
         format!("name = '{name}'\nversion = '{version}'\nkind = 'lua'\nartifact = '{name}.lua'\npermissions = ['log', 'kv']\n"),

@@ -217,7 +217,10 @@ mod tests {
             Permissions::new(vec![Capability::Http(Some("api.example.com".into()))]),
         );
         let err = host.http_request(get("http://127.0.0.1:9/x")).await.unwrap_err();
-        assert_eq!(err.to_string(), "permission denied: http:127.0.0.1");
+        assert_eq!(
+            err.to_string(),
+            "permission denied: http:127.0.0.1 (pocket.toml does not grant it to this plugin)"
+        );
     }
 
     #[tokio::test]

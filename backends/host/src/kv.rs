@@ -66,6 +66,9 @@ mod tests {
         let store = KvStore::new(&StoreSpec::default());
         let host = PluginHost::new("p", Permissions::default());
         let err = host.kv_set(Some(&store), "k", Value::Null).unwrap_err();
-        assert_eq!(err.to_string(), "permission denied: kv");
+        assert_eq!(
+            err.to_string(),
+            "permission denied: kv (pocket.toml does not grant it to this plugin)"
+        );
     }
 }

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use mlua::Value as LuaValue;
 use pocket_core::{
-    Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription,
-    PluginKind, PluginLoader, Policy, file_plugin_name,
+    Capability, Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin,
+    PluginDescription, PluginKind, PluginLoader, Policy, file_plugin_name,
 };
 use pocket_host::PluginHost;
 
@@ -89,7 +89,7 @@ impl OpenedLua {
             let instance = runtime.instantiate().map_err(|e| LoadError::new(path, e))?;
             describe_table(&instance, &stem).map_err(|e| LoadError::new(path, e))?
         } else {
-            describe_header(&header, stem)
+            describe_header(&header, stem).map_err(|e| LoadError::new(path, e))?
         };
         description.source = Some(path.to_path_buf());
         tracing::debug!(plugin = %description.name, file = %path.display(), ?form, "opened Lua plugin");
@@ -128,11 +128,17 @@ impl OpenedPlugin for OpenedLua {
 }
 
 /// What a script in the Go engine's simple form says in its header: one
-/// node type, named by `@name` (else the file's name).
-fn describe_header(header: &BTreeMap<String, String>, stem: String) -> PluginDescription {
+/// node type, named by `@name` (else the file's name), and the capabilities
+/// `@permissions` lists (comma-separated).
+fn describe_header(header: &BTreeMap<String, String>, stem: String) -> Result<PluginDescription, ScriptError> {
     let name = header.get("name").cloned().unwrap_or(stem);
     let description = header.get("description").cloned().unwrap_or_default();
-    PluginDescription {
+    let listed: Vec<&str> = header
+        .get("permissions")
+        .map(|list| list.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    let permissions = Capability::parse_list(&listed).map_err(|e| ScriptError::Shape(format!("@permissions: {e}")))?;
+    Ok(PluginDescription {
         version: header.get("version").cloned().unwrap_or_else(|| "0.0.0".into()),
         author: header.get("author").cloned().unwrap_or_default(),
         kind: PluginKind::Lua,
@@ -145,7 +151,8 @@ fn describe_header(header: &BTreeMap<String, String>, stem: String) -> PluginDes
         }],
         name,
         description,
-    }
+        permissions,
+    })
 }
 
 /// What a table-form plugin says about itself: `name`, `version`,
@@ -197,6 +204,21 @@ fn describe_table(instance: &Instance, stem: &str) -> Result<PluginDescription, 
         });
     }
     nodes.sort_by(|a, b| a.node_type.cmp(&b.node_type));
+    let permissions = match exports
+        .raw_get::<LuaValue>("permissions")
+        .map_err(|e| ScriptError::from_lua(&e))?
+    {
+        LuaValue::Nil => Vec::new(),
+        value => {
+            let listed = match serde_json::to_value(instance.read(&value, "permissions")?).unwrap_or_default() {
+                // An empty Lua table reads as an empty object.
+                serde_json::Value::Object(map) if map.is_empty() => Vec::new(),
+                list => serde_json::from_value::<Vec<String>>(list)
+                    .map_err(|_| ScriptError::Shape("`permissions` must be a list of capability names".into()))?,
+            };
+            Capability::parse_list(&listed).map_err(|e| ScriptError::Shape(format!("permissions: {e}")))?
+        }
+    };
     Ok(PluginDescription {
         name: text(exports, "name")?.unwrap_or_else(|| stem.to_string()),
         version: text(exports, "version")?.unwrap_or_else(|| "0.0.0".into()),
@@ -205,6 +227,7 @@ fn describe_table(instance: &Instance, stem: &str) -> Result<PluginDescription, 
         kind: PluginKind::Lua,
         source: None,
         nodes,
+        permissions,
     })
 }
 

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pocket_core::{
-    Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin, PluginDescription,
-    PluginKind, PluginLoader, PocketConfig, Policy, file_plugin_name,
+    Capability, Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin,
+    PluginDescription, PluginKind, PluginLoader, PocketConfig, Policy, file_plugin_name,
 };
 use pocket_host::PluginHost;
 use pocket_wasm_abi::Description;
@@ -46,6 +46,7 @@ impl WasmLoader {
 
     /// Loads the plugin in `path` under pocket.toml's policy for its file's name.
     pub fn load_plugin(&self, path: &Path, config: &PocketConfig) -> Result<WasmPlugin, LoadError> {
+        pocket_core::check_signature(path, &config.plugins)?;
         let opened = self.open_named(path, config)?;
         opened.bind_module(config.policy(&file_plugin_name(path)))
     }
@@ -86,6 +87,8 @@ impl WasmLoader {
             author: wire.author.clone(),
             kind: PluginKind::Wasm,
             source: Some(path.to_path_buf()),
+            permissions: Capability::parse_list(&wire.permissions)
+                .map_err(|e| fail(ModuleError::Manifest(format!("permissions: {e}"))))?,
             nodes: wire
                 .nodes
                 .iter()

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use pocket_trust::TrustedKeys;
 use pocket_value::{Map, Value};
 use serde::Deserialize;
 
@@ -73,8 +74,10 @@ pub struct PluginsConfig {
     pub directories: Vec<PathBuf>,
     /// Load every plugin found in the directories at start-up.
     pub autoload: bool,
-    /// Refuse unsigned plugins.
+    /// Refuse plugins without a valid signature by a trusted key.
     pub require_signatures: bool,
+    /// `[plugins.trusted_keys]`: the keys whose signatures are trusted, by name.
+    pub trusted_keys: TrustedKeys,
     /// `[plugins.aliases]`: registered name -> the name the plugin declares.
     aliases: BTreeMap<String, String>,
     config: BTreeMap<String, Map>,
@@ -90,6 +93,7 @@ impl Default for PluginsConfig {
             directories: Vec::new(),
             autoload: true,
             require_signatures: false,
+            trusted_keys: TrustedKeys::default(),
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             default_permissions: vec![Capability::Log],
@@ -181,22 +185,32 @@ impl PocketConfig {
         })?;
         let base = crate::paths::directory_of(path);
         let plugins = file.plugins.unwrap_or_default();
-        let parse_caps = |owner: &str, list: Vec<String>| -> Result<Vec<Capability>, ConfigFileError> {
-            list.iter()
-                .map(|c| Capability::parse(c).map_err(|e| invalid(None, format!("[plugins.permissions] {owner}: {e}"))))
-                .collect()
+        let parse_caps = |section: &str, owner: &str, list: Vec<String>| -> Result<Vec<Capability>, ConfigFileError> {
+            Capability::parse_list(&list).map_err(|e| invalid(None, format!("[{section}] {owner}: {e}")))
         };
         let mut permissions = BTreeMap::new();
         let mut default_permissions = vec![Capability::Log];
         for (owner, list) in plugins.permissions {
-            let caps = parse_caps(&owner, list)?;
+            let caps = parse_caps("plugins.permissions", &owner, list)?;
             if owner == "default" {
                 default_permissions = caps;
             } else {
                 permissions.insert(owner, caps);
             }
         }
+        // The Go engine's spelling of the same settings.
+        if let Some(security) = plugins.security {
+            if let Some(list) = security.default_permissions {
+                default_permissions = parse_caps("plugins.security", "default_permissions", list)?;
+            }
+            for (owner, list) in security.permissions {
+                let caps = parse_caps("plugins.security.permissions", &owner, list)?;
+                permissions.entry(owner).or_insert_with(Vec::new).extend(caps);
+            }
+        }
         let (default_limits, limits) = split_limits(plugins.limits).map_err(|m| invalid(None, m))?;
+        let trusted_keys = TrustedKeys::parse(plugins.trusted_keys.iter().map(|(n, k)| (n.as_str(), k.as_str())))
+            .map_err(|(name, e)| invalid(None, format!("[plugins.trusted_keys] {name}: {e}")))?;
         for (alias, declared) in &plugins.aliases {
             for name in [alias, declared] {
                 crate::registry::validate_plugin_name(name)
@@ -209,6 +223,7 @@ impl PocketConfig {
                 directories: plugins.directories.iter().map(|d| resolve_dir(base, d)).collect(),
                 autoload: plugins.autoload,
                 require_signatures: plugins.require_signatures,
+                trusted_keys,
                 aliases: plugins.aliases,
                 config: plugins
                     .config
@@ -263,6 +278,16 @@ impl PocketConfig {
             .get(plugin)
             .unwrap_or(&self.plugins.default_permissions);
         Permissions::new(granted.clone())
+    }
+
+    /// The policy of a plugin registered as `plugin` that declares
+    /// `description`'s capabilities: pocket.toml's grants, narrowed to them.
+    pub fn policy_for(&self, plugin: &str, description: &crate::PluginDescription) -> Policy {
+        let policy = self.policy(plugin);
+        Policy {
+            permissions: policy.permissions.declared_by(&description.permissions),
+            ..policy
+        }
     }
 
     /// Everything pocket.toml grants `plugin`: its limits and permissions.
@@ -404,13 +429,27 @@ struct PluginsModel {
     #[serde(default)]
     require_signatures: bool,
     #[serde(default)]
+    trusted_keys: BTreeMap<String, String>,
+    #[serde(default)]
     aliases: BTreeMap<String, String>,
     #[serde(default)]
     config: BTreeMap<String, toml::Table>,
     #[serde(default)]
     permissions: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    security: Option<SecurityModel>,
+    #[serde(default)]
     limits: toml::Table,
+}
+
+/// `[plugins.security]`: the Go Pocket engine's way of writing permissions.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecurityModel {
+    #[serde(default)]
+    default_permissions: Option<Vec<String>>,
+    #[serde(default)]
+    permissions: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for PluginsModel {
@@ -419,9 +458,11 @@ impl Default for PluginsModel {
             directories: Vec::new(),
             autoload: true,
             require_signatures: false,
+            trusted_keys: BTreeMap::new(),
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             permissions: BTreeMap::new(),
+            security: None,
             limits: toml::Table::new(),
         }
     }

@@ -113,16 +113,20 @@ pub trait PluginLoader: Send + Sync {
     /// capability granted.
     fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError>;
 
-    /// Both phases: opens `path` under the limits pocket.toml sets for its
-    /// file's name, checks the plugin's name is the one that name stands for
+    /// Both phases, after the file passes the signature rule
+    /// ([`check_signature`](crate::check_signature)): opens `path` under the
+    /// limits pocket.toml sets for its file's name, checks the plugin's name
+    /// is the one that name stands for
     /// ([`check_plugin_name`]), and binds it to that name's policy. The
     /// plugin is registered under its file's name
     /// ([`Registry::register_as`](crate::Registry::register_as)).
     fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
+        crate::signatures::check_signature(path, &config.plugins)?;
         let name = file_plugin_name(path);
         let opened = self.open(path, &config.limits(&name))?;
         check_plugin_name(path, &opened.description().name, config)?;
-        opened.bind(config.policy(&name))
+        let policy = config.policy_for(&name, opened.description());
+        opened.bind(policy)
     }
 }
 

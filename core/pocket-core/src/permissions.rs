@@ -1,13 +1,17 @@
-//! Capabilities: what a sandboxed plugin may do beyond pure computation.
+//! Capabilities: what a plugin may ask the host to do beyond pure computation.
 //!
-//! pocket.toml grants them per plugin (`[plugins.permissions]`); the Lua and
-//! WASM backends ask [`Permissions::check`] before every host call that needs
-//! one, so both enforce exactly the same rules.
+//! A plugin *declares* the capabilities it needs (its Lua table, WASM
+//! description, native descriptor or package manifest); pocket.toml *grants*
+//! capabilities per plugin (`[plugins.permissions]`). A host call is allowed
+//! only when both cover it: a grant the plugin never declared does not
+//! widen what it may do. Every backend asks [`Permissions::check`] before
+//! every host call that needs a capability, so all enforce the same rules.
 
 use std::fmt;
 
-/// One grant, as written in pocket.toml.
+/// One capability, as pocket.toml and plugin declarations write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Capability {
     /// `log`: write to Pocket's log.
     Log,
@@ -17,10 +21,18 @@ pub enum Capability {
     Http(Option<String>),
     /// `env:<name pattern>`: read environment variables whose names match.
     Env(String),
+    /// `config:<key pattern>`: receive the plugin config's keys that look
+    /// secret (`password`, `token`...) and match; other keys need no grant.
+    Config(String),
+    /// `plugin_call:<plugin/type pattern>`: run another node type.
+    PluginCall(String),
+    /// `file:<path pattern>`: reach files whose paths match.
+    File(String),
 }
 
 impl Capability {
-    /// Parses `log`, `kv`, `http`, `http:api.example.com`, `http:*.example.com`, `env:APP_*`.
+    /// Parses `log`, `kv`, `http`, `http:api.example.com`, `http:*.example.com`,
+    /// `env:APP_*`, `config:password`, `plugin_call:text-tools/*`, `file:/data/*`.
     pub fn parse(text: &str) -> Result<Capability, String> {
         let (kind, arg) = match text.split_once(':') {
             Some((k, a)) => (k, Some(a)),
@@ -32,9 +44,49 @@ impl Capability {
             ("http", None) => Ok(Capability::Http(None)),
             ("http", Some(host)) if !host.is_empty() => Ok(Capability::Http(Some(host.to_ascii_lowercase()))),
             ("env", Some(name)) if !name.is_empty() => Ok(Capability::Env(name.to_string())),
+            ("config", Some(key)) if !key.is_empty() => Ok(Capability::Config(key.to_string())),
+            ("plugin_call", Some(target)) if !target.is_empty() => Ok(Capability::PluginCall(target.to_string())),
+            ("file", Some(path)) if !path.is_empty() => Ok(Capability::File(path.to_string())),
             _ => Err(format!(
-                "unknown capability `{text}` (expected `log`, `kv`, `http`, `http:<host>` or `env:<NAME pattern>`)"
+                "unknown capability `{text}` (expected `log`, `kv`, `http`, `http:<host>`, `env:<NAME pattern>`, \
+                 `config:<key>`, `plugin_call:<plugin/type>`, `file:<path>`, or one of the Go engine's \
+                 `read_env`, `http_client`, `network_access`, `write_files`, `none`)"
             )),
+        }
+    }
+
+    /// Parses a list, accepting the permission names the Go Pocket engine's
+    /// docs use as synonyms: `read_env` (`env:*`), `http_client` and
+    /// `network_access` (`http`), `write_files` (`file:*`), and `none`
+    /// (nothing).
+    pub fn parse_list<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Capability>, String> {
+        let mut list = Vec::new();
+        for text in texts {
+            match text.as_ref() {
+                "none" => {}
+                "read_env" => list.push(Capability::Env("*".into())),
+                "http_client" | "network_access" => list.push(Capability::Http(None)),
+                "write_files" => list.push(Capability::File("*".into())),
+                other => list.push(Capability::parse(other)?),
+            }
+        }
+        Ok(list)
+    }
+
+    /// Whether this capability allows everything `other` allows (a grant
+    /// covering a declaration).
+    pub fn covers(&self, other: &Capability) -> bool {
+        match (self, other) {
+            (Capability::Log, Capability::Log) | (Capability::Kv, Capability::Kv) => true,
+            (Capability::Http(None), Capability::Http(_)) => true,
+            (Capability::Http(Some(a)), Capability::Http(Some(b)))
+            | (Capability::Env(a), Capability::Env(b))
+            | (Capability::Config(a), Capability::Config(b))
+            | (Capability::PluginCall(a), Capability::PluginCall(b))
+            | (Capability::File(a), Capability::File(b)) => {
+                a == "*" || a == b || (!b.contains('*') && glob_match(a, b))
+            }
+            _ => false,
         }
     }
 }
@@ -47,12 +99,22 @@ impl fmt::Display for Capability {
             Capability::Http(None) => f.write_str("http"),
             Capability::Http(Some(host)) => write!(f, "http:{host}"),
             Capability::Env(name) => write!(f, "env:{name}"),
+            Capability::Config(key) => write!(f, "config:{key}"),
+            Capability::PluginCall(target) => write!(f, "plugin_call:{target}"),
+            Capability::File(path) => write!(f, "file:{path}"),
         }
+    }
+}
+
+impl serde::Serialize for Capability {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
 /// Something a plugin is trying to do that needs a capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Request<'a> {
     /// Write a log line.
     Log,
@@ -68,6 +130,16 @@ pub enum Request<'a> {
         /// The variable's name.
         name: &'a str,
     },
+    /// Run this node type (`plugin/type`).
+    PluginCall {
+        /// The full name of the node type.
+        target: &'a str,
+    },
+    /// Reach this file.
+    File {
+        /// The file's path.
+        path: &'a str,
+    },
 }
 
 impl fmt::Display for Request<'_> {
@@ -78,28 +150,59 @@ impl fmt::Display for Request<'_> {
             Request::Kv => f.write_str("kv"),
             Request::Http { host } => write!(f, "http:{host}"),
             Request::Env { name } => write!(f, "env:{name}"),
+            Request::PluginCall { target } => write!(f, "plugin_call:{target}"),
+            Request::File { path } => write!(f, "file:{path}"),
         }
     }
 }
 
-/// The capabilities granted to one plugin.
+/// What one plugin may do: the capabilities pocket.toml grants it, narrowed
+/// to those it declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Permissions {
     granted: Vec<Capability>,
+    /// What the plugin declares; `None` for code built into Pocket, which
+    /// declares nothing and is bound by its grants alone.
+    declared: Option<Vec<Capability>>,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenialReason {
+    /// pocket.toml does not grant it.
+    NotGranted,
+    /// The plugin does not declare it.
+    NotDeclared,
 }
 
 /// A request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("permission denied: {capability}")]
+#[error("permission denied: {capability} ({})", match .reason {
+    DenialReason::NotGranted => "pocket.toml does not grant it to this plugin",
+    DenialReason::NotDeclared => "the plugin does not declare it",
+})]
 pub struct Denied {
     /// The capability that would have allowed it.
     pub capability: String,
+    /// Which side refused.
+    pub reason: DenialReason,
 }
 
 impl Permissions {
-    /// Exactly these grants.
+    /// Exactly these grants (for code that declares nothing: built into Pocket).
     pub fn new(granted: Vec<Capability>) -> Self {
-        Permissions { granted }
+        Permissions {
+            granted,
+            declared: None,
+        }
+    }
+
+    /// These grants, narrowed to what a plugin declares.
+    pub fn declared_by(self, declared: &[Capability]) -> Self {
+        Permissions {
+            declared: Some(declared.to_vec()),
+            ..self
+        }
     }
 
     /// The grants, in the order pocket.toml lists them.
@@ -107,14 +210,45 @@ impl Permissions {
         &self.granted
     }
 
+    /// What the plugin declares (`None`: built into Pocket).
+    pub fn declared(&self) -> Option<&[Capability]> {
+        self.declared.as_deref()
+    }
+
+    /// The declared capabilities no grant covers: what pocket.toml would
+    /// have to add for the plugin to do all it declares.
+    pub fn missing(&self) -> Vec<&Capability> {
+        self.declared
+            .iter()
+            .flatten()
+            .filter(|d| !self.granted.iter().any(|g| g.covers(d)))
+            .collect()
+    }
+
+    /// Whether the grants name a `config:` capability matching `key`.
+    pub fn grants_config(&self, key: &str) -> bool {
+        self.granted
+            .iter()
+            .any(|c| matches!(c, Capability::Config(pattern) if glob_match(pattern, key)))
+    }
+
     /// Allows or refuses `request`. Refusals are logged with the plugin's name.
     pub fn check(&self, plugin: &str, request: Request<'_>) -> Result<(), Denied> {
-        if self.granted.iter().any(|c| allows(c, request)) {
+        let reason = if !self.granted.iter().any(|c| allows(c, request)) {
+            DenialReason::NotGranted
+        } else if self
+            .declared
+            .as_ref()
+            .is_some_and(|declared| !declared.iter().any(|c| allows(c, request)))
+        {
+            DenialReason::NotDeclared
+        } else {
             return Ok(());
-        }
-        tracing::warn!(plugin, capability = %request, "capability denied");
+        };
+        tracing::warn!(plugin, capability = %request, ?reason, "capability denied");
         Err(Denied {
             capability: request.to_string(),
+            reason,
         })
     }
 }
@@ -125,8 +259,20 @@ fn allows(capability: &Capability, request: Request<'_>) -> bool {
         (Capability::Http(None), Request::Http { .. }) => true,
         (Capability::Http(Some(pattern)), Request::Http { host }) => glob_match(pattern, &host.to_ascii_lowercase()),
         (Capability::Env(pattern), Request::Env { name }) => glob_match(pattern, name),
+        (Capability::PluginCall(pattern), Request::PluginCall { target }) => glob_match(pattern, target),
+        (Capability::File(pattern), Request::File { path }) => glob_match(pattern, path),
         _ => false,
     }
+}
+
+/// Whether a config key looks like it holds a secret (`password`,
+/// `secret`, `token`, `key`, `credential`, in any case, anywhere in it):
+/// such keys reach a plugin only when pocket.toml grants it `config:<key>`.
+pub fn looks_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "token", "key", "credential"]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 /// Matches `text` against `pattern`, where `*` stands for any run of characters.
@@ -180,7 +326,10 @@ mod tests {
         );
         assert!(p.check("x", Request::Http { host: "db.internal" }).is_ok());
         let denied = p.check("x", Request::Http { host: "evil.com" }).unwrap_err();
-        assert_eq!(denied.to_string(), "permission denied: http:evil.com");
+        assert_eq!(
+            denied.to_string(),
+            "permission denied: http:evil.com (pocket.toml does not grant it to this plugin)"
+        );
     }
 
     #[test]
@@ -202,6 +351,58 @@ mod tests {
         assert!(Capability::parse("shell").is_err());
         assert!(Capability::parse("env").is_err());
         assert_eq!(Capability::parse("http").unwrap(), Capability::Http(None));
+    }
+
+    #[test]
+    fn a_grant_the_plugin_never_declared_does_not_allow_a_call() {
+        let declared = Capability::parse_list(&["http:api.example.com", "log"]).unwrap();
+        let p = perms(&["http", "kv", "log"]).declared_by(&declared);
+        assert!(
+            p.check(
+                "x",
+                Request::Http {
+                    host: "api.example.com"
+                }
+            )
+            .is_ok()
+        );
+        let other = p.check("x", Request::Http { host: "evil.com" }).unwrap_err();
+        assert_eq!(other.reason, DenialReason::NotDeclared);
+        assert_eq!(p.check("x", Request::Kv).unwrap_err().reason, DenialReason::NotDeclared);
+        let narrow = perms(&["log"]).declared_by(&declared);
+        assert_eq!(narrow.missing(), [&Capability::Http(Some("api.example.com".into()))]);
+        let denied = narrow
+            .check(
+                "x",
+                Request::Http {
+                    host: "api.example.com",
+                },
+            )
+            .unwrap_err();
+        assert_eq!(denied.reason, DenialReason::NotGranted);
+    }
+
+    #[test]
+    fn the_go_engines_permission_names_are_synonyms() {
+        let list =
+            Capability::parse_list(&["read_env", "http_client", "network_access", "write_files", "none"]).unwrap();
+        assert_eq!(
+            list,
+            [
+                Capability::Env("*".into()),
+                Capability::Http(None),
+                Capability::Http(None),
+                Capability::File("*".into())
+            ]
+        );
+        assert!(Capability::parse_list(&["root"]).is_err());
+    }
+
+    #[test]
+    fn grants_cover_declarations_by_pattern() {
+        let cover = |g: &str, d: &str| Capability::parse(g).unwrap().covers(&Capability::parse(d).unwrap());
+        assert!(cover("http", "http:a.com") && cover("http:*.a.com", "http:x.a.com") && cover("env:*", "env:HOME"));
+        assert!(!cover("http:a.com", "http") && !cover("http:x.a.com", "http:*.a.com") && !cover("kv", "log"));
     }
 
     #[test]

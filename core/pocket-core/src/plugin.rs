@@ -10,6 +10,7 @@ use pocket_value::Value;
 use crate::error::ConfigError;
 use crate::example::Example;
 use crate::node::Node;
+use crate::permissions::Capability;
 use crate::prepared::NodeFactory;
 
 /// The name of the plugin that holds Pocket's built-in node types.
@@ -60,6 +61,9 @@ pub struct PluginDescription {
     pub source: Option<PathBuf>,
     /// The node types it provides, in its own order.
     pub nodes: Vec<NodeDescription>,
+    /// The capabilities it declares it needs (pocket.toml grants them, or
+    /// not); a host call outside them is refused even when granted.
+    pub permissions: Vec<Capability>,
 }
 
 impl PluginDescription {
@@ -74,6 +78,7 @@ impl PluginDescription {
             kind,
             source: None,
             nodes: types.iter().map(|t| NodeDescription::of(t.as_ref())).collect(),
+            permissions: Vec::new(),
         }
     }
 }

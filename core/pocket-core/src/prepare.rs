@@ -17,6 +17,7 @@ use crate::config::PocketConfig;
 use crate::config_template::ConfigTemplate;
 use crate::error::{ConfigError, PrepareError};
 use crate::node::Node;
+use crate::permissions::looks_secret;
 use crate::plugin::{BUILTIN_PLUGIN, NodeSetup, NodeType};
 use crate::prepared::{NodeFactory, NodeRequest, PreparedNode};
 use crate::registry::Catalog;
@@ -71,7 +72,9 @@ impl<'a> Preparer<'a> {
             .clone()
     }
 
-    /// pocket.toml's config for `plugin`, with the workflow's `plugins:` entry on top.
+    /// pocket.toml's config for `plugin`, with the workflow's `plugins:` entry
+    /// on top, less the keys that look secret and that pocket.toml does not
+    /// grant it (`config:<key>`).
     fn plugin_config(&self, plugin: &Arc<str>) -> Result<Value, PrepareError> {
         if let Some(config) = self
             .plugin_configs
@@ -95,6 +98,14 @@ impl<'a> Preparer<'a> {
                 )));
             }
         }
+        let permissions = self.config.permissions(plugin);
+        merged.retain(|key, _| {
+            let withheld = looks_secret(key) && !permissions.grants_config(key);
+            if withheld {
+                tracing::debug!(plugin = %plugin, key, "secret config key withheld: no `config:{key}` grant");
+            }
+            !withheld
+        });
         let merged = Value::from(merged);
         self.plugin_configs
             .lock()

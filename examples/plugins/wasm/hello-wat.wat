@@ -6,7 +6,7 @@
   ;; A bump allocator that starts over when every buffer is freed.
   (global $top (mut i32) (i32.const 4096))
   (global $live (mut i32) (i32.const 0))
-  (data (i32.const 16) "{\"name\":\"hello-wat\",\"version\":\"1.0.0\",\"description\":\"Hand-written WebAssembly text plugin\",\"nodes\":[{\"type\":\"hello\",\"description\":\"Says hello\"}]}")
+  (data (i32.const 16) "{\"name\":\"hello-wat\",\"version\":\"1.0.0\",\"description\":\"Hand-written WebAssembly text plugin\",\"permissions\":[\"log\"],\"nodes\":[{\"type\":\"hello\",\"description\":\"Says hello\"}]}")
   (data (i32.const 1024) "{\"output\":{\"message\":\"hello from wat\"}}")
   (data (i32.const 1100) "hello node called")
   (func (export "pocket_abi_version") (result i32) (i32.const 1))
@@ -22,8 +22,8 @@
     (global.set $live (i32.sub (global.get $live) (i32.const 1)))
     (if (i32.le_s (global.get $live) (i32.const 0))
       (then (global.set $live (i32.const 0)) (global.set $top (i32.const 4096)))))
-  ;; (16 << 32) | 145
-  (func (export "pocket_describe") (result i64) (i64.const 68719476881))
+  ;; (16 << 32) | 167
+  (func (export "pocket_describe") (result i64) (i64.const 68719476903))
   ;; (1024 << 32) | 39
   (func (export "pocket_exec") (param i32 i32) (result i64)
     (call $log (i32.const 1) (i32.const 1100) (i32.const 17))

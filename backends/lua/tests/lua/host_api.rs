@@ -12,7 +12,10 @@ async fn kv_without_the_capability_returns_nil_and_permission_denied() {
     )
     .await
     .unwrap();
-    assert_eq!(out, json(r#"{"2": "permission denied: kv"}"#));
+    assert_eq!(
+        out,
+        json(r#"{"2": "permission denied: kv (pocket.toml does not grant it to this plugin)"}"#)
+    );
 }
 
 #[tokio::test]
@@ -48,7 +51,9 @@ async fn env_get_reads_only_names_matching_the_grant() {
     let out = run_graph(&graph, "{}").await.unwrap();
     assert_eq!(
         out,
-        json(r#"{"a": "yes", "err": "permission denied: env:POCKET_LUA_SECRET"}"#)
+        json(
+            r#"{"a": "yes", "err": "permission denied: env:POCKET_LUA_SECRET (pocket.toml does not grant it to this plugin)"}"#
+        )
     );
 }
 
@@ -60,7 +65,7 @@ async fn http_to_an_ungranted_host_returns_nil_and_permission_denied() {
     );
     assert_eq!(
         run_graph(&graph, "{}").await.unwrap(),
-        json(r#"{"err": "permission denied: http:127.0.0.1"}"#)
+        json(r#"{"err": "permission denied: http:127.0.0.1 (pocket.toml does not grant it to this plugin)"}"#)
     );
 }
 
@@ -109,6 +114,8 @@ async fn log_and_print_need_the_log_capability() {
     );
     assert_eq!(
         run_graph(&denied, "{}").await.unwrap().get("2"),
-        Some(&Value::from("permission denied: log"))
+        Some(&Value::from(
+            "permission denied: log (pocket.toml does not grant it to this plugin)"
+        ))
     );
 }

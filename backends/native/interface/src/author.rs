@@ -39,6 +39,7 @@ pub struct Plugin {
     version: String,
     description: String,
     author: String,
+    permissions: Vec<String>,
     node_types: Vec<NodeType>,
 }
 
@@ -50,6 +51,7 @@ impl Plugin {
             version: version.into(),
             description: String::new(),
             author: String::new(),
+            permissions: Vec::new(),
             node_types: Vec::new(),
         }
     }
@@ -66,6 +68,14 @@ impl Plugin {
         self
     }
 
+    /// Declares the capabilities the plugin's host calls need (`log`, `kv`,
+    /// `http:api.example.com`, `env:APP_*`...). pocket.toml grants them, or
+    /// not; a call outside what is declared is refused even when granted.
+    pub fn permissions<S: Into<String>>(mut self, permissions: impl IntoIterator<Item = S>) -> Plugin {
+        self.permissions.extend(permissions.into_iter().map(Into::into));
+        self
+    }
+
     /// Adds a node type.
     pub fn node(mut self, node_type: NodeType) -> Plugin {
         self.node_types.push(node_type);
@@ -78,6 +88,7 @@ impl Plugin {
             version: self.version.into(),
             description: self.description.into(),
             author: self.author.into(),
+            permissions: self.permissions.into_iter().map(RString::from).collect(),
             node_types: self.node_types.into_iter().map(NodeType::into_descriptor).collect(),
         }
     }

@@ -53,6 +53,9 @@ pub struct PluginDescriptor {
     pub description: RString,
     /// Author, possibly empty.
     pub author: RString,
+    /// The capabilities the plugin's host calls need (`log`, `kv`,
+    /// `http:<host>`...): a call outside them is refused even when granted.
+    pub permissions: RVec<RString>,
     /// The node types the plugin provides.
     pub node_types: RVec<NodeTypeDescriptor>,
 }

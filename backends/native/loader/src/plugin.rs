@@ -4,7 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pocket_core::{LoadError, NodeDescription, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind, Policy};
+use abi_stable::std_types::RString;
+use pocket_core::{
+    Capability, LoadError, NodeDescription, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind, Policy,
+};
 use pocket_host::PluginHost;
 use pocket_native_abi::module::PluginDescriptor;
 
@@ -27,6 +30,8 @@ impl OpenedNative {
             .into_iter()
             .map(|d| NodeTypeParts::new(plugin.clone(), d))
             .collect::<Result<Vec<_>, String>>()?;
+        let listed: Vec<String> = descriptor.permissions.into_iter().map(RString::into_string).collect();
+        let permissions = Capability::parse_list(&listed).map_err(|e| format!("permissions: {e}"))?;
         let description = PluginDescription {
             name,
             version: descriptor.version.into_string(),
@@ -35,6 +40,7 @@ impl OpenedNative {
             kind: PluginKind::Native,
             source: Some(path.to_path_buf()),
             nodes: node_types.iter().map(NodeTypeParts::description).collect(),
+            permissions,
         };
         Ok(OpenedNative {
             description,

@@ -193,6 +193,10 @@ pub struct Description {
     /// Author, possibly empty.
     #[serde(default)]
     pub author: String,
+    /// The capabilities the plugin needs (`log`, `kv`, `http:<host>`...);
+    /// a host call outside them is refused even when pocket.toml grants it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
     /// The node types the plugin provides.
     pub nodes: Vec<NodeDescription>,
 }

@@ -108,6 +108,7 @@ pub fn description(
     version: &str,
     description: &str,
     author: &str,
+    permissions: Vec<&str>,
     nodes: Vec<NodeDescription>,
 ) -> Description {
     Description {
@@ -115,6 +116,7 @@ pub fn description(
         version: version.into(),
         description: description.into(),
         author: author.into(),
+        permissions: permissions.into_iter().map(String::from).collect(),
         nodes,
     }
 }

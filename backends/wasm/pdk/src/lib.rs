@@ -87,6 +87,7 @@ impl<T: Serialize> IntoOutput for Routed<T> {
 ///     version: "1.0.0",
 ///     description: "Text utilities",
 ///     author: "Pocket",                      // optional
+///     permissions: ["log", "kv"],            // optional: the capabilities it needs
 ///     nodes: [
 ///         {
 ///             type: "word-count",
@@ -108,6 +109,7 @@ macro_rules! plugin {
         version: $version:literal,
         description: $description:literal,
         $(author: $author:literal,)?
+        $(permissions: [$($permission:literal),* $(,)?],)?
         nodes: [
             $({
                 type: $node_type:literal,
@@ -149,6 +151,7 @@ macro_rules! plugin {
                 $version,
                 $description,
                 $crate::plugin!(@author $($author)?),
+                vec![$($($permission),*)?],
                 vec![$($crate::abi::node(
                     $node_type,
                     $node_description,

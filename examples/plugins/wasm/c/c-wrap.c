@@ -70,6 +70,7 @@ EXPORT("pocket_abi_version") int pocket_abi_version(void) { return 1; }
 static const char DESCRIPTION[] =
     "{\"name\":\"c-wrap\",\"version\":\"1.0.0\","
     "\"description\":\"A plugin in C: wraps its input\",\"author\":\"Pocket examples\","
+    "\"permissions\":[\"log\"],"
     "\"nodes\":["
     "{\"type\":\"wrap\",\"description\":\"Answers {wrapped: input, label: config.label}\","
     "\"config_schema\":{\"type\":\"object\",\"properties\":"

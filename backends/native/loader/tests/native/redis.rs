@@ -5,9 +5,12 @@ use pocket_core::{NodeError, PocketConfig, RunError};
 use crate::common::*;
 use crate::redis_server::RedisServer;
 
+/// pocket.toml for the plugin: the server's address, `extra` config keys,
+/// and the grant that lets its `password` key through.
 fn redis_config(server: &RedisServer, extra: &str) -> PocketConfig {
     config(&format!(
-        "[plugins.config.redis-cache]\nhost = \"127.0.0.1\"\nport = {}\n{extra}",
+        "[plugins.permissions]\nredis-cache = [\"config:password\"]\n\
+         [plugins.config.redis-cache]\nhost = \"127.0.0.1\"\nport = {}\n{extra}",
         server.port
     ))
 }
@@ -49,6 +52,13 @@ async fn redis_get_routes_found_and_not_found() {
 async fn password_and_database_come_from_the_plugin_config() {
     let server = RedisServer::start(Some("s3cret"));
     let yaml = one_node("redis-set", "{key: k, value: 1}");
+    // Without the `config:password` grant the password never reaches the plugin.
+    let ungranted = config(&format!(
+        "[plugins.config.redis-cache]\nhost = \"127.0.0.1\"\nport = {}\npassword = \"s3cret\"\n",
+        server.port
+    ));
+    let error = run_yaml(&yaml, &[REDIS_CACHE], &ungranted, "{}").await.unwrap_err();
+    assert!(error.to_string().contains("NOAUTH"), "{error}");
     let wrong = redis_config(&server, "password = \"wrong\"\n");
     let error = run_yaml(&yaml, &[REDIS_CACHE], &wrong, "{}").await.unwrap_err();
     assert!(

@@ -38,6 +38,7 @@ pocket_pdk::plugin! {
     version: "1.0.0",
     description: "JSON helpers: pick fields, echo, stamp with a run counter (Rust, pocket-pdk)",
     author: "Pocket examples",
+    permissions: ["log", "kv"],
     nodes: [
         {
             type: "pick",

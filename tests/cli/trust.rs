@@ -1,0 +1,290 @@
+//! Plugin signatures: keygen, sign, verify, and the load-time rule under
+//! `require_signatures = true` and `false`.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::deployment::{Deployment, lua_plugin, workflow};
+use crate::{exec, list_row};
+
+/// A deployment trusting a new key `alice` (its key file: `alice.key`).
+fn trusting_alice(require: bool) -> Deployment {
+    let d = Deployment::new(&["plugins"], "");
+    let out = exec(d.pocket().args(["plugin", "keygen", "--out"]).arg(d.path("alice")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let public = std::fs::read_to_string(d.path("alice.pub")).unwrap();
+    d.write(
+        "pocket.toml",
+        &format!(
+            "[plugins]\ndirectories = [\"plugins\"]\nrequire_signatures = {require}\n\n[plugins.trusted_keys]\nalice = \"{}\"\n",
+            public.trim()
+        ),
+    );
+    d
+}
+
+fn sign(d: &Deployment, file: &std::path::Path, key: &str) {
+    let out = exec(
+        d.pocket()
+            .args(["plugin", "sign"])
+            .arg(file)
+            .arg("--key")
+            .arg(d.path(key)),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// Four plugins: signed by alice, unsigned, changed after signing, signed by a stranger.
+fn four_plugins(d: &Deployment) {
+    for name in ["signed", "unsigned", "tampered", "stranger"] {
+        d.write(
+            &format!("plugins/{name}.lua"),
+            &lua_plugin(name, "1.0.0", &format!("{name}-node")),
+        );
+    }
+    sign(d, &d.path("plugins/signed.lua"), "alice.key");
+    sign(d, &d.path("plugins/tampered.lua"), "alice.key");
+    d.write(
+        "plugins/tampered.lua",
+        &lua_plugin("tampered", "6.6.6", "tampered-node"),
+    );
+    let out = exec(d.pocket().args(["plugin", "keygen", "--out"]).arg(d.path("mallory")));
+    assert_eq!(out.code, 0);
+    sign(d, &d.path("plugins/stranger.lua"), "mallory.key");
+}
+
+#[test]
+fn keygen_writes_a_private_secret_key_and_the_line_that_trusts_it() {
+    let d = Deployment::new(&["plugins"], "");
+    let out = exec(d.pocket().args(["plugin", "keygen", "--out"]).arg(d.path("team")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mode = std::fs::metadata(d.path("team.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let public = std::fs::read_to_string(d.path("team.pub")).unwrap();
+    assert!(
+        out.stdout.contains(&format!("team = \"{}\"", public.trim())),
+        "{}",
+        out.stdout
+    );
+    let again = exec(d.pocket().args(["plugin", "keygen", "--out"]).arg(d.path("team")));
+    assert!(
+        again.code == 1 && again.stderr.contains("already exists"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn with_signatures_required_only_a_plugin_signed_by_a_trusted_key_loads() {
+    let d = trusting_alice(true);
+    four_plugins(&d);
+    let out = exec(d.pocket().args(["plugin", "list"]));
+    let row = |name: &str| {
+        list_row(&out.stdout, name)
+            .unwrap_or_else(|| panic!("{name}: {}", out.stdout))
+            .to_string()
+    };
+    assert!(row("signed").contains("loaded"), "{}", out.stdout);
+    for (name, reason) in [
+        ("unsigned", "is not signed"),
+        ("tampered", "changed after it was signed"),
+        ("stranger", "not a trusted key"),
+    ] {
+        assert!(row(name).contains("failed"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("{name} failed to load")) && out.stdout.contains(reason),
+            "{name}: {}",
+            out.stdout
+        );
+    }
+    let run = exec(d.pocket().arg("run").arg(workflow(&d, "signed-node")));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn without_signatures_required_an_unsigned_plugin_loads_with_a_warning_but_a_bad_one_does_not() {
+    let d = trusting_alice(false);
+    four_plugins(&d);
+    let out = exec(d.pocket().args(["plugin", "list"]));
+    let row = |name: &str| {
+        list_row(&out.stdout, name)
+            .unwrap_or_else(|| panic!("{name}: {}", out.stdout))
+            .to_string()
+    };
+    assert!(
+        row("signed").contains("loaded") && row("unsigned").contains("loaded"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("unsigned.lua") && out.stderr.contains("not signed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        row("tampered").contains("failed") && row("stranger").contains("failed"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn verify_says_by_which_key_or_why_not() {
+    let d = trusting_alice(true);
+    four_plugins(&d);
+    let ok = exec(d.pocket().args(["plugin", "verify"]).arg(d.path("plugins/signed.lua")));
+    assert_eq!(ok.code, 0);
+    assert!(ok.stdout.contains("signed by trusted key `alice`"), "{}", ok.stdout);
+    for (name, reason) in [
+        ("unsigned", "not signed"),
+        ("tampered", "changed"),
+        ("stranger", "not a trusted key"),
+    ] {
+        let out = exec(
+            d.pocket()
+                .args(["plugin", "verify"])
+                .arg(d.path(&format!("plugins/{name}.lua"))),
+        );
+        assert_eq!(out.code, 1, "{name}");
+        assert!(
+            out.stdout.starts_with("invalid: ") && out.stdout.contains(reason),
+            "{name}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn install_verifies_before_it_writes_and_the_installed_version_keeps_its_signature() {
+    let d = trusting_alice(true);
+    let project = d.path("src");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join("hello.lua"), lua_plugin("hello", "1.0.0", "hi")).unwrap();
+    std::fs::write(
+        project.join("pocket-plugin.toml"),
+        "name = 'hello'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'hello.lua'\n",
+    )
+    .unwrap();
+    let package = |name: &str| {
+        let out_file = d.path(name);
+        let out = exec(
+            d.pocket()
+                .args(["plugin", "package"])
+                .arg(&project)
+                .arg("--out")
+                .arg(&out_file),
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out_file
+    };
+    let unsigned = package("unsigned.tar.gz");
+    let out = exec(d.pocket().args(["plugin", "install"]).arg(&unsigned));
+    assert!(out.code == 1 && out.stderr.contains("not signed"), "{}", out.stderr);
+    assert_eq!(std::fs::read_dir(d.path("plugins")).unwrap().count(), 0);
+
+    sign(&d, &project.join("hello.lua"), "alice.key");
+    let signed = package("signed.tar.gz");
+    let out = exec(d.pocket().args(["plugin", "install"]).arg(&signed));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(d.path("plugins/hello/1.0.0/hello.lua.sig").is_file());
+    let run = exec(d.pocket().arg("run").arg(workflow(&d, "hello/hi")));
+    assert_eq!(run.code, 0, "the installed, signed version loads: {}", run.stderr);
+}
+
+/// A Lua plugin `probe` declaring `declared`, whose node `probe` tries kv,
+/// http, env and its config's `password`, reporting what each answered.
+fn probe(declared: &str) -> String {
+    format!(
+        "return {{ name = 'probe', permissions = {{ {declared} }}, nodes = {{ probe = {{ exec = function(input, config) \
+           local ok, kv_err = kv.set('k', 1) \
+           local _, http_err = http.request('http://127.0.0.1:9/x') \
+           local home, env_err = env.get('HOME') \
+           return {{ kv = kv_err or 'ok', http = http_err or 'ok', env = env_err or (home and 'ok'), password = config.password or 'withheld' }} \
+         end }} }} }}\n"
+    )
+}
+
+fn run_probe(d: &Deployment) -> serde_json::Value {
+    let out = exec(d.pocket().arg("run").arg(workflow(d, "probe")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_host_call_needs_both_the_declaration_and_the_grant() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write("plugins/probe.lua", &probe("'kv', 'env:HOME'"));
+    d.write(
+        "pocket.toml",
+        "[plugins]\ndirectories = [\"plugins\"]\n[plugins.permissions]\nprobe = [\"log\", \"http\", \"env:*\"]\n",
+    );
+    let answers = run_probe(&d);
+    assert!(
+        answers["kv"]
+            .as_str()
+            .unwrap()
+            .contains("pocket.toml does not grant it"),
+        "{answers}"
+    );
+    assert!(
+        answers["http"]
+            .as_str()
+            .unwrap()
+            .contains("the plugin does not declare it"),
+        "{answers}"
+    );
+    assert_eq!(answers["env"], "ok", "declared and granted");
+
+    let out = exec(d.pocket().args(["plugin", "permissions", "probe"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("permissions declared: kv, env:HOME"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("permissions granted: log, http, env:*"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("not granted: kv") && out.stdout.contains(r#"probe = ["log", "http", "env:*", "kv"]"#),
+        "{}",
+        out.stdout
+    );
+    let info = exec(d.pocket().args(["plugin", "info", "probe"]));
+    assert!(info.stdout.contains("not granted: kv"), "{}", info.stdout);
+}
+
+#[test]
+fn a_secret_config_key_is_withheld_until_granted() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write("plugins/probe.lua", &probe(""));
+    let base = "[plugins]\ndirectories = [\"plugins\"]\n[plugins.config.probe]\npassword = \"hunter2\"\n";
+    d.write("pocket.toml", base);
+    assert_eq!(run_probe(&d)["password"], "withheld");
+    d.write(
+        "pocket.toml",
+        &format!("{base}[plugins.permissions]\nprobe = [\"config:password\"]\n"),
+    );
+    assert_eq!(run_probe(&d)["password"], "hunter2");
+}
+
+#[test]
+fn the_go_engines_permission_names_grant_the_same_capabilities() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write("plugins/probe.lua", &probe("'env:*', 'http'"));
+    d.write(
+        "pocket.toml",
+        "[plugins]\ndirectories = [\"plugins\"]\n[plugins.security]\ndefault_permissions = [\"none\"]\npermissions.probe = [\"read_env\", \"network_access\"]\n",
+    );
+    let answers = run_probe(&d);
+    assert_eq!(answers["env"], "ok", "{answers}");
+    assert!(
+        !answers["http"].as_str().unwrap().contains("permission denied"),
+        "{answers}"
+    );
+    assert!(
+        answers["kv"].as_str().unwrap().contains("permission denied"),
+        "{answers}"
+    );
+}
