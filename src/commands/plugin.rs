@@ -271,8 +271,16 @@ fn print_examples(examples: &[Example]) {
 fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
     let limits = host.config.limits(&plugin.name);
     let host_calls = format!(
-        "http body {} bytes, kv {} bytes per run, log {} bytes per minute",
-        limits.http_body, limits.kv_bytes, limits.log_bytes
+        "http body {} bytes, kv {} bytes / {} keys / {} bytes per value per run, log {} bytes per minute; \
+         rates: {} host calls/s, {} http requests/min, {} kv operations/s",
+        limits.http_body,
+        limits.kv_bytes,
+        limits.kv_keys,
+        limits.kv_value_bytes,
+        limits.log_bytes,
+        limits.host_calls_per_second,
+        limits.http_per_minute,
+        limits.kv_per_second
     );
     match plugin.description().kind {
         PluginKind::Lua => format!(

@@ -13,12 +13,12 @@ impl PluginHost {
     }
 
     /// Stores `value` under this plugin's `key` in the run's store, unless
-    /// the plugin's entries would then take more than its `kv_bytes` limit.
-    /// Needs `kv`.
+    /// the plugin's entries would then go past its `kv_bytes`, `kv_keys` or
+    /// `kv_value_bytes` limit. Needs `kv`.
     pub fn kv_set(&self, store: Option<&KvStore>, key: &str, value: Value) -> Result<(), HostError> {
         self.check(Request::Kv)?;
         let store = store.ok_or(HostError::NoStore)?;
-        store.set_within(Owner::Plugin(self.plugin()), key, value, self.kv_bytes_limit)?;
+        store.set_within(Owner::Plugin(self.plugin()), key, value, &self.kv_quota)?;
         Ok(())
     }
 }

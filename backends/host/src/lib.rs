@@ -17,14 +17,18 @@ mod http;
 mod kv;
 mod log;
 mod pool;
+mod rate;
 
 use std::sync::Arc;
 
-use pocket_core::{Denied, Limits, Permissions, Policy, Request};
+use pocket_core::{Denied, KvQuota, Limits, Permissions, Policy, Request};
+
+use crate::rate::Rates;
 
 pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_builder, read_body};
 pub use log::{MAX_LOG_LINE, one_line};
 pub use pool::{Fate, Pool, Stop};
+pub use rate::{RateCounts, RateLimited};
 
 /// A host call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -42,9 +46,13 @@ pub enum HostError {
     /// The call needs the run's key-value store, and there is none (outside a run).
     #[error("the key-value store is only available while a workflow runs")]
     NoStore,
-    /// The plugin's entries would take more than its `kv_bytes` limit.
-    #[error("kv_bytes limit exceeded: {0}")]
+    /// A `kv_set` would go past the plugin's `kv_bytes`, `kv_keys` or
+    /// `kv_value_bytes` limit.
+    #[error(transparent)]
     KvFull(#[from] pocket_core::KvFull),
+    /// The plugin is over one of its rate limits; the call was not made.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
 }
 
 /// How important a log line is.
@@ -67,8 +75,10 @@ pub struct PluginHost {
     permissions: Arc<Permissions>,
     /// The largest HTTP response body the plugin may read.
     http_body_limit: u64,
-    /// The most bytes the plugin's entries in a run's store may take.
-    kv_bytes_limit: u64,
+    /// What the plugin's entries in a run's store may take.
+    kv_quota: KvQuota,
+    /// Its rate limits, shared by all its instances.
+    rates: Arc<Rates>,
     /// Log bytes written this minute, against `log_bytes`.
     log_budget: Arc<log::LogBudget>,
     client: http::ClientCell,
@@ -91,7 +101,12 @@ impl PluginHost {
             plugin,
             permissions: Arc::new(permissions),
             http_body_limit: limits.http_body,
-            kv_bytes_limit: limits.kv_bytes,
+            kv_quota: KvQuota {
+                bytes: limits.kv_bytes,
+                keys: limits.kv_keys,
+                value_bytes: limits.kv_value_bytes,
+            },
+            rates: Arc::new(Rates::new(limits)),
             log_budget: Arc::new(log::LogBudget::new(limits.log_bytes)),
             client: http::ClientCell::default(),
         }
@@ -107,8 +122,20 @@ impl PluginHost {
         &self.permissions
     }
 
+    /// How many calls the plugin made in its current rate windows.
+    pub fn rate_counts(&self) -> RateCounts {
+        self.rates.counts()
+    }
+
+    /// Allows `request` if the plugin may make it (declared and granted)
+    /// and is within its rate limits, counting it.
     fn check(&self, request: Request<'_>) -> Result<(), HostError> {
-        Ok(self.permissions.check(&self.plugin, request)?)
+        self.permissions.check(&self.plugin, request)?;
+        if let Err(limited) = self.rates.take(request) {
+            tracing::warn!(plugin = &*self.plugin, limit = limited.limit, "rate limit exceeded");
+            return Err(limited.into());
+        }
+        Ok(())
     }
 
     /// The environment variable `name`, if set and valid UTF-8. Needs an

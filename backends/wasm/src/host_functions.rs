@@ -258,6 +258,7 @@ fn kv_set(
             Err(pocket_host::HostError::Denied(_)) => kv_code::DENIED,
             Err(pocket_host::HostError::NoStore) => kv_code::NO_STORE,
             Err(pocket_host::HostError::KvFull(_)) => kv_code::FULL,
+            Err(pocket_host::HostError::RateLimited(_)) => kv_code::RATE_LIMITED,
             Err(_) => kv_code::INVALID,
         },
     )

@@ -44,14 +44,50 @@ pub struct KvStore {
     entries: Mutex<Entries>,
 }
 
-/// A plugin's value would take its entries past its byte budget.
+/// A plugin's `kv_set` would go past one of its quotas; nothing was stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("storing it would take the plugin's entries to {needed} bytes, over its limit of {limit} bytes")]
-pub struct KvFull {
-    /// The plugin's bytes with the value stored.
-    pub needed: u64,
-    /// Its budget.
-    pub limit: u64,
+#[non_exhaustive]
+pub enum KvFull {
+    /// Its entries would take more bytes than `kv_bytes`.
+    #[error(
+        "kv_bytes limit exceeded: storing it would take the plugin's entries to {needed} bytes, over its limit of {limit} bytes"
+    )]
+    Bytes {
+        /// The plugin's bytes with the value stored.
+        needed: u64,
+        /// Its budget.
+        limit: u64,
+    },
+    /// It would hold more keys than `kv_keys`.
+    #[error("kv_keys limit exceeded: the plugin already holds {limit} keys in this run")]
+    Keys {
+        /// Its budget.
+        limit: u64,
+    },
+    /// The value alone is larger than `kv_value_bytes`.
+    #[error("kv_value_bytes limit exceeded: the value takes more than {limit} bytes")]
+    Value {
+        /// Its budget.
+        limit: u64,
+    },
+}
+
+/// What one plugin's entries in a store may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvQuota {
+    /// Bytes of all its entries.
+    pub bytes: u64,
+    /// Number of its keys.
+    pub keys: u64,
+    /// Bytes of one value.
+    pub value_bytes: u64,
+}
+
+/// What one plugin's entries take now.
+#[derive(Debug, Clone, Copy, Default)]
+struct Usage {
+    bytes: u64,
+    keys: u64,
 }
 
 #[derive(Debug, Default)]
@@ -59,8 +95,8 @@ struct Entries {
     map: HashMap<String, Entry>,
     /// Insertion counter, to find the oldest entry.
     clock: u64,
-    /// The bytes each plugin's entries take ([`Value::approx_size`] plus keys).
-    plugin_bytes: HashMap<Arc<str>, u64>,
+    /// What each plugin's entries take ([`Value::approx_size`] plus keys).
+    usage: HashMap<Arc<str>, Usage>,
 }
 
 #[derive(Debug)]
@@ -78,9 +114,10 @@ impl Entries {
     fn remove(&mut self, slot: &str) -> Option<Entry> {
         let entry = self.map.remove(slot)?;
         if let Some(plugin) = &entry.plugin
-            && let Some(bytes) = self.plugin_bytes.get_mut(plugin)
+            && let Some(usage) = self.usage.get_mut(plugin)
         {
-            *bytes = bytes.saturating_sub(entry.size);
+            usage.bytes = usage.bytes.saturating_sub(entry.size);
+            usage.keys = usage.keys.saturating_sub(1);
         }
         Some(entry)
     }
@@ -116,25 +153,43 @@ impl KvStore {
 
     /// [`KvStore::set`], refused when `owner` is a plugin whose entries
     /// would then take more than `max_bytes`.
-    pub fn set_within(&self, owner: Owner<'_>, key: &str, value: Value, max_bytes: u64) -> Result<(), KvFull> {
-        self.insert(owner, key, value, Some(max_bytes))
+    pub fn set_within(&self, owner: Owner<'_>, key: &str, value: Value, quota: &KvQuota) -> Result<(), KvFull> {
+        self.insert(owner, key, value, Some(quota))
     }
 
-    fn insert(&self, owner: Owner<'_>, key: &str, value: Value, max_bytes: Option<u64>) -> Result<(), KvFull> {
+    fn insert(&self, owner: Owner<'_>, key: &str, value: Value, quota: Option<&KvQuota>) -> Result<(), KvFull> {
         let slot = owner.slot(key);
         let plugin = match owner {
             Owner::Plugin(name) => Some(name),
             Owner::Workflow => None,
         };
         // Measured only as far as the budget: a huge value is refused quickly.
-        let size = (slot.len() as u64).saturating_add(value.approx_size(max_bytes.unwrap_or(u64::MAX)));
+        let value_limit = quota.map_or(u64::MAX, |q| q.value_bytes.min(q.bytes));
+        let value_size = value.approx_size(value_limit);
+        if let Some(quota) = quota
+            && value_size > quota.value_bytes
+        {
+            return Err(KvFull::Value {
+                limit: quota.value_bytes,
+            });
+        }
+        let size = (slot.len() as u64).saturating_add(value_size);
         let mut entries = self.lock();
-        if let (Some(limit), Some(name)) = (max_bytes, plugin) {
-            let current = entries.plugin_bytes.get(name).copied().unwrap_or(0);
-            let replaced = entries.map.get(&slot).map_or(0, |e| e.size);
-            let needed = current.saturating_sub(replaced).saturating_add(size);
-            if needed > limit {
-                return Err(KvFull { needed, limit });
+        if let (Some(quota), Some(name)) = (quota, plugin) {
+            let current = entries.usage.get(name).copied().unwrap_or_default();
+            let replaced = entries.map.get(&slot);
+            let needed = current
+                .bytes
+                .saturating_sub(replaced.map_or(0, |e| e.size))
+                .saturating_add(size);
+            if needed > quota.bytes {
+                return Err(KvFull::Bytes {
+                    needed,
+                    limit: quota.bytes,
+                });
+            }
+            if replaced.is_none() && current.keys >= quota.keys {
+                return Err(KvFull::Keys { limit: quota.keys });
             }
         }
         if entries.remove(&slot).is_none() && entries.map.len() >= self.max_entries {
@@ -157,7 +212,9 @@ impl KvStore {
         let seq = entries.clock;
         let plugin: Option<Arc<str>> = plugin.map(Arc::from);
         if let Some(name) = &plugin {
-            *entries.plugin_bytes.entry(name.clone()).or_default() += size;
+            let usage = entries.usage.entry(name.clone()).or_default();
+            usage.bytes += size;
+            usage.keys += 1;
         }
         entries.map.insert(
             slot,
@@ -211,20 +268,53 @@ mod tests {
         assert!(!kv.delete(Owner::Workflow, "p:1:a:b:c"));
     }
 
+    fn bytes(bytes: u64) -> KvQuota {
+        KvQuota {
+            bytes,
+            keys: u64::MAX,
+            value_bytes: u64::MAX,
+        }
+    }
+
     #[test]
     fn a_plugins_entries_stay_within_its_byte_budget() {
         let kv = KvStore::new(&StoreSpec::default());
         let p = Owner::Plugin("p");
-        kv.set_within(p, "a", Value::from("x".repeat(600)), 1000).unwrap();
-        let err = kv.set_within(p, "b", Value::from("y".repeat(600)), 1000).unwrap_err();
-        assert!(err.needed > 1000 && err.limit == 1000, "{err}");
+        let quota = bytes(1000);
+        kv.set_within(p, "a", Value::from("x".repeat(600)), &quota).unwrap();
+        let err = kv.set_within(p, "b", Value::from("y".repeat(600)), &quota).unwrap_err();
+        assert!(
+            matches!(err, KvFull::Bytes { needed, limit: 1000 } if needed > 1000),
+            "{err}"
+        );
         // Replacing an entry counts only the new value; deleting frees its bytes.
-        kv.set_within(p, "a", Value::from("z".repeat(700)), 1000).unwrap();
+        kv.set_within(p, "a", Value::from("z".repeat(700)), &quota).unwrap();
         assert!(kv.delete(p, "a"));
-        kv.set_within(p, "b", Value::from("y".repeat(600)), 1000).unwrap();
+        kv.set_within(p, "b", Value::from("y".repeat(600)), &quota).unwrap();
         // Another plugin has a budget of its own.
-        kv.set_within(Owner::Plugin("q"), "a", Value::from("q".repeat(600)), 1000)
+        kv.set_within(Owner::Plugin("q"), "a", Value::from("q".repeat(600)), &quota)
             .unwrap();
+    }
+
+    #[test]
+    fn a_plugins_key_count_and_value_size_are_capped() {
+        let kv = KvStore::new(&StoreSpec::default());
+        let p = Owner::Plugin("p");
+        let quota = KvQuota {
+            bytes: 1 << 20,
+            keys: 3,
+            value_bytes: 100,
+        };
+        for key in ["a", "b", "c"] {
+            kv.set_within(p, key, Value::from(1), &quota).unwrap();
+        }
+        let err = kv.set_within(p, "d", Value::from(1), &quota).unwrap_err();
+        assert_eq!(err, KvFull::Keys { limit: 3 });
+        kv.set_within(p, "a", Value::from(2), &quota).unwrap();
+        let err = kv.set_within(p, "a", Value::from("x".repeat(200)), &quota).unwrap_err();
+        assert_eq!(err, KvFull::Value { limit: 100 });
+        assert!(kv.delete(p, "c"));
+        kv.set_within(p, "d", Value::from(1), &quota).unwrap();
     }
 
     #[test]
@@ -235,7 +325,7 @@ mod tests {
             value = Value::array([value.clone(), value]);
         }
         let kv = KvStore::new(&StoreSpec::default());
-        assert!(kv.set_within(Owner::Plugin("p"), "k", value, 1 << 20).is_err());
+        assert!(kv.set_within(Owner::Plugin("p"), "k", value, &bytes(1 << 20)).is_err());
     }
 
     #[test]

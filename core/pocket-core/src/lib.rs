@@ -55,7 +55,7 @@ pub use duration::{format_duration, parse_duration};
 pub use error::{ConfigError, PrepareError, TypeLookupError, UnknownType};
 pub use example::{Example, MAX_EXAMPLES};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
-pub use kv::{KvFull, KvStore, Owner};
+pub use kv::{KvFull, KvQuota, KvStore, Owner};
 pub use limits::{Limit, LimitOverrides, Limits, parse_size};
 pub use loader::{LoadCause, LoadError, OpenedPlugin, PluginLoader, check_plugin_name, file_plugin_name, plugin_files};
 pub use location::{Located, Position};

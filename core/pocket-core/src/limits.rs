@@ -63,6 +63,18 @@ pub struct Limits {
     /// The most bytes a plugin's entries in one run's key-value store take
     /// (default 16 MiB); a `kv_set` past it is refused.
     pub kv_bytes: u64,
+    /// The most keys a plugin may hold in one run's store (default 10,000).
+    pub kv_keys: u64,
+    /// The largest single value a plugin may store, in bytes (default 1 MiB).
+    pub kv_value_bytes: u64,
+    /// Host calls of every kind a plugin may make in any one second
+    /// (default 10,000); past it a call is not made and fails.
+    pub host_calls_per_second: u64,
+    /// HTTP requests a plugin may send in any one minute (default 600).
+    pub http_per_minute: u64,
+    /// kv operations (`get` and `set`) a plugin may make in any one second
+    /// (default 5,000).
+    pub kv_per_second: u64,
 }
 
 impl Default for Limits {
@@ -75,6 +87,11 @@ impl Default for Limits {
             http_body: 16 * 1024 * 1024,
             log_bytes: 1024 * 1024,
             kv_bytes: 16 * 1024 * 1024,
+            kv_keys: 10_000,
+            kv_value_bytes: 1024 * 1024,
+            host_calls_per_second: 10_000,
+            http_per_minute: 600,
+            kv_per_second: 5_000,
         }
     }
 }
@@ -104,6 +121,21 @@ pub struct LimitOverrides {
     /// `kv_bytes = "16MiB"`.
     #[serde(default, deserialize_with = "deserialize_opt_size")]
     pub kv_bytes: Option<u64>,
+    /// `kv_keys = 10000`.
+    #[serde(default)]
+    pub kv_keys: Option<u64>,
+    /// `kv_value_bytes = "1MiB"`.
+    #[serde(default, deserialize_with = "deserialize_opt_size")]
+    pub kv_value_bytes: Option<u64>,
+    /// `host_calls_per_second = 10000`.
+    #[serde(default)]
+    pub host_calls_per_second: Option<u64>,
+    /// `http_per_minute = 600`.
+    #[serde(default)]
+    pub http_per_minute: Option<u64>,
+    /// `kv_per_second = 5000`.
+    #[serde(default)]
+    pub kv_per_second: Option<u64>,
 }
 
 /// The smallest `memory` limit: one WASM page. Below it no Lua state or
@@ -127,6 +159,11 @@ impl LimitOverrides {
             ("http_body", self.http_body),
             ("log_bytes", self.log_bytes),
             ("kv_bytes", self.kv_bytes),
+            ("kv_keys", self.kv_keys),
+            ("kv_value_bytes", self.kv_value_bytes),
+            ("host_calls_per_second", self.host_calls_per_second),
+            ("http_per_minute", self.http_per_minute),
+            ("kv_per_second", self.kv_per_second),
         ] {
             if value == Some(0) {
                 return Err(format!(
@@ -151,6 +188,11 @@ impl Limits {
         self.http_body = overrides.http_body.unwrap_or(self.http_body);
         self.log_bytes = overrides.log_bytes.unwrap_or(self.log_bytes);
         self.kv_bytes = overrides.kv_bytes.unwrap_or(self.kv_bytes);
+        self.kv_keys = overrides.kv_keys.unwrap_or(self.kv_keys);
+        self.kv_value_bytes = overrides.kv_value_bytes.unwrap_or(self.kv_value_bytes);
+        self.host_calls_per_second = overrides.host_calls_per_second.unwrap_or(self.host_calls_per_second);
+        self.http_per_minute = overrides.http_per_minute.unwrap_or(self.http_per_minute);
+        self.kv_per_second = overrides.kv_per_second.unwrap_or(self.kv_per_second);
         self
     }
 }

@@ -119,3 +119,50 @@ async fn log_and_print_need_the_log_capability() {
         ))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_kv_calls_stops_at_the_rate_limit_and_recovers_when_the_window_slides() {
+    let toml = "[plugins.permissions]\nlua = [\"kv\"]\n[plugins.limits.lua]\nkv_per_second = 50\n";
+    let flood = inline_graph(
+        "local refused, message = 0, nil\nfor i = 1, 200 do local ok, err = kv.set('k' .. i, i) if not ok then refused = refused + 1 message = err end end\nreturn { refused = refused, message = message }",
+        &config(toml),
+    );
+    let refused = |out: &Value| out.get("refused").and_then(Value::as_i64);
+    let out = run_graph(&flood, "{}").await.unwrap();
+    assert_eq!(refused(&out), Some(150), "{out}");
+    let message = out.get("message").and_then(Value::as_str).unwrap_or_default();
+    assert!(
+        message.contains("rate limit exceeded") && message.contains("kv_per_second"),
+        "{message}"
+    );
+    let again = run_graph(&flood, "{}").await.unwrap();
+    assert_eq!(refused(&again), Some(200), "the window holds across runs: {again}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let later = run_graph(&flood, "{}").await.unwrap();
+    assert_eq!(refused(&later), Some(150), "the window slid: {later}");
+}
+
+#[tokio::test]
+async fn a_plugins_kv_key_count_and_value_size_are_capped() {
+    let toml = "[plugins.permissions]\nlua = [\"kv\"]\n[plugins.limits.lua]\nkv_keys = 3\nkv_value_bytes = 100\n";
+    let graph = inline_graph(
+        "local a = { kv.set('a', 1) } local b = { kv.set('b', 1) } local c = { kv.set('c', 1) }\nlocal _, too_many = kv.set('d', 1)\nlocal _, too_big = kv.set('a', string.rep('x', 200))\nlocal replaced = kv.set('a', 2)\nreturn { too_many = too_many, too_big = too_big, replaced = replaced }",
+        &config(toml),
+    );
+    let out = run_graph(&graph, "{}").await.unwrap();
+    assert!(
+        out.get("too_many")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .contains("kv_keys limit exceeded"),
+        "{out}"
+    );
+    assert!(
+        out.get("too_big")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .contains("kv_value_bytes limit exceeded"),
+        "{out}"
+    );
+    assert_eq!(out.get("replaced"), Some(&Value::from(true)));
+}

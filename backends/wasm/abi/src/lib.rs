@@ -145,8 +145,12 @@ pub mod kv_set_code {
     pub const INVALID: i32 = 2;
     /// No key-value store: the call is outside a workflow run.
     pub const NO_STORE: i32 = 3;
-    /// The plugin's stored values would exceed its `kv_bytes` limit.
+    /// The plugin's stored values would exceed its `kv_bytes`, `kv_keys`
+    /// or `kv_value_bytes` limit.
     pub const FULL: i32 = 4;
+    /// The plugin is over its `kv_per_second` (or `host_calls_per_second`)
+    /// rate limit; nothing was stored.
+    pub const RATE_LIMITED: i32 = 5;
 }
 
 /// The levels `log` takes.

@@ -45,7 +45,10 @@ impl std::fmt::Display for HostError {
             HostError::Code(kv_set_code::INVALID) => f.write_str("invalid key or value"),
             HostError::Code(kv_set_code::NO_STORE) => f.write_str("no key-value store outside a workflow run"),
             HostError::Code(kv_set_code::FULL) => {
-                f.write_str("the plugin's stored values would exceed its kv_bytes limit")
+                f.write_str("the plugin's stored values would exceed its kv_bytes, kv_keys or kv_value_bytes limit")
+            }
+            HostError::Code(kv_set_code::RATE_LIMITED) => {
+                f.write_str("the plugin is over its kv_per_second rate limit")
             }
             HostError::Code(code) => write!(f, "host call failed with code {code}"),
             HostError::Invalid(message) | HostError::Http(message) => f.write_str(message),

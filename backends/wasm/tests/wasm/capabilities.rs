@@ -45,7 +45,9 @@ async fn http_to_a_host_not_granted_is_denied_with_an_error_value() {
     let out = call("http", &config).await;
     assert_eq!(
         out.get("error"),
-        Some(&json(r#""permission denied: http:127.0.0.1""#)),
+        Some(&json(
+            r#""permission denied: http:127.0.0.1 (pocket.toml does not grant it to this plugin)""#
+        )),
         "{out}"
     );
     echo_still_works(&config).await;
@@ -70,4 +72,23 @@ async fn config_get_reads_the_plugin_config() {
     let config = config("[plugins.config.capabilities]\ngreeting = \"hi\"\n");
     assert_eq!(call("config", &config).await, json(r#""hi""#));
     assert_eq!(call("config", &super::common::config("")).await, json("null"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_kv_calls_stops_at_the_rate_limit_and_recovers_when_the_window_slides() {
+    let config = config("[plugins.permissions]\nkv-flood = [\"kv\"]\n[plugins.limits.kv-flood]\nkv_per_second = 50\n");
+    let registry = crate::common::registry(&config, &["kv-flood.wat"]);
+    let build = |node_type: &str| pocket_core::testing::graph(&one_node(node_type), &registry, &config).unwrap();
+    assert_eq!(run_graph(&build("flood"), "{}").await.unwrap(), json(r#""limited""#));
+    assert_eq!(
+        run_graph(&build("ok"), "{}").await.unwrap(),
+        json(r#""limited""#),
+        "still inside the window"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        run_graph(&build("ok"), "{}").await.unwrap(),
+        json(r#""ok""#),
+        "the window slid"
+    );
 }

@@ -1,0 +1,135 @@
+//! Rate limits per plugin and resource: sliding windows over the plugin's
+//! host calls, shared by all its instances (pocket.toml's
+//! `host_calls_per_second`, `http_per_minute`, `kv_per_second`).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use pocket_core::{Limits, Request};
+
+/// At most `limit` events in any `span`: the times of the last `limit`
+/// events are kept, so the window slides exactly.
+#[derive(Debug)]
+struct Window {
+    limit: u64,
+    span: Duration,
+    /// What the limit is called in pocket.toml, and what it counts.
+    name: &'static str,
+    events: Mutex<VecDeque<Instant>>,
+}
+
+impl Window {
+    fn new(limit: u64, span: Duration, name: &'static str) -> Window {
+        Window {
+            limit,
+            span,
+            name,
+            events: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Counts one event at `now`, unless `limit` events already fell in the
+    /// last `span`.
+    fn take(&self, now: Instant) -> Result<(), RateLimited> {
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        while events
+            .front()
+            .is_some_and(|first| now.duration_since(*first) >= self.span)
+        {
+            events.pop_front();
+        }
+        if events.len() as u64 >= self.limit {
+            return Err(RateLimited {
+                limit: self.name,
+                count: self.limit,
+            });
+        }
+        events.push_back(now);
+        Ok(())
+    }
+
+    fn count(&self, now: Instant) -> u64 {
+        let events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        events.iter().filter(|t| now.duration_since(**t) < self.span).count() as u64
+    }
+}
+
+/// A host call went past one of the plugin's rate limits: it was not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rate limit exceeded: the plugin made {count} calls within its `{limit}` limit; the call was not made")]
+pub struct RateLimited {
+    /// The pocket.toml key of the limit.
+    pub limit: &'static str,
+    /// The limit.
+    pub count: u64,
+}
+
+/// One plugin's rate limits.
+#[derive(Debug)]
+pub(crate) struct Rates {
+    host_calls: Window,
+    http: Window,
+    kv: Window,
+}
+
+/// How many calls of each kind a plugin made in its current windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateCounts {
+    /// Host calls in the last second.
+    pub host_calls: u64,
+    /// HTTP requests in the last minute.
+    pub http: u64,
+    /// kv operations in the last second.
+    pub kv: u64,
+}
+
+impl Rates {
+    pub(crate) fn new(limits: &Limits) -> Rates {
+        let second = Duration::from_secs(1);
+        Rates {
+            host_calls: Window::new(limits.host_calls_per_second, second, "host_calls_per_second"),
+            http: Window::new(limits.http_per_minute, Duration::from_secs(60), "http_per_minute"),
+            kv: Window::new(limits.kv_per_second, second, "kv_per_second"),
+        }
+    }
+
+    /// Counts `request` against every window it falls in.
+    pub(crate) fn take(&self, request: Request<'_>) -> Result<(), RateLimited> {
+        let now = Instant::now();
+        match request {
+            Request::Http { .. } => self.http.take(now)?,
+            Request::Kv => self.kv.take(now)?,
+            _ => {}
+        }
+        self.host_calls.take(now)
+    }
+
+    pub(crate) fn counts(&self) -> RateCounts {
+        let now = Instant::now();
+        RateCounts {
+            host_calls: self.host_calls.count(now),
+            http: self.http.count(now),
+            kv: self.kv.count(now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_admits_its_limit_then_slides() {
+        let window = Window::new(3, Duration::from_millis(100), "x_per_second");
+        let start = Instant::now();
+        for _ in 0..3 {
+            window.take(start).unwrap();
+        }
+        let refused = window.take(start + Duration::from_millis(50)).unwrap_err();
+        assert_eq!(refused.count, 3);
+        assert!(refused.to_string().contains("`x_per_second`"), "{refused}");
+        window.take(start + Duration::from_millis(100)).unwrap();
+        assert_eq!(window.count(start + Duration::from_millis(100)), 1);
+    }
+}
