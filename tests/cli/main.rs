@@ -73,3 +73,8 @@ pub fn run_script(script: &str) {
 pub fn list_row<'a>(stdout: &'a str, name: &str) -> Option<&'a str> {
     stdout.lines().find(|l| l.starts_with(&format!("{name} ")))
 }
+
+/// The row of plugin `name`, which must be listed.
+pub fn listed_row<'a>(stdout: &'a str, name: &str) -> &'a str {
+    list_row(stdout, name).unwrap_or_else(|| panic!("{name} is not listed:\n{stdout}"))
+}

@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::deployment::{Deployment, lua_plugin, workflow};
-use crate::{exec, list_row};
+use crate::{exec, listed_row};
 
 /// A deployment trusting a new key `alice` (its key file: `alice.key`).
 fn trusting_alice(require: bool) -> Deployment {
@@ -78,11 +78,7 @@ fn with_signatures_required_only_a_plugin_signed_by_a_trusted_key_loads() {
     let d = trusting_alice(true);
     four_plugins(&d);
     let out = exec(d.pocket().args(["plugin", "list"]));
-    let row = |name: &str| {
-        list_row(&out.stdout, name)
-            .unwrap_or_else(|| panic!("{name}: {}", out.stdout))
-            .to_string()
-    };
+    let row = |name: &str| listed_row(&out.stdout, name);
     assert!(row("signed").contains("loaded"), "{}", out.stdout);
     for (name, reason) in [
         ("unsigned", "is not signed"),
@@ -105,11 +101,7 @@ fn without_signatures_required_an_unsigned_plugin_loads_with_a_warning_but_a_bad
     let d = trusting_alice(false);
     four_plugins(&d);
     let out = exec(d.pocket().args(["plugin", "list"]));
-    let row = |name: &str| {
-        list_row(&out.stdout, name)
-            .unwrap_or_else(|| panic!("{name}: {}", out.stdout))
-            .to_string()
-    };
+    let row = |name: &str| listed_row(&out.stdout, name);
     assert!(
         row("signed").contains("loaded") && row("unsigned").contains("loaded"),
         "{}",

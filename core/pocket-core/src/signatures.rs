@@ -44,7 +44,8 @@ fn signed_file(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-/// Why a signature check refused a plugin file.
+/// Why a signature check refused a plugin file (the cause of its
+/// [`LoadError`]).
 #[derive(Debug, thiserror::Error)]
-#[error("refused: {0}")]
-pub struct SignatureRefused(#[source] pub TrustError);
+#[error(transparent)]
+pub struct SignatureRefused(pub TrustError);
