@@ -2,7 +2,10 @@
 //!
 //! Paths are relative to `base_dir` (default: the workflow file's directory)
 //! and cannot leave it: not through `..`, not as absolute paths (unless
-//! `allow_absolute`), not through symlinks. `base_dir` and `allow_absolute`
+//! `allow_absolute`), not through symlinks. On Linux the kernel opens every
+//! path beneath the opened `base_dir` (`openat2` with `RESOLVE_BENEATH`), so
+//! there is no check-then-open window for a swapped-in symlink; elsewhere
+//! the path is checked, then opened. `base_dir` and `allow_absolute`
 //! draw the sandbox, so they cannot be templates.
 //!
 //! Outputs keep the Go engine's shapes: `{path, exists, content, size,
@@ -12,7 +15,7 @@
 //! missing file is `{path, exists: false}`, not a failure.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -135,16 +138,27 @@ struct Job {
 
 impl Job {
     fn run(self) -> Result<Value, NodeError> {
-        let target = confine(&self.base, &self.path, self.allow_absolute)?;
+        let place = Place::new(&self.base, &self.path, self.allow_absolute)?;
+        let target = place.shown().to_path_buf();
         let shown = Value::from(target.display().to_string());
-        let io = |what: &str, e: std::io::Error| NodeError::failed(format!("{what} {}: {e}", target.display()));
+        let io = |what: &str, e: std::io::Error| {
+            if place.leads_out(&e) {
+                return NodeError::PermissionDenied(format!(
+                    "`{}` leads outside base_dir through a symlink",
+                    self.path
+                ));
+            }
+            NodeError::failed(format!("{what} {}: {e}", target.display()))
+        };
         let missing = || Value::object([("path", shown.clone()), ("exists", Value::Bool(false))]);
         match self.operation {
-            Operation::Read => match fs::read(&target) {
-                Ok(bytes) => {
+            Operation::Read => match place.open(Access::Read) {
+                Ok(mut file) => {
+                    let mut bytes = Vec::new();
+                    file.read_to_end(&mut bytes).map_err(|e| io("cannot read", e))?;
                     let content = String::from_utf8(bytes)
                         .map_err(|_| NodeError::failed(format!("{} is not UTF-8 text", target.display())))?;
-                    let meta = fs::metadata(&target).map_err(|e| io("cannot stat", e))?;
+                    let meta = file.metadata().map_err(|e| io("cannot stat", e))?;
                     let mut out = described(&shown, &meta);
                     out.insert("content".into(), Value::from(content));
                     Ok(Value::from(out))
@@ -153,27 +167,19 @@ impl Job {
                 Err(e) => Err(io("cannot read", e)),
             },
             Operation::Write | Operation::Append => {
-                if self.create_dirs
-                    && let Some(parent) = target.parent()
-                {
-                    fs::create_dir_all(parent).map_err(|e| io("cannot create the directories of", e))?;
-                    // The new directories are plain ones; check nothing raced a symlink in.
-                    confine(&self.base, &self.path, self.allow_absolute)?;
+                if self.create_dirs {
+                    place
+                        .create_parents()
+                        .map_err(|e| io("cannot create the directories of", e))?;
                 }
                 let append = matches!(self.operation, Operation::Append);
-                let mut file = fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .append(append)
-                    .truncate(!append)
-                    .open(&target)
-                    .map_err(|e| io("cannot open", e))?;
+                let mut file = place.open(Access::Write { append }).map_err(|e| io("cannot open", e))?;
                 file.write_all(self.content.as_bytes())
                     .map_err(|e| io("cannot write", e))?;
                 let meta = file.metadata().map_err(|e| io("cannot stat", e))?;
                 Ok(Value::from(described(&shown, &meta)))
             }
-            Operation::Exists => match fs::metadata(&target) {
+            Operation::Exists => match place.open(Access::Stat).and_then(|f| f.metadata()) {
                 Ok(meta) => {
                     let mut out = described(&shown, &meta);
                     out.insert("isDir".into(), Value::Bool(meta.is_dir()));
@@ -183,7 +189,7 @@ impl Job {
                 Err(e) => Err(io("cannot stat", e)),
             },
             Operation::List => {
-                let entries = match fs::read_dir(&target) {
+                let entries = match place.list() {
                     Ok(entries) => entries,
                     Err(e) if e.kind() == ErrorKind::NotFound => return Ok(missing()),
                     Err(e) => return Err(io("cannot list", e)),
@@ -192,7 +198,10 @@ impl Job {
                 for entry in entries {
                     let entry = entry.map_err(|e| io("cannot list", e))?;
                     let Ok(meta) = entry.metadata() else { continue };
-                    let mut item = described(&Value::from(entry.path().display().to_string()), &meta);
+                    let mut item = described(
+                        &Value::from(target.join(entry.file_name()).display().to_string()),
+                        &meta,
+                    );
                     item.shift_remove("exists");
                     item.insert(
                         "name".into(),
@@ -216,6 +225,143 @@ impl Job {
     }
 }
 
+/// How a file is opened.
+#[derive(Clone, Copy)]
+enum Access {
+    Read,
+    Write {
+        append: bool,
+    },
+    /// Only to read its metadata (a directory too).
+    Stat,
+}
+
+/// Where an operation acts.
+enum Place {
+    /// A path beneath the sandbox directory, opened with the kernel
+    /// refusing every step out (Linux `openat2`): no symlink swapped in
+    /// after a check can lead out, since there is no separate check.
+    #[cfg(target_os = "linux")]
+    Beneath {
+        dir: fs::File,
+        relative: PathBuf,
+        shown: PathBuf,
+    },
+    /// An absolute path (`allow_absolute`), or, where `openat2` is missing,
+    /// a sandboxed path checked by [`confine`] before use.
+    Checked(PathBuf),
+}
+
+impl Place {
+    fn new(base: &Path, path: &str, allow_absolute: bool) -> Result<Place, NodeError> {
+        let requested = Path::new(path);
+        if requested.is_absolute() || !beneath_available() {
+            return confine(base, path, allow_absolute).map(Place::Checked);
+        }
+        Place::beneath(base, requested, path)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn beneath(base: &Path, requested: &Path, path: &str) -> Result<Place, NodeError> {
+        let relative = lexically_inside(requested, path)?;
+        let base = base
+            .canonicalize()
+            .map_err(|e| NodeError::failed(format!("base_dir {}: {e}", base.display())))?;
+        let dir = fs::File::open(&base).map_err(|e| NodeError::failed(format!("base_dir {}: {e}", base.display())))?;
+        Ok(Place::Beneath {
+            dir,
+            shown: base.join(&relative),
+            relative,
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn beneath(base: &Path, _requested: &Path, path: &str) -> Result<Place, NodeError> {
+        confine(base, path, false).map(Place::Checked)
+    }
+
+    /// The path to report.
+    fn shown(&self) -> &Path {
+        match self {
+            #[cfg(target_os = "linux")]
+            Place::Beneath { shown, .. } => shown,
+            Place::Checked(path) => path,
+        }
+    }
+
+    /// Whether `error` means the path led out of the sandbox.
+    fn leads_out(&self, error: &std::io::Error) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Place::Beneath { .. } => crate::beneath::leads_out(error),
+            Place::Checked(_) => false,
+        }
+    }
+
+    fn open(&self, access: Access) -> std::io::Result<fs::File> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Place::Beneath { dir, relative, .. } => {
+                let flags = match access {
+                    Access::Read => libc::O_RDONLY,
+                    Access::Write { append: true } => libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND,
+                    Access::Write { append: false } => libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+                    Access::Stat => libc::O_PATH,
+                };
+                crate::beneath::open(dir, relative, flags, 0o666).map(fs::File::from)
+            }
+            Place::Checked(path) => match access {
+                Access::Read | Access::Stat => fs::File::open(path),
+                Access::Write { append } => fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .append(append)
+                    .truncate(!append)
+                    .open(path),
+            },
+        }
+    }
+
+    fn list(&self) -> std::io::Result<fs::ReadDir> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Place::Beneath { dir, relative, .. } => {
+                let fd = crate::beneath::open(dir, relative, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+                // The descriptor's /proc entry opens the very directory it
+                // holds (nothing is resolved by name again).
+                fs::read_dir(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)))
+            }
+            Place::Checked(path) => fs::read_dir(path),
+        }
+    }
+
+    /// Creates the missing directories above the path, each beneath the
+    /// sandbox directory.
+    fn create_parents(&self) -> std::io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Place::Beneath { dir, relative, .. } => {
+                let Some(parent) = relative.parent() else { return Ok(()) };
+                let mut made = PathBuf::new();
+                for component in parent.components() {
+                    let holder = if made.as_os_str().is_empty() {
+                        crate::beneath::open(dir, Path::new("."), libc::O_PATH | libc::O_DIRECTORY, 0)?
+                    } else {
+                        crate::beneath::open(dir, &made, libc::O_PATH | libc::O_DIRECTORY, 0)?
+                    };
+                    crate::beneath::make_dir(&holder, Path::new(component.as_os_str()))?;
+                    made.push(component);
+                }
+                Ok(())
+            }
+            Place::Checked(path) => match path.parent() {
+                Some(parent) => fs::create_dir_all(parent),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
 /// `{path, exists: true, size, modified}` of an existing file.
 fn described(path: &Value, meta: &fs::Metadata) -> pocket_core::Map {
     let modified = meta
@@ -232,23 +378,17 @@ fn described(path: &Value, meta: &fs::Metadata) -> pocket_core::Map {
     .collect()
 }
 
-/// Where `path` leads inside `base`, or why it may not be used: it climbs
-/// out with `..`, is absolute without `allow_absolute`, or reaches outside
-/// through a symlink.
-fn confine(base: &Path, path: &str, allow_absolute: bool) -> Result<PathBuf, NodeError> {
-    let requested = Path::new(path);
-    if requested.is_absolute() {
-        return if allow_absolute {
-            Ok(requested.to_path_buf())
-        } else {
-            Err(NodeError::PermissionDenied(format!(
-                "`{path}` is an absolute path; paths are relative to base_dir unless `allow_absolute: true`"
-            )))
-        };
-    }
-    let base = base
-        .canonicalize()
-        .map_err(|e| NodeError::failed(format!("base_dir {}: {e}", base.display())))?;
+/// Whether paths can be opened beneath a directory by the kernel.
+fn beneath_available() -> bool {
+    #[cfg(target_os = "linux")]
+    return crate::beneath::available();
+    #[cfg(not(target_os = "linux"))]
+    return false;
+}
+
+/// `requested` with `.` and `..` resolved as text, or why it may not be
+/// used: it climbs out with `..`, or is not relative.
+fn lexically_inside(requested: &Path, path: &str) -> Result<PathBuf, NodeError> {
     let mut relative = PathBuf::new();
     for component in requested.components() {
         match component {
@@ -264,7 +404,29 @@ fn confine(base: &Path, path: &str, allow_absolute: bool) -> Result<PathBuf, Nod
             }
         }
     }
-    let target = base.join(&relative);
+    Ok(relative)
+}
+
+/// Where `path` leads inside `base`, or why it may not be used: it climbs
+/// out with `..`, is absolute without `allow_absolute`, or reaches outside
+/// through a symlink. Used for absolute paths, and where the kernel has no
+/// `openat2`: a check, then a separate open, which a symlink swapped in
+/// between can still defeat.
+fn confine(base: &Path, path: &str, allow_absolute: bool) -> Result<PathBuf, NodeError> {
+    let requested = Path::new(path);
+    if requested.is_absolute() {
+        return if allow_absolute {
+            Ok(requested.to_path_buf())
+        } else {
+            Err(NodeError::PermissionDenied(format!(
+                "`{path}` is an absolute path; paths are relative to base_dir unless `allow_absolute: true`"
+            )))
+        };
+    }
+    let base = base
+        .canonicalize()
+        .map_err(|e| NodeError::failed(format!("base_dir {}: {e}", base.display())))?;
+    let target = base.join(lexically_inside(requested, path)?);
     // The deepest part of the path that exists (possibly as a dangling
     // symlink) must resolve inside the sandbox.
     let mut probe = target.as_path();

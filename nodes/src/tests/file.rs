@@ -147,3 +147,44 @@ fn the_sandbox_cannot_be_a_template_and_operations_are_checked() {
         validation_errors("name: t\nstart: f\nnodes:\n- {name: f, type: file, config: {path: x, operation: delete}}\n");
     assert!(err.contains("config at /operation"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_swapped_in_while_files_are_read_never_leads_out() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::fs::write(dir.path().join("real/secret.txt"), "public").unwrap();
+    // A thread keeps swapping `door` (in one rename) between a link to a
+    // directory inside the sandbox and a link out of it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, base, out) = (stop.clone(), dir.path().to_path_buf(), outside.path().to_path_buf());
+        std::thread::spawn(move || {
+            let mut inside = true;
+            while !stop.load(Ordering::Relaxed) {
+                let fresh = base.join("door.new");
+                let _ = std::fs::remove_file(&fresh);
+                let target = if inside {
+                    Path::new("real").to_path_buf()
+                } else {
+                    out.clone()
+                };
+                std::os::unix::fs::symlink(&target, &fresh).unwrap();
+                std::fs::rename(&fresh, base.join("door")).unwrap();
+                inside = !inside;
+            }
+        })
+    };
+    for _ in 0..300 {
+        match file_node(dir.path(), "{path: door/secret.txt}").await {
+            Ok(out) => assert_eq!(at(&out, "content"), json(r#""public""#)),
+            Err(e) => assert!(e.contains("through a symlink") || e.contains("No such file"), "{e}"),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+}

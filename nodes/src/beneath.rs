@@ -1,0 +1,85 @@
+//! Opening paths beneath a directory without ever leaving it, on Linux:
+//! `openat2` with `RESOLVE_BENEATH` resolves the whole path, symlinks
+//! included, in one call and refuses any step out of the directory, so
+//! nothing can swap a symlink in between a check and the open.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The kernel's `struct open_how` (linux/openat2.h): three 64-bit fields.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// Whether the kernel has `openat2` (Linux 5.6 and later, and not blocked
+/// by a seccomp filter).
+pub(crate) fn available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| match File::open("/") {
+        Ok(root) => open(&root, Path::new("."), libc::O_PATH, 0).is_ok(),
+        Err(_) => false,
+    })
+}
+
+/// Opens `relative` beneath the directory `dir` with open(2) `flags` (and
+/// `mode` for a created file). A path that leads out, through `..` or a
+/// symlink, fails with `EXDEV`.
+pub(crate) fn open(dir: &File, relative: &Path, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+    let path = CString::new(relative.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        // The kernel refuses a mode for anything but a file it may create.
+        mode: if flags & libc::O_CREAT != 0 { u64::from(mode) } else { 0 },
+        resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: `path` is a NUL-terminated string and `how` has the layout of
+    // the kernel's `struct open_how`, both alive for the call; the size
+    // passed is `how`'s own.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            path.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Creates the directory `name` (one path component) inside `parent`.
+/// An existing entry of that name is left alone.
+pub(crate) fn make_dir(parent: &OwnedFd, name: &Path) -> io::Result<()> {
+    let name = CString::new(name.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
+    // SAFETY: `parent` is an open directory descriptor and `name` a
+    // NUL-terminated string, both alive for the call.
+    let made = unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), 0o777) };
+    if made == 0 {
+        return Ok(());
+    }
+    let error = io::Error::last_os_error();
+    if error.kind() == io::ErrorKind::AlreadyExists {
+        Ok(())
+    } else {
+        Err(error)
+    }
+}
+
+/// Whether `error` is openat2 refusing a path that leads out of its directory.
+pub(crate) fn leads_out(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::EXDEV)
+}
