@@ -37,8 +37,7 @@ impl Host {
     /// upwards), registers the built-in plugin and, with `autoload`, every
     /// plugin found in the configured directories.
     pub fn load(explicit_config: Option<&Path>) -> anyhow::Result<Host> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let config = PocketConfig::discover(explicit_config, &cwd)?;
+        let config = Host::config(explicit_config)?;
         if let Some(path) = &config.path {
             tracing::debug!(config = %path.display(), "loaded pocket.toml");
         }
@@ -64,6 +63,13 @@ impl Host {
             }
         }
         Ok(host)
+    }
+
+    /// pocket.toml alone: the explicit path, `$POCKET_CONFIG`, or the
+    /// nearest one upwards (defaults without one).
+    pub fn config(explicit_config: Option<&Path>) -> anyhow::Result<PocketConfig> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        Ok(PocketConfig::discover(explicit_config, &cwd)?)
     }
 
     /// Loads one plugin file with the loader that handles it and registers it

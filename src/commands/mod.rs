@@ -16,14 +16,16 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 use crate::host::Host;
 
-/// Runs the chosen subcommand.
+/// Runs the chosen subcommand, loading the host (pocket.toml and every
+/// plugin) only for commands that use it.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let host = Host::load(cli.config.as_deref())?;
+    let explicit = cli.config.as_deref();
+    let host = || Host::load(explicit);
     match cli.command {
-        Command::Run(args) => run::run(&host, args),
-        Command::Validate { workflow } => validate::validate(&host, &workflow),
-        Command::Graph { workflow, format } => graph::graph(&host, &workflow, format),
-        Command::Nodes => nodes::nodes(&host),
-        Command::Plugin(command) => plugin::plugin(&host, command),
+        Command::Run(args) => run::run(&host()?, args),
+        Command::Validate { workflow } => validate::validate(&host()?, &workflow),
+        Command::Graph { workflow, format } => graph::graph(&host()?, &workflow, format),
+        Command::Nodes => nodes::nodes(&host()?),
+        Command::Plugin(command) => plugin::plugin(explicit, command),
     }
 }

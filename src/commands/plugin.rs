@@ -1,5 +1,6 @@
 //! `pocket plugin ...`.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -9,33 +10,37 @@ use crate::cli::PluginCommand;
 use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new, plugin_trust};
 use crate::host::{FailedPlugin, Host};
 
-pub fn plugin(host: &Host, command: PluginCommand) -> anyhow::Result<ExitCode> {
+/// Runs a `pocket plugin` command. Commands about files alone (keys,
+/// signatures, new projects) load no plugin; the others load the host
+/// (pocket.toml and every plugin) first.
+pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow::Result<ExitCode> {
+    let host = || Host::load(explicit_config);
     match command {
-        PluginCommand::List { json, strict } => list(host, json, strict),
-        PluginCommand::Info { name } => info(host, &name),
-        PluginCommand::Permissions { name } => permissions(host, &name),
-        PluginCommand::Load(args) => plugin_file::load(host, &args),
-        PluginCommand::Unload { name, all } => plugin_file::unload(host, name.as_deref(), all),
-        PluginCommand::Check { path } => plugin_file::check(host, &path),
         PluginCommand::Keygen { out } => plugin_trust::keygen(&out),
         PluginCommand::Sign { file, key } => plugin_trust::sign(&file, &key),
-        PluginCommand::Verify { file } => plugin_trust::verify(host, &file),
-        PluginCommand::Package { dir, out } => plugin_install::package(host, &dir, out.as_deref()),
-        PluginCommand::Install { source, version, dir } => {
-            plugin_install::install(host, &source, version.as_deref(), dir.as_deref())
-        }
-        PluginCommand::Remove { plugin } => plugin_install::remove(host, &plugin),
+        PluginCommand::Verify { file } => plugin_trust::verify(&Host::config(explicit_config)?, &file),
         PluginCommand::New { name, kind, dir, sdk } => plugin_new::new(&name, kind, dir.as_deref(), sdk.as_deref()),
+        PluginCommand::List { json, strict } => list(&host()?, json, strict),
+        PluginCommand::Info { name } => info(&host()?, &name),
+        PluginCommand::Permissions { name } => permissions(&host()?, &name),
+        PluginCommand::Load(args) => plugin_file::load(&host()?, &args),
+        PluginCommand::Unload { name, all } => plugin_file::unload(&host()?, name.as_deref(), all),
+        PluginCommand::Check { path } => plugin_file::check(&host()?, &path),
+        PluginCommand::Package { dir, out } => plugin_install::package(&host()?, &dir, out.as_deref()),
+        PluginCommand::Install { source, version, dir } => {
+            plugin_install::install(&host()?, &source, version.as_deref(), dir.as_deref())
+        }
+        PluginCommand::Remove { plugin } => plugin_install::remove(&host()?, &plugin),
         PluginCommand::Test {
             plugin, input: None, ..
-        } => plugin_examples::test(host, &plugin),
+        } => plugin_examples::test(&host()?, &plugin),
         PluginCommand::Test {
             plugin,
             input: Some(input),
             config,
             node,
-        } => plugin_examples::call_once(host, &plugin, &input, config.as_deref(), node.as_deref()),
-        PluginCommand::Bench { plugin, calls } => plugin_examples::bench(host, &plugin, calls),
+        } => plugin_examples::call_once(&host()?, &plugin, &input, config.as_deref(), node.as_deref()),
+        PluginCommand::Bench { plugin, calls } => plugin_examples::bench(&host()?, &plugin, calls),
     }
 }
 

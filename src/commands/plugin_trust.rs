@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use pocket_trust::{SecretKey, TrustError, sign_file, verify_file};
 
-use crate::host::Host;
+use pocket_core::PocketConfig;
 
 /// `pocket plugin keygen [--out PATH]`: writes `PATH.key` (the secret key,
 /// readable by its owner only) and `PATH.pub`, and prints the pocket.toml
@@ -76,18 +76,18 @@ pub fn sign(file: &Path, key: &Path) -> anyhow::Result<ExitCode> {
 
 /// `pocket plugin verify FILE`: whether its signature is valid and by which
 /// trusted key; exit 1 when not.
-pub fn verify(host: &Host, file: &Path) -> anyhow::Result<ExitCode> {
+pub fn verify(config: &PocketConfig, file: &Path) -> anyhow::Result<ExitCode> {
     if !file.is_file() {
         bail!("{}: no such file", file.display());
     }
-    match verify_file(file, &host.config.plugins.trusted_keys) {
+    match verify_file(file, &config.plugins.trusted_keys) {
         Ok(key) => {
             println!("valid: {} is signed by trusted key `{key}`", file.display());
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
             println!("invalid: {}: {error}", file.display());
-            if matches!(error, TrustError::UntrustedKey(_)) && host.config.plugins.trusted_keys.is_empty() {
+            if matches!(error, TrustError::UntrustedKey(_)) && config.plugins.trusted_keys.is_empty() {
                 println!("  pocket.toml trusts no key yet: `pocket plugin keygen` prints the line that trusts one");
             }
             Ok(ExitCode::FAILURE)
