@@ -44,11 +44,14 @@ impl WasmLoader {
         &self.engine
     }
 
-    /// Loads the plugin in `path` under pocket.toml's policy for its file's name.
+    /// Loads the plugin in `path` as [`PluginLoader::load`] does (signature
+    /// rule, name check, pocket.toml's grants for its file's name narrowed to
+    /// what it declares), as a [`WasmPlugin`].
     pub fn load_plugin(&self, path: &Path, config: &PocketConfig) -> Result<WasmPlugin, LoadError> {
         pocket_core::check_signature(path, &config.plugins)?;
         let opened = self.open_named(path, config)?;
-        opened.bind_module(config.policy(&file_plugin_name(path)))
+        let policy = config.policy_for(&file_plugin_name(path), &opened.description);
+        opened.bind_module(policy)
     }
 
     /// Whether `path` would load: its description, or why not.
