@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::workflows::json_server;
-use crate::{Outcome, example_plugins, exec, list_row, pocket, root, run_json};
+use crate::{Outcome, example_plugins, exec, list_row, listed_row, pocket, root, run_json};
 
 #[path = "../../backends/native/loader/tests/support/redis_server.rs"]
 mod redis_server;
@@ -26,7 +26,7 @@ pub fn assert_listed(kind: &str, names: &[&str]) -> Outcome {
     let out = exec(pocket().args(["plugin", "list"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     for name in names {
-        let line = list_row(&out.stdout, name).unwrap_or_else(|| panic!("{name}: {}", out.stdout));
+        let line = listed_row(&out.stdout, name);
         assert!(line.contains(&format!(" {kind} ")) && line.contains("loaded"), "{line}");
     }
     out
@@ -206,7 +206,7 @@ fn a_plugin_that_fails_to_load_is_listed_as_failed_with_its_reason() {
 
     let out = list(&[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let row = |name: &str| list_row(&out.stdout, name).unwrap_or_else(|| panic!("{name}: {}", out.stdout));
+    let row = |name: &str| listed_row(&out.stdout, name);
     assert!(row("fine").contains("loaded"), "{}", out.stdout);
     assert!(
         row("broken").contains(" lua ") && row("broken").contains("failed"),
