@@ -134,10 +134,7 @@ impl ParallelRun {
     ) -> Result<NodeOutput, NodeError> {
         let started = Instant::now();
         // The tasks' own run context: cancelling it stops them, not the run.
-        let context = RunContext {
-            cancel: run.cancel.child_token(),
-            ..run.clone()
-        };
+        let context = run.with_cancel(run.cancel.child_token());
         let permits = Arc::new(Semaphore::new(limit));
         let mut running = JoinSet::new();
         for index in 0..self.tasks.len() {

@@ -4,6 +4,7 @@
 mod deployment;
 mod lifecycle;
 mod packages;
+mod plugin_calls;
 mod plugins;
 mod trust;
 mod workflows;
@@ -53,6 +54,33 @@ pub fn run_json(workflow: &str, args: &[&str]) -> Value {
 pub fn example_plugins() {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| run_script("build-plugins.sh"));
+}
+
+/// The module of the WASM backend's Rust test guest `name`
+/// (`backends/wasm/tests/guests`), built once per test process.
+pub fn wasm_test_guest(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let release = BUILT.get_or_init(|| {
+        let target_dir = root().join("target/wasm-guests");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let built = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--manifest-path",
+            ])
+            .arg(root().join("backends/wasm/tests/guests/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .output()
+            .unwrap();
+        assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+        target_dir.join("wasm32-unknown-unknown/release")
+    });
+    release.join(format!("{name}.wasm"))
 }
 
 /// Runs `scripts/<script>`, which must succeed.

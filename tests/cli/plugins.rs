@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::workflows::json_server;
-use crate::{Outcome, example_plugins, exec, list_row, listed_row, pocket, root, run_json};
+use crate::{Outcome, example_plugins, exec, list_row, listed_row, pocket, root, run_json, wasm_test_guest};
 
 #[path = "../../backends/native/loader/tests/support/redis_server.rs"]
 mod redis_server;
@@ -273,24 +273,7 @@ fn a_guest_written_in_c_from_the_abi_document_passes_its_examples_and_runs() {
 
 #[test]
 fn a_panicking_wasm_node_reports_the_panic_message_through_the_cli() {
-    let target_dir = root().join("target/wasm-guests");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--manifest-path",
-        ])
-        .arg(root().join("backends/wasm/tests/guests/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
-    let module = target_dir.join("wasm32-unknown-unknown/release/panicky.wasm");
+    let module = wasm_test_guest("panicky");
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("input.json");
     std::fs::write(&input, "3").unwrap();

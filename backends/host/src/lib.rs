@@ -1,6 +1,7 @@
-//! Host functions that sandboxed plugins (Lua scripts, and later WASM modules)
-//! call: HTTP requests, environment variables, the run's key-value store and
-//! the log, each checked against the plugin's capabilities first.
+//! Host functions that plugins (Lua scripts, WASM modules, native libraries)
+//! call: HTTP requests, environment variables, the run's key-value store,
+//! the log and other node types, each checked against the plugin's
+//! capabilities first.
 //!
 //! A [`PluginHost`] is one plugin's view of the host: its name and the
 //! [`Permissions`] pocket.toml grants it. Every function asks
@@ -16,6 +17,7 @@
 mod http;
 mod kv;
 mod log;
+mod plugin_call;
 mod pool;
 mod rate;
 
@@ -27,6 +29,7 @@ use crate::rate::Rates;
 
 pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_builder, read_body};
 pub use log::{MAX_LOG_LINE, one_line};
+pub use plugin_call::PluginCall;
 pub use pool::{Fate, Pool, Stop};
 pub use rate::{RateCounts, RateLimited};
 
@@ -53,6 +56,9 @@ pub enum HostError {
     /// The plugin is over one of its rate limits; the call was not made.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
+    /// A plugin call could not be made, or the node type it ran failed.
+    #[error(transparent)]
+    PluginCall(#[from] pocket_core::PluginCallError),
 }
 
 /// How important a log line is.

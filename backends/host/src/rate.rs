@@ -1,6 +1,7 @@
 //! Rate limits per plugin and resource: sliding windows over the plugin's
 //! host calls, shared by all its instances (pocket.toml's
-//! `host_calls_per_second`, `http_per_minute`, `kv_per_second`).
+//! `host_calls_per_second`, `http_per_minute`, `kv_per_second`,
+//! `plugin_calls_per_second`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -71,6 +72,7 @@ pub(crate) struct Rates {
     host_calls: Window,
     http: Window,
     kv: Window,
+    plugin_calls: Window,
 }
 
 /// How many calls of each kind a plugin made in its current windows.
@@ -82,6 +84,8 @@ pub struct RateCounts {
     pub http: u64,
     /// kv operations in the last second.
     pub kv: u64,
+    /// Plugin calls in the last second.
+    pub plugin_calls: u64,
 }
 
 impl Rates {
@@ -91,6 +95,7 @@ impl Rates {
             host_calls: Window::new(limits.host_calls_per_second, second, "host_calls_per_second"),
             http: Window::new(limits.http_per_minute, Duration::from_secs(60), "http_per_minute"),
             kv: Window::new(limits.kv_per_second, second, "kv_per_second"),
+            plugin_calls: Window::new(limits.plugin_calls_per_second, second, "plugin_calls_per_second"),
         }
     }
 
@@ -100,6 +105,7 @@ impl Rates {
         match request {
             Request::Http { .. } => self.http.take(now)?,
             Request::Kv => self.kv.take(now)?,
+            Request::PluginCall { .. } => self.plugin_calls.take(now)?,
             _ => {}
         }
         self.host_calls.take(now)
@@ -111,6 +117,7 @@ impl Rates {
             host_calls: self.host_calls.count(now),
             http: self.http.count(now),
             kv: self.kv.count(now),
+            plugin_calls: self.plugin_calls.count(now),
         }
     }
 }

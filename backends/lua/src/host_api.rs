@@ -1,15 +1,14 @@
 //! The host API scripts see: `json`, `log` (and `print`/`warn`), and the
-//! capability-checked `http`, `env` and `kv`, backed by [`PluginHost`].
+//! capability-checked `http`, `env`, `kv` and `nodes`, backed by [`PluginHost`].
 //!
 //! Host calls never raise: a failure, including a refused capability, returns
 //! `nil, message` (`nil, "permission denied: kv"`), as the contract says.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
-use pocket_core::{KvStore, Value};
-use pocket_host::{HttpRequest, LogLevel, PluginHost};
+use pocket_core::{RunContext, Value};
+use pocket_host::{HttpRequest, LogLevel, PluginCall, PluginHost};
 
 use crate::convert::{ConvertError, from_lua, to_lua};
 use crate::limits::Meter;
@@ -40,14 +39,20 @@ type Answer = Result<LuaValue, String>;
 /// The run the current call belongs to, as host calls need it.
 #[derive(Default)]
 pub(crate) struct RunScope {
-    store: Option<Arc<KvStore>>,
+    run: Option<RunContext>,
 }
 
-/// Makes the run's store visible to `kv` for the call about to start (`None` outside a run).
-pub(crate) fn enter(lua: &Lua, store: Option<Arc<KvStore>>) {
+/// Makes the run (its store, its plugin calls) visible to `kv` and `nodes`
+/// for the call about to start (`None` outside a run).
+pub(crate) fn enter(lua: &Lua, run: Option<RunContext>) {
     if let Some(mut scope) = lua.app_data_mut::<RunScope>() {
-        scope.store = store;
+        scope.run = run;
     }
+}
+
+/// The run of the call in progress.
+fn current_run(lua: &Lua) -> Option<RunContext> {
+    lua.app_data_ref::<RunScope>().and_then(|scope| scope.run.clone())
 }
 
 /// Installs the host API's globals in a fresh state.
@@ -76,6 +81,7 @@ pub(crate) fn install(lua: &Lua, host: &PluginHost, array_marker: &Table, max_by
     globals.set("http", http_table(lua, host, &codec)?)?;
     globals.set("env", env_table(lua, host)?)?;
     globals.set("kv", kv_table(lua, host, &codec)?)?;
+    globals.set("nodes", nodes_table(lua, host, &codec)?)?;
     Ok(())
 }
 
@@ -159,18 +165,14 @@ fn env_table(lua: &Lua, host: &PluginHost) -> mlua::Result<Table> {
     Ok(env)
 }
 
-fn current_store(lua: &Lua) -> Option<Arc<KvStore>> {
-    lua.app_data_ref::<RunScope>().and_then(|scope| scope.store.clone())
-}
-
 fn kv_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> {
     let kv = lua.create_table()?;
     let (get_host, get_codec) = (host.clone(), codec.clone());
     kv.set(
         "get",
         lua.create_function(move |lua, key: String| {
-            let store = current_store(lua);
-            Ok::<Answer, mlua::Error>(match get_host.kv_get(store.as_deref(), &key) {
+            let run = current_run(lua);
+            Ok::<Answer, mlua::Error>(match get_host.kv_get(run.as_ref().map(|r| &*r.store), &key) {
                 Ok(Some(value)) => Ok(get_codec.write(lua, &value)?),
                 Ok(None) => Ok(LuaValue::Nil),
                 Err(e) => Err(e.to_string()),
@@ -185,16 +187,46 @@ fn kv_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> 
                 Ok(v) => v,
                 Err(e) => return Ok(Err(format!("kv.set: {e}"))),
             };
-            let store = current_store(lua);
+            let run = current_run(lua);
             Ok::<Answer, mlua::Error>(
                 set_host
-                    .kv_set(store.as_deref(), &key, value)
+                    .kv_set(run.as_ref().map(|r| &*r.store), &key, value)
                     .map(|()| LuaValue::Boolean(true))
                     .map_err(|e| e.to_string()),
             )
         })?,
     )?;
     Ok(kv)
+}
+
+/// `nodes.call(type, input, config)`: runs another node type; `output, nil,
+/// action` on success, `nil, message` on failure, so the second value is
+/// always the error. The callee has what is left of this call's time.
+fn nodes_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> {
+    let nodes = lua.create_table()?;
+    let host = host.clone();
+    let codec = codec.clone();
+    nodes.set(
+        "call",
+        lua.create_function(move |lua, (target, input, config): (String, LuaValue, LuaValue)| {
+            let (input, config) = match (codec.read(&input), codec.read(&config)) {
+                (Ok(input), Ok(config)) => (input, config),
+                (Err(e), _) | (_, Err(e)) => {
+                    return Ok((LuaValue::Nil, Some(format!("nodes.call: {e}")), None));
+                }
+            };
+            let deadline = lua
+                .app_data_ref::<Meter>()
+                .and_then(|m| m.remaining())
+                .and_then(|left| Instant::now().checked_add(left));
+            let call = PluginCall { target, input, config };
+            Ok::<_, mlua::Error>(match host.plugin_call(current_run(lua).as_ref(), call, deadline) {
+                Ok(out) => (codec.write(lua, &out.output)?, None, out.action.map(|a| a.to_string())),
+                Err(e) => (LuaValue::Nil, Some(e.to_string()), None),
+            })
+        })?,
+    )?;
+    Ok(nodes)
 }
 
 fn http_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> {

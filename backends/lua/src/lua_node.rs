@@ -175,7 +175,7 @@ impl Node for LuaNode {
             input: call.input,
             config: call.config,
             timeout,
-            store: Some(call.run.store.clone()),
+            run: Some(call.run.clone()),
             watch: Watch {
                 cancel: Some(call.run.cancel.clone()),
                 abandoned: None,

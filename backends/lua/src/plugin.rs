@@ -88,7 +88,7 @@ impl Node for PluginNode {
             input: call.input,
             config,
             timeout,
-            store: Some(call.run.store.clone()),
+            run: Some(call.run.clone()),
             watch: Watch {
                 cancel: Some(call.run.cancel.clone()),
                 abandoned: None,

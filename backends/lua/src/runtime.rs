@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::{KvStore, Limits, NodeError, NodeOutput, Value};
+use pocket_core::{Limits, NodeError, NodeOutput, RunContext, Value};
 use pocket_host::{Fate, PluginHost, Pool};
 
 use crate::error::ScriptError;
@@ -30,8 +30,8 @@ pub(crate) struct CallRequest {
     /// A wall-clock limit tighter than the plugin's, if the node has one
     /// (its `timeout`, or the script's own).
     pub timeout: Option<Duration>,
-    /// The run's key-value store.
-    pub store: Option<Arc<KvStore>>,
+    /// The run the call belongs to (its store, its plugin calls).
+    pub run: Option<RunContext>,
     /// Cancellation to watch.
     pub watch: Watch,
 }
@@ -70,7 +70,7 @@ impl Runtime {
             instructions: self.limits.instructions,
             timeout,
             watch: request.watch,
-            store: request.store,
+            run: request.run,
         };
         let result = self.pool.call(
             || self.instantiate(),

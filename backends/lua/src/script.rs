@@ -1,12 +1,11 @@
 //! A script's code and shape, and one sandboxed state with that script loaded.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, MultiValue, Table, Value as LuaValue};
-use pocket_core::{KvStore, Limit, Limits, Value};
+use pocket_core::{Limit, Limits, RunContext, Value};
 use pocket_host::{PluginHost, Stop};
 
 use crate::convert::{from_lua, to_lua};
@@ -49,8 +48,8 @@ pub(crate) struct Budget {
     pub timeout: Duration,
     /// Cancellation to watch.
     pub watch: Watch,
-    /// The run's key-value store, for `kv`.
-    pub store: Option<Arc<KvStore>>,
+    /// The run the call belongs to, for `kv` and `nodes`.
+    pub run: Option<RunContext>,
 }
 
 impl Budget {
@@ -60,7 +59,7 @@ impl Budget {
             instructions: limits.instructions,
             timeout: limits.timeout,
             watch: Watch::default(),
-            store: None,
+            run: None,
         }
     }
 }
@@ -213,7 +212,7 @@ impl Instance {
 
 /// Runs `f` under `budget`: a tripped limit wins over whatever `f` returned.
 fn metered<R>(lua: &Lua, budget: &Budget, f: impl FnOnce() -> mlua::Result<R>) -> Result<R, ScriptError> {
-    host_api::enter(lua, budget.store.clone());
+    host_api::enter(lua, budget.run.clone());
     limits::start(lua, budget.instructions, budget.timeout, budget.watch.clone());
     let result = f();
     let stopped = limits::finish(lua);

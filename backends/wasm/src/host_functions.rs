@@ -13,14 +13,15 @@
 //! the host recurse (alloc -> host function -> alloc ...) until its own stack
 //! overflowed. Such a call traps instead, at any depth.
 
-use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use pocket_core::{KvStore, Value};
-use pocket_host::{HttpRequest, LogLevel, PluginHost};
+use pocket_core::{RunContext, Value};
+use pocket_host::{HttpRequest, LogLevel, PluginCall, PluginHost};
 use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Memory, RuntimeError, Store, TypedFunction, imports};
 
-use pocket_wasm_abi::{HttpAnswer, HttpResponse, LogLevel as GuestLevel, kv_set_code as kv_code};
+use pocket_wasm_abi::{
+    HttpAnswer, HttpResponse, LogLevel as GuestLevel, PluginCall as GuestCall, PluginCallAnswer, kv_set_code as kv_code,
+};
 
 use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
 
@@ -38,8 +39,8 @@ pub(crate) struct HostEnv {
 /// The parts of a call that host functions need.
 #[derive(Default)]
 pub(crate) struct CallScope {
-    /// The run's key-value store.
-    pub store: Option<Arc<KvStore>>,
+    /// The run the call belongs to (its store, its plugin calls).
+    pub run: Option<RunContext>,
     /// The plugin's config (pocket.toml and the workflow's `plugins:`).
     pub plugin_config: Value,
     /// When the call must end.
@@ -80,6 +81,7 @@ pub(crate) fn imports(store: &mut Store, env: &FunctionEnv<HostEnv>) -> Imports 
             "kv_set" => Function::new_typed_with_env(store, env, kv_set),
             "http_request" => Function::new_typed_with_env(store, env, http_request),
             "panic" => Function::new_typed_with_env(store, env, panic),
+            "plugin_call" => Function::new_typed_with_env(store, env, plugin_call),
         }
     }
 }
@@ -222,7 +224,7 @@ fn kv_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) -> R
         return Ok(PACKED_ERROR);
     };
     let data = env.data();
-    let found = match data.host.kv_get(data.call.store.as_deref(), &key) {
+    let found = match data.host.kv_get(data.call.run.as_ref().map(|r| &*r.store), &key) {
         Ok(found) => found,
         Err(e) => {
             tracing::debug!(plugin = data.host.plugin(), error = %e, "kv_get failed");
@@ -253,7 +255,10 @@ fn kv_set(
     };
     let data = env.data();
     Ok(
-        match data.host.kv_set(data.call.store.as_deref(), &key, Value::from(value)) {
+        match data
+            .host
+            .kv_set(data.call.run.as_ref().map(|r| &*r.store), &key, Value::from(value))
+        {
             Ok(()) => kv_code::OK,
             Err(pocket_host::HostError::Denied(_)) => kv_code::DENIED,
             Err(pocket_host::HostError::NoStore) => kv_code::NO_STORE,
@@ -310,6 +315,44 @@ fn http_answer(data: &HostEnv, json: &[u8]) -> String {
             body: response.body,
         })),
         Err(e) => error_json(&e.to_string()),
+    }
+}
+
+/// `plugin_call(ptr, len)`: runs the node type the JSON call at `ptr`
+/// names; answers `{"output", "action"}` or `{"error"}` as JSON.
+fn plugin_call(mut env: FunctionEnvMut<'_, HostEnv>, req_ptr: i32, req_len: i32) -> Result<i64, RuntimeError> {
+    not_reentrant(&env, "plugin_call")?;
+    let answer = match read(&mut env, req_ptr, req_len) {
+        Some(bytes) => call_answer(env.data(), &bytes),
+        None => PluginCallAnswer::Error {
+            error: "call buffer is outside linear memory".into(),
+        },
+    };
+    let json = serde_json::to_string(&answer).unwrap_or_else(|e| error_json(&e.to_string()));
+    give(&mut env, json.as_bytes())
+}
+
+/// Makes the call `json` describes for the guest.
+fn call_answer(data: &HostEnv, json: &[u8]) -> PluginCallAnswer {
+    let call: GuestCall = match serde_json::from_slice(json) {
+        Ok(call) => call,
+        Err(e) => {
+            return PluginCallAnswer::Error {
+                error: format!("invalid plugin_call JSON: {e}"),
+            };
+        }
+    };
+    let call = PluginCall {
+        target: call.node_type,
+        input: Value::from(call.input),
+        config: Value::from(call.config),
+    };
+    match data.host.plugin_call(data.call.run.as_ref(), call, data.call.deadline) {
+        Ok(out) => PluginCallAnswer::Output {
+            output: serde_json::Value::from(&out.output),
+            action: out.action.map(|a| a.to_string()),
+        },
+        Err(e) => PluginCallAnswer::Error { error: e.to_string() },
     }
 }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pocket_core::{
-    ConfigError, Example, Execution, KvStore, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup,
-    NodeType, Plugin, PluginDescription, Value, run_blocking,
+    ConfigError, Example, Execution, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
+    PluginDescription, RunContext, Value, run_blocking,
 };
 use pocket_host::{Fate, PluginHost, Pool};
 use wasmer::{Engine, Module};
@@ -79,7 +79,7 @@ impl Runtime {
             .timeout
             .map_or(self.limits.timeout, |t| t.min(self.limits.timeout));
         let scope = CallScope {
-            store: request.store.clone(),
+            run: request.run.clone(),
             plugin_config: request.plugin_config.clone(),
             deadline: Instant::now().checked_add(timeout),
         };
@@ -215,7 +215,8 @@ pub(crate) struct CallRequest {
     /// The request JSON.
     pub body: Vec<u8>,
     pub plugin_config: Value,
-    pub store: Option<Arc<KvStore>>,
+    /// The run the call belongs to (its store, its plugin calls).
+    pub run: Option<RunContext>,
     /// A wall-clock limit tighter than the plugin's: the node's `timeout`.
     pub timeout: Option<Duration>,
 }
@@ -232,7 +233,7 @@ impl Node for WasmNode {
             node: self.name.clone(),
             body,
             plugin_config: self.plugin_config.clone(),
-            store: Some(call.run.store.clone()),
+            run: Some(call.run.clone()),
             timeout: call.remaining(),
         };
         // Guest calls are CPU-bound and block until they return: off tokio's

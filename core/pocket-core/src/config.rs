@@ -78,6 +78,9 @@ pub struct PluginsConfig {
     pub require_signatures: bool,
     /// `[plugins.trusted_keys]`: the keys whose signatures are trusted, by name.
     pub trusted_keys: TrustedKeys,
+    /// How deep plugin-to-plugin calls may nest (default
+    /// [`DEFAULT_CALL_DEPTH`](crate::DEFAULT_CALL_DEPTH)); 0 forbids them.
+    pub max_call_depth: u32,
     /// `[plugins.aliases]`: registered name -> the name the plugin declares.
     aliases: BTreeMap<String, String>,
     config: BTreeMap<String, Map>,
@@ -94,6 +97,7 @@ impl Default for PluginsConfig {
             autoload: true,
             require_signatures: false,
             trusted_keys: TrustedKeys::default(),
+            max_call_depth: crate::DEFAULT_CALL_DEPTH,
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             default_permissions: vec![Capability::Log],
@@ -224,6 +228,7 @@ impl PocketConfig {
                 autoload: plugins.autoload,
                 require_signatures: plugins.require_signatures,
                 trusted_keys,
+                max_call_depth: plugins.max_call_depth,
                 aliases: plugins.aliases,
                 config: plugins
                     .config
@@ -430,6 +435,8 @@ struct PluginsModel {
     require_signatures: bool,
     #[serde(default)]
     trusted_keys: BTreeMap<String, String>,
+    #[serde(default = "default_call_depth")]
+    max_call_depth: u32,
     #[serde(default)]
     aliases: BTreeMap<String, String>,
     #[serde(default)]
@@ -440,6 +447,10 @@ struct PluginsModel {
     security: Option<SecurityModel>,
     #[serde(default)]
     limits: toml::Table,
+}
+
+fn default_call_depth() -> u32 {
+    crate::DEFAULT_CALL_DEPTH
 }
 
 /// `[plugins.security]`: the Go Pocket engine's way of writing permissions.
@@ -459,6 +470,7 @@ impl Default for PluginsModel {
             autoload: true,
             require_signatures: false,
             trusted_keys: BTreeMap::new(),
+            max_call_depth: crate::DEFAULT_CALL_DEPTH,
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             permissions: BTreeMap::new(),

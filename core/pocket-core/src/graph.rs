@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::location::Position;
 use crate::node::{DEFAULT_ACTION, ERROR_ACTION};
+use crate::plugin_call::NodeCaller;
 use crate::prepared::PreparedNode;
 use crate::workflow::{RetrySpec, StoreSpec};
 
@@ -24,6 +25,8 @@ pub struct Graph {
     pub(crate) start: NodeId,
     pub(crate) store: StoreSpec,
     pub(crate) max_steps: u64,
+    /// What plugin calls made during its runs go through.
+    pub(crate) calls: Arc<NodeCaller>,
 }
 
 /// One node of a [`Graph`].

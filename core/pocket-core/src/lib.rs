@@ -9,6 +9,8 @@
 //!   registry into an executable [`Graph`]; [`run`] executes it on tokio.
 //! - [`PocketConfig`]: pocket.toml, with per-plugin config,
 //!   [`Permissions`] and [`Limits`] that backends enforce.
+//! - [`NodeCaller`]: plugin code running other node types, through the
+//!   [`RunContext`] of its call.
 //!
 //! This crate knows nothing about Lua, WASM or dynamic libraries.
 
@@ -31,6 +33,7 @@ pub mod parse;
 mod paths;
 mod permissions;
 mod plugin;
+mod plugin_call;
 mod policy;
 mod prepare;
 mod prepared;
@@ -64,6 +67,7 @@ pub use parse::{Format, ParseError, parse_file, parse_str, parse_yaml_value};
 pub use paths::directory_of;
 pub use permissions::{Capability, DenialReason, Denied, Permissions, Request, glob_match, looks_secret};
 pub use plugin::{BUILTIN_PLUGIN, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
+pub use plugin_call::{DEFAULT_CALL_DEPTH, NodeCaller, PluginCallError};
 pub use pocket_value::{Map, Number, Value};
 pub use policy::Policy;
 pub use prepare::{Preparer, prepare_standalone};

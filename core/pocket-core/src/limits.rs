@@ -75,6 +75,9 @@ pub struct Limits {
     /// kv operations (`get` and `set`) a plugin may make in any one second
     /// (default 5,000).
     pub kv_per_second: u64,
+    /// Calls of other node types a plugin may make in any one second
+    /// (default 1,000).
+    pub plugin_calls_per_second: u64,
 }
 
 impl Default for Limits {
@@ -92,6 +95,7 @@ impl Default for Limits {
             host_calls_per_second: 10_000,
             http_per_minute: 600,
             kv_per_second: 5_000,
+            plugin_calls_per_second: 1_000,
         }
     }
 }
@@ -136,6 +140,9 @@ pub struct LimitOverrides {
     /// `kv_per_second = 5000`.
     #[serde(default)]
     pub kv_per_second: Option<u64>,
+    /// `plugin_calls_per_second = 1000`.
+    #[serde(default)]
+    pub plugin_calls_per_second: Option<u64>,
 }
 
 /// The smallest `memory` limit: one WASM page. Below it no Lua state or
@@ -164,6 +171,7 @@ impl LimitOverrides {
             ("host_calls_per_second", self.host_calls_per_second),
             ("http_per_minute", self.http_per_minute),
             ("kv_per_second", self.kv_per_second),
+            ("plugin_calls_per_second", self.plugin_calls_per_second),
         ] {
             if value == Some(0) {
                 return Err(format!(
@@ -193,6 +201,9 @@ impl Limits {
         self.host_calls_per_second = overrides.host_calls_per_second.unwrap_or(self.host_calls_per_second);
         self.http_per_minute = overrides.http_per_minute.unwrap_or(self.http_per_minute);
         self.kv_per_second = overrides.kv_per_second.unwrap_or(self.kv_per_second);
+        self.plugin_calls_per_second = overrides
+            .plugin_calls_per_second
+            .unwrap_or(self.plugin_calls_per_second);
         self
     }
 }

@@ -48,11 +48,27 @@ impl fmt::Debug for Preparer<'_> {
 impl<'a> Preparer<'a> {
     /// A preparer for the nodes of `workflow`.
     pub fn new(catalog: &'a Catalog, config: &'a PocketConfig, workflow: &'a WorkflowFile) -> Self {
+        Preparer::from_parts(
+            catalog,
+            config,
+            &workflow.plugins,
+            workflow.source.as_deref().map(crate::paths::directory_of),
+        )
+    }
+
+    /// A preparer for nodes of a workflow with this `plugins:` block
+    /// (`overrides`) in `workflow_dir`.
+    pub fn from_parts(
+        catalog: &'a Catalog,
+        config: &'a PocketConfig,
+        overrides: &'a BTreeMap<String, Value>,
+        workflow_dir: Option<&'a Path>,
+    ) -> Self {
         Preparer {
             catalog,
             config,
-            overrides: &workflow.plugins,
-            workflow_dir: workflow.source.as_deref().map(crate::paths::directory_of),
+            overrides,
+            workflow_dir,
             schemas: Mutex::default(),
             plugin_configs: Mutex::default(),
         }

@@ -2,7 +2,7 @@
 //! a list of every problem found, each with its file, line and a hint.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::PocketConfig;
@@ -10,6 +10,7 @@ use crate::diagnostic::{Diagnostic, Severity, ValidationError};
 use crate::graph::{Edge, Graph, GraphNode, Join, NodeId};
 use crate::location::{Located, Position};
 use crate::node::DEFAULT_ACTION;
+use crate::plugin_call::NodeCaller;
 use crate::prepare::Preparer;
 use crate::prepared::{NodeFactory, NodeRequest};
 use crate::registry::Catalog;
@@ -28,8 +29,13 @@ pub struct Validated {
 }
 
 /// Validates `file` against the node types in `catalog`, with plugin config,
-/// and disabled built-ins, from `config`.
-pub fn validate(file: &WorkflowFile, catalog: &Catalog, config: &PocketConfig) -> Result<Validated, ValidationError> {
+/// and disabled built-ins, from `config`. Plugin calls made while the graph
+/// runs resolve in the same `catalog`.
+pub fn validate(
+    file: &WorkflowFile,
+    catalog: &Arc<Catalog>,
+    config: &PocketConfig,
+) -> Result<Validated, ValidationError> {
     let mut check = Checker {
         file: file.source.clone(),
         errors: Vec::new(),
@@ -62,6 +68,15 @@ pub fn validate(file: &WorkflowFile, catalog: &Catalog, config: &PocketConfig) -
         start,
         store: file.store.clone().unwrap_or_default(),
         max_steps: file.max_steps.unwrap_or(DEFAULT_MAX_STEPS),
+        calls: Arc::new(NodeCaller::new(
+            catalog.clone(),
+            config.clone(),
+            file.plugins.clone(),
+            file.source
+                .as_deref()
+                .map(crate::paths::directory_of)
+                .map(Path::to_path_buf),
+        )),
     };
     for (id, edges) in routes.into_iter().enumerate() {
         graph.nodes[id].edges = edges;

@@ -7,7 +7,7 @@ use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RSt
 use pocket_value::Value;
 
 use crate::author::Error;
-use crate::module::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse};
+use crate::module::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
 use crate::value::RValue;
 
 /// The host's side of one node call, as the library receives it.
@@ -23,6 +23,7 @@ trait HostCalls {
     fn config_get(&self, key: &str) -> ROption<RValue>;
     fn env_get(&self, name: &str) -> RResult<ROption<RString>, RError>;
     fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError>;
+    fn plugin_call(&self, node_type: &str, input: RValue, config: RValue) -> RResult<ROutput, RError>;
 }
 
 impl HostCalls for HostRef<'_, '_> {
@@ -44,6 +45,18 @@ impl HostCalls for HostRef<'_, '_> {
     fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError> {
         HostObject::http_request(self, request)
     }
+    fn plugin_call(&self, node_type: &str, input: RValue, config: RValue) -> RResult<ROutput, RError> {
+        HostObject::plugin_call(self, RStr::from_str(node_type), input, config)
+    }
+}
+
+/// What another node type produced when [`Host::call_node`] ran it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallOutput {
+    /// Its output.
+    pub output: Value,
+    /// The action it chose, if any.
+    pub action: Option<String>,
 }
 
 /// A log line's level.
@@ -196,6 +209,24 @@ impl<'a> Host<'a> {
                     .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
                     .collect(),
                 body: response.body.into_string(),
+            }),
+            RErr(error) => Err(error.into()),
+        }
+    }
+
+    /// Runs the node type `node_type` (`plugin/type`) with `input` and
+    /// `config` (`plugin_call:<pattern>` matching its full name), within
+    /// what is left of the call's time; the callee runs under its own
+    /// plugin's permissions and limits. A node type that calls others
+    /// should be marked [`crate::NodeType::blocking`].
+    pub fn call_node(&self, node_type: &str, input: &Value, config: &Value) -> Result<CallOutput, Error> {
+        match self
+            .object()?
+            .plugin_call(node_type, RValue::from(input), RValue::from(config))
+        {
+            ROk(out) => Ok(CallOutput {
+                output: Value::from(out.output),
+                action: out.action.into_option().map(RString::into_string),
             }),
             RErr(error) => Err(error.into()),
         }

@@ -53,7 +53,7 @@ pub mod module;
 mod value;
 
 pub use author::{Call, Error, Exec, NodeType, Output, Plugin, Setup};
-pub use host::{Host, HttpRequest, HttpResponse, Level};
+pub use host::{CallOutput, Host, HttpRequest, HttpResponse, Level};
 pub use module::INTERFACE_VERSION;
 pub use pocket_value::{Map, Number, Value};
 pub use value::RValue;

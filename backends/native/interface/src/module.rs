@@ -16,7 +16,7 @@ use crate::value::RValue;
 /// major version differs from the host's is refused at load, before any of
 /// its code runs beyond its static initialisers; abi_stable then checks the
 /// layout of every type reachable from the root module.
-pub const INTERFACE_VERSION: &str = "2.0.0";
+pub const INTERFACE_VERSION: &str = "2.1.0";
 
 /// The root module a plugin library exports (through [`crate::export_plugin!`]).
 #[repr(C)]
@@ -132,6 +132,11 @@ pub trait HostObject {
     /// Sends an HTTP request (`http` / `http:<host>`), within what is left
     /// of the call's time.
     fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError>;
+
+    /// Runs the node type `node_type` (`plugin/type`) with `input` and
+    /// `config` (`plugin_call:<pattern>`), within what is left of the call's
+    /// time; its output and action.
+    fn plugin_call(&self, node_type: RStr<'_>, input: RValue, config: RValue) -> RResult<ROutput, RError>;
 }
 
 /// An HTTP request across the boundary.

@@ -1,21 +1,20 @@
 //! The host calls a native plugin makes during a node call (log, kv,
-//! config, env, http), served by [`PluginHost`]: the same permission checks
-//! and host-call limits as Lua's and WASM's.
+//! config, env, http, plugin calls), served by [`PluginHost`]: the same
+//! permission checks and host-call limits as Lua's and WASM's.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
-use pocket_core::{KvStore, Value};
-use pocket_host::{HttpRequest, LogLevel, PluginHost};
+use pocket_core::{RunContext, Value};
+use pocket_host::{HostError, HttpRequest, LogLevel, PluginCall, PluginHost};
 use pocket_native_abi::RValue;
-use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse};
+use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// What the host calls of one node call may reach.
 pub(crate) struct CallScope {
-    /// The run's key-value store.
-    pub store: Arc<KvStore>,
+    /// The run the call belongs to (its store, its plugin calls).
+    pub run: RunContext,
     /// When the call must end.
     pub deadline: Option<Instant>,
     /// The call runs inline on the runner's thread (its node type is not
@@ -47,7 +46,7 @@ impl HostObject for NativeHost<'_> {
     }
 
     fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError> {
-        match self.host.kv_get(Some(&self.scope.store), key.as_str()) {
+        match self.host.kv_get(Some(&self.scope.run.store), key.as_str()) {
             Ok(Some(value)) => ROk(RSome(RValue::from(&value))),
             Ok(None) => ROk(RNone),
             Err(e) => RErr(failed(e.to_string())),
@@ -57,7 +56,7 @@ impl HostObject for NativeHost<'_> {
     fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError> {
         match self
             .host
-            .kv_set(Some(&self.scope.store), key.as_str(), Value::from(value))
+            .kv_set(Some(&self.scope.run.store), key.as_str(), Value::from(value))
         {
             Ok(()) => ROk(()),
             Err(e) => RErr(failed(e.to_string())),
@@ -94,19 +93,9 @@ impl HostObject for NativeHost<'_> {
             body: request.body.into_option().map(Into::into),
             timeout,
         };
-        // A call inline on a runner thread must leave the runtime's worker
-        // before it waits on I/O; a blocking one already has.
-        let sent = match (self.scope.inline, Handle::try_current().map(|h| h.runtime_flavor())) {
-            (true, Ok(RuntimeFlavor::MultiThread)) => {
-                tokio::task::block_in_place(|| self.host.http_request_blocking(request))
-            }
-            (true, Ok(_)) => {
-                return RErr(failed(
-                    "http_request: this node type runs inline on a single-threaded runtime; \
-                     mark it `.blocking()` to make HTTP requests",
-                ));
-            }
-            _ => self.host.http_request_blocking(request),
+        let sent = match self.may_block("http_request") {
+            Ok(()) => self.blocking(|| self.host.http_request_blocking(request)),
+            Err(refused) => return RErr(refused),
         };
         match sent {
             Ok(response) => ROk(RHttpResponse {
@@ -119,6 +108,51 @@ impl HostObject for NativeHost<'_> {
                 body: response.body.into(),
             }),
             Err(e) => RErr(failed(format!("http_request: {e}"))),
+        }
+    }
+
+    fn plugin_call(&self, node_type: RStr<'_>, input: RValue, config: RValue) -> RResult<ROutput, RError> {
+        if let Err(refused) = self.may_block("plugin_call") {
+            return RErr(refused);
+        }
+        let call = PluginCall {
+            target: node_type.as_str().to_string(),
+            input: Value::from(input),
+            config: Value::from(config),
+        };
+        let called: Result<_, HostError> =
+            self.blocking(|| self.host.plugin_call(Some(&self.scope.run), call, self.scope.deadline));
+        match called {
+            Ok(out) => ROk(ROutput {
+                output: RValue::from(&out.output),
+                action: out.action.map(|a| RString::from(&*a)).into(),
+            }),
+            Err(e) => RErr(failed(e.to_string())),
+        }
+    }
+}
+
+impl NativeHost<'_> {
+    /// Refuses a call that must wait (for I/O, for another node) when the
+    /// node runs inline on a single-threaded runtime: blocking there would
+    /// stall every other branch of the run.
+    fn may_block(&self, function: &str) -> Result<(), RError> {
+        let single_threaded = Handle::try_current().is_ok_and(|h| h.runtime_flavor() != RuntimeFlavor::MultiThread);
+        if self.scope.inline && single_threaded {
+            return Err(failed(format!(
+                "{function}: this node type runs inline on a single-threaded runtime; mark it `.blocking()` to call {function}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs `wait`, which blocks the thread: a call inline on a runner
+    /// thread first leaves the runtime's worker; a blocking one already has.
+    fn blocking<R>(&self, wait: impl FnOnce() -> R) -> R {
+        if self.scope.inline && Handle::try_current().is_ok() {
+            tokio::task::block_in_place(wait)
+        } else {
+            wait()
         }
     }
 }

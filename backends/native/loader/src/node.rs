@@ -170,7 +170,7 @@ impl Node for NativeNode {
         let input = RValue::from(&call.input);
         let config = self.config_to_send(&call.config);
         let scope = CallScope {
-            store: call.run.store.clone(),
+            run: call.run.clone(),
             deadline: call.deadline,
             inline: !self.blocking,
         };

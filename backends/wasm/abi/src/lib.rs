@@ -7,7 +7,8 @@
 //! into one `i64`, the result codes and log levels of the host functions,
 //! and the JSON documents that cross: the [`Description`] from
 //! `pocket_describe`, the [`Request`] `pocket_exec` reads, its response, and
-//! the HTTP request and response of `http_request`. `docs/wasm-abi.md`
+//! the HTTP request and response of `http_request`, the call and answer of
+//! `plugin_call`. `docs/wasm-abi.md`
 //! describes the same ABI for authors in other languages.
 
 use std::borrow::Cow;
@@ -108,6 +109,11 @@ pub const HOST_IMPORTS: &[Signature] = &[
         name: "panic",
         params: &[I32, I32],
         results: &[],
+    },
+    Signature {
+        name: "plugin_call",
+        params: &[I32, I32],
+        results: &[I64],
     },
 ];
 
@@ -353,6 +359,44 @@ pub struct HttpResponse {
     /// The body as text.
     #[serde(default)]
     pub body: String,
+}
+
+/// The call `plugin_call` takes: another node type to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginCall {
+    /// `plugin/type` (or a bare type name); its full name must be granted
+    /// (`plugin_call:<pattern>`) and declared.
+    #[serde(rename = "type")]
+    pub node_type: String,
+    /// The node's input (default `null`).
+    #[serde(default)]
+    pub input: serde_json::Value,
+    /// The node's config (default `{}`).
+    #[serde(default = "empty_object")]
+    pub config: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// What `plugin_call` answers: the node's output, or `{"error": message}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PluginCallAnswer {
+    /// The call was refused, or the node failed.
+    Error {
+        /// Why.
+        error: String,
+    },
+    /// The node ran.
+    Output {
+        /// What it produced.
+        output: serde_json::Value,
+        /// The action it chose, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<String>,
+    },
 }
 
 #[cfg(test)]

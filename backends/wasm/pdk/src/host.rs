@@ -1,7 +1,7 @@
 //! Safe wrappers for the host functions in module `pocket` (ABI v1).
 //! Capability refusals come back as [`HostError`]s, never as traps.
 
-use pocket_wasm_abi::{HttpAnswer, NOTHING, PACKED_ERROR, kv_set_code};
+use pocket_wasm_abi::{HttpAnswer, NOTHING, PACKED_ERROR, PluginCall, PluginCallAnswer, kv_set_code};
 use serde::de::DeserializeOwned;
 
 use crate::abi::unpack;
@@ -18,6 +18,7 @@ mod ffi {
         pub fn kv_set(key_ptr: i32, key_len: i32, val_ptr: i32, val_len: i32) -> i32;
         pub fn http_request(req_ptr: i32, req_len: i32) -> i64;
         pub fn panic(ptr: i32, len: i32);
+        pub fn plugin_call(req_ptr: i32, req_len: i32) -> i64;
     }
 }
 
@@ -35,6 +36,8 @@ pub enum HostError {
     Invalid(String),
     /// `http_request` answered with an error.
     Http(String),
+    /// `plugin_call` was refused, or the node type it ran failed.
+    Call(String),
 }
 
 impl std::fmt::Display for HostError {
@@ -51,7 +54,7 @@ impl std::fmt::Display for HostError {
                 f.write_str("the plugin is over its kv_per_second rate limit")
             }
             HostError::Code(code) => write!(f, "host call failed with code {code}"),
-            HostError::Invalid(message) | HostError::Http(message) => f.write_str(message),
+            HostError::Invalid(message) | HostError::Http(message) | HostError::Call(message) => f.write_str(message),
         }
     }
 }
@@ -146,5 +149,39 @@ pub fn http_request(request: &HttpRequest) -> Result<HttpResponse, HostError> {
     match serde_json::from_slice(&bytes).map_err(|e| HostError::Invalid(e.to_string()))? {
         HttpAnswer::Response(response) => Ok(response),
         HttpAnswer::Error { error } => Err(HostError::Http(error)),
+    }
+}
+
+/// What another node type produced when [`call_node`] ran it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallOutput {
+    /// Its output.
+    pub output: serde_json::Value,
+    /// The action it chose, if any.
+    pub action: Option<String>,
+}
+
+/// Runs the node type `node_type` (`plugin/type`) with `input` and `config`
+/// and returns what it produced (needs `plugin_call:<pattern>` matching its
+/// full name). The callee runs with its own plugin's permissions and limits,
+/// within what is left of this call's time.
+pub fn call_node(
+    node_type: &str,
+    input: serde_json::Value,
+    config: serde_json::Value,
+) -> Result<CallOutput, HostError> {
+    let call = PluginCall {
+        node_type: node_type.to_string(),
+        input,
+        config,
+    };
+    let json = serde_json::to_vec(&call).map_err(|e| HostError::Invalid(e.to_string()))?;
+    let (ptr, len) = raw(&json);
+    // SAFETY: the host only reads the borrowed call.
+    let packed = unsafe { ffi::plugin_call(ptr, len) };
+    let bytes = take(packed)?.ok_or_else(|| HostError::Invalid("empty plugin_call answer".into()))?;
+    match serde_json::from_slice(&bytes).map_err(|e| HostError::Invalid(e.to_string()))? {
+        PluginCallAnswer::Output { output, action } => Ok(CallOutput { output, action }),
+        PluginCallAnswer::Error { error } => Err(HostError::Call(error)),
     }
 }

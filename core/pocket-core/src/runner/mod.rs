@@ -125,7 +125,8 @@ fn attempts_note(attempts: u32) -> String {
 
 /// Runs `graph` with `input` to completion.
 pub async fn run(graph: Arc<Graph>, input: Value, options: RunOptions) -> Result<RunOutcome, RunError> {
-    let context = RunContext::new(graph.name.clone(), &graph.store, options.cancel.child_token());
+    let context =
+        RunContext::new(graph.name.clone(), &graph.store, options.cancel.child_token()).with_calls(graph.calls.clone());
     let mut run = Run::new(graph, context, options.trace);
     let result = run.drive(input).await;
     // Stop branches still running after a failure or cancellation.
