@@ -151,6 +151,11 @@ pub enum PluginCommand {
         /// The archive to write (default: ./NAME-VERSION.tar.gz).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Sign the package with this secret key (from `pocket plugin
+        /// keygen`): the plugin file, and the manifest listing the SHA-256
+        /// of every file in the package.
+        #[arg(long, value_name = "KEY")]
+        key: Option<PathBuf>,
     },
     /// Install a plugin file or package (.tar.gz, .zip), or an https:// URL of
     /// either, as DIR/NAME/VERSION/ beside other versions, and make it the active one.

@@ -26,7 +26,9 @@ pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow:
         PluginCommand::Load(args) => plugin_file::load(&host()?, &args),
         PluginCommand::Unload { name, all } => plugin_file::unload(&host()?, name.as_deref(), all),
         PluginCommand::Check { path } => plugin_file::check(&host()?, &path),
-        PluginCommand::Package { dir, out } => plugin_install::package(&host()?, &dir, out.as_deref()),
+        PluginCommand::Package { dir, out, key } => {
+            plugin_install::package(&host()?, &dir, out.as_deref(), key.as_deref())
+        }
         PluginCommand::Install { source, version, dir } => {
             plugin_install::install(&host()?, &source, version.as_deref(), dir.as_deref())
         }
@@ -277,7 +279,7 @@ fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
     let limits = host.config.limits(&plugin.name);
     let host_calls = format!(
         "http body {} bytes, kv {} bytes / {} keys / {} bytes per value per run, log {} bytes per minute; \
-         rates: {} host calls/s, {} http requests/min, {} kv operations/s",
+         rates: {} host calls/s, {} http requests/min, {} kv operations/s, {} plugin calls/s",
         limits.http_body,
         limits.kv_bytes,
         limits.kv_keys,
@@ -285,7 +287,8 @@ fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
         limits.log_bytes,
         limits.host_calls_per_second,
         limits.http_per_minute,
-        limits.kv_per_second
+        limits.kv_per_second,
+        limits.plugin_calls_per_second
     );
     match plugin.description().kind {
         PluginKind::Lua => format!(

@@ -16,9 +16,11 @@ use crate::commands::plugin_file::{installed_file_name, loaded_elsewhere, target
 use crate::host::Host;
 use crate::package::{MANIFEST, Manifest, archive, fetch};
 
-/// `pocket plugin package DIR [--out FILE]`: checks the plugin the
-/// manifest in DIR names, then writes `NAME-VERSION.tar.gz`.
-pub fn package(host: &Host, dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// `pocket plugin package DIR [--out FILE] [--key KEY]`: checks the plugin
+/// the manifest in DIR names, then writes `NAME-VERSION.tar.gz`, whose
+/// manifest lists the SHA-256 of every other file; with a key, the plugin
+/// file and that manifest are signed.
+pub fn package(host: &Host, dir: &Path, out: Option<&Path>, key: Option<&Path>) -> anyhow::Result<ExitCode> {
     let manifest = Manifest::read(&dir.join(MANIFEST))?;
     let artifact = dir.join(&manifest.artifact);
     if !artifact.is_file() {
@@ -28,11 +30,26 @@ pub fn package(host: &Host, dir: &Path, out: Option<&Path>) -> anyhow::Result<Ex
         );
     }
     check_against(host, &manifest, &artifact)?;
+    let key = key
+        .map(|path| pocket_trust::SecretKey::read(path).with_context(|| format!("cannot sign with {}", path.display())))
+        .transpose()?;
+    if let Some(key) = &key {
+        pocket_trust::sign_file(&artifact, key)?;
+    }
     let staging = tempfile::tempdir()?;
-    let (packed_manifest, files) = packed_files(&manifest, dir, &artifact)?;
+    let (mut packed_manifest, files) = packed_files(&manifest, dir, &artifact)?;
+    for (name, path) in &files {
+        packed_manifest
+            .sha256
+            .insert(name.clone(), pocket_trust::digest_hex(path)?);
+    }
     let manifest_file = staging.path().join(MANIFEST);
     std::fs::write(&manifest_file, packed_manifest.to_toml()?)?;
-    let mut entries = vec![(MANIFEST.to_string(), manifest_file)];
+    let mut entries = vec![(MANIFEST.to_string(), manifest_file.clone())];
+    if let Some(key) = &key {
+        let signature = pocket_trust::sign_file(&manifest_file, key)?;
+        entries.push((format!("{MANIFEST}.sig"), signature));
+    }
     entries.extend(files);
     let out = out.map_or_else(
         || PathBuf::from(format!("{}-{}.tar.gz", manifest.name, manifest.version)),
@@ -138,6 +155,8 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
             bail!("{source}: refused: the package has no {MANIFEST} at its root");
         }
         let manifest = Manifest::read(&unpacked.join(MANIFEST))?;
+        check_package(&unpacked, &names, &manifest, &host.config.plugins)
+            .with_context(|| format!("{source}: refused"))?;
         if !names.contains(&manifest.artifact) {
             bail!(
                 "{source}: refused: the manifest's artifact `{}` is not in the package",
@@ -174,6 +193,50 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
     );
     report_permissions(host, &manifest);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks an unpacked package's own signature and digests: a signed
+/// manifest must verify by a trusted key (and is required when pocket.toml
+/// requires signatures), and when the manifest lists digests, the package
+/// holds exactly the files it lists, each with its digest.
+fn check_package(
+    unpacked: &Path,
+    names: &[String],
+    manifest: &Manifest,
+    plugins: &pocket_core::PluginsConfig,
+) -> anyhow::Result<()> {
+    let signature = format!("{MANIFEST}.sig");
+    let signed = names.contains(&signature);
+    if signed {
+        let key = pocket_trust::verify_file(&unpacked.join(MANIFEST), &plugins.trusted_keys)
+            .context("the package's manifest signature")?;
+        tracing::debug!(key, "package manifest signature verified");
+        if manifest.sha256.is_empty() {
+            bail!("its manifest is signed but lists no file digests, so the signature covers none of its files");
+        }
+    } else if plugins.require_signatures {
+        bail!(
+            "the package is not signed and pocket.toml's require_signatures is true; \
+             package it with `pocket plugin package DIR --key KEY`"
+        );
+    }
+    if manifest.sha256.is_empty() {
+        return Ok(());
+    }
+    for name in names.iter().filter(|n| **n != MANIFEST && **n != signature) {
+        let listed = manifest
+            .sha256
+            .get(name)
+            .with_context(|| format!("`{name}` is in the package but not in its manifest's digests"))?;
+        let actual = pocket_trust::digest_hex(&unpacked.join(name))?;
+        if !listed.eq_ignore_ascii_case(&actual) {
+            bail!("`{name}` does not match its digest in the manifest: it was changed after packaging");
+        }
+    }
+    if let Some(missing) = manifest.sha256.keys().find(|name| !names.contains(name)) {
+        bail!("the manifest lists `{missing}`, which is not in the package");
+    }
+    Ok(())
 }
 
 /// A file name for what `url` points to: its last path segment.

@@ -1,5 +1,6 @@
 //! `pocket-plugin.toml`: what a package holds.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -30,6 +31,10 @@ pub struct Manifest {
     /// The capabilities the plugin asks for (pocket.toml grants them, or not).
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// In a package: the SHA-256 (hex) of every other file it holds, by
+    /// name, so that a signature over the manifest covers them all.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sha256: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -54,6 +59,7 @@ impl Manifest {
             artifact: artifact.into(),
             readme: None,
             permissions: Vec::new(),
+            sha256: BTreeMap::new(),
         }
     }
 

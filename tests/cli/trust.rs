@@ -151,35 +151,117 @@ fn install_verifies_before_it_writes_and_the_installed_version_keeps_its_signatu
     let project = d.path("src");
     std::fs::create_dir(&project).unwrap();
     std::fs::write(project.join("hello.lua"), lua_plugin("hello", "1.0.0", "hi")).unwrap();
+    std::fs::write(project.join("README.md"), "# hello\n").unwrap();
     std::fs::write(
         project.join("pocket-plugin.toml"),
-        "name = 'hello'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'hello.lua'\n",
+        "name = 'hello'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'hello.lua'\nreadme = 'README.md'\n",
     )
     .unwrap();
-    let package = |name: &str| {
+    let package = |name: &str, key: Option<&str>| {
         let out_file = d.path(name);
-        let out = exec(
-            d.pocket()
-                .args(["plugin", "package"])
-                .arg(&project)
-                .arg("--out")
-                .arg(&out_file),
-        );
+        let mut command = d.pocket();
+        command
+            .args(["plugin", "package"])
+            .arg(&project)
+            .arg("--out")
+            .arg(&out_file);
+        if let Some(key) = key {
+            command.arg("--key").arg(d.path(key));
+        }
+        let out = exec(&mut command);
         assert_eq!(out.code, 0, "{}", out.stderr);
         out_file
     };
-    let unsigned = package("unsigned.tar.gz");
-    let out = exec(d.pocket().args(["plugin", "install"]).arg(&unsigned));
+    let install = |package: &std::path::Path| exec(d.pocket().args(["plugin", "install"]).arg(package));
+    let unsigned = package("unsigned.tar.gz", None);
+    let out = install(&unsigned);
     assert!(out.code == 1 && out.stderr.contains("not signed"), "{}", out.stderr);
     assert_eq!(std::fs::read_dir(d.path("plugins")).unwrap().count(), 0);
-
+    // A signed plugin file in an unsigned package: its README and manifest
+    // are not covered, so a deployment requiring signatures refuses it.
     sign(&d, &project.join("hello.lua"), "alice.key");
-    let signed = package("signed.tar.gz");
-    let out = exec(d.pocket().args(["plugin", "install"]).arg(&signed));
+    let out = install(&package("file-signed.tar.gz", None));
+    assert!(
+        out.code == 1 && out.stderr.contains("the package is not signed"),
+        "{}",
+        out.stderr
+    );
+
+    let signed = package("signed.tar.gz", Some("alice.key"));
+    // Changed after signing: the README, a file slipped in, the manifest.
+    for (name, edit, reason) in [
+        (
+            "readme.tar.gz",
+            Edit::Replace("README.md", "# pwned\n"),
+            "`README.md` does not match its digest",
+        ),
+        (
+            "extra.tar.gz",
+            Edit::Add("evil.txt", "x"),
+            "`evil.txt` is in the package but not in its manifest",
+        ),
+        (
+            "manifest.tar.gz",
+            Edit::Replace(
+                "pocket-plugin.toml",
+                "name = 'hello'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'hello.lua'\n",
+            ),
+            "signature",
+        ),
+    ] {
+        let tampered = d.path(name);
+        repack(&signed, &tampered, &edit);
+        let out = install(&tampered);
+        assert!(out.code == 1 && out.stderr.contains(reason), "{name}: {}", out.stderr);
+        assert_eq!(std::fs::read_dir(d.path("plugins")).unwrap().count(), 0, "{name}");
+    }
+
+    let out = install(&signed);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(d.path("plugins/hello/1.0.0/hello.lua.sig").is_file());
     let run = exec(d.pocket().arg("run").arg(workflow(&d, "hello/hi")));
     assert_eq!(run.code, 0, "the installed, signed version loads: {}", run.stderr);
+}
+
+/// A change made to a package after it was signed.
+enum Edit {
+    /// This file's content replaced.
+    Replace(&'static str, &'static str),
+    /// A file added.
+    Add(&'static str, &'static str),
+}
+
+/// Copies the .tar.gz `from` to `to` with `edit` applied.
+fn repack(from: &std::path::Path, to: &std::path::Path, edit: &Edit) {
+    let mut entries = Vec::new();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(from).unwrap()));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        if let Edit::Replace(target, text) = edit
+            && *target == name
+        {
+            bytes = text.as_bytes().to_vec();
+        }
+        entries.push((name, bytes));
+    }
+    if let Edit::Add(name, text) = edit {
+        entries.push((name.to_string(), text.as_bytes().to_vec()));
+    }
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        std::fs::File::create(to).unwrap(),
+        flate2::Compression::fast(),
+    ));
+    for (name, bytes) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, bytes.as_slice()).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap();
 }
 
 /// A Lua plugin `probe` declaring `declared`, whose node `probe` tries kv,

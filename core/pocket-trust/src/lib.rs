@@ -220,6 +220,12 @@ pub fn digest(path: &Path) -> Result<[u8; 32], TrustError> {
     }
 }
 
+/// The SHA-256 of the file at `path` as 64 lower-case hex digits, as
+/// signatures and package manifests write it.
+pub fn digest_hex(path: &Path) -> Result<String, TrustError> {
+    Ok(hex::encode(digest(path)?))
+}
+
 fn message(digest: &[u8; 32]) -> Vec<u8> {
     [DOMAIN, digest.as_slice()].concat()
 }
