@@ -150,6 +150,13 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
     println!();
     print_permissions(host, plugin);
     println!("limits: {}", limits_of_kind(host, plugin));
+    if let Some(counts) = plugin.plugin.rate_counts() {
+        println!(
+            "calls in the current rate windows (this process): {} host calls in the last second, \
+             {} http requests in the last minute, {} kv operations and {} plugin calls in the last second",
+            counts.host_calls, counts.http, counts.kv, counts.plugin_calls
+        );
+    }
 }
 
 /// The permission report of a loaded plugin.

@@ -23,7 +23,7 @@ mod rate;
 
 use std::sync::Arc;
 
-use pocket_core::{Denied, KvQuota, Limits, Permissions, Policy, Request};
+use pocket_core::{Denied, KvQuota, Limits, Permissions, Policy, RateCounts, Request};
 
 use crate::rate::Rates;
 
@@ -31,7 +31,7 @@ pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_build
 pub use log::{MAX_LOG_LINE, one_line};
 pub use plugin_call::PluginCall;
 pub use pool::{Fate, Pool, Stop};
-pub use rate::{RateCounts, RateLimited};
+pub use rate::RateLimited;
 
 /// A host call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

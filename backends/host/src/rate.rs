@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use pocket_core::{Limits, Request};
+use pocket_core::{Limits, RateCounts, Request};
 
 /// At most `limit` events in any `span`: the times of the last `limit`
 /// events are kept, so the window slides exactly.
@@ -75,19 +75,6 @@ pub(crate) struct Rates {
     plugin_calls: Window,
 }
 
-/// How many calls of each kind a plugin made in its current windows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateCounts {
-    /// Host calls in the last second.
-    pub host_calls: u64,
-    /// HTTP requests in the last minute.
-    pub http: u64,
-    /// kv operations in the last second.
-    pub kv: u64,
-    /// Plugin calls in the last second.
-    pub plugin_calls: u64,
-}
-
 impl Rates {
     pub(crate) fn new(limits: &Limits) -> Rates {
         let second = Duration::from_secs(1);
@@ -138,5 +125,24 @@ mod tests {
         assert!(refused.to_string().contains("`x_per_second`"), "{refused}");
         window.take(start + Duration::from_millis(100)).unwrap();
         assert_eq!(window.count(start + Duration::from_millis(100)), 1);
+    }
+
+    #[test]
+    fn every_call_counts_in_its_own_window_and_in_host_calls() {
+        let rates = Rates::new(&Limits::default());
+        rates.take(Request::Kv).unwrap();
+        rates.take(Request::Kv).unwrap();
+        rates.take(Request::PluginCall { target: "a/b" }).unwrap();
+        rates.take(Request::Http { host: "example.com" }).unwrap();
+        rates.take(Request::Log).unwrap();
+        assert_eq!(
+            rates.counts(),
+            RateCounts {
+                host_calls: 5,
+                http: 1,
+                kv: 2,
+                plugin_calls: 1
+            }
+        );
     }
 }

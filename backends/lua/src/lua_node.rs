@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pocket_core::{
     ConfigError, Execution, Limits, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind, Policy,
-    Value, parse_duration,
+    RateCounts, Value, parse_duration,
 };
 use pocket_host::PluginHost;
 use serde_json::json;
@@ -63,6 +63,10 @@ impl Plugin for LuaNodePlugin {
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
         vec![self.node_type.clone()]
+    }
+
+    fn rate_counts(&self) -> Option<RateCounts> {
+        Some(self.node_type.host.rate_counts())
     }
 }
 

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use pocket_core::{
-    ConfigError, Example, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, Value,
+    ConfigError, Example, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, RateCounts, Value,
 };
+use pocket_host::PluginHost;
 
 use crate::dispatch;
 use crate::limits::Watch;
@@ -15,6 +16,8 @@ use crate::runtime::{CallRequest, Runtime};
 pub struct LuaPlugin {
     pub(crate) description: PluginDescription,
     pub(crate) node_types: Vec<Arc<dyn NodeType>>,
+    /// Its host, whose rate windows count its calls.
+    pub(crate) host: PluginHost,
 }
 
 impl Plugin for LuaPlugin {
@@ -24,6 +27,10 @@ impl Plugin for LuaPlugin {
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
         self.node_types.clone()
+    }
+
+    fn rate_counts(&self) -> Option<RateCounts> {
+        Some(self.host.rate_counts())
     }
 }
 

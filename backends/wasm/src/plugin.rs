@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use pocket_core::{
     ConfigError, Example, Execution, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
-    PluginDescription, RunContext, Value, run_blocking,
+    PluginDescription, RateCounts, RunContext, Value, run_blocking,
 };
 use pocket_host::{Fate, PluginHost, Pool};
 use wasmer::{Engine, Module};
@@ -21,6 +21,8 @@ pub struct WasmPlugin {
     pub(crate) description: PluginDescription,
     pub(crate) wire: pocket_wasm_abi::Description,
     pub(crate) node_types: Vec<Arc<dyn NodeType>>,
+    /// Its host, whose rate windows count its calls.
+    pub(crate) host: PluginHost,
 }
 
 impl WasmPlugin {
@@ -38,6 +40,10 @@ impl Plugin for WasmPlugin {
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
         self.node_types.clone()
     }
+
+    fn rate_counts(&self) -> Option<RateCounts> {
+        Some(self.host.rate_counts())
+    }
 }
 
 /// Everything the nodes of one plugin share.
@@ -51,6 +57,11 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
+    /// The plugin's host.
+    pub(crate) fn host(&self) -> &PluginHost {
+        &self.host
+    }
+
     pub(crate) fn new(name: &str, module: Module, engine: Engine, host: PluginHost, limits: Limits) -> Runtime {
         Runtime {
             name: name.into(),

@@ -66,7 +66,9 @@ pub use node::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, Execution, Node,
 pub use parse::{Format, ParseError, parse_file, parse_str, parse_yaml_value};
 pub use paths::directory_of;
 pub use permissions::{Capability, DenialReason, Denied, Permissions, Request, glob_match, looks_secret};
-pub use plugin::{BUILTIN_PLUGIN, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
+pub use plugin::{
+    BUILTIN_PLUGIN, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind, RateCounts,
+};
 pub use plugin_call::{DEFAULT_CALL_DEPTH, NodeCaller, PluginCallError};
 pub use pocket_value::{Map, Number, Value};
 pub use policy::Policy;

@@ -118,6 +118,27 @@ pub trait Plugin: Send + Sync {
 
     /// The node types this plugin provides.
     fn node_types(&self) -> Vec<Arc<dyn NodeType>>;
+
+    /// How many host calls the plugin made in its current rate windows;
+    /// `None` for code whose host calls are not counted (built-ins).
+    fn rate_counts(&self) -> Option<RateCounts> {
+        None
+    }
+}
+
+/// How many calls of each kind a plugin made in its current rate windows
+/// (pocket.toml's `host_calls_per_second`, `http_per_minute`,
+/// `kv_per_second`, `plugin_calls_per_second`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateCounts {
+    /// Host calls in the last second.
+    pub host_calls: u64,
+    /// HTTP requests in the last minute.
+    pub http: u64,
+    /// kv operations in the last second.
+    pub kv: u64,
+    /// Plugin calls in the last second.
+    pub plugin_calls: u64,
 }
 
 /// A kind of node that workflows can use, such as `echo` or `redis-get`.

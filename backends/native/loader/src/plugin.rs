@@ -7,6 +7,7 @@ use std::sync::Arc;
 use abi_stable::std_types::RString;
 use pocket_core::{
     Capability, LoadError, NodeDescription, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind, Policy,
+    RateCounts,
 };
 use pocket_host::PluginHost;
 use pocket_native_abi::module::PluginDescriptor;
@@ -68,6 +69,7 @@ impl OpenedPlugin for OpenedNative {
         Ok(Arc::new(NativePlugin {
             description: self.description,
             node_types,
+            host,
         }))
     }
 }
@@ -77,6 +79,8 @@ impl OpenedPlugin for OpenedNative {
 pub struct NativePlugin {
     description: PluginDescription,
     node_types: Vec<Arc<dyn NodeType>>,
+    /// Its host, whose rate windows count its calls.
+    host: PluginHost,
 }
 
 impl Plugin for NativePlugin {
@@ -86,6 +90,10 @@ impl Plugin for NativePlugin {
 
     fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
         self.node_types.clone()
+    }
+
+    fn rate_counts(&self) -> Option<RateCounts> {
+        Some(self.host.rate_counts())
     }
 }
 
