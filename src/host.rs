@@ -1,16 +1,31 @@
-//! The assembled host: configuration plus a registry with every plugin loaded.
+//! The assembled host: configuration plus a registry with every plugin
+//! registered, loaded now or (for commands that run workflows) on first use.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use pocket_core::{
-    LoadError, OpenedPlugin, PluginKind, PluginLoader, PocketConfig, Registry, file_plugin_name, plugin_files,
+    LoadError, OpenedPlugin, Plugin, PluginKind, PluginLoader, PocketConfig, Registry, file_plugin_name, plugin_files,
 };
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
 use pocket_wasm::WasmLoader;
+
+use crate::lazy::{DescriptionCache, LazyPlugin};
+
+/// When a host loads the plugins in its directories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loading {
+    /// Every plugin now: for commands that report on plugins (a plugin
+    /// that fails is listed as failed).
+    Eager,
+    /// Each plugin on the first use of one of its node types, registered
+    /// meanwhile from its cached description: for commands that run or
+    /// check workflows, which then pay only for the plugins they use.
+    Lazy,
+}
 
 /// A plugin file that failed to load.
 pub struct FailedPlugin<'a> {
@@ -24,19 +39,21 @@ pub struct FailedPlugin<'a> {
 
 /// Everything a command needs: pocket.toml, the registry, and what failed to load.
 pub struct Host {
-    pub config: PocketConfig,
+    pub config: Arc<PocketConfig>,
     pub registry: Registry,
     /// Plugin files that could not be loaded (reported, then skipped).
     pub failures: Vec<LoadError>,
     /// One loader per backend, built once (the WASM one holds the engine and its cache).
-    loaders: Vec<Box<dyn PluginLoader>>,
+    loaders: Vec<Arc<dyn PluginLoader>>,
+    /// What plugin files described themselves as, by file.
+    descriptions: Option<DescriptionCache>,
 }
 
 impl Host {
     /// Loads pocket.toml (explicit path, `$POCKET_CONFIG`, or the nearest one
     /// upwards), registers the built-in plugin and, with `autoload`, every
-    /// plugin found in the configured directories.
-    pub fn load(explicit_config: Option<&Path>) -> anyhow::Result<Host> {
+    /// plugin found in the configured directories, loaded as `loading` says.
+    pub fn load(explicit_config: Option<&Path>, loading: Loading) -> anyhow::Result<Host> {
         let config = Host::config(explicit_config)?;
         if let Some(path) = &config.path {
             tracing::debug!(config = %path.display(), "loaded pocket.toml");
@@ -45,18 +62,19 @@ impl Host {
         registry.register_built_in(Arc::new(BuiltinPlugin::new()))?;
         registry.register_built_in(Arc::new(LuaNodePlugin::new(config.policy(pocket_lua::LUA_NODE_PLUGIN))))?;
         let mut host = Host {
-            config,
+            config: Arc::new(config),
             registry,
             failures: Vec::new(),
             loaders: vec![
-                Box::new(LuaLoader::new()),
-                Box::new(WasmLoader::new()),
-                Box::new(NativeLoader::new()),
+                Arc::new(LuaLoader::new()),
+                Arc::new(WasmLoader::new()),
+                Arc::new(NativeLoader::new()),
             ],
+            descriptions: DescriptionCache::default_location(),
         };
         if host.config.plugins.autoload {
             for path in plugin_files(&host.config.plugins.directories) {
-                if let Err(error) = host.load_plugin(&path) {
+                if let Err(error) = host.autoload(&path, loading) {
                     tracing::warn!("{error}");
                     host.failures.push(error);
                 }
@@ -72,6 +90,38 @@ impl Host {
         Ok(PocketConfig::discover(explicit_config, &cwd)?)
     }
 
+    /// Registers the plugin in `path`: lazily when `loading` allows and its
+    /// description is cached, else loaded now (and its description cached).
+    fn autoload(&self, path: &Path, loading: Loading) -> Result<bool, LoadError> {
+        let cached = match (&self.descriptions, loading) {
+            (Some(cache), Loading::Lazy) => cache.get(path),
+            _ => None,
+        };
+        let (Some(description), Some(loader)) = (cached, self.loader_for_shared(path).cloned()) else {
+            return self.load_plugin(path);
+        };
+        let (file, config, cache, expected) = (
+            path.to_path_buf(),
+            self.config.clone(),
+            self.descriptions.clone(),
+            description.clone(),
+        );
+        let load = Box::new(move || {
+            let plugin = loader.load(&file, &config)?;
+            if plugin.description() != &expected
+                && let Some(cache) = &cache
+            {
+                cache.put(&file, plugin.description());
+            }
+            Ok(plugin)
+        });
+        let plugin = LazyPlugin::new(path.to_path_buf(), description, load);
+        self.registry
+            .register_as(&file_plugin_name(path), Arc::new(plugin))
+            .map_err(|e| LoadError::new(path, e))?;
+        Ok(true)
+    }
+
     /// Loads one plugin file with the loader that handles it and registers it
     /// under its file's name, which must be the name it declares or an alias
     /// of it ([`pocket_core::check_plugin_name`]). Files no loader handles
@@ -81,6 +131,7 @@ impl Host {
             return Ok(false);
         };
         let plugin = loader.load(path, &self.config)?;
+        self.remember(path, plugin.as_ref());
         self.registry
             .register_as(&file_plugin_name(path), plugin)
             .map_err(|e| LoadError::new(path, e))?;
@@ -110,8 +161,21 @@ impl Host {
         })
     }
 
+    /// Caches what the plugin in `path` described itself as, unless that is cached already.
+    fn remember(&self, path: &Path, plugin: &dyn Plugin) {
+        if let Some(cache) = &self.descriptions
+            && cache.get(path).as_ref() != Some(plugin.description())
+        {
+            cache.put(path, plugin.description());
+        }
+    }
+
     /// The loader of the backend that handles `path`, if any.
     pub fn loader_for(&self, path: &Path) -> Option<&dyn PluginLoader> {
-        self.loaders.iter().find(|l| l.handles(path)).map(|l| l.as_ref())
+        self.loader_for_shared(path).map(|l| &**l)
+    }
+
+    fn loader_for_shared(&self, path: &Path) -> Option<&Arc<dyn PluginLoader>> {
+        self.loaders.iter().find(|l| l.handles(path))
     }
 }

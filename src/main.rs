@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod host;
 mod input;
+mod lazy;
 mod package;
 mod pocket_toml;
 mod report;

@@ -14,13 +14,14 @@ mod validate;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
-use crate::host::Host;
+use crate::host::{Host, Loading};
 
-/// Runs the chosen subcommand, loading the host (pocket.toml and every
-/// plugin) only for commands that use it.
+/// Runs the chosen subcommand, loading the host (pocket.toml and the
+/// plugins) only for commands that use it; commands about workflows load
+/// each plugin on first use.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let explicit = cli.config.as_deref();
-    let host = || Host::load(explicit);
+    let host = || Host::load(explicit, Loading::Lazy);
     match cli.command {
         Command::Run(args) => run::run(&host()?, args),
         Command::Validate { workflow } => validate::validate(&host()?, &workflow),

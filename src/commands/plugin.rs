@@ -8,13 +8,13 @@ use pocket_core::{Capability, Example, Permissions, PluginKind, RegisteredPlugin
 
 use crate::cli::PluginCommand;
 use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new, plugin_trust};
-use crate::host::{FailedPlugin, Host};
+use crate::host::{FailedPlugin, Host, Loading};
 
 /// Runs a `pocket plugin` command. Commands about files alone (keys,
 /// signatures, new projects) load no plugin; the others load the host
 /// (pocket.toml and every plugin) first.
 pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow::Result<ExitCode> {
-    let host = || Host::load(explicit_config);
+    let host = || Host::load(explicit_config, Loading::Eager);
     match command {
         PluginCommand::Keygen { out } => plugin_trust::keygen(&out),
         PluginCommand::Sign { file, key } => plugin_trust::sign(&file, &key),

@@ -328,7 +328,8 @@ fn a_host_call_needs_both_the_declaration_and_the_grant() {
     let info = exec(d.pocket().args(["plugin", "info", "probe"]));
     assert!(info.stdout.contains("not granted: kv"), "{}", info.stdout);
     assert!(
-        info.stdout.contains("calls in the current rate windows (this process): 0 host calls"),
+        info.stdout
+            .contains("calls in the current rate windows (this process): 0 host calls"),
         "{}",
         info.stdout
     );

@@ -112,6 +112,14 @@ impl serde::Serialize for Capability {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Capability {
+    /// Reads a capability as pocket.toml writes it ([`Capability::parse`]).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Capability::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Something a plugin is trying to do that needs a capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

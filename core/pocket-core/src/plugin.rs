@@ -17,7 +17,7 @@ use crate::prepared::NodeFactory;
 pub const BUILTIN_PLUGIN: &str = "builtin";
 
 /// Where a plugin's code comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum PluginKind {
@@ -45,7 +45,7 @@ impl fmt::Display for PluginKind {
 /// What a plugin says about itself, whatever its kind: the one shape every
 /// backend reads its own format into (a Lua plugin table or header, a WASM
 /// module's `pocket_describe`, a native library's descriptor).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginDescription {
     /// Unique plugin name, e.g. `text-tools` (its file's name).
     pub name: String,
@@ -84,7 +84,7 @@ impl PluginDescription {
 }
 
 /// One node type in a [`PluginDescription`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeDescription {
     /// The type name workflows write in `type:`.
     #[serde(rename = "type")]
@@ -92,10 +92,10 @@ pub struct NodeDescription {
     /// One-line description.
     pub description: String,
     /// JSON Schema for the node's config, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_schema: Option<serde_json::Value>,
     /// Its declared examples.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Example>,
 }
 

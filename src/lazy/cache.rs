@@ -1,0 +1,160 @@
+//! [`DescriptionCache`]: what each plugin file said about itself the last
+//! time it loaded, so that a later process can register the plugin without
+//! loading it.
+//!
+//! An entry is used only while its file, and the `pocket` executable, are
+//! exactly as they were (size, modification and change times, inode,
+//! device): any rewrite of either makes it stale. Entries are written
+//! whole (a temporary file, then a rename), so concurrent processes never
+//! read half an entry. A cache that cannot be read or written only costs
+//! time: every plugin then loads eagerly, as without it.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use pocket_core::PluginDescription;
+use serde::{Deserialize, Serialize};
+
+/// Where descriptions are cached: a directory of one JSON file per plugin file.
+#[derive(Debug, Clone)]
+pub struct DescriptionCache {
+    dir: PathBuf,
+    /// The running executable's identity: entries written by another build
+    /// of Pocket are stale.
+    executable: Option<Stamp>,
+}
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    len: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
+    dev: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let nanos = |secs: i64, nsec: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsec);
+        Some(Stamp {
+            len: meta.len(),
+            mtime_ns: nanos(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: nanos(meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
+            dev: meta.dev(),
+        })
+    }
+}
+
+/// One cached description.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    path: PathBuf,
+    file: Stamp,
+    executable: Stamp,
+    description: PluginDescription,
+}
+
+impl DescriptionCache {
+    /// The cache in `dir` (created when the first entry is written).
+    pub fn new(dir: PathBuf) -> Self {
+        DescriptionCache {
+            dir,
+            executable: std::env::current_exe().ok().and_then(|exe| Stamp::of(&exe)),
+        }
+    }
+
+    /// The default cache: `$POCKET_CACHE_DIR/descriptions`, else
+    /// `descriptions` beside the WASM module cache (`~/.cache/pocket/`).
+    pub fn default_location() -> Option<DescriptionCache> {
+        let modules = pocket_wasm::ModuleCache::default_dir()?;
+        let base = match std::env::var_os(pocket_wasm::CACHE_DIR_ENV).filter(|v| !v.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => modules.parent()?.to_path_buf(),
+        };
+        Some(DescriptionCache::new(base.join("descriptions")))
+    }
+
+    /// The description cached for `path`, if the file and the executable
+    /// are as they were when it was written.
+    pub fn get(&self, path: &Path) -> Option<PluginDescription> {
+        let executable = self.executable.as_ref()?;
+        let text = std::fs::read(self.entry_path(path)).ok()?;
+        let entry: Entry = serde_json::from_slice(&text).ok()?;
+        let fresh = entry.path == path && entry.executable == *executable && Some(entry.file) == Stamp::of(path);
+        fresh.then_some(entry.description)
+    }
+
+    /// Remembers what `path` described itself as.
+    pub fn put(&self, path: &Path, description: &PluginDescription) {
+        let (Some(executable), Some(file)) = (self.executable.clone(), Stamp::of(path)) else {
+            return;
+        };
+        let entry = Entry {
+            path: path.to_path_buf(),
+            file,
+            executable,
+            description: description.clone(),
+        };
+        if let Err(e) = self.write(path, &entry) {
+            tracing::debug!(cache = %self.dir.display(), error = %e, "cannot cache a plugin description");
+        }
+    }
+
+    fn write(&self, path: &Path, entry: &Entry) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let target = self.entry_path(path);
+        let mut staged = tempfile::NamedTempFile::new_in(&self.dir)?;
+        serde_json::to_writer(&mut staged, entry)?;
+        staged.persist(target).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    fn entry_path(&self, path: &Path) -> PathBuf {
+        let mut hasher = DefaultHasher::new();
+        path.hash(&mut hasher);
+        self.dir.join(format!("{:016x}.json", hasher.finish()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pocket_core::PluginKind;
+
+    fn description(version: &str) -> PluginDescription {
+        let mut d = PluginDescription::new("p", PluginKind::Lua, &[]);
+        d.version = version.into();
+        d
+    }
+
+    #[test]
+    fn an_entry_serves_until_its_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DescriptionCache::new(dir.path().join("cache"));
+        let plugin = dir.path().join("p.lua");
+        std::fs::write(&plugin, "return 1").unwrap();
+        assert_eq!(cache.get(&plugin), None, "nothing cached yet");
+        cache.put(&plugin, &description("1.0.0"));
+        assert_eq!(cache.get(&plugin), Some(description("1.0.0")));
+        std::fs::write(&plugin, "return 22").unwrap();
+        assert_eq!(cache.get(&plugin), None, "the file changed");
+        let other = dir.path().join("q.lua");
+        std::fs::write(&other, "return 1").unwrap();
+        assert_eq!(cache.get(&other), None, "another file has no entry");
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DescriptionCache::new(dir.path().to_path_buf());
+        let plugin = dir.path().join("p.lua");
+        std::fs::write(&plugin, "return 1").unwrap();
+        cache.put(&plugin, &description("1.0.0"));
+        std::fs::write(cache.entry_path(&plugin), "{not json").unwrap();
+        assert_eq!(cache.get(&plugin), None);
+    }
+}
