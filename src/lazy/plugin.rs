@@ -83,6 +83,13 @@ impl Plugin for LazyPlugin {
             _ => Some(RateCounts::default()),
         }
     }
+
+    fn drop_idle(&self) -> usize {
+        match self.state.loaded.get() {
+            Some(Ok(plugin)) => plugin.drop_idle(),
+            _ => 0,
+        }
+    }
 }
 
 /// A node type of a [`LazyPlugin`]: described from the cache, prepared by

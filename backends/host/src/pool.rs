@@ -1,9 +1,12 @@
 //! [`Pool`]: a small pool of idle instances of one plugin (Lua states, WASM
 //! stores), so calls reuse them and concurrent calls of one plugin run in
 //! parallel instead of queueing on one; and the one call loop both sandbox
-//! backends run on it ([`Pool::call`]).
+//! backends run on it ([`Pool::call`]). An instance idle for longer than the
+//! pool's idle time is dropped, so a plugin nobody calls gives its memory
+//! back.
 
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use pocket_core::Limit;
 
@@ -29,17 +32,27 @@ pub enum Fate {
 /// Idle instances of one plugin. Taking one is a short lock; a caller that
 /// finds none builds a new one, so calls never wait for each other.
 pub struct Pool<T> {
-    idle: Mutex<Vec<T>>,
+    /// Idle instances with the time each was returned, oldest first.
+    idle: Mutex<Vec<(T, Instant)>>,
     capacity: usize,
+    idle_time: Option<Duration>,
 }
 
 impl<T> Pool<T> {
-    /// A pool keeping at most `capacity` idle instances.
+    /// A pool keeping at most `capacity` idle instances, for as long as
+    /// they are reused.
     pub fn new(capacity: usize) -> Self {
         Pool {
             idle: Mutex::new(Vec::new()),
             capacity: capacity.max(1),
+            idle_time: None,
         }
+    }
+
+    /// The same pool, dropping an instance left idle for longer than `idle_time`.
+    pub fn idle_time(mut self, idle_time: Duration) -> Self {
+        self.idle_time = Some(idle_time);
+        self
     }
 
     /// A pool keeping one idle instance per core, within reason (2 to 16).
@@ -47,9 +60,11 @@ impl<T> Pool<T> {
         Pool::new(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16))
     }
 
-    /// An idle instance, if there is one.
+    /// An idle instance, if there is one that has not been idle too long.
     pub fn take(&self) -> Option<T> {
-        self.lock().pop()
+        let mut idle = self.lock();
+        self.expire(&mut idle, Instant::now());
+        idle.pop().map(|(instance, _)| instance)
     }
 
     /// One call: takes an idle instance (or builds one with `build`), runs
@@ -73,13 +88,38 @@ impl<T> Pool<T> {
 
     /// Returns a healthy instance for reuse; beyond capacity it is dropped.
     pub fn give(&self, item: T) {
+        let now = Instant::now();
         let mut idle = self.lock();
+        self.expire(&mut idle, now);
         if idle.len() < self.capacity {
-            idle.push(item);
+            idle.push((item, now));
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<T>> {
+    /// Drops the instances idle for longer than the pool's idle time; a
+    /// long-running host calls it now and then, so that plugins nobody
+    /// calls give their memory back. How many were dropped.
+    pub fn sweep(&self) -> usize {
+        let mut idle = self.lock();
+        let before = idle.len();
+        self.expire(&mut idle, Instant::now());
+        before - idle.len()
+    }
+
+    /// How many instances are idle.
+    pub fn idle(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Drops the entries of `idle` (oldest first) that expired by `now`.
+    fn expire(&self, idle: &mut Vec<(T, Instant)>, now: Instant) {
+        if let Some(limit) = self.idle_time {
+            let expired = idle.partition_point(|(_, since)| now.saturating_duration_since(*since) > limit);
+            idle.drain(..expired);
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<(T, Instant)>> {
         self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
@@ -87,6 +127,20 @@ impl<T> Pool<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instance_idle_too_long_is_dropped() {
+        let pool = Pool::new(4).idle_time(Duration::from_millis(30));
+        pool.give(1);
+        std::thread::sleep(Duration::from_millis(50));
+        pool.give(2);
+        assert_eq!(pool.idle(), 1, "giving expired the old one");
+        assert_eq!(pool.take(), Some(2));
+        pool.give(3);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(pool.sweep(), 1);
+        assert_eq!(pool.take(), None);
+    }
 
     #[test]
     fn the_pool_keeps_at_most_its_capacity() {

@@ -105,8 +105,7 @@ impl OpenedPlugin for OpenedLua {
     fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
         let OpenedLua { script, description } = *self;
         let table_form = script.form == Form::Table;
-        let host = PluginHost::bound(&description.name, &policy);
-        let runtime = Runtime::new(script, host.clone(), policy.limits);
+        let runtime = Runtime::new(script, PluginHost::bound(&description.name, &policy), policy.limits);
         let node_types = description
             .nodes
             .iter()
@@ -124,7 +123,7 @@ impl OpenedPlugin for OpenedLua {
         Ok(Arc::new(LuaPlugin {
             description,
             node_types,
-            host,
+            runtime,
         }))
     }
 }

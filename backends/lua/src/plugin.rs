@@ -5,7 +5,6 @@ use std::sync::Arc;
 use pocket_core::{
     ConfigError, Example, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, RateCounts, Value,
 };
-use pocket_host::PluginHost;
 
 use crate::dispatch;
 use crate::limits::Watch;
@@ -16,8 +15,9 @@ use crate::runtime::{CallRequest, Runtime};
 pub struct LuaPlugin {
     pub(crate) description: PluginDescription,
     pub(crate) node_types: Vec<Arc<dyn NodeType>>,
-    /// Its host, whose rate windows count its calls.
-    pub(crate) host: PluginHost,
+    /// What its node types run on: its host (whose rate windows count its
+    /// calls) and its pool of instances.
+    pub(crate) runtime: Arc<Runtime>,
 }
 
 impl Plugin for LuaPlugin {
@@ -30,7 +30,11 @@ impl Plugin for LuaPlugin {
     }
 
     fn rate_counts(&self) -> Option<RateCounts> {
-        Some(self.host.rate_counts())
+        Some(self.runtime.host().rate_counts())
+    }
+
+    fn drop_idle(&self) -> usize {
+        self.runtime.drop_idle()
     }
 }
 

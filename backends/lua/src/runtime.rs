@@ -43,7 +43,7 @@ impl Runtime {
             script,
             host,
             limits,
-            pool: Pool::per_core(),
+            pool: Pool::per_core().idle_time(limits.idle_timeout),
         })
     }
 
@@ -51,6 +51,16 @@ impl Runtime {
     /// its top level for table and function forms).
     pub(crate) fn instantiate(&self) -> Result<Instance, ScriptError> {
         Instance::load(&self.script, &self.host, &self.limits)
+    }
+
+    /// The plugin's host.
+    pub(crate) fn host(&self) -> &PluginHost {
+        &self.host
+    }
+
+    /// Drops the instances idle for longer than `idle_timeout`; how many.
+    pub(crate) fn drop_idle(&self) -> usize {
+        self.pool.sweep()
     }
 
     /// Keeps an instance for the next call.

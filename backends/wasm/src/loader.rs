@@ -170,7 +170,7 @@ impl OpenedWasm {
             .collect();
         tracing::debug!(plugin = %self.description.name, file = %self.path.display(), "loaded WASM plugin");
         Ok(WasmPlugin {
-            host: runtime.host().clone(),
+            runtime: runtime.clone(),
             description: self.description,
             wire: self.wire,
             node_types,

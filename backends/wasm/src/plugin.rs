@@ -21,8 +21,9 @@ pub struct WasmPlugin {
     pub(crate) description: PluginDescription,
     pub(crate) wire: pocket_wasm_abi::Description,
     pub(crate) node_types: Vec<Arc<dyn NodeType>>,
-    /// Its host, whose rate windows count its calls.
-    pub(crate) host: PluginHost,
+    /// What its node types run on: its host (whose rate windows count its
+    /// calls) and its pool of instances.
+    pub(crate) runtime: Arc<Runtime>,
 }
 
 impl WasmPlugin {
@@ -42,7 +43,11 @@ impl Plugin for WasmPlugin {
     }
 
     fn rate_counts(&self) -> Option<RateCounts> {
-        Some(self.host.rate_counts())
+        Some(self.runtime.host().rate_counts())
+    }
+
+    fn drop_idle(&self) -> usize {
+        self.runtime.pool.sweep()
     }
 }
 
@@ -69,7 +74,7 @@ impl Runtime {
             engine,
             host,
             limits,
-            pool: Pool::per_core(),
+            pool: Pool::per_core().idle_time(limits.idle_timeout),
         }
     }
 

@@ -54,6 +54,9 @@ pub struct Limits {
     pub instructions: u64,
     /// Wall-clock time per call (default 30 s).
     pub timeout: Duration,
+    /// How long an idle Lua state or WASM instance is kept for reuse
+    /// (default 60 s); after it, it is dropped and its memory returned.
+    pub idle_timeout: Duration,
     /// The largest HTTP response body a plugin's `http_request` reads, in
     /// bytes (default 16 MiB); a larger one fails the request.
     pub http_body: u64,
@@ -87,6 +90,7 @@ impl Default for Limits {
             fuel: 1_000_000_000,
             instructions: 100_000_000,
             timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
             http_body: 16 * 1024 * 1024,
             log_bytes: 1024 * 1024,
             kv_bytes: 16 * 1024 * 1024,
@@ -116,6 +120,9 @@ pub struct LimitOverrides {
     /// `timeout = "30s"`.
     #[serde(default, deserialize_with = "deserialize_opt_duration")]
     pub timeout: Option<Duration>,
+    /// `idle_timeout = "60s"`.
+    #[serde(default, deserialize_with = "deserialize_opt_duration")]
+    pub idle_timeout: Option<Duration>,
     /// `http_body = "16MiB"` (or a number of bytes).
     #[serde(default, deserialize_with = "deserialize_opt_size")]
     pub http_body: Option<u64>,
@@ -182,6 +189,9 @@ impl LimitOverrides {
         if self.timeout.is_some_and(|t| t.is_zero()) {
             return Err("`timeout` must be longer than zero; write e.g. `timeout = \"30s\"`".into());
         }
+        if self.idle_timeout.is_some_and(|t| t.is_zero()) {
+            return Err("`idle_timeout` must be longer than zero; write e.g. `idle_timeout = \"60s\"`".into());
+        }
         Ok(())
     }
 }
@@ -193,6 +203,7 @@ impl Limits {
         self.fuel = overrides.fuel.unwrap_or(self.fuel);
         self.instructions = overrides.instructions.unwrap_or(self.instructions);
         self.timeout = overrides.timeout.unwrap_or(self.timeout);
+        self.idle_timeout = overrides.idle_timeout.unwrap_or(self.idle_timeout);
         self.http_body = overrides.http_body.unwrap_or(self.http_body);
         self.log_bytes = overrides.log_bytes.unwrap_or(self.log_bytes);
         self.kv_bytes = overrides.kv_bytes.unwrap_or(self.kv_bytes);

@@ -124,6 +124,13 @@ pub trait Plugin: Send + Sync {
     fn rate_counts(&self) -> Option<RateCounts> {
         None
     }
+
+    /// Drops the plugin's instances (Lua states, WASM stores) idle for
+    /// longer than its `idle_timeout`; a long-running host calls it now and
+    /// then. How many were dropped.
+    fn drop_idle(&self) -> usize {
+        0
+    }
 }
 
 /// How many calls of each kind a plugin made in its current rate windows
