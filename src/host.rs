@@ -12,6 +12,19 @@ use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
 use pocket_wasm::WasmLoader;
 
+/// The native loader, starting plugins under `isolation = "process"` as
+/// `pocket __native-child` (this very executable).
+fn native_loader() -> NativeLoader {
+    #[cfg(unix)]
+    match std::env::current_exe() {
+        Ok(exe) => {
+            return NativeLoader::new().isolating_with(pocket_native::ChildCommand::new(exe).arg("__native-child"));
+        }
+        Err(error) => tracing::warn!("cannot find this executable, so no native plugin can run isolated: {error}"),
+    }
+    NativeLoader::new()
+}
+
 /// A plugin file that failed to load.
 pub struct FailedPlugin<'a> {
     /// The plugin's name: its file's name.
@@ -51,7 +64,7 @@ impl Host {
             loaders: vec![
                 Box::new(LuaLoader::new()),
                 Box::new(WasmLoader::new()),
-                Box::new(NativeLoader::new()),
+                Box::new(native_loader()),
             ],
         };
         if host.config.plugins.autoload {
@@ -97,7 +110,7 @@ impl Host {
                 "no plugin backend handles this kind of file (native: .so/.dylib/.dll, Lua: .lua, WASM: .wasm/.wat)",
             )
         })?;
-        loader.open(path, &self.config.limits(&file_plugin_name(path)))
+        loader.open_for(path, &self.config.policy(&file_plugin_name(path)))
     }
 
     /// The plugins that failed to load: the name each was to have (its

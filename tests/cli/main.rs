@@ -2,6 +2,7 @@
 //! the inspection commands, and plugins' whole life through the CLI.
 
 mod deployment;
+mod isolation;
 mod lifecycle;
 mod packages;
 mod plugins;
