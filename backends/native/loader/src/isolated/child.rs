@@ -128,9 +128,8 @@ impl Served {
                 let info = NodeTypeInfo {
                     name: d.name.into_string(),
                     description: d.description.into_string(),
-                    config_schema: d.config_schema.into_option().map(|s| to_json(s)),
+                    config_schema: d.config_schema.into_option().map(to_json),
                     examples: d.examples.into_iter().map(to_json).collect(),
-                    blocking: d.blocking,
                 };
                 node_types.insert(info.name.clone(), d.node_type);
                 info

@@ -57,7 +57,7 @@ impl NodeType for IsolatedNodeType {
         });
         let mut process = self.runtime.process().map_err(|e| ConfigError::new(e.to_string()))?;
         let (wait, timeout) = self.runtime.wait(None);
-        match node.prepare_in(&mut process, wait.clone()) {
+        match node.prepare_in(&mut process, wait) {
             Ok(Ok(())) => {
                 self.runtime.pool.give(process);
                 Ok(Arc::new(IsolatedNode { state: node }))

@@ -37,6 +37,11 @@ pub(crate) fn open(path: &Path, policy: &Policy, command: &ChildCommand) -> Resu
             )));
         }
         Err(Ended::Died(how) | Ended::Broke(how)) => return Err(fail(IsolationError::Crashed(how))),
+        Err(Ended::TooLarge(len)) => {
+            return Err(fail(IsolationError::Crashed(format!(
+                "could not be sent its {len}-byte request"
+            ))));
+        }
         Err(Ended::TimedOut | Ended::Cancelled) => {
             return Err(fail(IsolationError::TimedOut(pocket_core::format_duration(timeout))));
         }

@@ -86,6 +86,8 @@ pub(crate) enum Ended {
     Broke(String),
     /// The deadline passed.
     TimedOut,
+    /// A message for the process was over the frame limit (not sent).
+    TooLarge(u64),
     /// The run was cancelled.
     Cancelled,
 }
@@ -161,14 +163,8 @@ impl ChildProcess {
     fn send(&mut self, message: &ToChild) -> Result<(), Ended> {
         match write_frame(&mut self.to_child, message) {
             Ok(()) => Ok(()),
-            // Ours to send: too large a value is the caller's problem, but
-            // the process may be mid-frame now, so it is spent too.
-            Err(FrameError::TooLarge { len }) => {
-                self.kill();
-                Err(Ended::Broke(format!(
-                    "a message of {len} bytes is over the pipe's frame limit"
-                )))
-            }
+            // Refused before a byte was written.
+            Err(FrameError::TooLarge { len }) => Err(Ended::TooLarge(len)),
             Err(_) => Err(Ended::Died(self.exit())),
         }
     }

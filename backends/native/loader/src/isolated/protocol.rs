@@ -67,7 +67,8 @@ pub(crate) struct Description {
     pub node_types: Vec<NodeTypeInfo>,
 }
 
-/// One node type of the plugin.
+/// One node type of the plugin. (Whether its calls block does not cross:
+/// every isolated call waits on a pipe, so all run off the runner's thread.)
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct NodeTypeInfo {
     pub name: String,
@@ -75,7 +76,6 @@ pub(crate) struct NodeTypeInfo {
     pub config_schema: Option<serde_json::Value>,
     /// Declared examples, as written (the host checks them).
     pub examples: Vec<serde_json::Value>,
-    pub blocking: bool,
 }
 
 /// A node's output and the action it chose.

@@ -110,6 +110,11 @@ impl Runtime {
                     format_duration(timeout)
                 ),
             },
+            Ended::TooLarge(len) => NodeError::Failed(format!(
+                "native plugin `{plugin}`: a message of {len} bytes for its process (during {what}) is over \
+                 the pipe's limit of {} bytes",
+                super::frame::MAX_FRAME
+            )),
             Ended::Cancelled => NodeError::Cancelled,
         }
     }
