@@ -39,6 +39,17 @@ pub enum Command {
     /// Manage plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Internal: serve one native plugin under `isolation = "process"` to
+    /// the pocket process that started this one, over stdin and stdout.
+    #[command(name = "__native-child", hide = true)]
+    NativeChild {
+        /// The plugin's library (its signature was checked by the host).
+        #[arg(long, value_name = "PATH")]
+        library: PathBuf,
+        /// The plugin's registered name.
+        #[arg(long, value_name = "NAME")]
+        plugin: String,
+    },
 }
 
 #[derive(Debug, Args)]

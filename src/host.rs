@@ -27,6 +27,19 @@ pub enum Loading {
     Lazy,
 }
 
+/// The native loader, starting plugins under `isolation = "process"` as
+/// `pocket __native-child` (this very executable).
+fn native_loader() -> NativeLoader {
+    #[cfg(unix)]
+    match std::env::current_exe() {
+        Ok(exe) => {
+            return NativeLoader::new().isolating_with(pocket_native::ChildCommand::new(exe).arg("__native-child"));
+        }
+        Err(error) => tracing::warn!("cannot find this executable, so no native plugin can run isolated: {error}"),
+    }
+    NativeLoader::new()
+}
+
 /// A plugin file that failed to load.
 pub struct FailedPlugin<'a> {
     /// The plugin's name: its file's name.
@@ -68,7 +81,7 @@ impl Host {
             loaders: vec![
                 Arc::new(LuaLoader::new()),
                 Arc::new(WasmLoader::new()),
-                Arc::new(NativeLoader::new()),
+                Arc::new(native_loader()),
             ],
             descriptions: DescriptionCache::default_location(),
         };
@@ -148,7 +161,7 @@ impl Host {
                 "no plugin backend handles this kind of file (native: .so/.dylib/.dll, Lua: .lua, WASM: .wasm/.wat)",
             )
         })?;
-        loader.open(path, &self.config.limits(&file_plugin_name(path)))
+        loader.open_for(path, &self.config.policy(&file_plugin_name(path)))
     }
 
     /// The plugins that failed to load: the name each was to have (its

@@ -28,5 +28,18 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph { workflow, format } => graph::graph(&host()?, &workflow, format),
         Command::Nodes => nodes::nodes(&host()?),
         Command::Plugin(command) => plugin::plugin(explicit, command),
+        Command::NativeChild { library, plugin } => native_child(&library, &plugin),
     }
+}
+
+/// Serves one isolated native plugin to the host process that started this one.
+#[cfg(unix)]
+fn native_child(library: &std::path::Path, plugin: &str) -> anyhow::Result<ExitCode> {
+    pocket_native::isolated::serve(library, plugin)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(unix))]
+fn native_child(_library: &std::path::Path, _plugin: &str) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("native plugin processes are only available on Unix")
 }

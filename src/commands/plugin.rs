@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use pocket_core::{Capability, Example, Permissions, PluginKind, RegisteredPlugin, did_you_mean};
+use pocket_core::{Capability, Example, Isolation, Permissions, PluginKind, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
 use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new, plugin_trust};
@@ -150,6 +150,9 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
     println!();
     print_permissions(host, plugin);
     println!("limits: {}", limits_of_kind(host, plugin));
+    if m.kind == PluginKind::Native {
+        println!("isolation: {}", host.config.isolation(&plugin.name));
+    }
     if let Some(counts) = plugin.plugin.rate_counts() {
         println!(
             "calls in the current rate windows (this process): {} host calls in the last second, \
@@ -305,6 +308,11 @@ fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
         PluginKind::Wasm => format!(
             "memory {} bytes, fuel {}, timeout {:?}; {host_calls}",
             limits.memory, limits.fuel, limits.timeout
+        ),
+        PluginKind::Native if host.config.isolation(&plugin.name) == Isolation::Process => format!(
+            "timeout {:?} per call (its own process is killed past it; a crash fails one node); \
+             host calls: {host_calls}",
+            limits.timeout
         ),
         PluginKind::Native => format!(
             "none on its code (native code is trusted and runs unsandboxed; a node's `timeout` still applies); \

@@ -2,7 +2,10 @@
 //! the inspection commands, and plugins' whole life through the CLI.
 
 mod deployment;
+mod isolation;
 mod lazy_loading;
+#[path = "../../backends/native/loader/tests/support/libraries.rs"]
+mod libraries;
 mod lifecycle;
 mod packages;
 mod plugin_calls;

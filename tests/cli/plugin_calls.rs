@@ -6,10 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::deployment::{Deployment, workflow};
+use crate::libraries;
 use crate::{exec, wasm_test_guest};
-
-#[path = "../../backends/native/loader/tests/support/libraries.rs"]
-mod libraries;
 
 /// A Lua plugin whose node `relay` calls `input[1]` with the rest of the list.
 const LUA_RELAY: &str = r#"
@@ -175,4 +173,12 @@ fn a_flood_of_calls_stops_at_the_rate_limit_and_the_callee_keeps_its_own_identit
         json!({"own": "flood-only", "callee": {"seen": "nothing"}}),
         "{out}"
     );
+}
+
+#[test]
+fn a_native_plugin_under_process_isolation_makes_its_calls_through_the_host() {
+    let d = relays(&format!("{ALL_GRANTED}[plugins.isolation]\nhost-calls = \"process\"\n"));
+    assert_eq!(call(&d, "host-calls/relay", &chain(7)), Ok(json!(7)));
+    let err = call(&d, "lua-relay/relay", &chain(11)).unwrap_err();
+    assert!(err.contains("calls are nested 10 deep already"), "{err}");
 }

@@ -84,6 +84,7 @@ impl OpenedLua {
             let unbound = Policy {
                 limits: *limits,
                 permissions: Permissions::default(),
+                ..Policy::default()
             };
             let runtime = Runtime::new(script.clone(), PluginHost::bound(&stem, &unbound), *limits);
             let instance = runtime.instantiate().map_err(|e| LoadError::new(path, e))?;

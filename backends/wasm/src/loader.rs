@@ -80,6 +80,7 @@ impl WasmLoader {
         let unbound = Policy {
             limits: *limits,
             permissions: Permissions::default(),
+            ..Policy::default()
         };
         let probe = runtime(&name, &compiled, &unbound);
         let wire = describe(&probe).map_err(fail)?;

@@ -12,6 +12,7 @@ use pocket_trust::TrustedKeys;
 use pocket_value::{Map, Value};
 use serde::Deserialize;
 
+use crate::isolation::Isolation;
 use crate::limits::{LimitOverrides, Limits};
 use crate::permissions::{Capability, Permissions};
 use crate::policy::Policy;
@@ -88,6 +89,8 @@ pub struct PluginsConfig {
     permissions: BTreeMap<String, Vec<Capability>>,
     default_limits: LimitOverrides,
     limits: BTreeMap<String, LimitOverrides>,
+    /// `[plugins.isolation]`: per plugin, and its `default`.
+    isolation: BTreeMap<String, Isolation>,
 }
 
 impl Default for PluginsConfig {
@@ -104,6 +107,7 @@ impl Default for PluginsConfig {
             permissions: BTreeMap::new(),
             default_limits: LimitOverrides::default(),
             limits: BTreeMap::new(),
+            isolation: BTreeMap::new(),
         }
     }
 }
@@ -239,6 +243,7 @@ impl PocketConfig {
                 permissions,
                 default_limits,
                 limits,
+                isolation: plugins.isolation,
             },
             builtins: file.builtins.unwrap_or_default(),
         })
@@ -300,7 +305,19 @@ impl PocketConfig {
         Policy {
             limits: self.limits(plugin),
             permissions: self.permissions(plugin),
+            isolation: self.isolation(plugin),
         }
+    }
+
+    /// Where a plugin's code runs: `[plugins.isolation]`'s entry for it,
+    /// else its `default`, else in-process. Only native plugins heed it.
+    pub fn isolation(&self, plugin: &str) -> Isolation {
+        let isolation = &self.plugins.isolation;
+        isolation
+            .get(plugin)
+            .or_else(|| isolation.get("default"))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The limits a plugin runs under: built-in defaults, then
@@ -447,6 +464,8 @@ struct PluginsModel {
     security: Option<SecurityModel>,
     #[serde(default)]
     limits: toml::Table,
+    #[serde(default)]
+    isolation: BTreeMap<String, Isolation>,
 }
 
 fn default_call_depth() -> u32 {
@@ -476,6 +495,7 @@ impl Default for PluginsModel {
             permissions: BTreeMap::new(),
             security: None,
             limits: toml::Table::new(),
+            isolation: BTreeMap::new(),
         }
     }
 }
@@ -598,6 +618,28 @@ exec = false
         assert!(err.to_string().contains("unknown capability `root`"), "{err}");
         let err = PocketConfig::parse("[plugin]\n", Path::new("p.toml")).unwrap_err();
         assert!(err.to_string().contains("p.toml:1"), "{err}");
+    }
+
+    #[test]
+    fn isolation_is_per_plugin_with_a_default() {
+        let toml = "[plugins.isolation]\ndefault = \"process\"\nfast = \"in-process\"\n";
+        let c = PocketConfig::parse(toml, Path::new("/p/pocket.toml")).unwrap();
+        assert_eq!(c.isolation("fast"), Isolation::InProcess);
+        assert_eq!(c.isolation("other"), Isolation::Process);
+        assert_eq!(c.policy("other").isolation, Isolation::Process);
+        assert_eq!(PocketConfig::default().isolation("any"), Isolation::InProcess);
+    }
+
+    #[test]
+    fn an_unknown_isolation_is_an_error_with_its_line() {
+        let toml = "[plugins]\n\n[plugins.isolation]\ncrashy = \"sandbox\"\n";
+        let err = PocketConfig::parse(toml, Path::new("/p/pocket.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("pocket.toml:4") && err.contains("`process`") && err.contains("`in-process`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -113,9 +113,19 @@ pub trait PluginLoader: Send + Sync {
     /// capability granted.
     fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError>;
 
+    /// Opens `path` for a plugin that will run under `policy`: as
+    /// [`open`](PluginLoader::open) with its limits, unless the backend
+    /// heeds more of the policy (the native one starts a plugin whose
+    /// [`Isolation`](crate::Isolation) is `process` in a child process,
+    /// without opening its library in this one).
+    fn open_for(&self, path: &Path, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        self.open(path, &policy.limits)
+    }
+
     /// Both phases, after the file passes the signature rule
-    /// ([`check_signature`](crate::check_signature)): opens `path` under the
-    /// limits pocket.toml sets for its file's name, checks the plugin's name
+    /// ([`check_signature`](crate::check_signature)): opens `path` for the
+    /// policy pocket.toml sets for its file's name
+    /// ([`open_for`](PluginLoader::open_for)), checks the plugin's name
     /// is the one that name stands for
     /// ([`check_plugin_name`]), and binds it to that name's policy. The
     /// plugin is registered under its file's name
@@ -123,7 +133,7 @@ pub trait PluginLoader: Send + Sync {
     fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
         crate::signatures::check_signature(path, &config.plugins)?;
         let name = file_plugin_name(path);
-        let opened = self.open(path, &config.limits(&name))?;
+        let opened = self.open_for(path, &config.policy(&name))?;
         check_plugin_name(path, &opened.description().name, config)?;
         let policy = config.policy_for(&name, opened.description());
         opened.bind(policy)

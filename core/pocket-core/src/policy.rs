@@ -1,5 +1,6 @@
 //! [`Policy`]: what the operator grants one plugin.
 
+use crate::isolation::Isolation;
 use crate::limits::Limits;
 use crate::permissions::Permissions;
 
@@ -11,4 +12,6 @@ pub struct Policy {
     pub limits: Limits,
     /// Its capabilities.
     pub permissions: Permissions,
+    /// Where its code runs (native plugins only; in-process by default).
+    pub isolation: Isolation,
 }

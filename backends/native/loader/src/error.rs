@@ -78,3 +78,35 @@ fn summary(report: &str) -> String {
     }
     text
 }
+
+/// A plugin under `isolation = "process"` could not be started and described
+/// in its own process. The loader reports it as a [`pocket_core::LoadError`]
+/// naming the file, with this as the reason.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IsolationError {
+    /// The loader was built without a way to start plugin processes.
+    #[error(
+        "pocket.toml sets isolation = \"process\" for this plugin, but this host cannot start plugin \
+         processes (build its NativeLoader with `isolating_with`)"
+    )]
+    NoChildCommand,
+    /// Process isolation needs Unix (poll, signals).
+    #[error("isolation = \"process\" is only available on Unix; use \"in-process\" here")]
+    Unsupported,
+    /// The process could not be started.
+    #[error("cannot start the plugin's process: {0}")]
+    Spawn(String),
+    /// The process started, but refused the library.
+    #[error("refused in the plugin's process: {0}")]
+    Refused(String),
+    /// The process died, or broke the protocol, while the plugin described itself.
+    #[error("the plugin's process {0} while the plugin described itself")]
+    Crashed(String),
+    /// The plugin took longer than its `timeout` limit to describe itself.
+    #[error("the plugin did not describe itself within its timeout limit ({0}); its process was killed")]
+    TimedOut(String),
+    /// The description is unusable (malformed examples or permissions).
+    #[error("the plugin described itself wrongly: {0}")]
+    BadDescription(String),
+}

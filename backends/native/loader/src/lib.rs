@@ -27,6 +27,12 @@
 //! as soon as it is opened, even if it is then refused, so only put libraries
 //! you trust in plugin directories (signatures are how you decide).
 //!
+//! **Isolation.** A plugin whose policy says `isolation = "process"`
+//! (pocket.toml's `[plugins.isolation]`) runs in processes of its own
+//! instead ([`isolated`], Unix only): a segfault, an `abort()` or an
+//! endless loop in it fails one node, and the host goes on. Its host calls
+//! are still served, and checked, in the host.
+//!
 //! **No unloading.** abi_stable never unloads a library, and neither does this
 //! crate: a library stays mapped until the process exits, even after its
 //! plugin is unregistered. Reloading a plugin means loading a *new file* (a
@@ -37,11 +43,15 @@
 
 mod error;
 mod host;
+#[cfg(unix)]
+pub mod isolated;
 mod loader;
 mod node;
 mod plugin;
 
-pub use error::RefusalReason;
+pub use error::{IsolationError, RefusalReason};
+#[cfg(unix)]
+pub use isolated::{ChildCommand, IsolatedPlugin};
 pub use loader::NativeLoader;
 pub use plugin::NativePlugin;
 pub use pocket_native_abi::INTERFACE_VERSION;

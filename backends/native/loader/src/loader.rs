@@ -5,10 +5,12 @@ use std::path::Path;
 
 use abi_stable::library::lib_header_from_path;
 use abi_stable::std_types::{RErr, ROk};
-use pocket_core::{Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader};
+use pocket_core::{Isolation, Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader, Policy};
 use pocket_native_abi::module::{PluginDescriptor, PluginModuleRef};
 
-use crate::error::RefusalReason;
+use crate::error::{IsolationError, RefusalReason};
+#[cfg(unix)]
+use crate::isolated::ChildCommand;
 use crate::plugin::OpenedNative;
 
 /// The file extensions of dynamic libraries, on every platform: a plugin
@@ -21,13 +23,44 @@ const EXTENSIONS: [&str; 3] = ["so", "dylib", "dll"];
 /// share a root module (abi_stable's `RootModule::load_from_*` would cache
 /// the first library's module for every later one). A loaded library is never
 /// unloaded: loading a new version means loading a new file.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NativeLoader;
+///
+/// A plugin whose policy says `isolation = "process"` is not opened here at
+/// all: with [`NativeLoader::isolating_with`], it is started in processes
+/// of its own ([`crate::IsolatedPlugin`]); without, it fails to load.
+#[derive(Debug, Clone, Default)]
+pub struct NativeLoader {
+    #[cfg(unix)]
+    child: Option<ChildCommand>,
+}
 
 impl NativeLoader {
-    /// The loader.
+    /// The loader; it loads every plugin in-process, and refuses those
+    /// whose policy asks for process isolation.
     pub fn new() -> Self {
-        NativeLoader
+        NativeLoader::default()
+    }
+
+    /// The same loader, starting plugins under `isolation = "process"` with
+    /// `command` (see [`ChildCommand`]).
+    #[cfg(unix)]
+    pub fn isolating_with(mut self, command: ChildCommand) -> Self {
+        self.child = Some(command);
+        self
+    }
+
+    /// Starts the plugin in `path` in a process of its own.
+    #[cfg(unix)]
+    fn open_isolated(&self, path: &Path, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        let command = self
+            .child
+            .as_ref()
+            .ok_or_else(|| LoadError::new(path, IsolationError::NoChildCommand))?;
+        Ok(Box::new(crate::isolated::open(path, policy, command)?))
+    }
+
+    #[cfg(not(unix))]
+    fn open_isolated(&self, path: &Path, _policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        Err(LoadError::new(path, IsolationError::Unsupported))
     }
 }
 
@@ -46,22 +79,41 @@ impl PluginLoader for NativeLoader {
     /// are trusted code: no limit applies to the library itself; binding
     /// gives its host calls the plugin's permissions.
     fn open(&self, path: &Path, _limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
-        let descriptor = open(path).map_err(|reason| LoadError::new(path, reason))?;
+        let descriptor = open(path, Panics::MustUnwind).map_err(|reason| LoadError::new(path, reason))?;
         let plugin = OpenedNative::new(descriptor, path)
             .map_err(|reason| LoadError::new(path, RefusalReason::DescribeFailed(reason)))?;
         tracing::debug!(plugin = %OpenedPlugin::description(&plugin).name, file = %path.display(), "loaded native plugin");
         Ok(Box::new(plugin))
     }
+
+    /// As [`open`](PluginLoader::open), unless `policy` says
+    /// `isolation = "process"`: then the library is opened only in the
+    /// plugin's own process.
+    fn open_for(&self, path: &Path, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        match policy.isolation {
+            Isolation::InProcess => self.open(path, &policy.limits),
+            Isolation::Process => self.open_isolated(path, policy),
+        }
+    }
 }
 
-/// Opens the library, checks its interface version and type layouts, and
-/// asks it to describe itself.
-fn open(path: &Path) -> Result<PluginDescriptor, RefusalReason> {
+/// Whether a library built with `panic = "abort"` may load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Panics {
+    /// In the host process: its first panic would end the host, so it is refused.
+    MustUnwind,
+    /// In a plugin's own process: a panic ends that process only.
+    MayAbort,
+}
+
+/// Opens the library, checks its interface version and type layouts (and
+/// its panic strategy, under `panics`), and asks it to describe itself.
+pub(crate) fn open(path: &Path, panics: Panics) -> Result<PluginDescriptor, RefusalReason> {
     let header = lib_header_from_path(path).map_err(|e| RefusalReason::from_library(&e))?;
     let module = header
         .init_root_module::<PluginModuleRef>()
         .map_err(|e| RefusalReason::from_library(&e))?;
-    if !module.unwinds() {
+    if panics == Panics::MustUnwind && !module.unwinds() {
         return Err(RefusalReason::AbortsOnPanic);
     }
     match module.describe()() {

@@ -1,0 +1,265 @@
+//! Host calls from a plugin's process, answered by the host.
+//!
+//! In the child, [`ForwardingHost`] is the `HostObject` a node call gets: each
+//! method becomes a [`HostRequest`] sent up the pipe, and waits for its
+//! [`HostResponse`]. In the host, [`HostRequest::answer`] runs the request on
+//! the very `HostObject` an in-process call would get (`NativeHost`), so the
+//! permission checks, rate limits, kv namespace and quotas all stay in the
+//! trusted process. A new host function is one arm here, in each of the
+//! two `match`es.
+
+use std::cell::RefCell;
+use std::io::{BufReader, BufWriter, Read, Write};
+
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
+use pocket_native_abi::RValue;
+use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
+use pocket_value::Value;
+use serde::{Deserialize, Serialize};
+
+use super::frame::{read_frame, write_frame};
+use super::protocol::{FromChild, ToChild};
+
+/// One host call, as it crosses the pipe.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum HostRequest {
+    Log {
+        level: u8,
+        message: String,
+    },
+    KvGet {
+        key: String,
+    },
+    KvSet {
+        key: String,
+        value: Value,
+    },
+    ConfigGet {
+        key: String,
+    },
+    EnvGet {
+        name: String,
+    },
+    Http(HttpCall),
+    PluginCall {
+        node_type: String,
+        input: Value,
+        config: Value,
+    },
+}
+
+/// An HTTP request or response's parts.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct HttpCall {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+/// What a host call gave back.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum HostResponse {
+    /// Done, nothing to return (`log`, `kv_set`).
+    Done,
+    /// A value, or none (`kv_get`, `config_get`).
+    Value(Option<Value>),
+    /// A text, or none (`env_get`).
+    Text(Option<String>),
+    /// An HTTP response.
+    Http {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// What another node type produced (`plugin_call`).
+    Output { output: Value, action: Option<String> },
+    /// The call failed (a refused capability, a rate limit, a failed request).
+    Failed(String),
+}
+
+impl HostRequest {
+    /// Runs the request on the host's side of the call.
+    pub(crate) fn answer(self, host: &dyn HostObject) -> HostResponse {
+        fn failed(error: RError) -> HostResponse {
+            HostResponse::Failed(error.message.into_string())
+        }
+        match self {
+            HostRequest::Log { level, message } => {
+                host.log(level, RStr::from_str(&message));
+                HostResponse::Done
+            }
+            HostRequest::KvGet { key } => match host.kv_get(RStr::from_str(&key)) {
+                ROk(value) => HostResponse::Value(value.into_option().map(Value::from)),
+                RErr(error) => failed(error),
+            },
+            HostRequest::KvSet { key, value } => match host.kv_set(RStr::from_str(&key), RValue::from(&value)) {
+                ROk(()) => HostResponse::Done,
+                RErr(error) => failed(error),
+            },
+            HostRequest::ConfigGet { key } => {
+                HostResponse::Value(host.config_get(RStr::from_str(&key)).into_option().map(Value::from))
+            }
+            HostRequest::EnvGet { name } => match host.env_get(RStr::from_str(&name)) {
+                ROk(value) => HostResponse::Text(value.into_option().map(RString::into_string)),
+                RErr(error) => failed(error),
+            },
+            HostRequest::Http(call) => {
+                let request = RHttpRequest {
+                    method: call.method.into(),
+                    url: call.url.into(),
+                    headers: call
+                        .headers
+                        .into_iter()
+                        .map(|(k, v)| Tuple2(k.into(), v.into()))
+                        .collect(),
+                    body: call.body.map(Into::into).into(),
+                };
+                match host.http_request(request) {
+                    ROk(response) => HostResponse::Http {
+                        status: response.status,
+                        headers: response
+                            .headers
+                            .into_iter()
+                            .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
+                            .collect(),
+                        body: response.body.into_string(),
+                    },
+                    RErr(error) => failed(error),
+                }
+            }
+            HostRequest::PluginCall {
+                node_type,
+                input,
+                config,
+            } => match host.plugin_call(RStr::from_str(&node_type), RValue::from(&input), RValue::from(&config)) {
+                ROk(out) => HostResponse::Output {
+                    output: Value::from(out.output),
+                    action: out.action.into_option().map(RString::into_string),
+                },
+                RErr(error) => failed(error),
+            },
+        }
+    }
+}
+
+/// The child's end of the pipe, shared by its main loop and the host calls
+/// of the node call in progress.
+pub(crate) struct Pipe<R: Read, W: Write> {
+    pub input: BufReader<R>,
+    pub output: BufWriter<W>,
+}
+
+/// The `HostObject` of a node call in a plugin's process: every call goes
+/// to the host and waits for its answer.
+pub(crate) struct ForwardingHost<'a, R: Read, W: Write> {
+    pub pipe: &'a RefCell<Pipe<R, W>>,
+}
+
+impl<R: Read, W: Write> ForwardingHost<'_, R, W> {
+    /// Sends `request` and waits for the host's answer.
+    fn ask(&self, request: HostRequest) -> HostResponse {
+        let mut pipe = self.pipe.borrow_mut();
+        let pipe = &mut *pipe;
+        let asked = write_frame(&mut pipe.output, &FromChild::Host(request))
+            .and_then(|()| read_frame::<_, ToChild>(&mut pipe.input));
+        match asked {
+            Ok(ToChild::Host(response)) => response,
+            Ok(other) => HostResponse::Failed(format!("the host answered a host call with {other:?}")),
+            Err(e) => HostResponse::Failed(format!("the host is unreachable: {e}")),
+        }
+    }
+}
+
+fn error(message: String) -> RError {
+    RError::new(RErrorKind::Failed, message)
+}
+
+fn unexpected(response: HostResponse) -> RError {
+    match response {
+        HostResponse::Failed(message) => error(message),
+        other => error(format!("unexpected answer from the host: {other:?}")),
+    }
+}
+
+impl<R: Read, W: Write> HostObject for ForwardingHost<'_, R, W> {
+    fn log(&self, level: u8, message: RStr<'_>) {
+        // A refusal is logged by the host; `log` has no result to carry it.
+        let _ = self.ask(HostRequest::Log {
+            level,
+            message: message.as_str().to_string(),
+        });
+    }
+
+    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError> {
+        match self.ask(HostRequest::KvGet {
+            key: key.as_str().into(),
+        }) {
+            HostResponse::Value(value) => ROk(value.as_ref().map(RValue::from).into()),
+            other => RErr(unexpected(other)),
+        }
+    }
+
+    fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError> {
+        match self.ask(HostRequest::KvSet {
+            key: key.as_str().into(),
+            value: Value::from(value),
+        }) {
+            HostResponse::Done => ROk(()),
+            other => RErr(unexpected(other)),
+        }
+    }
+
+    fn config_get(&self, key: RStr<'_>) -> ROption<RValue> {
+        match self.ask(HostRequest::ConfigGet {
+            key: key.as_str().into(),
+        }) {
+            HostResponse::Value(Some(value)) => RSome(RValue::from(&value)),
+            _ => RNone,
+        }
+    }
+
+    fn env_get(&self, name: RStr<'_>) -> RResult<ROption<RString>, RError> {
+        match self.ask(HostRequest::EnvGet {
+            name: name.as_str().into(),
+        }) {
+            HostResponse::Text(value) => ROk(value.map(RString::from).into()),
+            other => RErr(unexpected(other)),
+        }
+    }
+
+    fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError> {
+        let call = HttpCall {
+            method: request.method.into_string(),
+            url: request.url.into_string(),
+            headers: request
+                .headers
+                .into_iter()
+                .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
+                .collect(),
+            body: request.body.into_option().map(Into::into),
+        };
+        match self.ask(HostRequest::Http(call)) {
+            HostResponse::Http { status, headers, body } => ROk(RHttpResponse {
+                status,
+                headers: headers.into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect(),
+                body: body.into(),
+            }),
+            other => RErr(unexpected(other)),
+        }
+    }
+
+    fn plugin_call(&self, node_type: RStr<'_>, input: RValue, config: RValue) -> RResult<ROutput, RError> {
+        match self.ask(HostRequest::PluginCall {
+            node_type: node_type.as_str().into(),
+            input: Value::from(input),
+            config: Value::from(config),
+        }) {
+            HostResponse::Output { output, action } => ROk(ROutput {
+                output: RValue::from(&output),
+                action: action.map(RString::from).into(),
+            }),
+            other => RErr(unexpected(other)),
+        }
+    }
+}

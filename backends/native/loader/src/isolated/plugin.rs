@@ -1,0 +1,162 @@
+//! [`IsolatedPlugin`]: a native plugin described by, and running in, its own
+//! processes; its library is never opened in the host.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pocket_core::{
+    Capability, Example, LoadError, NodeDescription, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind,
+    Policy, file_plugin_name,
+};
+use pocket_host::PluginHost;
+
+use super::node::{IsolatedNodeType, TypeInfo};
+use super::process::{ChildCommand, ChildProcess, Ended};
+use super::protocol::{Description, FromChild, ToChild};
+use super::runtime::Runtime;
+use crate::error::IsolationError;
+
+/// Starts the plugin in `path` in a process of its own (with `command`) and
+/// asks it to describe itself, within `policy`'s timeout limit.
+pub(crate) fn open(path: &Path, policy: &Policy, command: &ChildCommand) -> Result<OpenedIsolated, LoadError> {
+    let fail = |error: IsolationError| LoadError::new(path, error);
+    let registered = file_plugin_name(path);
+    let mut process =
+        ChildProcess::spawn(command, path, &registered).map_err(|e| fail(IsolationError::Spawn(e.to_string())))?;
+    let timeout = policy.limits.timeout;
+    let wait = super::process::Wait {
+        deadline: Some(std::time::Instant::now() + timeout),
+        ..Default::default()
+    };
+    let described = match process.exchange(&ToChild::Describe, wait, None) {
+        Ok(FromChild::Described(description)) => description,
+        Ok(FromChild::Refused(reason)) => return Err(fail(IsolationError::Refused(reason))),
+        Ok(_) => {
+            return Err(fail(IsolationError::Crashed(
+                "answered Describe with something else".into(),
+            )));
+        }
+        Err(Ended::Died(how) | Ended::Broke(how)) => return Err(fail(IsolationError::Crashed(how))),
+        Err(Ended::TooLarge(len)) => {
+            return Err(fail(IsolationError::Crashed(format!(
+                "could not be sent its {len}-byte request"
+            ))));
+        }
+        Err(Ended::TimedOut | Ended::Cancelled) => {
+            return Err(fail(IsolationError::TimedOut(pocket_core::format_duration(timeout))));
+        }
+    };
+    let (description, types) = describe(described, path).map_err(|e| fail(IsolationError::BadDescription(e)))?;
+    tracing::debug!(plugin = %description.name, file = %path.display(), "native plugin described by its own process");
+    Ok(OpenedIsolated {
+        description,
+        types,
+        registered,
+        command: command.clone(),
+        process,
+    })
+}
+
+/// The host's description of what the plugin's process described.
+fn describe(described: Description, path: &Path) -> Result<(PluginDescription, Vec<TypeInfo>), String> {
+    let permissions = Capability::parse_list(&described.permissions).map_err(|e| format!("permissions: {e}"))?;
+    let types = described
+        .node_types
+        .into_iter()
+        .map(|t| {
+            Ok(TypeInfo {
+                examples: Example::parse_list(&t.name, serde_json::Value::Array(t.examples))?,
+                name: t.name,
+                description: t.description,
+                schema: t.config_schema,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let description = PluginDescription {
+        name: described.name,
+        version: described.version,
+        description: described.description,
+        author: described.author,
+        kind: PluginKind::Native,
+        source: Some(path.to_path_buf()),
+        nodes: types
+            .iter()
+            .map(|t| NodeDescription {
+                node_type: t.name.clone(),
+                description: t.description.clone(),
+                config_schema: t.schema.clone(),
+                examples: t.examples.clone(),
+            })
+            .collect(),
+        permissions,
+    };
+    Ok((description, types))
+}
+
+/// A plugin described by its process, not yet bound to a policy. The
+/// process that described it serves its first calls.
+pub(crate) struct OpenedIsolated {
+    description: PluginDescription,
+    types: Vec<TypeInfo>,
+    registered: String,
+    command: ChildCommand,
+    process: ChildProcess,
+}
+
+/// Binding gives the node types the plugin's host (in this process: every
+/// host call the plugin's process makes is checked here) and its timeout.
+impl OpenedPlugin for OpenedIsolated {
+    fn description(&self) -> &PluginDescription {
+        &self.description
+    }
+
+    fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
+        let OpenedIsolated {
+            description,
+            types,
+            registered,
+            command,
+            process,
+        } = *self;
+        let library = description.source.clone().unwrap_or_default();
+        let runtime = Arc::new(Runtime::new(
+            &description.name,
+            registered,
+            library,
+            command,
+            PluginHost::bound(&description.name, &policy),
+            policy.limits.timeout,
+            process,
+        ));
+        let node_types = types
+            .into_iter()
+            .map(|info| {
+                Arc::new(IsolatedNodeType {
+                    info,
+                    runtime: runtime.clone(),
+                }) as Arc<dyn NodeType>
+            })
+            .collect();
+        Ok(Arc::new(IsolatedPlugin {
+            description,
+            node_types,
+        }))
+    }
+}
+
+/// A native plugin running in processes of its own (`isolation = "process"`).
+/// Built by [`crate::NativeLoader`] when the plugin's policy asks for it.
+pub struct IsolatedPlugin {
+    description: PluginDescription,
+    node_types: Vec<Arc<dyn NodeType>>,
+}
+
+impl Plugin for IsolatedPlugin {
+    fn description(&self) -> &PluginDescription {
+        &self.description
+    }
+
+    fn node_types(&self) -> Vec<Arc<dyn NodeType>> {
+        self.node_types.clone()
+    }
+}
