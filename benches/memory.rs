@@ -33,11 +33,7 @@ fn main() {
 }
 
 fn report(kind: &str, (plugin, instance): (u64, u64)) {
-    println!(
-        "{kind:<6} {:>18} KiB {:>22} KiB",
-        plugin / 1024,
-        instance / 1024
-    );
+    println!("{kind:<6} {:>18} KiB {:>22} KiB", plugin / 1024, instance / 1024);
 }
 
 /// Bytes per loaded plugin and per idle instance, over `files`.
@@ -50,7 +46,10 @@ fn measure(loader: &dyn PluginLoader, files: &[PathBuf], node_type: &str) -> (u6
         .collect();
     let loaded = rss();
     let run = RunContext::new("memory", &StoreSpec::default(), CancellationToken::new());
-    let nodes: Vec<Arc<dyn Node>> = plugins.iter().map(|plugin| call_once(plugin.as_ref(), node_type, &run)).collect();
+    let nodes: Vec<Arc<dyn Node>> = plugins
+        .iter()
+        .map(|plugin| call_once(plugin.as_ref(), node_type, &run))
+        .collect();
     let called = rss();
     drop(nodes);
     let count = files.len() as u64;

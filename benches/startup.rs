@@ -23,7 +23,11 @@ fn main() {
     assert!(status.success(), "scripts/build-plugins.sh failed");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let workflow = dir.path().join("one.yaml");
-    std::fs::write(&workflow, "name: one\nstart: only\nnodes:\n  - name: only\n    type: echo\n").expect("written");
+    std::fs::write(
+        &workflow,
+        "name: one\nstart: only\nnodes:\n  - name: only\n    type: echo\n",
+    )
+    .expect("written");
     let none = dir.path().join("none.toml");
     std::fs::write(&none, "[plugins]\ndirectories = []\n").expect("written");
     let every = root.join("pocket.toml");
