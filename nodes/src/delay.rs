@@ -39,7 +39,7 @@ impl Node for DelayNode {
         Execution::pending(async move {
             tokio::select! {
                 () = tokio::time::sleep(duration) => Ok(NodeOutput::new(call.input)),
-                () = call.run.cancel.cancelled() => Err(NodeError::Cancelled),
+                () = call.run.cancel().cancelled() => Err(NodeError::Cancelled),
             }
         })
     }

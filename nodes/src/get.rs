@@ -41,7 +41,7 @@ struct GetNode;
 impl Node for GetNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
         Execution::Ready(
-            store_key(&call.config).map(|key| match call.run.store.get(Owner::Workflow, &key) {
+            store_key(&call.config).map(|key| match call.run.store().get(Owner::Workflow, &key) {
                 Some(value) => NodeOutput::new(value).with_action("found"),
                 None => NodeOutput::new(call.input).with_action("not_found"),
             }),

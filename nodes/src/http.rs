@@ -119,7 +119,7 @@ impl Node for HttpRun {
         Execution::pending(async move {
             tokio::select! {
                 result = request.send_with_retries(&self.client) => result,
-                () = call.run.cancel.cancelled() => Err(NodeError::Cancelled),
+                () = call.run.cancel().cancelled() => Err(NodeError::Cancelled),
             }
         })
     }

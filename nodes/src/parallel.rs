@@ -134,7 +134,7 @@ impl ParallelRun {
     ) -> Result<NodeOutput, NodeError> {
         let started = Instant::now();
         // The tasks' own run context: cancelling it stops them, not the run.
-        let context = run.with_cancel(run.cancel.child_token());
+        let context = run.with_cancel(run.cancel().child_token());
         let permits = Arc::new(Semaphore::new(limit));
         let mut running = JoinSet::new();
         for index in 0..self.tasks.len() {
@@ -155,12 +155,12 @@ impl ParallelRun {
             let joined = tokio::select! {
                 joined = running.join_next() => joined,
                 () = &mut deadline => break,
-                () = run.cancel.cancelled() => return Err(NodeError::Cancelled),
+                () = run.cancel().cancelled() => return Err(NodeError::Cancelled),
             };
             let Some(joined) = joined else { break };
             let (index, result) = joined.map_err(|e| NodeError::Crashed(format!("a task of `parallel`: {e}")))?;
             if fail_fast && let Err(error) = &result {
-                context.cancel.cancel();
+                context.cancel().cancel();
                 return Err(NodeError::failed(format!(
                     "task `{}` failed: {error}",
                     self.tasks[index].name()
@@ -168,7 +168,7 @@ impl ParallelRun {
             }
             outcomes[index] = Some(result.map(|out| out.output));
         }
-        context.cancel.cancel();
+        context.cancel().cancel();
         running.abort_all();
         let mut results = Vec::new();
         let mut errors = Vec::new();

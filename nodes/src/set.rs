@@ -55,7 +55,7 @@ impl Node for SetNode {
                 Some(value) => value.clone(),
                 None => call.input.clone(),
             };
-            call.run.store.set(Owner::Workflow, &key, value);
+            call.run.store().set(Owner::Workflow, &key, value);
             NodeOutput::new(call.input)
         }))
     }

@@ -73,7 +73,7 @@ impl Node for TransformNode {
         let output = match &self.mode {
             Mode::Jq(program) => match with_room_for(&call.input, "jq", || {
                 program
-                    .run(&call.input, call.deadline, &call.run.cancel)
+                    .run(&call.input, call.deadline, call.run.cancel())
                     .map_err(|e| NodeError::failed(format!("jq: {e}")))
             }) {
                 Ok(output) => output,

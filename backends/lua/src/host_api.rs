@@ -172,7 +172,7 @@ fn kv_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> 
         "get",
         lua.create_function(move |lua, key: String| {
             let run = current_run(lua);
-            Ok::<Answer, mlua::Error>(match get_host.kv_get(run.as_ref().map(|r| &*r.store), &key) {
+            Ok::<Answer, mlua::Error>(match get_host.kv_get(run.as_ref().map(|r| &**r.store()), &key) {
                 Ok(Some(value)) => Ok(get_codec.write(lua, &value)?),
                 Ok(None) => Ok(LuaValue::Nil),
                 Err(e) => Err(e.to_string()),
@@ -190,7 +190,7 @@ fn kv_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> 
             let run = current_run(lua);
             Ok::<Answer, mlua::Error>(
                 set_host
-                    .kv_set(run.as_ref().map(|r| &*r.store), &key, value)
+                    .kv_set(run.as_ref().map(|r| &**r.store()), &key, value)
                     .map(|()| LuaValue::Boolean(true))
                     .map_err(|e| e.to_string()),
             )

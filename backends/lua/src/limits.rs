@@ -14,9 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mlua::{HookTriggers, Lua, VmState};
-use pocket_core::{Limit, Limits, NodeError, format_duration};
+use pocket_core::{Limit, Limits, NodeError, RunContext, format_duration};
 use pocket_host::Stop;
-use tokio_util::sync::CancellationToken;
 
 /// Instructions between two hook ticks: small enough that a tripped limit is
 /// noticed quickly and short coroutines are still charged, large enough that
@@ -59,7 +58,7 @@ pub(crate) struct Meter {
     max_instructions: u64,
     used: u64,
     deadline: Option<Instant>,
-    cancel: Option<CancellationToken>,
+    cancel: Option<RunContext>,
     abandoned: Option<Arc<AtomicBool>>,
     tripped: Option<Stop>,
 }
@@ -67,8 +66,9 @@ pub(crate) struct Meter {
 /// What a call may watch besides its own budget.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Watch {
-    /// The run's cancellation.
-    pub cancel: Option<CancellationToken>,
+    /// The run, whose cancellation stops the call (a context is cheaper to
+    /// keep per call than a token of its own).
+    pub cancel: Option<RunContext>,
     /// Set when nobody waits for the call's result any more.
     pub abandoned: Option<Arc<AtomicBool>>,
 }
@@ -108,7 +108,7 @@ impl Meter {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(self.trip(Stop::Limit(Limit::Timeout)));
         }
-        let cancelled = self.cancel.as_ref().is_some_and(CancellationToken::is_cancelled)
+        let cancelled = self.cancel.as_ref().is_some_and(|run| run.cancel().is_cancelled())
             || self.abandoned.as_ref().is_some_and(|a| a.load(Ordering::Relaxed));
         if cancelled {
             return Err(self.trip(Stop::Cancelled));

@@ -181,7 +181,7 @@ impl Node for LuaNode {
             timeout,
             run: Some(call.run.clone()),
             watch: Watch {
-                cancel: Some(call.run.cancel.clone()),
+                cancel: Some(call.run.clone()),
                 abandoned: None,
             },
         };

@@ -101,7 +101,7 @@ impl Node for PluginNode {
             timeout,
             run: Some(call.run.clone()),
             watch: Watch {
-                cancel: Some(call.run.cancel.clone()),
+                cancel: Some(call.run.clone()),
                 abandoned: None,
             },
         };

@@ -224,7 +224,7 @@ fn kv_get(mut env: FunctionEnvMut<'_, HostEnv>, key_ptr: i32, key_len: i32) -> R
         return Ok(PACKED_ERROR);
     };
     let data = env.data();
-    let found = match data.host.kv_get(data.call.run.as_ref().map(|r| &*r.store), &key) {
+    let found = match data.host.kv_get(data.call.run.as_ref().map(|r| &**r.store()), &key) {
         Ok(found) => found,
         Err(e) => {
             tracing::debug!(plugin = data.host.plugin(), error = %e, "kv_get failed");
@@ -257,7 +257,7 @@ fn kv_set(
     Ok(
         match data
             .host
-            .kv_set(data.call.run.as_ref().map(|r| &*r.store), &key, Value::from(value))
+            .kv_set(data.call.run.as_ref().map(|r| &**r.store()), &key, Value::from(value))
         {
             Ok(()) => kv_code::OK,
             Err(pocket_host::HostError::Denied(_)) => kv_code::DENIED,

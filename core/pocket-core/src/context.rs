@@ -8,22 +8,22 @@ use crate::kv::KvStore;
 use crate::plugin_call::NodeCaller;
 use crate::workflow::StoreSpec;
 
-/// The state of one workflow run, shared by its nodes.
+/// The state of one workflow run, shared by its nodes. Cloning it is one
+/// reference count: backends keep one per call.
 #[derive(Debug, Clone)]
 pub struct RunContext {
-    /// The workflow's name.
-    pub workflow: Arc<str>,
-    /// The run's key-value store.
-    pub store: Arc<KvStore>,
-    /// Cancelled when the run is stopped (Ctrl-C, or a failure elsewhere);
-    /// long-running nodes should watch it.
-    pub cancel: CancellationToken,
-    /// Runs node types for plugin code (plugin-to-plugin calls); `None`
-    /// when the run has no workflow to resolve them in.
-    calls: Option<Arc<NodeCaller>>,
+    shared: Arc<Shared>,
     /// How many plugin calls deep the current call is: 0 for a workflow's
     /// own nodes. Only the host sets it.
     call_depth: u32,
+}
+
+#[derive(Debug)]
+struct Shared {
+    workflow: Arc<str>,
+    store: Arc<KvStore>,
+    cancel: CancellationToken,
+    calls: Option<Arc<NodeCaller>>,
 }
 
 impl RunContext {
@@ -31,31 +31,62 @@ impl RunContext {
     /// `store`, stopped through `cancel`.
     pub fn new(workflow: impl Into<Arc<str>>, store: &StoreSpec, cancel: CancellationToken) -> RunContext {
         RunContext {
-            workflow: workflow.into(),
-            store: Arc::new(KvStore::new(store)),
-            cancel,
-            calls: None,
+            shared: Arc::new(Shared {
+                workflow: workflow.into(),
+                store: Arc::new(KvStore::new(store)),
+                cancel,
+                calls: None,
+            }),
             call_depth: 0,
         }
     }
 
     /// The same context, making plugin calls through `calls`.
     pub fn with_calls(self, calls: Arc<NodeCaller>) -> RunContext {
-        RunContext {
+        self.rebuilt(|shared| Shared {
             calls: Some(calls),
-            ..self
-        }
+            ..shared
+        })
     }
 
     /// The same run, stopped through `cancel` instead (a node type running
     /// nodes of its own that it may stop without stopping the run).
     pub fn with_cancel(&self, cancel: CancellationToken) -> RunContext {
-        RunContext { cancel, ..self.clone() }
+        self.rebuilt(|shared| Shared { cancel, ..shared })
+    }
+
+    fn rebuilt(&self, change: impl FnOnce(Shared) -> Shared) -> RunContext {
+        let shared = Shared {
+            workflow: self.shared.workflow.clone(),
+            store: self.shared.store.clone(),
+            cancel: self.shared.cancel.clone(),
+            calls: self.shared.calls.clone(),
+        };
+        RunContext {
+            shared: Arc::new(change(shared)),
+            call_depth: self.call_depth,
+        }
+    }
+
+    /// The workflow's name.
+    pub fn workflow(&self) -> &str {
+        &self.shared.workflow
+    }
+
+    /// The run's key-value store.
+    pub fn store(&self) -> &Arc<KvStore> {
+        &self.shared.store
+    }
+
+    /// Cancelled when the run is stopped (Ctrl-C, or a failure elsewhere);
+    /// long-running nodes should watch it.
+    pub fn cancel(&self) -> &CancellationToken {
+        &self.shared.cancel
     }
 
     /// What plugin calls in this run go through, if anything.
     pub fn calls(&self) -> Option<&Arc<NodeCaller>> {
-        self.calls.as_ref()
+        self.shared.calls.as_ref()
     }
 
     /// How many plugin calls deep the current call is (0 for a workflow's own nodes).
@@ -66,8 +97,8 @@ impl RunContext {
     /// The context of a plugin call made from this one: one level deeper.
     pub(crate) fn nested(&self) -> RunContext {
         RunContext {
+            shared: self.shared.clone(),
             call_depth: self.call_depth.saturating_add(1),
-            ..self.clone()
         }
     }
 }

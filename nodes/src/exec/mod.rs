@@ -94,7 +94,7 @@ impl Node for ExecRun {
         Execution::pending(async move {
             tokio::select! {
                 result = request.run() => result.map(NodeOutput::new),
-                () = call.run.cancel.cancelled() => Err(NodeError::Cancelled),
+                () = call.run.cancel().cancelled() => Err(NodeError::Cancelled),
             }
         })
     }

@@ -12,9 +12,10 @@ use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RH
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// What the host calls of one node call may reach.
-pub(crate) struct CallScope {
-    /// The run the call belongs to (its store, its plugin calls).
-    pub run: RunContext,
+pub(crate) struct CallScope<'r> {
+    /// The run the call belongs to (its store, its plugin calls): borrowed,
+    /// so an inline call clones nothing.
+    pub run: &'r RunContext,
     /// When the call must end.
     pub deadline: Option<Instant>,
     /// The call runs inline on the runner's thread (its node type is not
@@ -26,7 +27,7 @@ pub(crate) struct CallScope {
 pub(crate) struct NativeHost<'a> {
     pub host: &'a PluginHost,
     pub plugin_config: &'a Value,
-    pub scope: CallScope,
+    pub scope: CallScope<'a>,
 }
 
 fn failed(message: impl Into<String>) -> RError {
@@ -46,7 +47,7 @@ impl HostObject for NativeHost<'_> {
     }
 
     fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError> {
-        match self.host.kv_get(Some(&self.scope.run.store), key.as_str()) {
+        match self.host.kv_get(Some(self.scope.run.store()), key.as_str()) {
             Ok(Some(value)) => ROk(RSome(RValue::from(&value))),
             Ok(None) => ROk(RNone),
             Err(e) => RErr(failed(e.to_string())),
@@ -56,7 +57,7 @@ impl HostObject for NativeHost<'_> {
     fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError> {
         match self
             .host
-            .kv_set(Some(&self.scope.run.store), key.as_str(), Value::from(value))
+            .kv_set(Some(self.scope.run.store()), key.as_str(), Value::from(value))
         {
             Ok(()) => ROk(()),
             Err(e) => RErr(failed(e.to_string())),
@@ -121,7 +122,7 @@ impl HostObject for NativeHost<'_> {
             config: Value::from(config),
         };
         let called: Result<_, HostError> =
-            self.blocking(|| self.host.plugin_call(Some(&self.scope.run), call, self.scope.deadline));
+            self.blocking(|| self.host.plugin_call(Some(self.scope.run), call, self.scope.deadline));
         match called {
             Ok(out) => ROk(ROutput {
                 output: RValue::from(&out.output),

@@ -140,7 +140,7 @@ struct NativeCall {
 
 impl NativeCall {
     /// One call, with the host calls of `scope`.
-    fn run(&self, input: RValue, config: ROption<RValue>, scope: CallScope) -> Result<NodeOutput, NodeError> {
+    fn run(&self, input: RValue, config: ROption<RValue>, scope: CallScope<'_>) -> Result<NodeOutput, NodeError> {
         let host = NativeHost {
             host: &self.host,
             plugin_config: &self.plugin_config,
@@ -169,16 +169,24 @@ impl Node for NativeNode {
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
         let input = RValue::from(&call.input);
         let config = self.config_to_send(&call.config);
-        let scope = CallScope {
-            run: call.run.clone(),
-            deadline: call.deadline,
-            inline: !self.blocking,
-        };
+        let deadline = call.deadline;
         if !self.blocking {
+            let scope = CallScope {
+                run: call.run,
+                deadline,
+                inline: true,
+            };
             return Execution::Ready(self.call.run(input, config, scope));
         }
-        let native = self.call.clone();
-        run_blocking("native", move |_| native.run(input, config, scope))
+        let (native, run) = (self.call.clone(), call.run.clone());
+        run_blocking("native", move |_| {
+            let scope = CallScope {
+                run: &run,
+                deadline,
+                inline: false,
+            };
+            native.run(input, config, scope)
+        })
     }
 }
 

@@ -77,7 +77,7 @@ impl PreparedNode {
         };
         tokio::select! {
             result = guarded => late(result.unwrap_or_else(|panic| Err(crashed(panic)))),
-            () = run.cancel.cancelled() => Err(NodeError::Cancelled),
+            () = run.cancel().cancelled() => Err(NodeError::Cancelled),
         }
     }
 }

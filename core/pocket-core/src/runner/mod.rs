@@ -130,7 +130,7 @@ pub async fn run(graph: Arc<Graph>, input: Value, options: RunOptions) -> Result
     let mut run = Run::new(graph, context, options.trace);
     let result = run.drive(input).await;
     // Stop branches still running after a failure or cancellation.
-    run.context.cancel.cancel();
+    run.context.cancel().cancel();
     result
 }
 
@@ -185,7 +185,7 @@ impl Run {
     async fn drive(&mut self, input: Value) -> Result<RunOutcome, RunError> {
         self.ready.push_back((self.graph.start, input));
         loop {
-            if self.context.cancel.is_cancelled() {
+            if self.context.cancel().is_cancelled() {
                 return Err(RunError::Cancelled);
             }
             if self.in_flight.is_empty() && self.ready.len() == 1 {
@@ -212,7 +212,7 @@ impl Run {
             }
             let joined = tokio::select! {
                 joined = self.in_flight.join_next() => joined,
-                () = self.context.cancel.cancelled() => return Err(RunError::Cancelled),
+                () = self.context.cancel().cancelled() => return Err(RunError::Cancelled),
             };
             match joined {
                 Some(Ok(step)) => {
@@ -450,7 +450,7 @@ async fn attempt_with_retries(
                 tracing::debug!(node = %node.name(), attempt, %error, ?delay, "retrying");
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
-                    () = context.cancel.cancelled() => return (Err(NodeError::Cancelled), attempt),
+                    () = context.cancel().cancelled() => return (Err(NodeError::Cancelled), attempt),
                 }
                 attempt += 1;
             }

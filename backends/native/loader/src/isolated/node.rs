@@ -197,15 +197,16 @@ impl Node for IsolatedNode {
             (Value::Null, Value::Null) => None,
             (rendered, _) => Some(rendered.clone()),
         };
-        let scope = CallScope {
-            run: call.run.clone(),
-            deadline: call.deadline,
-            inline: false,
-        };
-        let (mut wait, budget) = state.runtime.wait(call.deadline);
-        wait.cancel = Some(call.run.cancel.clone());
+        let (run, deadline) = (call.run.clone(), call.deadline);
+        let (mut wait, budget) = state.runtime.wait(deadline);
+        wait.cancel = Some(call.run.cancel().clone());
         let input = call.input;
         run_blocking("native", move |abandoned| {
+            let scope = CallScope {
+                run: &run,
+                deadline,
+                inline: false,
+            };
             state.run(input, config, scope, Wait { abandoned, ..wait }, budget)
         })
     }
