@@ -26,6 +26,7 @@ const LUA_PLUGIN: &str = "return { name = 'NAME', version = '1.0.0', nodes = { \
 fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     println!("{:<6} {:>22} {:>26}", "kind", "per loaded plugin", "per idle instance");
+    println!("(targets: at most 256 KiB per idle Lua state, 1 MiB plus linear memory per idle WASM instance)");
     let lua = measure(&LuaLoader::new(), &lua_copies(dir.path()), "echo");
     report("Lua", lua);
     let wasm = measure(&WasmLoader::new(), &wasm_copies(dir.path()), "echo-json");

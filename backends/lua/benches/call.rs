@@ -18,17 +18,30 @@ const SOURCE: &str = "return { n = input.n + 1, s = input.s }";
 
 fn main() {
     divan::main();
+    let (mut raw, mut node) = (raw_round(), node_round(multi_thread()));
+    pocket_core::testing::print_ratio(
+        "Lua node call in a multi-thread runtime task vs raw mlua",
+        "<= 5x",
+        CALLS,
+        &mut node,
+        &mut raw,
+    );
 }
 
 /// The baseline: build the table, call the function, read the result's fields.
 #[divan::bench]
 fn raw_mlua_call(bencher: Bencher) {
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(raw_round());
+}
+
+/// `CALLS` raw mlua calls.
+fn raw_round() -> impl FnMut() {
     let lua = mlua::Lua::new();
     let function: mlua::Function = lua
         .load("return function(input) return { n = input.n + 1, s = input.s } end")
         .eval()
         .unwrap();
-    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+    move || {
         for _ in 0..CALLS {
             let input = lua.create_table().unwrap();
             input.raw_set("n", 41).unwrap();
@@ -38,7 +51,7 @@ fn raw_mlua_call(bencher: Bencher) {
             let s: String = out.raw_get("s").unwrap();
             divan::black_box((n, s));
         }
-    });
+    }
 }
 
 fn prepared_node() -> Arc<dyn Node> {
@@ -71,35 +84,40 @@ async fn calls(node: &dyn Node, run: &RunContext, input: &Value) {
     }
 }
 
-fn bench_node(bencher: Bencher, runtime: tokio::runtime::Runtime) {
+/// `CALLS` node calls inside a task spawned on `runtime`, as the runner's
+/// branches run.
+fn node_round(runtime: tokio::runtime::Runtime) -> impl FnMut() {
     let node = prepared_node();
     let run = context();
     let input = Value::from_json(r#"{"n": 41, "s": "hello"}"#).unwrap();
-    bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
+    move || {
         let (node, run, input) = (node.clone(), run.clone(), input.clone());
-        // Inside a spawned task, as the runner's branches run.
         runtime
             .block_on(runtime.spawn(async move { calls(&*node, &run, &input).await }))
             .unwrap();
-    });
+    }
+}
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
 }
 
 /// Through `Node::exec` on a multi-threaded runtime (`block_in_place`).
 #[divan::bench]
 fn lua_node_call_multi_thread(bencher: Bencher) {
-    bench_node(
-        bencher,
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-    );
+    bencher
+        .counter(ItemsCount::new(CALLS))
+        .bench_local(node_round(multi_thread()));
 }
 
 /// Through `Node::exec` on a current-thread runtime (`spawn_blocking`).
 #[divan::bench]
 fn lua_node_call_current_thread(bencher: Bencher) {
-    bench_node(bencher, tokio::runtime::Builder::new_current_thread().build().unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    bencher.counter(ItemsCount::new(CALLS)).bench_local(node_round(runtime));
 }
 
 /// Through `Node::exec` outside any runtime: the call runs in place, so this

@@ -153,3 +153,40 @@ impl Node for FnNode {
         Execution::Ready((self.0)(&call))
     }
 }
+
+/// How a benchmark reports a figure whose target is a ratio to a floor (a
+/// raw engine call, a direct function call): runs `measured` and `floor`
+/// (each one round of `calls` calls) in alternating rounds, so both see the
+/// same machine load, and prints their median time per call, the ratio and
+/// `target` (such as `<= 2x`). The medians per call, in nanoseconds.
+pub fn print_ratio(
+    figure: &str,
+    target: &str,
+    calls: usize,
+    measured: &mut dyn FnMut(),
+    floor: &mut dyn FnMut(),
+) -> (f64, f64) {
+    const ROUNDS: usize = 31;
+    let per_call = |round: &mut dyn FnMut()| {
+        let started = std::time::Instant::now();
+        round();
+        started.elapsed().as_nanos() as f64 / calls as f64
+    };
+    let (mut a, mut b) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
+    for _ in 0..ROUNDS {
+        b.push(per_call(floor));
+        a.push(per_call(measured));
+    }
+    let median = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let (a, b) = (median(a), median(b));
+    println!(
+        "{figure}: {:.2} us vs {:.2} us floor = {:.2}x (target {target}; median of {ROUNDS} rounds of {calls} calls)",
+        a / 1000.0,
+        b / 1000.0,
+        a / b
+    );
+    (a, b)
+}
