@@ -70,6 +70,21 @@ fn a_chain_of_ten_calls_across_lua_wasm_and_native_runs_and_an_eleventh_is_refus
     // Every kind can start a chain, and the host is fine after the refusal.
     assert_eq!(call(&d, "relay/relay", &chain(4)), Ok(json!(4)));
     assert_eq!(call(&d, "host-calls/relay", &chain(4)), Ok(json!(4)));
+    // `plugin_call:*` reaches every plugin's types, never Pocket's own
+    // (unsandboxed, or under grants of their own, as the inline `lua` node
+    // is): those need a grant naming their plugin.
+    for (builtin, full) in [
+        ("exec", "builtin/exec"),
+        ("builtin/file", "builtin/file"),
+        ("http", "builtin/http"),
+        ("lua", "lua/lua"),
+    ] {
+        let err = call(&d, "lua-relay/relay", &json!([builtin])).unwrap_err();
+        assert!(
+            err.contains(&format!("permission denied: plugin_call:{full}")),
+            "{builtin}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -40,7 +40,10 @@ impl PluginHost {
         let caller = run.calls().ok_or(PluginCallError::NotInRun)?;
         let target = caller.resolve(&call.target)?;
         let full_name = target.full_name();
-        self.check(Request::PluginCall { target: &full_name })?;
+        self.check(Request::PluginCall {
+            target: &full_name,
+            built_in: target.is_built_in(),
+        })?;
         let handle = Handle::try_current().map_err(|_| PluginCallError::NotInRun)?;
         tracing::debug!(
             plugin = &*self.plugin,

@@ -132,7 +132,12 @@ mod tests {
         let rates = Rates::new(&Limits::default());
         rates.take(Request::Kv).unwrap();
         rates.take(Request::Kv).unwrap();
-        rates.take(Request::PluginCall { target: "a/b" }).unwrap();
+        rates
+            .take(Request::PluginCall {
+                target: "a/b",
+                built_in: false,
+            })
+            .unwrap();
         rates.take(Request::Http { host: "example.com" }).unwrap();
         rates.take(Request::Log).unwrap();
         assert_eq!(

@@ -79,10 +79,15 @@ impl Capability {
         match (self, other) {
             (Capability::Log, Capability::Log) | (Capability::Kv, Capability::Kv) => true,
             (Capability::Http(None), Capability::Http(_)) => true,
+            // What the check allows, as far as names tell: `builtin/...`
+            // needs a pattern naming `builtin` (see `reaches`).
+            (Capability::PluginCall(a), Capability::PluginCall(b)) => {
+                let plain = !b.starts_with("builtin/") || names_plugin(a, b);
+                a == b || (plain && (a == "*" || (!b.contains('*') && glob_match(a, b))))
+            }
             (Capability::Http(Some(a)), Capability::Http(Some(b)))
             | (Capability::Env(a), Capability::Env(b))
             | (Capability::Config(a), Capability::Config(b))
-            | (Capability::PluginCall(a), Capability::PluginCall(b))
             | (Capability::File(a), Capability::File(b)) => {
                 a == "*" || a == b || (!b.contains('*') && glob_match(a, b))
             }
@@ -142,6 +147,8 @@ pub enum Request<'a> {
     PluginCall {
         /// The full name of the node type.
         target: &'a str,
+        /// Whether it is built into Pocket (and runs outside any sandbox).
+        built_in: bool,
     },
     /// Reach this file.
     File {
@@ -158,7 +165,7 @@ impl fmt::Display for Request<'_> {
             Request::Kv => f.write_str("kv"),
             Request::Http { host } => write!(f, "http:{host}"),
             Request::Env { name } => write!(f, "env:{name}"),
-            Request::PluginCall { target } => write!(f, "plugin_call:{target}"),
+            Request::PluginCall { target, .. } => write!(f, "plugin_call:{target}"),
             Request::File { path } => write!(f, "file:{path}"),
         }
     }
@@ -267,8 +274,27 @@ fn allows(capability: &Capability, request: Request<'_>) -> bool {
         (Capability::Http(None), Request::Http { .. }) => true,
         (Capability::Http(Some(pattern)), Request::Http { host }) => glob_match(pattern, &host.to_ascii_lowercase()),
         (Capability::Env(pattern), Request::Env { name }) => glob_match(pattern, name),
-        (Capability::PluginCall(pattern), Request::PluginCall { target }) => glob_match(pattern, target),
+        (Capability::PluginCall(pattern), Request::PluginCall { target, built_in }) => {
+            reaches(pattern, target, built_in)
+        }
         (Capability::File(pattern), Request::File { path }) => glob_match(pattern, path),
+        _ => false,
+    }
+}
+
+/// Whether a `plugin_call:` pattern reaches the node type `target`. Types
+/// built into Pocket (`builtin/exec`, `builtin/http`, the inline `lua/lua`...)
+/// run outside any sandbox or under grants of their own, so only a pattern
+/// that names their plugin (`builtin/http`, `builtin/*`, `lua/lua`) reaches
+/// them: `*` or `*/exec` never does.
+fn reaches(pattern: &str, target: &str, built_in: bool) -> bool {
+    glob_match(pattern, target) && (!built_in || names_plugin(pattern, target))
+}
+
+/// Whether `pattern`'s plugin part is `target`'s plugin, written out.
+fn names_plugin(pattern: &str, target: &str) -> bool {
+    match (pattern.split_once('/'), target.split_once('/')) {
+        (Some((wanted, _)), Some((plugin, _))) => wanted == plugin,
         _ => false,
     }
 }
@@ -306,6 +332,30 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_pattern_naming_builtin_reaches_a_built_in_type() {
+        let call = |target: &'static str| Request::PluginCall {
+            target,
+            built_in: target.starts_with("builtin/") || target == "lua/lua",
+        };
+        let granted = |pattern: &str| Permissions::new(vec![Capability::PluginCall(pattern.into())]);
+        assert!(granted("*").check("p", call("text-tools/upper")).is_ok());
+        for pattern in ["*", "*/exec", "*exec"] {
+            assert!(granted(pattern).check("p", call("builtin/exec")).is_err(), "{pattern}");
+        }
+        assert!(granted("builtin/http").check("p", call("builtin/http")).is_ok());
+        assert!(granted("builtin/*").check("p", call("builtin/exec")).is_ok());
+        assert!(
+            granted("*").check("p", call("lua/lua")).is_err(),
+            "the inline lua node is built in"
+        );
+        assert!(granted("lua/lua").check("p", call("lua/lua")).is_ok());
+        let exec = Capability::PluginCall("builtin/exec".into());
+        assert!(!Capability::PluginCall("*".into()).covers(&exec));
+        assert!(Capability::PluginCall("builtin/*".into()).covers(&exec));
+        assert!(Capability::PluginCall("*".into()).covers(&Capability::PluginCall("text-tools/*".into())));
+    }
 
     fn perms(list: &[&str]) -> Permissions {
         Permissions::new(list.iter().map(|c| Capability::parse(c).unwrap()).collect())

@@ -102,6 +102,11 @@ pub struct ResolvedType {
 }
 
 impl ResolvedType {
+    /// Whether the providing plugin is built into Pocket.
+    pub fn is_built_in(&self) -> bool {
+        self.built_in
+    }
+
     /// `plugin/type`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.plugin, self.node_type.name())
