@@ -34,6 +34,10 @@ pub const DEFAULT_CALL_DEPTH: u32 = 10;
 /// it prepare their target each time.
 const MAX_CACHED_TARGETS: usize = 256;
 
+/// The largest config (as JSON) whose prepared target is kept: a plugin
+/// sending large configs must not fill the host's memory with them.
+const MAX_CACHED_CONFIG: usize = 4096;
+
 /// A plugin call could not be made, or the node type it ran failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -181,7 +185,7 @@ impl NodeCaller {
                 })?,
         );
         let mut cache = self.cache();
-        if cache.len() < MAX_CACHED_TARGETS {
+        if cache.len() < MAX_CACHED_TARGETS && key.1.len() <= MAX_CACHED_CONFIG {
             cache.insert(key, prepared.clone());
         }
         Ok(prepared)
@@ -189,5 +193,70 @@ impl NodeCaller {
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<PreparedNode>>> {
         self.prepared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::registry::Registry;
+    use crate::testing::{StaticPlugin, config, fn_type};
+    use crate::workflow::StoreSpec;
+
+    /// A caller over a registry with `t/depth`, which answers the call depth it ran at.
+    fn caller(toml: &str) -> NodeCaller {
+        let registry = Registry::new();
+        let depth = fn_type("depth", |call| {
+            Ok(NodeOutput::new(Value::from(i64::from(call.run.call_depth()))))
+        });
+        registry
+            .register(Arc::new(StaticPlugin::new("t", vec![depth])))
+            .unwrap();
+        NodeCaller::new(registry.catalog(), config(toml), BTreeMap::new(), None)
+    }
+
+    fn run() -> RunContext {
+        RunContext::new("w", &StoreSpec::default(), CancellationToken::new())
+    }
+
+    #[tokio::test]
+    async fn a_call_runs_one_level_deeper_until_max_call_depth() {
+        let caller = caller("[plugins]\nmax_call_depth = 3\n");
+        let target = caller.resolve("t/depth").unwrap();
+        let mut context = run();
+        for expected in 1..=3 {
+            let out = caller
+                .call(&target, Value::Null, Value::empty_object(), &context, None)
+                .await
+                .unwrap();
+            assert_eq!(out.output, Value::from(expected as i64));
+            context = context.nested();
+        }
+        let refused = caller
+            .call(&target, Value::Null, Value::empty_object(), &context, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, PluginCallError::TooDeep { limit: 3, .. }),
+            "{refused}"
+        );
+    }
+
+    #[tokio::test]
+    async fn large_configs_are_prepared_but_never_kept() {
+        let caller = caller("");
+        let target = caller.resolve("t/depth").unwrap();
+        let small = Value::object([("k", Value::from("v"))]);
+        let large = Value::object([("k", Value::from("x".repeat(MAX_CACHED_CONFIG)))]);
+        for config in [small, large] {
+            caller.call(&target, Value::Null, config, &run(), None).await.unwrap();
+        }
+        assert_eq!(caller.cache().len(), 1);
+        assert!(matches!(
+            caller.resolve("t/nope"),
+            Err(PluginCallError::Type(TypeLookupError::Unknown(_)))
+        ));
     }
 }
