@@ -113,18 +113,11 @@ impl Host {
         let (Some(description), Some(loader)) = (cached, self.loader_for_shared(path).cloned()) else {
             return self.load_plugin(path);
         };
-        let (file, config, cache, expected) = (
-            path.to_path_buf(),
-            self.config.clone(),
-            self.descriptions.clone(),
-            description.clone(),
-        );
+        let (file, config, cache) = (path.to_path_buf(), self.config.clone(), self.descriptions.clone());
         let load = Box::new(move || {
             let plugin = loader.load(&file, &config)?;
-            if plugin.description() != &expected
-                && let Some(cache) = &cache
-            {
-                cache.put(&file, plugin.description());
+            if let Some(cache) = &cache {
+                cache.refresh(&file, plugin.description());
             }
             Ok(plugin)
         });
@@ -174,12 +167,10 @@ impl Host {
         })
     }
 
-    /// Caches what the plugin in `path` described itself as, unless that is cached already.
+    /// Caches what the plugin in `path` described itself as.
     fn remember(&self, path: &Path, plugin: &dyn Plugin) {
-        if let Some(cache) = &self.descriptions
-            && cache.get(path).as_ref() != Some(plugin.description())
-        {
-            cache.put(path, plugin.description());
+        if let Some(cache) = &self.descriptions {
+            cache.refresh(path, plugin.description());
         }
     }
 

@@ -104,6 +104,14 @@ impl DescriptionCache {
         }
     }
 
+    /// Remembers what `path` described itself as, unless that is what the
+    /// cache holds for it already.
+    pub fn refresh(&self, path: &Path, description: &PluginDescription) {
+        if self.get(path).as_ref() != Some(description) {
+            self.put(path, description);
+        }
+    }
+
     fn write(&self, path: &Path, entry: &Entry) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let target = self.entry_path(path);

@@ -339,7 +339,7 @@ mod tests {
             target,
             built_in: target.starts_with("builtin/") || target == "lua/lua",
         };
-        let granted = |pattern: &str| Permissions::new(vec![Capability::PluginCall(pattern.into())]);
+        let granted = |pattern: &str| perms(&[&format!("plugin_call:{pattern}")]);
         assert!(granted("*").check("p", call("text-tools/upper")).is_ok());
         for pattern in ["*", "*/exec", "*exec"] {
             assert!(granted(pattern).check("p", call("builtin/exec")).is_err(), "{pattern}");
