@@ -7,11 +7,9 @@ use std::time::Instant;
 
 use wasmer::sys::{CompilerConfig, Cranelift, EngineBuilder, NativeEngineExt};
 use wasmer::{Engine, Module};
-use wasmer_middlewares::Metering;
-
-use crate::bulk_fuel::BulkFuel;
 use crate::cache::{CacheKey, ModuleCache};
 use crate::error::ModuleError;
+use crate::fuel_meter::FuelMeter;
 use crate::limits::MemoryCap;
 
 /// The fuel an instance starts with, before the first call sets the
@@ -124,27 +122,19 @@ const WASMER_SERIES: &str = "7.4";
 
 /// How compiled code counts fuel; part of the cache key, so modules compiled
 /// under other rules are never reused.
-const METERING: &str = "1/operator, bulk 1/8 bytes or 1/element";
+const METERING: &str = "used/limit; 1/operator, bulk 1/8 bytes or 1/element";
 
 /// A wasmer engine compiling with cranelift and, if `metering`, fuel metering
-/// (wasmer's `Metering`, then [`BulkFuel`] on its counter).
+/// ([`FuelMeter`]).
 ///
-/// Each module gets an engine of its own: wasmer's `Metering` middleware
-/// keeps the indexes of the globals it adds to the one module it transformed,
-/// and refuses (panics) when asked to transform a second one.
-fn new_engine(metering: bool) -> Engine {
+/// Each module gets an engine of its own: the meter keeps the indexes of the
+/// globals it adds to the one module it transformed, and refuses a second one.
+pub(crate) fn new_engine(metering: bool) -> Engine {
     let mut compiler = Cranelift::default();
     if metering {
-        compiler.push_middleware(Arc::new(Metering::new(INSTANTIATION_FUEL, fuel_cost)));
-        compiler.push_middleware(Arc::new(BulkFuel::default()));
+        compiler.push_middleware(Arc::new(FuelMeter::new(INSTANTIATION_FUEL)));
     }
     EngineBuilder::new(compiler).engine().into()
-}
-
-/// Every operator costs one unit of fuel ([`BulkFuel`] adds the length of
-/// bulk memory and table operations).
-fn fuel_cost(_: &wasmer::wasmparser::Operator) -> u64 {
-    1
 }
 
 impl Default for WasmEngine {

@@ -10,12 +10,10 @@ use wasmer::{Engine, FunctionEnv, Global, Memory, Module, RuntimeError, Store, T
 
 use crate::abi::{pack, read_guest, unpack, unsigned};
 use crate::error::ModuleError;
+use crate::fuel_meter;
 use crate::host_functions::{CallScope, GuestPanic, HostEnv, imports};
-use crate::watchdog::{Alarm, FuelCounter};
+use crate::watchdog::{Alarm, FuelLimit};
 use pocket_core::Limit;
-
-const REMAINING_FUEL: &str = "wasmer_metering_remaining_points";
-const FUEL_EXHAUSTED: &str = "wasmer_metering_points_exhausted";
 
 /// A module instantiated in a store of its own.
 pub(crate) struct Instance {
@@ -40,9 +38,10 @@ pub(crate) struct Instance {
 // it moves between threads only whole, through the pool's mutex, never shared.
 unsafe impl Send for Instance {}
 
+/// The fuel meter's globals (see `fuel_meter`).
 struct FuelGlobals {
-    remaining: Global,
-    exhausted: Global,
+    used: Global,
+    limit: Global,
 }
 
 /// Why a call did not produce a response.
@@ -86,14 +85,14 @@ impl Instance {
         let missing = |e: wasmer::ExportError| ModuleError::Instantiate(e.to_string());
         let memory = exports.get_memory("memory").map_err(missing)?.clone();
         let alloc = exports.get_typed_function(&store, "pocket_alloc").map_err(missing)?;
-        let fuel = match (exports.get_global(REMAINING_FUEL), exports.get_global(FUEL_EXHAUSTED)) {
-            (Ok(remaining), Ok(exhausted)) => Some(FuelGlobals {
-                remaining: remaining.clone(),
-                exhausted: exhausted.clone(),
+        let fuel = match (exports.get_global(fuel_meter::USED), exports.get_global(fuel_meter::LIMIT)) {
+            (Ok(used), Ok(limit)) => Some(FuelGlobals {
+                used: used.clone(),
+                limit: limit.clone(),
             }),
             _ => None,
         };
-        let counter = fuel.as_ref().and_then(|f| FuelCounter::of(&mut store, &f.remaining));
+        let limit = fuel.as_ref().and_then(|f| FuelLimit::of(&mut store, &f.limit));
         env.as_mut(&mut store).connect(memory.clone(), alloc.clone());
         Ok(Instance {
             free: exports.get_typed_function(&store, "pocket_free").map_err(missing)?,
@@ -102,7 +101,7 @@ impl Instance {
             abi_version: exports
                 .get_typed_function(&store, "pocket_abi_version")
                 .map_err(missing)?,
-            alarm: Alarm::register(counter),
+            alarm: Alarm::register(limit),
             store,
             env,
             memory,
@@ -202,18 +201,18 @@ impl Instance {
 
     fn set_fuel(&mut self, fuel: u64) {
         if let Some(globals) = &self.fuel {
-            // The points are an unsigned count in an i64 global.
-            let _ = globals.remaining.set(&mut self.store, wasmer::Value::I64(fuel as i64));
-            let _ = globals.exhausted.set(&mut self.store, wasmer::Value::I32(0));
+            // The counts are unsigned numbers in i64 globals.
+            let _ = globals.used.set(&mut self.store, wasmer::Value::I64(0));
+            let _ = globals.limit.set(&mut self.store, wasmer::Value::I64(fuel as i64));
         }
     }
 
     /// Reads a trap: which limit it means, if any.
     fn trap(&mut self, error: RuntimeError) -> CallFailure {
-        let fuel_exhausted = self
-            .fuel
-            .as_ref()
-            .is_some_and(|g| g.exhausted.get(&mut self.store) == wasmer::Value::I32(1));
+        let fuel_exhausted = self.fuel.as_ref().is_some_and(|g| {
+            let count = |global: &Global, store: &mut Store| global.get(store).i64().unwrap_or_default() as u64;
+            count(&g.used, &mut self.store) > count(&g.limit, &mut self.store)
+        });
         let memory_full = self.memory.view(&self.store).data_size() + WASM_PAGE_SIZE as u64 > self.memory_limit;
         if let Some(GuestPanic(message)) = error.downcast_ref::<GuestPanic>()
             && !fuel_exhausted

@@ -37,15 +37,16 @@
 //!   load, and `memory.grow` past it returns -1. The call fails with `memory`
 //!   when the guest then traps with its memory at the cap (a guest that
 //!   handles -1 itself reports its own error).
-//! - `fuel`: a hard cap on work. Every operator costs one unit (wasmer-middlewares
-//!   metering), and a bulk operation one more per 8 bytes (`memory.fill`,
-//!   `memory.copy`, `memory.init`) or per element (`table.fill`, `.copy`,
-//!   `.init`), taken before it runs (`bulk_fuel`); the budget is reset before
-//!   each call. This is what bounds CPU time: a loop cannot outrun it.
+//! - `fuel`: a hard cap on work. Every operator costs one unit, and a bulk
+//!   operation one more per 8 bytes (`memory.fill`, `memory.copy`,
+//!   `memory.init`) or per element (`table.fill`, `.copy`, `.init`), taken
+//!   before it runs; the compiled code checks the count at the end of every
+//!   basic block (`fuel_meter`), and the budget is reset before each call.
+//!   This is what bounds CPU time: a loop cannot outrun it.
 //! - `timeout`: wall clock per call, enforced by a watchdog thread checking
-//!   every 5 ms. At the deadline it zeroes the call's remaining fuel, so a
-//!   running guest traps at its next metered block, and the node fails with
-//!   `timeout`. A guest inside a host function stops when that returns; host
+//!   every 5 ms. At the deadline it sets the call's fuel limit to zero (a
+//!   value the guest never writes), so a running guest traps at its next
+//!   metered block, and the node fails with `timeout`. A guest inside a host function stops when that returns; host
 //!   functions pass the remaining time to their own I/O (`http_request`).
 //!   Without metering ([`WasmEngineBuilder::metering`]) the watchdog cannot
 //!   stop a guest: a late call fails only when it returns.
@@ -56,10 +57,10 @@
 //! the component model, and does not interrupt a host function in progress.
 
 mod abi;
-mod bulk_fuel;
 mod cache;
 mod engine;
 mod error;
+mod fuel_meter;
 mod host_functions;
 mod instance;
 mod limits;

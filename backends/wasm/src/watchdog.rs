@@ -3,20 +3,20 @@
 //!
 //! Wasmer has no epoch interruption, so the watchdog uses the fuel meter
 //! instead: every instance registers an [`Alarm`] holding the address of its
-//! `wasmer_metering_remaining_points` global. A call arms the alarm with its
-//! deadline; when the watchdog finds an armed alarm past its deadline, it
-//! marks it fired and sets the remaining fuel to zero, so the guest traps at
-//! the next metered block. The call then fails with the `timeout` limit and
-//! the instance is discarded. The watchdog repeats the write on every tick
-//! until the call ends, so a store the guest makes at the same moment cannot
-//! undo it for long. A guest blocked in a host function is stopped when the
-//! function returns; each host function bounds its own I/O by the deadline.
+//! fuel `limit` global (see `fuel_meter`), a value the compiled code reads at
+//! every check but never writes. A call arms the alarm with its deadline;
+//! when the watchdog finds an armed alarm past its deadline, it marks it fired
+//! and stores 0 into the limit, so the guest traps at its next metered block.
+//! The call then fails with the `timeout` limit and the instance is discarded.
+//! A guest blocked in a host function is stopped when the function returns;
+//! each host function bounds its own I/O by the deadline.
 //!
 //! The watchdog checks every [`TICK`] while calls are armed, and parks once
 //! none has been for [`IDLE_TICKS`] ticks: a steady stream of calls never
 //! pays for waking it, and an idle host has no thread waking 200 times a
-//! second. The first call after a pause wakes it. Without metering there is no fuel to zero: a late call is then
-//! failed (and its instance discarded) only when it returns.
+//! second. The first call after a pause wakes it. Without metering there is
+//! no limit to zero: a late call is then failed (and its instance discarded)
+//! only when it returns.
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -33,22 +33,21 @@ pub(crate) const TICK: Duration = Duration::from_millis(5);
 /// How many ticks without an armed call before the watchdog parks (1 s).
 const IDLE_TICKS: u32 = 200;
 
-/// The fuel counter of one instance, as the compiled code reads it.
+/// The fuel limit of one instance, where the compiled code reads it.
 #[derive(Clone, Copy)]
-pub(crate) struct FuelCounter(NonNull<VMGlobalDefinition>);
+pub(crate) struct FuelLimit(NonNull<VMGlobalDefinition>);
 
 // SAFETY: the pointer is only dereferenced by `exhaust`, under the alarm's
 // lock, while the owning instance is alive and registered (see `Alarm`).
-unsafe impl Send for FuelCounter {}
+unsafe impl Send for FuelLimit {}
 
-impl FuelCounter {
-    /// The storage of `global` (the metering middleware's remaining-points
-    /// global) in `store`.
-    pub(crate) fn of(store: &mut impl AsStoreMut, global: &Global) -> Option<FuelCounter> {
+impl FuelLimit {
+    /// The storage of `global` (the fuel meter's `limit` global) in `store`.
+    pub(crate) fn of(store: &mut impl AsStoreMut, global: &Global) -> Option<FuelLimit> {
         let VMExtern::Global(handle) = Extern::Global(global.clone()).to_vm_extern().unwrap_sys() else {
             return None;
         };
-        Some(FuelCounter(handle.get(store.objects_mut().as_sys()).vmglobal()))
+        Some(FuelLimit(handle.get(store.objects_mut().as_sys()).vmglobal()))
     }
 
     fn exhaust(self) {
@@ -56,10 +55,11 @@ impl FuelCounter {
         // global is alive (its `Drop` detaches the counter under the same lock
         // first), so the pointer is valid and, being a `VMGlobalDefinition`
         // (`repr(C, align(16))`, value first), aligned for an `i64`. The
-        // compiled code reads and writes this 8-byte cell with plain aligned
-        // loads and stores, which are single-copy atomic on every target
-        // wasmer's cranelift backend supports; an atomic store from here is
-        // the same cross-thread pattern wasmtime uses for its epoch counter.
+        // compiled code only reads this 8-byte cell, with plain aligned loads,
+        // which are single-copy atomic on every target wasmer's cranelift
+        // backend supports (the host writes it between calls, on the thread
+        // running them); an atomic store from here is the same cross-thread
+        // pattern wasmtime uses for its epoch counter.
         let cell = unsafe { AtomicI64::from_ptr(self.0.as_ptr().cast::<i64>()) };
         cell.store(0, Ordering::SeqCst);
     }
@@ -75,12 +75,12 @@ pub(crate) struct Alarm {
 struct AlarmState {
     deadline: Option<Instant>,
     fired: bool,
-    fuel: Option<FuelCounter>,
+    fuel: Option<FuelLimit>,
 }
 
 impl Alarm {
-    /// A new alarm for an instance whose fuel counter is `fuel`, watched from now on.
-    pub(crate) fn register(fuel: Option<FuelCounter>) -> Arc<Alarm> {
+    /// A new alarm for an instance whose fuel limit is `fuel`, watched from now on.
+    pub(crate) fn register(fuel: Option<FuelLimit>) -> Arc<Alarm> {
         let alarm = Arc::new(Alarm {
             state: Mutex::new(AlarmState {
                 fuel,
@@ -121,7 +121,7 @@ impl Alarm {
         let Some(deadline) = state.deadline else {
             return false;
         };
-        if now >= deadline {
+        if now >= deadline && !state.fired {
             state.fired = true;
             if let Some(fuel) = state.fuel {
                 fuel.exhaust();
@@ -217,5 +217,43 @@ impl Watchdog {
 
     fn lock(&self) -> MutexGuard<'_, Vec<Weak<Alarm>>> {
         self.alarms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use wasmer::{Imports, Instance, Module, Store, TypedFunction};
+
+    use super::{Alarm, FuelLimit};
+    use crate::engine::new_engine;
+    use crate::fuel_meter::LIMIT;
+
+    #[test]
+    fn a_fired_alarm_stops_a_tight_loop_every_time() {
+        // The loop the guest runs is one metered block: it reads `used`,
+        // adds, writes it back and reads `limit` a billion times a second.
+        // When the watchdog zeroed a counter the guest itself wrote back,
+        // its store was lost for seconds at a time; the limit it only reads
+        // must stop it within a few ticks, in every round.
+        let mut store = Store::new(new_engine(true));
+        let module = Module::new(&store, r#"(module (func (export "spin") (loop $l (br $l))))"#).unwrap();
+        let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+        let limit = instance.exports.get_global(LIMIT).unwrap().clone();
+        let spin: TypedFunction<(), ()> = instance.exports.get_typed_function(&store, "spin").unwrap();
+        let alarm = Alarm::register(FuelLimit::of(&mut store, &limit));
+        let started = Instant::now();
+        for _ in 0..20 {
+            limit.set(&mut store, wasmer::Value::I64(i64::MAX)).unwrap();
+            alarm.arm(Instant::now() + Duration::from_millis(10));
+            assert!(spin.call(&mut store).is_err(), "the loop ends only by trapping");
+            assert!(alarm.disarm(), "the alarm fired");
+        }
+        // 20 rounds of 10 ms and a 5 ms tick take well under a second; the
+        // bound is loose for a loaded machine, and the lost store took
+        // seconds in most runs of 20.
+        assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+        alarm.detach();
     }
 }
