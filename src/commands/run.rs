@@ -20,6 +20,7 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         cancel: cancel.clone(),
         trace: args.trace,
+        observer: None,
     };
     let outcome = runtime.block_on(async {
         let on_ctrl_c = cancel.clone();

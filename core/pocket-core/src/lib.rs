@@ -79,7 +79,7 @@ pub use prepared::{NodeFactory, NodeRequest, PreparedNode};
 pub use registry::{
     Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, validate_plugin_name,
 };
-pub use runner::{NodeFailure, RunError, RunOptions, RunOutcome, TraceEntry, run};
+pub use runner::{NodeFailure, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};
 pub use signatures::{SignatureRefused, check_signature};
 pub use suggest::did_you_mean;

@@ -30,12 +30,32 @@ use crate::location::Position;
 use crate::node::{Action, ERROR_ACTION, NodeError, NodeOutput};
 
 /// How to run a workflow.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Cancel this token to stop the run (for example on Ctrl-C).
     pub cancel: CancellationToken,
     /// Record a per-node [`TraceEntry`] timeline.
     pub trace: bool,
+    /// Told about every node execution as it finishes, failed runs included.
+    pub observer: Option<Arc<dyn RunObserver>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("cancel", &self.cancel)
+            .field("trace", &self.trace)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+/// Watches a run's node executions as they finish: what a server needs for
+/// live timelines, the history of failed runs and per-node metrics.
+pub trait RunObserver: Send + Sync {
+    /// One node execution finished (after its retries): its timeline entry,
+    /// and its error if it failed.
+    fn node_finished(&self, entry: &TraceEntry, error: Option<&NodeError>);
 }
 
 /// A finished run.
@@ -57,6 +77,8 @@ pub struct TraceEntry {
     pub node: Arc<str>,
     /// Its type.
     pub node_type: String,
+    /// The plugin providing the type.
+    pub plugin: Arc<str>,
     /// When it started, from the start of the run.
     pub started: Duration,
     /// How long it took, retries included.
@@ -127,7 +149,7 @@ fn attempts_note(attempts: u32) -> String {
 pub async fn run(graph: Arc<Graph>, input: Value, options: RunOptions) -> Result<RunOutcome, RunError> {
     let context =
         RunContext::new(graph.name.clone(), &graph.store, options.cancel.child_token()).with_calls(graph.calls.clone());
-    let mut run = Run::new(graph, context, options.trace);
+    let mut run = Run::new(graph, context, options.trace, options.observer);
     let result = run.drive(input).await;
     // Stop branches still running after a failure or cancellation.
     run.context.cancel().cancel();
@@ -155,7 +177,10 @@ struct PendingJoin {
 struct Run {
     graph: Arc<Graph>,
     context: RunContext,
-    trace: Option<(Instant, Vec<TraceEntry>)>,
+    /// When the run started, for timeline entries.
+    started: Instant,
+    trace: Option<Vec<TraceEntry>>,
+    observer: Option<Arc<dyn RunObserver>>,
     steps: u64,
     ready: VecDeque<(NodeId, Value)>,
     in_flight: JoinSet<Step>,
@@ -167,12 +192,14 @@ struct Run {
 }
 
 impl Run {
-    fn new(graph: Arc<Graph>, context: RunContext, trace: bool) -> Run {
+    fn new(graph: Arc<Graph>, context: RunContext, trace: bool, observer: Option<Arc<dyn RunObserver>>) -> Run {
         Run {
             running: vec![0; graph.nodes.len()],
             graph,
             context,
-            trace: trace.then(|| (Instant::now(), Vec::new())),
+            started: Instant::now(),
+            trace: trace.then(Vec::new),
+            observer,
             steps: 0,
             ready: VecDeque::new(),
             in_flight: JoinSet::new(),
@@ -340,20 +367,28 @@ impl Run {
     }
 
     fn record(&mut self, node: &GraphNode, step: &Step) {
-        if let Some((run_start, timeline)) = &mut self.trace {
-            let (action, error) = match &step.result {
-                Ok(out) => (Some(Action::from(out.action())), None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            timeline.push(TraceEntry {
-                node: node.prepared.name.clone(),
-                node_type: node.prepared.type_name.clone(),
-                started: step.started.duration_since(*run_start),
-                duration: step.started.elapsed(),
-                attempts: step.attempts,
-                action,
-                error,
-            });
+        if self.trace.is_none() && self.observer.is_none() {
+            return;
+        }
+        let (action, error) = match &step.result {
+            Ok(out) => (Some(Action::from(out.action())), None),
+            Err(e) => (None, Some(e)),
+        };
+        let entry = TraceEntry {
+            node: node.prepared.name.clone(),
+            node_type: node.prepared.type_name.clone(),
+            plugin: node.prepared.plugin.clone(),
+            started: step.started.duration_since(self.started),
+            duration: step.started.elapsed(),
+            attempts: step.attempts,
+            action,
+            error: error.map(ToString::to_string),
+        };
+        if let Some(observer) = &self.observer {
+            observer.node_finished(&entry, error);
+        }
+        if let Some(timeline) = &mut self.trace {
+            timeline.push(entry);
         }
     }
 
@@ -370,7 +405,7 @@ impl Run {
         RunOutcome {
             output,
             steps: self.steps,
-            timeline: self.trace.take().map(|(_, t)| t).unwrap_or_default(),
+            timeline: self.trace.take().unwrap_or_default(),
         }
     }
 }

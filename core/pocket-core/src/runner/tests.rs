@@ -228,6 +228,38 @@ async fn a_failure_without_an_error_edge_names_node_type_and_plugin() {
     assert!(text.contains("line 4"), "points at the node: {text}");
 }
 
+/// Collects what a [`RunObserver`] is told.
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<(String, Option<String>, Option<String>)>>);
+
+impl RunObserver for Collect {
+    fn node_finished(&self, entry: &TraceEntry, error: Option<&NodeError>) {
+        let action = entry.action.as_ref().map(ToString::to_string);
+        let plugin_and_error = error.map(|e| format!("{}: {e}", entry.plugin));
+        self.0.lock().unwrap().push((entry.node.to_string(), action, plugin_and_error));
+    }
+}
+
+#[tokio::test]
+async fn an_observer_hears_every_node_of_a_failed_run_too() {
+    let r = registry_with(vec![]);
+    let observer = Arc::new(Collect::default());
+    let options = RunOptions {
+        observer: Some(observer.clone()),
+        ..RunOptions::default()
+    };
+    let yaml = "name: t\nstart: a\nnodes:\n- {name: a, type: pass}\n- {name: b, type: fail}\nconnections:\n- {from: a, to: b}\n";
+    run(graph(&r, yaml), json("1"), options).await.unwrap_err();
+    let heard = observer.0.lock().unwrap().clone();
+    assert_eq!(
+        heard,
+        vec![
+            ("a".to_string(), Some("default".to_string()), None),
+            ("b".to_string(), None, Some("test: boom".to_string())),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_panicking_node_fails_cleanly_and_the_next_run_works() {
     let r = registry_with(vec![]);
@@ -365,7 +397,7 @@ async fn cancelling_stops_a_running_node() {
         Value::Null,
         RunOptions {
             cancel: cancel.clone(),
-            trace: false,
+            ..Default::default()
         },
     ));
     tokio::task::yield_now().await;
