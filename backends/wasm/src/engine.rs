@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmer::sys::{CompilerConfig, Cranelift, EngineBuilder, NativeEngineExt};
-use wasmer::{Engine, Module};
 use crate::cache::{CacheKey, ModuleCache};
 use crate::error::ModuleError;
 use crate::fuel_meter::FuelMeter;
 use crate::limits::MemoryCap;
+use wasmer::sys::{CompilerConfig, Cranelift, EngineBuilder, NativeEngineExt};
+use wasmer::{Engine, Module};
 
 /// The fuel an instance starts with, before the first call sets the
 /// plugin's own budget (no guest code runs before that: modules with a start

@@ -230,7 +230,11 @@ mod tests {
         /// Runs `function(n)` with `limit` fuel: whether it finished, and the fuel used.
         fn run(&mut self, function: &str, n: i32, limit: u64) -> (bool, u64) {
             let exports = &self.instance.exports;
-            exports.get_global(USED).unwrap().set(&mut self.store, Value::I64(0)).unwrap();
+            exports
+                .get_global(USED)
+                .unwrap()
+                .set(&mut self.store, Value::I64(0))
+                .unwrap();
             exports
                 .get_global(LIMIT)
                 .unwrap()

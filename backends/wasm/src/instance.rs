@@ -85,7 +85,10 @@ impl Instance {
         let missing = |e: wasmer::ExportError| ModuleError::Instantiate(e.to_string());
         let memory = exports.get_memory("memory").map_err(missing)?.clone();
         let alloc = exports.get_typed_function(&store, "pocket_alloc").map_err(missing)?;
-        let fuel = match (exports.get_global(fuel_meter::USED), exports.get_global(fuel_meter::LIMIT)) {
+        let fuel = match (
+            exports.get_global(fuel_meter::USED),
+            exports.get_global(fuel_meter::LIMIT),
+        ) {
             (Ok(used), Ok(limit)) => Some(FuelGlobals {
                 used: used.clone(),
                 limit: limit.clone(),

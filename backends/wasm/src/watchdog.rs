@@ -253,7 +253,11 @@ mod tests {
         // 20 rounds of 10 ms and a 5 ms tick take well under a second; the
         // bound is loose for a loaded machine, and the lost store took
         // seconds in most runs of 20.
-        assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
         alarm.detach();
     }
 }

@@ -16,6 +16,7 @@ use crate::isolation::Isolation;
 use crate::limits::{LimitOverrides, Limits};
 use crate::permissions::{Capability, Permissions};
 use crate::policy::Policy;
+use crate::server_config::{ServerConfig, ServerModel};
 
 /// The environment variable naming a config file.
 pub const CONFIG_ENV: &str = "POCKET_CONFIG";
@@ -66,6 +67,8 @@ pub struct PocketConfig {
     pub plugins: PluginsConfig,
     /// `[builtins]`.
     pub builtins: BuiltinsConfig,
+    /// `[server]`, for `pocket serve` (`None` when the file has no such section).
+    pub server: Option<ServerConfig>,
 }
 
 /// The `[plugins]` section.
@@ -246,6 +249,11 @@ impl PocketConfig {
                 isolation: plugins.isolation,
             },
             builtins: file.builtins.unwrap_or_default(),
+            server: file
+                .server
+                .map(|model| model.resolve(base))
+                .transpose()
+                .map_err(|m| invalid(None, m))?,
         })
     }
 
@@ -439,6 +447,8 @@ struct FileModel {
     plugins: Option<PluginsModel>,
     #[serde(default)]
     builtins: Option<BuiltinsConfig>,
+    #[serde(default)]
+    server: Option<ServerModel>,
 }
 
 #[derive(Deserialize)]

@@ -41,6 +41,7 @@ mod prepared;
 mod registry;
 mod runner;
 mod schema;
+mod server_config;
 mod signatures;
 mod suggest;
 mod validate;
@@ -81,6 +82,7 @@ pub use registry::{
 };
 pub use runner::{NodeFailure, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};
+pub use server_config::{HistoryLocation, Scope, ServerConfig, TokenConfig};
 pub use signatures::{SignatureRefused, check_signature};
 pub use suggest::did_you_mean;
 pub use validate::{DEFAULT_MAX_STEPS, Validated, validate};

@@ -236,7 +236,10 @@ impl RunObserver for Collect {
     fn node_finished(&self, entry: &TraceEntry, error: Option<&NodeError>) {
         let action = entry.action.as_ref().map(ToString::to_string);
         let plugin_and_error = error.map(|e| format!("{}: {e}", entry.plugin));
-        self.0.lock().unwrap().push((entry.node.to_string(), action, plugin_and_error));
+        self.0
+            .lock()
+            .unwrap()
+            .push((entry.node.to_string(), action, plugin_and_error));
     }
 }
 
