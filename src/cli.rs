@@ -39,6 +39,8 @@ pub enum Command {
     /// Manage plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Run a long-lived host: HTTP API, run history and metrics.
+    Serve(ServeArgs),
     /// Internal: serve one native plugin under `isolation = "process"` to
     /// the pocket process that started this one, over stdin and stdout.
     #[command(name = "__native-child", hide = true)]
@@ -68,6 +70,47 @@ pub struct RunArgs {
     /// Print a per-node timeline to stderr when the run ends.
     #[arg(long)]
     pub trace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default: pocket.toml's [server] listen, else
+    /// 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Directory of workflow files to serve by name.
+    #[arg(long, value_name = "DIR")]
+    pub workflows: Option<PathBuf>,
+    /// Run history: an SQLite file path.
+    #[arg(long, value_name = "PATH")]
+    pub history: Option<String>,
+    /// Print a new API token named NAME and the pocket.toml entry for it, then exit.
+    #[arg(long, value_name = "NAME")]
+    pub new_token: Option<String>,
+    /// The new token's scopes.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [TokenScope::Run, TokenScope::Read], requires = "new_token")]
+    pub scopes: Vec<TokenScope>,
+}
+
+/// An API token's scope.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TokenScope {
+    /// Start and cancel runs.
+    Run,
+    /// Read runs, workflows, plugins, node types and metrics.
+    Read,
+    /// Everything.
+    Admin,
+}
+
+impl From<TokenScope> for pocket_core::Scope {
+    fn from(scope: TokenScope) -> pocket_core::Scope {
+        match scope {
+            TokenScope::Run => pocket_core::Scope::Run,
+            TokenScope::Read => pocket_core::Scope::Read,
+            TokenScope::Admin => pocket_core::Scope::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -12,6 +12,7 @@ mod lazy;
 mod package;
 mod pocket_toml;
 mod report;
+mod server;
 
 use std::process::ExitCode;
 

@@ -13,6 +13,10 @@ mod validate;
 
 use std::process::ExitCode;
 
+pub use graph::mermaid;
+pub use nodes::node_rows;
+pub use plugin::plugins_json;
+
 use crate::cli::{Cli, Command};
 use crate::host::{Host, Loading};
 
@@ -29,6 +33,20 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nodes => nodes::nodes(&host()?),
         Command::Plugin(command) => plugin::plugin(explicit, command),
         Command::NativeChild { library, plugin } => native_child(&library, &plugin),
+        Command::Serve(args) => match args.new_token {
+            Some(name) => {
+                let scopes: Vec<pocket_core::Scope> = args.scopes.into_iter().map(Into::into).collect();
+                crate::server::new_token(&name, &scopes)
+            }
+            None => crate::server::serve(
+                explicit,
+                crate::server::Overrides {
+                    listen: args.listen,
+                    workflows: args.workflows,
+                    history: args.history,
+                },
+            ),
+        },
     }
 }
 

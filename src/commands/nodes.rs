@@ -7,6 +7,12 @@ use pocket_core::{NodeType, RegisteredPlugin};
 use crate::host::Host;
 
 pub fn nodes(host: &Host) -> anyhow::Result<ExitCode> {
+    crate::commands::plugin::print_table(&["TYPE", "PLUGIN", "DESCRIPTION"], &node_rows(host));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every node type: the name that means it, its plugin and its description.
+pub fn node_rows(host: &Host) -> Vec<[String; 3]> {
     let catalog = host.registry.catalog();
     // A type is listed by its bare name where that name means it, else by
     // its full name `plugin/type` (several plugins provide the bare name).
@@ -14,7 +20,7 @@ pub fn nodes(host: &Host) -> anyhow::Result<ExitCode> {
         Ok(found) if found.plugin == plugin.name => node_type.name().to_string(),
         _ => plugin.full_name(node_type),
     };
-    let rows: Vec<[String; 3]> = catalog
+    catalog
         .plugins()
         .flat_map(|p| {
             p.node_types.iter().map(move |t| {
@@ -25,7 +31,5 @@ pub fn nodes(host: &Host) -> anyhow::Result<ExitCode> {
                 ]
             })
         })
-        .collect();
-    crate::commands::plugin::print_table(&["TYPE", "PLUGIN", "DESCRIPTION"], &rows);
-    Ok(ExitCode::SUCCESS)
+        .collect()
 }

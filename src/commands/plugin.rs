@@ -46,36 +46,43 @@ pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow:
     }
 }
 
+/// Every plugin, loaded and failed, as `plugin list --json` and the
+/// server's `GET /v1/plugins` show them.
+pub fn plugins_json(host: &Host) -> Vec<serde_json::Value> {
+    let catalog = host.registry.catalog();
+    let loaded = catalog.plugins().map(|p| {
+        let m = p.description();
+        serde_json::json!({
+            "name": &*p.name,
+            "type": m.kind,
+            "version": m.version,
+            "status": "loaded",
+            "description": m.description,
+            "author": m.author,
+            "source": m.source,
+            "nodes": p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>(),
+        })
+    });
+    let failures = host.failed_plugins().map(|f| {
+        serde_json::json!({
+            "name": f.name,
+            "type": f.kind,
+            "version": null,
+            "status": "failed",
+            "error": f.error.reason(),
+            "source": f.error.path,
+            "nodes": [],
+        })
+    });
+    loaded.chain(failures).collect()
+}
+
 fn list(host: &Host, json: bool, strict: bool) -> anyhow::Result<ExitCode> {
     let catalog = host.registry.catalog();
     let failed: Vec<FailedPlugin<'_>> = host.failed_plugins().collect();
     let kind_of = |f: &FailedPlugin<'_>| f.kind.map_or_else(|| "-".to_string(), |k| k.to_string());
     if json {
-        let loaded = catalog.plugins().map(|p| {
-            let m = p.description();
-            serde_json::json!({
-                "name": &*p.name,
-                "type": m.kind,
-                "version": m.version,
-                "status": "loaded",
-                "description": m.description,
-                "author": m.author,
-                "source": m.source,
-                "nodes": p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>(),
-            })
-        });
-        let failures = failed.iter().map(|f| {
-            serde_json::json!({
-                "name": f.name,
-                "type": f.kind,
-                "version": null,
-                "status": "failed",
-                "error": f.error.reason(),
-                "source": f.error.path,
-                "nodes": [],
-            })
-        });
-        let plugins: Vec<serde_json::Value> = loaded.chain(failures).collect();
+        let plugins = plugins_json(host);
         println!("{}", serde_json::to_string_pretty(&plugins)?);
     } else {
         let loaded = catalog.plugins().map(|p| {

@@ -177,7 +177,13 @@ mod tests {
 
     #[test]
     fn pages_default_to_50_and_stop_at_500() {
-        let page = |limit| RunFilter { limit, ..RunFilter::default() }.page_size();
+        let page = |limit| {
+            RunFilter {
+                limit,
+                ..RunFilter::default()
+            }
+            .page_size()
+        };
         assert_eq!((page(0), page(10), page(10_000)), (50, 10, 500));
     }
 

@@ -159,10 +159,14 @@ impl RunStore for SqliteStore {
         let key = run.idempotency_key.unwrap_or_default();
         let sql = format!("SELECT {COLUMNS} FROM runs WHERE idempotency_key = ?1");
         let existing = self.query(&sql, &[key.clone().into()])?;
-        existing.into_iter().next().map(Created::Existing).ok_or(StoreError::Database {
-            location: self.path.display().to_string(),
-            message: format!("idempotency key `{key}` conflicted but no run has it"),
-        })
+        existing
+            .into_iter()
+            .next()
+            .map(Created::Existing)
+            .ok_or(StoreError::Database {
+                location: self.path.display().to_string(),
+                message: format!("idempotency key `{key}` conflicted but no run has it"),
+            })
     }
 
     fn start(&self, id: &str, now_ms: i64) -> Result<(), StoreError> {

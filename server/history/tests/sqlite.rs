@@ -43,7 +43,11 @@ fn runs_survive_reopening_the_file() {
 fn a_file_that_is_not_a_database_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.db");
-    std::fs::write(&path, "this is not SQLite, just text long enough to look like a header......").unwrap();
+    std::fs::write(
+        &path,
+        "this is not SQLite, just text long enough to look like a header......",
+    )
+    .unwrap();
     let error = SqliteStore::open(&path).err().expect("refused").to_string();
     assert!(error.contains("history.db") && error.contains("run history"), "{error}");
 }

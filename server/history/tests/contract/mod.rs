@@ -51,7 +51,11 @@ pub fn a_finished_run_is_not_finished_again(store: &dyn RunStore) {
     assert!(!store.finish(&run.id, &finish(RunStatus::Succeeded, 1_200)).unwrap());
     store.start(&run.id, 1_300).unwrap();
     let record = store.get(&run.id).unwrap().unwrap();
-    assert_eq!(record.status, RunStatus::Cancelled, "neither finish nor start undoes a cancel");
+    assert_eq!(
+        record.status,
+        RunStatus::Cancelled,
+        "neither finish nor start undoes a cancel"
+    );
     assert!(!store.finish("no-such-run", &finish(RunStatus::Failed, 1)).unwrap());
 }
 
@@ -63,7 +67,10 @@ pub fn an_idempotency_key_returns_the_first_run(store: &dyn RunStore) {
     }
     let other = created(store, new_run("flow", Some("order-18")), 3_000);
     assert_ne!(other.id, first.id);
-    let unkeyed = (created(store, new_run("flow", None), 4_000), created(store, new_run("flow", None), 4_000));
+    let unkeyed = (
+        created(store, new_run("flow", None), 4_000),
+        created(store, new_run("flow", None), 4_000),
+    );
     assert_ne!(unkeyed.0.id, unkeyed.1.id, "runs without keys are never merged");
 }
 
@@ -77,7 +84,14 @@ pub fn lists_filter_and_page_newest_first(store: &dyn RunStore) {
         }
         ids.push(run.id);
     }
-    let all = |filter: RunFilter| store.list(&filter).unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let all = |filter: RunFilter| {
+        store
+            .list(&filter)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+    };
     let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
     assert_eq!(all(RunFilter::default()), newest_first);
     let page = all(RunFilter {
@@ -95,7 +109,10 @@ pub fn lists_filter_and_page_newest_first(store: &dyn RunStore) {
         workflow: Some("even".into()),
         ..RunFilter::default()
     });
-    assert_eq!(even, vec![ids[6].clone(), ids[4].clone(), ids[2].clone(), ids[0].clone()]);
+    assert_eq!(
+        even,
+        vec![ids[6].clone(), ids[4].clone(), ids[2].clone(), ids[0].clone()]
+    );
     let failed_odd = all(RunFilter {
         workflow: Some("odd".into()),
         status: Some(RunStatus::Failed),
@@ -112,15 +129,26 @@ pub fn unfinished_runs_are_found_after_a_restart_and_old_ones_pruned(store: &dyn
     store.finish(&old.id, &finish(RunStatus::Succeeded, 1_004)).unwrap();
     let recent = created(store, new_run("flow", None), 1_005);
     store.finish(&recent.id, &finish(RunStatus::Succeeded, 9_000)).unwrap();
-    let unfinished: Vec<_> = store.unfinished().unwrap().into_iter().map(|r| (r.id, r.status)).collect();
+    let unfinished: Vec<_> = store
+        .unfinished()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.status))
+        .collect();
     assert_eq!(
         unfinished,
-        vec![(queued.id.clone(), RunStatus::Queued), (running.id.clone(), RunStatus::Running)]
+        vec![
+            (queued.id.clone(), RunStatus::Queued),
+            (running.id.clone(), RunStatus::Running)
+        ]
     );
     assert_eq!(store.prune(5_000).unwrap(), 1);
     assert!(store.get(&old.id).unwrap().is_none());
     assert!(store.get(&recent.id).unwrap().is_some());
-    assert!(store.get(&queued.id).unwrap().is_some(), "unfinished runs are never pruned");
+    assert!(
+        store.get(&queued.id).unwrap().is_some(),
+        "unfinished runs are never pruned"
+    );
 }
 
 /// Runs every check on a fresh store from `open`.

@@ -1,0 +1,538 @@
+//! The HTTP API: routes, request parsing, scope checks and JSON answers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use pocket_core::{Scope, Value};
+use pocket_history::{Created, RunFilter, RunRecord, RunStatus};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::auth::{Caller, Refusal, Tokens};
+use super::metrics::Metrics;
+use super::runs::{RunManager, Submission, SubmitError};
+use super::workflows::{self, WorkflowSet};
+use crate::host::Host;
+
+/// Everything the handlers share.
+pub struct App {
+    /// pocket.toml and the plugin registry.
+    pub host: Arc<Host>,
+    /// The runs.
+    pub runs: Arc<RunManager>,
+    /// The workflows served by name.
+    pub workflows: ArcSwap<WorkflowSet>,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
+    /// Who may call.
+    pub tokens: Tokens,
+    /// Set once runs left by a previous process were recovered.
+    pub ready: AtomicBool,
+    /// Cancelled when the server begins to stop.
+    pub stopping: CancellationToken,
+}
+
+/// The longest `?wait=true` may hold a request.
+const MAX_WAIT: Duration = Duration::from_secs(300);
+/// How long `?wait=true` holds a request without `timeout`.
+const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// The API's router.
+pub fn router(app: Arc<App>, max_body: usize) -> Router {
+    let authenticated = Router::new()
+        .route("/v1/runs", post(create_run).get(list_runs))
+        .route("/v1/runs/{id}", get(get_run))
+        .route("/v1/runs/{id}/cancel", post(cancel_run))
+        .route("/v1/workflows", get(list_workflows))
+        .route("/v1/workflows/{name}", get(get_workflow))
+        .route("/v1/plugins", get(list_plugins))
+        .route("/v1/nodes", get(list_nodes))
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(app.clone(), authenticate));
+    Router::new()
+        .merge(authenticated)
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no such endpoint (see the README's Server section)",
+            )
+        })
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(app)
+}
+
+/// An error answer: `{"error": message}` with a status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    fn forbidden(caller: &Caller, scope: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("token `{}` does not have the `{scope}` scope", caller.name),
+        )
+    }
+
+    fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!("{error}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(serde_json::json!({ "error": self.message }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> ApiError {
+        match error {
+            SubmitError::Busy(_) => ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: error.to_string(),
+                retry_after: Some(1),
+            },
+            SubmitError::Store(error) => ApiError::internal(error),
+        }
+    }
+}
+
+impl From<pocket_history::StoreError> for ApiError {
+    fn from(error: pocket_history::StoreError) -> ApiError {
+        ApiError::internal(error)
+    }
+}
+
+fn require(caller: &Caller, scope: Scope) -> Result<(), ApiError> {
+    if caller.has(scope) {
+        Ok(())
+    } else {
+        let name = match scope {
+            Scope::Run => "run",
+            Scope::Read => "read",
+            Scope::Admin => "admin",
+        };
+        Err(ApiError::forbidden(caller, name))
+    }
+}
+
+async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match app.tokens.caller(authorization) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(Refusal::Missing) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this server needs an API token: send `Authorization: Bearer TOKEN`",
+        )
+        .into_response(),
+        Err(Refusal::Unknown) => ApiError::new(StatusCode::UNAUTHORIZED, "unknown API token").into_response(),
+    }
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    if app.ready.load(Ordering::SeqCst) && !app.stopping.is_cancelled() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+    }
+}
+
+async fn metrics(State(app): State<Arc<App>>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
+    require(&caller, Scope::Read)?;
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    Ok(([(header::CONTENT_TYPE, content_type)], app.metrics.encode()).into_response())
+}
+
+/// `POST /v1/runs`'s body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRun {
+    /// A workflow served by name...
+    workflow: Option<String>,
+    /// ...or one sent inline (YAML or JSON text).
+    definition: Option<String>,
+    #[serde(default)]
+    input: serde_json::Value,
+    idempotency_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WaitQuery {
+    #[serde(default)]
+    wait: bool,
+    timeout: Option<String>,
+}
+
+/// A run as the API shows it.
+#[derive(Serialize)]
+struct RunView {
+    id: String,
+    workflow: String,
+    status: RunStatus,
+    input: Value,
+    output: Option<Value>,
+    error: Option<String>,
+    timeline: Value,
+    idempotency_key: Option<String>,
+    created_ms: i64,
+    started_ms: Option<i64>,
+    finished_ms: Option<i64>,
+}
+
+/// Stored JSON text back as a value (it was written by this server).
+fn stored(text: &str) -> Value {
+    Value::from_json(text).unwrap_or_else(|_| Value::from(text))
+}
+
+impl RunView {
+    fn of(record: RunRecord, live_timeline: Option<Vec<serde_json::Value>>) -> RunView {
+        let timeline = match (record.timeline.as_deref(), live_timeline) {
+            (Some(text), _) => stored(text),
+            (None, Some(live)) => Value::from(serde_json::Value::Array(live)),
+            (None, None) => Value::array(Vec::<Value>::new()),
+        };
+        RunView {
+            input: stored(&record.input),
+            output: record.output.as_deref().map(stored),
+            timeline,
+            id: record.id,
+            workflow: record.workflow,
+            status: record.status,
+            error: record.error,
+            idempotency_key: record.idempotency_key,
+            created_ms: record.created_ms,
+            started_ms: record.started_ms,
+            finished_ms: record.finished_ms,
+        }
+    }
+}
+
+async fn fetch(app: &App, id: &str) -> Result<Option<RunRecord>, ApiError> {
+    let store = app.runs.store().clone();
+    let id = id.to_string();
+    Ok(tokio::task::spawn_blocking(move || store.get(&id))
+        .await
+        .map_err(ApiError::internal)??)
+}
+
+async fn view(app: &App, id: &str) -> Result<Option<RunView>, ApiError> {
+    Ok(fetch(app, id).await?.map(|record| {
+        let live = app.runs.live_timeline(&record.id);
+        RunView::of(record, live)
+    }))
+}
+
+fn body_error(rejection: BytesRejection) -> ApiError {
+    ApiError::new(rejection.status(), rejection.body_text())
+}
+
+async fn create_run(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<WaitQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require(&caller, Scope::Run)?;
+    let body = body.map_err(body_error)?;
+    let request: CreateRun = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid request body: {e}")))?;
+    let wait = match &query.timeout {
+        Some(text) => pocket_core::parse_duration(text)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("timeout: {e}")))?
+            .min(MAX_WAIT),
+        None => DEFAULT_WAIT,
+    };
+    let idempotency_key = request.idempotency_key.or_else(|| {
+        headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    });
+    let (workflow, graph, definition) = match (request.workflow, request.definition) {
+        (Some(name), None) => {
+            if !caller.may_use(&name) {
+                return Err(ApiError::not_found(&format!("workflow `{name}`")));
+            }
+            let workflow = app
+                .workflows
+                .load()
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| ApiError::not_found(&format!("workflow `{name}`")))?;
+            (name, workflow.graph.clone(), None)
+        }
+        (None, Some(source)) => {
+            if !caller.unrestricted() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "token `{}` may run only some workflows, so it cannot send one inline",
+                        caller.name
+                    ),
+                ));
+            }
+            let host = app.host.clone();
+            let text = source.clone();
+            let graph = tokio::task::spawn_blocking(move || workflows::inline(&text, &host))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid workflow: {e}")))?;
+            (graph.name().to_string(), graph, Some(source))
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "give either `workflow` (a workflow's name) or `definition` (a workflow's YAML or JSON text)",
+            ));
+        }
+    };
+    let submission = Submission {
+        workflow,
+        graph,
+        input: Value::from(request.input),
+        definition,
+        idempotency_key,
+    };
+    let (record, replayed) = match app.runs.submit(submission).await? {
+        Created::New(record) => (record, false),
+        Created::Existing(record) => (record, true),
+    };
+    if query.wait && !replayed {
+        tokio::select! {
+            () = app.runs.wait(&record.id, wait) => {}
+            () = app.stopping.cancelled() => {}
+        }
+    }
+    let current = view(&app, &record.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("run"))?;
+    let status = if current.status.is_finished() || replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let mut response = (status, Json(current)).into_response();
+    let location = HeaderValue::from_str(&format!("/v1/runs/{}", record.id)).map_err(ApiError::internal)?;
+    response.headers_mut().insert(header::LOCATION, location);
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn get_run(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<RunView>, ApiError> {
+    require(&caller, Scope::Read)?;
+    match view(&app, &id).await? {
+        Some(run) if caller.may_use(&run.workflow) => Ok(Json(run)),
+        _ => Err(ApiError::not_found(&format!("run `{id}`"))),
+    }
+}
+
+async fn cancel_run(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    require(&caller, Scope::Run)?;
+    let record = fetch(&app, &id)
+        .await?
+        .filter(|run| caller.may_use(&run.workflow))
+        .ok_or_else(|| ApiError::not_found(&format!("run `{id}`")))?;
+    if app.runs.cancel(&id) {
+        let answer = serde_json::json!({ "id": id, "status": "cancelling" });
+        return Ok((StatusCode::ACCEPTED, Json(answer)).into_response());
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        format!("run `{id}` is {} and cannot be cancelled", record.status),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    workflow: Option<String>,
+    status: Option<String>,
+    before: Option<String>,
+    #[serde(default)]
+    limit: u32,
+}
+
+/// A run in a list: no input, output or timeline.
+#[derive(Serialize)]
+struct RunSummary {
+    id: String,
+    workflow: String,
+    status: RunStatus,
+    error: Option<String>,
+    created_ms: i64,
+    started_ms: Option<i64>,
+    finished_ms: Option<i64>,
+}
+
+async fn list_runs(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Read)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<RunStatus>)
+        .transpose()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
+    let filter = RunFilter {
+        workflow: query.workflow,
+        status,
+        before: query.before,
+        limit: query.limit,
+    };
+    let page_size = filter.page_size() as usize;
+    let store = app.runs.store().clone();
+    let records = tokio::task::spawn_blocking(move || store.list(&filter))
+        .await
+        .map_err(ApiError::internal)??;
+    // The cursor is the page's last run, seen or not, so hidden runs never end paging early.
+    let next = (records.len() == page_size)
+        .then(|| records.last().map(|r| r.id.clone()))
+        .flatten();
+    let runs: Vec<RunSummary> = records
+        .into_iter()
+        .filter(|run| caller.may_use(&run.workflow))
+        .map(|run| RunSummary {
+            id: run.id,
+            workflow: run.workflow,
+            status: run.status,
+            error: run.error,
+            created_ms: run.created_ms,
+            started_ms: run.started_ms,
+            finished_ms: run.finished_ms,
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "runs": runs, "next": next })))
+}
+
+async fn list_workflows(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Read)?;
+    let set = app.workflows.load();
+    let loaded: Vec<serde_json::Value> = set
+        .loaded()
+        .filter(|w| caller.may_use(&w.name))
+        .map(|w| {
+            serde_json::json!({
+                "name": w.name,
+                "file": w.path,
+                "nodes": w.graph.nodes().len(),
+                "start": w.graph.start().name(),
+            })
+        })
+        .collect();
+    let failed: Vec<serde_json::Value> = if caller.unrestricted() {
+        set.failed()
+            .iter()
+            .map(|(path, error)| serde_json::json!({ "file": path, "error": error }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(serde_json::json!({ "workflows": loaded, "failed": failed })))
+}
+
+async fn get_workflow(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Read)?;
+    let set = app.workflows.load();
+    let workflow = set
+        .get(&name)
+        .filter(|w| caller.may_use(&w.name))
+        .ok_or_else(|| ApiError::not_found(&format!("workflow `{name}`")))?;
+    Ok(Json(serde_json::json!({
+        "name": workflow.name,
+        "file": workflow.path,
+        "source": workflow.source,
+        "mermaid": crate::commands::mermaid(&workflow.graph),
+    })))
+}
+
+async fn list_plugins(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Read)?;
+    Ok(Json(
+        serde_json::json!({ "plugins": crate::commands::plugins_json(&app.host) }),
+    ))
+}
+
+async fn list_nodes(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Read)?;
+    let nodes: Vec<serde_json::Value> = crate::commands::node_rows(&app.host)
+        .into_iter()
+        .map(|[node_type, plugin, description]| {
+            serde_json::json!({ "type": node_type, "plugin": plugin, "description": description })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "nodes": nodes })))
+}

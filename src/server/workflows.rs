@@ -1,0 +1,111 @@
+//! The workflows `pocket serve` runs by name (every workflow file in its
+//! workflows directory, validated when loaded), and inline workflows sent
+//! with a run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pocket_core::{Format, Graph};
+
+use crate::host::Host;
+
+/// A validated workflow.
+pub struct Workflow {
+    /// Its declared name.
+    pub name: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its source text.
+    pub source: String,
+    /// The executable graph, shared by all its runs.
+    pub graph: Arc<Graph>,
+}
+
+/// The workflows of one directory: those that validated, and why the others did not.
+#[derive(Default)]
+pub struct WorkflowSet {
+    loaded: BTreeMap<String, Arc<Workflow>>,
+    failed: Vec<(PathBuf, String)>,
+}
+
+/// Workflow files by extension.
+fn is_workflow_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json" | "toml")
+    )
+}
+
+impl WorkflowSet {
+    /// Loads every workflow file in `dir` (none without a directory). A file
+    /// that does not parse or validate is kept as a failure, reported, and
+    /// does not stop the others.
+    pub fn load(dir: Option<&Path>, host: &Host) -> anyhow::Result<WorkflowSet> {
+        let mut set = WorkflowSet::default();
+        let Some(dir) = dir else { return Ok(set) };
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| anyhow::anyhow!("cannot read the workflows directory {}: {e}", dir.display()))?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.is_file() && is_workflow_file(path))
+            .collect();
+        paths.sort();
+        for path in paths {
+            match load_file(&path, host) {
+                Ok(workflow) => {
+                    if let Some(other) = set.loaded.get(&workflow.name) {
+                        let message = format!(
+                            "workflow `{}` is already defined by {}",
+                            workflow.name,
+                            other.path.display()
+                        );
+                        tracing::warn!(file = %path.display(), "{message}");
+                        set.failed.push((path, message));
+                        continue;
+                    }
+                    set.loaded.insert(workflow.name.clone(), Arc::new(workflow));
+                }
+                Err(message) => {
+                    tracing::warn!(file = %path.display(), "workflow not loaded: {message}");
+                    set.failed.push((path, message));
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// The workflow named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<Workflow>> {
+        self.loaded.get(name)
+    }
+
+    /// Every loaded workflow, by name.
+    pub fn loaded(&self) -> impl Iterator<Item = &Arc<Workflow>> {
+        self.loaded.values()
+    }
+
+    /// The files that failed, and why.
+    pub fn failed(&self) -> &[(PathBuf, String)] {
+        &self.failed
+    }
+}
+
+fn load_file(path: &Path, host: &Host) -> Result<Workflow, String> {
+    let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let file = pocket_core::parse_file(path).map_err(|e| e.to_string())?;
+    let validated = pocket_core::validate(&file, &host.registry.catalog(), &host.config).map_err(|e| e.to_string())?;
+    Ok(Workflow {
+        name: validated.graph.name().to_string(),
+        path: path.to_path_buf(),
+        source,
+        graph: validated.graph,
+    })
+}
+
+/// Parses (YAML, which includes JSON) and validates a workflow sent inline.
+pub fn inline(source: &str, host: &Host) -> Result<Arc<Graph>, String> {
+    let file = pocket_core::parse_str(source, Format::Yaml).map_err(|e| e.to_string())?;
+    let validated = pocket_core::validate(&file, &host.registry.catalog(), &host.config).map_err(|e| e.to_string())?;
+    Ok(validated.graph)
+}
