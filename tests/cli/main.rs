@@ -10,6 +10,7 @@ mod lifecycle;
 mod packages;
 mod plugin_calls;
 mod plugins;
+mod server;
 mod trust;
 mod workflows;
 

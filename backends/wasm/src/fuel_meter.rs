@@ -282,7 +282,7 @@ mod tests {
     fn one_meter_refuses_a_second_module() {
         let engine = new_engine(true);
         Module::new(&engine, GUEST).unwrap();
-        let second = Module::new(&engine, GUEST).err().expect("refused").to_string();
+        let second = Module::new(&engine, GUEST).expect_err("refused").to_string();
         assert!(second.contains("second module"), "{second}");
     }
 }

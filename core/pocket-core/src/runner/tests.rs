@@ -228,9 +228,12 @@ async fn a_failure_without_an_error_edge_names_node_type_and_plugin() {
     assert!(text.contains("line 4"), "points at the node: {text}");
 }
 
+/// What a [`RunObserver`] heard of one node: its name, action, and plugin and error.
+type Heard = (String, Option<String>, Option<String>);
+
 /// Collects what a [`RunObserver`] is told.
 #[derive(Default)]
-struct Collect(std::sync::Mutex<Vec<(String, Option<String>, Option<String>)>>);
+struct Collect(std::sync::Mutex<Vec<Heard>>);
 
 impl RunObserver for Collect {
     fn node_finished(&self, entry: &TraceEntry, error: Option<&NodeError>) {

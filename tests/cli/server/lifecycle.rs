@@ -1,0 +1,96 @@
+//! Restarts and shutdowns: no run is lost or run twice.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Site, call, finished};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_queued_runs_run_and_the_interrupted_one_is_failed_not_rerun() {
+    let site = Site::new("max_concurrent_runs = 1\n");
+    let server = site.start();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let answer = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "slow"}))).await;
+        assert_eq!(answer.status, 202);
+        ids.push(answer.json["id"].as_str().unwrap().to_string());
+    }
+    // Wait until the first is running, then kill the server outright.
+    let first = server.url(&format!("/v1/runs/{}", ids[0]));
+    while call("GET", &first, None, None).await.json["status"] != "running" {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill_9();
+
+    let restarted = site.start();
+    let interrupted = finished(&restarted, &ids[0]).await;
+    assert_eq!(interrupted["status"], "failed");
+    assert!(
+        interrupted["error"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted by a server restart"),
+        "{interrupted}"
+    );
+    for id in &ids[1..] {
+        let run = finished(&restarted, id).await;
+        assert_eq!(run["status"], "succeeded", "a queued run runs after the restart: {run}");
+        assert_eq!(run["timeline"].as_array().unwrap().len(), 1, "and runs once: {run}");
+    }
+    let listed = call("GET", &restarted.url("/v1/runs"), None, None).await.json;
+    assert_eq!(
+        listed["runs"].as_array().unwrap().len(),
+        3,
+        "no run lost or added: {listed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_running_run_finish_within_the_drain_timeout() {
+    let site = Site::new("drain_timeout = \"20s\"\n");
+    let server = site.start();
+    let id = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "slow"})))
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = server.url(&format!("/v1/runs/{id}"));
+    while call("GET", &url, None, None).await.json["status"] != "running" {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let code = tokio::task::spawn_blocking(move || server.terminate(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "the server exits cleanly after draining");
+    let restarted = site.start();
+    let run = finished(&restarted, &id).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_drain_timeout_a_run_is_stopped_and_recorded_as_such() {
+    let site = Site::new("drain_timeout = \"100ms\"\n");
+    let long = "name: long\nstart: a\nnodes:\n  - {name: a, type: delay, config: {duration: 60s}}\n";
+    std::fs::write(site.path().join("flows/long.yaml"), long).unwrap();
+    let server = site.start();
+    let id = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "long"})))
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = server.url(&format!("/v1/runs/{id}"));
+    while call("GET", &url, None, None).await.json["status"] != "running" {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let code = tokio::task::spawn_blocking(move || server.terminate(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0));
+    let restarted = site.start();
+    let run = finished(&restarted, &id).await;
+    assert_eq!(run["status"], "failed");
+    assert!(run["error"].as_str().unwrap().contains("shut down"), "{run}");
+}
