@@ -50,9 +50,12 @@ pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow:
 /// server's `GET /v1/plugins` show them.
 pub fn plugins_json(host: &Host) -> Vec<serde_json::Value> {
     let catalog = host.registry.catalog();
+    let failed = host.failed_plugins();
+    // A file that failed to load again while an earlier version serves.
+    let reload_error = |name: &str| failed.iter().find(|f| f.name == name).map(|f| f.error.reason());
     let loaded = catalog.plugins().map(|p| {
         let m = p.description();
-        serde_json::json!({
+        let mut entry = serde_json::json!({
             "name": &*p.name,
             "type": m.kind,
             "version": m.version,
@@ -61,9 +64,13 @@ pub fn plugins_json(host: &Host) -> Vec<serde_json::Value> {
             "author": m.author,
             "source": m.source,
             "nodes": p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>(),
-        })
+        });
+        if let Some(error) = reload_error(&p.name) {
+            entry["reload_error"] = error.into();
+        }
+        entry
     });
-    let failures = host.failed_plugins().map(|f| {
+    let failures = failed.iter().filter(|f| catalog.plugin(&f.name).is_none()).map(|f| {
         serde_json::json!({
             "name": f.name,
             "type": f.kind,
@@ -79,8 +86,8 @@ pub fn plugins_json(host: &Host) -> Vec<serde_json::Value> {
 
 fn list(host: &Host, json: bool, strict: bool) -> anyhow::Result<ExitCode> {
     let catalog = host.registry.catalog();
-    let failed: Vec<FailedPlugin<'_>> = host.failed_plugins().collect();
-    let kind_of = |f: &FailedPlugin<'_>| f.kind.map_or_else(|| "-".to_string(), |k| k.to_string());
+    let failed: Vec<FailedPlugin> = host.failed_plugins();
+    let kind_of = |f: &FailedPlugin| f.kind.map_or_else(|| "-".to_string(), |k| k.to_string());
     if json {
         let plugins = plugins_json(host);
         println!("{}", serde_json::to_string_pretty(&plugins)?);
@@ -115,7 +122,7 @@ fn list(host: &Host, json: bool, strict: bool) -> anyhow::Result<ExitCode> {
 fn info(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
     let catalog = host.registry.catalog();
     let Some(plugin) = catalog.plugin(name) else {
-        if let Some(failed) = host.failed_plugins().find(|f| f.name == name) {
+        if let Some(failed) = host.failed_plugins().into_iter().find(|f| f.name == name) {
             println!("{name} failed to load from {}:", failed.error.path.display());
             println!("  {}", failed.error.reason());
             return Ok(ExitCode::FAILURE);

@@ -32,7 +32,7 @@ impl Target {
             (plugin.description().name.clone(), plugin)
         } else if let Some(loaded) = host.registry.catalog().plugin(spec) {
             (loaded.name.to_string(), loaded.plugin.clone())
-        } else if let Some(failed) = host.failed_plugins().find(|f| f.name == spec) {
+        } else if let Some(failed) = host.failed_plugins().into_iter().find(|f| f.name == spec) {
             bail!("plugin `{spec}` failed to load: {}", failed.error);
         } else {
             bail!("`{spec}` is neither a plugin file nor a loaded plugin; `pocket plugin list` shows what is loaded");

@@ -303,7 +303,7 @@ fn plugin_file(host: &Host, name: &str) -> anyhow::Result<PathBuf> {
             Some(source) => source.clone(),
             None => bail!("plugin `{name}` is built into Pocket and has no file to remove"),
         },
-        None => match host.failed_plugins().find(|f| f.name == name) {
+        None => match host.failed_plugins().into_iter().find(|f| f.name == name) {
             Some(failed) => failed.error.path.clone(),
             None => {
                 let hint = did_you_mean(name, catalog.plugins().map(|p| &*p.name))

@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod live;
 mod metrics;
 mod runs;
 mod workflows;
@@ -20,7 +21,7 @@ use pocket_core::{HistoryLocation, Scope, ServerConfig};
 use pocket_history::{RunStore, SqliteStore};
 use tokio_util::sync::CancellationToken;
 
-use crate::host::{Host, Loading};
+use crate::host::Host;
 use api::App;
 use auth::Tokens;
 use metrics::Metrics;
@@ -86,7 +87,7 @@ fn open_store(location: &HistoryLocation) -> anyhow::Result<Arc<dyn RunStore>> {
 
 /// Runs the server until SIGTERM or Ctrl-C.
 pub fn serve(explicit_config: Option<&std::path::Path>, overrides: Overrides) -> anyhow::Result<ExitCode> {
-    let host = Host::load(explicit_config, Loading::Eager)?;
+    let host = Host::load_for_serving(explicit_config)?;
     for failed in host.failed_plugins() {
         tracing::warn!(plugin = %failed.name, "plugin not loaded: {}", failed.error);
     }
@@ -119,7 +120,6 @@ async fn run(host: Host, config: ServerConfig, workflows: WorkflowSet, store: Ar
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr().context("cannot read the listening address")?;
-    eprintln!("pocket serve: listening on http://{address}");
     let (requeued, failed) = runs.recover(|run| resolve(&app, run)).await?;
     if requeued + failed > 0 {
         tracing::warn!(
@@ -128,7 +128,15 @@ async fn run(host: Host, config: ServerConfig, workflows: WorkflowSet, store: Ar
             "recovered runs left unfinished by the previous server"
         );
     }
+    // Plugin directories are live only where pocket.toml loads them at all.
+    let plugin_dirs = match app.host.config.plugins.autoload {
+        true => app.host.config.plugins.directories.clone(),
+        false => Vec::new(),
+    };
+    let _live = live::LiveDirectories::start(app.clone(), plugin_dirs, config.workflows.clone())?;
     app.ready.store(true, Ordering::SeqCst);
+    // Said once everything is in place: tests and scripts wait for this line.
+    eprintln!("pocket serve: listening on http://{address}");
     tokio::spawn(prune(runs.clone(), config.retention, app.stopping.clone()));
     let router = api::router(app.clone(), usize::try_from(config.max_body).unwrap_or(usize::MAX));
     let stopping = app.stopping.clone();

@@ -42,6 +42,14 @@ impl WorkflowSet {
     /// that does not parse or validate is kept as a failure, reported, and
     /// does not stop the others.
     pub fn load(dir: Option<&Path>, host: &Host) -> anyhow::Result<WorkflowSet> {
+        WorkflowSet::reload(&WorkflowSet::default(), dir, host)
+    }
+
+    /// Loads `dir` again after a change. A file edited into one that fails
+    /// keeps serving its version from `previous` (its failure is listed all
+    /// the same), so a broken edit never takes a workflow away; a file that
+    /// fails unedited (a plugin it uses went away) is dropped.
+    pub fn reload(previous: &WorkflowSet, dir: Option<&Path>, host: &Host) -> anyhow::Result<WorkflowSet> {
         let mut set = WorkflowSet::default();
         let Some(dir) = dir else { return Ok(set) };
         let entries = std::fs::read_dir(dir)
@@ -68,6 +76,10 @@ impl WorkflowSet {
                 }
                 Err(message) => {
                     tracing::warn!(file = %path.display(), "workflow not loaded: {message}");
+                    let edited = |w: &Workflow| std::fs::read_to_string(&w.path).ok().as_ref() != Some(&w.source);
+                    if let Some(kept) = previous.loaded().find(|w| w.path == path && edited(w)) {
+                        set.loaded.insert(kept.name.clone(), kept.clone());
+                    }
                     set.failed.push((path, message));
                 }
             }

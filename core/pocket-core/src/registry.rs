@@ -330,6 +330,17 @@ impl Registry {
         self.update(|catalog| catalog.insert(alias.into(), plugin, false))
     }
 
+    /// Registers `plugin` under `alias` in place of the plugin registered
+    /// there, if any, in one step: no snapshot lacks the name. Runs in
+    /// flight keep the version they started with. The replaced plugin, if any.
+    pub fn replace(&self, alias: &str, plugin: Arc<dyn Plugin>) -> Result<Option<RegisteredPlugin>, RegistryError> {
+        self.update(|catalog| {
+            let old = catalog.remove(alias).ok();
+            catalog.insert(alias.into(), plugin, false)?;
+            Ok(old)
+        })
+    }
+
     /// Removes a plugin. Runs in flight keep the nodes they already hold.
     pub fn unregister(&self, name: &str) -> Result<RegisteredPlugin, RegistryError> {
         self.update(|catalog| catalog.remove(name))

@@ -4,6 +4,7 @@
 mod api;
 mod lifecycle;
 mod limits;
+mod live;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -20,7 +21,8 @@ pub const HELLO: &str = "name: hello\nstart: greet\nnodes:\n  - name: greet\n   
 pub const SLOW: &str =
     "name: slow\nstart: wait\nnodes:\n  - name: wait\n    type: delay\n    config: { duration: 1500ms }\n";
 
-/// A directory with pocket.toml (`[server]` plus `server_toml`) and a `flows` directory.
+/// A directory with pocket.toml (`[server]` plus `server_toml`), an empty
+/// plugin directory `plugins` and a `flows` directory.
 pub struct Site {
     pub dir: tempfile::TempDir,
 }
@@ -29,10 +31,11 @@ impl Site {
     pub fn new(server_toml: &str) -> Site {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("flows")).unwrap();
+        std::fs::create_dir(dir.path().join("plugins")).unwrap();
         std::fs::write(dir.path().join("flows/hello.yaml"), HELLO).unwrap();
         std::fs::write(dir.path().join("flows/slow.yaml"), SLOW).unwrap();
         let toml = format!(
-            "[plugins]\nautoload = false\n\n[server]\nlisten = \"127.0.0.1:0\"\nworkflows = \"flows\"\nhistory = \"history.db\"\n{server_toml}"
+            "[plugins]\ndirectories = [\"plugins\"]\n\n[server]\nlisten = \"127.0.0.1:0\"\nworkflows = \"flows\"\nhistory = \"history.db\"\n{server_toml}"
         );
         std::fs::write(dir.path().join("pocket.toml"), toml).unwrap();
         Site { dir }

@@ -1,0 +1,167 @@
+//! Live directories: plugin files and workflow files added, changed or
+//! removed while the server runs take effect within about a second.
+//!
+//! A changed plugin file is loaded as a new version and replaces the old one
+//! only if it loads (signature rules, checks, description); otherwise the old
+//! version keeps serving and the failure is listed by `GET /v1/plugins`. A
+//! removed file's plugin is unregistered. Runs in flight keep the versions
+//! they started with. After any change, every workflow file is validated
+//! again against the plugins now registered, so served workflows use the new
+//! versions; a workflow that no longer validates is listed as failed.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::Duration;
+
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+
+use super::api::App;
+use super::workflows::WorkflowSet;
+
+/// How long the watcher waits for a burst of events about a change to end.
+const SETTLE: Duration = Duration::from_millis(250);
+
+/// Watches the plugin directories and the workflows directory until dropped.
+pub struct LiveDirectories {
+    _watcher: RecommendedWatcher,
+}
+
+/// What one batch of events changed.
+#[derive(Default)]
+struct Changes {
+    plugins: BTreeSet<PathBuf>,
+    workflows: bool,
+}
+
+impl LiveDirectories {
+    /// Starts watching; directories that cannot be watched are skipped with a warning.
+    pub fn start(
+        app: Arc<App>,
+        plugin_dirs: Vec<PathBuf>,
+        workflows: Option<PathBuf>,
+    ) -> anyhow::Result<LiveDirectories> {
+        let (events, received) = channel();
+        let mut watcher = notify::recommended_watcher(events)?;
+        for dir in plugin_dirs.iter().chain(workflows.iter()) {
+            match watcher.watch(dir, RecursiveMode::NonRecursive) {
+                Ok(()) => tracing::debug!(dir = %dir.display(), "watching"),
+                Err(error) => tracing::warn!(dir = %dir.display(), "not watched: {error}"),
+            }
+        }
+        std::thread::Builder::new()
+            .name("pocket-live-dirs".into())
+            .spawn(move || {
+                while let Some(paths) = next_batch(&received) {
+                    let changes = classify(paths.iter().map(PathBuf::as_path), &plugin_dirs, workflows.as_deref());
+                    apply(&app, changes, workflows.as_deref());
+                }
+            })?;
+        Ok(LiveDirectories { _watcher: watcher })
+    }
+}
+
+/// Waits for a change, then collects every path changed until events stop
+/// for [`SETTLE`]. Reads (which the server itself makes) are not changes.
+/// `None` once the watcher is gone.
+fn next_batch(events: &Receiver<notify::Result<Event>>) -> Option<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    let add = |paths: &mut Vec<PathBuf>, event: notify::Result<Event>| match event {
+        Ok(event) if !matches!(event.kind, EventKind::Access(_)) => paths.extend(event.paths),
+        Ok(_) => {}
+        Err(error) => tracing::warn!("watching the plugin and workflow directories failed: {error}"),
+    };
+    loop {
+        add(&mut paths, events.recv().ok()?);
+        loop {
+            match events.recv_timeout(SETTLE) {
+                Ok(event) => add(&mut paths, event),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+        if !paths.is_empty() {
+            return Some(paths);
+        }
+    }
+}
+
+/// Sorts changed paths into plugin files (a signature file stands for the
+/// file it signs) and workflow files.
+fn classify<'a>(paths: impl Iterator<Item = &'a Path>, plugin_dirs: &[PathBuf], workflows: Option<&Path>) -> Changes {
+    let mut changes = Changes::default();
+    for path in paths {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        if workflows.is_some_and(|w| same_dir(dir, w)) {
+            changes.workflows = true;
+        }
+        if plugin_dirs.iter().any(|d| same_dir(dir, d)) {
+            let plugin = match path.to_str().and_then(|p| p.strip_suffix(".sig")) {
+                Some(signed) => PathBuf::from(signed),
+                None => path.to_path_buf(),
+            };
+            changes.plugins.insert(plugin);
+        }
+    }
+    changes
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+fn apply(app: &App, changes: Changes, workflows: Option<&Path>) {
+    let mut plugins_changed = false;
+    for path in &changes.plugins {
+        if app.host.loader_for(path).is_none() {
+            continue;
+        }
+        plugins_changed = true;
+        if path.is_file() {
+            match app.host.reload_plugin(path) {
+                Ok(()) => tracing::info!(file = %path.display(), "plugin loaded"),
+                Err(error) => tracing::warn!(
+                    "plugin file changed but not loaded (the version loaded before, if any, keeps serving): {error}"
+                ),
+            }
+        } else if app.host.remove_plugin(path) {
+            tracing::info!(file = %path.display(), "plugin file removed: plugin unloaded");
+        }
+    }
+    if plugins_changed || changes.workflows {
+        match WorkflowSet::reload(&app.workflows.load(), workflows, &app.host) {
+            Ok(set) => {
+                tracing::info!(
+                    workflows = set.loaded().count(),
+                    failed = set.failed().len(),
+                    "workflows reloaded"
+                );
+                app.workflows.store(Arc::new(set));
+            }
+            Err(error) => tracing::warn!("workflows not reloaded: {error}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_stand_for_their_plugin_and_workflow_files_are_told_apart() {
+        let plugins = [PathBuf::from("/p")];
+        let paths = [
+            Path::new("/p/text.so.sig"),
+            Path::new("/p/greet.lua"),
+            Path::new("/w/flow.yaml"),
+            Path::new("/elsewhere/x.lua"),
+        ];
+        let changes = classify(paths.into_iter(), &plugins, Some(Path::new("/w")));
+        assert_eq!(
+            changes.plugins.into_iter().collect::<Vec<_>>(),
+            vec![PathBuf::from("/p/greet.lua"), PathBuf::from("/p/text.so")]
+        );
+        assert!(changes.workflows);
+    }
+}

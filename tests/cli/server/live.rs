@@ -1,0 +1,206 @@
+//! Plugin and workflow files changing under a running server.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{Server, Site, call};
+
+/// A Lua plugin `shout` whose node appends `suffix` to its input.
+fn shout(suffix: &str) -> String {
+    format!(
+        "return {{ name = \"shout\", version = \"1.0.0\", nodes = {{ shout = {{ description = \"appends\", \
+         exec = function(input) return input .. \"{suffix}\" end }} }} }}"
+    )
+}
+
+const USES_SHOUT: &str = "name: loud\nstart: a\nnodes:\n  - {name: a, type: shout}\n";
+
+/// Writes `text` to `path` as editors and deploy tools do: a new file renamed over the old.
+fn replace(path: &Path, text: &str) {
+    let staging = path.with_extension("staging");
+    std::fs::write(&staging, text).unwrap();
+    std::fs::rename(&staging, path).unwrap();
+}
+
+/// Polls `check` until it holds (at most 20 s; the watcher settles in about a second).
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> Option<Value>) -> Value {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn run_loud(server: &Server, input: &str) -> Value {
+    let answer = call(
+        "POST",
+        &server.url("/v1/runs?wait=true"),
+        None,
+        Some(json!({"workflow": "loud", "input": input})),
+    )
+    .await;
+    answer.json
+}
+
+fn plugin<'a>(plugins: &'a Value, name: &str) -> Option<&'a Value> {
+    plugins["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_files_dropped_changed_broken_and_removed_take_effect_without_restart() {
+    let site = Site::new("");
+    std::fs::write(site.path().join("flows/loud.yaml"), USES_SHOUT).unwrap();
+    let server = site.start();
+    let workflows = call("GET", &server.url("/v1/workflows"), None, None).await.json;
+    assert!(
+        workflows["failed"][0]["error"].as_str().unwrap().contains("shout"),
+        "{workflows}"
+    );
+
+    let file = site.path().join("plugins/shout.lua");
+    replace(&file, &shout("!"));
+    let run = eventually("the dropped-in plugin serves its workflow", async || {
+        let run = run_loud(&server, "hey").await;
+        (run["status"] == "succeeded").then_some(run)
+    })
+    .await;
+    assert_eq!(run["output"], "hey!");
+
+    // A broken version is refused; the loaded one keeps serving.
+    replace(&file, "return { name = 'shout', nodes = ");
+    let plugins = eventually("the broken version is reported", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        plugin(&plugins, "shout")?
+            .get("reload_error")
+            .is_some()
+            .then_some(plugins)
+    })
+    .await;
+    let shout_entry = plugin(&plugins, "shout").unwrap();
+    assert_eq!(shout_entry["status"], "loaded", "{plugins}");
+    assert_eq!(run_loud(&server, "still").await["output"], "still!");
+
+    // A good version replaces it.
+    replace(&file, &shout("?!"));
+    eventually("the new version serves", async || {
+        let run = run_loud(&server, "v2").await;
+        (run["output"] == "v2?!").then_some(run)
+    })
+    .await;
+    let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+    assert!(
+        plugin(&plugins, "shout").unwrap().get("reload_error").is_none(),
+        "{plugins}"
+    );
+
+    // Removed: the plugin goes, and its workflow with it.
+    std::fs::remove_file(&file).unwrap();
+    eventually("the removed plugin is gone", async || {
+        let nodes = call("GET", &server.url("/v1/nodes"), None, None).await.json;
+        let gone = !nodes["nodes"].as_array().unwrap().iter().any(|n| n["type"] == "shout");
+        gone.then_some(nodes)
+    })
+    .await;
+    let refused = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "loud"}))).await;
+    assert_eq!(refused.status, 404, "{}", refused.json);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_files_reload_and_a_broken_edit_leaves_the_old_version_serving() {
+    let site = Site::new("");
+    let server = site.start();
+    let file = site.path().join("flows/hello.yaml");
+    replace(&file, &super::HELLO.replace("hello {{.who}}", "hi {{.who}}"));
+    eventually("the edited workflow serves", async || {
+        let run = call(
+            "POST",
+            &server.url("/v1/runs?wait=true"),
+            None,
+            Some(json!({"workflow": "hello", "input": {"who": "al"}})),
+        )
+        .await
+        .json;
+        (run["output"]["greeting"] == "hi al").then_some(run)
+    })
+    .await;
+    replace(&file, "name: hello\nstart: missing\nnodes: []\n");
+    let listed = eventually("the broken edit is reported", async || {
+        let listed = call("GET", &server.url("/v1/workflows"), None, None).await.json;
+        (!listed["failed"].as_array().unwrap().is_empty()).then_some(listed)
+    })
+    .await;
+    assert!(
+        listed["failed"][0]["error"].as_str().unwrap().contains("missing"),
+        "{listed}"
+    );
+    let run = call(
+        "POST",
+        &server.url("/v1/runs?wait=true"),
+        None,
+        Some(json!({"workflow": "hello", "input": {"who": "al"}})),
+    )
+    .await
+    .json;
+    assert_eq!(run["output"]["greeting"], "hi al", "the last good version still serves");
+    std::fs::write(
+        site.path().join("flows/new.yaml"),
+        "name: new\nstart: a\nnodes:\n  - {name: a, type: transform, config: {fresh: true}}\n",
+    )
+    .unwrap();
+    eventually("a new workflow file serves", async || {
+        let run = call(
+            "POST",
+            &server.url("/v1/runs?wait=true"),
+            None,
+            Some(json!({"workflow": "new"})),
+        )
+        .await
+        .json;
+        (run["output"]["fresh"] == true).then_some(run)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_native_library_dropped_in_loads_from_a_private_copy() {
+    let site = Site::new("");
+    let server = site.start();
+    let library = super::super::libraries::library("pocket-plugin-text-tools");
+    let target = site.path().join("plugins/native-text.so");
+    let staging = site.path().join("plugins/native-text.staging");
+    std::fs::copy(&library, &staging).unwrap();
+    std::fs::rename(&staging, &target).unwrap();
+    let plugins = eventually("the library loads", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        plugin(&plugins, "native-text").is_some().then_some(plugins)
+    })
+    .await;
+    let entry = plugin(&plugins, "native-text").unwrap();
+    assert_eq!(entry["type"], "native", "{entry}");
+    assert!(
+        !entry["source"]
+            .as_str()
+            .unwrap()
+            .starts_with(site.path().to_str().unwrap()),
+        "loaded from a copy: {entry}"
+    );
+    let inline = "name: up\nstart: a\nnodes:\n  - {name: a, type: text-upper, config: {field: t}}\n";
+    let run = call(
+        "POST",
+        &server.url("/v1/runs?wait=true"),
+        None,
+        Some(json!({"definition": inline, "input": {"t": "abc"}})),
+    )
+    .await
+    .json;
+    assert_eq!(run["output"]["t"], "ABC", "{run}");
+}
