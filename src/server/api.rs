@@ -8,10 +8,10 @@ use arc_swap::ArcSwap;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Extension, Json, Router};
 use pocket_core::{Scope, Value};
 use pocket_history::{Created, RunFilter, RunRecord, RunStatus};
@@ -58,6 +58,7 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
         .route("/v1/plugins", get(list_plugins))
         .route("/v1/nodes", get(list_nodes))
         .route("/metrics", get(metrics))
+        .route("/hooks/{*path}", any(webhook))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
         .merge(authenticated)
@@ -283,29 +284,10 @@ async fn create_run(
     let body = body.map_err(body_error)?;
     let request: CreateRun = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid request body: {e}")))?;
-    let wait = match &query.timeout {
-        Some(text) => pocket_core::parse_duration(text)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("timeout: {e}")))?
-            .min(MAX_WAIT),
-        None => DEFAULT_WAIT,
-    };
-    let idempotency_key = request.idempotency_key.or_else(|| {
-        headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from)
-    });
+    let idempotency_key = request.idempotency_key.or_else(|| idempotency_header(&headers));
     let (workflow, graph, definition) = match (request.workflow, request.definition) {
         (Some(name), None) => {
-            if !caller.may_use(&name) {
-                return Err(ApiError::not_found(&format!("workflow `{name}`")));
-            }
-            let workflow = app
-                .workflows
-                .load()
-                .get(&name)
-                .cloned()
-                .ok_or_else(|| ApiError::not_found(&format!("workflow `{name}`")))?;
+            let workflow = served(&app, &caller, &name)?;
             (name, workflow.graph.clone(), None)
         }
         (None, Some(source)) => {
@@ -340,6 +322,34 @@ async fn create_run(
         definition,
         idempotency_key,
     };
+    start(&app, submission, &query).await
+}
+
+fn idempotency_header(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
+/// The served workflow `name`, if the caller may use it (else, as if it did not exist).
+fn served(app: &App, caller: &Caller, name: &str) -> Result<Arc<workflows::Workflow>, ApiError> {
+    let not_found = || ApiError::not_found(&format!("workflow `{name}`"));
+    if !caller.may_use(name) {
+        return Err(not_found());
+    }
+    app.workflows.load().get(name).cloned().ok_or_else(not_found)
+}
+
+/// Submits a run and answers for it: 202 while it goes on, 200 once it
+/// finished (`?wait=true` waits) or when an idempotency key replays it.
+async fn start(app: &App, submission: Submission, query: &WaitQuery) -> Result<Response, ApiError> {
+    let wait = match &query.timeout {
+        Some(text) => pocket_core::parse_duration(text)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("timeout: {e}")))?
+            .min(MAX_WAIT),
+        None => DEFAULT_WAIT,
+    };
     let (record, replayed) = match app.runs.submit(submission).await? {
         Created::New(record) => (record, false),
         Created::Existing(record) => (record, true),
@@ -350,9 +360,7 @@ async fn create_run(
             () = app.stopping.cancelled() => {}
         }
     }
-    let current = view(&app, &record.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("run"))?;
+    let current = view(app, &record.id).await?.ok_or_else(|| ApiError::not_found("run"))?;
     let status = if current.status.is_finished() || replayed {
         StatusCode::OK
     } else {
@@ -367,6 +375,80 @@ async fn create_run(
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// A webhook: the workflow whose trigger names this method and path runs
+/// with the request body as input (JSON when it parses as JSON, else text).
+async fn webhook(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Path(rest): Path<String>,
+    Query(query): Query<WaitQuery>,
+    method: Method,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require(&caller, Scope::Run)?;
+    let path = format!("{}{rest}", pocket_core::WEBHOOK_PREFIX);
+    let workflow = {
+        let set = app.workflows.load();
+        match set.hook(method.as_str(), &path) {
+            Some(workflow) if caller.may_use(&workflow.name) => workflow.clone(),
+            Some(_) => return Err(ApiError::not_found(&format!("webhook {path}"))),
+            None => {
+                let allowed = set.hook_methods(&path).join(", ");
+                if allowed.is_empty() {
+                    return Err(ApiError::not_found(&format!("webhook {path}")));
+                }
+                let mut refusal = ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("webhook {path} answers {allowed}, not {method}"),
+                )
+                .into_response();
+                let allow = HeaderValue::from_str(&allowed).map_err(ApiError::internal)?;
+                refusal.headers_mut().insert(header::ALLOW, allow);
+                return Ok(refusal);
+            }
+        }
+    };
+    let body = body.map_err(body_error)?;
+    let input = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(json) => Value::from(json),
+            Err(e) if is_json(&headers) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid JSON body: {e}"),
+                ));
+            }
+            Err(_) => match std::str::from_utf8(&body) {
+                Ok(text) => Value::from(text),
+                Err(_) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "the body is neither JSON nor UTF-8 text",
+                    ));
+                }
+            },
+        }
+    };
+    let submission = Submission {
+        workflow: workflow.name.clone(),
+        graph: workflow.graph.clone(),
+        input,
+        definition: None,
+        idempotency_key: idempotency_header(&headers),
+    };
+    start(&app, submission, &query).await
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"))
 }
 
 async fn get_run(

@@ -6,6 +6,7 @@ mod auth;
 mod live;
 mod metrics;
 mod runs;
+mod schedule;
 mod workflows;
 
 use std::net::SocketAddr;
@@ -138,6 +139,7 @@ async fn run(host: Host, config: ServerConfig, workflows: WorkflowSet, store: Ar
     // Said once everything is in place: tests and scripts wait for this line.
     eprintln!("pocket serve: listening on http://{address}");
     tokio::spawn(prune(runs.clone(), config.retention, app.stopping.clone()));
+    tokio::spawn(schedule::run(app.clone(), app.stopping.clone()));
     let router = api::router(app.clone(), usize::try_from(config.max_body).unwrap_or(usize::MAX));
     let stopping = app.stopping.clone();
     let signal = async move {

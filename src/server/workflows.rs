@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pocket_core::{Format, Graph};
+use pocket_core::{Format, Graph, Trigger};
 
 use crate::host::Host;
 
 /// A validated workflow.
+#[derive(Clone)]
 pub struct Workflow {
     /// Its declared name.
     pub name: String,
@@ -27,6 +28,8 @@ pub struct Workflow {
 pub struct WorkflowSet {
     loaded: BTreeMap<String, Arc<Workflow>>,
     failed: Vec<(PathBuf, String)>,
+    /// (method, path) of each webhook -> the workflow it starts.
+    hooks: BTreeMap<(String, String), String>,
 }
 
 /// Workflow files by extension.
@@ -60,31 +63,80 @@ impl WorkflowSet {
             .collect();
         paths.sort();
         for path in paths {
-            match load_file(&path, host) {
-                Ok(workflow) => {
-                    if let Some(other) = set.loaded.get(&workflow.name) {
-                        let message = format!(
-                            "workflow `{}` is already defined by {}",
-                            workflow.name,
-                            other.path.display()
-                        );
-                        tracing::warn!(file = %path.display(), "{message}");
-                        set.failed.push((path, message));
-                        continue;
-                    }
-                    set.loaded.insert(workflow.name.clone(), Arc::new(workflow));
+            if let Err(message) = load_file(&path, host).and_then(|workflow| set.claim(workflow)) {
+                tracing::warn!(file = %path.display(), "workflow not loaded: {message}");
+                let edited = |w: &Workflow| std::fs::read_to_string(&w.path).ok().as_ref() != Some(&w.source);
+                if let Some(kept) = previous.loaded().find(|w| w.path == path && edited(w))
+                    && let Err(conflict) = set.claim(Workflow::clone(kept))
+                {
+                    tracing::warn!(file = %path.display(), "last good version not kept: {conflict}");
                 }
-                Err(message) => {
-                    tracing::warn!(file = %path.display(), "workflow not loaded: {message}");
-                    let edited = |w: &Workflow| std::fs::read_to_string(&w.path).ok().as_ref() != Some(&w.source);
-                    if let Some(kept) = previous.loaded().find(|w| w.path == path && edited(w)) {
-                        set.loaded.insert(kept.name.clone(), kept.clone());
-                    }
-                    set.failed.push((path, message));
-                }
+                set.failed.push((path, message));
             }
         }
         Ok(set)
+    }
+
+    /// Adds a workflow, unless its name or one of its webhooks is taken.
+    fn claim(&mut self, workflow: Workflow) -> Result<(), String> {
+        if let Some(other) = self.loaded.get(&workflow.name) {
+            return Err(format!(
+                "workflow `{}` is already defined by {}",
+                workflow.name,
+                other.path.display()
+            ));
+        }
+        let hooks: Vec<(String, String)> = workflow
+            .graph
+            .triggers()
+            .iter()
+            .filter_map(|trigger| match trigger {
+                Trigger::Webhook { path, method } => Some((method.clone(), path.clone())),
+                Trigger::Cron { .. } => None,
+            })
+            .collect();
+        for hook in &hooks {
+            if let Some(other) = self.hooks.get(hook) {
+                return Err(format!(
+                    "webhook {} {} is already used by workflow `{other}`",
+                    hook.0, hook.1
+                ));
+            }
+        }
+        for hook in hooks {
+            self.hooks.insert(hook, workflow.name.clone());
+        }
+        self.loaded.insert(workflow.name.clone(), Arc::new(workflow));
+        Ok(())
+    }
+
+    /// The workflow a request with `method` to webhook `path` starts.
+    pub fn hook(&self, method: &str, path: &str) -> Option<&Arc<Workflow>> {
+        let name = self.hooks.get(&(method.to_string(), path.to_string()))?;
+        self.loaded.get(name)
+    }
+
+    /// The methods webhook `path` answers.
+    pub fn hook_methods(&self, path: &str) -> Vec<&str> {
+        self.hooks
+            .keys()
+            .filter(|(_, p)| p == path)
+            .map(|(method, _)| method.as_str())
+            .collect()
+    }
+
+    /// Every (workflow, cron schedule) pair.
+    pub fn schedules(&self) -> impl Iterator<Item = (&Arc<Workflow>, &str)> {
+        self.loaded.values().flat_map(|workflow| {
+            workflow
+                .graph
+                .triggers()
+                .iter()
+                .filter_map(move |trigger| match trigger {
+                    Trigger::Cron { schedule } => Some((workflow, schedule.as_str())),
+                    Trigger::Webhook { .. } => None,
+                })
+        })
     }
 
     /// The workflow named `name`.

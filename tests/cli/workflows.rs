@@ -152,6 +152,37 @@ fn validate_accepts_every_example() {
 }
 
 #[test]
+fn validate_checks_triggers_and_points_at_the_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        "name: t\nstart: a\ntriggers:\n  - webhook: {path: /hooks/t}\n  - cron: \"*/5 * * * *\"\nnodes:\n  - {name: a, type: echo}\n",
+    )
+    .unwrap();
+    let out = exec(pocket().arg("validate").arg(&good));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: t\nstart: a\ntriggers:\n  - webhook: {path: /v1/runs}\n  - cron: \"61 * * * *\"\nnodes:\n  - {name: a, type: echo}\n",
+    )
+    .unwrap();
+    let out = exec(pocket().arg("validate").arg(&bad));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("bad.yaml:4:") && out.stderr.contains("not a path under /hooks/"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("bad.yaml:5:") && out.stderr.contains("invalid cron schedule"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn go_engine_workflows_run_unchanged() {
     let wf = "tests/fixtures/go-engine/sentiment-router.yaml";
     let out = exec(pocket().args(["run", wf, "--input", r#"{"score": 0.93, "user": "sam"}"#]));

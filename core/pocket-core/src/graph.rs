@@ -27,6 +27,7 @@ pub struct Graph {
     pub(crate) max_steps: u64,
     /// What plugin calls made during its runs go through.
     pub(crate) calls: Arc<NodeCaller>,
+    pub(crate) triggers: Vec<crate::Trigger>,
 }
 
 /// One node of a [`Graph`].
@@ -63,6 +64,11 @@ impl Graph {
     /// The workflow's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// What starts it under `pocket serve`.
+    pub fn triggers(&self) -> &[crate::Trigger] {
+        &self.triggers
     }
 
     /// The workflow's description.

@@ -44,6 +44,7 @@ mod schema;
 mod server_config;
 mod signatures;
 mod suggest;
+mod triggers;
 mod validate;
 mod workflow;
 
@@ -85,5 +86,6 @@ pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};
 pub use server_config::{HistoryLocation, Scope, ServerConfig, TokenConfig};
 pub use signatures::{SignatureRefused, check_signature};
 pub use suggest::did_you_mean;
+pub use triggers::{Schedule, Trigger, TriggerSpec, WEBHOOK_PREFIX, WebhookSpec};
 pub use validate::{DEFAULT_MAX_STEPS, Validated, validate};
 pub use workflow::{ConnectionSpec, NodeSpec, RetrySpec, StoreSpec, SuccessorSpec, WorkflowFile};

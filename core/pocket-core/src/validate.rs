@@ -49,6 +49,12 @@ pub fn validate(
     if let Some(0) = file.max_steps {
         check.error(None, None, "`max_steps` must be at least 1", None);
     }
+    let triggers = crate::triggers::check(&file.triggers).unwrap_or_else(|problems| {
+        for (position, message, help) in problems {
+            check.error(position, None, message, help);
+        }
+        Vec::new()
+    });
     let (Some(start), Some(nodes)) = (start, nodes) else {
         return Err(check.finish());
     };
@@ -68,6 +74,7 @@ pub fn validate(
         start,
         store: file.store.clone().unwrap_or_default(),
         max_steps: file.max_steps.unwrap_or(DEFAULT_MAX_STEPS),
+        triggers,
         calls: Arc::new(NodeCaller::new(
             catalog.clone(),
             config.clone(),

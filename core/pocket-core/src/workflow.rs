@@ -45,6 +45,9 @@ pub struct WorkflowFile {
     /// The loop guard: a run fails after this many node executions (default 10,000).
     #[serde(default)]
     pub max_steps: Option<u64>,
+    /// What starts the workflow under `pocket serve` (webhooks, cron schedules).
+    #[serde(default)]
+    pub triggers: Vec<crate::triggers::TriggerSpec>,
     /// The file this workflow was read from, if any.
     #[serde(skip)]
     pub source: Option<std::path::PathBuf>,

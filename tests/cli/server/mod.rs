@@ -5,6 +5,7 @@ mod api;
 mod lifecycle;
 mod limits;
 mod live;
+mod triggers;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
