@@ -81,7 +81,7 @@ pub struct ServeArgs {
     /// Directory of workflow files to serve by name.
     #[arg(long, value_name = "DIR")]
     pub workflows: Option<PathBuf>,
-    /// Run history: an SQLite file path.
+    /// Run history: an SQLite file path, or a `postgres://` URL.
     #[arg(long, value_name = "PATH")]
     pub history: Option<String>,
     /// Print a new API token named NAME and the pocket.toml entry for it, then exit.

@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use pocket_core::{HistoryLocation, Scope, ServerConfig};
-use pocket_history::{RunStore, SqliteStore};
+use pocket_history::{PostgresStore, RunStore, SqliteStore};
 use tokio_util::sync::CancellationToken;
 
 use crate::host::Host;
@@ -80,9 +80,7 @@ fn settings(host: &Host, overrides: Overrides) -> anyhow::Result<ServerConfig> {
 fn open_store(location: &HistoryLocation) -> anyhow::Result<Arc<dyn RunStore>> {
     match location {
         HistoryLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
-        HistoryLocation::Postgres(_) => {
-            anyhow::bail!("PostgreSQL run history is not supported by this build yet: use an SQLite file path")
-        }
+        HistoryLocation::Postgres(url) => Ok(Arc::new(PostgresStore::open(url)?)),
     }
 }
 

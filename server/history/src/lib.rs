@@ -3,17 +3,20 @@
 //! cannot lose it.
 //!
 //! [`RunStore`] is the one interface; [`SqliteStore`] is the embedded default
-//! (one file, WAL journal, nothing to install or run). Values are stored as
-//! JSON text: this crate does not interpret them.
+//! (one file, WAL journal, nothing to install or run), [`PostgresStore`] the
+//! one for a PostgreSQL server. Values are stored as JSON text: this crate
+//! does not interpret them.
 //!
 //! A run moves `queued` -> `running` -> `succeeded` | `failed` | `cancelled`
 //! (a queued run may also be cancelled or failed directly). [`RunStore::finish`]
 //! applies only to a run that has not finished, so a cancellation racing the
 //! run's own end is recorded once.
 
+mod postgres;
 mod record;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use record::{Created, Finish, NewRun, RunFilter, RunRecord, RunStatus};
 pub use sqlite::SqliteStore;
 

@@ -5,6 +5,7 @@ mod api;
 mod lifecycle;
 mod limits;
 mod live;
+mod postgres;
 mod triggers;
 
 use std::io::{BufRead, BufReader};
@@ -36,7 +37,7 @@ impl Site {
         std::fs::write(dir.path().join("flows/hello.yaml"), HELLO).unwrap();
         std::fs::write(dir.path().join("flows/slow.yaml"), SLOW).unwrap();
         let toml = format!(
-            "[plugins]\ndirectories = [\"plugins\"]\n\n[server]\nlisten = \"127.0.0.1:0\"\nworkflows = \"flows\"\nhistory = \"history.db\"\n{server_toml}"
+            "[plugins]\ndirectories = [\"plugins\"]\n\n[server]\nlisten = \"127.0.0.1:0\"\nworkflows = \"flows\"\n{server_toml}"
         );
         std::fs::write(dir.path().join("pocket.toml"), toml).unwrap();
         Site { dir }

@@ -1,0 +1,58 @@
+//! The server with its history in PostgreSQL (a server of the test's own).
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Site, call, finished};
+
+#[path = "../../../server/history/tests/support/postgres_server.rs"]
+mod postgres_server;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_are_kept_in_postgres_across_a_kill_9() {
+    let database = tokio::task::spawn_blocking(|| {
+        let server = postgres_server::Server::start();
+        let url = server.database("served");
+        (server, url)
+    })
+    .await
+    .unwrap();
+    let (_postgres, url) = database;
+    let site = Site::new(&format!("max_concurrent_runs = 1\nhistory = \"{url}\"\n"));
+    let server = site.start();
+    let done = call(
+        "POST",
+        &server.url("/v1/runs?wait=true"),
+        None,
+        Some(json!({"workflow": "hello", "input": {"who": "pg"}})),
+    )
+    .await;
+    assert_eq!(done.json["output"]["greeting"], "hello pg", "{}", done.json);
+    let mut queued = Vec::new();
+    for _ in 0..2 {
+        let answer = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "slow"}))).await;
+        queued.push(answer.json["id"].as_str().unwrap().to_string());
+    }
+    let first = server.url(&format!("/v1/runs/{}", queued[0]));
+    while call("GET", &first, None, None).await.json["status"] != "running" {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill_9();
+    assert!(
+        !site.path().join("pocket-history.db").exists(),
+        "nothing was written to SQLite"
+    );
+
+    let restarted = site.start();
+    assert_eq!(finished(&restarted, &queued[0]).await["status"], "failed");
+    assert_eq!(finished(&restarted, &queued[1]).await["status"], "succeeded");
+    let kept = call(
+        "GET",
+        &restarted.url(&format!("/v1/runs/{}", done.json["id"].as_str().unwrap())),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(kept.json["output"]["greeting"], "hello pg");
+}
