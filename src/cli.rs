@@ -19,8 +19,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate and run a workflow; prints the result as JSON.
+    /// Validate and run a workflow; prints the result as JSON (with
+    /// --remote, on a `pocket serve`: a file is sent, any other name is a
+    /// workflow the server serves).
     Run(RunArgs),
+    /// Runs in the run history (`pocket serve`'s), or on a server with --remote.
+    #[command(subcommand)]
+    Runs(RunsCommand),
     /// Check a workflow without running it.
     Validate {
         /// The workflow file (.yaml, .yml, .json or .toml).
@@ -56,7 +61,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The workflow file (.yaml, .yml, .json or .toml).
+    /// The workflow file (.yaml, .yml, .json or .toml); with --remote, or a served workflow's name.
     pub workflow: PathBuf,
     /// Input as JSON, or @path to a JSON file.
     #[arg(long, value_name = "JSON|@FILE")]
@@ -70,6 +75,51 @@ pub struct RunArgs {
     /// Print a per-node timeline to stderr when the run ends.
     #[arg(long)]
     pub trace: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// Where a command's runs are: a server, instead of this machine.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// A `pocket serve` to use instead (`http://127.0.0.1:8080`).
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+    /// The API token for --remote.
+    #[arg(
+        long,
+        env = "POCKET_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        requires = "remote"
+    )]
+    pub token: Option<String>,
+}
+
+/// `pocket runs`.
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Recent runs, newest first.
+    List {
+        /// Only this workflow's runs.
+        #[arg(long)]
+        workflow: Option<String>,
+        /// Only runs in this status (queued, running, succeeded, failed, cancelled).
+        #[arg(long)]
+        status: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// One run: input, output, error and node timeline, as JSON.
+    Show {
+        /// The run's id.
+        id: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod input;
 mod lazy;
 mod package;
 mod pocket_toml;
+mod remote;
 mod report;
 mod server;
 

@@ -48,6 +48,29 @@ pub fn mermaid(graph: &Graph) -> String {
     out
 }
 
+/// The graph as data, for drawing: the start node, every node with its
+/// type and plugin, every edge with its action.
+pub fn graph_json(graph: &Graph) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = graph
+        .nodes()
+        .iter()
+        .map(|node| serde_json::json!({ "name": node.name(), "type": node.type_name(), "plugin": node.plugin() }))
+        .collect();
+    let mut edges = Vec::new();
+    for node in graph.nodes() {
+        for edge in node.edges() {
+            for &target in &edge.targets {
+                edges.push(serde_json::json!({
+                    "from": node.name(),
+                    "to": graph.nodes()[target].name(),
+                    "action": &*edge.action,
+                }));
+            }
+        }
+    }
+    serde_json::json!({ "start": graph.start().name(), "nodes": nodes, "edges": edges })
+}
+
 /// A Graphviz digraph; edges other than `default` are labelled with their action.
 pub fn dot(graph: &Graph) -> String {
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));

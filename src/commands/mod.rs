@@ -9,11 +9,12 @@ mod plugin_install;
 mod plugin_new;
 mod plugin_trust;
 mod run;
+mod runs;
 mod validate;
 
 use std::process::ExitCode;
 
-pub use graph::mermaid;
+pub use graph::{graph_json, mermaid};
 pub use nodes::node_rows;
 pub use plugin::plugins_json;
 
@@ -27,7 +28,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let explicit = cli.config.as_deref();
     let host = || Host::load(explicit, Loading::Lazy);
     match cli.command {
-        Command::Run(args) => run::run(&host()?, args),
+        Command::Run(args) => match args.remote.remote.clone() {
+            Some(url) => runs::run_remote(&args, &args.remote, &url),
+            None => run::run(&host()?, args),
+        },
+        Command::Runs(command) => runs::runs(explicit, command),
         Command::Validate { workflow } => validate::validate(&host()?, &workflow),
         Command::Graph { workflow, format } => graph::graph(&host()?, &workflow, format),
         Command::Nodes => nodes::nodes(&host()?),

@@ -32,6 +32,8 @@ pub struct App {
     pub runs: Arc<RunManager>,
     /// The workflows served by name.
     pub workflows: ArcSwap<WorkflowSet>,
+    /// Where they come from.
+    pub workflows_dir: Option<std::path::PathBuf>,
     /// The metrics.
     pub metrics: Arc<Metrics>,
     /// Who may call.
@@ -40,6 +42,25 @@ pub struct App {
     pub ready: AtomicBool,
     /// Cancelled when the server begins to stop.
     pub stopping: CancellationToken,
+}
+
+impl App {
+    /// Validates every workflow file again (after plugins changed, or the
+    /// files did), keeping the last good version of a file edited into a
+    /// broken one.
+    pub fn refresh_workflows(&self) {
+        match WorkflowSet::reload(&self.workflows.load(), self.workflows_dir.as_deref(), &self.host) {
+            Ok(set) => {
+                tracing::info!(
+                    workflows = set.loaded().count(),
+                    failed = set.failed().len(),
+                    "workflows reloaded"
+                );
+                self.workflows.store(Arc::new(set));
+            }
+            Err(error) => tracing::warn!("workflows not reloaded: {error}"),
+        }
+    }
 }
 
 /// The longest `?wait=true` may hold a request.
@@ -56,12 +77,16 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
         .route("/v1/workflows", get(list_workflows))
         .route("/v1/workflows/{name}", get(get_workflow))
         .route("/v1/plugins", get(list_plugins))
+        .route("/v1/plugins/load", post(load_plugin))
+        .route("/v1/plugins/{name}/reload", post(reload_plugin))
+        .route("/v1/plugins/{name}/unload", post(unload_plugin))
         .route("/v1/nodes", get(list_nodes))
         .route("/metrics", get(metrics))
         .route("/hooks/{*path}", any(webhook))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
         .merge(authenticated)
+        .route("/", get(page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .fallback(|| async {
@@ -174,6 +199,19 @@ async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: N
         .into_response(),
         Err(Refusal::Unknown) => ApiError::new(StatusCode::UNAUTHORIZED, "unknown API token").into_response(),
     }
+}
+
+/// The web page: one file, no build step, talking to the API from the browser.
+async fn page() -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    (headers, include_str!("ui/index.html")).into_response()
 }
 
 async fn readyz(State(app): State<Arc<App>>) -> Response {
@@ -592,6 +630,7 @@ async fn get_workflow(
         "file": workflow.path,
         "source": workflow.source,
         "mermaid": crate::commands::mermaid(&workflow.graph),
+        "graph": crate::commands::graph_json(&workflow.graph),
     })))
 }
 
@@ -600,9 +639,14 @@ async fn list_plugins(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require(&caller, Scope::Read)?;
-    Ok(Json(
-        serde_json::json!({ "plugins": crate::commands::plugins_json(&app.host) }),
-    ))
+    let stats = app.metrics.plugin_stats();
+    let mut plugins = crate::commands::plugins_json(&app.host);
+    for plugin in &mut plugins {
+        let name = plugin["name"].as_str().unwrap_or_default();
+        let of_plugin = stats.get(name).cloned().unwrap_or_default();
+        plugin["stats"] = serde_json::to_value(of_plugin).map_err(ApiError::internal)?;
+    }
+    Ok(Json(serde_json::json!({ "plugins": plugins })))
 }
 
 async fn list_nodes(
@@ -617,4 +661,100 @@ async fn list_nodes(
         })
         .collect();
     Ok(Json(serde_json::json!({ "nodes": nodes })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadPlugin {
+    /// A plugin file on the server's machine.
+    path: std::path::PathBuf,
+}
+
+/// Loads (or loads again) the plugin file at `path`, then revalidates the workflows.
+async fn load_file(app: &Arc<App>, path: std::path::PathBuf) -> Result<Json<serde_json::Value>, ApiError> {
+    let worker = app.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let result = worker.host.reload_plugin(&path);
+        worker.refresh_workflows();
+        result.map(|()| path)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match loaded {
+        Ok(path) => {
+            let name = pocket_core::file_plugin_name(&path);
+            let catalog = app.host.registry.catalog();
+            let version = catalog.plugin(&name).map(|p| p.description().version.clone());
+            Ok(Json(
+                serde_json::json!({ "name": name, "status": "loaded", "version": version }),
+            ))
+        }
+        Err(error) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{error} (the version loaded before, if any, keeps serving)"),
+        )),
+    }
+}
+
+async fn load_plugin(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Admin)?;
+    let request: LoadPlugin = serde_json::from_slice(&body.map_err(body_error)?)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid request body: {e}")))?;
+    if !request.path.is_file() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{} is not a file on the server", request.path.display()),
+        ));
+    }
+    load_file(&app, request.path).await
+}
+
+/// The file in the plugin directories that holds plugin `name`.
+fn plugin_file(app: &App, name: &str) -> Option<std::path::PathBuf> {
+    pocket_core::plugin_files(&app.host.config.plugins.directories)
+        .into_iter()
+        .find(|path| app.host.loader_for(path).is_some() && pocket_core::file_plugin_name(path) == name)
+}
+
+async fn reload_plugin(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Admin)?;
+    let path = plugin_file(&app, &name)
+        .ok_or_else(|| ApiError::not_found(&format!("a file for plugin `{name}` in the plugin directories")))?;
+    load_file(&app, path).await
+}
+
+async fn unload_plugin(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, Scope::Admin)?;
+    if app.host.registry.catalog().plugin(&name).is_some_and(|p| p.built_in) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("`{name}` is built into Pocket"),
+        ));
+    }
+    let worker = app.clone();
+    let unloaded = tokio::task::spawn_blocking(move || {
+        let unloaded = worker.host.registry.unregister(&name).is_ok();
+        if unloaded {
+            worker.refresh_workflows();
+        }
+        unloaded.then_some(name)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match unloaded {
+        Some(name) => Ok(Json(serde_json::json!({ "name": name, "status": "unloaded" }))),
+        None => Err(ApiError::not_found("plugin")),
+    }
 }

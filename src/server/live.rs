@@ -18,7 +18,6 @@ use std::time::Duration;
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::api::App;
-use super::workflows::WorkflowSet;
 
 /// How long the watcher waits for a burst of events about a change to end.
 const SETTLE: Duration = Duration::from_millis(250);
@@ -55,7 +54,7 @@ impl LiveDirectories {
             .spawn(move || {
                 while let Some(paths) = next_batch(&received) {
                     let changes = classify(paths.iter().map(PathBuf::as_path), &plugin_dirs, workflows.as_deref());
-                    apply(&app, changes, workflows.as_deref());
+                    apply(&app, changes);
                 }
             })?;
         Ok(LiveDirectories { _watcher: watcher })
@@ -111,7 +110,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
-fn apply(app: &App, changes: Changes, workflows: Option<&Path>) {
+fn apply(app: &App, changes: Changes) {
     let mut plugins_changed = false;
     for path in &changes.plugins {
         if app.host.loader_for(path).is_none() {
@@ -130,17 +129,7 @@ fn apply(app: &App, changes: Changes, workflows: Option<&Path>) {
         }
     }
     if plugins_changed || changes.workflows {
-        match WorkflowSet::reload(&app.workflows.load(), workflows, &app.host) {
-            Ok(set) => {
-                tracing::info!(
-                    workflows = set.loaded().count(),
-                    failed = set.failed().len(),
-                    "workflows reloaded"
-                );
-                app.workflows.store(Arc::new(set));
-            }
-            Err(error) => tracing::warn!("workflows not reloaded: {error}"),
-        }
+        app.refresh_workflows();
     }
 }
 

@@ -1,5 +1,8 @@
 //! The server's Prometheus metrics (`GET /metrics`, OpenMetrics text).
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use pocket_core::{NodeError, TraceEntry};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -45,6 +48,20 @@ pub struct Metrics {
     node_executions: Family<OutcomeLabels, Counter>,
     limit_hits: Family<LimitLabels, Counter>,
     node_seconds: Histograms,
+    plugins: Mutex<BTreeMap<String, PluginStats>>,
+}
+
+/// One plugin's node executions, for the web page and `GET /v1/plugins`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PluginStats {
+    /// Node executions.
+    pub calls: u64,
+    /// Those that failed.
+    pub errors: u64,
+    /// Those a resource limit stopped.
+    pub limit_hits: u64,
+    /// Their mean duration, in milliseconds.
+    pub mean_ms: f64,
 }
 
 fn latency_histogram() -> Histogram {
@@ -88,7 +105,13 @@ impl Metrics {
             node_executions,
             limit_hits,
             node_seconds,
+            plugins: Mutex::default(),
         }
+    }
+
+    /// Every plugin's node executions so far, by plugin.
+    pub fn plugin_stats(&self) -> BTreeMap<String, PluginStats> {
+        self.plugins.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// A run was accepted and waits for a slot.
@@ -139,6 +162,15 @@ impl Metrics {
             Some(NodeError::Timeout(_)) => Some("timeout".to_string()),
             _ => None,
         };
+        {
+            let mut plugins = self.plugins.lock().unwrap_or_else(|p| p.into_inner());
+            let stats = plugins.entry(node.plugin.clone()).or_default();
+            let total_ms = stats.mean_ms * stats.calls as f64 + entry.duration.as_secs_f64() * 1000.0;
+            stats.calls += 1;
+            stats.errors += u64::from(error.is_some());
+            stats.limit_hits += u64::from(limit.is_some());
+            stats.mean_ms = total_ms / stats.calls as f64;
+        }
         if let Some(limit) = limit {
             self.limit_hits
                 .get_or_create(&LimitLabels {
@@ -194,6 +226,9 @@ mod tests {
         };
         metrics.node(&entry("loop", "spin"), Some(&fuel));
         let text = metrics.encode();
+        let loop_stats = &metrics.plugin_stats()["loop"];
+        assert_eq!((loop_stats.calls, loop_stats.errors, loop_stats.limit_hits), (1, 1, 1));
+        assert!((loop_stats.mean_ms - 3.0).abs() < 1e-9);
         for line in [
             r#"pocket_runs_total{workflow="orders",status="succeeded"} 1"#,
             "pocket_runs_running 0",

@@ -110,6 +110,7 @@ async fn run(host: Host, config: ServerConfig, workflows: WorkflowSet, store: Ar
         host: Arc::new(host),
         runs: runs.clone(),
         workflows: ArcSwap::from_pointee(workflows),
+        workflows_dir: config.workflows.clone(),
         metrics,
         tokens: Tokens::new(config.tokens.clone()),
         ready: Default::default(),

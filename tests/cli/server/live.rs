@@ -204,3 +204,81 @@ async fn a_native_library_dropped_in_loads_from_a_private_copy() {
     .json;
     assert_eq!(run["output"]["t"], "ABC", "{run}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_load_reload_and_unload_plugins_through_the_api() {
+    let hash = |secret: &str| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+    };
+    let site = Site::new(&format!(
+        "[[server.tokens]]\nname = \"ops\"\nsha256 = \"{}\"\nscopes = [\"admin\"]\n\n\
+         [[server.tokens]]\nname = \"viewer\"\nsha256 = \"{}\"\nscopes = [\"read\", \"run\"]\n",
+        hash("ops"),
+        hash("viewer")
+    ));
+    let file = site.path().join("plugins/shout.lua");
+    std::fs::write(&file, shout("!")).unwrap();
+    std::fs::write(site.path().join("flows/loud.yaml"), USES_SHOUT).unwrap();
+    let server = site.start();
+    let admin = Some("ops");
+    let run = async || {
+        call(
+            "POST",
+            &server.url("/v1/runs?wait=true"),
+            Some("ops"),
+            Some(json!({"workflow": "loud", "input": "a"})),
+        )
+        .await
+    };
+    assert_eq!(run().await.json["output"], "a!");
+
+    let refused = call("POST", &server.url("/v1/plugins/shout/unload"), Some("viewer"), None).await;
+    assert_eq!(refused.status, 403, "{}", refused.json);
+    let unloaded = call("POST", &server.url("/v1/plugins/shout/unload"), admin, None).await;
+    assert_eq!(unloaded.json["status"], "unloaded", "{}", unloaded.json);
+    assert_eq!(run().await.status, 404, "its workflow is no longer served");
+    let builtin = call("POST", &server.url("/v1/plugins/builtin/unload"), admin, None).await;
+    assert_eq!(builtin.status, 409);
+
+    let reloaded = call("POST", &server.url("/v1/plugins/shout/reload"), admin, None).await;
+    assert_eq!(reloaded.json["status"], "loaded", "{}", reloaded.json);
+    assert_eq!(run().await.json["output"], "a!");
+
+    // A broken file is refused by reload; the loaded version keeps serving.
+    // (Written in place, so the watcher may also see it: either way it is refused.)
+    let elsewhere = site.path().join("shout.lua");
+    std::fs::write(&elsewhere, "return {").unwrap();
+    let broken = call(
+        "POST",
+        &server.url("/v1/plugins/load"),
+        admin,
+        Some(json!({"path": elsewhere})),
+    )
+    .await;
+    assert_eq!(broken.status, 422, "{}", broken.json);
+    assert!(
+        broken.json["error"].as_str().unwrap().contains("keeps serving"),
+        "{}",
+        broken.json
+    );
+    assert_eq!(run().await.json["output"], "a!");
+    std::fs::write(&elsewhere, shout("?")).unwrap();
+    let loaded = call(
+        "POST",
+        &server.url("/v1/plugins/load"),
+        admin,
+        Some(json!({"path": elsewhere})),
+    )
+    .await;
+    assert_eq!(loaded.json["status"], "loaded", "{}", loaded.json);
+    assert_eq!(run().await.json["output"], "a?");
+    let missing = call(
+        "POST",
+        &server.url("/v1/plugins/load"),
+        admin,
+        Some(json!({"path": "/nope.lua"})),
+    )
+    .await;
+    assert_eq!(missing.status, 400);
+}

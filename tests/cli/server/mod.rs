@@ -2,9 +2,11 @@
 //! history, limits, tokens, restart recovery and drain.
 
 mod api;
+mod cli;
 mod lifecycle;
 mod limits;
 mod live;
+mod page;
 mod postgres;
 mod triggers;
 
