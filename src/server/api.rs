@@ -293,11 +293,8 @@ impl RunView {
 }
 
 async fn fetch(app: &App, id: &str) -> Result<Option<RunRecord>, ApiError> {
-    let store = app.runs.store().clone();
     let id = id.to_string();
-    Ok(tokio::task::spawn_blocking(move || store.get(&id))
-        .await
-        .map_err(ApiError::internal)??)
+    Ok(app.runs.call(move |store| store.get(&id)).await?)
 }
 
 async fn view(app: &App, id: &str) -> Result<Option<RunView>, ApiError> {
@@ -392,13 +389,17 @@ async fn start(app: &App, submission: Submission, query: &WaitQuery) -> Result<R
         Created::New(record) => (record, false),
         Created::Existing(record) => (record, true),
     };
-    if query.wait && !replayed {
-        tokio::select! {
-            () = app.runs.wait(&record.id, wait) => {}
-            () = app.stopping.cancelled() => {}
-        }
-    }
-    let current = view(app, &record.id).await?.ok_or_else(|| ApiError::not_found("run"))?;
+    let finished = match query.wait && !replayed {
+        true => tokio::select! {
+            finished = app.runs.wait(&record.id, wait) => finished,
+            () = app.stopping.cancelled() => None,
+        },
+        false => None,
+    };
+    let current = match finished {
+        Some(finished) => RunView::of(RunRecord::clone(&finished), None),
+        None => view(app, &record.id).await?.ok_or_else(|| ApiError::not_found("run"))?,
+    };
     let status = if current.status.is_finished() || replayed {
         StatusCode::OK
     } else {
@@ -561,10 +562,7 @@ async fn list_runs(
         limit: query.limit,
     };
     let page_size = filter.page_size() as usize;
-    let store = app.runs.store().clone();
-    let records = tokio::task::spawn_blocking(move || store.list(&filter))
-        .await
-        .map_err(ApiError::internal)??;
+    let records = app.runs.call(move |store| store.list(&filter)).await?;
     // The cursor is the page's last run, seen or not, so hidden runs never end paging early.
     let next = (records.len() == page_size)
         .then(|| records.last().map(|r| r.id.clone()))

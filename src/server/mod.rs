@@ -180,13 +180,11 @@ fn resolve(app: &App, run: &pocket_history::RunRecord) -> Result<Arc<pocket_core
 
 async fn prune(runs: Arc<RunManager>, retention: Duration, stopping: CancellationToken) {
     loop {
-        let store = runs.store().clone();
         let cutoff = runs::now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-        match tokio::task::spawn_blocking(move || store.prune(cutoff)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(deleted)) => tracing::info!(deleted, "deleted runs past their retention"),
-            Ok(Err(error)) => tracing::warn!("cannot prune the run history: {error}"),
-            Err(error) => tracing::warn!("the prune stopped: {error}"),
+        match runs.prune(cutoff).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted runs past their retention"),
+            Err(error) => tracing::warn!("cannot prune the run history: {error}"),
         }
         tokio::select! {
             () = tokio::time::sleep(PRUNE_EVERY) => {}

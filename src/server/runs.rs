@@ -75,7 +75,10 @@ struct LiveRun {
     /// Set when the server's shutdown, not a caller, stopped the run.
     stopped_by_shutdown: std::sync::atomic::AtomicBool,
     timeline: Mutex<Vec<serde_json::Value>>,
-    done: watch::Sender<bool>,
+    /// The run as recorded so far (kept here so a waiter needs no store read).
+    record: Mutex<RunRecord>,
+    /// The finished record, once there is one.
+    done: watch::Sender<Option<Arc<RunRecord>>>,
     metrics: Arc<Metrics>,
 }
 
@@ -93,6 +96,18 @@ impl LiveRun {
     fn timeline(&self) -> Vec<serde_json::Value> {
         self.timeline.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    fn record(&self) -> std::sync::MutexGuard<'_, RunRecord> {
+        self.record.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A store call whose blocking thread panicked or was cancelled.
+fn stopped(join: tokio::task::JoinError) -> StoreError {
+    StoreError::Database {
+        location: "history".into(),
+        message: format!("the store call stopped: {join}"),
+    }
 }
 
 /// Runs the server's workflows.
@@ -106,18 +121,6 @@ pub struct RunManager {
     tasks: TaskTracker,
     /// Cancelled when the server stops: queued runs then stay queued for the next start.
     shutdown: CancellationToken,
-}
-
-/// Runs a blocking store call off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|join| {
-        Err(StoreError::Database {
-            location: "history".into(),
-            message: format!("the store call stopped: {join}"),
-        })
-    })
 }
 
 impl RunManager {
@@ -136,9 +139,29 @@ impl RunManager {
         }
     }
 
-    /// The history store.
-    pub fn store(&self) -> &Arc<dyn RunStore> {
-        &self.store
+    /// Deletes runs finished before `cutoff_ms`, on a blocking thread
+    /// whatever the store (a large delete takes a while); how many.
+    pub async fn prune(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.prune(cutoff_ms))
+            .await
+            .unwrap_or_else(|join| Err(stopped(join)))
+    }
+
+    /// Makes a store call: on this thread for a local store (an embedded
+    /// database answers in microseconds, less than handing the call to
+    /// another thread costs), else on tokio's blocking pool.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn RunStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if self.store.is_local() {
+            return f(&*self.store);
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .unwrap_or_else(|join| Err(stopped(join)))
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LiveRun>>> {
@@ -159,8 +182,7 @@ impl RunManager {
             definition: submission.definition,
             idempotency_key: submission.idempotency_key,
         };
-        let store = self.store.clone();
-        let created = match blocking(move || store.create(new_run, now_ms())).await {
+        let created = match self.call(move |store| store.create(new_run, now_ms())).await {
             Ok(created) => created,
             Err(error) => {
                 self.pending.fetch_sub(1, Ordering::SeqCst);
@@ -168,12 +190,7 @@ impl RunManager {
             }
         };
         match &created {
-            Created::New(record) => self.enqueue(
-                record.id.clone(),
-                submission.workflow,
-                submission.graph,
-                submission.input,
-            ),
+            Created::New(record) => self.enqueue(record.clone(), submission.graph, submission.input),
             Created::Existing(_) => {
                 self.pending.fetch_sub(1, Ordering::SeqCst);
             }
@@ -181,15 +198,17 @@ impl RunManager {
         Ok(created)
     }
 
-    /// Starts the task that waits for a slot and runs `id`. The caller has
-    /// counted it in `pending`.
-    fn enqueue(self: &Arc<Self>, id: String, workflow: String, graph: Arc<Graph>, input: Value) {
-        let (done, _) = watch::channel(false);
+    /// Starts the task that waits for a slot and runs `record`. The caller
+    /// has counted it in `pending`.
+    fn enqueue(self: &Arc<Self>, record: RunRecord, graph: Arc<Graph>, input: Value) {
+        let (done, _) = watch::channel(None);
+        let id = record.id.clone();
         let live = Arc::new(LiveRun {
-            workflow,
+            workflow: record.workflow.clone(),
             cancel: CancellationToken::new(),
             stopped_by_shutdown: std::sync::atomic::AtomicBool::new(false),
             timeline: Mutex::new(Vec::new()),
+            record: Mutex::new(record),
             done,
             metrics: self.metrics.clone(),
         });
@@ -212,14 +231,18 @@ impl RunManager {
             } else {
                 // Shutting down: the run stays queued in the store for the next start.
                 self.metrics.finished(&live.workflow, "requeued", false);
-                self.forget(&id, &live);
+                self.forget(&id, &live, None);
             }
             return;
         };
-        let store = self.store.clone();
-        let started_id = id.clone();
-        if let Err(error) = blocking(move || store.start(&started_id, now_ms())).await {
+        let (started_id, started_ms) = (id.clone(), now_ms());
+        if let Err(error) = self.call(move |store| store.start(&started_id, started_ms)).await {
             tracing::error!(run = %id, "cannot record the run's start: {error}");
+        }
+        {
+            let mut record = live.record();
+            record.status = RunStatus::Running;
+            record.started_ms = Some(started_ms);
         }
         self.metrics.started();
         let options = RunOptions {
@@ -252,19 +275,27 @@ impl RunManager {
             timeline: serde_json::Value::Array(live.timeline()).to_string(),
             at_ms: now_ms(),
         };
-        let store = self.store.clone();
+        let finished = {
+            let mut record = live.record();
+            record.status = finish.status;
+            record.output.clone_from(&finish.output);
+            record.error.clone_from(&finish.error);
+            record.timeline = Some(finish.timeline.clone());
+            record.finished_ms = Some(finish.at_ms);
+            Arc::new(record.clone())
+        };
         let finished_id = id.to_string();
-        if let Err(error) = blocking(move || store.finish(&finished_id, &finish)).await {
+        if let Err(error) = self.call(move |store| store.finish(&finished_id, &finish)).await {
             tracing::error!(run = %id, "cannot record how the run ended: {error}");
         }
         self.metrics.finished(&live.workflow, status.as_str(), was_running);
-        self.forget(id, live);
+        self.forget(id, live, Some(finished));
     }
 
-    fn forget(&self, id: &str, live: &LiveRun) {
+    fn forget(&self, id: &str, live: &LiveRun, finished: Option<Arc<RunRecord>>) {
         self.live().remove(id);
         self.pending.fetch_sub(1, Ordering::SeqCst);
-        live.done.send_replace(true);
+        live.done.send_replace(finished);
     }
 
     /// The live timeline of a run this process is executing.
@@ -283,11 +314,13 @@ impl RunManager {
         }
     }
 
-    /// Waits until run `id` is no longer live here, at most `timeout`.
-    pub async fn wait(&self, id: &str, timeout: Duration) {
-        let receiver = self.live().get(id).map(|live| live.done.subscribe());
-        if let Some(mut receiver) = receiver {
-            let _ = tokio::time::timeout(timeout, receiver.wait_for(|done| *done)).await;
+    /// Waits until run `id` is no longer live here, at most `timeout`: its
+    /// finished record, if it finished meanwhile (else read the store).
+    pub async fn wait(&self, id: &str, timeout: Duration) -> Option<Arc<RunRecord>> {
+        let mut receiver = self.live().get(id).map(|live| live.done.subscribe())?;
+        match tokio::time::timeout(timeout, receiver.wait_for(Option::is_some)).await {
+            Ok(Ok(finished)) => finished.clone(),
+            _ => None,
         }
     }
 
@@ -297,8 +330,7 @@ impl RunManager {
         self: &Arc<Self>,
         resolve: impl Fn(&RunRecord) -> Result<Arc<Graph>, String>,
     ) -> Result<(usize, usize), StoreError> {
-        let store = self.store.clone();
-        let unfinished = blocking(move || store.unfinished()).await?;
+        let unfinished = self.call(|store| store.unfinished()).await?;
         let (mut requeued, mut failed) = (0, 0);
         for run in unfinished {
             let graph = match run.status {
@@ -316,7 +348,7 @@ impl RunManager {
             match graph {
                 Ok((graph, input)) => {
                     self.pending.fetch_add(1, Ordering::SeqCst);
-                    self.enqueue(run.id.clone(), run.workflow.clone(), graph, input);
+                    self.enqueue(run, graph, input);
                     requeued += 1;
                 }
                 Err(reason) => {
@@ -327,8 +359,7 @@ impl RunManager {
                         timeline: "[]".into(),
                         at_ms: now_ms(),
                     };
-                    let store = self.store.clone();
-                    blocking(move || store.finish(&run.id, &finish)).await?;
+                    self.call(move |store| store.finish(&run.id, &finish)).await?;
                     failed += 1;
                 }
             }

@@ -60,4 +60,11 @@ pub trait RunStore: Send + Sync {
     fn unfinished(&self) -> Result<Vec<RunRecord>, StoreError>;
     /// Deletes runs that finished before `finished_before_ms`; how many.
     fn prune(&self, finished_before_ms: i64) -> Result<u64, StoreError>;
+
+    /// Whether calls are short local operations (an embedded database, no
+    /// network): then async code may make them in place rather than hand
+    /// each to a blocking thread, which costs more than the call.
+    fn is_local(&self) -> bool {
+        false
+    }
 }

@@ -248,4 +248,8 @@ impl RunStore for SqliteStore {
             .map_err(|e| self.error(e))?;
         Ok(deleted as u64)
     }
+
+    fn is_local(&self) -> bool {
+        true
+    }
 }
