@@ -14,6 +14,7 @@
 
 mod postgres;
 mod record;
+mod sql;
 mod sqlite;
 
 pub use postgres::PostgresStore;

@@ -107,6 +107,26 @@ pub struct RunRecord {
     pub finished_ms: Option<i64>,
 }
 
+impl RunRecord {
+    /// The record of `run`, just accepted as `id` at `now_ms`.
+    pub(crate) fn queued(id: String, run: NewRun, now_ms: i64) -> RunRecord {
+        RunRecord {
+            id,
+            workflow: run.workflow,
+            status: RunStatus::Queued,
+            input: run.input,
+            definition: run.definition,
+            idempotency_key: run.idempotency_key,
+            output: None,
+            error: None,
+            timeline: None,
+            created_ms: now_ms,
+            started_ms: None,
+            finished_ms: None,
+        }
+    }
+}
+
 /// What [`RunStore::create`](crate::RunStore::create) did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {

@@ -11,30 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::record::new_id;
+use crate::sql::{Bound, COLUMNS, SCHEMA, list_query};
 use crate::{Created, Finish, NewRun, RunFilter, RunRecord, RunStatus, RunStore, StoreError};
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    workflow TEXT NOT NULL,
-    status TEXT NOT NULL,
-    input TEXT NOT NULL,
-    definition TEXT,
-    idempotency_key TEXT UNIQUE,
-    output TEXT,
-    error TEXT,
-    timeline TEXT,
-    created_ms INTEGER NOT NULL,
-    started_ms INTEGER,
-    finished_ms INTEGER
-);
-CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workflow, id);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, id);
-CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (finished_ms);
-";
-
-const COLUMNS: &str = "id, workflow, status, input, definition, idempotency_key, output, error, timeline, \
-                       created_ms, started_ms, finished_ms";
 
 /// Run history in an SQLite database file.
 pub struct SqliteStore {
@@ -141,20 +119,7 @@ impl RunStore for SqliteStore {
             })
             .map_err(|e| self.error(e))?;
         if inserted == 1 {
-            return Ok(Created::New(RunRecord {
-                id,
-                workflow: run.workflow,
-                status: RunStatus::Queued,
-                input: run.input,
-                definition: run.definition,
-                idempotency_key: run.idempotency_key,
-                output: None,
-                error: None,
-                timeline: None,
-                created_ms: now_ms,
-                started_ms: None,
-                finished_ms: None,
-            }));
+            return Ok(Created::New(RunRecord::queued(id, run, now_ms)));
         }
         let key = run.idempotency_key.unwrap_or_default();
         let sql = format!("SELECT {COLUMNS} FROM runs WHERE idempotency_key = ?1");
@@ -209,30 +174,14 @@ impl RunStore for SqliteStore {
     }
 
     fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
-        let mut conditions = Vec::new();
-        let mut values: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(workflow) = &filter.workflow {
-            values.push(workflow.clone().into());
-            conditions.push(format!("workflow = ?{}", values.len()));
-        }
-        if let Some(status) = filter.status {
-            values.push(status.as_str().to_string().into());
-            conditions.push(format!("status = ?{}", values.len()));
-        }
-        if let Some(before) = &filter.before {
-            values.push(before.clone().into());
-            conditions.push(format!("id < ?{}", values.len()));
-        }
-        let filter_sql = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
-        values.push(i64::from(filter.page_size()).into());
-        let sql = format!(
-            "SELECT {COLUMNS} FROM runs {filter_sql} ORDER BY id DESC LIMIT ?{}",
-            values.len()
-        );
+        let (sql, bound) = list_query(filter, '?');
+        let values: Vec<rusqlite::types::Value> = bound
+            .into_iter()
+            .map(|value| match value {
+                Bound::Text(text) => text.to_string().into(),
+                Bound::Limit(limit) => limit.into(),
+            })
+            .collect();
         self.query(&sql, &values)
     }
 

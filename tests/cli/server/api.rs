@@ -67,12 +67,7 @@ async fn a_run_round_trips_through_the_api_and_is_listed_and_counted() {
     .await;
     assert_eq!(rest.json["runs"][0]["id"], id);
 
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = super::metrics(&server).await;
     assert!(
         metrics.contains(r#"pocket_runs_total{workflow="hello",status="succeeded"} 2"#),
         "{metrics}"

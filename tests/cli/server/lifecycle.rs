@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
-use super::{Site, call, finished};
+use super::{Site, call, finished, running, start_run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_kill_9_queued_runs_run_and_the_interrupted_one_is_failed_not_rerun() {
@@ -12,15 +10,10 @@ async fn after_kill_9_queued_runs_run_and_the_interrupted_one_is_failed_not_reru
     let server = site.start();
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let answer = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "slow"}))).await;
-        assert_eq!(answer.status, 202);
-        ids.push(answer.json["id"].as_str().unwrap().to_string());
+        ids.push(start_run(&server, "slow").await);
     }
     // Wait until the first is running, then kill the server outright.
-    let first = server.url(&format!("/v1/runs/{}", ids[0]));
-    while call("GET", &first, None, None).await.json["status"] != "running" {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    running(&server, &ids[0]).await;
     server.kill_9();
 
     let restarted = site.start();
@@ -50,16 +43,8 @@ async fn after_kill_9_queued_runs_run_and_the_interrupted_one_is_failed_not_reru
 async fn sigterm_lets_a_running_run_finish_within_the_drain_timeout() {
     let site = Site::new("drain_timeout = \"20s\"\n");
     let server = site.start();
-    let id = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "slow"})))
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let url = server.url(&format!("/v1/runs/{id}"));
-    while call("GET", &url, None, None).await.json["status"] != "running" {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let id = start_run(&server, "slow").await;
+    running(&server, &id).await;
     let code = tokio::task::spawn_blocking(move || server.terminate(Duration::from_secs(30)))
         .await
         .unwrap();
@@ -75,16 +60,8 @@ async fn past_the_drain_timeout_a_run_is_stopped_and_recorded_as_such() {
     let long = "name: long\nstart: a\nnodes:\n  - {name: a, type: delay, config: {duration: 60s}}\n";
     std::fs::write(site.path().join("flows/long.yaml"), long).unwrap();
     let server = site.start();
-    let id = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "long"})))
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let url = server.url(&format!("/v1/runs/{id}"));
-    while call("GET", &url, None, None).await.json["status"] != "running" {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let id = start_run(&server, "long").await;
+    running(&server, &id).await;
     let code = tokio::task::spawn_blocking(move || server.terminate(Duration::from_secs(30)))
         .await
         .unwrap();

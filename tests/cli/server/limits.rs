@@ -28,12 +28,7 @@ async fn a_flood_past_the_queue_gets_429_with_retry_after_and_the_accepted_runs_
     }
     assert_eq!(accepted.len(), 3, "one running and two queued");
     assert_eq!(refused, 5);
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = super::metrics(&server).await;
     assert!(
         metrics.contains("pocket_runs_running 1") && metrics.contains("pocket_runs_queued 2"),
         "{metrics}"

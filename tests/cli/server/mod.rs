@@ -154,6 +154,39 @@ pub async fn call(method: &str, url: &str, token: Option<&str>, body: Option<Val
     Answer { status, headers, json }
 }
 
+/// Starts a run of `workflow` (no input); its id.
+pub async fn start_run(server: &Server, workflow: &str) -> String {
+    let answer = call(
+        "POST",
+        &server.url("/v1/runs"),
+        None,
+        Some(serde_json::json!({ "workflow": workflow })),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.json);
+    answer.json["id"].as_str().unwrap().to_string()
+}
+
+/// Polls run `id` until it is running.
+pub async fn running(server: &Server, id: &str) {
+    let url = server.url(&format!("/v1/runs/{id}"));
+    let started = Instant::now();
+    while call("GET", &url, None, None).await.json["status"] != "running" {
+        assert!(started.elapsed() < Duration::from_secs(60), "run {id} never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The server's metrics text.
+pub async fn metrics(server: &Server) -> String {
+    reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Polls run `id` until it has finished.
 pub async fn finished(server: &Server, id: &str) -> Value {
     let started = Instant::now();

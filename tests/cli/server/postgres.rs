@@ -1,10 +1,8 @@
 //! The server with its history in PostgreSQL (a server of the test's own).
 
-use std::time::Duration;
-
 use serde_json::json;
 
-use super::{Site, call, finished};
+use super::{Site, call, finished, running, start_run};
 
 #[path = "../../../server/history/tests/support/postgres_server.rs"]
 mod postgres_server;
@@ -31,13 +29,9 @@ async fn runs_are_kept_in_postgres_across_a_kill_9() {
     assert_eq!(done.json["output"]["greeting"], "hello pg", "{}", done.json);
     let mut queued = Vec::new();
     for _ in 0..2 {
-        let answer = call("POST", &server.url("/v1/runs"), None, Some(json!({"workflow": "slow"}))).await;
-        queued.push(answer.json["id"].as_str().unwrap().to_string());
+        queued.push(start_run(&server, "slow").await);
     }
-    let first = server.url(&format!("/v1/runs/{}", queued[0]));
-    while call("GET", &first, None, None).await.json["status"] != "running" {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    running(&server, &queued[0]).await;
     server.kill_9();
     assert!(
         !site.path().join("pocket-history.db").exists(),
