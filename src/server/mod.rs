@@ -42,6 +42,9 @@ pub struct Overrides {
 /// How often finished runs past their retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
+/// How often plugin instances idle past their `idle_timeout` are dropped.
+const SWEEP_EVERY: Duration = Duration::from_secs(15);
+
 /// The server's settings: pocket.toml's `[server]` (or its defaults) with the overrides applied.
 fn settings(host: &Host, overrides: Overrides) -> anyhow::Result<ServerConfig> {
     let base = match &host.config.path {
@@ -139,6 +142,7 @@ async fn run(host: Host, config: ServerConfig, workflows: WorkflowSet, store: Ar
     eprintln!("pocket serve: listening on http://{address}");
     tokio::spawn(prune(runs.clone(), config.retention, app.stopping.clone()));
     tokio::spawn(schedule::run(app.clone(), app.stopping.clone()));
+    tokio::spawn(sweep_idle(app.clone()));
     let router = api::router(app.clone(), usize::try_from(config.max_body).unwrap_or(usize::MAX));
     let stopping = app.stopping.clone();
     let signal = async move {
@@ -189,6 +193,22 @@ async fn prune(runs: Arc<RunManager>, retention: Duration, stopping: Cancellatio
         tokio::select! {
             () = tokio::time::sleep(PRUNE_EVERY) => {}
             () = stopping.cancelled() => return,
+        }
+    }
+}
+
+/// Drops plugin instances (Lua states, WASM stores) left idle past their
+/// plugin's `idle_timeout`, so a quiet server gives their memory back.
+async fn sweep_idle(app: Arc<App>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+            () = app.stopping.cancelled() => return,
+        }
+        let catalog = app.host.registry.catalog();
+        let dropped: usize = catalog.plugins().map(|p| p.plugin.drop_idle()).sum();
+        if dropped > 0 {
+            tracing::debug!(dropped, "dropped idle plugin instances");
         }
     }
 }
