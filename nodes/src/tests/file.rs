@@ -158,13 +158,14 @@ async fn a_symlink_swapped_in_while_files_are_read_never_leads_out() {
     std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
     std::fs::create_dir(dir.path().join("real")).unwrap();
     std::fs::write(dir.path().join("real/secret.txt"), "public").unwrap();
-    // A thread keeps swapping `door` (in one rename) between a link to a
-    // directory inside the sandbox and a link out of it.
+    // A thread keeps swapping `door` (in one rename, so it always exists)
+    // between a link to a directory inside the sandbox and a link out of it.
+    std::os::unix::fs::symlink("real", dir.path().join("door")).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let swapper = {
         let (stop, base, out) = (stop.clone(), dir.path().to_path_buf(), outside.path().to_path_buf());
         std::thread::spawn(move || {
-            let mut inside = true;
+            let mut inside = false;
             while !stop.load(Ordering::Relaxed) {
                 let fresh = base.join("door.new");
                 let _ = std::fs::remove_file(&fresh);
