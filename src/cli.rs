@@ -44,6 +44,9 @@ pub enum Command {
     /// Manage plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Execute node executions for a cluster's schedulers (`pocket serve
+    /// --cluster`, `pocket run --cluster`), pulled from NATS JetStream.
+    Worker(WorkerArgs),
     /// Run a long-lived host: HTTP API, run history and metrics.
     Serve(ServeArgs),
     /// Internal: serve one native plugin under `isolation = "process"` to
@@ -77,6 +80,49 @@ pub struct RunArgs {
     pub trace: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// With --cluster: the run's id. Running again with the id of a run
+    /// that was interrupted resumes it (finished nodes are not run again).
+    #[arg(long, value_name = "ID", requires = "cluster")]
+    pub run_id: Option<String>,
+}
+
+/// A NATS JetStream cluster whose workers execute the nodes.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Execute nodes on the workers of this cluster (`nats://127.0.0.1:4222`).
+    #[arg(long, value_name = "URL", conflicts_with = "remote")]
+    pub cluster: Option<String>,
+    /// Start no new run while the cluster's work queue holds more attempts than this.
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "cluster")]
+    pub max_queue_depth: u64,
+}
+
+/// `pocket worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The cluster to work for (`nats://127.0.0.1:4222`).
+    #[arg(long, value_name = "URL")]
+    pub cluster: String,
+    /// The plugin kinds whose nodes this worker runs.
+    #[arg(long, value_delimiter = ',', default_values_t = pocket_cluster::KINDS.map(String::from))]
+    pub kinds: Vec<String>,
+    /// How many node executions it runs at once, at most.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub max_in_flight: usize,
+    /// How long an execution may go unacknowledged before another worker
+    /// gets it (taken by the first worker, when it creates the consumers).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub ack_wait: std::time::Duration,
+    /// Where plugins fetched from the cluster are kept (default: a
+    /// temporary directory removed at exit).
+    #[arg(long, value_name = "DIR")]
+    pub plugin_cache: Option<PathBuf>,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    pocket_core::parse_duration(text)
 }
 
 /// Where a command's runs are: a server, instead of this machine.

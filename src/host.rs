@@ -263,12 +263,18 @@ impl Host {
     }
 
     fn load_replacing(&self, path: &Path) -> Result<(), LoadError> {
+        self.install_as(&file_plugin_name(path), path)
+    }
+
+    /// Loads `path` and registers it as `name`, in place of any plugin
+    /// registered under that name (runs in flight keep the one they have).
+    pub fn install_as(&self, name: &str, path: &Path) -> Result<(), LoadError> {
         let loader = self
             .loader_for(path)
             .ok_or_else(|| LoadError::new(path, "no plugin backend handles this kind of file"))?;
         let plugin = self.load_file(loader, path)?;
         self.registry
-            .replace(&file_plugin_name(path), plugin)
+            .replace(name, plugin)
             .map_err(|e| LoadError::new(path, e))?;
         Ok(())
     }

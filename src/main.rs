@@ -5,6 +5,7 @@
 //! their errors for humans.
 
 mod cli;
+mod cluster;
 mod commands;
 mod host;
 mod input;

@@ -11,6 +11,7 @@ mod plugin_trust;
 mod run;
 mod runs;
 mod validate;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nodes => nodes::nodes(&host()?),
         Command::Plugin(command) => plugin::plugin(explicit, command),
         Command::NativeChild { library, plugin } => native_child(&library, &plugin),
+        Command::Worker(args) => worker::worker(explicit, args),
         Command::Serve(args) => match args.new_token {
             Some(name) => {
                 let scopes: Vec<pocket_core::Scope> = args.scopes.into_iter().map(Into::into).collect();

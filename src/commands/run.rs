@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pocket_core::{RunOptions, TraceEntry};
+use std::sync::Arc;
+
+use pocket_cluster::{Cluster, ClusterSettings};
+use pocket_core::{Format, NodeExecutor, RunOptions, TraceEntry};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
@@ -17,11 +20,6 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
     let validated = super::validate::load(host, &args.workflow)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let cancel = CancellationToken::new();
-    let options = RunOptions {
-        cancel: cancel.clone(),
-        trace: args.trace,
-        observer: None,
-    };
     let outcome = runtime.block_on(async {
         let on_ctrl_c = cancel.clone();
         tokio::spawn(async move {
@@ -30,8 +28,18 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
                 on_ctrl_c.cancel();
             }
         });
-        pocket_core::run(validated.graph, input, options).await
-    });
+        let executor = match &args.cluster.cluster {
+            Some(url) => Some(cluster_executor(host, &args, url, &validated.graph, &cancel).await?),
+            None => None,
+        };
+        let options = RunOptions {
+            cancel: cancel.clone(),
+            trace: args.trace,
+            observer: None,
+            executor,
+        };
+        anyhow::Ok(pocket_core::run(validated.graph, input, options).await)
+    })?;
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(pocket_core::RunError::Cancelled) => {
@@ -45,6 +53,29 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     println!("{:#}", outcome.output);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The executor that runs this run's nodes on the cluster at `url`, once
+/// the work queue has room.
+async fn cluster_executor(
+    host: &Host,
+    args: &RunArgs,
+    url: &str,
+    graph: &pocket_core::Graph,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Arc<dyn NodeExecutor>> {
+    let settings = ClusterSettings {
+        max_queue_depth: args.cluster.max_queue_depth,
+        ..ClusterSettings::default()
+    };
+    let cluster = Cluster::connect(url, settings).await?;
+    cluster.wait_for_room(cancel).await?;
+    let source =
+        std::fs::read_to_string(&args.workflow).with_context(|| format!("cannot read {}", args.workflow.display()))?;
+    let run = args.run_id.clone().unwrap_or_else(crate::cluster::new_run_id);
+    tracing::info!(run, "running on the cluster");
+    let format = Format::of_path(&args.workflow);
+    Ok(crate::cluster::executor(cluster, host, (&source, format), graph, &run).await?)
 }
 
 fn print_timeline(timeline: &[TraceEntry]) {

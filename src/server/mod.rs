@@ -214,7 +214,7 @@ async fn sweep_idle(app: Arc<App>) {
 }
 
 /// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

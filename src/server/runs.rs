@@ -249,6 +249,7 @@ impl RunManager {
             cancel: live.cancel.clone(),
             trace: false,
             observer: Some(live.clone()),
+            executor: None,
         };
         let result = pocket_core::run(graph, input, options)
             .await

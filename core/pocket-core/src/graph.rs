@@ -61,6 +61,12 @@ pub(crate) struct Join {
 }
 
 impl Graph {
+    /// A fresh context for one run of this workflow (its store, its
+    /// plugin-call table), stopped by `cancel`.
+    pub fn run_context(&self, cancel: tokio_util::sync::CancellationToken) -> crate::RunContext {
+        crate::RunContext::new(self.name.clone(), &self.store, cancel).with_calls(self.calls.clone())
+    }
+
     /// The workflow's name.
     pub fn name(&self) -> &str {
         &self.name

@@ -81,7 +81,7 @@ pub use prepared::{NodeFactory, NodeRequest, PreparedNode};
 pub use registry::{
     Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, validate_plugin_name,
 };
-pub use runner::{NodeFailure, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, run};
+pub use runner::{NodeExecutor, NodeFailure, NodeJob, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};
 pub use server_config::{HistoryLocation, Scope, ServerConfig, TokenConfig};
 pub use signatures::{SignatureRefused, check_signature};

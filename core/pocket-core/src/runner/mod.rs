@@ -13,6 +13,9 @@
 //! source node name.
 
 mod attempt;
+mod executor;
+
+pub use executor::{NodeExecutor, NodeJob};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
@@ -38,6 +41,9 @@ pub struct RunOptions {
     pub trace: bool,
     /// Told about every node execution as it finishes, failed runs included.
     pub observer: Option<Arc<dyn RunObserver>>,
+    /// Carries out node attempts elsewhere (a cluster's workers); `None`
+    /// runs them in this process.
+    pub executor: Option<Arc<dyn NodeExecutor>>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -46,6 +52,7 @@ impl std::fmt::Debug for RunOptions {
             .field("cancel", &self.cancel)
             .field("trace", &self.trace)
             .field("observer", &self.observer.is_some())
+            .field("executor", &self.executor.is_some())
             .finish()
     }
 }
@@ -147,9 +154,9 @@ fn attempts_note(attempts: u32) -> String {
 
 /// Runs `graph` with `input` to completion.
 pub async fn run(graph: Arc<Graph>, input: Value, options: RunOptions) -> Result<RunOutcome, RunError> {
-    let context =
-        RunContext::new(graph.name.clone(), &graph.store, options.cancel.child_token()).with_calls(graph.calls.clone());
+    let context = graph.run_context(options.cancel.child_token());
     let mut run = Run::new(graph, context, options.trace, options.observer);
+    run.executor = options.executor;
     let result = run.drive(input).await;
     // Stop branches still running after a failure or cancellation.
     run.context.cancel().cancel();
@@ -181,6 +188,7 @@ struct Run {
     started: Instant,
     trace: Option<Vec<TraceEntry>>,
     observer: Option<Arc<dyn RunObserver>>,
+    executor: Option<Arc<dyn NodeExecutor>>,
     steps: u64,
     ready: VecDeque<(NodeId, Value)>,
     in_flight: JoinSet<Step>,
@@ -200,6 +208,7 @@ impl Run {
             started: Instant::now(),
             trace: trace.then(Vec::new),
             observer,
+            executor: None,
             steps: 0,
             ready: VecDeque::new(),
             in_flight: JoinSet::new(),
@@ -218,18 +227,27 @@ impl Run {
             if self.in_flight.is_empty() && self.ready.len() == 1 {
                 // One live token: run it inline, no task, no allocation.
                 let (node, input) = self.ready.pop_front().expect("one token is ready");
-                self.count_step(node)?;
-                let step = execute(&self.graph, node, input, &self.context).await;
+                let execution = self.count_step(node)?;
+                let step = execute(
+                    &self.graph,
+                    (node, execution),
+                    input,
+                    &self.context,
+                    self.executor.as_deref(),
+                )
+                .await;
                 self.complete(step)?;
                 continue;
             }
             while let Some((node, input)) = self.ready.pop_front() {
-                self.count_step(node)?;
+                let execution = self.count_step(node)?;
                 self.running[node] += 1;
                 let graph = self.graph.clone();
                 let context = self.context.clone();
-                self.in_flight
-                    .spawn(async move { execute(&graph, node, input, &context).await });
+                let executor = self.executor.clone();
+                self.in_flight.spawn(async move {
+                    execute(&graph, (node, execution), input, &context, executor.as_deref()).await
+                });
             }
             if self.in_flight.is_empty() {
                 if self.fire_oldest_join() {
@@ -253,7 +271,8 @@ impl Run {
         }
     }
 
-    fn count_step(&mut self, node: NodeId) -> Result<(), RunError> {
+    /// Counts one more node execution; its number in the run.
+    fn count_step(&mut self, node: NodeId) -> Result<u64, RunError> {
         self.steps += 1;
         if self.steps > self.graph.max_steps {
             return Err(RunError::MaxSteps {
@@ -261,7 +280,7 @@ impl Run {
                 node: self.graph.nodes[node].name().to_string(),
             });
         }
-        Ok(())
+        Ok(self.steps)
     }
 
     /// Routes a finished step's output to the next nodes.
@@ -423,7 +442,13 @@ fn node_failed(graph: &Graph, node: &GraphNode, attempts: u32, error: NodeError)
 }
 
 /// Runs one node: render its config, then call it, with timeout and retries.
-async fn execute(graph: &Graph, id: NodeId, input: Value, context: &RunContext) -> Step {
+async fn execute(
+    graph: &Graph,
+    (id, execution): (NodeId, u64),
+    input: Value,
+    context: &RunContext,
+    executor: Option<&dyn NodeExecutor>,
+) -> Step {
     let node = &graph.nodes[id];
     let started = Instant::now();
     let span = tracing::debug_span!(
@@ -438,7 +463,7 @@ async fn execute(graph: &Graph, id: NodeId, input: Value, context: &RunContext) 
     );
     let (result, attempts) = match node.prepared.render_config(&input) {
         Ok(config) => {
-            attempt_with_retries(node, &input, config, context)
+            attempt_with_retries(graph, (node, execution), &input, config, context, executor)
                 .instrument(span.clone())
                 .await
         }
@@ -467,18 +492,38 @@ async fn execute(graph: &Graph, id: NodeId, input: Value, context: &RunContext) 
 }
 
 async fn attempt_with_retries(
-    node: &GraphNode,
+    graph: &Graph,
+    (node, execution): (&GraphNode, u64),
     input: &Value,
     config: Value,
     context: &RunContext,
+    executor: Option<&dyn NodeExecutor>,
 ) -> (Result<NodeOutput, NodeError>, u32) {
     let max_attempts = node.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
     let mut attempt = 1;
     loop {
-        let result = node
-            .prepared
-            .attempt(input.clone(), config.clone(), attempt, context)
-            .await;
+        let result = match executor {
+            None => {
+                node.prepared
+                    .attempt(input.clone(), config.clone(), attempt, context)
+                    .await
+            }
+            Some(executor) => {
+                let job = NodeJob {
+                    graph,
+                    node,
+                    input: input.clone(),
+                    config: config.clone(),
+                    execution,
+                    attempt,
+                    run: context,
+                };
+                tokio::select! {
+                    result = executor.attempt(job) => result,
+                    () = context.cancel().cancelled() => Err(NodeError::Cancelled),
+                }
+            }
+        };
         match (&result, &node.retry) {
             (Err(error), Some(retry)) if attempt < max_attempts && error.is_retryable() => {
                 let delay = retry.delay_after(attempt);

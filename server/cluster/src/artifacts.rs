@@ -1,0 +1,235 @@
+//! Workflow records and plugin artifacts: what a scheduler publishes so any
+//! worker can run a workflow's nodes, and how a worker gets and checks the
+//! plugin files it lacks.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use pocket_core::{Catalog, Format, Graph, PluginKind};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::connection::{Cluster, read_object};
+use crate::error::ClusterError;
+
+/// The largest plugin file a worker fetches.
+const MAX_ARTIFACT: u64 = 512 * 1024 * 1024;
+
+/// A workflow as the cluster stores it: its source, and the plugins its
+/// nodes use, so a worker can build the same graph.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkflowRecord {
+    /// `yaml`, `json` or `toml`.
+    pub format: String,
+    /// The workflow file's text.
+    pub source: String,
+    /// The plugins the workflow's nodes use, by registered name.
+    pub plugins: BTreeMap<String, Artifact>,
+}
+
+/// One plugin a workflow needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Its kind (`builtin`, `lua`, `wasm`, `native`): which workers take its nodes.
+    pub kind: String,
+    /// Its file's name, for the copy a worker loads; none for built-in plugins.
+    pub file: Option<String>,
+    /// The SHA-256 of the file, hex; the object's name in the plugin store.
+    pub sha256: Option<String>,
+    /// Whether a signature (`<file>.sig`) travels with it.
+    pub signed: bool,
+}
+
+impl WorkflowRecord {
+    /// The record of `graph`, parsed from `source` in `format`, its plugins
+    /// looked up in `catalog`.
+    pub fn new(source: &str, format: Format, graph: &Graph, catalog: &Catalog) -> Result<WorkflowRecord, ClusterError> {
+        let mut plugins = BTreeMap::new();
+        for node in graph.nodes() {
+            let name = node.plugin();
+            if plugins.contains_key(name) {
+                continue;
+            }
+            let registered = catalog.plugin(name).ok_or_else(|| ClusterError::Artifact {
+                plugin: name.to_string(),
+                message: "not registered".into(),
+            })?;
+            let description = registered.description();
+            let artifact = match (&description.source, description.kind) {
+                (Some(path), kind) if kind != PluginKind::Builtin => file_artifact(name, kind, path)?,
+                (_, kind) => Artifact {
+                    kind: kind.to_string(),
+                    file: None,
+                    sha256: None,
+                    signed: false,
+                },
+            };
+            plugins.insert(name.to_string(), artifact);
+        }
+        Ok(WorkflowRecord {
+            format: format_name(format).to_string(),
+            source: source.to_string(),
+            plugins,
+        })
+    }
+
+    /// The format its source is in.
+    pub fn format(&self) -> Format {
+        match self.format.as_str() {
+            "json" => Format::Json,
+            "toml" => Format::Toml,
+            _ => Format::Yaml,
+        }
+    }
+
+    /// The kind of the plugin `name` (`builtin` when unknown).
+    pub(crate) fn kind_of(&self, plugin: &str) -> &str {
+        self.plugins.get(plugin).map_or("builtin", |a| a.kind.as_str())
+    }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Yaml => "yaml",
+        Format::Json => "json",
+        Format::Toml => "toml",
+    }
+}
+
+fn file_artifact(plugin: &str, kind: PluginKind, path: &Path) -> Result<Artifact, ClusterError> {
+    let bytes = std::fs::read(path).map_err(|e| ClusterError::Artifact {
+        plugin: plugin.to_string(),
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    Ok(Artifact {
+        kind: kind.to_string(),
+        file: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        sha256: Some(hex::encode(Sha256::digest(&bytes))),
+        signed: pocket_trust::signature_path(path).is_file(),
+    })
+}
+
+/// The hex SHA-256 of a file's contents.
+pub fn file_digest(path: &Path) -> std::io::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
+}
+
+impl Cluster {
+    /// Publishes `record` and the plugin files it names (from `catalog`'s
+    /// sources; each once, by digest); the record's key.
+    pub async fn publish_workflow(&self, record: &WorkflowRecord, catalog: &Catalog) -> Result<String, ClusterError> {
+        for (name, artifact) in &record.plugins {
+            let Some(sha256) = &artifact.sha256 else { continue };
+            if self.plugins.info(sha256).await.is_ok() {
+                continue;
+            }
+            let source = catalog
+                .plugin(name)
+                .and_then(|p| p.description().source.clone())
+                .ok_or_else(|| ClusterError::Artifact {
+                    plugin: name.clone(),
+                    message: "its file is no longer known".into(),
+                })?;
+            self.publish_file(name, sha256, &source, sha256).await?;
+            if artifact.signed {
+                let signature = pocket_trust::signature_path(&source);
+                self.publish_file(name, sha256, &signature, &format!("{sha256}.sig"))
+                    .await?;
+            }
+        }
+        let text = serde_json::to_string(record).map_err(|e| ClusterError::malformed("workflow record", e))?;
+        let key = hex::encode(Sha256::digest(text.as_bytes()));
+        self.workflows
+            .put(&key, text.into())
+            .await
+            .map_err(|e| ClusterError::jetstream("store a workflow record", e))?;
+        Ok(key)
+    }
+
+    async fn publish_file(&self, plugin: &str, sha256: &str, path: &Path, object: &str) -> Result<(), ClusterError> {
+        let bytes = std::fs::read(path).map_err(|e| ClusterError::Artifact {
+            plugin: plugin.to_string(),
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        if object == sha256 && hex::encode(Sha256::digest(&bytes)) != sha256 {
+            return Err(ClusterError::Artifact {
+                plugin: plugin.to_string(),
+                message: format!("{} changed while it was being published", path.display()),
+            });
+        }
+        self.plugins
+            .put(object, &mut bytes.as_slice())
+            .await
+            .map(drop)
+            .map_err(|e| ClusterError::jetstream(format!("store plugin `{plugin}`"), e))
+    }
+
+    /// The workflow record stored under `key`.
+    pub async fn workflow(&self, key: &str) -> Result<WorkflowRecord, ClusterError> {
+        let bytes = self
+            .workflows
+            .get(key)
+            .await
+            .map_err(|e| ClusterError::jetstream("read a workflow record", e))?
+            .ok_or_else(|| ClusterError::malformed("workflow record", format!("no workflow {key} in the cluster")))?;
+        serde_json::from_slice(&bytes).map_err(|e| ClusterError::malformed("workflow record", e))
+    }
+
+    /// Fetches the plugin file of `artifact` into `dir` (with its signature,
+    /// if it has one) and checks it against its digest; the file's path.
+    pub(crate) async fn fetch_plugin(
+        &self,
+        plugin: &str,
+        artifact: &Artifact,
+        dir: &Path,
+    ) -> Result<PathBuf, ClusterError> {
+        let refuse = |message: String| ClusterError::Artifact {
+            plugin: plugin.to_string(),
+            message,
+        };
+        let (Some(sha256), Some(file)) = (&artifact.sha256, &artifact.file) else {
+            return Err(refuse("it has no file to fetch".into()));
+        };
+        if !is_plain_file_name(file) || sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refuse(format!("refused a malformed artifact name `{file}` ({sha256})")));
+        }
+        let bytes = read_object(&self.plugins, sha256, MAX_ARTIFACT).await?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if &actual != sha256 {
+            return Err(refuse(format!(
+                "the cluster's copy does not match its checksum (expected sha256 {sha256}, got {actual}): refused"
+            )));
+        }
+        let target = dir.join(sha256);
+        let path = target.join(file);
+        let write = |path: &Path, bytes: &[u8]| {
+            std::fs::create_dir_all(&target)
+                .and_then(|()| std::fs::write(path, bytes))
+                .map_err(|e| refuse(format!("cannot write {}: {e}", path.display())))
+        };
+        write(&path, &bytes)?;
+        if artifact.signed {
+            let signature = read_object(&self.plugins, &format!("{sha256}.sig"), 64 * 1024).await?;
+            write(&pocket_trust::signature_path(&path), &signature)?;
+        }
+        Ok(path)
+    }
+}
+
+/// A name with no directory part: what a fetched file may be called.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_names_cannot_leave_the_cache() {
+        for bad in ["", ".", "..", "../x.so", "a/b.lua", "c\\d", "e\0"] {
+            assert!(!is_plain_file_name(bad), "{bad:?}");
+        }
+        assert!(is_plain_file_name("text-tools.so"));
+    }
+}

@@ -1,0 +1,74 @@
+//! The CLI's side of a cluster: a run's executor (its workflow published
+//! with the plugins it needs), and a worker's plugins through the host.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use pocket_cluster::{Cluster, ClusterExecutor, PluginInstaller, WorkflowRecord};
+use pocket_core::{Catalog, Format, Graph, PocketConfig};
+
+use crate::host::Host;
+
+/// Publishes `graph` (parsed from `source` in `format`) to `cluster` and
+/// starts, or resumes, run `run` of it there.
+pub async fn executor(
+    cluster: Arc<Cluster>,
+    host: &Host,
+    (source, format): (&str, Format),
+    graph: &Graph,
+    run: &str,
+) -> anyhow::Result<Arc<ClusterExecutor>> {
+    let catalog = host.registry.catalog();
+    let record = WorkflowRecord::new(source, format, graph, &catalog)?;
+    let key = cluster.publish_workflow(&record, &catalog).await?;
+    Ok(ClusterExecutor::start(cluster, run, &key, Arc::new(record)).await?)
+}
+
+/// A new run id: a UUIDv7 (time-ordered).
+pub fn new_run_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A worker's plugins: the host's registry, and plugin files fetched from
+/// the cluster loaded through the host (its pocket.toml's rules).
+pub struct HostInstaller {
+    host: Host,
+    /// File digests computed so far, by path.
+    digests: Mutex<HashMap<PathBuf, String>>,
+}
+
+impl HostInstaller {
+    /// The installer over `host`.
+    pub fn new(host: Host) -> HostInstaller {
+        HostInstaller {
+            host,
+            digests: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl PluginInstaller for HostInstaller {
+    fn catalog(&self) -> Arc<Catalog> {
+        self.host.registry.catalog()
+    }
+
+    fn config(&self) -> &PocketConfig {
+        &self.host.config
+    }
+
+    fn loaded_digest(&self, plugin: &str) -> Option<String> {
+        let source = self.catalog().plugin(plugin)?.description().source.clone()?;
+        let mut digests = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(digest) = digests.get(&source) {
+            return Some(digest.clone());
+        }
+        let digest = pocket_cluster::file_digest(&source).ok()?;
+        digests.insert(source, digest.clone());
+        Some(digest)
+    }
+
+    fn install(&self, plugin: &str, path: &Path) -> Result<(), String> {
+        self.host.install_as(plugin, path).map_err(|e| e.to_string())
+    }
+}
