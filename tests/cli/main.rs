@@ -1,6 +1,7 @@
 //! The real `pocket` binary: examples, malformed workflows, Go-engine files,
 //! the inspection commands, and plugins' whole life through the CLI.
 
+mod cluster;
 mod deployment;
 mod isolation;
 mod lazy_loading;

@@ -171,6 +171,7 @@ impl Worker {
             let _ = message.ack_with(AckKind::Term).await;
             return;
         };
+        tracing::info!(run = job.run, node = job.node, attempt = job.attempt, "started");
         let progress = keep_alive(&message, self.cluster.settings.ack_wait);
         let result = self.execute(&job, &message, &stop).await;
         progress.cancel();
