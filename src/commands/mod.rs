@@ -29,9 +29,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let explicit = cli.config.as_deref();
     let host = || Host::load(explicit, Loading::Lazy);
     match cli.command {
-        Command::Run(args) => match args.remote.remote.clone() {
-            Some(url) => runs::run_remote(&args, &args.remote, &url),
-            None => run::run(&host()?, args),
+        Command::Run(args) => match (args.remote.remote.clone(), &args.cluster.cluster) {
+            (Some(_), Some(_)) => anyhow::bail!("give either --remote (a server runs it) or --cluster, not both"),
+            (Some(url), None) => runs::run_remote(&args, &args.remote, &url),
+            (None, _) => run::run(&host()?, args),
         },
         Command::Runs(command) => runs::runs(explicit, command),
         Command::Validate { workflow } => validate::validate(&host()?, &workflow),
@@ -51,6 +52,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     listen: args.listen,
                     workflows: args.workflows,
                     history: args.history,
+                    cluster: args.cluster.cluster.map(|url| (url, args.cluster.max_queue_depth)),
                 },
             ),
         },

@@ -320,10 +320,10 @@ async fn create_run(
     let request: CreateRun = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid request body: {e}")))?;
     let idempotency_key = request.idempotency_key.or_else(|| idempotency_header(&headers));
-    let (workflow, graph, definition) = match (request.workflow, request.definition) {
+    let (workflow, definition, inline) = match (request.workflow, request.definition) {
         (Some(name), None) => {
             let workflow = served(&app, &caller, &name)?;
-            (name, workflow.graph.clone(), None)
+            (name, workflow.definition(), None)
         }
         (None, Some(source)) => {
             if !caller.unrestricted() {
@@ -337,11 +337,11 @@ async fn create_run(
             }
             let host = app.host.clone();
             let text = source.clone();
-            let graph = tokio::task::spawn_blocking(move || workflows::inline(&text, &host))
+            let definition = tokio::task::spawn_blocking(move || workflows::inline(&text, &host))
                 .await
                 .map_err(ApiError::internal)?
                 .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid workflow: {e}")))?;
-            (graph.name().to_string(), graph, Some(source))
+            (definition.graph.name().to_string(), definition, Some(source))
         }
         _ => {
             return Err(ApiError::new(
@@ -352,9 +352,9 @@ async fn create_run(
     };
     let submission = Submission {
         workflow,
-        graph,
-        input: Value::from(request.input),
         definition,
+        input: Value::from(request.input),
+        inline,
         idempotency_key,
     };
     start(&app, submission, &query).await
@@ -475,9 +475,9 @@ async fn webhook(
     };
     let submission = Submission {
         workflow: workflow.name.clone(),
-        graph: workflow.graph.clone(),
+        definition: workflow.definition(),
         input,
-        definition: None,
+        inline: None,
         idempotency_key: idempotency_header(&headers),
     };
     start(&app, submission, &query).await

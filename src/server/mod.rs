@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod cluster;
 mod live;
 mod metrics;
 mod runs;
@@ -37,6 +38,8 @@ pub struct Overrides {
     pub workflows: Option<PathBuf>,
     /// `--history`.
     pub history: Option<String>,
+    /// `--cluster` and `--max-queue-depth`.
+    pub cluster: Option<(String, u64)>,
 }
 
 /// How often finished runs past their retention are deleted.
@@ -93,24 +96,44 @@ pub fn serve(explicit_config: Option<&std::path::Path>, overrides: Overrides) ->
     for failed in host.failed_plugins() {
         tracing::warn!(plugin = %failed.name, "plugin not loaded: {}", failed.error);
     }
+    let cluster = overrides.cluster.clone();
     let config = settings(&host, overrides)?;
     let workflows = WorkflowSet::load(config.workflows.as_deref(), &host)?;
     let store = open_store(&config.history)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run(host, config, workflows, store))?;
+    runtime.block_on(run(host, config, workflows, store, cluster))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run(host: Host, config: ServerConfig, workflows: WorkflowSet, store: Arc<dyn RunStore>) -> anyhow::Result<()> {
+async fn run(
+    host: Host,
+    config: ServerConfig,
+    workflows: WorkflowSet,
+    store: Arc<dyn RunStore>,
+    cluster: Option<(String, u64)>,
+) -> anyhow::Result<()> {
+    let host = Arc::new(host);
+    let cluster = match cluster {
+        Some((url, max_queue_depth)) => {
+            let settings = pocket_cluster::ClusterSettings {
+                max_queue_depth,
+                ..Default::default()
+            };
+            let cluster = pocket_cluster::Cluster::connect(&url, settings).await?;
+            tracing::info!(%url, "node executions go to the cluster's workers");
+            Some(Arc::new(cluster::ClusterRuns::new(cluster, host.clone())))
+        }
+        None => None,
+    };
     let metrics = Arc::new(Metrics::new());
     let runs = Arc::new(RunManager::new(
         store,
         metrics.clone(),
-        config.max_concurrent_runs,
-        config.queue_depth,
+        (config.max_concurrent_runs, config.queue_depth),
+        cluster,
     ));
     let app = Arc::new(App {
-        host: Arc::new(host),
+        host,
         runs: runs.clone(),
         workflows: ArcSwap::from_pointee(workflows),
         workflows_dir: config.workflows.clone(),
@@ -169,15 +192,16 @@ async fn run(host: Host, config: ServerConfig, workflows: WorkflowSet, store: Ar
     Ok(())
 }
 
-/// The graph of a run recorded by an earlier process: its inline source, or its workflow by name.
-fn resolve(app: &App, run: &pocket_history::RunRecord) -> Result<Arc<pocket_core::Graph>, String> {
+/// What a run recorded by an earlier process executes: its inline source,
+/// or its workflow by name.
+fn resolve(app: &App, run: &pocket_history::RunRecord) -> Result<workflows::Definition, String> {
     match &run.definition {
         Some(source) => workflows::inline(source, &app.host),
         None => app
             .workflows
             .load()
             .get(&run.workflow)
-            .map(|w| w.graph.clone())
+            .map(|w| w.definition())
             .ok_or_else(|| format!("workflow `{}` is no longer served", run.workflow)),
     }
 }

@@ -4,23 +4,27 @@
 //!
 //! Crash semantics: a run is in the store before its submission is answered.
 //! When the server starts, runs the previous process left `queued` are run
-//! (they never started, so nothing ran twice); runs it left `running` are
-//! marked failed, not re-run: their nodes may already have had effects, and
-//! only the caller knows whether running them again is safe (they submit
-//! again, under a new idempotency key).
+//! (they never started, so nothing ran twice). Runs it left `running` are
+//! resumed with `--cluster`: the cluster keeps every node result, and the
+//! run replays with them, executing only what had not finished. Without a
+//! cluster they are marked failed, not re-run: their nodes may already have
+//! had effects, and only the caller knows whether running them again is
+//! safe (they submit again, under a new idempotency key).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pocket_core::{Graph, NodeError, RunError, RunObserver, RunOptions, TraceEntry, Value};
+use pocket_core::{NodeError, RunError, RunObserver, RunOptions, TraceEntry, Value};
 use pocket_history::{Created, Finish, NewRun, RunRecord, RunStatus, RunStore, StoreError};
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::cluster::ClusterRuns;
 use super::metrics::Metrics;
+use super::workflows::Definition;
 
 /// Why a run was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -37,12 +41,12 @@ pub enum SubmitError {
 pub struct Submission {
     /// The workflow's name.
     pub workflow: String,
-    /// Its graph.
-    pub graph: Arc<Graph>,
+    /// What the run executes.
+    pub definition: Definition,
     /// The input.
     pub input: Value,
     /// The inline source, if the workflow was sent with the run.
-    pub definition: Option<String>,
+    pub inline: Option<String>,
     /// The caller's idempotency key.
     pub idempotency_key: Option<String>,
 }
@@ -121,14 +125,22 @@ pub struct RunManager {
     tasks: TaskTracker,
     /// Cancelled when the server stops: queued runs then stay queued for the next start.
     shutdown: CancellationToken,
+    /// Where nodes execute, with `pocket serve --cluster`.
+    cluster: Option<Arc<ClusterRuns>>,
 }
 
 impl RunManager {
     /// A manager running at most `concurrency` runs at once, with at most
     /// `queue_depth` more waiting.
-    pub fn new(store: Arc<dyn RunStore>, metrics: Arc<Metrics>, concurrency: usize, queue_depth: usize) -> RunManager {
+    pub fn new(
+        store: Arc<dyn RunStore>,
+        metrics: Arc<Metrics>,
+        (concurrency, queue_depth): (usize, usize),
+        cluster: Option<Arc<ClusterRuns>>,
+    ) -> RunManager {
         RunManager {
             store,
+            cluster,
             metrics,
             slots: Arc::new(Semaphore::new(concurrency)),
             capacity: concurrency + queue_depth,
@@ -179,7 +191,7 @@ impl RunManager {
         let new_run = NewRun {
             workflow: submission.workflow.clone(),
             input: submission.input.to_json(),
-            definition: submission.definition,
+            definition: submission.inline,
             idempotency_key: submission.idempotency_key,
         };
         let created = match self.call(move |store| store.create(new_run, now_ms())).await {
@@ -190,7 +202,7 @@ impl RunManager {
             }
         };
         match &created {
-            Created::New(record) => self.enqueue(record.clone(), submission.graph, submission.input),
+            Created::New(record) => self.enqueue(record.clone(), submission.definition, submission.input),
             Created::Existing(_) => {
                 self.pending.fetch_sub(1, Ordering::SeqCst);
             }
@@ -200,7 +212,7 @@ impl RunManager {
 
     /// Starts the task that waits for a slot and runs `record`. The caller
     /// has counted it in `pending`.
-    fn enqueue(self: &Arc<Self>, record: RunRecord, graph: Arc<Graph>, input: Value) {
+    fn enqueue(self: &Arc<Self>, record: RunRecord, definition: Definition, input: Value) {
         let (done, _) = watch::channel(None);
         let id = record.id.clone();
         let live = Arc::new(LiveRun {
@@ -216,10 +228,10 @@ impl RunManager {
         self.metrics.queued();
         let manager = self.clone();
         self.tasks
-            .spawn(async move { manager.execute(id, graph, input, live).await });
+            .spawn(async move { manager.execute(id, definition, input, live).await });
     }
 
-    async fn execute(self: Arc<Self>, id: String, graph: Arc<Graph>, input: Value, live: Arc<LiveRun>) {
+    async fn execute(self: Arc<Self>, id: String, definition: Definition, input: Value, live: Arc<LiveRun>) {
         let permit = tokio::select! {
             permit = self.slots.clone().acquire_owned() => permit.ok(),
             () = live.cancel.cancelled() => None,
@@ -245,13 +257,25 @@ impl RunManager {
             record.started_ms = Some(started_ms);
         }
         self.metrics.started();
+        let executor = match &self.cluster {
+            Some(cluster) => match cluster.executor(&id, &definition, &live.cancel).await {
+                Ok(executor) => Some(executor),
+                Err(error) => {
+                    let error = format!("cannot start the run on the cluster: {error:#}");
+                    self.finish(&id, &live, (RunStatus::Failed, None, Some(error)), true)
+                        .await;
+                    return;
+                }
+            },
+            None => None,
+        };
         let options = RunOptions {
             cancel: live.cancel.clone(),
             trace: false,
             observer: Some(live.clone()),
-            executor: None,
+            executor,
         };
-        let result = pocket_core::run(graph, input, options)
+        let result = pocket_core::run(definition.graph, input, options)
             .await
             .map(|outcome| outcome.output);
         self.record(&id, &live, result, true).await;
@@ -259,7 +283,7 @@ impl RunManager {
 
     /// Stores how a run ended and tells whoever waits for it.
     async fn record(&self, id: &str, live: &Arc<LiveRun>, result: Result<Value, RunError>, was_running: bool) {
-        let (status, output, error) = match result {
+        let ended = match result {
             Ok(output) => (RunStatus::Succeeded, Some(output.to_json()), None),
             Err(RunError::Cancelled) if live.stopped_by_shutdown.load(Ordering::SeqCst) => (
                 RunStatus::Failed,
@@ -269,6 +293,17 @@ impl RunManager {
             Err(RunError::Cancelled) => (RunStatus::Cancelled, None, Some("the run was cancelled".to_string())),
             Err(error) => (RunStatus::Failed, None, Some(error.to_string())),
         };
+        self.finish(id, live, ended, was_running).await;
+    }
+
+    /// Stores a run's end (status, output, error) and tells whoever waits for it.
+    async fn finish(
+        &self,
+        id: &str,
+        live: &Arc<LiveRun>,
+        (status, output, error): (RunStatus, Option<String>, Option<String>),
+        was_running: bool,
+    ) {
         let finish = Finish {
             status,
             output,
@@ -326,30 +361,34 @@ impl RunManager {
     }
 
     /// After a restart: runs the previous process left queued (resolving
-    /// each one's graph with `resolve`), and fails those it left running.
+    /// what each executes with `resolve`). Runs it left running are resumed
+    /// on a cluster (its stored results are not run again), and failed
+    /// without one.
     pub async fn recover(
         self: &Arc<Self>,
-        resolve: impl Fn(&RunRecord) -> Result<Arc<Graph>, String>,
+        resolve: impl Fn(&RunRecord) -> Result<Definition, String>,
     ) -> Result<(usize, usize), StoreError> {
         let unfinished = self.call(|store| store.unfinished()).await?;
         let (mut requeued, mut failed) = (0, 0);
         for run in unfinished {
-            let graph = match run.status {
-                RunStatus::Queued => resolve(&run).and_then(|graph| {
-                    Value::from_json(&run.input)
-                        .map(|input| (graph, input))
-                        .map_err(|e| format!("its stored input is not JSON: {e}"))
-                }),
-                _ => Err(
+            let definition = match (run.status, &self.cluster) {
+                (RunStatus::Queued, _) => resolve(&run),
+                (_, Some(cluster)) => cluster.resumed(&run, &resolve).await,
+                (_, None) => Err(
                     "interrupted by a server restart: the run had started, so it is not run again \
                           (its nodes may have had effects); submit it again to retry"
                         .to_string(),
                 ),
             };
-            match graph {
-                Ok((graph, input)) => {
+            let ready = definition.and_then(|definition| {
+                Value::from_json(&run.input)
+                    .map(|input| (definition, input))
+                    .map_err(|e| format!("its stored input is not JSON: {e}"))
+            });
+            match ready {
+                Ok((definition, input)) => {
                     self.pending.fetch_add(1, Ordering::SeqCst);
-                    self.enqueue(run, graph, input);
+                    self.enqueue(run, definition, input);
                     requeued += 1;
                 }
                 Err(reason) => {

@@ -61,9 +61,9 @@ pub async fn run(app: Arc<App>, stopping: CancellationToken) {
             ]);
             let submission = Submission {
                 workflow: workflow.name.clone(),
-                graph: workflow.graph.clone(),
+                definition: workflow.definition(),
                 input,
-                definition: None,
+                inline: None,
                 idempotency_key: Some(format!("cron:{}:{text}:{seconds}", workflow.name)),
             };
             match app.runs.submit(submission).await {

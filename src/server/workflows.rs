@@ -18,9 +18,46 @@ pub struct Workflow {
     /// The file it came from.
     pub path: PathBuf,
     /// Its source text.
-    pub source: String,
+    pub source: Arc<str>,
     /// The executable graph, shared by all its runs.
     pub graph: Arc<Graph>,
+}
+
+impl Workflow {
+    /// What its runs execute.
+    pub fn definition(&self) -> Definition {
+        Definition {
+            graph: self.graph.clone(),
+            source: self.source.clone(),
+            format: Format::of_path(&self.path),
+        }
+    }
+}
+
+/// What a run executes: the graph, and the text it was built from (which
+/// a cluster's workers build again).
+#[derive(Clone)]
+pub struct Definition {
+    /// The executable graph.
+    pub graph: Arc<Graph>,
+    /// The workflow's text.
+    pub source: Arc<str>,
+    /// The text's format.
+    pub format: Format,
+}
+
+impl Definition {
+    /// Parses and validates `source` against the host's plugins.
+    pub fn build(source: &str, format: Format, host: &Host) -> Result<Definition, String> {
+        let file = pocket_core::parse_str(source, format).map_err(|e| e.to_string())?;
+        let validated =
+            pocket_core::validate(&file, &host.registry.catalog(), &host.config).map_err(|e| e.to_string())?;
+        Ok(Definition {
+            graph: validated.graph,
+            source: source.into(),
+            format,
+        })
+    }
 }
 
 /// The workflows of one directory: those that validated, and why the others did not.
@@ -65,7 +102,7 @@ impl WorkflowSet {
         for path in paths {
             if let Err(message) = load_file(&path, host).and_then(|workflow| set.claim(workflow)) {
                 tracing::warn!(file = %path.display(), "workflow not loaded: {message}");
-                let edited = |w: &Workflow| std::fs::read_to_string(&w.path).ok().as_ref() != Some(&w.source);
+                let edited = |w: &Workflow| std::fs::read_to_string(&w.path).ok().as_deref() != Some(&*w.source);
                 if let Some(kept) = previous.loaded().find(|w| w.path == path && edited(w))
                     && let Err(conflict) = set.claim(Workflow::clone(kept))
                 {
@@ -162,14 +199,12 @@ fn load_file(path: &Path, host: &Host) -> Result<Workflow, String> {
     Ok(Workflow {
         name: validated.graph.name().to_string(),
         path: path.to_path_buf(),
-        source,
+        source: source.into(),
         graph: validated.graph,
     })
 }
 
 /// Parses (YAML, which includes JSON) and validates a workflow sent inline.
-pub fn inline(source: &str, host: &Host) -> Result<Arc<Graph>, String> {
-    let file = pocket_core::parse_str(source, Format::Yaml).map_err(|e| e.to_string())?;
-    let validated = pocket_core::validate(&file, &host.registry.catalog(), &host.config).map_err(|e| e.to_string())?;
-    Ok(validated.graph)
+pub fn inline(source: &str, host: &Host) -> Result<Definition, String> {
+    Definition::build(source, Format::Yaml, host)
 }

@@ -175,6 +175,16 @@ impl Cluster {
         serde_json::from_slice(&bytes).map_err(|e| ClusterError::malformed("workflow record", e))
     }
 
+    /// The key of the workflow record run `run` started with, if it started here.
+    pub async fn workflow_of_run(&self, run: &str) -> Result<Option<String>, ClusterError> {
+        let key = self
+            .runs
+            .get(run)
+            .await
+            .map_err(|e| ClusterError::jetstream("read a run record", e))?;
+        Ok(key.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
     /// Fetches the plugin file of `artifact` into `dir` (with its signature,
     /// if it has one) and checks it against its digest; the file's path.
     pub(crate) async fn fetch_plugin(

@@ -132,9 +132,10 @@ impl ClusterExecutor {
         } else {
             Bytes::from(body)
         };
+        // The id after the headers: `headers()` replaces the whole map.
         let publish = PublishMessage::build()
-            .message_id(key)
             .headers(headers)
+            .message_id(key)
             .payload(payload);
         let ack = self
             .cluster

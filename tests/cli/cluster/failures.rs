@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::{Nats, Process, executions, said};
 
 /// A quick node, a 3 s node, a quick node.
-const SLOW: &str = "name: slow
+pub const SLOW: &str = "name: slow
 start: first
 nodes:
   - { name: first, type: transform, config: { jq: '{n: (.n + 1)}' } }

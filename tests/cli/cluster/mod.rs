@@ -5,6 +5,7 @@
 mod failures;
 mod plugins;
 mod runs;
+mod server;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;

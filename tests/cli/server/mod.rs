@@ -51,7 +51,12 @@ impl Site {
 
     /// Starts `pocket serve` here.
     pub fn start(&self) -> Server {
-        Server::start(&self.path().join("pocket.toml"))
+        self.start_with(&[])
+    }
+
+    /// Starts `pocket serve ARGS` here.
+    pub fn start_with(&self, args: &[&str]) -> Server {
+        Server::start(&self.path().join("pocket.toml"), args)
     }
 }
 
@@ -62,11 +67,12 @@ pub struct Server {
 }
 
 impl Server {
-    fn start(config: &Path) -> Server {
+    fn start(config: &Path, args: &[&str]) -> Server {
         let mut child = super::pocket()
             .arg("--config")
             .arg(config)
             .arg("serve")
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
