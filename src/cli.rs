@@ -115,6 +115,10 @@ pub struct WorkerArgs {
     /// gets it (taken by the first worker, when it creates the consumers).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub ack_wait: std::time::Duration,
+    /// How many workers may take one execution before it fails as
+    /// abandoned (taken by the first worker, when it creates the consumers).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_deliver: i64,
     /// Where plugins fetched from the cluster are kept (default: a
     /// temporary directory removed at exit).
     #[arg(long, value_name = "DIR")]

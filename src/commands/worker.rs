@@ -33,6 +33,7 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
     runtime.block_on(async {
         let settings = ClusterSettings {
             ack_wait: args.ack_wait,
+            max_deliver: args.max_deliver,
             ..ClusterSettings::default()
         };
         let cluster = Cluster::connect(&args.cluster, settings).await?;

@@ -33,6 +33,7 @@
 //! - **`pocket-blobs`**, an object store: inputs, configs and results larger
 //!   than [`ClusterSettings::inline_limit`]; messages carry a reference.
 
+mod abandoned;
 mod artifacts;
 mod connection;
 mod error;

@@ -77,8 +77,10 @@ impl Worker {
         let mut loops = tokio::task::JoinSet::new();
         for kind in &self.options.kinds {
             let consumer = self.consumer(kind).await?;
-            let (worker, slots, stop) = (self.clone(), slots.clone(), stop.clone());
-            loops.spawn(async move { worker.pull(consumer, slots, share, stop).await });
+            let (worker, slots, pull_stop) = (self.clone(), slots.clone(), stop.clone());
+            loops.spawn(async move { worker.pull(consumer, slots, share, pull_stop).await });
+            let (cluster, kind, watch_stop) = (self.cluster.clone(), kind.clone(), stop.clone());
+            loops.spawn(async move { cluster.fail_abandoned(&kind, watch_stop).await });
         }
         tracing::info!(kinds = ?self.options.kinds, max_in_flight = self.options.max_in_flight, "worker ready");
         let mut outcome = Ok(());

@@ -83,3 +83,48 @@ fn a_restarted_scheduler_resumes_its_run_without_running_nodes_again() {
         assert_eq!(said(&logs, "started", node), 1, "{node} ran once:\n{}", logs[0]);
     }
 }
+
+#[test]
+fn an_attempt_every_worker_dies_on_fails_its_run_instead_of_hanging() {
+    let site = super::site("");
+    std::fs::write(site.path().join("slow.yaml"), SLOW).unwrap();
+    let nats = Nats::start();
+    let mut workers: Vec<Process> = (0..3)
+        .map(|_| Process::worker(site.path(), &nats.url, &["--max-deliver", "2"]))
+        .collect();
+    let mut run = Process::start(
+        site.path(),
+        &["run", "slow.yaml", "--input", r#"{"n": 1}"#, "--cluster", &nats.url],
+    );
+    // Each worker that takes `wait` is killed in the middle of it.
+    let started = std::time::Instant::now();
+    let mut killed = Vec::new();
+    while killed.len() < 2 {
+        for (i, worker) in workers.iter_mut().enumerate() {
+            if !killed.contains(&i) && said(&[worker.log()], "started", "wait") > 0 {
+                worker.kill_9();
+                killed.push(i);
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "`wait` was not delivered twice"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, out) = run.finish();
+    assert_ne!(code, 0, "{out}");
+    assert!(run.log().contains("no worker finished it"), "{}", run.log());
+    let survivor = (0..3).find(|i| !killed.contains(i)).unwrap();
+    assert_eq!(
+        said(&[workers[survivor].log()], "started", "wait"),
+        0,
+        "delivered at most twice"
+    );
+    // The survivor still works.
+    let mut again = Process::start(
+        site.path(),
+        &["run", "slow.yaml", "--input", r#"{"n": 1}"#, "--cluster", &nats.url],
+    );
+    assert_eq!(again.output(), serde_json::json!(4));
+}

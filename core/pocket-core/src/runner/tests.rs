@@ -442,3 +442,44 @@ fn a_long_chain_does_not_grow_the_stack() {
         .join()
         .unwrap();
 }
+
+/// Answers every attempt itself (an executor standing in for remote
+/// workers): fails each execution's first attempt, then echoes the input.
+#[derive(Default)]
+struct Elsewhere(std::sync::Mutex<Vec<(String, u64, u32)>>);
+
+impl NodeExecutor for Elsewhere {
+    fn attempt<'a>(&'a self, job: NodeJob<'a>) -> crate::node::BoxFuture<'a, Result<NodeOutput, NodeError>> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((job.node.name().to_string(), job.execution, job.attempt));
+        let answer = match job.attempt {
+            1 => Err(NodeError::failed("first attempts fail elsewhere")),
+            _ => Ok(NodeOutput::new(Value::array([job.input, job.config]))),
+        };
+        Box::pin(async move { answer })
+    }
+}
+
+#[tokio::test]
+async fn an_executor_answers_every_attempt_and_the_runner_keeps_retries_and_routing() {
+    let r = registry_with(vec![]);
+    let yaml = "name: t\nstart: a\nnodes:\n- {name: a, type: fail, retry: {max_attempts: 2, delay: 1ms}}\n\
+                - {name: b, type: fail, config: {x: '{{.}}'}, retry: {max_attempts: 2, delay: 1ms}}\n\
+                connections:\n- {from: a, to: b}\n";
+    let executor = Arc::new(Elsewhere::default());
+    let options = RunOptions {
+        executor: Some(executor.clone()),
+        ..RunOptions::default()
+    };
+    let outcome = run(graph(&r, yaml), json("7"), options).await.unwrap();
+    // `fail` never ran here: the executor's answers were routed; b's config
+    // was rendered against its input before it was sent.
+    assert_eq!(outcome.output.to_json(), r#"[[7,{}],{"x":[7,{}]}]"#);
+    let calls = executor.0.lock().unwrap().clone();
+    let names: Vec<(&str, u32)> = calls.iter().map(|(n, _, a)| (n.as_str(), *a)).collect();
+    assert_eq!(names, [("a", 1), ("a", 2), ("b", 1), ("b", 2)]);
+    assert_eq!(calls[0].1, calls[1].1, "one execution's attempts share its number");
+    assert_ne!(calls[1].1, calls[2].1);
+}
