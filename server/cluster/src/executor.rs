@@ -32,6 +32,9 @@ pub struct ClusterExecutor {
     record: Arc<WorkflowRecord>,
     mailbox: Mailbox,
     steps: Mutex<Steps>,
+    /// The run was started before (a resumed run): its attempts may have
+    /// results already, so each is looked up before it is sent.
+    resuming: bool,
 }
 
 #[derive(Default)]
@@ -57,6 +60,7 @@ impl ClusterExecutor {
                 format!("`{run}` (letters, digits, - and _ only)"),
             ));
         }
+        let resuming = cluster.workflow_of_run(run).await?.is_some();
         cluster
             .runs
             .put(run, Bytes::from(workflow.to_string()))
@@ -70,6 +74,7 @@ impl ClusterExecutor {
             record,
             mailbox,
             steps: Mutex::new(Steps::default()),
+            resuming,
         }))
     }
 
@@ -97,16 +102,18 @@ impl ClusterExecutor {
     async fn run_attempt(&self, job: NodeJob<'_>) -> Result<Result<NodeOutput, NodeError>, ClusterError> {
         let key = self.key(&job);
         let answer = self.mailbox.expect(&key);
-        let stored = self
-            .cluster
-            .results
-            .get(&key)
-            .await
-            .map_err(|e| ClusterError::jetstream("read a result", e))?;
-        if let Some(stored) = stored {
-            self.mailbox.forget(&key);
-            tracing::debug!(key, "attempt answered from the stored result");
-            return self.cluster.read_result(&stored).await;
+        if self.resuming {
+            let stored = self
+                .cluster
+                .results
+                .get(&key)
+                .await
+                .map_err(|e| ClusterError::jetstream("read a result", e))?;
+            if let Some(stored) = stored {
+                self.mailbox.forget(&key);
+                tracing::debug!(key, "attempt answered from the stored result");
+                return self.cluster.read_result(&stored).await;
+            }
         }
         self.publish(&key, &job).await?;
         match answer.await {
