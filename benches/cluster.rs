@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nats_server::Nats;
-use pocket_cluster::{Cluster, ClusterExecutor, ClusterSettings, WorkflowRecord};
+use pocket_cluster::{Cluster, ClusterExecutor, ClusterSettings};
 use pocket_core::{Format, Graph, PluginLoader, PocketConfig, Registry, RunOptions, Value};
 
 const FAN: usize = 1_000;
@@ -138,7 +138,7 @@ fn time(
         let executor = match cluster {
             Some(cluster) => {
                 let catalog = registry.catalog();
-                let record = WorkflowRecord::new(yaml, Format::Yaml, &graph, &catalog).expect("record");
+                let record = cluster.record((yaml, Format::Yaml), &graph, &catalog).expect("record");
                 let key = cluster.publish_workflow(&record, &catalog).await.expect("published");
                 let run = uuid::Uuid::now_v7().to_string();
                 let executor = ClusterExecutor::start(cluster.clone(), &run, &key, Arc::new(record))

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pocket_cluster::{Cluster, ClusterExecutor, PluginInstaller, WorkflowRecord};
+use pocket_cluster::{Cluster, ClusterExecutor, PluginInstaller};
 use pocket_core::{Catalog, Format, Graph, PocketConfig};
 
 use crate::host::Host;
@@ -20,7 +20,7 @@ pub async fn executor(
     run: &str,
 ) -> anyhow::Result<Arc<ClusterExecutor>> {
     let catalog = host.registry.catalog();
-    let record = WorkflowRecord::new(source, format, graph, &catalog)?;
+    let record = cluster.record((source, format), graph, &catalog)?;
     let key = cluster.publish_workflow(&record, &catalog).await?;
     Ok(ClusterExecutor::start(cluster, run, &key, Arc::new(record)).await?)
 }
@@ -39,11 +39,20 @@ pub struct HostInstaller {
 }
 
 impl HostInstaller {
-    /// The installer over `host`.
+    /// The installer over `host`. The digests of the plugins loaded are
+    /// taken now, so they describe the files as they were loaded, not as
+    /// they may be edited later.
     pub fn new(host: Host) -> HostInstaller {
+        let digests = host
+            .registry
+            .catalog()
+            .plugins()
+            .filter_map(|plugin| plugin.description().source.clone())
+            .filter_map(|path| Some((path.clone(), pocket_cluster::file_digest(&path).ok()?)))
+            .collect();
         HostInstaller {
             host,
-            digests: Mutex::new(HashMap::new()),
+            digests: Mutex::new(digests),
         }
     }
 }

@@ -2,8 +2,10 @@
 //! worker can run a workflow's nodes, and how a worker gets and checks the
 //! plugin files it lacks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Instant, SystemTime};
 
 use pocket_core::{Catalog, Format, Graph, PluginKind};
 use serde::{Deserialize, Serialize};
@@ -42,8 +44,13 @@ pub struct Artifact {
 
 impl WorkflowRecord {
     /// The record of `graph`, parsed from `source` in `format`, its plugins
-    /// looked up in `catalog`.
-    pub fn new(source: &str, format: Format, graph: &Graph, catalog: &Catalog) -> Result<WorkflowRecord, ClusterError> {
+    /// looked up in `catalog`, their files' digests from `digests`.
+    fn new(
+        (source, format): (&str, Format),
+        graph: &Graph,
+        catalog: &Catalog,
+        digests: &Digests,
+    ) -> Result<WorkflowRecord, ClusterError> {
         let mut plugins = BTreeMap::new();
         for node in graph.nodes() {
             let name = node.plugin();
@@ -56,7 +63,7 @@ impl WorkflowRecord {
             })?;
             let description = registered.description();
             let artifact = match (&description.source, description.kind) {
-                (Some(path), kind) if kind != PluginKind::Builtin => file_artifact(name, kind, path)?,
+                (Some(path), kind) if kind != PluginKind::Builtin => digests.artifact(name, kind, path)?,
                 (_, kind) => Artifact {
                     kind: kind.to_string(),
                     file: None,
@@ -96,17 +103,44 @@ fn format_name(format: Format) -> &'static str {
     }
 }
 
-fn file_artifact(plugin: &str, kind: PluginKind, path: &Path) -> Result<Artifact, ClusterError> {
-    let bytes = std::fs::read(path).map_err(|e| ClusterError::Artifact {
-        plugin: plugin.to_string(),
-        message: format!("cannot read {}: {e}", path.display()),
-    })?;
-    Ok(Artifact {
-        kind: kind.to_string(),
-        file: path.file_name().map(|n| n.to_string_lossy().into_owned()),
-        sha256: Some(hex::encode(Sha256::digest(&bytes))),
-        signed: pocket_trust::signature_path(path).is_file(),
-    })
+/// Plugin files' digests, computed again only when a file's size or
+/// modification time changes (a scheduler describes its plugins for every run).
+#[derive(Default)]
+pub(crate) struct Digests {
+    known: Mutex<HashMap<PathBuf, (SystemTime, u64, String)>>,
+}
+
+impl Digests {
+    fn artifact(&self, plugin: &str, kind: PluginKind, path: &Path) -> Result<Artifact, ClusterError> {
+        let unreadable = |e: std::io::Error| ClusterError::Artifact {
+            plugin: plugin.to_string(),
+            message: format!("cannot read {}: {e}", path.display()),
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        let stamp = (meta.modified().map_err(unreadable)?, meta.len());
+        let cached = {
+            let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+            known
+                .get(path)
+                .filter(|(modified, len, _)| (*modified, *len) == stamp)
+                .map(|(_, _, digest)| digest.clone())
+        };
+        let sha256 = match cached {
+            Some(digest) => digest,
+            None => {
+                let digest = file_digest(path).map_err(unreadable)?;
+                let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+                known.insert(path.to_path_buf(), (stamp.0, stamp.1, digest.clone()));
+                digest
+            }
+        };
+        Ok(Artifact {
+            kind: kind.to_string(),
+            file: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            sha256: Some(sha256),
+            signed: pocket_trust::signature_path(path).is_file(),
+        })
+    }
 }
 
 /// The hex SHA-256 of a file's contents.
@@ -115,9 +149,32 @@ pub fn file_digest(path: &Path) -> std::io::Result<String> {
 }
 
 impl Cluster {
+    /// The record of `graph`, parsed from `text` (source and format), its
+    /// plugins looked up in `catalog`.
+    pub fn record(
+        &self,
+        text: (&str, Format),
+        graph: &Graph,
+        catalog: &Catalog,
+    ) -> Result<WorkflowRecord, ClusterError> {
+        WorkflowRecord::new(text, graph, catalog, &self.digests)
+    }
+
     /// Publishes `record` and the plugin files it names (from `catalog`'s
     /// sources; each once, by digest); the record's key.
     pub async fn publish_workflow(&self, record: &WorkflowRecord, catalog: &Catalog) -> Result<String, ClusterError> {
+        let text = serde_json::to_string(record).map_err(|e| ClusterError::malformed("workflow record", e))?;
+        let key = hex::encode(Sha256::digest(text.as_bytes()));
+        let fresh = self.settings.retention / 2;
+        if self
+            .published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .is_some_and(|at| at.elapsed() < fresh)
+        {
+            return Ok(key);
+        }
         for (name, artifact) in &record.plugins {
             let Some(sha256) = &artifact.sha256 else { continue };
             if self.plugins.info(sha256).await.is_ok() {
@@ -137,12 +194,15 @@ impl Cluster {
                     .await?;
             }
         }
-        let text = serde_json::to_string(record).map_err(|e| ClusterError::malformed("workflow record", e))?;
-        let key = hex::encode(Sha256::digest(text.as_bytes()));
         self.workflows
             .put(&key, text.into())
             .await
             .map_err(|e| ClusterError::jetstream("store a workflow record", e))?;
+        // Published within half the retention: not again (it outlives that).
+        self.published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone(), Instant::now());
         Ok(key)
     }
 

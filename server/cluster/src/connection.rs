@@ -1,13 +1,15 @@
 //! The connection to a cluster: the JetStream stream, buckets and object
 //! stores every role uses, created on first contact.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, kv, object_store, stream};
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::artifacts::Digests;
 use crate::error::ClusterError;
 use crate::settings::{ClusterSettings, KINDS};
 
@@ -25,6 +27,10 @@ pub struct Cluster {
     pub(crate) runs: kv::Store,
     pub(crate) blobs: object_store::ObjectStore,
     pub(crate) plugins: object_store::ObjectStore,
+    /// Digests of the plugin files this side described.
+    pub(crate) digests: Digests,
+    /// Workflow records this side published, and when.
+    pub(crate) published: Mutex<HashMap<String, Instant>>,
 }
 
 impl Cluster {
@@ -71,6 +77,8 @@ impl Cluster {
             runs,
             blobs,
             plugins,
+            digests: Digests::default(),
+            published: Mutex::new(HashMap::new()),
         }))
     }
 
