@@ -15,6 +15,14 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
     if let Some(unknown) = args.kinds.iter().find(|kind| !KINDS.contains(&kind.as_str())) {
         anyhow::bail!("unknown plugin kind `{unknown}` in --kinds (use {})", KINDS.join(", "));
     }
+    if args.max_in_flight < args.kinds.len() {
+        anyhow::bail!(
+            "--max-in-flight {} is less than the {} kinds this worker serves: each kind keeps one pull waiting \
+             (raise it, or serve fewer kinds with --kinds)",
+            args.max_in_flight,
+            args.kinds.len()
+        );
+    }
     let host = Host::load_for_serving(explicit_config)?;
     for failed in host.failed_plugins() {
         tracing::warn!("plugin `{}` failed to load: {}", failed.name, failed.error);

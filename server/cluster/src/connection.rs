@@ -100,19 +100,24 @@ impl Cluster {
     /// Waits until the work queue holds no more than
     /// [`ClusterSettings::max_queue_depth`] attempts (or `cancel` fires).
     pub async fn wait_for_room(&self, cancel: &CancellationToken) -> Result<(), ClusterError> {
+        let limit = self.settings.max_queue_depth;
         let mut delay = Duration::from_millis(20);
-        while self.queue_depth().await? > self.settings.max_queue_depth {
-            tracing::debug!(
-                limit = self.settings.max_queue_depth,
-                "work queue full: waiting before the next run"
-            );
+        let mut said = false;
+        loop {
+            let depth = self.queue_depth().await?;
+            if depth <= limit {
+                return Ok(());
+            }
+            if !said {
+                tracing::info!(depth, limit, "the work queue is full: the run waits before it starts");
+                said = true;
+            }
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
                 () = cancel.cancelled() => return Ok(()),
             }
             delay = (delay * 2).min(Duration::from_millis(500));
         }
-        Ok(())
     }
 
     /// Stores `text` as the blob `name`.

@@ -40,7 +40,8 @@ pub trait PluginInstaller: Send + Sync {
 pub struct WorkerOptions {
     /// The plugin kinds whose nodes it runs (see [`crate::KINDS`]).
     pub kinds: Vec<String>,
-    /// How many node attempts it runs at once, at most.
+    /// How many node attempts it runs at once, at most (at least one per
+    /// kind: each kind keeps one pull waiting; a lower number is raised).
     pub max_in_flight: usize,
     /// Where fetched plugin files are kept.
     pub cache_dir: PathBuf,
@@ -72,13 +73,13 @@ impl Worker {
     /// Works until `stop` fires, then waits for the attempts it runs and
     /// returns. Attempts cut short by `stop` go back to the queue.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) -> Result<(), ClusterError> {
-        let slots = Arc::new(Semaphore::new(self.options.max_in_flight.max(1)));
-        let share = (self.options.max_in_flight / self.options.kinds.len().max(1)).max(1);
+        let capacity = self.options.max_in_flight.max(self.options.kinds.len()).max(1);
+        let slots = Arc::new(Semaphore::new(capacity));
         let mut loops = tokio::task::JoinSet::new();
         for kind in &self.options.kinds {
             let consumer = self.consumer(kind).await?;
             let (worker, slots, pull_stop) = (self.clone(), slots.clone(), stop.clone());
-            loops.spawn(async move { worker.pull(consumer, slots, share, pull_stop).await });
+            loops.spawn(async move { worker.pull(consumer, slots, pull_stop).await });
             let (cluster, kind, watch_stop) = (self.cluster.clone(), kind.clone(), stop.clone());
             loops.spawn(async move { cluster.fail_abandoned(&kind, watch_stop).await });
         }
@@ -91,7 +92,7 @@ impl Worker {
             }
         }
         // Every slot back: every attempt finished.
-        let _all = slots.acquire_many(self.options.max_in_flight.max(1) as u32).await;
+        let _all = slots.acquire_many(capacity as u32).await;
         outcome
     }
 
@@ -114,56 +115,79 @@ impl Worker {
             .map_err(|e| ClusterError::jetstream(format!("create the consumer {name}"), e))
     }
 
-    /// Pulls attempts of one kind while there are free slots.
+    /// Pulls attempts of one kind. While none comes, the kind holds one
+    /// slot (its waiting pull request); when one does, it takes at once as
+    /// many more as are waiting and there are free slots for.
     async fn pull(
         self: Arc<Self>,
         consumer: PullConsumer,
         slots: Arc<Semaphore>,
-        share: usize,
         stop: CancellationToken,
     ) -> Result<(), ClusterError> {
         loop {
-            let first = tokio::select! {
+            let waiting = tokio::select! {
                 permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
                 () = stop.cancelled() => return Ok(()),
             };
-            let mut permits = vec![first];
-            while permits.len() < share {
-                match slots.clone().try_acquire_owned() {
-                    Ok(permit) => permits.push(permit),
-                    Err(_) => break,
-                }
-            }
-            let batch = consumer
-                .batch()
-                .max_messages(permits.len())
-                .expires(Duration::from_secs(1))
-                .messages()
-                .await;
-            let mut batch = match batch {
-                Ok(batch) => batch,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot pull work; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
+            let next = consumer.batch().max_messages(1).expires(Duration::from_secs(5));
+            let Some(messages) = self.take(next.messages().await, vec![waiting], &stop).await else {
+                return Ok(());
             };
-            loop {
-                let next = tokio::select! {
-                    next = batch.next() => next,
-                    () = stop.cancelled() => return Ok(()),
-                };
-                match next {
-                    Some(Ok(message)) => {
-                        let permit = permits.pop().expect("a batch brings no more messages than asked for");
-                        let (worker, stop) = (self.clone(), stop.clone());
-                        tokio::spawn(async move { worker.handle(message, permit, stop).await });
-                    }
-                    Some(Err(error)) => tracing::debug!(%error, "pull request ended"),
-                    None => break,
+            if messages == 0 {
+                continue;
+            }
+            let mut more = Vec::new();
+            while let Ok(permit) = slots.clone().try_acquire_owned() {
+                more.push(permit);
+            }
+            if !more.is_empty() {
+                let waiting_now = consumer.fetch().max_messages(more.len()).messages().await;
+                if self.take(waiting_now, more, &stop).await.is_none() {
+                    return Ok(());
                 }
             }
         }
+    }
+
+    /// Starts an execution for each message `pulled` brings, each with one
+    /// of `permits` (the rest are given back): how many, or `None` when
+    /// `stop` fired.
+    async fn take<S, E>(
+        self: &Arc<Self>,
+        pulled: Result<S, E>,
+        mut permits: Vec<OwnedSemaphorePermit>,
+        stop: &CancellationToken,
+    ) -> Option<usize>
+    where
+        S: futures_util::Stream<Item = Result<Message, async_nats::Error>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut pulled = match pulled {
+            Ok(pulled) => pulled,
+            Err(error) => {
+                tracing::warn!(%error, "cannot pull work; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                return Some(0);
+            }
+        };
+        let mut taken = 0;
+        loop {
+            let next = tokio::select! {
+                next = pulled.next() => next,
+                () = stop.cancelled() => return None,
+            };
+            match next {
+                Some(Ok(message)) => {
+                    let Some(permit) = permits.pop() else { break };
+                    let (worker, stop) = (self.clone(), stop.clone());
+                    tokio::spawn(async move { worker.handle(message, permit, stop).await });
+                    taken += 1;
+                }
+                Some(Err(error)) => tracing::debug!(%error, "pull request ended"),
+                None => break,
+            }
+        }
+        Some(taken)
     }
 
     /// Runs one attempt, stores its result, acks.

@@ -3,6 +3,7 @@
 //! `pocket run --cluster` / `pocket serve --cluster` as the scheduler.
 
 mod failures;
+mod limits;
 #[path = "../../support/nats_server.rs"]
 mod nats_server;
 mod plugins;
@@ -92,6 +93,11 @@ impl Process {
         let (code, out) = self.finish();
         assert_eq!(code, 0, "the run failed:\n{}", self.log());
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// SIGKILL, and wait.

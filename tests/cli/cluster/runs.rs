@@ -3,7 +3,7 @@
 use super::{Nats, Process, executions, said};
 
 /// Six 300 ms branches between a fan-out and a fan-in.
-const FAN: &str = "name: fan
+pub const FAN: &str = "name: fan
 start: split
 nodes:
   - { name: split, type: router }
@@ -56,7 +56,7 @@ fn a_fan_out_spreads_over_the_workers_and_joins_once() {
     let nats = Nats::start();
     // Two executions at a time each: six branches need all three workers.
     let workers: Vec<Process> = (0..3)
-        .map(|_| Process::worker(site.path(), &nats.url, &["--max-in-flight", "2"]))
+        .map(|_| Process::worker(site.path(), &nats.url, &["--kinds", "builtin", "--max-in-flight", "2"]))
         .collect();
     let mut run = Process::start(
         site.path(),
