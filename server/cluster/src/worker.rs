@@ -178,7 +178,11 @@ impl Worker {
             };
             match next {
                 Some(Ok(message)) => {
-                    let Some(permit) = permits.pop() else { break };
+                    let Some(permit) = permits.pop() else {
+                        // More than asked for: back to the queue at once.
+                        let _ = message.ack_with(AckKind::Nak(None)).await;
+                        break;
+                    };
                     let (worker, stop) = (self.clone(), stop.clone());
                     tokio::spawn(async move { worker.handle(message, permit, stop).await });
                     taken += 1;

@@ -25,10 +25,7 @@ fn a_worker_killed_mid_node_has_its_node_finished_by_another() {
         Process::worker(site.path(), &nats.url, &[]),
         Process::worker(site.path(), &nats.url, &[]),
     ];
-    let mut run = Process::start(
-        site.path(),
-        &["run", "slow.yaml", "--input", r#"{"n": 1}"#, "--cluster", &nats.url],
-    );
+    let mut run = Process::run(site.path(), "slow.yaml", r#"{"n": 1}"#, &nats.url, &[]);
     let started = std::time::Instant::now();
     let victim = loop {
         if let Some(i) = workers.iter().position(|w| said(&[w.log()], "started", "wait") > 0) {
@@ -58,17 +55,16 @@ fn a_restarted_scheduler_resumes_its_run_without_running_nodes_again() {
     std::fs::write(site.path().join("slow.yaml"), SLOW).unwrap();
     let nats = Nats::start();
     let worker = Process::worker(site.path(), &nats.url, &[]);
-    let args = [
-        "run",
-        "slow.yaml",
-        "--input",
-        r#"{"n": 1}"#,
-        "--cluster",
-        &nats.url,
-        "--run-id",
-        "resumed-1",
-    ];
-    let mut first = Process::start(site.path(), &args);
+    let run = || {
+        Process::run(
+            site.path(),
+            "slow.yaml",
+            r#"{"n": 1}"#,
+            &nats.url,
+            &["--run-id", "resumed-1"],
+        )
+    };
+    let mut first = run();
     worker.wait_for(|log| said(&[log.to_string()], "started", "wait") > 0, "`wait` to start");
     first.kill_9();
     // The worker finishes the node and stores its result with nobody waiting.
@@ -76,7 +72,7 @@ fn a_restarted_scheduler_resumes_its_run_without_running_nodes_again() {
         |log| said(&[log.to_string()], "executed", "wait") > 0,
         "`wait` to finish",
     );
-    let mut second = Process::start(site.path(), &args);
+    let mut second = run();
     assert_eq!(second.output(), serde_json::json!(4));
     let logs = [worker.log()];
     for node in ["first", "wait", "last"] {
@@ -92,10 +88,7 @@ fn an_attempt_every_worker_dies_on_fails_its_run_instead_of_hanging() {
     let mut workers: Vec<Process> = (0..3)
         .map(|_| Process::worker(site.path(), &nats.url, &["--max-deliver", "2"]))
         .collect();
-    let mut run = Process::start(
-        site.path(),
-        &["run", "slow.yaml", "--input", r#"{"n": 1}"#, "--cluster", &nats.url],
-    );
+    let mut run = Process::run(site.path(), "slow.yaml", r#"{"n": 1}"#, &nats.url, &[]);
     // Each worker that takes `wait` is killed in the middle of it.
     let started = std::time::Instant::now();
     let mut killed = Vec::new();
@@ -122,9 +115,6 @@ fn an_attempt_every_worker_dies_on_fails_its_run_instead_of_hanging() {
         "delivered at most twice"
     );
     // The survivor still works.
-    let mut again = Process::start(
-        site.path(),
-        &["run", "slow.yaml", "--input", r#"{"n": 1}"#, "--cluster", &nats.url],
-    );
+    let mut again = Process::run(site.path(), "slow.yaml", r#"{"n": 1}"#, &nats.url, &[]);
     assert_eq!(again.output(), serde_json::json!(4));
 }

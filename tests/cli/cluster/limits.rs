@@ -11,10 +11,7 @@ fn a_worker_runs_no_more_executions_at_once_than_its_max_in_flight() {
     std::fs::write(site.path().join("fan.yaml"), super::runs::FAN).unwrap();
     let nats = Nats::start();
     let worker = Process::worker(site.path(), &nats.url, &["--kinds", "builtin", "--max-in-flight", "2"]);
-    let mut run = Process::start(
-        site.path(),
-        &["run", "fan.yaml", "--input", r#"{"n": 1}"#, "--cluster", &nats.url],
-    );
+    let mut run = Process::run(site.path(), "fan.yaml", r#"{"n": 1}"#, &nats.url, &[]);
     run.output();
     // The log is in order: count executions begun and not yet ended.
     let (mut now, mut most) = (0i32, 0i32);
@@ -34,18 +31,14 @@ fn a_scheduler_starts_no_run_while_the_work_queue_is_over_its_depth() {
     let site = super::site("");
     std::fs::write(site.path().join("slow.yaml"), super::failures::SLOW).unwrap();
     let nats = Nats::start();
-    let run = |depth: &str| {
-        let args = [
-            "run",
+    let run = |depth| {
+        Process::run(
+            site.path(),
             "slow.yaml",
-            "--input",
             r#"{"n": 1}"#,
-            "--cluster",
-            nats.url.as_str(),
-            "--max-queue-depth",
-            depth,
-        ];
-        Process::start(site.path(), &args)
+            &nats.url,
+            &["--max-queue-depth", depth],
+        )
     };
     // No worker yet: the first run's first attempt stays queued.
     let mut first = run("10");

@@ -53,6 +53,13 @@ impl Process {
         worker
     }
 
+    /// `pocket run WORKFLOW --input INPUT --cluster URL EXTRA` in `dir`.
+    pub fn run(dir: &Path, workflow: &str, input: &str, url: &str, extra: &[&str]) -> Process {
+        let mut args = vec!["run", workflow, "--input", input, "--cluster", url];
+        args.extend_from_slice(extra);
+        Process::start(dir, &args)
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }

@@ -86,9 +86,6 @@ fn a_tampered_copy_in_the_cluster_is_refused() {
         "name: plain\nstart: only\nnodes:\n  - { name: only, type: transform, config: { jq: '.n + 1' } }\n",
     )
     .unwrap();
-    let mut plain = Process::start(
-        scheduler.path(),
-        &["run", "plain.yaml", "--input", r#"{"n": 1}"#, "--cluster", &nats.url],
-    );
+    let mut plain = Process::run(scheduler.path(), "plain.yaml", r#"{"n": 1}"#, &nats.url, &[]);
     assert_eq!(plain.output(), serde_json::json!(2));
 }

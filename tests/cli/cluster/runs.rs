@@ -33,15 +33,11 @@ connections:
 fn the_showcase_over_three_workers_gives_the_single_process_output() {
     super::super::example_plugins();
     let root = super::super::root();
-    let args = [
-        "examples/workflows/showcase.yaml",
-        "--input",
-        "@examples/inputs/article.json",
-    ];
-    let alone = super::super::run_json(args[0], &args[1..]);
+    let (showcase, article) = ("examples/workflows/showcase.yaml", "@examples/inputs/article.json");
+    let alone = super::super::run_json(showcase, &["--input", article]);
     let nats = Nats::start();
     let workers: Vec<Process> = (0..3).map(|_| Process::worker(&root, &nats.url, &[])).collect();
-    let mut run = Process::start(&root, &[&["run"], &args[..], &["--cluster", &nats.url]].concat());
+    let mut run = Process::run(&root, showcase, article, &nats.url, &[]);
     assert_eq!(run.output(), alone);
     let logs: Vec<String> = workers.iter().map(Process::log).collect();
     for node in ["tidy", "slug", "split", "stats", "headline", "digest", "size", "teaser"] {
@@ -58,10 +54,7 @@ fn a_fan_out_spreads_over_the_workers_and_joins_once() {
     let workers: Vec<Process> = (0..3)
         .map(|_| Process::worker(site.path(), &nats.url, &["--kinds", "builtin", "--max-in-flight", "2"]))
         .collect();
-    let mut run = Process::start(
-        site.path(),
-        &["run", "fan.yaml", "--input", r#"{"n": 21}"#, "--cluster", &nats.url],
-    );
+    let mut run = Process::run(site.path(), "fan.yaml", r#"{"n": 21}"#, &nats.url, &[]);
     let output = run.output();
     assert_eq!(output, serde_json::json!(["a", "b", "c", "d", "e", "f", 42]));
     let logs: Vec<String> = workers.iter().map(Process::log).collect();
@@ -89,9 +82,6 @@ fn large_values_travel_through_the_object_store() {
     std::fs::write(site.path().join("input.json"), input).unwrap();
     let nats = Nats::start();
     let _worker = Process::worker(site.path(), &nats.url, &[]);
-    let mut run = Process::start(
-        site.path(),
-        &["run", "big.yaml", "--input", "@input.json", "--cluster", &nats.url],
-    );
+    let mut run = Process::run(site.path(), "big.yaml", "@input.json", &nats.url, &[]);
     assert_eq!(run.output(), serde_json::json!(4 * 300 * 1024));
 }
