@@ -18,6 +18,15 @@ plugins="$root/examples/plugins/native"
 crates=(pocket-plugin-text-tools pocket-plugin-redis-cache)
 names=(native-text redis-cache)
 
+# Called from a test or benchmark, this process inherits the variables cargo
+# sets for that crate (CARGO_PKG_NAME, CARGO_MANIFEST_DIR...). Build scripts
+# that declare them as inputs (ring's does) would then run again, and their
+# crates and everything above them be rebuilt here and again by the next
+# plain `cargo build`: build as from a shell.
+while IFS= read -r name; do
+    unset "$name"
+done < <(compgen -e | grep -E '^CARGO_(PKG_|BIN_EXE_|MANIFEST_|CRATE_NAME$|BIN_NAME$|PRIMARY_PACKAGE$|TARGET_TMPDIR$)')
+
 args=(-p pocket)
 for crate in "${crates[@]}"; do args+=(-p "$crate"); done
 cargo build --quiet --manifest-path "$root/Cargo.toml" "${args[@]}"

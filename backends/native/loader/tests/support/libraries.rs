@@ -55,10 +55,29 @@ pub fn aborting_library() -> PathBuf {
         .clone()
 }
 
-/// `cargo <subcommand>` on the workspace, reporting in JSON.
+/// `cargo <subcommand>` on the workspace, reporting in JSON, without the
+/// variables cargo set for this test crate (CARGO_PKG_NAME...): build
+/// scripts that read them (ring's) would otherwise run again, and their
+/// crates be rebuilt here and again by the next plain `cargo build`.
 fn cargo(manifest_dir: &Path, subcommand: &str) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_this_crate = ["CARGO_PKG_", "CARGO_BIN_EXE_", "CARGO_MANIFEST_"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+            ]
+            .contains(&&*name);
+        if set_for_this_crate {
+            command.env_remove(&*name);
+        }
+    }
     command
         .arg(subcommand)
         .arg("--message-format=json-render-diagnostics")
