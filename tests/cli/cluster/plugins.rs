@@ -89,3 +89,20 @@ fn a_tampered_copy_in_the_cluster_is_refused() {
     let mut plain = Process::run(scheduler.path(), "plain.yaml", r#"{"n": 1}"#, &nats.url, &[]);
     assert_eq!(plain.output(), serde_json::json!(2));
 }
+
+#[test]
+fn a_worker_that_requires_signatures_refuses_an_unsigned_plugin_from_the_cluster() {
+    let (scheduler, _) = sites(None);
+    let strict = super::site("require_signatures = true\n");
+    let nats = Nats::start();
+    let worker = Process::worker(strict.path(), &nats.url, &[]);
+    let mut run = Process::run(scheduler.path(), "flow.yaml", "{}", &nats.url, &[]);
+    let (code, out) = run.finish();
+    assert_ne!(code, 0, "the unsigned plugin must not run: {out}");
+    assert!(
+        run.log().contains("not signed"),
+        "the scheduler says why:\n{}",
+        run.log()
+    );
+    assert!(!worker.log().contains("ok=true"), "{}", worker.log());
+}
