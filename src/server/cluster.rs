@@ -46,6 +46,6 @@ impl ClusterRuns {
         let Some(key) = key else { return resolve(run) };
         let record = self.cluster.workflow(&key).await.map_err(|e| e.to_string())?;
         tracing::info!(run = %run.id, "resuming a run interrupted by a restart");
-        Definition::build(&record.source, record.format(), &self.host)
+        Definition::build(&record.source, record.format, &self.host)
     }
 }

@@ -8,8 +8,9 @@ use pocket_value::Value;
 use crate::location::{Position, location_prefix};
 use crate::workflow::WorkflowFile;
 
-/// A workflow file's syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A workflow file's syntax (`yaml`, `json`, `toml` when serialized).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// `.yaml`, `.yml`, and anything without a known extension.
     Yaml,

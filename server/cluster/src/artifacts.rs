@@ -21,8 +21,8 @@ const MAX_ARTIFACT: u64 = 512 * 1024 * 1024;
 /// nodes use, so a worker can build the same graph.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkflowRecord {
-    /// `yaml`, `json` or `toml`.
-    pub format: String,
+    /// The source's format.
+    pub format: Format,
     /// The workflow file's text.
     pub source: String,
     /// The plugins the workflow's nodes use, by registered name.
@@ -74,32 +74,15 @@ impl WorkflowRecord {
             plugins.insert(name.to_string(), artifact);
         }
         Ok(WorkflowRecord {
-            format: format_name(format).to_string(),
+            format,
             source: source.to_string(),
             plugins,
         })
     }
 
-    /// The format its source is in.
-    pub fn format(&self) -> Format {
-        match self.format.as_str() {
-            "json" => Format::Json,
-            "toml" => Format::Toml,
-            _ => Format::Yaml,
-        }
-    }
-
     /// The kind of the plugin `name` (`builtin` when unknown).
     pub(crate) fn kind_of(&self, plugin: &str) -> &str {
         self.plugins.get(plugin).map_or("builtin", |a| a.kind.as_str())
-    }
-}
-
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Yaml => "yaml",
-        Format::Json => "json",
-        Format::Toml => "toml",
     }
 }
 

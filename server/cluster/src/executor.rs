@@ -78,8 +78,8 @@ impl ClusterExecutor {
         }))
     }
 
-    /// The attempt's key.
-    fn key(&self, job: &NodeJob<'_>) -> String {
+    /// The attempt's key; `input_json` is its input's JSON.
+    fn key(&self, job: &NodeJob<'_>, input_json: &str) -> String {
         let mut steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
         let step = match steps.by_execution.get(&job.execution) {
             Some(step) => step.clone(),
@@ -87,7 +87,7 @@ impl ClusterExecutor {
                 let mut digest = Sha256::new();
                 digest.update(job.node.name().as_bytes());
                 digest.update([0]);
-                digest.update(job.input.to_json().as_bytes());
+                digest.update(input_json.as_bytes());
                 let base = hex::encode(&digest.finalize()[..12]);
                 let seen = steps.seen.entry(base.clone()).or_default();
                 *seen += 1;
@@ -100,7 +100,8 @@ impl ClusterExecutor {
     }
 
     async fn run_attempt(&self, job: NodeJob<'_>) -> Result<Result<NodeOutput, NodeError>, ClusterError> {
-        let key = self.key(&job);
+        let input_json = job.input.to_json();
+        let key = self.key(&job, &input_json);
         let answer = self.mailbox.expect(&key);
         if self.resuming {
             let stored = self
@@ -115,14 +116,14 @@ impl ClusterExecutor {
                 return self.cluster.read_result(&stored).await;
             }
         }
-        self.publish(&key, &job).await?;
+        self.publish(&key, &job, &input_json).await?;
         match answer.await {
             Ok(stored) => self.cluster.read_result(&stored).await,
             Err(_) => Err(ClusterError::jetstream("wait for a result", "the results watch ended")),
         }
     }
 
-    async fn publish(&self, key: &str, job: &NodeJob<'_>) -> Result<(), ClusterError> {
+    async fn publish(&self, key: &str, job: &NodeJob<'_>, input_json: &str) -> Result<(), ClusterError> {
         let kind = self.record.kind_of(job.node.plugin());
         let mut headers = HeaderMap::new();
         headers.insert(wire::RUN, self.run.as_str());
@@ -130,7 +131,7 @@ impl ClusterExecutor {
         headers.insert(wire::ATTEMPT, job.attempt.to_string().as_str());
         headers.insert(wire::WORKFLOW, self.workflow.as_str());
         headers.insert(wire::NODE, job.node.name());
-        let body = wire::job_body(&job.input, &job.config);
+        let body = wire::job_body(input_json, &job.config);
         let payload = if body.len() > self.cluster.settings.inline_limit {
             let blob = format!("job.{key}");
             self.cluster.put_blob(&blob, &body).await?;

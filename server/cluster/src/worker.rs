@@ -274,7 +274,7 @@ impl Worker {
         }
         let record = self.cluster.workflow(key).await?;
         self.install_plugins(&record).await?;
-        let file = pocket_core::parse_str(&record.source, record.format())
+        let file = pocket_core::parse_str(&record.source, record.format)
             .map_err(|e| ClusterError::malformed("workflow", e))?;
         let validated = pocket_core::validate(&file, &self.installer.catalog(), self.installer.config())
             .map_err(|e| ClusterError::malformed("workflow", e))?;

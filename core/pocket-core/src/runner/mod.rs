@@ -155,8 +155,7 @@ fn attempts_note(attempts: u32) -> String {
 /// Runs `graph` with `input` to completion.
 pub async fn run(graph: Arc<Graph>, input: Value, options: RunOptions) -> Result<RunOutcome, RunError> {
     let context = graph.run_context(options.cancel.child_token());
-    let mut run = Run::new(graph, context, options.trace, options.observer);
-    run.executor = options.executor;
+    let mut run = Run::new(graph, context, options);
     let result = run.drive(input).await;
     // Stop branches still running after a failure or cancellation.
     run.context.cancel().cancel();
@@ -200,15 +199,15 @@ struct Run {
 }
 
 impl Run {
-    fn new(graph: Arc<Graph>, context: RunContext, trace: bool, observer: Option<Arc<dyn RunObserver>>) -> Run {
+    fn new(graph: Arc<Graph>, context: RunContext, options: RunOptions) -> Run {
         Run {
             running: vec![0; graph.nodes.len()],
             graph,
             context,
             started: Instant::now(),
-            trace: trace.then(Vec::new),
-            observer,
-            executor: None,
+            trace: options.trace.then(Vec::new),
+            observer: options.observer,
+            executor: options.executor,
             steps: 0,
             ready: VecDeque::new(),
             in_flight: JoinSet::new(),
