@@ -7,10 +7,17 @@
 //! cannot name them: they come after its globals, and its code was validated
 //! against its own. Every operator costs one unit of fuel. At the end of every
 //! basic block (wasmer-middlewares' accounting points) the code adds the
-//! block's cost to `used` and traps if `used > limit`. A bulk memory or table
-//! operation adds its length at run time, before it runs: one unit per 8 bytes
-//! (`memory.fill`, `memory.copy`, `memory.init`) or per element (`table.fill`,
-//! `table.copy`, `table.init`), so a `memory.fill` of 64 MiB is not one unit.
+//! block's cost to `used`. A bulk memory or table operation adds its length at
+//! run time, before it runs: one unit per 8 bytes (`memory.fill`,
+//! `memory.copy`, `memory.init`) or per element (`table.fill`, `table.copy`,
+//! `table.init`), so a `memory.fill` of 64 MiB is not one unit.
+//!
+//! The code traps if `used > limit` at the points where execution can go on
+//! for ever, and only there: before every branch back to a loop's start,
+//! every call, and every bulk operation. Between two such points a guest can
+//! only run forward through one function's code, so a call overruns its fuel
+//! by at most that much, and the checks cost nothing on the forward branches
+//! that make up most of compiled code.
 //!
 //! Because the guest only ever stores to `used`, the host can stop it from
 //! another thread by storing 0 into `limit` (see `watchdog`): the compiled code
@@ -70,6 +77,7 @@ impl ModuleMiddleware for FuelMeter {
         Box::new(FunctionFuelMeter {
             globals: *self.globals(),
             pending: 0,
+            frames: Vec::new(),
         })
     }
 
@@ -104,6 +112,57 @@ struct FunctionFuelMeter {
     globals: Option<Globals>,
     /// The cost of the operators fed since the last accounting point.
     pending: u64,
+    /// The blocks open at the operator being fed, innermost last: whether
+    /// each is a loop (a branch to a loop goes back to its start).
+    frames: Vec<Frame>,
+}
+
+/// A block the function's code is inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    /// `loop`: branching to it starts it again.
+    Loop,
+    /// `block`, `if`, `try`: branching to it jumps past its end.
+    Forward,
+}
+
+impl FunctionFuelMeter {
+    /// Whether a branch `depth` blocks out goes back to a loop's start.
+    fn goes_back(&self, depth: u32) -> bool {
+        let depth = depth as usize;
+        depth < self.frames.len() && self.frames[self.frames.len() - 1 - depth] == Frame::Loop
+    }
+
+    /// Whether execution can repeat at `operator`, so the fuel must be
+    /// checked there: a branch back to a loop, a call, anything that is not
+    /// known to only go forward.
+    fn may_repeat(&self, operator: &Operator) -> bool {
+        match operator {
+            Operator::End | Operator::If { .. } | Operator::Else | Operator::Loop { .. } | Operator::Return => false,
+            Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => self.goes_back(*relative_depth),
+            Operator::BrTable { targets } => {
+                self.goes_back(targets.default())
+                    || targets
+                        .targets()
+                        .any(|target| target.map_or(true, |depth| self.goes_back(depth)))
+            }
+            _ => true,
+        }
+    }
+
+    /// Opens or closes the block `operator` starts or ends.
+    fn track_blocks(&mut self, operator: &Operator) {
+        match operator {
+            Operator::Loop { .. } => self.frames.push(Frame::Loop),
+            Operator::Block { .. } | Operator::If { .. } | Operator::Try { .. } | Operator::TryTable { .. } => {
+                self.frames.push(Frame::Forward)
+            }
+            Operator::End | Operator::Delegate { .. } => {
+                self.frames.pop();
+            }
+            _ => {}
+        }
+    }
 }
 
 /// How many bits of a bulk operation's length one unit of fuel covers, for
@@ -149,13 +208,14 @@ impl<'a> FunctionMiddleware<'a> for FunctionFuelMeter {
                 pending,
                 Operator::I64Add,
             ]);
-            set_used_and_check(globals, state);
+            set_used(globals, state);
+            check(globals, state);
             state.push_operator(Operator::GlobalGet {
                 global_index: globals.length,
             });
             self.pending = 0;
         } else if is_accounting(&operator) {
-            // used += pending; check
+            // used += pending; check if the code can repeat from here
             state.extend(&[
                 Operator::GlobalGet {
                     global_index: globals.used,
@@ -163,20 +223,28 @@ impl<'a> FunctionMiddleware<'a> for FunctionFuelMeter {
                 pending,
                 Operator::I64Add,
             ]);
-            set_used_and_check(globals, state);
+            set_used(globals, state);
+            if self.may_repeat(&operator) {
+                check(globals, state);
+            }
             self.pending = 0;
         }
+        self.track_blocks(&operator);
         state.push_operator(operator);
         Ok(())
     }
 }
 
-/// Stores the new count on top of the stack into `used`, then traps if it is over `limit`.
-fn set_used_and_check(globals: Globals, state: &mut MiddlewareReaderState<'_>) {
+/// Stores the new count on top of the stack into `used`.
+fn set_used(globals: Globals, state: &mut MiddlewareReaderState<'_>) {
+    state.push_operator(Operator::GlobalSet {
+        global_index: globals.used,
+    });
+}
+
+/// Traps if `used` is over `limit`.
+fn check(globals: Globals, state: &mut MiddlewareReaderState<'_>) {
     state.extend(&[
-        Operator::GlobalSet {
-            global_index: globals.used,
-        },
         Operator::GlobalGet {
             global_index: globals.used,
         },
@@ -199,7 +267,9 @@ mod tests {
     use super::{LIMIT, USED};
     use crate::engine::new_engine;
 
-    /// `count(n)` loops n times; `fill(n)` fills n bytes of memory.
+    /// `count(n)` loops n times; `fill(n)` fills n bytes of memory;
+    /// `branchy(n)` loops for ever through forward branches and a
+    /// `br_table` back; `recurse(n)` calls itself for ever, with no loop.
     const GUEST: &str = r#"(module
       (memory 1)
       (func (export "count") (param $n i32)
@@ -207,7 +277,17 @@ mod tests {
           (local.set $n (i32.sub (local.get $n) (i32.const 1)))
           (br_if $again (i32.gt_s (local.get $n) (i32.const 0)))))
       (func (export "fill") (param $n i32)
-        (memory.fill (i32.const 0) (i32.const 7) (local.get $n))))"#;
+        (memory.fill (i32.const 0) (i32.const 7) (local.get $n)))
+      (func (export "branchy") (param $n i32)
+        (loop $again
+          (block $skip
+            (br_if $skip (i32.eqz (local.get $n)))
+            (if (i32.gt_s (local.get $n) (i32.const 2))
+              (then (local.set $n (i32.sub (local.get $n) (i32.const 1))))
+              (else (local.set $n (i32.const 0)))))
+          (br_table $again $again (local.get $n))))
+      (func $recurse (export "recurse") (param $n i32)
+        (call $recurse (i32.add (local.get $n) (i32.const 1)))))"#;
 
     struct Guest {
         store: Store,
@@ -266,6 +346,24 @@ mod tests {
         let (finished, used) = guest.run("count", 10, 500);
         assert!(finished, "the next call has fresh fuel");
         assert!(used <= 500);
+    }
+
+    #[test]
+    fn loops_through_forward_branches_and_branch_tables_stop_at_their_fuel() {
+        let mut guest = Guest::new();
+        let (finished, used) = guest.run("branchy", 5, 1_000);
+        assert!(!finished, "the loop must trap");
+        // Fuel is checked at the branch back: a call overruns its limit by
+        // at most one pass through the loop's body.
+        assert!(used > 1_000 && used < 1_050, "used {used}");
+    }
+
+    #[test]
+    fn recursion_without_loops_stops_at_its_fuel() {
+        let mut guest = Guest::new();
+        let (finished, used) = guest.run("recurse", 0, 500);
+        assert!(!finished, "the recursion must trap");
+        assert!(used > 500 && used < 520, "used {used}");
     }
 
     #[test]

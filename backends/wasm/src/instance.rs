@@ -28,7 +28,26 @@ pub(crate) struct Instance {
     fuel: Option<FuelGlobals>,
     alarm: Arc<Alarm>,
     memory_limit: u64,
+    /// The guest buffer kept for requests between calls, if any.
+    request_buffer: Option<Buffer>,
 }
+
+/// A buffer the host got from the guest's `pocket_alloc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Buffer {
+    ptr: i32,
+    capacity: u32,
+}
+
+/// Requests up to this size are written into one buffer the instance keeps
+/// from call to call (two fewer guest calls each); a larger request gets a
+/// buffer of its own, freed after its call, so a rare big request does not
+/// pin its size in the guest's heap.
+const KEPT_REQUEST_BYTES: u32 = 64 * 1024;
+
+/// The smallest request buffer kept: most requests fit, and it grows by
+/// doubling.
+const MIN_REQUEST_BUFFER: u32 = 256;
 
 // SAFETY: wasmer 7's `Store` is `!Send` only because its optional
 // `on_called` handler type lost its `Send` bound (wasmer issue #7001); the
@@ -111,6 +130,7 @@ impl Instance {
             alloc,
             fuel,
             memory_limit,
+            request_buffer: None,
         })
     }
 
@@ -154,31 +174,34 @@ impl Instance {
         }
     }
 
-    /// The ABI exchange: request in, response out, both buffers freed.
+    /// The ABI exchange: request in, response out and freed. The request
+    /// buffer is kept for the next call when it is small (see
+    /// [`KEPT_REQUEST_BYTES`]), freed otherwise.
     fn exchange(&mut self, request: &[u8]) -> Result<Vec<u8>, CallFailure> {
         let len = u32::try_from(request.len()).map_err(|_| CallFailure::Abi("request larger than 4 GiB".into()))?;
-        let ptr = self.alloc.call(&mut self.store, len as i32).map_err(|e| self.trap(e))?;
-        if ptr == 0 {
-            return Err(CallFailure::Abi(format!("pocket_alloc({len}) returned 0")));
-        }
+        let buffer = self.request_buffer(len)?;
         if self
             .memory
             .view(&self.store)
-            .write(u64::from(unsigned(ptr)), request)
+            .write(u64::from(unsigned(buffer.ptr)), request)
             .is_err()
         {
+            self.request_buffer = None;
             return Err(CallFailure::Abi(format!(
-                "pocket_alloc({len}) returned {}, outside linear memory",
-                unsigned(ptr)
+                "pocket_alloc({}) returned {}, outside linear memory",
+                buffer.capacity,
+                unsigned(buffer.ptr)
             )));
         }
         let packed = self
             .exec
-            .call(&mut self.store, ptr, len as i32)
+            .call(&mut self.store, buffer.ptr, len as i32)
             .map_err(|e| self.trap(e))?;
-        self.free
-            .call(&mut self.store, ptr, len as i32)
-            .map_err(|e| self.trap(e))?;
+        if self.request_buffer != Some(buffer) {
+            self.free
+                .call(&mut self.store, buffer.ptr, buffer.capacity as i32)
+                .map_err(|e| self.trap(e))?;
+        }
         if packed == 0 {
             return Err(CallFailure::Abi("pocket_exec returned no response".into()));
         }
@@ -188,6 +211,40 @@ impl Instance {
             .call(&mut self.store, out_ptr as i32, out_len as i32)
             .map_err(|e| self.trap(e))?;
         Ok(response)
+    }
+
+    /// A buffer for a request of `len` bytes: the kept one if it is large
+    /// enough, else a new one from `pocket_alloc` (kept in place of the old
+    /// one, which is freed, when `len` is small enough to keep).
+    fn request_buffer(&mut self, len: u32) -> Result<Buffer, CallFailure> {
+        if let Some(kept) = self.request_buffer
+            && len <= kept.capacity
+        {
+            return Ok(kept);
+        }
+        let keep = len <= KEPT_REQUEST_BYTES;
+        let capacity = if keep {
+            len.next_power_of_two().max(MIN_REQUEST_BUFFER)
+        } else {
+            len
+        };
+        if keep && let Some(old) = self.request_buffer.take() {
+            self.free
+                .call(&mut self.store, old.ptr, old.capacity as i32)
+                .map_err(|e| self.trap(e))?;
+        }
+        let ptr = self
+            .alloc
+            .call(&mut self.store, capacity as i32)
+            .map_err(|e| self.trap(e))?;
+        if ptr == 0 {
+            return Err(CallFailure::Abi(format!("pocket_alloc({capacity}) returned 0")));
+        }
+        let buffer = Buffer { ptr, capacity };
+        if keep {
+            self.request_buffer = Some(buffer);
+        }
+        Ok(buffer)
     }
 
     /// Copies a guest buffer out, checking it lies inside linear memory.

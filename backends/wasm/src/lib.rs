@@ -68,6 +68,7 @@ mod loader;
 mod manifest;
 mod module;
 mod plugin;
+mod response;
 mod watchdog;
 
 pub use abi::{ABI_VERSION, IMPORT_MODULE, PACKED_ERROR};

@@ -15,6 +15,7 @@ use crate::error::ModuleError;
 use crate::host_functions::CallScope;
 use crate::instance::{CallFailure, Instance};
 use crate::limits::{self, Culprit};
+use crate::response::response;
 
 /// A WASM plugin: its description and node types. Built by [`crate::WasmLoader`].
 pub struct WasmPlugin {
@@ -123,49 +124,6 @@ impl Runtime {
         })?;
         response(&bytes, culprit, self.limits.memory)
     }
-}
-
-/// Reads a response: `{"output", "action"}` or `{"error"}`. Its parsed form
-/// may take at most `max_bytes` (the plugin's memory limit) and nest at most
-/// [`pocket_value::MAX_DEPTH`] deep: a 4 MB response must not become a
-/// gigabyte of host memory.
-fn response(bytes: &[u8], culprit: Culprit<'_>, max_bytes: u64) -> Result<NodeOutput, NodeError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        NodeError::Failed(format!(
-            "{culprit} returned a response that is not valid UTF-8 (at byte {})",
-            e.valid_up_to()
-        ))
-    })?;
-    pocket_value::check_footprint(text, max_bytes).map_err(|e| NodeError::LimitExceeded {
-        limit: Limit::Memory,
-        detail: format!("{culprit} returned a response that was refused: {e}"),
-    })?;
-    let value =
-        Value::from_json(text).map_err(|e| NodeError::Failed(format!("{culprit} returned invalid JSON: {e}")))?;
-    let Value::Object(object) = value else {
-        return Err(NodeError::Failed(format!(
-            "{culprit} returned a {} instead of an object with `output` or `error`",
-            value.type_name()
-        )));
-    };
-    if let Some(error) = object.get("error").filter(|e| !e.is_null()) {
-        let message = error.as_str().map_or_else(|| error.to_json(), str::to_string);
-        return Err(NodeError::Failed(message));
-    }
-    let action = match object.get("action") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(action)) => Some(action.as_ref().into()),
-        Some(other) => {
-            return Err(NodeError::Failed(format!(
-                "{culprit} returned an action that is a {}, not a string",
-                other.type_name()
-            )));
-        }
-    };
-    Ok(NodeOutput {
-        output: object.get("output").cloned().unwrap_or(Value::Null),
-        action,
-    })
 }
 
 /// One node type of a WASM plugin.
