@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pocket_core::{
-    ConfigError, Example, Execution, Limit, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
+    ConfigError, Example, Execution, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
     PluginDescription, RateCounts, RunContext, Value, run_blocking,
 };
 use pocket_host::{Fate, PluginHost, Pool};
