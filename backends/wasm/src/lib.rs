@@ -40,13 +40,14 @@
 //! - `fuel`: a hard cap on work. Every operator costs one unit, and a bulk
 //!   operation one more per 8 bytes (`memory.fill`, `memory.copy`,
 //!   `memory.init`) or per element (`table.fill`, `.copy`, `.init`), taken
-//!   before it runs; the compiled code checks the count at the end of every
-//!   basic block (`fuel_meter`), and the budget is reset before each call.
+//!   before it runs; the compiled code adds up the count at the end of every
+//!   basic block and checks it at every branch back to a loop, call and bulk
+//!   operation (`fuel_meter`); the budget is reset before each call.
 //!   This is what bounds CPU time: a loop cannot outrun it.
 //! - `timeout`: wall clock per call, enforced by a watchdog thread checking
 //!   every 5 ms. At the deadline it sets the call's fuel limit to zero (a
 //!   value the guest never writes), so a running guest traps at its next
-//!   metered block, and the node fails with `timeout`. A guest inside a host function stops when that returns; host
+//!   check, and the node fails with `timeout`. A guest inside a host function stops when that returns; host
 //!   functions pass the remaining time to their own I/O (`http_request`).
 //!   Without metering ([`WasmEngineBuilder::metering`]) the watchdog cannot
 //!   stop a guest: a late call fails only when it returns.

@@ -6,7 +6,8 @@
 //! fuel `limit` global (see `fuel_meter`), a value the compiled code reads at
 //! every check but never writes. A call arms the alarm with its deadline;
 //! when the watchdog finds an armed alarm past its deadline, it marks it fired
-//! and stores 0 into the limit, so the guest traps at its next metered block.
+//! and stores 0 into the limit, so the guest traps at its next check (a branch
+//! back to a loop, a call or a bulk operation).
 //! The call then fails with the `timeout` limit and the instance is discarded.
 //! A guest blocked in a host function is stopped when the function returns;
 //! each host function bounds its own I/O by the deadline.
@@ -232,7 +233,7 @@ mod tests {
 
     #[test]
     fn a_fired_alarm_stops_a_tight_loop_every_time() {
-        // The loop the guest runs is one metered block: it reads `used`,
+        // The loop the guest runs is one checked block: it reads `used`,
         // adds, writes it back and reads `limit` a billion times a second.
         // When the watchdog zeroed a counter the guest itself wrote back,
         // its store was lost for seconds at a time; the limit it only reads
