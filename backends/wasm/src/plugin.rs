@@ -86,18 +86,24 @@ impl Runtime {
 
     /// One call on an idle (or new) instance. An instance stopped by a limit
     /// or a trap is dropped, so the next call starts from a fresh one.
-    pub(crate) fn call(&self, request: &CallRequest) -> Result<NodeOutput, NodeError> {
+    pub(crate) fn call(&self, request: CallRequest) -> Result<NodeOutput, NodeError> {
+        let CallRequest {
+            node_type,
+            node,
+            body,
+            plugin_config,
+            run,
+            timeout,
+        } = request;
         let culprit = Culprit {
             plugin: &self.name,
-            node_type: &request.node_type.name,
-            node: &request.node,
+            node_type: &node_type.name,
+            node: &node,
         };
-        let timeout = request
-            .timeout
-            .map_or(self.limits.timeout, |t| t.min(self.limits.timeout));
+        let timeout = timeout.map_or(self.limits.timeout, |t| t.min(self.limits.timeout));
         let scope = CallScope {
-            run: request.run.clone(),
-            plugin_config: request.plugin_config.clone(),
+            run,
+            plugin_config,
             deadline: Instant::now().checked_add(timeout),
         };
         let called = self.pool.call(
@@ -105,7 +111,7 @@ impl Runtime {
                 self.instantiate()
                     .map_err(|e| NodeError::Crashed(format!("{culprit}: {e}")))
             },
-            |instance| match instance.call(&request.body, self.limits.fuel, scope) {
+            |instance| match instance.call(&body, self.limits.fuel, scope) {
                 Ok(bytes) => (Ok(bytes), Fate::Keep),
                 Err(failure) => {
                     let fate = failure.fate();
@@ -213,6 +219,6 @@ impl Node for WasmNode {
         // Guest calls are CPU-bound and block until they return: off tokio's
         // workers when they can be (see `pocket_core::run_blocking`).
         let runtime = self.runtime.clone();
-        run_blocking("WASM", move |_| runtime.call(&request))
+        run_blocking("WASM", move |_| runtime.call(request))
     }
 }
