@@ -187,6 +187,13 @@ mod tests {
     }
 
     #[test]
+    fn deep_members_the_host_does_not_read_are_skipped_without_recursion() {
+        let depth = 90_000;
+        let text = format!(r#"{{"junk":{}{},"output":7}}"#, "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(read(&text).unwrap().output, Value::from(7));
+    }
+
+    #[test]
     fn a_response_too_big_once_parsed_is_refused_before_parsing() {
         let text = format!(r#"{{"output":[{}0]}}"#, "0,".repeat(10_000));
         match read_within(&text, 64 * 1024) {
