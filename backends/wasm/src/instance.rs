@@ -8,7 +8,7 @@ use pocket_host::{Fate, PluginHost};
 use wasmer::sys::vm::TrapCode;
 use wasmer::{Engine, FunctionEnv, Global, Memory, Module, RuntimeError, Store, TypedFunction, WASM_PAGE_SIZE};
 
-use crate::abi::{pack, read_guest, unpack, unsigned};
+use crate::abi::{FEATURES, KEEPS_REQUEST, pack, read_guest, unpack, unsigned};
 use crate::error::ModuleError;
 use crate::fuel_meter;
 use crate::host_functions::{CallScope, GuestPanic, HostEnv, imports};
@@ -28,6 +28,11 @@ pub(crate) struct Instance {
     fuel: Option<FuelGlobals>,
     alarm: Arc<Alarm>,
     memory_limit: u64,
+    /// `pocket_abi_features`, if the module has it.
+    features: Option<TypedFunction<(), i32>>,
+    /// Whether the module lets the host keep its request buffer
+    /// ([`KEEPS_REQUEST`]); asked on the first call.
+    keeps_request: Option<bool>,
     /// The guest buffer kept for requests between calls, if any.
     request_buffer: Option<Buffer>,
 }
@@ -39,10 +44,10 @@ struct Buffer {
     capacity: u32,
 }
 
-/// Requests up to this size are written into one buffer the instance keeps
-/// from call to call (two fewer guest calls each); a larger request gets a
-/// buffer of its own, freed after its call, so a rare big request does not
-/// pin its size in the guest's heap.
+/// In a module that allows it, requests up to this size are written into one
+/// buffer the instance keeps from call to call (two fewer guest calls each);
+/// a larger request gets a buffer of its own, freed after its call, so a rare
+/// big request does not pin its size in the guest's heap.
 const KEPT_REQUEST_BYTES: u32 = 64 * 1024;
 
 /// The smallest request buffer kept: most requests fit, and it grows by
@@ -117,6 +122,7 @@ impl Instance {
         let limit = fuel.as_ref().and_then(|f| FuelLimit::of(&mut store, &f.limit));
         env.as_mut(&mut store).connect(memory.clone(), alloc.clone());
         Ok(Instance {
+            features: exports.get_typed_function(&store, FEATURES.name).ok(),
             free: exports.get_typed_function(&store, "pocket_free").map_err(missing)?,
             exec: exports.get_typed_function(&store, "pocket_exec").map_err(missing)?,
             describe: exports.get_typed_function(&store, "pocket_describe").map_err(missing)?,
@@ -130,6 +136,7 @@ impl Instance {
             alloc,
             fuel,
             memory_limit,
+            keeps_request: None,
             request_buffer: None,
         })
     }
@@ -222,7 +229,7 @@ impl Instance {
         {
             return Ok(kept);
         }
-        let keep = len <= KEPT_REQUEST_BYTES;
+        let keep = len <= KEPT_REQUEST_BYTES && self.keeps_request()?;
         let capacity = if keep {
             len.next_power_of_two().max(MIN_REQUEST_BUFFER)
         } else {
@@ -245,6 +252,20 @@ impl Instance {
             self.request_buffer = Some(buffer);
         }
         Ok(buffer)
+    }
+
+    /// Whether the module lets the host keep its request buffer, asked once
+    /// (within the current call's fuel).
+    fn keeps_request(&mut self) -> Result<bool, CallFailure> {
+        if let Some(keeps) = self.keeps_request {
+            return Ok(keeps);
+        }
+        let keeps = match self.features.clone() {
+            Some(features) => features.call(&mut self.store).map_err(|e| self.trap(e))? & KEEPS_REQUEST != 0,
+            None => false,
+        };
+        self.keeps_request = Some(keeps);
+        Ok(keeps)
     }
 
     /// Copies a guest buffer out, checking it lies inside linear memory.

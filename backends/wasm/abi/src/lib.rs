@@ -73,6 +73,24 @@ pub const REQUIRED_EXPORTS: &[Signature] = &[
     },
 ];
 
+/// `pocket_abi_features`: an export a module may have, saying which optional
+/// parts of the ABI it supports as bits of its result ([`KEEPS_REQUEST`]).
+/// A module without it supports none.
+pub const FEATURES: Signature = Signature {
+    name: "pocket_abi_features",
+    params: &[],
+    results: &[I32],
+};
+
+/// [`FEATURES`] bit: the host may keep the request buffer it got from
+/// `pocket_alloc` and write later requests into it (the guest never frees
+/// it, and keeps no pointer into it after `pocket_exec` returns).
+pub const KEEPS_REQUEST: i32 = 1;
+
+/// The functions a module may export, checked like [`REQUIRED_EXPORTS`]
+/// when present.
+pub const OPTIONAL_EXPORTS: &[Signature] = &[FEATURES];
+
 /// The functions the host provides in module [`IMPORT_MODULE`].
 pub const HOST_IMPORTS: &[Signature] = &[
     Signature {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::IntoOutput;
 
-pub use pocket_wasm_abi::{VERSION, write_response};
+pub use pocket_wasm_abi::{KEEPS_REQUEST, VERSION, write_response};
 
 fn layout(len: i32) -> Option<Layout> {
     let len = usize::try_from(len).ok()?;

@@ -126,6 +126,14 @@ macro_rules! plugin {
             $crate::abi::VERSION
         }
 
+        /// ABI v1's optional parts this module supports: the host may keep
+        /// its request buffer between calls (`pocket_exec` only reads the
+        /// request, and `pocket_free` is the only way a buffer is freed).
+        #[unsafe(no_mangle)]
+        pub extern "C" fn pocket_abi_features() -> i32 {
+            $crate::abi::KEEPS_REQUEST
+        }
+
         /// ABI v1: a buffer of `len` bytes for the host to write into.
         #[unsafe(no_mangle)]
         pub extern "C" fn pocket_alloc(len: i32) -> i32 {

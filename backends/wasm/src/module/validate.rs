@@ -4,7 +4,7 @@
 
 use wasmer::{ExternType, FunctionType, Module, WASM_PAGE_SIZE};
 
-use pocket_wasm_abi::{HOST_IMPORTS, REQUIRED_EXPORTS, Signature};
+use pocket_wasm_abi::{HOST_IMPORTS, OPTIONAL_EXPORTS, REQUIRED_EXPORTS, Signature};
 
 use crate::abi::{IMPORT_MODULE, wasmer_type};
 use crate::error::ModuleError;
@@ -43,26 +43,29 @@ pub(crate) fn validate(module: &Module, memory_limit: u64) -> Result<(), ModuleE
             ));
         }
     }
-    for required in REQUIRED_EXPORTS {
-        let found = module.exports().find(|e| e.name() == required.name);
+    let required = REQUIRED_EXPORTS.iter().map(|signature| (signature, true));
+    let optional = OPTIONAL_EXPORTS.iter().map(|signature| (signature, false));
+    for (wanted, needed) in required.chain(optional) {
+        let found = module.exports().find(|e| e.name() == wanted.name);
         match found.as_ref().map(|e| e.ty()) {
-            Some(ExternType::Function(ty)) if matches(ty, required) => {}
+            Some(ExternType::Function(ty)) if matches(ty, wanted) => {}
             Some(ExternType::Function(ty)) => {
                 return Err(export_error(
-                    required.name,
-                    format!("has signature {}, expected {}", show(ty), expected(required)),
+                    wanted.name,
+                    format!("has signature {}, expected {}", show(ty), expected(wanted)),
                 ));
             }
             Some(other) => {
                 return Err(export_error(
-                    required.name,
-                    format!("must be a function {}, not {}", expected(required), kind(other)),
+                    wanted.name,
+                    format!("must be a function {}, not {}", expected(wanted), kind(other)),
                 ));
             }
+            None if !needed => {}
             None => {
                 return Err(export_error(
-                    required.name,
-                    format!("is missing (expected {})", expected(required)),
+                    wanted.name,
+                    format!("is missing (expected {})", expected(wanted)),
                 ));
             }
         }

@@ -74,6 +74,25 @@ fn a_start_function_is_refused_before_it_can_run() {
 }
 
 #[test]
+fn an_optional_export_with_another_signature_is_rejected_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("echo.wat");
+    let echo = std::fs::read_to_string(fixture("echo.wat")).unwrap();
+    let end = echo.rfind(')').unwrap();
+    let features = r#"(func (export "pocket_abi_features") (result i64) (i64.const 1))"#;
+    std::fs::write(&path, format!("{}{features}){}", &echo[..end], &echo[end + 1..])).unwrap();
+    let err = loader()
+        .load_plugin(&path, &PocketConfig::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("export `pocket_abi_features` has signature") && err.contains("expected [] -> [I32]"),
+        "{err}"
+    );
+}
+
+#[test]
 fn deeply_nested_blocks_are_refused_before_compiling() {
     // 5,000 nested blocks took cranelift minutes; refused in a linear scan.
     let dir = tempfile::tempdir().unwrap();

@@ -8,4 +8,5 @@ mod examples;
 mod guests;
 mod limits;
 mod loading;
+mod requests;
 mod responses;
