@@ -7,8 +7,13 @@ use pocket_core::{PluginLoader, PocketConfig};
 use crate::common::{fixture, loader};
 
 fn load_error(name: &str) -> String {
-    match loader().load_plugin(&fixture(name), &PocketConfig::default()) {
-        Ok(_) => panic!("{name} should not load"),
+    load_error_at(&fixture(name))
+}
+
+/// Why the module at `path` does not load.
+fn load_error_at(path: &Path) -> String {
+    match loader().load_plugin(path, &PocketConfig::default()) {
+        Ok(_) => panic!("{} should not load", path.display()),
         Err(e) => e.to_string(),
     }
 }
@@ -81,11 +86,7 @@ fn an_optional_export_with_another_signature_is_rejected_naming_it() {
     let end = echo.rfind(')').unwrap();
     let features = r#"(func (export "pocket_abi_features") (result i64) (i64.const 1))"#;
     std::fs::write(&path, format!("{}{features}){}", &echo[..end], &echo[end + 1..])).unwrap();
-    let err = loader()
-        .load_plugin(&path, &PocketConfig::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = load_error_at(&path);
     assert!(
         err.contains("export `pocket_abi_features` has signature") && err.contains("expected [] -> [I32]"),
         "{err}"
@@ -100,11 +101,7 @@ fn deeply_nested_blocks_are_refused_before_compiling() {
     let depth = 5_000;
     let body = format!("{}{}", "(block ".repeat(depth), ")".repeat(depth));
     std::fs::write(&path, format!("(module (func {body}) (func))")).unwrap();
-    let err = loader()
-        .load_plugin(&path, &PocketConfig::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = load_error_at(&path);
     assert!(
         err.contains("function 0") && err.contains("at most 1000 are allowed"),
         "{err}"
@@ -116,11 +113,7 @@ fn bytes_that_are_not_webassembly_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junk.wasm");
     std::fs::write(&path, b"\0asm but not really").unwrap();
-    let err = loader()
-        .load_plugin(&path, &PocketConfig::default())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = load_error_at(&path);
     assert!(err.contains("not a valid WebAssembly module"), "{err}");
 }
 
