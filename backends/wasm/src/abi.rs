@@ -5,7 +5,9 @@
 use pocket_wasm_abi::ValType;
 use wasmer::MemoryView;
 
-pub use pocket_wasm_abi::{FEATURES, IMPORT_MODULE, KEEPS_REQUEST, PACKED_ERROR, VERSION as ABI_VERSION, pack, unpack};
+pub use pocket_wasm_abi::{
+    FEATURES, FREES_RESPONSE, IMPORT_MODULE, KEEPS_REQUEST, PACKED_ERROR, VERSION as ABI_VERSION, pack, unpack,
+};
 
 /// wasmer's type for an ABI value type.
 pub(crate) fn wasmer_type(ty: ValType) -> wasmer::Type {

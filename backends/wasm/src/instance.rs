@@ -8,7 +8,7 @@ use pocket_host::{Fate, PluginHost};
 use wasmer::sys::vm::TrapCode;
 use wasmer::{Engine, FunctionEnv, Global, Memory, Module, RuntimeError, Store, TypedFunction, WASM_PAGE_SIZE};
 
-use crate::abi::{FEATURES, KEEPS_REQUEST, pack, read_guest, unpack, unsigned};
+use crate::abi::{FEATURES, FREES_RESPONSE, KEEPS_REQUEST, pack, read_guest, unpack, unsigned};
 use crate::error::ModuleError;
 use crate::fuel_meter;
 use crate::host_functions::{CallScope, GuestPanic, HostEnv, imports};
@@ -30,9 +30,9 @@ pub(crate) struct Instance {
     memory_limit: u64,
     /// `pocket_abi_features`, if the module has it.
     features: Option<TypedFunction<(), i32>>,
-    /// Whether the module lets the host keep its request buffer
-    /// ([`KEEPS_REQUEST`]); asked on the first call.
-    keeps_request: Option<bool>,
+    /// The optional parts of the ABI the module supports ([`KEEPS_REQUEST`],
+    /// [`FREES_RESPONSE`]); asked on the first call.
+    supports: Option<i32>,
     /// The guest buffer kept for requests between calls, if any.
     request_buffer: Option<Buffer>,
 }
@@ -136,7 +136,7 @@ impl Instance {
             alloc,
             fuel,
             memory_limit,
-            keeps_request: None,
+            supports: None,
             request_buffer: None,
         })
     }
@@ -181,9 +181,10 @@ impl Instance {
         }
     }
 
-    /// The ABI exchange: request in, response out and freed. The request
-    /// buffer is kept for the next call when it is small (see
-    /// [`KEPT_REQUEST_BYTES`]), freed otherwise.
+    /// The ABI exchange: request in, response out. Both buffers are freed,
+    /// except a small request buffer the module lets the host keep for the
+    /// next call (see [`KEPT_REQUEST_BYTES`]) and a response the module
+    /// frees itself.
     fn exchange(&mut self, request: &[u8]) -> Result<Vec<u8>, CallFailure> {
         let len = u32::try_from(request.len()).map_err(|_| CallFailure::Abi("request larger than 4 GiB".into()))?;
         let buffer = self.request_buffer(len)?;
@@ -214,9 +215,11 @@ impl Instance {
         }
         let (out_ptr, out_len) = unpack(packed);
         let response = self.read(out_ptr, out_len).map_err(CallFailure::Abi)?;
-        self.free
-            .call(&mut self.store, out_ptr as i32, out_len as i32)
-            .map_err(|e| self.trap(e))?;
+        if !self.supports(FREES_RESPONSE)? {
+            self.free
+                .call(&mut self.store, out_ptr as i32, out_len as i32)
+                .map_err(|e| self.trap(e))?;
+        }
         Ok(response)
     }
 
@@ -229,7 +232,7 @@ impl Instance {
         {
             return Ok(kept);
         }
-        let keep = len <= KEPT_REQUEST_BYTES && self.keeps_request()?;
+        let keep = len <= KEPT_REQUEST_BYTES && self.supports(KEEPS_REQUEST)?;
         let capacity = if keep {
             len.next_power_of_two().max(MIN_REQUEST_BUFFER)
         } else {
@@ -254,18 +257,16 @@ impl Instance {
         Ok(buffer)
     }
 
-    /// Whether the module lets the host keep its request buffer, asked once
-    /// (within the current call's fuel).
-    fn keeps_request(&mut self) -> Result<bool, CallFailure> {
-        if let Some(keeps) = self.keeps_request {
-            return Ok(keeps);
-        }
-        let keeps = match self.features.clone() {
-            Some(features) => features.call(&mut self.store).map_err(|e| self.trap(e))? & KEEPS_REQUEST != 0,
-            None => false,
+    /// Whether the module supports `feature` (a [`FEATURES`] bit); the
+    /// module is asked once, within the current call's fuel.
+    fn supports(&mut self, feature: i32) -> Result<bool, CallFailure> {
+        let supported = match (self.supports, self.features.clone()) {
+            (Some(bits), _) => bits,
+            (None, Some(features)) => features.call(&mut self.store).map_err(|e| self.trap(e))?,
+            (None, None) => 0,
         };
-        self.keeps_request = Some(keeps);
-        Ok(keeps)
+        self.supports = Some(supported);
+        Ok(supported & feature != 0)
     }
 
     /// Copies a guest buffer out, checking it lies inside linear memory.

@@ -74,7 +74,8 @@ pub const REQUIRED_EXPORTS: &[Signature] = &[
 ];
 
 /// `pocket_abi_features`: an export a module may have, saying which optional
-/// parts of the ABI it supports as bits of its result ([`KEEPS_REQUEST`]).
+/// parts of the ABI it supports as bits of its result ([`KEEPS_REQUEST`],
+/// [`FREES_RESPONSE`]).
 /// A module without it supports none.
 pub const FEATURES: Signature = Signature {
     name: "pocket_abi_features",
@@ -86,6 +87,11 @@ pub const FEATURES: Signature = Signature {
 /// `pocket_alloc` and write later requests into it (the guest never frees
 /// it, and keeps no pointer into it after `pocket_exec` returns).
 pub const KEEPS_REQUEST: i32 = 1;
+
+/// [`FEATURES`] bit: the module frees its own responses. The host does not
+/// call `pocket_free` on what `pocket_exec` returns; the buffer stays valid
+/// until the module is next called.
+pub const FREES_RESPONSE: i32 = 2;
 
 /// The functions a module may export, checked like [`REQUIRED_EXPORTS`]
 /// when present.

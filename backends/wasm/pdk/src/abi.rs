@@ -3,6 +3,7 @@
 //! direct use.
 
 use std::alloc::{Layout, alloc as raw_alloc, dealloc};
+use std::cell::RefCell;
 use std::fmt::Display;
 
 use pocket_wasm_abi::{Description, NodeDescription, Request, error_response};
@@ -11,7 +12,7 @@ use serde_json::Value;
 
 use crate::IntoOutput;
 
-pub use pocket_wasm_abi::{KEEPS_REQUEST, VERSION, write_response};
+pub use pocket_wasm_abi::{FREES_RESPONSE, KEEPS_REQUEST, VERSION, write_response};
 
 fn layout(len: i32) -> Option<Layout> {
     let len = usize::try_from(len).ok()?;
@@ -55,12 +56,14 @@ fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
     }
 }
 
-/// `pocket_free`: releases a buffer from [`alloc`].
+/// `pocket_free`: releases a buffer from [`alloc`], or the last response
+/// (for a host that frees responses).
 ///
 /// # Safety
-/// `ptr` and `len` must come from one [`alloc`] call and be freed once.
+/// `ptr` and `len` must come from one [`alloc`] call, or be the last
+/// response, and be freed once.
 pub unsafe fn free(ptr: i32, len: i32) {
-    if ptr == 0 {
+    if ptr == 0 || release_response(ptr) {
         return;
     }
     if let Some(layout) = layout(len) {
@@ -178,17 +181,35 @@ pub unsafe fn exec(ptr: i32, len: i32, dispatch: impl FnOnce(&str, &str, &str) -
     hand_over(respond(request, dispatch))
 }
 
-/// Hands `bytes` to the host without copying: its allocation becomes the
-/// response buffer, which the host releases with `pocket_free(ptr, len)`.
-/// A `Box<[u8]>` of `len` bytes was allocated with `Layout::array::<u8>(len)`,
-/// the layout [`free`] uses; an empty response is 0 ("nothing").
+thread_local! {
+    /// The last response handed to the host: the module frees its own
+    /// responses ([`FREES_RESPONSE`]), each when the next one replaces it.
+    static RESPONSE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hands `bytes` to the host without copying: they stay where they are
+/// until the next response replaces them (the previous one is freed now).
+/// An empty response is 0 ("nothing").
 fn hand_over(bytes: Vec<u8>) -> i64 {
     let Ok(len) = i32::try_from(bytes.len()) else { return 0 };
     if len == 0 {
         return 0;
     }
-    let ptr = Box::into_raw(bytes.into_boxed_slice());
-    pack(ptr.cast::<u8>() as usize as i32, len)
+    let ptr = bytes.as_ptr() as usize as i32;
+    RESPONSE.with(|last| *last.borrow_mut() = bytes);
+    pack(ptr, len)
+}
+
+/// Frees the last response if it is at `ptr`; whether it was.
+fn release_response(ptr: i32) -> bool {
+    RESPONSE.with(|last| {
+        let mut last = last.borrow_mut();
+        let here = !last.is_empty() && last.as_ptr() as usize as i32 == ptr;
+        if here {
+            *last = Vec::new();
+        }
+        here
+    })
 }
 
 #[cfg(test)]
@@ -244,6 +265,18 @@ mod tests {
             json!({"error": "unknown node type `nope`"})
         );
         assert!(answer("{").get("error").is_some());
+    }
+
+    #[test]
+    fn the_last_response_is_kept_until_the_next_and_freed_once_by_pocket_free() {
+        let (ptr, len) = unpack(hand_over(b"{\"output\":1}".to_vec()));
+        assert_eq!(len, 12);
+        assert!(release_response(ptr), "a host that frees responses frees it");
+        assert!(!release_response(ptr), "only once");
+        let (kept, _) = unpack(hand_over(b"{\"output\":2}".to_vec()));
+        assert!(!release_response(kept + 1), "another pointer is not the response");
+        assert!(release_response(kept));
+        assert_eq!(hand_over(Vec::new()), 0);
     }
 
     #[test]

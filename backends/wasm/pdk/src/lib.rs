@@ -128,10 +128,10 @@ macro_rules! plugin {
 
         /// ABI v1's optional parts this module supports: the host may keep
         /// its request buffer between calls (`pocket_exec` only reads the
-        /// request, and `pocket_free` is the only way a buffer is freed).
+        /// request), and the module frees its own responses.
         #[unsafe(no_mangle)]
         pub extern "C" fn pocket_abi_features() -> i32 {
-            $crate::abi::KEEPS_REQUEST
+            $crate::abi::KEEPS_REQUEST | $crate::abi::FREES_RESPONSE
         }
 
         /// ABI v1: a buffer of `len` bytes for the host to write into.

@@ -1,4 +1,5 @@
-//! Request buffers: kept from call to call only by modules that allow it.
+//! Request and response buffers: kept from call to call, or freed by the
+//! module, only in modules that say so.
 
 use crate::common::{config, graph, json, one_node, run_graph};
 
@@ -29,4 +30,16 @@ async fn a_module_with_the_feature_gets_one_request_buffer_for_all_its_calls() {
     // keeps-request.wat answers with an error once it has been asked for
     // more buffers than one per call plus the kept one.
     echo_many_times("keeps-request.wat", 1_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_that_frees_its_own_responses_never_has_them_freed_by_the_host() {
+    // frees-response.wat traps when the host frees its (static) response.
+    let graph = graph(&one_node("echo"), &config(""), &["frees-response.wat"]);
+    for call in 0..1_000 {
+        let out = run_graph(&graph, "{}")
+            .await
+            .unwrap_or_else(|e| panic!("call {call}: {e}"));
+        assert_eq!(out, json(r#""ok""#), "call {call}");
+    }
 }
