@@ -62,37 +62,50 @@ impl<T> Pool<T> {
 
     /// An idle instance, if there is one that has not been idle too long.
     pub fn take(&self) -> Option<T> {
-        let mut idle = self.lock();
-        self.expire(&mut idle, Instant::now());
-        idle.pop().map(|(instance, _)| instance)
+        self.take_at(Instant::now())
     }
 
     /// One call: takes an idle instance (or builds one with `build`), runs
     /// `call` on it, and returns it to the pool unless the call says it is
-    /// spent.
+    /// spent. The clock is read once: an instance's idle time counts from
+    /// the start of the call that last used it.
     pub fn call<R, E>(
         &self,
         build: impl FnOnce() -> Result<T, E>,
         call: impl FnOnce(&mut T) -> (R, Fate),
     ) -> Result<R, E> {
-        let mut instance = match self.take() {
+        let now = Instant::now();
+        let mut instance = match self.take_at(now) {
             Some(instance) => instance,
             None => build()?,
         };
         let (result, fate) = call(&mut instance);
         if fate == Fate::Keep {
-            self.give(instance);
+            self.give_at(instance, now);
         }
         Ok(result)
     }
 
     /// Returns a healthy instance for reuse; beyond capacity it is dropped.
     pub fn give(&self, item: T) {
-        let now = Instant::now();
+        self.give_at(item, Instant::now());
+    }
+
+    /// The newest idle instance, after dropping those idle too long at `now`.
+    fn take_at(&self, now: Instant) -> Option<T> {
+        let mut idle = self.lock();
+        self.expire(&mut idle, now);
+        idle.pop().map(|(instance, _)| instance)
+    }
+
+    /// Returns `item` as idle since `now`, keeping the idle list in time
+    /// order (a call that started earlier may end later than another).
+    fn give_at(&self, item: T, now: Instant) {
         let mut idle = self.lock();
         self.expire(&mut idle, now);
         if idle.len() < self.capacity {
-            idle.push((item, now));
+            let at = idle.partition_point(|(_, since)| *since <= now);
+            idle.insert(at, (item, now));
         }
     }
 
@@ -140,6 +153,17 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(pool.sweep(), 1);
         assert_eq!(pool.take(), None);
+    }
+
+    #[test]
+    fn instances_stay_in_time_order_whichever_call_ends_first() {
+        let pool = Pool::new(4).idle_time(Duration::from_millis(30));
+        let early = Instant::now();
+        std::thread::sleep(Duration::from_millis(40));
+        pool.give_at("late", Instant::now());
+        pool.give_at("early", early);
+        assert_eq!(pool.sweep(), 1, "the early one expired even behind a later one");
+        assert_eq!(pool.take(), Some("late"));
     }
 
     #[test]
