@@ -260,12 +260,18 @@ impl Instance {
     /// Whether the module supports `feature` (a [`FEATURES`] bit); the
     /// module is asked once, within the current call's fuel.
     fn supports(&mut self, feature: i32) -> Result<bool, CallFailure> {
-        let supported = match (self.supports, self.features.clone()) {
+        let supported = match (self.supports, &self.features) {
             (Some(bits), _) => bits,
-            (None, Some(features)) => features.call(&mut self.store).map_err(|e| self.trap(e))?,
-            (None, None) => 0,
+            (None, Some(features)) => {
+                let bits = features.call(&mut self.store).map_err(|e| self.trap(e))?;
+                self.supports = Some(bits);
+                bits
+            }
+            (None, None) => {
+                self.supports = Some(0);
+                0
+            }
         };
-        self.supports = Some(supported);
         Ok(supported & feature != 0)
     }
 
