@@ -43,7 +43,7 @@ fn main() {
         .expect("json-tools loads");
     registry.register(json_tools).expect("registered");
     let fan = fan_out(FAN);
-    let chain = chain(CHAIN);
+    let chain = pocket_core::testing::chain("json-tools/echo-json", CHAIN);
     let nats = Nats::start();
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
 
@@ -105,19 +105,6 @@ fn fan_out(n: usize) -> String {
         yaml.push_str(&format!(
             "  - {{ from: split, to: e{i} }}\n  - {{ from: e{i}, to: join }}\n"
         ));
-    }
-    yaml
-}
-
-/// `n` echo-json nodes in a row.
-fn chain(n: usize) -> String {
-    let mut yaml = String::from("name: chain\nstart: e0\nnodes:\n");
-    for i in 0..n {
-        yaml.push_str(&format!("  - {{ name: e{i}, type: json-tools/echo-json }}\n"));
-    }
-    yaml.push_str("connections:\n");
-    for i in 1..n {
-        yaml.push_str(&format!("  - {{ from: e{}, to: e{i} }}\n", i - 1));
     }
     yaml
 }

@@ -24,15 +24,7 @@ fn build(yaml: &str) -> Arc<Graph> {
 }
 
 fn chain(node_type: &str, length: usize) -> Arc<Graph> {
-    let mut yaml = String::from("name: chain\nstart: n0\nmax_steps: 1000000\nnodes:\n");
-    for i in 0..length {
-        yaml.push_str(&format!("- {{name: n{i}, type: {node_type}}}\n"));
-    }
-    yaml.push_str("connections:\n");
-    for i in 1..length {
-        yaml.push_str(&format!("- {{from: n{}, to: n{i}}}\n", i - 1));
-    }
-    build(&yaml)
+    build(&pocket_core::testing::chain(node_type, length))
 }
 
 fn fan_out(width: usize) -> Arc<Graph> {

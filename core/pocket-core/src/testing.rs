@@ -45,6 +45,20 @@ pub fn one_node(node_type: &str, config: &str) -> String {
     format!("name: t\nstart: n\nnodes:\n  - name: n\n    type: {node_type}\n{config}")
 }
 
+/// A YAML workflow of `length` nodes of type `node_type` in a row
+/// (`n0` -> `n1` -> ...), allowed as many steps as it has nodes.
+pub fn chain(node_type: &str, length: usize) -> String {
+    let mut yaml = format!("name: chain\nstart: n0\nmax_steps: {}\nnodes:\n", length.max(1));
+    for i in 0..length {
+        yaml.push_str(&format!("  - {{ name: n{i}, type: {node_type} }}\n"));
+    }
+    yaml.push_str("connections:\n");
+    for i in 1..length {
+        yaml.push_str(&format!("  - {{ from: n{}, to: n{i} }}\n", i - 1));
+    }
+    yaml
+}
+
 /// The graph of YAML workflow `yaml`, validated against `registry`'s node
 /// types with `config`.
 ///

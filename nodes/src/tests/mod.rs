@@ -224,15 +224,7 @@ fn a_bad_delay_duration_is_a_config_error() {
 #[test]
 fn a_ten_thousand_deep_echo_chain_builds_prints_templates_and_drops_on_a_small_stack() {
     let depth = 10_000;
-    let mut yaml = String::from("name: deep\nstart: e0\nnodes:\n");
-    for i in 0..depth {
-        yaml.push_str(&format!("- {{name: e{i}, type: echo}}\n"));
-    }
-    yaml.push_str("connections:\n");
-    for i in 1..depth {
-        yaml.push_str(&format!("- {{from: e{}, to: e{i}}}\n", i - 1));
-    }
-    let g = graph(&yaml);
+    let g = graph(&pocket_core::testing::chain("echo", depth));
     std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(move || {
@@ -254,7 +246,7 @@ fn a_ten_thousand_deep_echo_chain_builds_prints_templates_and_drops_on_a_small_s
             let text = out.to_json();
             assert!(text.len() > depth * 20);
             let template = pocket_template::Template::parse("{{.node}} {{len .input}} {{.}}").unwrap();
-            assert!(template.render(&out).unwrap().starts_with("e9999 3 {"));
+            assert!(template.render(&out).unwrap().starts_with("n9999 3 {"));
             drop(out);
         })
         .unwrap()
