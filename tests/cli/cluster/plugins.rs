@@ -28,6 +28,18 @@ fn sites(worker_copy: Option<&str>) -> (tempfile::TempDir, tempfile::TempDir) {
     (scheduler, worker)
 }
 
+/// Waits for `run` to fail, its scheduler's log saying `reason`; its output.
+fn refused(run: &mut Process, reason: &str) -> String {
+    let (code, out) = run.finish();
+    assert_ne!(code, 0, "the run must fail: {out}");
+    assert!(
+        run.log().contains(reason),
+        "the scheduler says why ({reason}):\n{}",
+        run.log()
+    );
+    out
+}
+
 #[test]
 fn a_worker_missing_a_plugin_fetches_it() {
     let (scheduler, worker_site) = sites(None);
@@ -72,13 +84,7 @@ fn a_tampered_copy_in_the_cluster_is_refused() {
         store.put(digest.as_str(), &mut evil.as_bytes()).await.unwrap();
     });
     let mut run = Process::start(scheduler.path(), &["run", "flow.yaml", "--cluster", &nats.url]);
-    let (code, out) = run.finish();
-    assert_ne!(code, 0, "the run must fail: {out}");
-    assert!(
-        run.log().contains("does not match its checksum"),
-        "the scheduler says why:\n{}",
-        run.log()
-    );
+    let out = refused(&mut run, "does not match its checksum");
     assert!(!worker.log().contains("pwned") && !out.contains("pwned"));
     // The worker goes on: a plugin-free run on it still works.
     std::fs::write(
@@ -97,12 +103,6 @@ fn a_worker_that_requires_signatures_refuses_an_unsigned_plugin_from_the_cluster
     let nats = Nats::start();
     let worker = Process::worker(strict.path(), &nats.url, &[]);
     let mut run = Process::run(scheduler.path(), "flow.yaml", "{}", &nats.url, &[]);
-    let (code, out) = run.finish();
-    assert_ne!(code, 0, "the unsigned plugin must not run: {out}");
-    assert!(
-        run.log().contains("not signed"),
-        "the scheduler says why:\n{}",
-        run.log()
-    );
+    refused(&mut run, "not signed");
     assert!(!worker.log().contains("ok=true"), "{}", worker.log());
 }
