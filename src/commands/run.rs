@@ -17,7 +17,9 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
         host.registry.unregister(name)?;
     }
     let input = crate::input::build(args.input.as_deref(), &args.set)?;
-    let validated = super::validate::load(host, &args.workflow)?;
+    // Read once: on a cluster, the workers get this very text.
+    let source = pocket_core::read_workflow(&args.workflow)?;
+    let validated = super::validate::load_source(host, &args.workflow, &source)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let cancel = CancellationToken::new();
     let outcome = runtime.block_on(async {
@@ -29,7 +31,7 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         });
         let executor = match &args.cluster.cluster {
-            Some(url) => Some(cluster_executor(host, &args, url, &validated.graph, &cancel).await?),
+            Some(url) => Some(cluster_executor(host, &args, url, &validated.graph, &source, &cancel).await?),
             None => None,
         };
         let options = RunOptions {
@@ -55,13 +57,14 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The executor that runs this run's nodes on the cluster at `url`, once
-/// the work queue has room.
+/// The executor that runs this run's nodes (of `graph`, from the workflow
+/// text `source`) on the cluster at `url`, once the work queue has room.
 async fn cluster_executor(
     host: &Host,
     args: &RunArgs,
     url: &str,
     graph: &pocket_core::Graph,
+    source: &str,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Arc<dyn NodeExecutor>> {
     let settings = ClusterSettings {
@@ -70,12 +73,10 @@ async fn cluster_executor(
     };
     let cluster = Cluster::connect(url, settings).await?;
     cluster.wait_for_room(cancel).await?;
-    let source =
-        std::fs::read_to_string(&args.workflow).with_context(|| format!("cannot read {}", args.workflow.display()))?;
     let run = args.run_id.clone().unwrap_or_else(crate::cluster::new_run_id);
     tracing::info!(run, "running on the cluster");
     let format = Format::of_path(&args.workflow);
-    Ok(crate::cluster::executor(cluster, host, (&source, format), graph, &run).await?)
+    Ok(crate::cluster::executor(cluster, host, (source, format), graph, &run).await?)
 }
 
 fn print_timeline(timeline: &[TraceEntry]) {

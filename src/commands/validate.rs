@@ -10,7 +10,12 @@ use crate::report;
 
 /// Parses and validates `workflow`, printing warnings.
 pub fn load(host: &Host, workflow: &Path) -> anyhow::Result<Validated> {
-    let file = pocket_core::parse_file(workflow)?;
+    load_source(host, workflow, &pocket_core::read_workflow(workflow)?)
+}
+
+/// [`load`] of `text`, already read from the workflow file at `workflow`.
+pub fn load_source(host: &Host, workflow: &Path, text: &str) -> anyhow::Result<Validated> {
+    let file = pocket_core::parse_source(workflow, text)?;
     let validated = pocket_core::validate(&file, &host.registry.catalog(), &host.config)?;
     for warning in &validated.warnings {
         report::diagnostic(warning);

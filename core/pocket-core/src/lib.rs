@@ -67,7 +67,7 @@ pub use limits::{Limit, LimitOverrides, Limits, parse_size};
 pub use loader::{LoadCause, LoadError, OpenedPlugin, PluginLoader, check_plugin_name, file_plugin_name, plugin_files};
 pub use location::{Located, Position};
 pub use node::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, Execution, Node, NodeCall, NodeError, NodeOutput};
-pub use parse::{Format, ParseError, parse_file, parse_str, parse_yaml_value};
+pub use parse::{Format, ParseError, parse_file, parse_source, parse_str, parse_yaml_value, read_workflow};
 pub use paths::directory_of;
 pub use permissions::{Capability, DenialReason, Denied, Permissions, Request, glob_match, looks_secret};
 pub use plugin::{

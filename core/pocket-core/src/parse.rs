@@ -50,12 +50,22 @@ pub struct ParseError {
 
 /// Reads and parses a workflow file.
 pub fn parse_file(path: &Path) -> Result<WorkflowFile, ParseError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ParseError {
+    parse_source(path, &read_workflow(path)?)
+}
+
+/// The text of the workflow file at `path`.
+pub fn read_workflow(path: &Path) -> Result<String, ParseError> {
+    std::fs::read_to_string(path).map_err(|e| ParseError {
         file: Some(path.to_path_buf()),
         position: None,
         message: format!("cannot read workflow file: {e}"),
-    })?;
-    let mut workflow = parse_str(&text, Format::of_path(path)).map_err(|e| ParseError {
+    })
+}
+
+/// Parses `text`, read from the workflow file at `path`, as [`parse_file`]
+/// does: the format follows the file's extension, and errors name the file.
+pub fn parse_source(path: &Path, text: &str) -> Result<WorkflowFile, ParseError> {
+    let mut workflow = parse_str(text, Format::of_path(path)).map_err(|e| ParseError {
         file: Some(path.to_path_buf()),
         ..e
     })?;
