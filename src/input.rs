@@ -37,7 +37,7 @@ fn set_path(value: Value, path: &[&str], new: Value) -> anyhow::Result<Value> {
         Value::Null => Default::default(),
         other => bail!("found {}", other.type_name()),
     };
-    let child = object.get(*first).cloned().unwrap_or_default();
+    let child = object.get(first).cloned().unwrap_or_default();
     let updated = set_path(child, rest, new)?;
     object.make_mut().insert(first.to_string(), updated);
     Ok(Value::Object(object))

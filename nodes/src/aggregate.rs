@@ -151,9 +151,9 @@ impl AggregateRun {
         if let Value::Object(object) = &input
             && self.sources.len() >= 2
             && object.len() >= 2
-            && object.keys().all(|k| self.sources.contains(k))
+            && object.keys().all(|k| self.sources.iter().any(|source| *k == *source))
         {
-            let items: Vec<_> = object.iter().map(|(k, v)| (Some(k.clone()), v.clone())).collect();
+            let items: Vec<_> = object.iter().map(|(k, v)| (Some(k.to_string()), v.clone())).collect();
             let arrived = items.len();
             return (items, arrived);
         }

@@ -116,7 +116,7 @@ fn choose(config: &Value) -> Result<Option<Arc<str>>, NodeError> {
 
 fn action_of(value: Option<&Value>) -> Result<Arc<str>, NodeError> {
     match value {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Arc::from(s.as_str())),
         Some(other) => Err(NodeError::InvalidConfig(format!(
             "a condition's action must be a non-empty string, not {other}"
         ))),

@@ -160,7 +160,7 @@ impl Job {
                         .map_err(|_| NodeError::failed(format!("{} is not UTF-8 text", target.display())))?;
                     let meta = file.metadata().map_err(|e| io("cannot stat", e))?;
                     let mut out = described(&shown, &meta);
-                    out.insert("content".into(), Value::from(content));
+                    out.insert("content", Value::from(content));
                     Ok(Value::from(out))
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => Ok(missing()),
@@ -182,7 +182,7 @@ impl Job {
             Operation::Exists => match place.open(Access::Stat).and_then(|f| f.metadata()) {
                 Ok(meta) => {
                     let mut out = described(&shown, &meta);
-                    out.insert("isDir".into(), Value::Bool(meta.is_dir()));
+                    out.insert("isDir", Value::Bool(meta.is_dir()));
                     Ok(Value::from(out))
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => Ok(missing()),
@@ -203,11 +203,8 @@ impl Job {
                         &meta,
                     );
                     item.shift_remove("exists");
-                    item.insert(
-                        "name".into(),
-                        Value::from(entry.file_name().to_string_lossy().into_owned()),
-                    );
-                    item.insert("isDir".into(), Value::Bool(meta.is_dir()));
+                    item.insert("name", Value::from(entry.file_name().to_string_lossy().into_owned()));
+                    item.insert("isDir", Value::Bool(meta.is_dir()));
                     files.push(Value::from(item));
                 }
                 files.sort_by(|a, b| {

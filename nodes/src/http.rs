@@ -295,12 +295,12 @@ impl Response {
     fn into_output(self) -> NodeOutput {
         let failed = self.status >= 400;
         let mut output = Map::new();
-        output.insert("status".into(), Value::from(i64::from(self.status)));
-        output.insert("headers".into(), Value::from(self.headers));
-        output.insert("body".into(), self.body);
+        output.insert("status", Value::from(i64::from(self.status)));
+        output.insert("headers", Value::from(self.headers));
+        output.insert("body", self.body);
         if failed {
             output.insert(
-                "error".into(),
+                "error",
                 Value::from(format!("HTTP {} {}", self.status, self.reason).trim_end().to_string()),
             );
             NodeOutput::new(Value::from(output)).with_action("error")

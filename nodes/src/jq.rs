@@ -289,7 +289,7 @@ fn to_jaq(value: &Value) -> Val {
         },
         Value::String(s) => Val::from(s.to_string()),
         Value::Array(items) => items.iter().map(to_jaq).collect(),
-        Value::Object(map) => Val::obj(map.iter().map(|(k, v)| (Val::from(k.clone()), to_jaq(v))).collect()),
+        Value::Object(map) => Val::obj(map.iter().map(|(k, v)| (Val::from(k.to_string()), to_jaq(v))).collect()),
     })
 }
 

@@ -265,7 +265,7 @@ impl PocketConfig {
             for (key, value) in table {
                 let expanded = expand_env_in(value).map_err(|var| ConfigFileError::UnsetVariable {
                     plugin: plugin.to_string(),
-                    key: key.clone(),
+                    key: key.to_string(),
                     var,
                 })?;
                 config.insert(key.clone(), expanded);

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use pocket_template::Template;
-use pocket_value::{Value, with_stack};
+use pocket_value::{Str, Value, with_stack};
 
 use crate::error::ConfigError;
 
@@ -25,7 +25,7 @@ enum Part {
     /// A string with template syntax.
     Template(Arc<Template>),
     Array(Vec<Part>),
-    Object(Vec<(String, Part)>),
+    Object(Vec<(Str, Part)>),
 }
 
 impl ConfigTemplate {

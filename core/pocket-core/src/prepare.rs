@@ -118,7 +118,7 @@ impl<'a> Preparer<'a> {
         merged.retain(|key, _| {
             let withheld = looks_secret(key) && !permissions.grants_config(key);
             if withheld {
-                tracing::debug!(plugin = %plugin, key, "secret config key withheld: no `config:{key}` grant");
+                tracing::debug!(plugin = %plugin, key = key.as_str(), "secret config key withheld: no `config:{key}` grant");
             }
             !withheld
         });

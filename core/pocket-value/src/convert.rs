@@ -1,8 +1,6 @@
 //! Conversions between [`Value`] and Rust types, and `serde_json::Value`.
 
-use std::sync::Arc;
-
-use crate::{Map, Number, Value, with_stack};
+use crate::{Map, Number, Str, Value, with_stack};
 
 impl From<bool> for Value {
     fn from(b: bool) -> Value {
@@ -46,13 +44,13 @@ impl From<f64> for Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
-        Value::String(Arc::from(s))
+        Value::String(Str::from(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Value {
-        Value::String(Arc::from(s))
+        Value::String(Str::from(s))
     }
 }
 
@@ -86,7 +84,7 @@ impl From<&serde_json::Value> for Value {
             serde_json::Value::String(s) => Value::from(s.as_str()),
             serde_json::Value::Array(a) => with_stack(|| Value::array(a.iter().map(Value::from))),
             serde_json::Value::Object(o) => {
-                with_stack(|| Value::object(o.iter().map(|(k, v)| (k.clone(), Value::from(v)))))
+                with_stack(|| Value::object(o.iter().map(|(k, v)| (k.as_str(), Value::from(v)))))
             }
         }
     }
@@ -110,7 +108,7 @@ impl From<&Value> for serde_json::Value {
             Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Array(a) => with_stack(|| serde_json::Value::Array(a.iter().map(Into::into).collect())),
             Value::Object(o) => {
-                with_stack(|| serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.into())).collect()))
+                with_stack(|| serde_json::Value::Object(o.iter().map(|(k, v)| (k.to_string(), v.into())).collect()))
             }
         }
     }

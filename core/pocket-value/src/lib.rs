@@ -20,20 +20,23 @@
 
 mod convert;
 mod footprint;
+mod map;
 mod number;
 mod pretty;
 mod serde_impl;
+mod shared_str;
 
 use std::fmt;
-use std::sync::Arc;
+
+use abi_stable::StableAbi;
+use abi_stable::std_types::{RArc, RVec};
 
 pub use footprint::{Footprint, MAX_DEPTH, TooBig, check_footprint, footprint};
+pub use map::{INDEXED_FROM, Map};
 pub use pretty::MAX_INDENT_LEVELS;
+pub use shared_str::Str;
 
 pub use number::Number;
-
-/// The key-ordered map inside an [`Object`]: keys keep insertion order.
-pub type Map = indexmap::IndexMap<String, Value>;
 
 /// Runs `f`, first moving to a fresh stack segment if less than 64 KiB of the
 /// current one is left. Every recursive walk over a [`Value`] goes through it.
@@ -46,7 +49,12 @@ pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
 pub const VALUE_SIZE: u64 = 16;
 
 /// A JSON value whose clones share their contents.
-#[derive(Clone, Default)]
+///
+/// Its layout is stable (abi_stable's `StableAbi`): native plugins receive and
+/// return values as they are, without conversion, and every container and
+/// string is freed by the code of the library that allocated it.
+#[repr(u8)]
+#[derive(Clone, Default, StableAbi)]
 pub enum Value {
     /// JSON `null`.
     #[default]
@@ -56,7 +64,7 @@ pub enum Value {
     /// A number: an integer or a float.
     Number(Number),
     /// A string, shared between clones.
-    String(Arc<str>),
+    String(Str),
     /// An array, shared between clones.
     Array(Array),
     /// An object, shared between clones; keys keep insertion order.
@@ -64,40 +72,54 @@ pub enum Value {
 }
 
 /// A shared JSON array. Dropping the last reference to a deep tree is iterative.
-#[derive(Clone, Default)]
-pub struct Array(Arc<Vec<Value>>);
+#[repr(transparent)]
+#[derive(Clone, StableAbi)]
+pub struct Array(RArc<RVec<Value>>);
 
 /// A shared JSON object. Dropping the last reference to a deep tree is iterative.
-#[derive(Clone, Default)]
-pub struct Object(Arc<Map>);
+#[repr(transparent)]
+#[derive(Clone, StableAbi)]
+pub struct Object(RArc<Map>);
 
 impl Array {
     /// Mutable access to the elements, copying them first if this array is shared.
-    pub fn make_mut(&mut self) -> &mut Vec<Value> {
-        Arc::make_mut(&mut self.0)
+    pub fn make_mut(&mut self) -> &mut RVec<Value> {
+        RArc::make_mut(&mut self.0)
     }
 
     /// Whether two arrays are the same allocation (cheap identity test).
     pub fn ptr_eq(&self, other: &Array) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        std::ptr::eq(&*self.0, &*other.0)
     }
 }
 
 impl Object {
     /// Mutable access to the entries, copying them first if this object is shared.
     pub fn make_mut(&mut self) -> &mut Map {
-        Arc::make_mut(&mut self.0)
+        RArc::make_mut(&mut self.0)
     }
 
     /// Whether two objects are the same allocation (cheap identity test).
     pub fn ptr_eq(&self, other: &Object) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        std::ptr::eq(&*self.0, &*other.0)
+    }
+}
+
+impl Default for Array {
+    fn default() -> Array {
+        Array(RArc::new(RVec::new()))
+    }
+}
+
+impl Default for Object {
+    fn default() -> Object {
+        Object(RArc::new(Map::new()))
     }
 }
 
 impl std::ops::Deref for Array {
-    type Target = Vec<Value>;
-    fn deref(&self) -> &Vec<Value> {
+    type Target = RVec<Value>;
+    fn deref(&self) -> &RVec<Value> {
         &self.0
     }
 }
@@ -111,44 +133,50 @@ impl std::ops::Deref for Object {
 
 impl From<Vec<Value>> for Array {
     fn from(items: Vec<Value>) -> Self {
-        Array(Arc::new(items))
+        Array(RArc::new(items.into()))
+    }
+}
+
+impl From<RVec<Value>> for Array {
+    fn from(items: RVec<Value>) -> Self {
+        Array(RArc::new(items))
     }
 }
 
 impl From<Map> for Object {
     fn from(map: Map) -> Self {
-        Object(Arc::new(map))
+        Object(RArc::new(map))
     }
 }
 
 impl FromIterator<Value> for Array {
     fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
-        Array(Arc::new(iter.into_iter().collect()))
+        Array::from(iter.into_iter().collect::<Vec<Value>>())
     }
 }
 
-impl<K: Into<String>> FromIterator<(K, Value)> for Object {
+impl<K: Into<Str>> FromIterator<(K, Value)> for Object {
     fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
-        Object(Arc::new(iter.into_iter().map(|(k, v)| (k.into(), v)).collect()))
+        Object::from(iter.into_iter().collect::<Map>())
     }
 }
 
 impl Drop for Array {
     fn drop(&mut self) {
-        if let Some(items) = Arc::get_mut(&mut self.0)
+        if let Some(items) = RArc::get_mut(&mut self.0)
             && items.iter().any(Value::is_container)
         {
-            drop_iteratively(std::mem::take(items));
+            drop_iteratively(std::mem::take(items).into_iter().collect());
         }
     }
 }
 
 impl Drop for Object {
     fn drop(&mut self) {
-        if let Some(map) = Arc::get_mut(&mut self.0)
+        if let Some(map) = RArc::get_mut(&mut self.0)
             && map.values().any(Value::is_container)
         {
-            drop_iteratively(map.drain(..).map(|(_, v)| v).collect());
+            drop_iteratively(map.take_values().collect());
         }
     }
 }
@@ -159,13 +187,13 @@ fn drop_iteratively(mut pending: Vec<Value>) {
     while let Some(value) = pending.pop() {
         match value {
             Value::Array(mut array) => {
-                if let Some(items) = Arc::get_mut(&mut array.0) {
-                    pending.append(items);
+                if let Some(items) = RArc::get_mut(&mut array.0) {
+                    pending.extend(std::mem::take(items));
                 }
             }
             Value::Object(mut object) => {
-                if let Some(map) = Arc::get_mut(&mut object.0) {
-                    pending.extend(map.drain(..).map(|(_, v)| v));
+                if let Some(map) = RArc::get_mut(&mut object.0) {
+                    pending.extend(map.take_values());
                 }
             }
             _ => {}
@@ -175,12 +203,12 @@ fn drop_iteratively(mut pending: Vec<Value>) {
 
 impl Value {
     /// A string value.
-    pub fn string(s: impl Into<Arc<str>>) -> Value {
+    pub fn string(s: impl Into<Str>) -> Value {
         Value::String(s.into())
     }
 
     /// An object built from `(key, value)` pairs.
-    pub fn object<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+    pub fn object<K: Into<Str>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Object(entries.into_iter().collect())
     }
 

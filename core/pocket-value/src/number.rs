@@ -4,7 +4,8 @@ use std::fmt;
 
 /// A JSON number. Integers that fit in an `i64` stay integers (so `3` round-trips
 /// as `3`, not `3.0`); other numbers are `f64`.
-#[derive(Clone, Copy)]
+#[repr(u8)]
+#[derive(Clone, Copy, abi_stable::StableAbi)]
 pub enum Number {
     /// An integer.
     Int(i64),

@@ -141,7 +141,10 @@ impl ExecRun {
             Some(other) => return Err(invalid(format!("`args` must be an array, not {}", other.type_name()))),
         };
         let env = match config.get("env") {
-            Some(Value::Object(vars)) => vars.iter().map(|(k, v)| (k.clone(), v.to_display_string())).collect(),
+            Some(Value::Object(vars)) => vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_display_string()))
+                .collect(),
             _ => BTreeMap::new(),
         };
         let working_dir = config

@@ -31,7 +31,6 @@ use crate::module::{
     NodeObject, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject, NodeTypeObject_TO, PluginDescriptor, RError,
     RErrorKind, ROutput,
 };
-use crate::value::RValue;
 
 /// A plugin: its metadata and node types.
 pub struct Plugin {
@@ -180,9 +179,9 @@ impl NodeType {
         NodeTypeDescriptor {
             name: self.name.into(),
             description: self.description.into(),
-            config_schema: self.config_schema.as_ref().map(RValue::from).into(),
+            config_schema: self.config_schema.as_ref().cloned().into(),
             blocking: self.blocking,
-            examples: self.examples.iter().map(RValue::from).collect(),
+            examples: self.examples.iter().cloned().collect(),
             node_type: NodeTypeObject_TO::from_value(PreparedBy(self.prepare), TD_Opaque),
         }
     }
@@ -332,14 +331,14 @@ impl NodeTypeObject for PreparedBy {
     fn prepare(
         &self,
         node: RStr<'_>,
-        config: RValue,
-        plugin_config: RValue,
+        config: Value,
+        plugin_config: Value,
     ) -> RResult<NodeObject_TO<'static, RBox<()>>, RError> {
         guarded(|| {
             let setup = Setup {
                 node: node.to_string(),
-                config: config.into(),
-                plugin_config: plugin_config.into(),
+                config,
+                plugin_config,
             };
             let exec = (self.0)(&setup)?;
             let body = Body {
@@ -359,19 +358,19 @@ struct Body {
 }
 
 impl NodeObject for Body {
-    fn exec(&self, input: RValue, config: ROption<RValue>, host: HostRef<'_, '_>) -> RResult<ROutput, RError> {
+    fn exec(&self, input: Value, config: ROption<Value>, host: HostRef<'_, '_>) -> RResult<ROutput, RError> {
         guarded(|| {
             let config = match config {
-                RSome(config) => Value::from(config),
+                RSome(config) => config,
                 RNone => self.config.clone(),
             };
             let output = (self.exec)(Call {
-                input: input.into(),
+                input,
                 config,
                 host: Host::new(&host),
             })?;
             Ok(ROutput {
-                output: RValue::from(&output.value),
+                output: output.value,
                 action: output.action.map(RString::from).into(),
             })
         })

@@ -8,7 +8,6 @@ use pocket_value::Value;
 
 use crate::author::Error;
 use crate::module::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
-use crate::value::RValue;
 
 /// The host's side of one node call, as the library receives it.
 pub(crate) type HostRef<'a, 'b> = HostObject_TO<'a, RRef<'b, ()>>;
@@ -18,25 +17,25 @@ pub(crate) type HostRef<'a, 'b> = HostObject_TO<'a, RRef<'b, ()>>;
 /// as long as the call lasts.
 trait HostCalls {
     fn log(&self, level: u8, message: &str);
-    fn kv_get(&self, key: &str) -> RResult<ROption<RValue>, RError>;
-    fn kv_set(&self, key: &str, value: RValue) -> RResult<(), RError>;
-    fn config_get(&self, key: &str) -> ROption<RValue>;
+    fn kv_get(&self, key: &str) -> RResult<ROption<Value>, RError>;
+    fn kv_set(&self, key: &str, value: Value) -> RResult<(), RError>;
+    fn config_get(&self, key: &str) -> ROption<Value>;
     fn env_get(&self, name: &str) -> RResult<ROption<RString>, RError>;
     fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError>;
-    fn plugin_call(&self, node_type: &str, input: RValue, config: RValue) -> RResult<ROutput, RError>;
+    fn plugin_call(&self, node_type: &str, input: Value, config: Value) -> RResult<ROutput, RError>;
 }
 
 impl HostCalls for HostRef<'_, '_> {
     fn log(&self, level: u8, message: &str) {
         HostObject::log(self, level, RStr::from_str(message));
     }
-    fn kv_get(&self, key: &str) -> RResult<ROption<RValue>, RError> {
+    fn kv_get(&self, key: &str) -> RResult<ROption<Value>, RError> {
         HostObject::kv_get(self, RStr::from_str(key))
     }
-    fn kv_set(&self, key: &str, value: RValue) -> RResult<(), RError> {
+    fn kv_set(&self, key: &str, value: Value) -> RResult<(), RError> {
         HostObject::kv_set(self, RStr::from_str(key), value)
     }
-    fn config_get(&self, key: &str) -> ROption<RValue> {
+    fn config_get(&self, key: &str) -> ROption<Value> {
         HostObject::config_get(self, RStr::from_str(key))
     }
     fn env_get(&self, name: &str) -> RResult<ROption<RString>, RError> {
@@ -45,7 +44,7 @@ impl HostCalls for HostRef<'_, '_> {
     fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError> {
         HostObject::http_request(self, request)
     }
-    fn plugin_call(&self, node_type: &str, input: RValue, config: RValue) -> RResult<ROutput, RError> {
+    fn plugin_call(&self, node_type: &str, input: Value, config: Value) -> RResult<ROutput, RError> {
         HostObject::plugin_call(self, RStr::from_str(node_type), input, config)
     }
 }
@@ -153,7 +152,7 @@ impl<'a> Host<'a> {
     /// store (`kv`).
     pub fn kv_get(&self, key: &str) -> Result<Option<Value>, Error> {
         match self.object()?.kv_get(key) {
-            ROk(value) => Ok(value.into_option().map(Value::from)),
+            ROk(value) => Ok(value.into_option()),
             RErr(error) => Err(error.into()),
         }
     }
@@ -161,7 +160,7 @@ impl<'a> Host<'a> {
     /// Stores `value` under `key` in the plugin's namespace of the run's
     /// store (`kv`), within the plugin's `kv_bytes` limit.
     pub fn kv_set(&self, key: &str, value: &Value) -> Result<(), Error> {
-        match self.object()?.kv_set(key, RValue::from(value)) {
+        match self.object()?.kv_set(key, value.clone()) {
             ROk(()) => Ok(()),
             RErr(error) => Err(error.into()),
         }
@@ -169,9 +168,7 @@ impl<'a> Host<'a> {
 
     /// One key of the plugin's config (pocket.toml's, under the workflow's).
     pub fn config(&self, key: &str) -> Option<Value> {
-        self.object
-            .and_then(|object| object.config_get(key).into_option())
-            .map(Value::from)
+        self.object.and_then(|object| object.config_get(key).into_option())
     }
 
     /// An environment variable (`env:<pattern>`); `None` when unset.
@@ -220,12 +217,9 @@ impl<'a> Host<'a> {
     /// plugin's permissions and limits. A node type that calls others
     /// should be marked [`crate::NodeType::blocking`].
     pub fn call_node(&self, node_type: &str, input: &Value, config: &Value) -> Result<CallOutput, Error> {
-        match self
-            .object()?
-            .plugin_call(node_type, RValue::from(input), RValue::from(config))
-        {
+        match self.object()?.plugin_call(node_type, input.clone(), config.clone()) {
             ROk(out) => Ok(CallOutput {
-                output: Value::from(out.output),
+                output: out.output,
                 action: out.action.into_option().map(RString::into_string),
             }),
             RErr(error) => Err(error.into()),

@@ -27,7 +27,7 @@
 //! **What crosses the boundary.** [`module`] holds the stable-ABI types: the
 //! root module ([`module::PluginModule`]), the plugin and node type
 //! descriptors, and the node types and prepared nodes as `#[sabi_trait]`
-//! objects. Values cross as [`RValue`], converted directly to and from
+//! objects. Values cross as [`Value`], converted directly to and from
 //! [`Value`] (no JSON text), so a call costs a few small copies, not parsing.
 //!
 //! **Panics.** Every call into the plugin (describe, prepare, exec) runs
@@ -50,13 +50,11 @@ mod host;
 // `#[sabi_trait]` (in `module`) implements abi_stable traits inside items it generates.
 #[allow(non_local_definitions)]
 pub mod module;
-mod value;
 
 pub use author::{Call, Error, Exec, NodeType, Output, Plugin, Setup};
 pub use host::{CallOutput, Host, HttpRequest, HttpResponse, Level};
 pub use module::INTERFACE_VERSION;
-pub use pocket_value::{Map, Number, Value};
-pub use value::RValue;
+pub use pocket_value::{Map, Number, Str, Value};
 
 /// The name of the static through which a library exports its root module:
 /// abi_stable's `ROOT_MODULE_LOADER_NAME`, spelled out because

@@ -9,14 +9,13 @@ use abi_stable::sabi_trait;
 use abi_stable::sabi_types::RRef;
 use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RBox, ROption, RResult, RStr, RString, RVec, Tuple2};
-
-use crate::value::RValue;
+use pocket_value::Value;
 
 /// The version of this interface. A library built against an interface whose
 /// major version differs from the host's is refused at load, before any of
 /// its code runs beyond its static initialisers; abi_stable then checks the
 /// layout of every type reachable from the root module.
-pub const INTERFACE_VERSION: &str = "2.1.0";
+pub const INTERFACE_VERSION: &str = "3.0.0";
 
 /// The root module a plugin library exports (through [`crate::export_plugin!`]).
 #[repr(C)]
@@ -69,13 +68,13 @@ pub struct NodeTypeDescriptor {
     /// One-line description.
     pub description: RString,
     /// JSON Schema for the node's config.
-    pub config_schema: ROption<RValue>,
+    pub config_schema: ROption<Value>,
     /// Whether calls may block (I/O, long computations): the host runs them
     /// on its blocking thread pool instead of the runner's threads.
     pub blocking: bool,
     /// Declared examples, each an object `{input, config, output | error,
     /// action, name}` (see `pocket plugin test`).
-    pub examples: RVec<RValue>,
+    pub examples: RVec<Value>,
     /// Binds the type to one workflow node.
     pub node_type: NodeTypeObject_TO<'static, RBox<()>>,
 }
@@ -89,8 +88,8 @@ pub trait NodeTypeObject: Send + Sync {
     fn prepare(
         &self,
         node: RStr<'_>,
-        config: RValue,
-        plugin_config: RValue,
+        config: Value,
+        plugin_config: Value,
     ) -> RResult<NodeObject_TO<'static, RBox<()>>, RError>;
 }
 
@@ -103,8 +102,8 @@ pub trait NodeObject: Send + Sync {
     /// serves the plugin's host calls for the length of this call.
     fn exec(
         &self,
-        input: RValue,
-        config: ROption<RValue>,
+        input: Value,
+        config: ROption<Value>,
         host: HostObject_TO<'_, RRef<'_, ()>>,
     ) -> RResult<ROutput, RError>;
 }
@@ -118,13 +117,13 @@ pub trait HostObject {
     fn log(&self, level: u8, message: RStr<'_>);
 
     /// The value the plugin stored under `key` in the run's store (`kv`).
-    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError>;
+    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<Value>, RError>;
 
     /// Stores `value` under `key` in the plugin's namespace of the run's store (`kv`).
-    fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError>;
+    fn kv_set(&self, key: RStr<'_>, value: Value) -> RResult<(), RError>;
 
     /// One key of the plugin's config (no capability needed).
-    fn config_get(&self, key: RStr<'_>) -> ROption<RValue>;
+    fn config_get(&self, key: RStr<'_>) -> ROption<Value>;
 
     /// An environment variable (`env:<pattern>`).
     fn env_get(&self, name: RStr<'_>) -> RResult<ROption<RString>, RError>;
@@ -136,7 +135,7 @@ pub trait HostObject {
     /// Runs the node type `node_type` (`plugin/type`) with `input` and
     /// `config` (`plugin_call:<pattern>`), within what is left of the call's
     /// time; its output and action.
-    fn plugin_call(&self, node_type: RStr<'_>, input: RValue, config: RValue) -> RResult<ROutput, RError>;
+    fn plugin_call(&self, node_type: RStr<'_>, input: Value, config: Value) -> RResult<ROutput, RError>;
 }
 
 /// An HTTP request across the boundary.
@@ -170,7 +169,7 @@ pub struct RHttpResponse {
 #[derive(StableAbi)]
 pub struct ROutput {
     /// The output value.
-    pub output: RValue,
+    pub output: Value,
     /// The chosen action; none means `default`.
     pub action: ROption<RString>,
 }

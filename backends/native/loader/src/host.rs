@@ -7,7 +7,6 @@ use std::time::Instant;
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
 use pocket_core::{RunContext, Value};
 use pocket_host::{HostError, HttpRequest, LogLevel, PluginCall, PluginHost};
-use pocket_native_abi::RValue;
 use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
@@ -46,27 +45,24 @@ impl HostObject for NativeHost<'_> {
         let _ = self.host.log(level, message.as_str());
     }
 
-    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError> {
+    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<Value>, RError> {
         match self.host.kv_get(Some(self.scope.run.store()), key.as_str()) {
-            Ok(Some(value)) => ROk(RSome(RValue::from(&value))),
+            Ok(Some(value)) => ROk(RSome(value)),
             Ok(None) => ROk(RNone),
             Err(e) => RErr(failed(e.to_string())),
         }
     }
 
-    fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError> {
-        match self
-            .host
-            .kv_set(Some(self.scope.run.store()), key.as_str(), Value::from(value))
-        {
+    fn kv_set(&self, key: RStr<'_>, value: Value) -> RResult<(), RError> {
+        match self.host.kv_set(Some(self.scope.run.store()), key.as_str(), value) {
             Ok(()) => ROk(()),
             Err(e) => RErr(failed(e.to_string())),
         }
     }
 
-    fn config_get(&self, key: RStr<'_>) -> ROption<RValue> {
+    fn config_get(&self, key: RStr<'_>) -> ROption<Value> {
         match self.plugin_config.get(key.as_str()) {
-            Some(value) => RSome(RValue::from(value)),
+            Some(value) => RSome(value.clone()),
             None => RNone,
         }
     }
@@ -112,20 +108,20 @@ impl HostObject for NativeHost<'_> {
         }
     }
 
-    fn plugin_call(&self, node_type: RStr<'_>, input: RValue, config: RValue) -> RResult<ROutput, RError> {
+    fn plugin_call(&self, node_type: RStr<'_>, input: Value, config: Value) -> RResult<ROutput, RError> {
         if let Err(refused) = self.may_block("plugin_call") {
             return RErr(refused);
         }
         let call = PluginCall {
             target: node_type.as_str().to_string(),
-            input: Value::from(input),
-            config: Value::from(config),
+            input,
+            config,
         };
         let called: Result<_, HostError> =
             self.blocking(|| self.host.plugin_call(Some(self.scope.run), call, self.scope.deadline));
         match called {
             Ok(out) => ROk(ROutput {
-                output: RValue::from(&out.output),
+                output: out.output,
                 action: out.action.map(|a| RString::from(&*a)).into(),
             }),
             Err(e) => RErr(failed(e.to_string())),

@@ -13,8 +13,10 @@
 //! through its own header, never through abi_stable's per-type root module
 //! cache, so any number of plugins load side by side.
 //!
-//! **Calls.** Values cross the boundary as `RValue`s, converted directly from
-//! and to [`pocket_core::Value`] (no JSON text). Node types the plugin marks
+//! **Calls.** Values cross the boundary as they are: [`pocket_core::Value`]
+//! has a stable layout, so an input reaches the plugin and an output comes
+//! back without conversion or copying (a library built against another
+//! layout is refused at load by abi_stable's layout check). Node types the plugin marks
 //! *blocking* run on tokio's blocking thread pool; the others run inline on
 //! the runner's thread, so they must be quick. A panic inside a plugin is
 //! caught inside the plugin and becomes [`pocket_core::NodeError::Crashed`]

@@ -10,7 +10,6 @@ use pocket_core::{
     ConfigError, Example, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
 };
 use pocket_host::PluginHost;
-use pocket_native_abi::RValue;
 use pocket_native_abi::module::{
     HostObject_TO, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, RError, RErrorKind, ROutput,
 };
@@ -35,7 +34,7 @@ impl NodeTypeParts {
         let examples = descriptor
             .examples
             .into_iter()
-            .map(|example| serde_json::Value::from(&Value::from(example)))
+            .map(|example| serde_json::Value::from(&example))
             .collect();
         Ok(NodeTypeParts {
             plugin,
@@ -45,7 +44,7 @@ impl NodeTypeParts {
             schema: descriptor
                 .config_schema
                 .into_option()
-                .map(|schema| serde_json::Value::from(&Value::from(schema))),
+                .map(|schema| serde_json::Value::from(&schema)),
             blocking: descriptor.blocking,
             object: descriptor.node_type,
         })
@@ -86,8 +85,8 @@ impl NodeType for NativeNodeType {
         let parts = &self.parts;
         let prepared = parts.object.prepare(
             RStr::from_str(setup.node),
-            RValue::from(setup.config),
-            RValue::from(setup.plugin_config),
+            setup.config.clone(),
+            setup.plugin_config.clone(),
         );
         match prepared {
             ROk(object) => Ok(Arc::new(NativeNode {
@@ -119,13 +118,13 @@ struct NativeNode {
 
 impl NativeNode {
     /// The config to send: none when the plugin already has it.
-    fn config_to_send(&self, config: &Value) -> ROption<RValue> {
+    fn config_to_send(&self, config: &Value) -> ROption<Value> {
         let unchanged = match (config, &self.prepared_config) {
             (Value::Object(a), Value::Object(b)) => a.ptr_eq(b),
             (Value::Null, Value::Null) => true,
             _ => false,
         };
-        if unchanged { RNone } else { RSome(RValue::from(config)) }
+        if unchanged { RNone } else { RSome(config.clone()) }
     }
 }
 
@@ -140,7 +139,7 @@ struct NativeCall {
 
 impl NativeCall {
     /// One call, with the host calls of `scope`.
-    fn run(&self, input: RValue, config: ROption<RValue>, scope: CallScope<'_>) -> Result<NodeOutput, NodeError> {
+    fn run(&self, input: Value, config: ROption<Value>, scope: CallScope<'_>) -> Result<NodeOutput, NodeError> {
         let host = NativeHost {
             host: &self.host,
             plugin_config: &self.plugin_config,
@@ -153,7 +152,7 @@ impl NativeCall {
     fn finish(&self, result: RResult<ROutput, RError>) -> Result<NodeOutput, NodeError> {
         match result {
             ROk(output) => Ok(NodeOutput {
-                output: Value::from(output.output),
+                output: output.output,
                 action: output.action.into_option().map(|a| a.as_str().into()),
             }),
             RErr(error) => Err(node_error(&self.plugin, error)),
@@ -167,7 +166,7 @@ impl Node for NativeNode {
     /// [`pocket_core::run_blocking`], as Lua and WASM calls do (native code
     /// cannot be interrupted: a call runs to completion).
     fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
-        let input = RValue::from(&call.input);
+        let input = call.input;
         let config = self.config_to_send(&call.config);
         let deadline = call.deadline;
         if !self.blocking {

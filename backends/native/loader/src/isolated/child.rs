@@ -11,7 +11,6 @@ use std::path::Path;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RBox, RErr, ROk, RResult, RStr};
-use pocket_native_abi::RValue;
 use pocket_native_abi::module::{
     HostObject_TO, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, PluginDescriptor, RError, RErrorKind, ROutput,
 };
@@ -180,7 +179,7 @@ impl Served {
             kind: FailureKind::InvalidConfig,
             message: format!("the plugin has no node type `{node_type}`"),
         })?;
-        match object.prepare(RStr::from_str(node), RValue::from(config), RValue::from(plugin)) {
+        match object.prepare(RStr::from_str(node), config.clone(), plugin.clone()) {
             ROk(prepared) => {
                 self.nodes.insert(key, prepared);
                 Ok(())
@@ -202,10 +201,10 @@ impl Served {
         })?;
         let host = ForwardingHost { pipe };
         let object = HostObject_TO::from_ptr(RRef::new(&host), TD_Opaque);
-        let result: RResult<ROutput, RError> = node.exec(RValue::from(input), config.map(RValue::from).into(), object);
+        let result: RResult<ROutput, RError> = node.exec(input.clone(), config.cloned().into(), object);
         match result {
             ROk(output) => Ok(Outcome {
-                output: Value::from(output.output),
+                output: output.output,
                 action: output.action.into_option().map(|a| a.into_string()),
             }),
             RErr(error) => Err(failure(error)),
@@ -213,8 +212,8 @@ impl Served {
     }
 }
 
-fn to_json(value: RValue) -> serde_json::Value {
-    serde_json::Value::from(&Value::from(value))
+fn to_json(value: Value) -> serde_json::Value {
+    serde_json::Value::from(&value)
 }
 
 fn failure(error: RError) -> Failure {

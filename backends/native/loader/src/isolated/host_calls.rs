@@ -12,7 +12,6 @@ use std::cell::RefCell;
 use std::io::{BufReader, BufWriter, Read, Write};
 
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
-use pocket_native_abi::RValue;
 use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use pocket_value::Value;
 use serde::{Deserialize, Serialize};
@@ -90,16 +89,14 @@ impl HostRequest {
                 HostResponse::Done
             }
             HostRequest::KvGet { key } => match host.kv_get(RStr::from_str(&key)) {
-                ROk(value) => HostResponse::Value(value.into_option().map(Value::from)),
+                ROk(value) => HostResponse::Value(value.into_option()),
                 RErr(error) => failed(error),
             },
-            HostRequest::KvSet { key, value } => match host.kv_set(RStr::from_str(&key), RValue::from(&value)) {
+            HostRequest::KvSet { key, value } => match host.kv_set(RStr::from_str(&key), value) {
                 ROk(()) => HostResponse::Done,
                 RErr(error) => failed(error),
             },
-            HostRequest::ConfigGet { key } => {
-                HostResponse::Value(host.config_get(RStr::from_str(&key)).into_option().map(Value::from))
-            }
+            HostRequest::ConfigGet { key } => HostResponse::Value(host.config_get(RStr::from_str(&key)).into_option()),
             HostRequest::EnvGet { name } => match host.env_get(RStr::from_str(&name)) {
                 ROk(value) => HostResponse::Text(value.into_option().map(RString::into_string)),
                 RErr(error) => failed(error),
@@ -132,9 +129,9 @@ impl HostRequest {
                 node_type,
                 input,
                 config,
-            } => match host.plugin_call(RStr::from_str(&node_type), RValue::from(&input), RValue::from(&config)) {
+            } => match host.plugin_call(RStr::from_str(&node_type), input, config) {
                 ROk(out) => HostResponse::Output {
-                    output: Value::from(out.output),
+                    output: out.output,
                     action: out.action.into_option().map(RString::into_string),
                 },
                 RErr(error) => failed(error),
@@ -191,30 +188,30 @@ impl<R: Read, W: Write> HostObject for ForwardingHost<'_, R, W> {
         });
     }
 
-    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<RValue>, RError> {
+    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<Value>, RError> {
         match self.ask(HostRequest::KvGet {
             key: key.as_str().into(),
         }) {
-            HostResponse::Value(value) => ROk(value.as_ref().map(RValue::from).into()),
+            HostResponse::Value(value) => ROk(value.into()),
             other => RErr(unexpected(other)),
         }
     }
 
-    fn kv_set(&self, key: RStr<'_>, value: RValue) -> RResult<(), RError> {
+    fn kv_set(&self, key: RStr<'_>, value: Value) -> RResult<(), RError> {
         match self.ask(HostRequest::KvSet {
             key: key.as_str().into(),
-            value: Value::from(value),
+            value,
         }) {
             HostResponse::Done => ROk(()),
             other => RErr(unexpected(other)),
         }
     }
 
-    fn config_get(&self, key: RStr<'_>) -> ROption<RValue> {
+    fn config_get(&self, key: RStr<'_>) -> ROption<Value> {
         match self.ask(HostRequest::ConfigGet {
             key: key.as_str().into(),
         }) {
-            HostResponse::Value(Some(value)) => RSome(RValue::from(&value)),
+            HostResponse::Value(Some(value)) => RSome(value),
             _ => RNone,
         }
     }
@@ -249,14 +246,14 @@ impl<R: Read, W: Write> HostObject for ForwardingHost<'_, R, W> {
         }
     }
 
-    fn plugin_call(&self, node_type: RStr<'_>, input: RValue, config: RValue) -> RResult<ROutput, RError> {
+    fn plugin_call(&self, node_type: RStr<'_>, input: Value, config: Value) -> RResult<ROutput, RError> {
         match self.ask(HostRequest::PluginCall {
             node_type: node_type.as_str().into(),
-            input: Value::from(input),
-            config: Value::from(config),
+            input,
+            config,
         }) {
             HostResponse::Output { output, action } => ROk(ROutput {
-                output: RValue::from(&output),
+                output,
                 action: action.map(RString::from).into(),
             }),
             other => RErr(unexpected(other)),
