@@ -305,14 +305,14 @@ fn from_jaq(value: &Val) -> Result<Value, String> {
             Val::TStr(bytes) | Val::BStr(bytes) => Value::from(String::from_utf8_lossy(bytes).into_owned()),
             Val::Arr(items) => Value::from(items.iter().map(from_jaq).collect::<Result<Vec<_>, _>>()?),
             Val::Obj(map) => {
-                let mut object = Map::with_capacity(map.len());
-                for (key, item) in map.iter() {
-                    let key = match key {
-                        Val::TStr(bytes) | Val::BStr(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-                        other => return Err(format!("object key {other} is not a string")),
-                    };
-                    object.insert(key, from_jaq(item)?);
-                }
+                // Collected, not inserted one by one: a map is built in one sort.
+                let object = map
+                    .iter()
+                    .map(|(key, item)| match key {
+                        Val::TStr(bytes) | Val::BStr(bytes) => Ok((String::from_utf8_lossy(bytes), from_jaq(item)?)),
+                        other => Err(format!("object key {other} is not a string")),
+                    })
+                    .collect::<Result<Map, _>>()?;
                 Value::from(object)
             }
         })

@@ -224,11 +224,13 @@ impl Reader<'_> {
             keyed.push((key, item));
         }
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut map = Map::with_capacity(keyed.len());
-        for (key, item) in keyed {
-            let value = self.read(item).map_err(|e| e.within(format!(".{key}")))?;
-            map.insert(key, value);
-        }
+        let map = keyed
+            .into_iter()
+            .map(|(key, item)| {
+                let value = self.read(item).map_err(|e| e.within(format!(".{key}")))?;
+                Ok((key, value))
+            })
+            .collect::<Result<Map, _>>()?;
         Ok(Value::from(map))
     }
 }
