@@ -1,6 +1,6 @@
 //! Native nodes running in workflows: outputs, actions, errors and panics.
 
-use pocket_core::{NodeError, PocketConfig, RunError};
+use pocket_core::{NodeError, PocketConfig, RunError, Value};
 
 use crate::common::*;
 
@@ -150,4 +150,27 @@ async fn a_deep_input_crosses_into_a_plugin_and_back_without_overflowing_a_stack
     .await
     .unwrap_err();
     assert!(failure(&error).to_string().contains("text"), "{error}");
+}
+
+#[tokio::test]
+async fn values_a_plugin_built_outlive_it_and_the_host_can_change_them() {
+    // `run_yaml` drops the registry, and with it the plugin and its nodes,
+    // before returning: the output's strings and object were allocated by
+    // the library and are now owned, read, changed and freed by the host.
+    let input = r#"{"text":"straße","keep":[1,{"a":"b"}]}"#;
+    let out = run_yaml(
+        &one_node("text-upper", "{}"),
+        &[TEXT_TOOLS],
+        &PocketConfig::default(),
+        input,
+    )
+    .await
+    .unwrap();
+    let mut object = out.as_object().unwrap().clone();
+    object.make_mut().insert("host", Value::from("added"));
+    assert_eq!(
+        Value::Object(object).to_json(),
+        r#"{"text":"STRASSE","keep":[1,{"a":"b"}],"host":"added"}"#
+    );
+    assert_eq!(out.to_json(), r#"{"text":"STRASSE","keep":[1,{"a":"b"}]}"#);
 }
