@@ -166,7 +166,7 @@ impl Drop for Array {
         if let Some(items) = RArc::get_mut(&mut self.0)
             && items.iter().any(Value::is_container)
         {
-            drop_iteratively(std::mem::take(items).into_iter().collect());
+            drop_iteratively(std::mem::take(items).into_vec());
         }
     }
 }
