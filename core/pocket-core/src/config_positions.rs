@@ -3,12 +3,44 @@
 //!
 //! The workflow model reads configs as plain [`Value`](pocket_value::Value)s;
 //! this reads the same YAML a second time, keeping only each config value's
-//! position under its JSON pointer.
+//! position under its JSON pointer. Only a config error needs that, so the
+//! second reading waits for the first error ([`ConfigPlaces`]): a workflow
+//! that validates reads its text once.
+
+use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::location::Position;
+
+/// Where the node configs of a workflow are written: the YAML text they were
+/// read from, read again for positions the first time one is asked for.
+/// JSON and TOML workflows (and workflows built in code) have none.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigPlaces {
+    yaml: Option<Arc<str>>,
+    read: OnceLock<Vec<ConfigPositions>>,
+}
+
+impl ConfigPlaces {
+    /// The places of the configs written in `text`, a YAML workflow.
+    pub(crate) fn yaml(text: &str) -> ConfigPlaces {
+        ConfigPlaces {
+            yaml: Some(text.into()),
+            read: OnceLock::new(),
+        }
+    }
+
+    /// Where the value at `pointer` of the `node`-th node's config is written
+    /// (or its nearest enclosing value that is known, as
+    /// [`ConfigPositions::find`]).
+    pub fn find(&self, node: usize, pointer: &str) -> Option<Position> {
+        let text = self.yaml.as_deref()?;
+        let nodes = self.read.get_or_init(|| read(text).unwrap_or_default());
+        nodes.get(node)?.find(pointer)
+    }
+}
 
 /// A node config's positions: JSON pointer (`""` for the config itself,
 /// `/conditions/0/if`) -> where that value is written.
@@ -32,7 +64,7 @@ impl ConfigPositions {
 
 /// Reads the config positions of every node of a YAML workflow, in node
 /// order; `None` when the text does not read as a workflow.
-pub(crate) fn read(text: &str) -> Option<Vec<ConfigPositions>> {
+fn read(text: &str) -> Option<Vec<ConfigPositions>> {
     #[derive(serde::Deserialize)]
     struct File {
         #[serde(default)]
@@ -151,7 +183,7 @@ impl<'de> Visitor<'de> for TreeVisitor {
 }
 
 /// A mapping key as text, whatever its YAML type (`1: x` has key `1`).
-struct KeyText(String);
+pub(crate) struct KeyText(pub(crate) String);
 
 impl<'de> Deserialize<'de> for KeyText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<KeyText, D::Error> {
@@ -178,5 +210,17 @@ mod tests {
         assert_eq!(at("/a~1b"), Some(12));
         assert_eq!(at("/missing"), at(""), "an unknown key points at the config");
         assert_eq!(at("/list/5"), Some(10), "the list, which starts at its first item");
+    }
+
+    #[test]
+    fn places_read_the_text_when_first_asked() {
+        let places = ConfigPlaces::yaml("nodes:\n  - name: a\n    config:\n      x: 1\n");
+        assert!(
+            places.read.get().is_none(),
+            "nothing is read before a position is needed"
+        );
+        assert_eq!(places.find(0, "/x").map(|p| p.line), Some(4));
+        assert_eq!(places.find(1, "/x"), None, "no such node");
+        assert_eq!(ConfigPlaces::default().find(0, "/x"), None, "no text, no positions");
     }
 }

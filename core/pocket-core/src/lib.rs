@@ -47,13 +47,14 @@ mod suggest;
 mod triggers;
 mod validate;
 mod workflow;
+mod yaml_duplicates;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use blocking::{Abandoned, run_blocking};
 pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, PluginsConfig, PocketConfig};
-pub use config_positions::ConfigPositions;
+pub use config_positions::{ConfigPlaces, ConfigPositions};
 pub use config_template::ConfigTemplate;
 pub use context::RunContext;
 pub use diagnostic::{Diagnostic, Severity, ValidationError};

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use pocket_value::Value;
 
+use crate::config_positions::ConfigPlaces;
 use crate::location::{Position, location_prefix};
 use crate::workflow::WorkflowFile;
+use crate::yaml_duplicates;
 
 /// A workflow file's syntax (`yaml`, `json`, `toml` when serialized).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -100,13 +102,7 @@ pub fn parse_str(text: &str, format: Format) -> Result<WorkflowFile, ParseError>
         })?,
     };
     if format == Format::Yaml {
-        for (node, positions) in workflow
-            .nodes
-            .iter_mut()
-            .zip(crate::config_positions::read(text).unwrap_or_default())
-        {
-            node.config_positions = positions;
-        }
+        workflow.config_places = ConfigPlaces::yaml(text);
     } else {
         place_by_first_mention(text, &mut workflow);
     }
@@ -124,12 +120,24 @@ fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError
             line: l.line() as u32,
             column: l.column() as u32,
         });
+        let message = match yaml_duplicates::duplicate_key(&e) {
+            Some((key, second)) => duplicate_key_message(key, yaml_duplicates::first_writing(text, second)),
+            None => yaml_message(&e),
+        };
         ParseError {
             file: None,
             position,
-            message: yaml_message(&e),
+            message,
         }
     })
+}
+
+/// A key written twice in one mapping, in Pocket's words: YAML keeps one
+/// value per key, and which one a reader keeps differs between tools.
+fn duplicate_key_message(key: Option<&str>, first: Option<Position>) -> String {
+    let key = key.map_or_else(|| "a key".to_string(), |k| format!("key `{k}`"));
+    let first = first.map_or_else(String::new, |p| format!(" (first written at line {})", p.line));
+    format!("{key} is written twice in the same mapping{first}; keep one of them")
 }
 
 /// Parses a YAML document into a [`Value`], with the workflow parser's rules.
@@ -274,6 +282,23 @@ mod tests {
         let err = parse_str("name: demo\nconections: []\n", Format::Yaml).unwrap_err();
         assert!(err.message.contains("conections"), "{}", err.message);
         assert_eq!(err.position.map(|p| p.line), Some(2));
+    }
+
+    #[test]
+    fn a_duplicate_yaml_key_names_both_lines_in_pockets_words() {
+        let yaml = "name: demo\nnodes:\n  - name: a\n    type: echo\n    config:\n      x: 1\n      y: 2\n      x: 3\n";
+        let err = parse_str(yaml, Format::Yaml).unwrap_err();
+        assert_eq!(err.position.map(|p| p.line), Some(8), "{err}");
+        assert_eq!(
+            err.message,
+            "key `x` is written twice in the same mapping (first written at line 6); keep one of them"
+        );
+        assert!(!err.message.contains("DuplicateKeyPolicy"), "{err}");
+
+        let flow = "name: demo\nnodes:\n  - { name: a, type: echo, name: b }\n";
+        let err = parse_str(flow, Format::Yaml).unwrap_err();
+        assert!(err.message.starts_with("key `name` is written twice"), "{err}");
+        assert!(err.message.contains("first written at line 3"), "{err}");
     }
 
     #[test]

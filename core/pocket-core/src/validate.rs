@@ -275,7 +275,7 @@ impl Checker {
     ) -> Option<Vec<GraphNode>> {
         let preparer = Preparer::new(catalog, config, file);
         let mut nodes = Vec::with_capacity(file.nodes.len());
-        for (spec, sources) in file.nodes.iter().zip(incoming) {
+        for (index, (spec, sources)) in file.nodes.iter().zip(incoming).enumerate() {
             let request = NodeRequest {
                 name: &spec.name,
                 node_type: &spec.node_type,
@@ -292,7 +292,7 @@ impl Checker {
                         } else {
                             problem
                                 .config_pointer()
-                                .and_then(|pointer| spec.config_positions.find(pointer))
+                                .and_then(|pointer| file.config_places.find(index, pointer))
                                 .or(spec.name.position)
                         };
                         let help = problem.help();

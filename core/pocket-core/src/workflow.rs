@@ -8,7 +8,7 @@ use std::time::Duration;
 use pocket_value::Value;
 use serde::Deserialize;
 
-use crate::config_positions::ConfigPositions;
+use crate::config_positions::ConfigPlaces;
 use crate::duration::{deserialize_duration, deserialize_opt_duration};
 use crate::location::Located;
 
@@ -51,6 +51,10 @@ pub struct WorkflowFile {
     /// The file this workflow was read from, if any.
     #[serde(skip)]
     pub source: Option<std::path::PathBuf>,
+    /// Where each node's config values are written (YAML text only), by
+    /// node index: changing `nodes` after parsing leaves them stale.
+    #[serde(skip)]
+    pub config_places: ConfigPlaces,
 }
 
 /// A node of a workflow file.
@@ -68,9 +72,6 @@ pub struct NodeSpec {
     /// The node's configuration; strings may hold templates.
     #[serde(default)]
     pub config: Option<Value>,
-    /// Where each config value is written (YAML files only).
-    #[serde(skip)]
-    pub config_positions: ConfigPositions,
     /// Retry policy for failures.
     #[serde(default)]
     pub retry: Option<RetrySpec>,
