@@ -549,6 +549,16 @@ mod tests {
     }
 
     #[test]
+    fn a_config_error_points_at_the_line_of_its_key() {
+        let yaml = "name: t\nstart: b\nnodes:\n  - name: a\n    type: strict\n    config:\n      count: 1\n  - name: b\n    type: strict\n    config:\n      count:\n        0\n";
+        let errs = errors(yaml);
+        assert!(
+            errs.iter().any(|e| e.starts_with("line 12:") && e.contains("/count")),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
     fn a_missing_required_key_is_a_schema_error() {
         let errs = errors("name: t\nstart: a\nnodes:\n  - {name: a, type: strict}\n");
         assert!(errs[0].contains("count") && errs[0].contains("required"), "{errs:?}");
