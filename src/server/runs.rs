@@ -62,7 +62,7 @@ pub fn now_ms() -> i64 {
 pub fn entry_json(entry: &TraceEntry) -> serde_json::Value {
     serde_json::json!({
         "node": &*entry.node,
-        "type": entry.node_type,
+        "type": &*entry.node_type,
         "plugin": &*entry.plugin,
         "started_ms": entry.started.as_secs_f64() * 1000.0,
         "duration_ms": entry.duration.as_secs_f64() * 1000.0,
