@@ -147,19 +147,12 @@ impl WorkflowSet {
         Ok(())
     }
 
-    /// The workflow a request with `method` to webhook `path` starts.
-    pub fn hook(&self, method: &str, path: &str) -> Option<&Arc<Workflow>> {
-        let name = self.hooks.get(&(method.to_string(), path.to_string()))?;
-        self.loaded.get(name)
-    }
-
-    /// The methods webhook `path` answers.
-    pub fn hook_methods(&self, path: &str) -> Vec<&str> {
+    /// The webhooks at `path`: each method and the workflow it starts.
+    pub fn hooks_at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = (&'a str, &'a Arc<Workflow>)> {
         self.hooks
-            .keys()
-            .filter(|(_, p)| p == path)
-            .map(|(method, _)| method.as_str())
-            .collect()
+            .iter()
+            .filter(move |((_, at), _)| at == path)
+            .filter_map(|((method, _), name)| Some((method.as_str(), self.loaded.get(name)?)))
     }
 
     /// Every (workflow, cron schedule) pair.
