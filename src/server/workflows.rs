@@ -89,6 +89,10 @@ impl WorkflowSet {
     /// keeps serving its version from `previous` (its failure is listed all
     /// the same), so a broken edit never takes a workflow away; a file that
     /// fails unedited (a plugin it uses went away) is dropped.
+    ///
+    /// Files `previous` served claim their names and webhooks first, then
+    /// new files, each group in file-name order: a new file never takes a
+    /// name or a webhook from a workflow that holds it; it is the one refused.
     pub fn reload(previous: &WorkflowSet, dir: Option<&Path>, host: &Host) -> anyhow::Result<WorkflowSet> {
         let mut set = WorkflowSet::default();
         let Some(dir) = dir else { return Ok(set) };
@@ -98,7 +102,8 @@ impl WorkflowSet {
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| path.is_file() && is_workflow_file(path))
             .collect();
-        paths.sort();
+        let served = |path: &PathBuf| previous.loaded().any(|w| &w.path == path);
+        paths.sort_by_cached_key(|path| (!served(path), path.clone()));
         for path in paths {
             if let Err(message) = load_file(&path, host).and_then(|workflow| set.claim(workflow)) {
                 tracing::warn!(file = %path.display(), "workflow not loaded: {message}");
@@ -111,6 +116,7 @@ impl WorkflowSet {
                 set.failed.push((path, message));
             }
         }
+        set.failed.sort();
         Ok(set)
     }
 
