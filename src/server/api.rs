@@ -1,4 +1,5 @@
-//! The HTTP API: routes, request parsing, scope checks and JSON answers.
+//! The HTTP API: routes, request parsing and JSON answers. What each caller
+//! may see and do is decided in one place, [`Access`](super::access::Access).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
