@@ -104,6 +104,7 @@ pub fn runs(explicit_config: Option<&Path>, command: RunsCommand) -> anyhow::Res
                         status,
                         before: None,
                         limit,
+                        workflows: None,
                     };
                     local_store(explicit_config)?
                         .list(&filter)?
@@ -190,6 +191,10 @@ fn detail(run: &RunRecord) -> Value {
     value["input"] = parse(&run.input);
     value["output"] = run.output.as_deref().map_or(Value::Null, parse);
     value["timeline"] = run.timeline.as_deref().map_or(json!([]), parse);
-    value["idempotency_key"] = run.idempotency_key.clone().into();
+    value["idempotency_key"] = run
+        .idempotency_key
+        .as_deref()
+        .map(|key| crate::server::idempotency::unscoped(&run.workflow, key))
+        .into();
     value
 }

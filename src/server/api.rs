@@ -1,4 +1,5 @@
-//! The HTTP API: routes, request parsing, scope checks and JSON answers.
+//! The HTTP API: routes, request parsing and JSON answers. What each caller
+//! may see and do is decided in one place, [`Access`](super::access::Access).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,13 +13,15 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use pocket_core::{Scope, Value};
 use pocket_history::{Created, RunFilter, RunRecord, RunStatus};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{Caller, Refusal, Tokens};
+use super::access::Access;
+use super::auth::{Refusal, Tokens};
+use super::idempotency;
 use super::metrics::Metrics;
 use super::runs::{RunManager, Submission, SubmitError};
 use super::workflows::{self, WorkflowSet};
@@ -108,7 +111,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    /// An answer with `status` saying `message`.
+    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
@@ -116,15 +120,9 @@ impl ApiError {
         }
     }
 
-    fn not_found(what: &str) -> ApiError {
+    /// A 404 for `what`.
+    pub(super) fn not_found(what: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
-    }
-
-    fn forbidden(caller: &Caller, scope: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("token `{}` does not have the `{scope}` scope", caller.name),
-        )
     }
 
     fn internal(error: impl std::fmt::Display) -> ApiError {
@@ -169,19 +167,6 @@ impl From<pocket_history::StoreError> for ApiError {
     }
 }
 
-fn require(caller: &Caller, scope: Scope) -> Result<(), ApiError> {
-    if caller.has(scope) {
-        Ok(())
-    } else {
-        let name = match scope {
-            Scope::Run => "run",
-            Scope::Read => "read",
-            Scope::Admin => "admin",
-        };
-        Err(ApiError::forbidden(caller, name))
-    }
-}
-
 async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
     let authorization = request
         .headers()
@@ -222,8 +207,8 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<Arc<App>>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
-    require(&caller, Scope::Read)?;
+async fn metrics(State(app): State<Arc<App>>, access: Access) -> Result<Response, ApiError> {
+    access.everything(Scope::Read, "read the metrics, which count every workflow's runs")?;
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     Ok(([(header::CONTENT_TYPE, content_type)], app.metrics.encode()).into_response())
 }
@@ -276,6 +261,10 @@ impl RunView {
             (None, Some(live)) => Value::from(serde_json::Value::Array(live)),
             (None, None) => Value::array(Vec::<Value>::new()),
         };
+        let idempotency_key = record
+            .idempotency_key
+            .as_deref()
+            .map(|key| idempotency::unscoped(&record.workflow, key));
         RunView {
             input: stored(&record.input),
             output: record.output.as_deref().map(stored),
@@ -284,7 +273,7 @@ impl RunView {
             workflow: record.workflow,
             status: record.status,
             error: record.error,
-            idempotency_key: record.idempotency_key,
+            idempotency_key,
             created_ms: record.created_ms,
             started_ms: record.started_ms,
             finished_ms: record.finished_ms,
@@ -297,11 +286,11 @@ async fn fetch(app: &App, id: &str) -> Result<Option<RunRecord>, ApiError> {
     Ok(app.runs.call(move |store| store.get(&id)).await?)
 }
 
-async fn view(app: &App, id: &str) -> Result<Option<RunView>, ApiError> {
-    Ok(fetch(app, id).await?.map(|record| {
-        let live = app.runs.live_timeline(&record.id);
-        RunView::of(record, live)
-    }))
+/// Run `id` as the API shows it, if `access` may see it with `scope`.
+async fn view(app: &App, access: &Access, scope: Scope, id: &str) -> Result<RunView, ApiError> {
+    let record = access.reach(scope, &format!("run `{id}`"), fetch(app, id).await?)?;
+    let live = app.runs.live_timeline(&record.id);
+    Ok(RunView::of(record, live))
 }
 
 fn body_error(rejection: BytesRejection) -> ApiError {
@@ -310,31 +299,24 @@ fn body_error(rejection: BytesRejection) -> ApiError {
 
 async fn create_run(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     Query(query): Query<WaitQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    require(&caller, Scope::Run)?;
+    access.scope(Scope::Run)?;
     let body = body.map_err(body_error)?;
     let request: CreateRun = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid request body: {e}")))?;
     let idempotency_key = request.idempotency_key.or_else(|| idempotency_header(&headers));
     let (workflow, definition, inline) = match (request.workflow, request.definition) {
         (Some(name), None) => {
-            let workflow = served(&app, &caller, &name)?;
+            let found = app.workflows.load().get(&name).cloned();
+            let workflow = access.reach(Scope::Run, &format!("workflow `{name}`"), found)?;
             (name, workflow.definition(), None)
         }
         (None, Some(source)) => {
-            if !caller.unrestricted() {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "token `{}` may run only some workflows, so it cannot send one inline",
-                        caller.name
-                    ),
-                ));
-            }
+            access.everything(Scope::Run, "send a workflow inline (an inline workflow names itself)")?;
             let host = app.host.clone();
             let text = source.clone();
             let definition = tokio::task::spawn_blocking(move || workflows::inline(&text, &host))
@@ -357,7 +339,7 @@ async fn create_run(
         inline,
         idempotency_key,
     };
-    start(&app, submission, &query).await
+    start(&app, &access, submission, &query).await
 }
 
 fn idempotency_header(headers: &HeaderMap) -> Option<String> {
@@ -367,18 +349,10 @@ fn idempotency_header(headers: &HeaderMap) -> Option<String> {
         .map(String::from)
 }
 
-/// The served workflow `name`, if the caller may use it (else, as if it did not exist).
-fn served(app: &App, caller: &Caller, name: &str) -> Result<Arc<workflows::Workflow>, ApiError> {
-    let not_found = || ApiError::not_found(&format!("workflow `{name}`"));
-    if !caller.may_use(name) {
-        return Err(not_found());
-    }
-    app.workflows.load().get(name).cloned().ok_or_else(not_found)
-}
-
 /// Submits a run and answers for it: 202 while it goes on, 200 once it
-/// finished (`?wait=true` waits) or when an idempotency key replays it.
-async fn start(app: &App, submission: Submission, query: &WaitQuery) -> Result<Response, ApiError> {
+/// finished (`?wait=true` waits) or when an idempotency key replays it
+/// (a run `access` may see: keys are scoped to their workflow).
+async fn start(app: &App, access: &Access, submission: Submission, query: &WaitQuery) -> Result<Response, ApiError> {
     let wait = match &query.timeout {
         Some(text) => pocket_core::parse_duration(text)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("timeout: {e}")))?
@@ -387,7 +361,7 @@ async fn start(app: &App, submission: Submission, query: &WaitQuery) -> Result<R
     };
     let (record, replayed) = match app.runs.submit(submission).await? {
         Created::New(record) => (record, false),
-        Created::Existing(record) => (record, true),
+        Created::Existing(record) => (access.reach(Scope::Run, "run", Some(record))?, true),
     };
     let finished = match query.wait && !replayed {
         true => tokio::select! {
@@ -398,7 +372,7 @@ async fn start(app: &App, submission: Submission, query: &WaitQuery) -> Result<R
     };
     let current = match finished {
         Some(finished) => RunView::of(RunRecord::clone(&finished), None),
-        None => view(app, &record.id).await?.ok_or_else(|| ApiError::not_found("run"))?,
+        None => view(app, access, Scope::Run, &record.id).await?,
     };
     let status = if current.status.is_finished() || replayed {
         StatusCode::OK
@@ -418,27 +392,34 @@ async fn start(app: &App, submission: Submission, query: &WaitQuery) -> Result<R
 
 /// A webhook: the workflow whose trigger names this method and path runs
 /// with the request body as input (JSON when it parses as JSON, else text).
+/// Hooks of workflows the caller does not see do not exist for it, in the
+/// 404 and in the 405's `Allow` alike.
 async fn webhook(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     Path(rest): Path<String>,
     Query(query): Query<WaitQuery>,
     method: Method,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    require(&caller, Scope::Run)?;
+    access.scope(Scope::Run)?;
     let path = format!("{}{rest}", pocket_core::WEBHOOK_PREFIX);
     let workflow = {
         let set = app.workflows.load();
-        match set.hook(method.as_str(), &path) {
-            Some(workflow) if caller.may_use(&workflow.name) => workflow.clone(),
-            Some(_) => return Err(ApiError::not_found(&format!("webhook {path}"))),
+        let visible: Vec<(&str, &Arc<workflows::Workflow>)> = set
+            .hooks_at(&path)
+            .filter(|(_, workflow)| access.sees(&workflow.name))
+            .collect();
+        match visible.iter().find(|(answers, _)| *answers == method.as_str()) {
+            Some((_, workflow)) => Arc::clone(workflow),
+            None if visible.is_empty() => return Err(ApiError::not_found(&format!("webhook {path}"))),
             None => {
-                let allowed = set.hook_methods(&path).join(", ");
-                if allowed.is_empty() {
-                    return Err(ApiError::not_found(&format!("webhook {path}")));
-                }
+                let allowed = visible
+                    .iter()
+                    .map(|(answers, _)| *answers)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let mut refusal = ApiError::new(
                     StatusCode::METHOD_NOT_ALLOWED,
                     format!("webhook {path} answers {allowed}, not {method}"),
@@ -480,7 +461,7 @@ async fn webhook(
         inline: None,
         idempotency_key: idempotency_header(&headers),
     };
-    start(&app, submission, &query).await
+    start(&app, &access, submission, &query).await
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -492,26 +473,14 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 async fn get_run(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     Path(id): Path<String>,
 ) -> Result<Json<RunView>, ApiError> {
-    require(&caller, Scope::Read)?;
-    match view(&app, &id).await? {
-        Some(run) if caller.may_use(&run.workflow) => Ok(Json(run)),
-        _ => Err(ApiError::not_found(&format!("run `{id}`"))),
-    }
+    Ok(Json(view(&app, &access, Scope::Read, &id).await?))
 }
 
-async fn cancel_run(
-    State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    require(&caller, Scope::Run)?;
-    let record = fetch(&app, &id)
-        .await?
-        .filter(|run| caller.may_use(&run.workflow))
-        .ok_or_else(|| ApiError::not_found(&format!("run `{id}`")))?;
+async fn cancel_run(State(app): State<Arc<App>>, access: Access, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let record = access.reach(Scope::Run, &format!("run `{id}`"), fetch(&app, &id).await?)?;
     if app.runs.cancel(&id) {
         let answer = serde_json::json!({ "id": id, "status": "cancelling" });
         return Ok((StatusCode::ACCEPTED, Json(answer)).into_response());
@@ -545,10 +514,10 @@ struct RunSummary {
 
 async fn list_runs(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Read)?;
+    access.scope(Scope::Read)?;
     let status = query
         .status
         .as_deref()
@@ -560,16 +529,14 @@ async fn list_runs(
         status,
         before: query.before,
         limit: query.limit,
+        workflows: access.patterns(),
     };
     let page_size = filter.page_size() as usize;
     let records = app.runs.call(move |store| store.list(&filter)).await?;
-    // The cursor is the page's last run, seen or not, so hidden runs never end paging early.
-    let next = (records.len() == page_size)
-        .then(|| records.last().map(|r| r.id.clone()))
-        .flatten();
+    let full = records.len() == page_size;
     let runs: Vec<RunSummary> = records
         .into_iter()
-        .filter(|run| caller.may_use(&run.workflow))
+        .filter(|run| access.sees(&run.workflow))
         .map(|run| RunSummary {
             id: run.id,
             workflow: run.workflow,
@@ -580,18 +547,18 @@ async fn list_runs(
             finished_ms: run.finished_ms,
         })
         .collect();
+    // The store kept to the caller's workflows, so a full page is full of
+    // runs it sees; the cursor is the last run shown, never a hidden one.
+    let next = full.then(|| runs.last().map(|r| r.id.clone())).flatten();
     Ok(Json(serde_json::json!({ "runs": runs, "next": next })))
 }
 
-async fn list_workflows(
-    State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Read)?;
+async fn list_workflows(State(app): State<Arc<App>>, access: Access) -> Result<Json<serde_json::Value>, ApiError> {
+    access.scope(Scope::Read)?;
     let set = app.workflows.load();
     let loaded: Vec<serde_json::Value> = set
         .loaded()
-        .filter(|w| caller.may_use(&w.name))
+        .filter(|w| access.sees(&w.name))
         .map(|w| {
             serde_json::json!({
                 "name": w.name,
@@ -601,7 +568,8 @@ async fn list_workflows(
             })
         })
         .collect();
-    let failed: Vec<serde_json::Value> = if caller.unrestricted() {
+    // A file that failed names no workflow anyone may be said to see.
+    let failed: Vec<serde_json::Value> = if access.sees_everything() {
         set.failed()
             .iter()
             .map(|(path, error)| serde_json::json!({ "file": path, "error": error }))
@@ -614,15 +582,11 @@ async fn list_workflows(
 
 async fn get_workflow(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Read)?;
-    let set = app.workflows.load();
-    let workflow = set
-        .get(&name)
-        .filter(|w| caller.may_use(&w.name))
-        .ok_or_else(|| ApiError::not_found(&format!("workflow `{name}`")))?;
+    let found = app.workflows.load().get(&name).cloned();
+    let workflow = access.reach(Scope::Read, &format!("workflow `{name}`"), found)?;
     Ok(Json(serde_json::json!({
         "name": workflow.name,
         "file": workflow.path,
@@ -632,13 +596,14 @@ async fn get_workflow(
     })))
 }
 
-async fn list_plugins(
-    State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Read)?;
-    let stats = app.metrics.plugin_stats();
+async fn list_plugins(State(app): State<Arc<App>>, access: Access) -> Result<Json<serde_json::Value>, ApiError> {
+    access.scope(Scope::Read)?;
     let mut plugins = crate::commands::plugins_json(&app.host);
+    // Statistics count the node executions of every workflow's runs.
+    if !access.sees_everything() {
+        return Ok(Json(serde_json::json!({ "plugins": plugins })));
+    }
+    let stats = app.metrics.plugin_stats();
     for plugin in &mut plugins {
         let name = plugin["name"].as_str().unwrap_or_default();
         let of_plugin = stats.get(name).cloned().unwrap_or_default();
@@ -647,11 +612,8 @@ async fn list_plugins(
     Ok(Json(serde_json::json!({ "plugins": plugins })))
 }
 
-async fn list_nodes(
-    State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Read)?;
+async fn list_nodes(State(app): State<Arc<App>>, access: Access) -> Result<Json<serde_json::Value>, ApiError> {
+    access.scope(Scope::Read)?;
     let nodes: Vec<serde_json::Value> = crate::commands::node_rows(&app.host)
         .into_iter()
         .map(|[node_type, plugin, description]| {
@@ -694,12 +656,15 @@ async fn load_file(app: &Arc<App>, path: std::path::PathBuf) -> Result<Json<serd
     }
 }
 
+/// What a limited token cannot do to plugins.
+const CHANGE_PLUGINS: &str = "load or unload plugins (every workflow uses them)";
+
 async fn load_plugin(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Admin)?;
+    access.everything(Scope::Admin, CHANGE_PLUGINS)?;
     let request: LoadPlugin = serde_json::from_slice(&body.map_err(body_error)?)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid request body: {e}")))?;
     if !request.path.is_file() {
@@ -720,10 +685,10 @@ fn plugin_file(app: &App, name: &str) -> Option<std::path::PathBuf> {
 
 async fn reload_plugin(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Admin)?;
+    access.everything(Scope::Admin, CHANGE_PLUGINS)?;
     let path = plugin_file(&app, &name)
         .ok_or_else(|| ApiError::not_found(&format!("a file for plugin `{name}` in the plugin directories")))?;
     load_file(&app, path).await
@@ -731,10 +696,10 @@ async fn reload_plugin(
 
 async fn unload_plugin(
     State(app): State<Arc<App>>,
-    Extension(caller): Extension<Caller>,
+    access: Access,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&caller, Scope::Admin)?;
+    access.everything(Scope::Admin, CHANGE_PLUGINS)?;
     if app.host.registry.catalog().plugin(&name).is_some_and(|p| p.built_in) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -38,6 +38,11 @@ impl Caller {
     pub fn unrestricted(&self) -> bool {
         self.workflows.iter().any(|pattern| pattern == "*")
     }
+
+    /// The patterns of the workflows it may use; `None` when it may use every workflow.
+    pub fn patterns(&self) -> Option<&[String]> {
+        (!self.unrestricted()).then_some(self.workflows.as_slice())
+    }
 }
 
 /// The configured tokens.

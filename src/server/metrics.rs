@@ -144,7 +144,7 @@ impl Metrics {
     pub fn node(&self, entry: &TraceEntry, error: Option<&NodeError>) {
         let node = NodeLabels {
             plugin: entry.plugin.to_string(),
-            node_type: entry.node_type.clone(),
+            node_type: entry.node_type.to_string(),
         };
         self.node_seconds
             .get_or_create(&node)
@@ -219,12 +219,12 @@ mod tests {
         metrics.queued();
         metrics.started();
         metrics.finished("orders", "succeeded", true);
-        metrics.node(&entry("json-tools", "echo-json"), None);
+        metrics.node(&entry("json-tools", "json-tools/echo-json"), None);
         let fuel = NodeError::LimitExceeded {
             limit: Limit::Fuel,
             detail: "x".into(),
         };
-        metrics.node(&entry("loop", "spin"), Some(&fuel));
+        metrics.node(&entry("loop", "loop/spin"), Some(&fuel));
         let text = metrics.encode();
         let loop_stats = &metrics.plugin_stats()["loop"];
         assert_eq!((loop_stats.calls, loop_stats.errors, loop_stats.limit_hits), (1, 1, 1));
@@ -233,10 +233,10 @@ mod tests {
             r#"pocket_runs_total{workflow="orders",status="succeeded"} 1"#,
             "pocket_runs_running 0",
             "pocket_runs_queued 0",
-            r#"pocket_node_executions_total{plugin="json-tools",node_type="echo-json",outcome="ok"} 1"#,
-            r#"pocket_node_executions_total{plugin="loop",node_type="spin",outcome="error"} 1"#,
-            r#"pocket_node_limit_hits_total{plugin="loop",node_type="spin",limit="fuel"} 1"#,
-            r#"pocket_node_duration_seconds_count{plugin="json-tools",node_type="echo-json"} 1"#,
+            r#"pocket_node_executions_total{plugin="json-tools",node_type="json-tools/echo-json",outcome="ok"} 1"#,
+            r#"pocket_node_executions_total{plugin="loop",node_type="loop/spin",outcome="error"} 1"#,
+            r#"pocket_node_limit_hits_total{plugin="loop",node_type="loop/spin",limit="fuel"} 1"#,
+            r#"pocket_node_duration_seconds_count{plugin="json-tools",node_type="json-tools/echo-json"} 1"#,
         ] {
             assert!(text.contains(line), "no `{line}` in:\n{text}");
         }

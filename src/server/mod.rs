@@ -1,9 +1,11 @@
 //! `pocket serve`: a long-running host with an HTTP API, run history and
 //! metrics, on one tokio runtime.
 
+mod access;
 mod api;
 mod auth;
 mod cluster;
+pub(crate) mod idempotency;
 mod live;
 mod metrics;
 mod runs;

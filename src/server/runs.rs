@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::cluster::ClusterRuns;
+use super::idempotency;
 use super::metrics::Metrics;
 use super::workflows::Definition;
 
@@ -47,7 +48,7 @@ pub struct Submission {
     pub input: Value,
     /// The inline source, if the workflow was sent with the run.
     pub inline: Option<String>,
-    /// The caller's idempotency key.
+    /// The caller's idempotency key (kept scoped to the workflow).
     pub idempotency_key: Option<String>,
 }
 
@@ -62,7 +63,7 @@ pub fn now_ms() -> i64 {
 pub fn entry_json(entry: &TraceEntry) -> serde_json::Value {
     serde_json::json!({
         "node": &*entry.node,
-        "type": entry.node_type,
+        "type": &*entry.node_type,
         "plugin": &*entry.plugin,
         "started_ms": entry.started.as_secs_f64() * 1000.0,
         "duration_ms": entry.duration.as_secs_f64() * 1000.0,
@@ -181,7 +182,7 @@ impl RunManager {
     }
 
     /// Records and starts a run: `Created::Existing` (nothing started) when
-    /// its idempotency key was used before.
+    /// its idempotency key was used before for the same workflow.
     pub async fn submit(self: &Arc<Self>, submission: Submission) -> Result<Created, SubmitError> {
         let taken = self.pending.fetch_add(1, Ordering::SeqCst);
         if taken >= self.capacity {
@@ -192,7 +193,9 @@ impl RunManager {
             workflow: submission.workflow.clone(),
             input: submission.input.to_json(),
             definition: submission.inline,
-            idempotency_key: submission.idempotency_key,
+            idempotency_key: submission
+                .idempotency_key
+                .map(|key| idempotency::scoped(&submission.workflow, &key)),
         };
         let created = match self.call(move |store| store.create(new_run, now_ms())).await {
             Ok(created) => created,

@@ -89,6 +89,10 @@ impl WorkflowSet {
     /// keeps serving its version from `previous` (its failure is listed all
     /// the same), so a broken edit never takes a workflow away; a file that
     /// fails unedited (a plugin it uses went away) is dropped.
+    ///
+    /// Files `previous` served claim their names and webhooks first, then
+    /// new files, each group in file-name order: a new file never takes a
+    /// name or a webhook from a workflow that holds it; it is the one refused.
     pub fn reload(previous: &WorkflowSet, dir: Option<&Path>, host: &Host) -> anyhow::Result<WorkflowSet> {
         let mut set = WorkflowSet::default();
         let Some(dir) = dir else { return Ok(set) };
@@ -98,7 +102,8 @@ impl WorkflowSet {
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| path.is_file() && is_workflow_file(path))
             .collect();
-        paths.sort();
+        let served = |path: &PathBuf| previous.loaded().any(|w| &w.path == path);
+        paths.sort_by_cached_key(|path| (!served(path), path.clone()));
         for path in paths {
             if let Err(message) = load_file(&path, host).and_then(|workflow| set.claim(workflow)) {
                 tracing::warn!(file = %path.display(), "workflow not loaded: {message}");
@@ -111,6 +116,7 @@ impl WorkflowSet {
                 set.failed.push((path, message));
             }
         }
+        set.failed.sort();
         Ok(set)
     }
 
@@ -147,19 +153,12 @@ impl WorkflowSet {
         Ok(())
     }
 
-    /// The workflow a request with `method` to webhook `path` starts.
-    pub fn hook(&self, method: &str, path: &str) -> Option<&Arc<Workflow>> {
-        let name = self.hooks.get(&(method.to_string(), path.to_string()))?;
-        self.loaded.get(name)
-    }
-
-    /// The methods webhook `path` answers.
-    pub fn hook_methods(&self, path: &str) -> Vec<&str> {
+    /// The webhooks at `path`: each method and the workflow it starts.
+    pub fn hooks_at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = (&'a str, &'a Arc<Workflow>)> {
         self.hooks
-            .keys()
-            .filter(|(_, p)| p == path)
-            .map(|(method, _)| method.as_str())
-            .collect()
+            .iter()
+            .filter(move |((_, at), _)| at == path)
+            .filter_map(|((method, _), name)| Some((method.as_str(), self.loaded.get(name)?)))
     }
 
     /// Every (workflow, cron schedule) pair.

@@ -183,6 +183,7 @@ impl NodeFactory for Preparer<'_> {
         Ok(PreparedNode {
             name: request.name.into(),
             type_name: request.node_type.to_string(),
+            full_type: resolved.full_name().into(),
             plugin: resolved.plugin,
             config_check: schema.filter(|_| !template.is_static()),
             node,

@@ -39,6 +39,8 @@ pub trait NodeFactory: Sync {
 pub struct PreparedNode {
     pub(crate) name: Arc<str>,
     pub(crate) type_name: String,
+    /// The type's full name, `plugin/type`, as the registry resolved it.
+    pub(crate) full_type: Arc<str>,
     pub(crate) plugin: Arc<str>,
     pub(crate) node: Arc<dyn Node>,
     pub(crate) config: ConfigTemplate,
@@ -56,6 +58,12 @@ impl PreparedNode {
     /// The node type as written.
     pub fn type_name(&self) -> &str {
         &self.type_name
+    }
+
+    /// The node type's full name, `plugin/type`, as the registry resolved
+    /// it (the same however the workflow wrote the type).
+    pub fn full_type(&self) -> &str {
+        &self.full_type
     }
 
     /// The plugin that provides the node type.

@@ -10,7 +10,7 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
 
 use crate::record::new_id;
-use crate::sql::{Bound, COLUMNS, SCHEMA, list_query};
+use crate::sql::{Bound, COLUMNS, Dialect, SCHEMA, list_query};
 use crate::{Created, Finish, NewRun, RunFilter, RunRecord, RunStatus, RunStore, StoreError};
 
 /// Run history in a PostgreSQL database.
@@ -162,7 +162,7 @@ impl RunStore for PostgresStore {
     }
 
     fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
-        let (sql, bound) = list_query(filter, '$');
+        let (sql, bound) = list_query(filter, Dialect::Postgres);
         let values: Vec<&(dyn ToSql + Sync)> = bound
             .iter()
             .map(|value| match value {

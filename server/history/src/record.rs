@@ -162,6 +162,10 @@ pub struct RunFilter {
     pub before: Option<String>,
     /// At most this many (capped at [`RunFilter::MAX_LIMIT`]; 0 means the default 50).
     pub limit: u32,
+    /// Only runs of workflows whose name matches one of these patterns
+    /// (`*` matches any text, as `pocket_core::glob_match`; case matters);
+    /// `None` for every workflow.
+    pub workflows: Option<Vec<String>>,
 }
 
 impl RunFilter {

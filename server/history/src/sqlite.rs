@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::record::new_id;
-use crate::sql::{Bound, COLUMNS, SCHEMA, list_query};
+use crate::sql::{Bound, COLUMNS, Dialect, SCHEMA, list_query};
 use crate::{Created, Finish, NewRun, RunFilter, RunRecord, RunStatus, RunStore, StoreError};
 
 /// Run history in an SQLite database file.
@@ -174,7 +174,7 @@ impl RunStore for SqliteStore {
     }
 
     fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
-        let (sql, bound) = list_query(filter, '?');
+        let (sql, bound) = list_query(filter, Dialect::Sqlite);
         let values: Vec<rusqlite::types::Value> = bound
             .into_iter()
             .map(|value| match value {

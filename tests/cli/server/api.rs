@@ -72,11 +72,43 @@ async fn a_run_round_trips_through_the_api_and_is_listed_and_counted() {
         metrics.contains(r#"pocket_runs_total{workflow="hello",status="succeeded"} 2"#),
         "{metrics}"
     );
-    assert!(metrics.contains(r#"pocket_node_executions_total{plugin="builtin",node_type="transform",outcome="ok"} 2"#));
+    assert!(
+        metrics
+            .contains(r#"pocket_node_executions_total{plugin="builtin",node_type="builtin/transform",outcome="ok"} 2"#)
+    );
     for (path, expected) in [("/healthz", "ok"), ("/readyz", "ready")] {
         let body = reqwest::get(server.url(path)).await.unwrap().text().await.unwrap();
         assert_eq!(body.trim(), expected);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_type_is_counted_and_shown_by_its_full_name_however_it_is_written() {
+    let site = Site::new("");
+    let full = super::HELLO
+        .replace("name: hello", "name: full")
+        .replace("type: transform", "type: builtin/transform");
+    std::fs::write(site.path().join("flows/full.yaml"), full).unwrap();
+    let server = site.start();
+    for workflow in ["hello", "full"] {
+        let run = call(
+            "POST",
+            &server.url("/v1/runs?wait=true"),
+            None,
+            Some(json!({"workflow": workflow, "input": {"who": "x"}})),
+        )
+        .await
+        .json;
+        assert_eq!(run["timeline"][0]["type"], "builtin/transform", "{run}");
+        assert_eq!(run["timeline"][0]["plugin"], "builtin", "{run}");
+    }
+    let metrics = super::metrics(&server).await;
+    assert!(
+        metrics
+            .contains(r#"pocket_node_executions_total{plugin="builtin",node_type="builtin/transform",outcome="ok"} 2"#),
+        "one series for both spellings:\n{metrics}"
+    );
+    assert!(!metrics.contains(r#"node_type="transform""#), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -282,3 +282,90 @@ async fn admins_load_reload_and_unload_plugins_through_the_api() {
     .await;
     assert_eq!(missing.status, 400);
 }
+
+/// A workflow `pay` with the webhook `POST /hooks/pay`, answering `{"by": "pay"}`.
+const PAY: &str = "name: pay\nstart: a\ntriggers:\n  - webhook: {path: /hooks/pay}\nnodes:\n  - {name: a, type: transform, config: {by: pay}}\n";
+
+/// The file names `GET /v1/workflows` lists as failed.
+fn failed_files(listed: &Value) -> Vec<String> {
+    listed["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            Path::new(f["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_workflow_file_cannot_take_an_established_workflows_webhook_or_name() {
+    let site = Site::new("");
+    let established = site.path().join("flows/pay.yaml");
+    std::fs::write(&established, PAY).unwrap();
+    let server = site.start();
+    let hook = async || {
+        call("POST", &server.url("/hooks/pay?wait=true"), None, Some(json!({})))
+            .await
+            .json
+    };
+    assert_eq!(hook().await["output"], json!({"by": "pay"}));
+
+    // Files that sort first: one claims the webhook, the other the name.
+    replace(
+        &site.path().join("flows/aaa-thief.yaml"),
+        &PAY.replace("name: pay", "name: thief").replace("by: pay", "by: thief"),
+    );
+    replace(
+        &site.path().join("flows/aab-twin.yaml"),
+        &PAY.replace("/hooks/pay", "/hooks/twin").replace("by: pay", "by: twin"),
+    );
+    let listed = eventually("the newcomers are refused", async || {
+        let listed = call("GET", &server.url("/v1/workflows"), None, None).await.json;
+        let failed = failed_files(&listed);
+        (failed.len() == 2 || failed.contains(&"pay.yaml".to_string())).then_some(listed)
+    })
+    .await;
+    assert_eq!(failed_files(&listed), ["aaa-thief.yaml", "aab-twin.yaml"], "{listed}");
+    let errors = listed["failed"].to_string();
+    assert!(
+        errors.contains("webhook POST /hooks/pay is already used by workflow `pay`"),
+        "{errors}"
+    );
+    assert!(errors.contains("workflow `pay` is already defined by"), "{errors}");
+    let pay = hook().await;
+    assert_eq!(
+        (&pay["workflow"], &pay["output"]),
+        (&json!("pay"), &json!({"by": "pay"})),
+        "{pay}"
+    );
+
+    // The holder keeps its webhook through an edit of its own file...
+    replace(&established, &PAY.replace("by: pay", "by: pay-2"));
+    eventually("the edited holder serves", async || {
+        let run = hook().await;
+        (run["output"] == json!({"by": "pay-2"})).then_some(run)
+    })
+    .await;
+    // ...and once it is gone, the newcomers it held off are served.
+    std::fs::remove_file(&established).unwrap();
+    let taken = eventually("the webhook passes on", async || {
+        let run = hook().await;
+        (run["workflow"] == "thief").then_some(run)
+    })
+    .await;
+    assert_eq!(taken["output"], json!({"by": "thief"}));
+    let twin = call(
+        "POST",
+        &server.url("/v1/runs?wait=true"),
+        None,
+        Some(json!({"workflow": "pay"})),
+    )
+    .await
+    .json;
+    assert_eq!(twin["output"], json!({"by": "twin"}), "{twin}");
+}

@@ -1,11 +1,13 @@
 //! `pocket serve`, started as the real binary on a free port: its API,
 //! history, limits, tokens, restart recovery and drain.
 
+mod access;
 mod api;
 mod cli;
 mod lifecycle;
 mod limits;
 mod live;
+mod native;
 mod page;
 mod postgres;
 mod triggers;

@@ -82,8 +82,9 @@ pub struct RunOutcome {
 pub struct TraceEntry {
     /// The node.
     pub node: Arc<str>,
-    /// Its type.
-    pub node_type: String,
+    /// Its type's full name, `plugin/type`, as the registry resolved it
+    /// (the same however the workflow wrote the type).
+    pub node_type: Arc<str>,
     /// The plugin providing the type.
     pub plugin: Arc<str>,
     /// When it started, from the start of the run.
@@ -394,7 +395,7 @@ impl Run {
         };
         let entry = TraceEntry {
             node: node.prepared.name.clone(),
-            node_type: node.prepared.type_name.clone(),
+            node_type: node.prepared.full_type.clone(),
             plugin: node.prepared.plugin.clone(),
             started: step.started.duration_since(self.started),
             duration: step.started.elapsed(),

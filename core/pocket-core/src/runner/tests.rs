@@ -267,6 +267,19 @@ async fn an_observer_hears_every_node_of_a_failed_run_too() {
 }
 
 #[tokio::test]
+async fn the_timeline_names_a_type_by_its_full_name_however_it_was_written() {
+    let r = registry_with(vec![]);
+    let yaml = "name: t\nstart: a\nnodes:\n- {name: a, type: pass}\n- {name: b, type: test/pass}\nconnections:\n- {from: a, to: b}\n";
+    let options = RunOptions {
+        trace: true,
+        ..RunOptions::default()
+    };
+    let out = run(graph(&r, yaml), json("1"), options).await.unwrap();
+    let types: Vec<(&str, &str)> = out.timeline.iter().map(|t| (&*t.node_type, &*t.plugin)).collect();
+    assert_eq!(types, [("test/pass", "test"), ("test/pass", "test")]);
+}
+
+#[tokio::test]
 async fn a_panicking_node_fails_cleanly_and_the_next_run_works() {
     let r = registry_with(vec![]);
     let yaml = "name: t\nstart: a\nnodes:\n- {name: a, type: panic}\n- {name: h, type: pass}\nconnections:\n- {from: a, to: h, action: error}\n";

@@ -121,6 +121,58 @@ pub fn lists_filter_and_page_newest_first(store: &dyn RunStore) {
     assert_eq!(failed_odd, vec![ids[1].clone()]);
 }
 
+pub fn lists_keep_to_workflow_patterns_literally_and_case_sensitively(store: &dyn RunStore) {
+    let names = [
+        "orders-eu",
+        "orders-us",
+        "ORDERS-x",
+        "payroll",
+        "a%b",
+        "axb",
+        "a_b",
+        "a?b",
+        "a[b]",
+        "a\\b",
+        "a*b",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        created(store, new_run(name, None), 1_000 + i as i64);
+    }
+    let listed = |patterns: &[&str]| {
+        let filter = RunFilter {
+            workflows: Some(patterns.iter().map(|p| p.to_string()).collect()),
+            ..RunFilter::default()
+        };
+        let mut workflows: Vec<String> = store.list(&filter).unwrap().into_iter().map(|r| r.workflow).collect();
+        workflows.sort();
+        workflows
+    };
+    assert_eq!(listed(&["orders-*"]), ["orders-eu", "orders-us"]);
+    assert_eq!(listed(&["orders-eu", "pay*"]), ["orders-eu", "payroll"]);
+    assert_eq!(listed(&["a%b"]), ["a%b"], "% is a character, not a wildcard");
+    assert_eq!(listed(&["a_b"]), ["a_b"], "_ is a character");
+    assert_eq!(listed(&["a?b"]), ["a?b"], "? is a character");
+    assert_eq!(listed(&["a[b]"]), ["a[b]"], "[ is a character");
+    assert_eq!(listed(&["a\\b"]), ["a\\b"], "\\ is a character");
+    assert_eq!(
+        listed(&["a*b"]),
+        ["a%b", "a*b", "a?b", "a\\b", "a_b", "axb"],
+        "* matches any text"
+    );
+    assert!(listed(&[]).is_empty(), "no pattern, no workflow");
+    let limited_page = RunFilter {
+        workflows: Some(vec!["orders-*".into()]),
+        limit: 1,
+        ..RunFilter::default()
+    };
+    let page = store.list(&limited_page).unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(
+        page[0].workflow, "orders-us",
+        "the newest matching run, not the newest run"
+    );
+}
+
 pub fn unfinished_runs_are_found_after_a_restart_and_old_ones_pruned(store: &dyn RunStore) {
     let queued = created(store, new_run("flow", None), 1_000);
     let running = created(store, new_run("flow", None), 1_001);
@@ -157,5 +209,6 @@ pub fn check_all(open: &dyn Fn() -> Box<dyn RunStore>) {
     a_finished_run_is_not_finished_again(&*open());
     an_idempotency_key_returns_the_first_run(&*open());
     lists_filter_and_page_newest_first(&*open());
+    lists_keep_to_workflow_patterns_literally_and_case_sensitively(&*open());
     unfinished_runs_are_found_after_a_restart_and_old_ones_pruned(&*open());
 }
