@@ -158,7 +158,15 @@ impl From<SubmitError> for ApiError {
                 message: error.to_string(),
                 retry_after: Some(1),
             },
-            SubmitError::Store(error) => ApiError::internal(error),
+            // Nothing was recorded, so nothing runs: the caller may retry.
+            SubmitError::Store(error) => {
+                tracing::error!("refusing a run: {error}");
+                ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: format!("the run was not accepted: {error}"),
+                    retry_after: Some(5),
+                }
+            }
         }
     }
 }
@@ -397,7 +405,8 @@ async fn start(app: &App, submission: Submission, query: &WaitQuery) -> Result<R
         false => None,
     };
     let current = match finished {
-        Some(finished) => RunView::of(RunRecord::clone(&finished), None),
+        Some(Ok(finished)) => RunView::of(RunRecord::clone(&finished), None),
+        Some(Err(unrecorded)) => return Err(ApiError::internal(unrecorded)),
         None => view(app, &record.id).await?.ok_or_else(|| ApiError::not_found("run"))?,
     };
     let status = if current.status.is_finished() || replayed {

@@ -8,6 +8,7 @@ mod limits;
 mod live;
 mod page;
 mod postgres;
+mod store_failures;
 mod triggers;
 
 use std::io::{BufRead, BufReader};
