@@ -156,7 +156,15 @@ impl From<SubmitError> for ApiError {
                 message: error.to_string(),
                 retry_after: Some(1),
             },
-            SubmitError::Store(error) => ApiError::internal(error),
+            // Nothing was recorded, so nothing runs: the caller may retry.
+            SubmitError::Store(error) => {
+                tracing::error!("refusing a run: {error}");
+                ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: format!("the run was not accepted: {error}"),
+                    retry_after: Some(5),
+                }
+            }
         }
     }
 }
@@ -371,7 +379,8 @@ async fn start(app: &App, access: &Access, submission: Submission, query: &WaitQ
         false => None,
     };
     let current = match finished {
-        Some(finished) => RunView::of(RunRecord::clone(&finished), None),
+        Some(Ok(finished)) => RunView::of(RunRecord::clone(&finished), None),
+        Some(Err(unrecorded)) => return Err(ApiError::internal(unrecorded)),
         None => view(app, access, Scope::Run, &record.id).await?,
     };
     let status = if current.status.is_finished() || replayed {

@@ -10,6 +10,14 @@
 //! cluster they are marked failed, not re-run: their nodes may already have
 //! had effects, and only the caller knows whether running them again is
 //! safe (they submit again, under a new idempotency key).
+//!
+//! The store decides what a run is: a run executes only once the store
+//! recorded it running, so one it still holds as queued never ran, and one
+//! it holds as running is never run again. When the store fails, nobody is
+//! told a run is what the store does not say: a submission it cannot
+//! record is refused, a run whose start it cannot record is not executed,
+//! and a waiter for a run whose end it cannot record hears that (an
+//! [`Unrecorded`]), not the result.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,6 +45,16 @@ pub enum SubmitError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// A run ended, or was not started, and the history could not record it:
+/// what happened, and what the history holds instead (in the message).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct Unrecorded(Arc<str>);
+
+/// What a waiter hears when a run stops being live here: its record as
+/// stored, or why it could not be stored.
+type Ended = Result<Arc<RunRecord>, Unrecorded>;
 
 /// A run to start.
 pub struct Submission {
@@ -82,8 +100,8 @@ struct LiveRun {
     timeline: Mutex<Vec<serde_json::Value>>,
     /// The run as recorded so far (kept here so a waiter needs no store read).
     record: Mutex<RunRecord>,
-    /// The finished record, once there is one.
-    done: watch::Sender<Option<Arc<RunRecord>>>,
+    /// How the run ended, once it did.
+    done: watch::Sender<Option<Ended>>,
     metrics: Arc<Metrics>,
 }
 
@@ -113,6 +131,22 @@ fn stopped(join: tokio::task::JoinError) -> StoreError {
         location: "history".into(),
         message: format!("the store call stopped: {join}"),
     }
+}
+
+/// What a waiter hears when the end of run `id` (`status`) could not be stored.
+fn unrecorded(id: &str, status: RunStatus, was_running: bool, error: &StoreError) -> Unrecorded {
+    let message = if was_running {
+        format!(
+            "run {id} ended ({status}) but the run history could not record it ({error}): the history \
+             still shows it running, and it is not run again (a restart marks it failed)"
+        )
+    } else {
+        format!(
+            "run {id} did not start ({status}) and the run history could not record it ({error}): the \
+             history still shows it queued, and it runs when the server next starts"
+        )
+    };
+    Unrecorded(message.into())
 }
 
 /// Runs the server's workflows.
@@ -250,9 +284,9 @@ impl RunManager {
             }
             return;
         };
-        let (started_id, started_ms) = (id.clone(), now_ms());
-        if let Err(error) = self.call(move |store| store.start(&started_id, started_ms)).await {
-            tracing::error!(run = %id, "cannot record the run's start: {error}");
+        let started_ms = now_ms();
+        if !self.record_start(&id, &live, started_ms).await {
+            return;
         }
         {
             let mut record = live.record();
@@ -282,6 +316,30 @@ impl RunManager {
             .await
             .map(|outcome| outcome.output);
         self.record(&id, &live, result, true).await;
+    }
+
+    /// Records run `id` as running before it executes; `false` (the run was
+    /// ended, its waiters told) when the store cannot, so that a run the
+    /// store holds as queued never ran. A run it cannot start is recorded
+    /// as failed if the store takes that, and is otherwise left queued (it
+    /// runs when the server next starts).
+    async fn record_start(&self, id: &str, live: &Arc<LiveRun>, at_ms: i64) -> bool {
+        let started_id = id.to_string();
+        let error = match self.call(move |store| store.start(&started_id, at_ms)).await {
+            Ok(true) => return true,
+            Ok(false) => {
+                // Finished (or deleted) meanwhile: what the store holds stands.
+                self.metrics.finished(&live.workflow, "not-started", false);
+                self.forget(id, live, None);
+                return false;
+            }
+            Err(error) => error,
+        };
+        tracing::error!(run = %id, "not starting the run: cannot record its start: {error}");
+        let reason = format!("not started: the run history could not record its start ({error})");
+        self.finish(id, live, (RunStatus::Failed, None, Some(reason)), false)
+            .await;
+        false
     }
 
     /// Stores how a run ended and tells whoever waits for it.
@@ -324,14 +382,18 @@ impl RunManager {
             Arc::new(record.clone())
         };
         let finished_id = id.to_string();
-        if let Err(error) = self.call(move |store| store.finish(&finished_id, &finish)).await {
-            tracing::error!(run = %id, "cannot record how the run ended: {error}");
-        }
+        let ended = match self.call(move |store| store.finish(&finished_id, &finish)).await {
+            Ok(_) => Ok(finished),
+            Err(error) => {
+                tracing::error!(run = %id, "cannot record how the run ended: {error}");
+                Err(unrecorded(id, status, was_running, &error))
+            }
+        };
         self.metrics.finished(&live.workflow, status.as_str(), was_running);
-        self.forget(id, live, Some(finished));
+        self.forget(id, live, Some(ended));
     }
 
-    fn forget(&self, id: &str, live: &LiveRun, finished: Option<Arc<RunRecord>>) {
+    fn forget(&self, id: &str, live: &LiveRun, finished: Option<Ended>) {
         self.live().remove(id);
         self.pending.fetch_sub(1, Ordering::SeqCst);
         live.done.send_replace(finished);
@@ -354,8 +416,9 @@ impl RunManager {
     }
 
     /// Waits until run `id` is no longer live here, at most `timeout`: its
-    /// finished record, if it finished meanwhile (else read the store).
-    pub async fn wait(&self, id: &str, timeout: Duration) -> Option<Arc<RunRecord>> {
+    /// finished record as stored, or why it could not be stored, if it
+    /// ended meanwhile (else read the store).
+    pub async fn wait(&self, id: &str, timeout: Duration) -> Option<Ended> {
         let mut receiver = self.live().get(id).map(|live| live.done.subscribe())?;
         match tokio::time::timeout(timeout, receiver.wait_for(Option::is_some)).await {
             Ok(Ok(finished)) => finished.clone(),
@@ -378,8 +441,9 @@ impl RunManager {
                 (RunStatus::Queued, _) => resolve(&run),
                 (_, Some(cluster)) => cluster.resumed(&run, &resolve).await,
                 (_, None) => Err(
-                    "interrupted by a server restart: the run had started, so it is not run again \
-                          (its nodes may have had effects); submit it again to retry"
+                    "interrupted by a server restart (or its end could not be recorded): the run had \
+                     started, so it is not run again (its nodes may have had effects); submit it again \
+                     to retry"
                         .to_string(),
                 ),
             };

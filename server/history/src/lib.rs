@@ -48,8 +48,12 @@ pub trait RunStore: Send + Sync {
     /// Records a new queued run; with an idempotency key already used, the
     /// run recorded under it instead.
     fn create(&self, run: NewRun, now_ms: i64) -> Result<Created, StoreError>;
-    /// Marks a queued run running.
-    fn start(&self, id: &str, now_ms: i64) -> Result<(), StoreError>;
+    /// Marks a queued run running (a running one, resumed, stays running
+    /// with its first start time): `true` once the run is recorded as
+    /// running, `false` if it has finished or does not exist. A caller
+    /// executes a run only after this answered `true`, so a run the store
+    /// still holds as queued never ran.
+    fn start(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
     /// Records how a run ended; `false` if it had already finished (or does not exist).
     fn finish(&self, id: &str, finish: &Finish) -> Result<bool, StoreError>;
     /// One run.

@@ -1,23 +1,38 @@
 //! [`PostgresStore`]: run history in a PostgreSQL database, by URL.
 //!
-//! One connection, used by one call at a time. The table is created if it is
+//! A pool of connections (deadpool over tokio-postgres) driven by a small
+//! runtime of the store's own: each call takes a connection, checked with
+//! a round trip before use, so a server that restarted (or dropped the
+//! connection) costs a reconnect, not every later call; and as many calls
+//! run at once as the pool has connections. The table is created if it is
 //! missing. The client speaks without TLS: use it on the same host, a
 //! private network or through a local proxy.
 
-use std::sync::{Mutex, MutexGuard};
+use std::str::FromStr;
+use std::time::Duration;
 
-use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Config, NoTls, Row};
 
 use crate::record::new_id;
 use crate::sql::{Bound, COLUMNS, Dialect, SCHEMA, list_query};
 use crate::{Created, Finish, NewRun, RunFilter, RunRecord, RunStatus, RunStore, StoreError};
 
+/// The most connections the store opens (and so the most calls at once).
+const MAX_CONNECTIONS: usize = 16;
+
+/// How long opening a connection, checking a pooled one, or waiting for a
+/// free one may take before the call fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Run history in a PostgreSQL database.
 pub struct PostgresStore {
     /// The URL without its password, for messages.
     location: String,
-    client: Mutex<Client>,
+    pool: Pool,
+    /// Drives the connections; `None` only while dropping.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// `url` with any password replaced by `***`.
@@ -36,36 +51,89 @@ fn redact(url: &str) -> String {
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/database`) and
-    /// creates the table if it is missing. Call it outside async code.
+    /// creates the table if it is missing. Blocking: call it outside async
+    /// code (or on a blocking thread).
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let location = redact(url);
-        let fail = |error: postgres::Error| StoreError::Database {
+        let fail = |message: String| StoreError::Database {
             location: location.clone(),
-            message: error.to_string(),
+            message,
         };
-        let mut client = Client::connect(url, NoTls).map_err(fail)?;
-        client.batch_execute(SCHEMA).map_err(fail)?;
+        let mut config = Config::from_str(url).map_err(|e| fail(e.to_string()))?;
+        config.connect_timeout(CONNECT_TIMEOUT);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Verified,
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("pocket-history-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| fail(format!("cannot start its runtime: {e}")))?;
+        let pool = Pool::builder(manager)
+            .max_size(MAX_CONNECTIONS)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        let store = PostgresStore {
+            location: location.clone(),
+            pool,
+            runtime: Some(runtime),
+        };
+        store.run(async |client| client.batch_execute(SCHEMA).await)?;
         tracing::debug!(location = %location, "opened the run history");
-        Ok(PostgresStore {
-            location,
-            client: Mutex::new(client),
-        })
+        Ok(store)
     }
 
-    fn error(&self, error: postgres::Error) -> StoreError {
+    fn error(&self, message: impl ToString) -> StoreError {
         StoreError::Database {
             location: self.location.clone(),
-            message: error.to_string(),
+            message: message.to_string(),
         }
     }
 
-    fn client(&self) -> MutexGuard<'_, Client> {
-        self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Runs `call` with a pooled connection, blocking this thread until it ends.
+    fn run<T, F>(&self, call: F) -> Result<T, StoreError>
+    where
+        F: AsyncFnOnce(&deadpool_postgres::Client) -> Result<T, tokio_postgres::Error>,
+    {
+        let runtime = self.runtime.as_ref().expect("the runtime lives as long as the store");
+        runtime.block_on(async {
+            let client = self.pool.get().await.map_err(|e| self.error(e))?;
+            call(&client).await.map_err(|e| self.error(e))
+        })
     }
 
     fn query(&self, sql: &str, values: &[&(dyn ToSql + Sync)]) -> Result<Vec<RunRecord>, StoreError> {
-        let rows = self.client().query(sql, values).map_err(|e| self.error(e))?;
+        let rows = self.run(async |client| {
+            let statement = client.prepare_cached(sql).await?;
+            client.query(&statement, values).await
+        })?;
         rows.iter().map(read_row).collect()
+    }
+
+    fn execute(&self, sql: &str, values: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        self.run(async |client| {
+            let statement = client.prepare_cached(sql).await?;
+            client.execute(&statement, values).await
+        })
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Without waiting: the store may be dropped on an async thread,
+        // where a runtime must not block to shut down.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
@@ -96,21 +164,18 @@ fn read_row(row: &Row) -> Result<RunRecord, StoreError> {
 impl RunStore for PostgresStore {
     fn create(&self, run: NewRun, now_ms: i64) -> Result<Created, StoreError> {
         let id = new_id();
-        let inserted = self
-            .client()
-            .execute(
-                "INSERT INTO runs (id, workflow, status, input, definition, idempotency_key, created_ms) \
-                 VALUES ($1, $2, 'queued', $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
-                &[
-                    &id,
-                    &run.workflow,
-                    &run.input,
-                    &run.definition,
-                    &run.idempotency_key,
-                    &now_ms,
-                ],
-            )
-            .map_err(|e| self.error(e))?;
+        let inserted = self.execute(
+            "INSERT INTO runs (id, workflow, status, input, definition, idempotency_key, created_ms) \
+             VALUES ($1, $2, 'queued', $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+            &[
+                &id,
+                &run.workflow,
+                &run.input,
+                &run.definition,
+                &run.idempotency_key,
+                &now_ms,
+            ],
+        )?;
         if inserted == 1 {
             return Ok(Created::New(RunRecord::queued(id, run, now_ms)));
         }
@@ -121,38 +186,31 @@ impl RunStore for PostgresStore {
             .into_iter()
             .next()
             .map(Created::Existing)
-            .ok_or(StoreError::Database {
-                location: self.location.clone(),
-                message: format!("idempotency key `{key}` conflicted but no run has it"),
-            })
+            .ok_or_else(|| self.error(format!("idempotency key `{key}` conflicted but no run has it")))
     }
 
-    fn start(&self, id: &str, now_ms: i64) -> Result<(), StoreError> {
-        self.client()
-            .execute(
-                "UPDATE runs SET status = 'running', started_ms = $2 WHERE id = $1 AND status = 'queued'",
-                &[&id, &now_ms],
-            )
-            .map_err(|e| self.error(e))?;
-        Ok(())
+    fn start(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let changed = self.execute(
+            "UPDATE runs SET status = 'running', started_ms = COALESCE(started_ms, $2) \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+            &[&id, &now_ms],
+        )?;
+        Ok(changed == 1)
     }
 
     fn finish(&self, id: &str, finish: &Finish) -> Result<bool, StoreError> {
-        let changed = self
-            .client()
-            .execute(
-                "UPDATE runs SET status = $2, output = $3, error = $4, timeline = $5, finished_ms = $6 \
-                 WHERE id = $1 AND status IN ('queued', 'running')",
-                &[
-                    &id,
-                    &finish.status.as_str(),
-                    &finish.output,
-                    &finish.error,
-                    &finish.timeline,
-                    &finish.at_ms,
-                ],
-            )
-            .map_err(|e| self.error(e))?;
+        let changed = self.execute(
+            "UPDATE runs SET status = $2, output = $3, error = $4, timeline = $5, finished_ms = $6 \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+            &[
+                &id,
+                &finish.status.as_str(),
+                &finish.output,
+                &finish.error,
+                &finish.timeline,
+                &finish.at_ms,
+            ],
+        )?;
         Ok(changed == 1)
     }
 
@@ -179,9 +237,7 @@ impl RunStore for PostgresStore {
     }
 
     fn prune(&self, finished_before_ms: i64) -> Result<u64, StoreError> {
-        self.client()
-            .execute("DELETE FROM runs WHERE finished_ms < $1", &[&finished_before_ms])
-            .map_err(|e| self.error(e))
+        self.execute("DELETE FROM runs WHERE finished_ms < $1", &[&finished_before_ms])
     }
 }
 

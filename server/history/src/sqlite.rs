@@ -134,12 +134,16 @@ impl RunStore for SqliteStore {
             })
     }
 
-    fn start(&self, id: &str, now_ms: i64) -> Result<(), StoreError> {
-        self.writer()
-            .prepare_cached("UPDATE runs SET status = 'running', started_ms = ?2 WHERE id = ?1 AND status = 'queued'")
+    fn start(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let changed = self
+            .writer()
+            .prepare_cached(
+                "UPDATE runs SET status = 'running', started_ms = COALESCE(started_ms, ?2) \
+                 WHERE id = ?1 AND status IN ('queued', 'running')",
+            )
             .and_then(|mut s| s.execute(params![id, now_ms]))
             .map_err(|e| self.error(e))?;
-        Ok(())
+        Ok(changed == 1)
     }
 
     fn finish(&self, id: &str, finish: &Finish) -> Result<bool, StoreError> {

@@ -10,6 +10,7 @@ mod live;
 mod native;
 mod page;
 mod postgres;
+mod store_failures;
 mod triggers;
 
 use std::io::{BufRead, BufReader};

@@ -50,3 +50,41 @@ async fn runs_are_kept_in_postgres_across_a_kill_9() {
     .await;
     assert_eq!(kept.json["output"]["greeting"], "hello pg");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_serves_again_once_postgres_restarts() {
+    let (mut postgres, url) = tokio::task::spawn_blocking(|| {
+        let server = postgres_server::Server::start();
+        let url = server.database("restarted");
+        (server, url)
+    })
+    .await
+    .unwrap();
+    let site = Site::new(&format!("history = \"{url}\"\n"));
+    let server = site.start();
+    let url = server.url("/v1/runs?wait=true");
+    let run = || {
+        call(
+            "POST",
+            &url,
+            None,
+            Some(json!({"workflow": "hello", "input": {"who": "pg"}})),
+        )
+    };
+    let before = run().await;
+    assert_eq!(before.json["status"], "succeeded", "{}", before.json);
+    let postgres = tokio::task::spawn_blocking(move || {
+        postgres.restart();
+        postgres
+    })
+    .await
+    .unwrap();
+    // Without restarting `pocket serve`: every request works again.
+    let after = run().await;
+    assert_eq!(after.status, 200, "{}", after.json);
+    assert_eq!(after.json["output"]["greeting"], "hello pg");
+    let id = before.json["id"].as_str().unwrap();
+    let kept = call("GET", &server.url(&format!("/v1/runs/{id}")), None, None).await;
+    assert_eq!(kept.json["status"], "succeeded", "{}", kept.json);
+    drop(postgres);
+}

@@ -32,9 +32,14 @@ pub fn a_run_goes_from_queued_to_running_to_finished(store: &dyn RunStore) {
     let run = created(store, new_run("flow", None), 1_000);
     assert_eq!(run.status, RunStatus::Queued);
     assert_eq!(store.get(&run.id).unwrap().unwrap(), run);
-    store.start(&run.id, 1_100).unwrap();
+    assert!(store.start(&run.id, 1_100).unwrap());
     let running = store.get(&run.id).unwrap().unwrap();
     assert_eq!((running.status, running.started_ms), (RunStatus::Running, Some(1_100)));
+    assert!(
+        store.start(&run.id, 1_150).unwrap(),
+        "a resumed run stays running, with its first start"
+    );
+    assert_eq!(store.get(&run.id).unwrap().unwrap().started_ms, Some(1_100));
     assert!(store.finish(&run.id, &finish(RunStatus::Succeeded, 1_200)).unwrap());
     let done = store.get(&run.id).unwrap().unwrap();
     assert_eq!(done.status, RunStatus::Succeeded);
@@ -49,7 +54,8 @@ pub fn a_finished_run_is_not_finished_again(store: &dyn RunStore) {
     let run = created(store, new_run("flow", None), 1_000);
     assert!(store.finish(&run.id, &finish(RunStatus::Cancelled, 1_100)).unwrap());
     assert!(!store.finish(&run.id, &finish(RunStatus::Succeeded, 1_200)).unwrap());
-    store.start(&run.id, 1_300).unwrap();
+    assert!(!store.start(&run.id, 1_300).unwrap(), "a finished run is not started");
+    assert!(!store.start("no-such-run", 1_300).unwrap());
     let record = store.get(&run.id).unwrap().unwrap();
     assert_eq!(
         record.status,
@@ -176,7 +182,7 @@ pub fn lists_keep_to_workflow_patterns_literally_and_case_sensitively(store: &dy
 pub fn unfinished_runs_are_found_after_a_restart_and_old_ones_pruned(store: &dyn RunStore) {
     let queued = created(store, new_run("flow", None), 1_000);
     let running = created(store, new_run("flow", None), 1_001);
-    store.start(&running.id, 1_002).unwrap();
+    assert!(store.start(&running.id, 1_002).unwrap());
     let old = created(store, new_run("flow", None), 1_003);
     store.finish(&old.id, &finish(RunStatus::Succeeded, 1_004)).unwrap();
     let recent = created(store, new_run("flow", None), 1_005);

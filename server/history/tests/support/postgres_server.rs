@@ -12,7 +12,7 @@ pub struct Server {
     child: Child,
     port: u16,
     bin: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// The directory with `initdb` and `postgres`: `$POCKET_TEST_PG_BIN`, else
@@ -71,9 +71,17 @@ impl Server {
             String::from_utf8_lossy(&init.stderr)
         );
         let port = free_port();
-        let child = command(&bin, "postgres")
+        let child = Server::spawn(&bin, dir.path(), port);
+        let server = Server { child, port, bin, dir };
+        server.wait_ready();
+        server
+    }
+
+    /// `postgres` on `port` with the data directory in `dir`.
+    fn spawn(bin: &Path, dir: &Path, port: u16) -> Child {
+        command(bin, "postgres")
             .arg("-D")
-            .arg(&data)
+            .arg(dir.join("data"))
             .args([
                 "-p",
                 &port.to_string(),
@@ -83,23 +91,37 @@ impl Server {
                 "fsync=off",
             ])
             .arg("-k")
-            .arg(dir.path())
+            .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
-        let server = Server {
-            child,
-            port,
-            bin,
-            _dir: dir,
-        };
+            .unwrap()
+    }
+
+    fn wait_ready(&self) {
         let started = Instant::now();
-        while !server.client("pg_isready").output().unwrap().status.success() {
+        while !self.client("pg_isready").output().unwrap().status.success() {
             assert!(started.elapsed() < Duration::from_secs(60), "PostgreSQL did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        server
+    }
+
+    /// Stops the server (a fast shutdown: every connection is closed) and
+    /// starts it again on the same port with the same data.
+    pub fn restart(&mut self) {
+        let stopped = command(&self.bin, "pg_ctl")
+            .args(["stop", "-m", "fast", "-w", "-D"])
+            .arg(self.dir.path().join("data"))
+            .output()
+            .unwrap();
+        assert!(
+            stopped.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&stopped.stderr)
+        );
+        let _ = self.child.wait();
+        self.child = Server::spawn(&self.bin, self.dir.path(), self.port);
+        self.wait_ready();
     }
 
     /// A client program of the server's, pointed at it.
