@@ -1,12 +1,15 @@
 //! `file`: reads, writes, appends, checks and lists files inside a sandbox.
 //!
-//! Paths are relative to `base_dir` (default: the workflow file's directory)
-//! and cannot leave it: not through `..`, not as absolute paths (unless
-//! `allow_absolute`), not through symlinks. On Linux the kernel opens every
-//! path beneath the opened `base_dir` (`openat2` with `RESOLVE_BENEATH`), so
-//! there is no check-then-open window for a swapped-in symlink; elsewhere
-//! the path is checked, then opened. `base_dir` and `allow_absolute`
-//! draw the sandbox, so they cannot be templates.
+//! Paths are relative to `base_dir` (default: the workflow file's directory;
+//! a relative `base_dir` is resolved against it, see
+//! [`pocket_core::FileBase`]: a workflow sent inline has no directory, so
+//! only an absolute `base_dir` serves it) and cannot leave it: not through `..`, not as absolute paths
+//! (unless `allow_absolute`), not through symlinks. On Linux the kernel
+//! opens every path beneath the opened `base_dir` (`openat2` with
+//! `RESOLVE_BENEATH`), so there is no check-then-open window for a
+//! swapped-in symlink; elsewhere the path is checked, then opened.
+//! `base_dir` and `allow_absolute` draw the sandbox, so they cannot be
+//! templates.
 //!
 //! Outputs keep the Go engine's shapes: `{path, exists, content, size,
 //! modified}` for `read`; `{path, exists, size, modified}` for `write` and
@@ -16,7 +19,7 @@
 
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
@@ -39,7 +42,7 @@ impl Builtin for File {
                 "path": {"type": "string", "minLength": 1, "description": "The file or directory, relative to `base_dir` (templates allowed)"},
                 "content": {"description": "write/append: the text to write (templates allowed); non-strings are written as JSON"},
                 "encoding": {"enum": ["utf-8", "utf8"], "default": "utf-8", "description": "The text encoding (UTF-8 only)"},
-                "base_dir": {"type": "string", "description": "The sandbox directory, relative to the workflow file (default: the workflow's directory)"},
+                "base_dir": {"type": "string", "description": "The sandbox directory: absolute, or relative to the workflow file's directory (default: that directory; a workflow sent inline has none)"},
                 "allow_absolute": {"type": "boolean", "default": false, "description": "Allow absolute paths, anywhere on the machine"},
                 "create_dirs": {"type": "boolean", "default": false, "description": "write/append: create missing parent directories (inside the sandbox)"}
             },
@@ -58,9 +61,10 @@ impl Builtin for File {
             }
         }
         let base = match setup.config_value("base_dir").and_then(Value::as_str) {
-            Some(dir) => setup.resolve_path(dir),
-            None => setup.workflow_dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-        };
+            Some(dir) => setup.files.directory(dir),
+            None => setup.files.directory("."),
+        }
+        .map_err(|e| ConfigError::at("/base_dir", e.to_string()))?;
         let operation = match setup.config_value("operation").and_then(Value::as_str) {
             Some("write") => Operation::Write,
             Some("append") => Operation::Append,
@@ -251,16 +255,15 @@ enum Place {
 
 impl Place {
     fn new(base: &Path, path: &str, allow_absolute: bool) -> Result<Place, NodeError> {
-        let requested = Path::new(path);
-        if requested.is_absolute() || !beneath_available() {
+        if Path::new(path).is_absolute() || !beneath_available() {
             return confine(base, path, allow_absolute).map(Place::Checked);
         }
-        Place::beneath(base, requested, path)
+        Place::beneath(base, path)
     }
 
     #[cfg(target_os = "linux")]
-    fn beneath(base: &Path, requested: &Path, path: &str) -> Result<Place, NodeError> {
-        let relative = lexically_inside(requested, path)?;
+    fn beneath(base: &Path, path: &str) -> Result<Place, NodeError> {
+        let relative = pocket_core::lexically_inside(path, BASE_DIR).map_err(refused)?;
         let base = base
             .canonicalize()
             .map_err(|e| NodeError::failed(format!("base_dir {}: {e}", base.display())))?;
@@ -273,7 +276,7 @@ impl Place {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn beneath(base: &Path, _requested: &Path, path: &str) -> Result<Place, NodeError> {
+    fn beneath(base: &Path, path: &str) -> Result<Place, NodeError> {
         confine(base, path, false).map(Place::Checked)
     }
 
@@ -290,7 +293,7 @@ impl Place {
     fn leads_out(&self, error: &std::io::Error) -> bool {
         match self {
             #[cfg(target_os = "linux")]
-            Place::Beneath { .. } => crate::beneath::leads_out(error),
+            Place::Beneath { .. } => pocket_core::beneath::leads_out(error),
             Place::Checked(_) => false,
         }
     }
@@ -305,7 +308,7 @@ impl Place {
                     Access::Write { append: false } => libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
                     Access::Stat => libc::O_PATH,
                 };
-                crate::beneath::open(dir, relative, flags, 0o666).map(fs::File::from)
+                pocket_core::beneath::open(dir, relative, flags, 0o666).map(fs::File::from)
             }
             Place::Checked(path) => match access {
                 Access::Read | Access::Stat => fs::File::open(path),
@@ -323,7 +326,7 @@ impl Place {
         match self {
             #[cfg(target_os = "linux")]
             Place::Beneath { dir, relative, .. } => {
-                let fd = crate::beneath::open(dir, relative, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+                let fd = pocket_core::beneath::open(dir, relative, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
                 // The descriptor's /proc entry opens the very directory it
                 // holds (nothing is resolved by name again).
                 fs::read_dir(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)))
@@ -342,11 +345,11 @@ impl Place {
                 let mut made = PathBuf::new();
                 for component in parent.components() {
                     let holder = if made.as_os_str().is_empty() {
-                        crate::beneath::open(dir, Path::new("."), libc::O_PATH | libc::O_DIRECTORY, 0)?
+                        pocket_core::beneath::open(dir, Path::new("."), libc::O_PATH | libc::O_DIRECTORY, 0)?
                     } else {
-                        crate::beneath::open(dir, &made, libc::O_PATH | libc::O_DIRECTORY, 0)?
+                        pocket_core::beneath::open(dir, &made, libc::O_PATH | libc::O_DIRECTORY, 0)?
                     };
-                    crate::beneath::make_dir(&holder, Path::new(component.as_os_str()))?;
+                    pocket_core::beneath::make_dir(&holder, Path::new(component.as_os_str()))?;
                     made.push(component);
                 }
                 Ok(())
@@ -378,69 +381,36 @@ fn described(path: &Value, meta: &fs::Metadata) -> pocket_core::Map {
 /// Whether paths can be opened beneath a directory by the kernel.
 fn beneath_available() -> bool {
     #[cfg(target_os = "linux")]
-    return crate::beneath::available();
+    return pocket_core::beneath::available();
     #[cfg(not(target_os = "linux"))]
     return false;
-}
-
-/// `requested` with `.` and `..` resolved as text, or why it may not be
-/// used: it climbs out with `..`, or is not relative.
-fn lexically_inside(requested: &Path, path: &str) -> Result<PathBuf, NodeError> {
-    let mut relative = PathBuf::new();
-    for component in requested.components() {
-        match component {
-            Component::Normal(part) => relative.push(part),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !relative.pop() {
-                    return Err(NodeError::PermissionDenied(format!("`{path}` leads outside base_dir")));
-                }
-            }
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(NodeError::PermissionDenied(format!("`{path}` is not a relative path")));
-            }
-        }
-    }
-    Ok(relative)
 }
 
 /// Where `path` leads inside `base`, or why it may not be used: it climbs
 /// out with `..`, is absolute without `allow_absolute`, or reaches outside
 /// through a symlink. Used for absolute paths, and where the kernel has no
-/// `openat2`: a check, then a separate open, which a symlink swapped in
-/// between can still defeat.
+/// `openat2`: a check, then a separate open.
 fn confine(base: &Path, path: &str, allow_absolute: bool) -> Result<PathBuf, NodeError> {
-    let requested = Path::new(path);
-    if requested.is_absolute() {
+    if Path::new(path).is_absolute() {
         return if allow_absolute {
-            Ok(requested.to_path_buf())
+            Ok(PathBuf::from(path))
         } else {
             Err(NodeError::PermissionDenied(format!(
                 "`{path}` is an absolute path; paths are relative to base_dir unless `allow_absolute: true`"
             )))
         };
     }
-    let base = base
-        .canonicalize()
-        .map_err(|e| NodeError::failed(format!("base_dir {}: {e}", base.display())))?;
-    let target = base.join(lexically_inside(requested, path)?);
-    // The deepest part of the path that exists (possibly as a dangling
-    // symlink) must resolve inside the sandbox.
-    let mut probe = target.as_path();
-    loop {
-        if probe.symlink_metadata().is_ok() {
-            let inside = probe.canonicalize().is_ok_and(|real| real.starts_with(&base));
-            if !inside {
-                return Err(NodeError::PermissionDenied(format!(
-                    "`{path}` leads outside base_dir through a symlink"
-                )));
-            }
-            break;
-        }
-        match probe.parent() {
-            Some(parent) if parent.starts_with(&base) => probe = parent,
-            _ => break,
-        }
+    pocket_core::checked_beneath(base, path, BASE_DIR).map_err(refused)
+}
+
+/// What messages call the sandbox.
+const BASE_DIR: &str = "base_dir";
+
+/// A path refused by the sandbox, as a node error.
+fn refused(refused: pocket_core::FileRefused) -> NodeError {
+    if refused.is_denied() {
+        NodeError::PermissionDenied(refused.to_string())
+    } else {
+        NodeError::failed(refused.to_string())
     }
-    Ok(target)
 }

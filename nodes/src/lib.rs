@@ -4,8 +4,6 @@
 //! keys and output shapes, so workflows written for that engine run unchanged.
 
 mod aggregate;
-#[cfg(target_os = "linux")]
-mod beneath;
 mod builtin;
 mod conditional;
 mod delay;

@@ -21,7 +21,7 @@ impl Builtin for TemplateNode {
             "type": "object",
             "properties": {
                 "template": {"type": "string"},
-                "file": {"type": "string", "description": "Path relative to the workflow file"},
+                "file": {"type": "string", "description": "A file beneath the workflow file's directory, relative to it"},
                 "output_format": {"enum": ["string", "json", "yaml"], "default": "string"}
             },
             "oneOf": [{"required": ["template"]}, {"required": ["file"]}],
@@ -33,9 +33,9 @@ impl Builtin for TemplateNode {
         let (source, key) = match (setup.config_value("template"), setup.config_value("file")) {
             (Some(text), _) => (text.as_str().unwrap_or_default().to_string(), "/template"),
             (None, Some(file)) => {
-                let path = setup.resolve_path(file.as_str().unwrap_or_default());
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError::at("/file", format!("cannot read {}: {e}", path.display())))?;
+                let text = setup
+                    .read_file(file.as_str().unwrap_or_default())
+                    .map_err(|e| ConfigError::at("/file", e.to_string()))?;
                 (text, "/file")
             }
             (None, None) => return Err(ConfigError::new("set `template` or `file`")),

@@ -1,6 +1,6 @@
 //! `validate`: checks its input against a JSON Schema.
 //!
-//! The schema (inline, or from `schema_file` beside the workflow) is compiled
+//! The schema (inline, or from `schema_file` beneath the workflow's directory) is compiled
 //! once, before the run; formats (`email`, `date-time`, ...) are checked. The
 //! output is `{valid, errors: [{field, type, description}], data}` with the
 //! action `valid` or `invalid`; with `fail_on_error` (the default), invalid
@@ -27,7 +27,7 @@ impl Builtin for Validate {
             "type": "object",
             "properties": {
                 "schema": {"type": ["object", "boolean"], "description": "The JSON Schema, inline (not a template)"},
-                "schema_file": {"type": "string", "description": "A JSON or YAML file holding the schema, relative to the workflow file"},
+                "schema_file": {"type": "string", "description": "A JSON or YAML file holding the schema, beneath the workflow file's directory, relative to it"},
                 "fail_on_error": {"type": "boolean", "default": true, "description": "Fail the node on invalid input (true), or output the result with the action `invalid` (false)"}
             },
             "oneOf": [{"required": ["schema"]}, {"required": ["schema_file"]}],
@@ -41,13 +41,11 @@ impl Builtin for Validate {
                 pocket_core::schema_json(schema).map_err(|e| ConfigError::at("/schema", e))?,
                 "/schema",
             ),
-            (None, Some(file)) => {
-                let path = setup.resolve_path(file.as_str().unwrap_or_default());
-                (
-                    read_schema(&path).map_err(|e| ConfigError::at("/schema_file", e))?,
-                    "/schema_file",
-                )
-            }
+            (None, Some(file)) => (
+                read_schema(setup, file.as_str().unwrap_or_default())
+                    .map_err(|e| ConfigError::at("/schema_file", e))?,
+                "/schema_file",
+            ),
             (None, None) => return Err(ConfigError::new("set `schema` or `schema_file`")),
         };
         let validator = jsonschema::options()
@@ -65,8 +63,10 @@ impl Builtin for Validate {
     }
 }
 
-fn read_schema(path: &Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// The schema in the workflow's file `file` (JSON, or YAML by its extension).
+fn read_schema(setup: &NodeSetup<'_>, file: &str) -> Result<serde_json::Value, String> {
+    let text = setup.read_file(file).map_err(|e| e.to_string())?;
+    let path = Path::new(file);
     let yaml = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml"));

@@ -157,12 +157,6 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
         let manifest = Manifest::read(&unpacked.join(MANIFEST))?;
         check_package(&unpacked, &names, &manifest, &host.config.plugins)
             .with_context(|| format!("{source}: refused"))?;
-        if !names.contains(&manifest.artifact) {
-            bail!(
-                "{source}: refused: the manifest's artifact `{}` is not in the package",
-                manifest.artifact
-            );
-        }
         let artifact = unpacked.join(&manifest.artifact);
         (manifest, artifact)
     } else {
@@ -195,7 +189,8 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
     Ok(ExitCode::SUCCESS)
 }
 
-/// Checks an unpacked package's own signature and digests: a signed
+/// Checks an unpacked package: every path its manifest names is one of
+/// its files; its own signature and digests: a signed
 /// manifest must verify by a trusted key (and is required when pocket.toml
 /// requires signatures), and when the manifest lists digests, the package
 /// holds exactly the files it lists, each with its digest.
@@ -205,6 +200,7 @@ fn check_package(
     manifest: &Manifest,
     plugins: &pocket_core::PluginsConfig,
 ) -> anyhow::Result<()> {
+    manifest.check_in_package(names)?;
     let signature = format!("{MANIFEST}.sig");
     let signed = names.contains(&signature);
     if signed {
@@ -232,9 +228,6 @@ fn check_package(
         if !listed.eq_ignore_ascii_case(&actual) {
             bail!("`{name}` does not match its digest in the manifest: it was changed after packaging");
         }
-    }
-    if let Some(missing) = manifest.sha256.keys().find(|name| !names.contains(name)) {
-        bail!("the manifest lists `{missing}`, which is not in the package");
     }
     Ok(())
 }

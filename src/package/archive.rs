@@ -1,6 +1,9 @@
 //! Reading and writing package archives. Reading treats the archive as
 //! hostile: only regular files at its root, names without `/`, `\` or `..`,
-//! capped in number and size (declared and actual), never overwriting.
+//! each name once, capped in number and size (declared and actual), never
+//! overwriting. A zip's central directory and its local headers must agree
+//! (names, sizes, no entry missing from or hidden outside the directory), so
+//! every reader sees the same files.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -152,6 +155,15 @@ fn unpack_tar_gz(archive: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
 
 fn unpack_zip(archive: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
     let mut zip = zip::ZipArchive::new(File::open(archive)?).context("not a readable zip archive")?;
+    // The central directory holds names once each after reading (a later
+    // entry of a name hides an earlier one), so duplicates are counted in
+    // the raw directory; this also compares every local header with its
+    // directory entry and looks for local headers the directory leaves out.
+    if zip.has_duplicate_names() {
+        bail!("its central directory holds a file name twice");
+    }
+    zip.validate_header_consistency()
+        .context("its central directory and local headers disagree")?;
     if zip.len() > sink.caps.entries {
         bail!(
             "it holds {} entries; a package may hold at most {}",
@@ -273,6 +285,82 @@ mod tests {
         std::fs::create_dir(&into).unwrap();
         let err = format!("{:#}", unpack(&path, &into, SMALL).unwrap_err());
         assert!(err.contains("bomb"), "{err}");
+    }
+
+    /// A name to write over another: the name, which of its occurrences,
+    /// and the new name.
+    type Rename<'a> = (&'a str, usize, &'a str);
+
+    /// A stored .zip of `entries` (name, contents), its bytes with every
+    /// `rename` (which occurrence of a name's bytes: 0 is the local header,
+    /// 1 the central directory entry, as the writer puts them) replaced by
+    /// another name of the same length.
+    fn patched_zip(dir: &Path, entries: &[(&str, &[u8])], renames: &[Rename<'_>]) -> PathBuf {
+        let path = dir.join("a.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in entries {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        for (from, nth, to) in renames {
+            assert_eq!(from.len(), to.len());
+            let at = bytes
+                .windows(from.len())
+                .enumerate()
+                .filter(|(_, w)| w == &from.as_bytes())
+                .map(|(i, _)| i)
+                .nth(*nth)
+                .unwrap();
+            bytes[at..at + to.len()].copy_from_slice(to.as_bytes());
+        }
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_zip_naming_a_file_twice_anywhere_is_refused_and_unpacks_nothing() {
+        let entries: &[(&str, &[u8])] = &[("greeter.lua", b"return 1"), ("greeter.lux", b"return 2")];
+        let cases: [(&[Rename<'_>], &str); 3] = [
+            // Both headers of the second entry say greeter.lua: a duplicate.
+            (
+                &[("greeter.lux", 0, "greeter.lua"), ("greeter.lux", 0, "greeter.lua")],
+                "twice",
+            ),
+            // Only the central directory repeats the name.
+            (&[("greeter.lux", 1, "greeter.lua")], "twice"),
+            // Only the local header repeats it: readers disagree on the files.
+            (&[("greeter.lux", 0, "greeter.lua")], "disagree"),
+        ];
+        for (i, (renames, expected)) in cases.iter().enumerate() {
+            let dir = tempfile::tempdir().unwrap();
+            let archive = patched_zip(dir.path(), entries, renames);
+            let into = dir.path().join("out");
+            std::fs::create_dir(&into).unwrap();
+            let err = format!("{:#}", unpack(&archive, &into, CAPS).unwrap_err());
+            assert!(err.contains(expected), "case {i}: {err}");
+            assert_eq!(std::fs::read_dir(&into).unwrap().count(), 0, "case {i} unpacked files");
+        }
+        // Names that differ as bytes but name the same file once unpacked.
+        let dir = tempfile::tempdir().unwrap();
+        let same = [("greeter.lua", &b"return 1"[..]), ("abgreeter.lua", b"return 2")];
+        let renames = [
+            ("abgreeter.lua", 0, "./greeter.lua"),
+            ("abgreeter.lua", 0, "./greeter.lua"),
+        ];
+        let archive = patched_zip(dir.path(), &same, &renames);
+        let into = dir.path().join("out");
+        std::fs::create_dir(&into).unwrap();
+        let err = format!("{:#}", unpack(&archive, &into, CAPS).unwrap_err());
+        assert!(err.contains("`greeter.lua` twice"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let fine = patched_zip(dir.path(), entries, &[]);
+        let into = dir.path().join("out");
+        std::fs::create_dir(&into).unwrap();
+        assert_eq!(unpack(&fine, &into, CAPS).unwrap(), ["greeter.lua", "greeter.lux"]);
     }
 
     #[test]

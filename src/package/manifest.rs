@@ -1,7 +1,7 @@
 //! `pocket-plugin.toml`: what a package holds.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use anyhow::{Context, bail};
 use pocket_core::{Capability, PluginKind, validate_plugin_name};
@@ -79,8 +79,44 @@ impl Manifest {
         for permission in &self.permissions {
             Capability::parse(permission).map_err(|e| anyhow::anyhow!("`permissions`: {e}"))?;
         }
+        for (field, path) in self.paths() {
+            check_inside(field, path)?;
+        }
         Ok(())
     }
+
+    /// Every path the manifest names, with the field naming it: its
+    /// artifact, its README, the files its digests list.
+    fn paths(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [("artifact", self.artifact.as_str())]
+            .into_iter()
+            .chain(self.readme.as_deref().map(|readme| ("readme", readme)))
+            .chain(self.sha256.keys().map(|name| ("sha256", name.as_str())))
+    }
+
+    /// Checks that every path the manifest names is one of `files`, the
+    /// files an unpacked package holds (at its root): a package's manifest
+    /// points at nothing outside it.
+    pub fn check_in_package(&self, files: &[String]) -> anyhow::Result<()> {
+        for (field, path) in self.paths() {
+            if !files.iter().any(|file| file == path) {
+                bail!("the manifest's {field} `{path}` is not a file in the package");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a manifest path that could lead outside the manifest's
+/// directory: empty, absolute, or with a `..`.
+fn check_inside(field: &str, path: &str) -> anyhow::Result<()> {
+    let outside = Path::new(path)
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    if path.is_empty() || outside {
+        bail!("`{field}` `{path}`: a path relative to the manifest, without `..`, is expected");
+    }
+    Ok(())
 }
 
 /// A version becomes a directory name: `1.2.0`, `2.0.0-beta.1+build.5`.
@@ -114,6 +150,11 @@ mod tests {
             "name = 'x'\nversion = '1'\nkind = 'python'\nartifact = 'x.py'\n",
             "name = 'x'\nversion = '1'\nkind = 'lua'\nartifact = 'x.lua'\npermissions = ['root']\n",
             "name = 'x'\nversion = '1'\nkind = 'lua'\n",
+            "name = 'x'\nversion = '1'\nkind = 'lua'\nartifact = '/tmp/x.lua'\n",
+            "name = 'x'\nversion = '1'\nkind = 'lua'\nartifact = 'x.lua'\nreadme = '/etc/hostname'\n",
+            "name = 'x'\nversion = '1'\nkind = 'lua'\nartifact = 'x.lua'\nreadme = 'docs/../../README.md'\n",
+            "name = 'x'\nversion = '1'\nkind = 'lua'\nartifact = 'x.lua'\nreadme = ''\n",
+            "name = 'x'\nversion = '1'\nkind = 'lua'\nartifact = 'x.lua'\n[sha256]\n'../y' = 'ab'\n",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -273,3 +273,105 @@ fn hostile_or_broken_packages_are_refused_and_leave_nothing_behind() {
         );
     }
 }
+
+/// Asserts that installing `package` is refused, naming `expected`, and
+/// leaves the plugin directory empty.
+fn refused_leaving_nothing(d: &Deployment, package: &Path, expected: &str) {
+    let out = exec(d.pocket().args(["plugin", "install"]).arg(package));
+    assert_eq!(out.code, 1, "{}: {}", package.display(), out.stdout);
+    assert!(out.stderr.contains(expected), "{}: {}", package.display(), out.stderr);
+    assert_eq!(
+        std::fs::read_dir(d.path("plugins")).unwrap().count(),
+        0,
+        "{} left files",
+        package.display()
+    );
+}
+
+#[test]
+fn a_manifest_naming_a_path_outside_the_package_is_refused_and_copies_nothing() {
+    let d = Deployment::new(&["plugins"], "");
+    let secret = d.write("secret.txt", "top secret");
+    let plugin = lua_plugin("greeter", "1.0.0", "hi");
+    let manifest =
+        |extra: &str| format!("name = 'greeter'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'greeter.lua'\n{extra}");
+    let cases = [
+        (manifest(&format!("readme = '{}'\n", secret.display())), "readme"),
+        (manifest("readme = '../../secret.txt'\n"), "readme"),
+        (
+            manifest("readme = 'README.md'\n"),
+            "readme `README.md` is not a file in the package",
+        ),
+        (
+            "name = 'greeter'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'lib/../greeter.lua'\n".to_string(),
+            "artifact",
+        ),
+    ];
+    for (i, (manifest, expected)) in cases.iter().enumerate() {
+        let package = d.path(&format!("outside-{i}.tar.gz"));
+        raw_package(&package, &[("pocket-plugin.toml", manifest), ("greeter.lua", &plugin)]);
+        refused_leaving_nothing(&d, &package, expected);
+    }
+    let good = d.path("good.tar.gz");
+    raw_package(
+        &good,
+        &[
+            ("pocket-plugin.toml", &manifest("readme = 'README.md'\n")),
+            ("greeter.lua", &plugin),
+            ("README.md", "# greeter"),
+        ],
+    );
+    let out = exec(d.pocket().args(["plugin", "install"]).arg(&good));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.path("plugins/greeter/1.0.0/README.md")).unwrap(),
+        "# greeter"
+    );
+    let run = exec(d.pocket().arg("run").arg(workflow(&d, "greeter/hi")));
+    assert!(run.stdout.contains("greeter@1.0.0"), "{}", run.stderr);
+}
+
+/// A stored .zip of `entries` (name, contents) in which the name in
+/// `rename` is then written as the other (same length) in every header.
+fn zip_package(path: &Path, entries: &[(&str, &str)], rename: Option<(&str, &str)>) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, text) in entries {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    let Some((from, to)) = rename else { return };
+    let mut bytes = std::fs::read(path).unwrap();
+    assert!(from.len() == to.len() && from != to);
+    while let Some(at) = bytes.windows(from.len()).position(|w| w == from.as_bytes()) {
+        bytes[at..at + to.len()].copy_from_slice(to.as_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_zip_holding_a_file_twice_is_refused_like_the_same_tar_gz() {
+    let d = Deployment::new(&["plugins"], "");
+    let manifest = "name = 'greeter'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'greeter.lua'\n";
+    let plugin = lua_plugin("greeter", "1.0.0", "hi");
+    let impostor = lua_plugin("greeter", "1.0.0", "hi").replace("greeter@1.0.0", "impostor");
+    let entries = [
+        ("pocket-plugin.toml", manifest),
+        ("greeter.lua", plugin.as_str()),
+        ("greeter.lux", impostor.as_str()),
+    ];
+    let twice = d.path("twice.zip");
+    zip_package(&twice, &entries, Some(("greeter.lux", "greeter.lua")));
+    refused_leaving_nothing(&d, &twice, "twice");
+    let tar = d.path("twice.tar.gz");
+    raw_package(&tar, &[entries[0], entries[1], ("greeter.lua", &impostor)]);
+    refused_leaving_nothing(&d, &tar, "twice");
+
+    let fine = d.path("fine.zip");
+    zip_package(&fine, &entries[..2], None);
+    let out = exec(d.pocket().args(["plugin", "install"]).arg(&fine));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run = exec(d.pocket().arg("run").arg(workflow(&d, "greeter/hi")));
+    assert!(run.stdout.contains("greeter@1.0.0"), "{}", run.stderr);
+}

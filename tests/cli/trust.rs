@@ -4,6 +4,8 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::deployment::{Deployment, lua_plugin, workflow};
+use serde_json::json;
+
 use crate::{exec, listed_row};
 
 /// A deployment trusting a new key `alice` (its key file: `alice.key`).
@@ -336,9 +338,9 @@ fn a_host_call_needs_both_the_declaration_and_the_grant() {
 }
 
 #[test]
-fn a_secret_config_key_is_withheld_until_granted() {
+fn a_secret_config_key_is_withheld_until_granted_and_declared() {
     let d = Deployment::new(&["plugins"], "");
-    d.write("plugins/probe.lua", &probe(""));
+    d.write("plugins/probe.lua", &probe("'config:password'"));
     let base = "[plugins]\ndirectories = [\"plugins\"]\n[plugins.config.probe]\npassword = \"hunter2\"\n";
     d.write("pocket.toml", base);
     assert_eq!(run_probe(&d)["password"], "withheld");
@@ -347,6 +349,52 @@ fn a_secret_config_key_is_withheld_until_granted() {
         &format!("{base}[plugins.permissions]\nprobe = [\"config:password\"]\n"),
     );
     assert_eq!(run_probe(&d)["password"], "hunter2");
+    // The same grant to a plugin that declares only `log` gives it nothing.
+    d.write("plugins/probe.lua", &probe("'log'"));
+    d.write(
+        "pocket.toml",
+        &format!("{base}[plugins.permissions]\nprobe = [\"log\", \"config:*\"]\n"),
+    );
+    assert_eq!(run_probe(&d)["password"], "withheld");
+}
+
+#[test]
+fn secret_config_keys_are_withheld_at_any_depth_from_pocket_toml_and_the_environment() {
+    let d = Deployment::new(&["plugins"], "");
+    d.write(
+        "plugins/dump.lua",
+        "return { name = 'dump', permissions = { 'config:database.password' }, nodes = { dump = { \
+           exec = function(input, config) return config end } } }\n",
+    );
+    let base = "[plugins]\ndirectories = [\"plugins\"]\n\
+                [plugins.config.dump.database]\nhost = \"db\"\npassword = \"hunter2\"\n";
+    let dump = |d: &Deployment| {
+        let out = exec(
+            d.pocket()
+                .env(
+                    "POCKET_PLUGIN_DUMP_SETTINGS",
+                    r#"{"mode": "fast", "nested": [{"token": "t0k", "id": 1}]}"#,
+                )
+                .arg("run")
+                .arg(workflow(d, "dump")),
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    d.write("pocket.toml", base);
+    assert_eq!(
+        dump(&d),
+        json!({"database": {"host": "db"}, "settings": {"mode": "fast", "nested": [{"id": 1}]}})
+    );
+    d.write(
+        "pocket.toml",
+        &format!("{base}[plugins.permissions]\ndump = [\"config:*\"]\n"),
+    );
+    assert_eq!(
+        dump(&d),
+        json!({"database": {"host": "db", "password": "hunter2"}, "settings": {"mode": "fast", "nested": [{"id": 1}]}}),
+        "granted everything, it gets what it declares"
+    );
 }
 
 #[test]

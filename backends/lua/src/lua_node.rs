@@ -1,6 +1,7 @@
 //! The built-in `lua` node type: inline `source`, or `script`/`file` (a path
-//! relative to the workflow file; a `script` that is not one is inline code),
-//! compiled once per workflow node in `prepare`.
+//! relative to the workflow file, read beneath its directory like every file
+//! a workflow names: `NodeSetup::read_file`; a `script` that is not one is
+//! inline code), compiled once per workflow node in `prepare`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,8 +38,8 @@ impl LuaNodePlugin {
             schema: json!({
                 "type": "object",
                 "properties": {
-                    "script": {"type": "string", "description": "A path relative to the workflow file (one line ending in .lua, or naming a file), else inline code"},
-                    "file": {"type": "string", "description": "A path relative to the workflow file"},
+                    "script": {"type": "string", "description": "A file beneath the workflow file's directory, relative to it (one line ending in .lua, or naming a file), else inline code"},
+                    "file": {"type": "string", "description": "A file beneath the workflow file's directory, relative to it"},
                     "source": {"type": "string", "description": "Inline Lua code"},
                     "timeout": {"type": ["string", "number"], "description": "Wall-clock limit per call (e.g. 5s); never above the plugin's limit"}
                 }
@@ -126,9 +127,9 @@ fn script_of(setup: &NodeSetup<'_>) -> Result<(Script, &'static str), ConfigErro
         (Some((source, key)), None, None) => inline(source, key),
         (None, Some((code, key)), None) if !names_a_script_file(setup, &code) => inline(code, key),
         (None, Some((path, key)), None) | (None, None, Some((path, key))) => {
-            let resolved = setup.resolve_path(path.trim());
-            let source = std::fs::read_to_string(&resolved)
-                .map_err(|e| ConfigError::at(format!("/{key}"), format!("cannot read {}: {e}", resolved.display())))?;
+            let source = setup
+                .read_file(path.trim())
+                .map_err(|e| ConfigError::at(format!("/{key}"), e.to_string()))?;
             let script = Script {
                 label: path.trim().to_string(),
                 chunk_name: format!("@{}", path.trim()),
@@ -143,11 +144,11 @@ fn script_of(setup: &NodeSetup<'_>) -> Result<(Script, &'static str), ConfigErro
 }
 
 /// Whether a `script:` value is a path rather than code: one line that ends
-/// in `.lua` or names an existing file (relative to the workflow file).
+/// in `.lua` or names a file the workflow may read (beneath its directory).
 /// `script: return {x = 1}` is code, as in the Go engine.
 fn names_a_script_file(setup: &NodeSetup<'_>, script: &str) -> bool {
     let script = script.trim();
-    !script.contains('\n') && (script.ends_with(".lua") || setup.resolve_path(script).is_file())
+    !script.contains('\n') && (script.ends_with(".lua") || setup.files.is_file(script))
 }
 
 fn timeout_of(setup: &NodeSetup<'_>) -> Result<Option<Duration>, ConfigError> {

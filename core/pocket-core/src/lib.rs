@@ -14,6 +14,8 @@
 //!
 //! This crate knows nothing about Lua, WASM or dynamic libraries.
 
+#[cfg(target_os = "linux")]
+pub mod beneath;
 mod blocking;
 mod config;
 mod config_positions;
@@ -41,12 +43,14 @@ mod prepared;
 mod registry;
 mod runner;
 mod schema;
+mod secret_config;
 mod server_config;
 mod signatures;
 mod suggest;
 mod triggers;
 mod validate;
 mod workflow;
+mod workflow_files;
 mod yaml_duplicates;
 
 #[cfg(any(test, feature = "testing"))]
@@ -90,3 +94,4 @@ pub use suggest::did_you_mean;
 pub use triggers::{Schedule, Trigger, TriggerSpec, WEBHOOK_PREFIX, WebhookSpec};
 pub use validate::{DEFAULT_MAX_STEPS, Validated, validate};
 pub use workflow::{ConnectionSpec, NodeSpec, RetrySpec, StoreSpec, SuccessorSpec, WorkflowFile};
+pub use workflow_files::{FileBase, FileRefused, NoFiles, checked_beneath, lexically_inside};

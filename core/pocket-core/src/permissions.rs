@@ -22,7 +22,8 @@ pub enum Capability {
     /// `env:<name pattern>`: read environment variables whose names match.
     Env(String),
     /// `config:<key pattern>`: receive the plugin config's keys that look
-    /// secret (`password`, `token`...) and match; other keys need no grant.
+    /// secret (`password`, `token`...), at any depth, whose dotted path
+    /// (`password`, `database.password`) matches; other keys need no grant.
     Config(String),
     /// `plugin_call:<plugin/type pattern>`: run another node type.
     PluginCall(String),
@@ -155,6 +156,12 @@ pub enum Request<'a> {
         /// The file's path.
         path: &'a str,
     },
+    /// Receive the plugin config's entry at this dotted path (`password`,
+    /// `database.password`), whose key looks secret.
+    Config {
+        /// The entry's path from the top of the config.
+        key: &'a str,
+    },
 }
 
 impl fmt::Display for Request<'_> {
@@ -167,6 +174,7 @@ impl fmt::Display for Request<'_> {
             Request::Env { name } => write!(f, "env:{name}"),
             Request::PluginCall { target, .. } => write!(f, "plugin_call:{target}"),
             Request::File { path } => write!(f, "file:{path}"),
+            Request::Config { key } => write!(f, "config:{key}"),
         }
     }
 }
@@ -240,31 +248,35 @@ impl Permissions {
             .collect()
     }
 
-    /// Whether the grants name a `config:` capability matching `key`.
-    pub fn grants_config(&self, key: &str) -> bool {
-        self.granted
-            .iter()
-            .any(|c| matches!(c, Capability::Config(pattern) if glob_match(pattern, key)))
-    }
-
     /// Allows or refuses `request`. Refusals are logged with the plugin's name.
     pub fn check(&self, plugin: &str, request: Request<'_>) -> Result<(), Denied> {
-        let reason = if !self.granted.iter().any(|c| allows(c, request)) {
-            DenialReason::NotGranted
+        match self.refusal(request) {
+            None => Ok(()),
+            Some(reason) => {
+                tracing::warn!(plugin, capability = %request, ?reason, "capability denied");
+                Err(Denied {
+                    capability: request.to_string(),
+                    reason,
+                })
+            }
+        }
+    }
+
+    /// Why `request` would be refused (`None`: it is allowed: granted, and
+    /// declared by a plugin that declares). The one rule [`check`](Self::check)
+    /// applies, without logging.
+    pub fn refusal(&self, request: Request<'_>) -> Option<DenialReason> {
+        if !self.granted.iter().any(|c| allows(c, request)) {
+            Some(DenialReason::NotGranted)
         } else if self
             .declared
             .as_ref()
             .is_some_and(|declared| !declared.iter().any(|c| allows(c, request)))
         {
-            DenialReason::NotDeclared
+            Some(DenialReason::NotDeclared)
         } else {
-            return Ok(());
-        };
-        tracing::warn!(plugin, capability = %request, ?reason, "capability denied");
-        Err(Denied {
-            capability: request.to_string(),
-            reason,
-        })
+            None
+        }
     }
 }
 
@@ -278,6 +290,7 @@ fn allows(capability: &Capability, request: Request<'_>) -> bool {
             reaches(pattern, target, built_in)
         }
         (Capability::File(pattern), Request::File { path }) => glob_match(pattern, path),
+        (Capability::Config(pattern), Request::Config { key }) => glob_match(pattern, key),
         _ => false,
     }
 }
@@ -301,7 +314,8 @@ fn names_plugin(pattern: &str, target: &str) -> bool {
 
 /// Whether a config key looks like it holds a secret (`password`,
 /// `secret`, `token`, `key`, `credential`, in any case, anywhere in it):
-/// such keys reach a plugin only when pocket.toml grants it `config:<key>`.
+/// such keys, at any depth, reach a plugin only when pocket.toml grants it
+/// `config:<path>` and the plugin declares it (see `secret_config`).
 pub fn looks_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     ["password", "secret", "token", "key", "credential"]

@@ -12,6 +12,7 @@ use crate::example::Example;
 use crate::node::Node;
 use crate::permissions::Capability;
 use crate::prepared::NodeFactory;
+use crate::workflow_files::{FileBase, FileRefused};
 
 /// The name of the plugin that holds Pocket's built-in node types.
 pub const BUILTIN_PLUGIN: &str = "builtin";
@@ -189,8 +190,12 @@ pub struct NodeSetup<'a> {
     pub config: &'a Value,
     /// The providing plugin's config: pocket.toml's, with the workflow's `plugins:` entry on top.
     pub plugin_config: &'a Value,
-    /// The directory of the workflow file, for resolving relative paths.
+    /// The directory of the workflow file (`None` for a workflow sent
+    /// inline). Not for opening files: read them with [`NodeSetup::read_file`].
     pub workflow_dir: Option<&'a Path>,
+    /// Where the workflow's files may be opened: beneath `workflow_dir`,
+    /// unless pocket.toml switches files off or there is no directory.
+    pub files: FileBase<'a>,
     /// The names of the workflow nodes with an edge (a connection or a
     /// `successors` entry) to this one: the sources of a fan-in here.
     pub sources: &'a [String],
@@ -205,11 +210,10 @@ impl NodeSetup<'_> {
         self.config.get(key).filter(|v| !v.is_null())
     }
 
-    /// Resolves `path` against the workflow file's directory.
-    pub fn resolve_path(&self, path: &str) -> PathBuf {
-        match self.workflow_dir {
-            Some(dir) => dir.join(path),
-            None => PathBuf::from(path),
-        }
+    /// Reads the text of a file the node's config names: `path`, relative
+    /// to the workflow file's directory and never outside it (see
+    /// [`FileBase`]). Every node type reads a workflow's files this way.
+    pub fn read_file(&self, path: &str) -> Result<String, FileRefused> {
+        self.files.read_to_string(path)
     }
 }

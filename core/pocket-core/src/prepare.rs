@@ -17,12 +17,14 @@ use crate::config::PocketConfig;
 use crate::config_template::ConfigTemplate;
 use crate::error::{ConfigError, PrepareError};
 use crate::node::Node;
-use crate::permissions::looks_secret;
+use crate::permissions::Permissions;
 use crate::plugin::{BUILTIN_PLUGIN, NodeSetup, NodeType};
 use crate::prepared::{NodeFactory, NodeRequest, PreparedNode};
 use crate::registry::Catalog;
 use crate::schema::ConfigSchema;
+use crate::secret_config::withhold_secrets;
 use crate::workflow::WorkflowFile;
+use crate::workflow_files::{FileBase, NoFiles};
 
 /// Prepares the nodes of one workflow against one registry snapshot and
 /// pocket.toml. Schemas and plugin configs are compiled once per workflow.
@@ -89,8 +91,9 @@ impl<'a> Preparer<'a> {
     }
 
     /// pocket.toml's config for `plugin`, with the workflow's `plugins:` entry
-    /// on top, less the keys that look secret and that pocket.toml does not
-    /// grant it (`config:<key>`).
+    /// on top, less the keys, at any depth, that look secret and that the
+    /// plugin is not both granted and declares (`config:<path>`; see
+    /// [`withhold_secrets`]).
     fn plugin_config(&self, plugin: &Arc<str>) -> Result<Value, PrepareError> {
         if let Some(config) = self
             .plugin_configs
@@ -114,20 +117,26 @@ impl<'a> Preparer<'a> {
                 )));
             }
         }
-        let permissions = self.config.permissions(plugin);
-        merged.retain(|key, _| {
-            let withheld = looks_secret(key) && !permissions.grants_config(key);
-            if withheld {
-                tracing::debug!(plugin = %plugin, key = key.as_str(), "secret config key withheld: no `config:{key}` grant");
-            }
-            !withheld
-        });
+        withhold_secrets(plugin, &mut merged, &self.permissions(plugin));
         let merged = Value::from(merged);
         self.plugin_configs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(plugin.clone(), merged.clone());
         Ok(merged)
+    }
+}
+
+impl Preparer<'_> {
+    /// What the plugin registered as `plugin` may do: pocket.toml's grants,
+    /// narrowed to what it declares (code built into Pocket declares
+    /// nothing and is bound by its grants alone), as it is bound at load.
+    fn permissions(&self, plugin: &str) -> Permissions {
+        match self.catalog.plugin(plugin) {
+            Some(registered) if registered.built_in => self.config.permissions(plugin),
+            Some(registered) => self.config.policy_for(plugin, registered.description()).permissions,
+            None => Permissions::default(),
+        }
     }
 }
 
@@ -176,6 +185,7 @@ impl NodeFactory for Preparer<'_> {
             config: &config,
             plugin_config: &plugin_config,
             workflow_dir: self.workflow_dir,
+            files: FileBase::of(&self.config.builtins, self.workflow_dir),
             sources: request.sources,
             factory: self,
         };
@@ -195,7 +205,7 @@ impl NodeFactory for Preparer<'_> {
 
 /// Prepares a node `node` of `node_type` outside any workflow file: a bare
 /// [`NodeType::prepare`] with `config` as given (no schema defaults, no
-/// templates), no plugin config, no workflow directory, no incoming edges and
+/// templates), no plugin config, no workflow directory (so no files), no incoming edges and
 /// no other node types to prepare. For embedding a single node call, and for
 /// benchmarks of a backend's call path.
 pub fn prepare_standalone(node_type: &dyn NodeType, node: &str, config: &Value) -> Result<Arc<dyn Node>, ConfigError> {
@@ -204,6 +214,7 @@ pub fn prepare_standalone(node_type: &dyn NodeType, node: &str, config: &Value) 
         config,
         plugin_config: &Value::Null,
         workflow_dir: None,
+        files: FileBase::none(NoFiles::NoDirectory),
         sources: &[],
         factory: &NoNodes,
     })

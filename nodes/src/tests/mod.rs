@@ -18,6 +18,7 @@ mod parallel;
 mod store;
 mod transform_jq;
 mod validate;
+mod workflow_files;
 
 /// The value at a dotted path (`a.b.0`), or null.
 pub(crate) fn at(value: &Value, path: &str) -> Value {

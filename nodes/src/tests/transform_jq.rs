@@ -164,10 +164,20 @@ fn a_schema_nested_too_deeply_is_a_config_error() {
         "}".repeat(200)
     );
     std::fs::write(&file, schema).unwrap();
-    let yaml = format!(
-        "name: t\nstart: v\nnodes:\n- {{name: v, type: validate, config: {{schema_file: '{}'}}}}\n",
-        file.display()
-    );
-    let err = validation_errors(&yaml);
+    let workflow = dir.path().join("wf.yaml");
+    std::fs::write(
+        &workflow,
+        "name: t\nstart: v\nnodes:\n- {name: v, type: validate, config: {schema_file: deep.json}}\n",
+    )
+    .unwrap();
+    let parsed = pocket_core::parse_file(&workflow).unwrap();
+    let err = pocket_core::validate(
+        &parsed,
+        &super::registry().catalog(),
+        &pocket_core::PocketConfig::default(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("nests more than 128 levels deep"), "{err}");
 }

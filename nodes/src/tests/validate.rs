@@ -86,6 +86,18 @@ async fn schema_file_is_read_beside_the_workflow() {
         .graph;
     let out = run(graph, json("{}"), RunOptions::default()).await.unwrap().output;
     assert_eq!(out.get("valid"), Some(&json("false")));
-    let missing = "name: t\nstart: v\nnodes:\n- {name: v, type: validate, config: {schema_file: nope.json}}\n";
-    assert!(validation_errors(missing).contains("config at /schema_file: cannot read"));
+    std::fs::write(
+        &workflow,
+        "name: t\nstart: v\nnodes:\n- {name: v, type: validate, config: {schema_file: nope.json}}\n",
+    )
+    .unwrap();
+    let missing = validate(
+        &parse_file(&workflow).unwrap(),
+        &registry().catalog(),
+        &PocketConfig::default(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(missing.contains("config at /schema_file: cannot read"), "{missing}");
 }

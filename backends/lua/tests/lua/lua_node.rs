@@ -1,8 +1,11 @@
 //! The `lua` node type's contract: sources, globals, actions, errors, values.
 
-use pocket_core::{PocketConfig, Value};
+use std::path::Path;
+use std::sync::Arc;
 
-use crate::common::{eval, graph_file, graph_with, inline, json, run_graph};
+use pocket_core::{Graph, PocketConfig, Value, parse_file, validate};
+
+use crate::common::{config, eval, graph_file, graph_with, inline, json, registry, run_graph};
 
 #[tokio::test]
 async fn inline_source_sees_input_and_returns_the_output() {
@@ -77,11 +80,61 @@ fn a_syntax_error_is_a_validation_error_with_its_line() {
     assert!(err.contains("config at /source: s:3: unexpected symbol"), "{err}");
 }
 
+/// Validates a one-node workflow `wf.yaml` in `dir` whose `lua` node has `config`.
+fn script_node_in(dir: &Path, config: &str, pocket: &PocketConfig) -> Result<Arc<Graph>, String> {
+    let workflow = dir.join("wf.yaml");
+    std::fs::write(
+        &workflow,
+        format!("name: t\nstart: s\nnodes:\n- {{name: s, type: lua, config: {config}}}\n"),
+    )
+    .unwrap();
+    let file = parse_file(&workflow).unwrap();
+    validate(&file, &registry(pocket, &[]).catalog(), pocket)
+        .map(|v| v.graph)
+        .map_err(|e| e.to_string())
+}
+
 #[test]
 fn a_missing_script_file_is_a_validation_error() {
-    let yaml = "name: t\nstart: s\nnodes:\n- {name: s, type: lua, config: {file: nowhere.lua}}\n";
-    let err = graph_with(yaml, &PocketConfig::default(), &[]).err().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = script_node_in(dir.path(), "{file: nowhere.lua}", &PocketConfig::default())
+        .err()
+        .unwrap();
     assert!(err.contains("cannot read") && err.contains("nowhere.lua"), "{err}");
+}
+
+#[tokio::test]
+async fn a_script_file_is_read_only_beneath_the_workflow_directory_and_only_with_files_on() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("flows");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(dir.join("lib/ok.lua"), "return {inside = true}").unwrap();
+    std::fs::write(root.path().join("outside.lua"), "return {leaked = true}").unwrap();
+    std::os::unix::fs::symlink(root.path().join("outside.lua"), dir.join("lib/link.lua")).unwrap();
+    let outside = root.path().join("outside.lua").display().to_string();
+    let defaults = PocketConfig::default();
+    for (config, expected) in [
+        ("{file: ../outside.lua}".to_string(), "leads outside"),
+        ("{script: lib/../../outside.lua}".to_string(), "leads outside"),
+        (format!("{{file: '{outside}'}}"), "is an absolute path"),
+        (format!("{{script: '{outside}'}}"), "is an absolute path"),
+        ("{file: lib/link.lua}".to_string(), "through a symlink"),
+    ] {
+        let err = script_node_in(&dir, &config, &defaults).err().unwrap();
+        assert!(err.contains(expected), "{config}: {err}");
+    }
+    let off = config("[builtins]\nfile = false\n");
+    let err = script_node_in(&dir, "{file: lib/ok.lua}", &off).err().unwrap();
+    assert!(err.contains("[builtins] file = false"), "{err}");
+    let graph = script_node_in(&dir, "{script: lib/ok.lua}", &defaults).unwrap();
+    assert_eq!(run_graph(&graph, "{}").await.unwrap(), json(r#"{"inside": true}"#));
+}
+
+#[test]
+fn an_inline_workflow_has_no_directory_to_read_scripts_from() {
+    let yaml = "name: t\nstart: s\nnodes:\n- {name: s, type: lua, config: {file: /etc/hostname}}\n";
+    let err = graph_with(yaml, &PocketConfig::default(), &[]).err().unwrap();
+    assert!(err.contains("sent inline"), "{err}");
 }
 
 #[test]

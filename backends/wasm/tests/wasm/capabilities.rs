@@ -75,6 +75,16 @@ async fn config_get_reads_the_plugin_config() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_get_never_returns_a_nested_secret_the_plugin_does_not_declare() {
+    let nested = "[plugins.config.capabilities.greeting]\ntext = \"hi\"\napi_token = \"t0k\"\n";
+    assert_eq!(call("config", &config(nested)).await, json(r#"{"text": "hi"}"#));
+    // Granting every secret key changes nothing: the plugin declares no `config:`.
+    let granted = format!("{nested}[plugins.permissions]\ncapabilities = [\"log\", \"kv\", \"config:*\"]\n");
+    assert_eq!(call("config", &config(&granted)).await, json(r#"{"text": "hi"}"#));
+    echo_still_works(&config(&granted)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_kv_calls_stops_at_the_rate_limit_and_recovers_when_the_window_slides() {
     let config = config("[plugins.permissions]\nkv-flood = [\"kv\"]\n[plugins.limits.kv-flood]\nkv_per_second = 50\n");
     let registry = crate::common::registry(&config, &["kv-flood.wat"]);

@@ -45,6 +45,18 @@ async fn config_reaches_the_plugin_and_env_needs_a_matching_grant() {
     );
 }
 
+#[tokio::test]
+async fn a_nested_secret_or_one_granted_but_not_declared_never_reaches_the_plugin() {
+    let nested = "[plugins.config.host-calls.greeting]\ntext = \"hej\"\ndb_password = \"p\"\n";
+    assert_eq!(call("setting", nested, "{}").await.unwrap(), r#"{"text":"hej"}"#);
+    let granted = format!("{nested}[plugins.permissions]\nhost-calls = [\"config:*\"]\n");
+    assert_eq!(
+        call("setting", &granted, "{}").await.unwrap(),
+        r#"{"text":"hej"}"#,
+        "the plugin declares no `config:`"
+    );
+}
+
 /// An HTTP server on 127.0.0.1 answering every request with `hello`.
 fn server() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

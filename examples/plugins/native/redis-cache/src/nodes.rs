@@ -9,6 +9,8 @@ pub fn plugin() -> Plugin {
     Plugin::new("redis-cache", env!("CARGO_PKG_VERSION"))
         .description("Get, set and delete Redis keys (cache-aside)")
         .author("Pocket examples")
+        // Its `password` key looks secret: pocket.toml grants it, or it never arrives.
+        .permissions(["config:password"])
         .node(
             NodeType::prepared(
                 "redis-get",

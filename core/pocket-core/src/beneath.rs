@@ -2,6 +2,9 @@
 //! `openat2` with `RESOLVE_BENEATH` resolves the whole path, symlinks
 //! included, in one call and refuses any step out of the directory, so
 //! nothing can swap a symlink in between a check and the open.
+//!
+//! The building block of [`crate::FileBase`] (the files a workflow's nodes
+//! may read) and of the `file` node's sandbox.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -21,7 +24,7 @@ struct OpenHow {
 
 /// Whether the kernel has `openat2` (Linux 5.6 and later, and not blocked
 /// by a seccomp filter).
-pub(crate) fn available() -> bool {
+pub fn available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| match File::open("/") {
         Ok(root) => open(&root, Path::new("."), libc::O_PATH, 0).is_ok(),
@@ -32,7 +35,7 @@ pub(crate) fn available() -> bool {
 /// Opens `relative` beneath the directory `dir` with open(2) `flags` (and
 /// `mode` for a created file). A path that leads out, through `..` or a
 /// symlink, fails with `EXDEV`.
-pub(crate) fn open(dir: &File, relative: &Path, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+pub fn open(dir: &File, relative: &Path, flags: i32, mode: u32) -> io::Result<OwnedFd> {
     let path = CString::new(relative.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
     let how = OpenHow {
@@ -62,7 +65,7 @@ pub(crate) fn open(dir: &File, relative: &Path, flags: i32, mode: u32) -> io::Re
 
 /// Creates the directory `name` (one path component) inside `parent`.
 /// An existing entry of that name is left alone.
-pub(crate) fn make_dir(parent: &OwnedFd, name: &Path) -> io::Result<()> {
+pub fn make_dir(parent: &OwnedFd, name: &Path) -> io::Result<()> {
     let name = CString::new(name.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
     // SAFETY: `parent` is an open directory descriptor and `name` a
@@ -80,6 +83,6 @@ pub(crate) fn make_dir(parent: &OwnedFd, name: &Path) -> io::Result<()> {
 }
 
 /// Whether `error` is openat2 refusing a path that leads out of its directory.
-pub(crate) fn leads_out(error: &io::Error) -> bool {
+pub fn leads_out(error: &io::Error) -> bool {
     error.raw_os_error() == Some(libc::EXDEV)
 }
