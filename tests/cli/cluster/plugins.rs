@@ -127,7 +127,13 @@ fn keygen(dir: &std::path::Path, name: &str) -> String {
 fn a_plugin_signed_after_it_was_published_brings_its_signature_to_the_workers() {
     let (scheduler, _) = sites(None);
     let alice = keygen(scheduler.path(), "alice");
-    keygen(scheduler.path(), "mallory");
+    let mallory = keygen(scheduler.path(), "mallory");
+    // The scheduler trusts both keys; workers only alice's.
+    std::fs::write(
+        scheduler.path().join("pocket.toml"),
+        format!("[plugins]\ndirectories = [\"plugins\"]\n[plugins.trusted_keys]\nalice = \"{alice}\"\nmallory = \"{mallory}\"\n"),
+    )
+    .unwrap();
     let strict = super::site(&format!(
         "require_signatures = true\n[plugins.trusted_keys]\nalice = \"{alice}\"\n"
     ));
