@@ -15,8 +15,7 @@ use std::sync::{Arc, OnceLock};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Node, NodeCall, NodeType, Plugin, PluginLoader, PocketConfig, RunContext, StoreSpec, Value,
-    prepare_standalone,
+    Execution, Node, NodeCall, NodeType, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_wasm::{WasmEngine, WasmLoader};
 use tokio_util::sync::CancellationToken;
