@@ -72,8 +72,9 @@ fn prepared_node(isolation: Isolation, config: &Value) -> Arc<dyn Node> {
         isolation,
         ..PocketConfig::default().policy("native-text")
     };
+    let admitted = pocket_core::admit(&path, &PocketConfig::default().plugins).unwrap();
     let plugin = loader
-        .open_for(&path, &policy)
+        .open_for(&admitted.source("native-text"), &policy)
         .and_then(|opened| opened.bind(policy))
         .unwrap();
     let node_type = plugin

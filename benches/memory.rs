@@ -43,7 +43,10 @@ fn measure(loader: &dyn PluginLoader, files: &[PathBuf], node_type: &str) -> (u6
     let before = rss();
     let plugins: Vec<Arc<dyn Plugin>> = files
         .iter()
-        .map(|file| loader.load(file, &config).unwrap_or_else(|e| panic!("{e}")))
+        .map(|file| {
+            pocket_core::load_plugin(loader, file, &pocket_core::file_plugin_name(file), &config)
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
         .collect();
     let loaded = rss();
     let run = RunContext::new("memory", &StoreSpec::default(), CancellationToken::new());

@@ -1,12 +1,13 @@
 //! The assembled host: configuration plus a registry with every plugin
 //! registered, loaded now or (for commands that run workflows) on first use.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
 use pocket_core::{
-    LoadError, OpenedPlugin, Plugin, PluginKind, PluginLoader, PocketConfig, Registry, file_plugin_name, plugin_files,
+    Admitted, LoadError, OpenedPlugin, Plugin, PluginKind, PluginLoader, PocketConfig, Registry, check_registered_name,
+    file_plugin_name, plugin_files,
 };
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
@@ -25,47 +26,6 @@ pub enum Loading {
     /// meanwhile from its cached description: for commands that run or
     /// check workflows, which then pay only for the plugins they use.
     Lazy,
-}
-
-/// Where a long-running host loads native libraries from: a private copy of
-/// each version, named by its content's hash. A library that is loaded can
-/// then never change under the process (writing into a mapped library
-/// corrupts the code running from it), and a new version of a file always
-/// gets a fresh mapping (the loader would return the old one for a file it
-/// has open). Copies live as long as this value.
-pub struct NativeCopies {
-    dir: tempfile::TempDir,
-}
-
-impl NativeCopies {
-    /// A new directory of copies.
-    pub fn new() -> anyhow::Result<NativeCopies> {
-        let dir = tempfile::Builder::new()
-            .prefix("pocket-native-")
-            .tempdir()
-            .context("cannot create a directory for native plugin copies")?;
-        Ok(NativeCopies { dir })
-    }
-
-    /// Copies `path` (and its `.sig`, if any) into a directory named by the
-    /// content's SHA-256, keeping the file's name; the copy's path.
-    fn stage(&self, path: &Path) -> Result<PathBuf, LoadError> {
-        let bytes = std::fs::read(path).map_err(|e| LoadError::new(path, format!("cannot read the library: {e}")))?;
-        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-        let dir = self.dir.path().join(&digest[..32]);
-        let name = path.file_name().unwrap_or_default();
-        let copy = dir.join(name);
-        if !copy.is_file() {
-            let copied = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&copy, &bytes));
-            copied.map_err(|e| LoadError::new(path, format!("cannot copy the library for loading: {e}")))?;
-            let signature = pocket_trust::signature_path(path);
-            if signature.is_file() {
-                std::fs::copy(&signature, pocket_trust::signature_path(&copy))
-                    .map_err(|e| LoadError::new(path, format!("cannot copy its signature: {e}")))?;
-            }
-        }
-        Ok(copy)
-    }
 }
 
 /// The native loader, starting plugins under `isolation = "process"` as
@@ -101,30 +61,17 @@ pub struct Host {
     loaders: Vec<Arc<dyn PluginLoader>>,
     /// What plugin files described themselves as, by file.
     descriptions: Option<DescriptionCache>,
-    /// Where native libraries are loaded from, for a long-running host.
-    native_copies: Option<NativeCopies>,
 }
 
 impl Host {
     /// Loads pocket.toml (explicit path, `$POCKET_CONFIG`, or the nearest one
     /// upwards), registers the built-in plugin and, with `autoload`, every
     /// plugin found in the configured directories, loaded as `loading` says.
+    ///
+    /// Every plugin file passes the load gate (`pocket_core::load_plugin`):
+    /// a name no built-in plugin uses, the signature rule on the bytes read
+    /// once, and the backend opening those bytes.
     pub fn load(explicit_config: Option<&Path>, loading: Loading) -> anyhow::Result<Host> {
-        Host::assemble(explicit_config, loading, None)
-    }
-
-    /// As [`Host::load`] with every plugin loaded now, native libraries from
-    /// private copies ([`NativeCopies`]): for `pocket serve`, whose plugin
-    /// files change while it runs.
-    pub fn load_for_serving(explicit_config: Option<&Path>) -> anyhow::Result<Host> {
-        Host::assemble(explicit_config, Loading::Eager, Some(NativeCopies::new()?))
-    }
-
-    fn assemble(
-        explicit_config: Option<&Path>,
-        loading: Loading,
-        native_copies: Option<NativeCopies>,
-    ) -> anyhow::Result<Host> {
         let config = Host::config(explicit_config)?;
         if let Some(path) = &config.path {
             tracing::debug!(config = %path.display(), "loaded pocket.toml");
@@ -142,7 +89,6 @@ impl Host {
                 Arc::new(native_loader()),
             ],
             descriptions: DescriptionCache::default_location(),
-            native_copies,
         };
         if host.config.plugins.autoload {
             for path in plugin_files(&host.config.plugins.directories) {
@@ -155,6 +101,12 @@ impl Host {
         Ok(host)
     }
 
+    /// As [`Host::load`] with every plugin loaded now: for `pocket serve`
+    /// and `pocket worker`, which report every plugin's state from the start.
+    pub fn load_for_serving(explicit_config: Option<&Path>) -> anyhow::Result<Host> {
+        Host::load(explicit_config, Loading::Eager)
+    }
+
     /// pocket.toml alone: the explicit path, `$POCKET_CONFIG`, or the
     /// nearest one upwards (defaults without one).
     pub fn config(explicit_config: Option<&Path>) -> anyhow::Result<PocketConfig> {
@@ -164,7 +116,10 @@ impl Host {
 
     /// Registers the plugin in `path`: lazily when `loading` allows and its
     /// description is cached, else loaded now (and its description cached).
+    /// Either way under its file's name, which the gate's name rule checks
+    /// first; a lazy plugin passes the rest of the gate when first used.
     fn autoload(&self, path: &Path, loading: Loading) -> Result<bool, LoadError> {
+        let name = file_plugin_name(path);
         let cached = match (&self.descriptions, loading) {
             (Some(cache), Loading::Lazy) => cache.get(path),
             _ => None,
@@ -172,9 +127,15 @@ impl Host {
         let (Some(description), Some(loader)) = (cached, self.loader_for_shared(path).cloned()) else {
             return self.load_plugin(path);
         };
-        let (file, config, cache) = (path.to_path_buf(), self.config.clone(), self.descriptions.clone());
+        check_registered_name(&name).map_err(|e| LoadError::new(path, e))?;
+        let (file, registered, config, cache) = (
+            path.to_path_buf(),
+            name.clone(),
+            self.config.clone(),
+            self.descriptions.clone(),
+        );
         let load = Box::new(move || {
-            let plugin = loader.load(&file, &config)?;
+            let plugin = pocket_core::load_plugin(&*loader, &file, &registered, &config)?;
             if let Some(cache) = &cache {
                 cache.refresh(&file, plugin.description());
             }
@@ -182,52 +143,54 @@ impl Host {
         });
         let plugin = LazyPlugin::new(path.to_path_buf(), description, load);
         self.registry
-            .register_as(&file_plugin_name(path), Arc::new(plugin))
+            .register_as(&name, Arc::new(plugin))
             .map_err(|e| LoadError::new(path, e))?;
         Ok(true)
     }
 
-    /// Loads one plugin file with the loader that handles it and registers it
-    /// under its file's name, which must be the name it declares or an alias
-    /// of it ([`pocket_core::check_plugin_name`]). Files no loader handles
-    /// are skipped silently (`Ok(false)`).
+    /// Loads one plugin file through the load gate with the loader that
+    /// handles it and registers it under its file's name, which must be the
+    /// name it declares or an alias of it ([`pocket_core::check_plugin_name`]).
+    /// Files no loader handles are skipped silently (`Ok(false)`).
     pub fn load_plugin(&self, path: &Path) -> Result<bool, LoadError> {
         let Some(loader) = self.loader_for(path) else {
             return Ok(false);
         };
-        let plugin = self.load_file(loader, path)?;
+        let name = file_plugin_name(path);
+        let plugin = self.load_file(loader, path, &name)?;
         self.registry
-            .register_as(&file_plugin_name(path), plugin)
+            .register_as(&name, plugin)
             .map_err(|e| LoadError::new(path, e))?;
         Ok(true)
     }
 
-    /// Loads `path` with `loader` (a native library from its private copy,
-    /// when the host keeps them) and caches its description.
-    fn load_file(&self, loader: &dyn PluginLoader, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
-        let staged = match &self.native_copies {
-            Some(copies) if loader.kind() == PluginKind::Native => copies.stage(path)?,
-            _ => path.to_path_buf(),
-        };
-        let plugin = loader.load(&staged, &self.config).map_err(|mut error| {
-            error.path = path.to_path_buf();
-            error
-        })?;
+    /// Loads `path` as plugin `name` through the load gate with `loader`,
+    /// and caches its description.
+    fn load_file(&self, loader: &dyn PluginLoader, path: &Path, name: &str) -> Result<Arc<dyn Plugin>, LoadError> {
+        let plugin = pocket_core::load_plugin(loader, path, name, &self.config)?;
         self.remember(path, plugin.as_ref());
         Ok(plugin)
     }
 
-    /// Opens and describes `path` (under the limits of its file's name) with
-    /// the loader that handles it, without binding or registering it: for
-    /// commands that look at a plugin file before it is installed.
-    pub fn open_plugin(&self, path: &Path) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+    /// The first half of the load gate, for commands that look at a plugin
+    /// file before it is installed: `path` read once, under the signature
+    /// rule ([`pocket_core::admit`]).
+    pub fn admit(&self, path: &Path) -> Result<Admitted, LoadError> {
+        pocket_core::admit(path, &self.config.plugins)
+    }
+
+    /// Opens and describes the admitted file (under the limits of `name`,
+    /// the name it is to have) with the loader that handles it, without
+    /// binding or registering it.
+    pub fn open_admitted(&self, admitted: &Admitted, name: &str) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        let path = &admitted.bytes().file().path;
         let loader = self.loader_for(path).ok_or_else(|| {
             LoadError::new(
                 path,
                 "no plugin backend handles this kind of file (native: .so/.dylib/.dll, Lua: .lua, WASM: .wasm/.wat)",
             )
         })?;
-        loader.open_for(path, &self.config.policy(&file_plugin_name(path)))
+        loader.open_for(&admitted.source(name), &self.config.policy(name))
     }
 
     /// The plugins that failed to load: the name each was to have (its
@@ -266,24 +229,32 @@ impl Host {
         self.install_as(&file_plugin_name(path), path)
     }
 
-    /// Loads `path` and registers it as `name`, in place of any plugin
-    /// registered under that name (runs in flight keep the one they have).
+    /// Loads `path` through the load gate and registers it as `name`, in
+    /// place of any plugin file's plugin registered under that name (runs
+    /// in flight keep the one they have; a built-in plugin is never replaced).
     pub fn install_as(&self, name: &str, path: &Path) -> Result<(), LoadError> {
         let loader = self
             .loader_for(path)
             .ok_or_else(|| LoadError::new(path, "no plugin backend handles this kind of file"))?;
-        let plugin = self.load_file(loader, path)?;
+        let plugin = self.load_file(loader, path, name)?;
         self.registry
             .replace(name, plugin)
             .map_err(|e| LoadError::new(path, e))?;
         Ok(())
     }
 
-    /// Forgets the plugin file `path` was: unregisters its plugin and its
-    /// listed failure. Whether a plugin was registered under its name.
+    /// Forgets the plugin file `path` was: unregisters the plugin loaded
+    /// from it (not a plugin of the same name loaded from elsewhere, and
+    /// never a built-in one) and its listed failure. Whether one was
+    /// registered.
     pub fn remove_plugin(&self, path: &Path) -> bool {
         self.failures().retain(|failure| failure.path != path);
-        self.registry.unregister(&file_plugin_name(path)).is_ok()
+        let name = file_plugin_name(path);
+        let catalog = self.registry.catalog();
+        let loaded_from_here = catalog
+            .plugin(&name)
+            .is_some_and(|p| !p.built_in && p.description().source.as_deref().is_some_and(|s| same_entry(s, path)));
+        loaded_from_here && self.registry.unregister(&name).is_ok()
     }
 
     /// Caches what the plugin in `path` described itself as.
@@ -300,5 +271,40 @@ impl Host {
 
     fn loader_for_shared(&self, path: &Path) -> Option<&Arc<dyn PluginLoader>> {
         self.loaders.iter().find(|l| l.handles(path))
+    }
+}
+
+/// Whether `a` and `b` name the same directory entry (which may be gone):
+/// the same name in the same directory.
+fn same_entry(a: &Path, b: &Path) -> bool {
+    let dir = |p: &Path| pocket_core::directory_of(p).canonicalize().ok();
+    a == b || (a.file_name() == b.file_name() && dir(a).is_some() && dir(a) == dir(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plugin_built_into_pocket_has_a_reserved_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("pocket.toml");
+        std::fs::write(&config, "[plugins]\nautoload = false\n").unwrap();
+        let host = Host::load(Some(&config), Loading::Eager).unwrap();
+        let built_in: Vec<String> = host
+            .registry
+            .catalog()
+            .plugins()
+            .filter(|p| p.built_in)
+            .map(|p| p.name.to_string())
+            .collect();
+        assert!(!built_in.is_empty());
+        for name in &built_in {
+            assert!(
+                pocket_core::is_reserved_name(name),
+                "`{name}` is built in but not reserved"
+            );
+        }
+        assert_eq!(built_in.len(), pocket_core::RESERVED_PLUGIN_NAMES.len());
     }
 }

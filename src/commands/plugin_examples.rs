@@ -28,7 +28,7 @@ impl Target {
     fn resolve(host: &Host, spec: &str) -> anyhow::Result<Target> {
         let path = Path::new(spec);
         let (name, plugin) = if path.is_file() {
-            let plugin = plugin_file::load_unregistered(host, path)?;
+            let plugin = plugin_file::load_unregistered(host, &host.admit(path)?)?;
             (plugin.description().name.clone(), plugin)
         } else if let Some(loaded) = host.registry.catalog().plugin(spec) {
             (loaded.name.to_string(), loaded.plugin.clone())

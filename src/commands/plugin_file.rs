@@ -1,8 +1,12 @@
 //! `pocket plugin check | load | unload`: plugin files in plugin directories.
 //!
-//! Loading goes through the backend that handles the file, so these commands
-//! work for every kind of plugin. A plugin copied into a plugin directory is
-//! picked up on the next start; a running Pocket does not notice.
+//! Loading goes through the load gate (the signature rule on the bytes read
+//! once, before any of the plugin's code runs; names built-in plugins use
+//! are refused) and the backend that handles the file, so these commands
+//! work for every kind of plugin. What is copied into a plugin directory is
+//! the bytes that were checked, with the signature that was verified. A
+//! plugin copied into a plugin directory is picked up on the next start (a
+//! running server notices within about a second).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,8 +14,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use pocket_core::{
-    LoadError, Plugin, PluginKind, Value, check_plugin_name, did_you_mean, file_plugin_name, plugin_files,
-    validate_plugin_name,
+    Admitted, LoadError, Plugin, PluginKind, Value, check_plugin_name, check_registered_name, did_you_mean,
+    file_plugin_name, plugin_files,
 };
 
 use crate::cli::LoadArgs;
@@ -19,42 +23,49 @@ use crate::host::Host;
 use crate::pocket_toml::PocketToml;
 
 /// `pocket plugin check PATH`: would it load? Prints why not, and exits 1.
+/// The same gate as every load: the signature rule first, then the plugin
+/// opened and bound; a name a built-in plugin uses is refused.
 pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
-    let signed = match pocket_core::check_signature(path, &host.config.plugins) {
-        Ok(signed) => signed,
-        Err(error) => {
-            println!("refused: {error}");
-            return Ok(ExitCode::FAILURE);
-        }
+    let refused = |error: &dyn std::fmt::Display| {
+        println!("refused: {error}");
+        Ok(ExitCode::FAILURE)
     };
-    match load_unregistered(host, path) {
-        Ok(plugin) => {
-            println!("ok: {} would load as {}", path.display(), describe(plugin.as_ref()));
-            match signed {
-                Some(key) => println!("signed by trusted key `{key}`"),
-                None => println!("note: it is not signed"),
-            }
-            if let Err(misnamed) = check_plugin_name(path, &plugin.description().name, &host.config) {
-                println!(
-                    "note: in a plugin directory its file must be named after it: {}",
-                    installed_file_name(&plugin.description().name, path).to_string_lossy()
-                );
-                tracing::debug!("{misnamed}");
-            }
-            if let Some(other) = loaded_elsewhere(host, &plugin.description().name, path) {
-                println!(
-                    "note: a plugin named `{}` is already loaded from {}",
-                    plugin.description().name,
-                    other.display()
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(error) => {
-            println!("refused: {error}");
-            Ok(ExitCode::FAILURE)
-        }
+    if in_plugin_directory(host, path)
+        && let Err(error) = check_registered_name(&file_plugin_name(path))
+    {
+        return refused(&LoadError::new(path, error));
     }
+    let admitted = match host.admit(path) {
+        Ok(admitted) => admitted,
+        Err(error) => return refused(&error),
+    };
+    let plugin = match load_unregistered(host, &admitted) {
+        Ok(plugin) => plugin,
+        Err(error) => return refused(&error),
+    };
+    let declared = &plugin.description().name;
+    if let Err(error) = check_registered_name(declared) {
+        return refused(&LoadError::new(path, error));
+    }
+    println!("ok: {} would load as {}", path.display(), describe(plugin.as_ref()));
+    match admitted.signer() {
+        Some(key) => println!("signed by trusted key `{key}`"),
+        None => println!("note: it is not signed"),
+    }
+    if let Err(misnamed) = check_plugin_name(path, &file_plugin_name(path), declared, &host.config) {
+        println!(
+            "note: in a plugin directory its file must be named after it: {}",
+            installed_file_name(declared, path).to_string_lossy()
+        );
+        tracing::debug!("{misnamed}");
+    }
+    if let Some(other) = loaded_elsewhere(host, declared, path) {
+        println!(
+            "note: a plugin named `{declared}` is already loaded from {}",
+            other.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `pocket plugin load PATH [--alias NAME] [--dir DIR] [--config FILE]`:
@@ -103,17 +114,20 @@ pub fn load(host: &Host, args: &LoadArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Checks one plugin file and copies it into place, recording its alias and
-/// config in pocket.toml. On any error nothing is left behind.
+/// Checks one plugin file through the load gate and copies what was
+/// checked into place, recording its alias and config in pocket.toml. On any
+/// error nothing is left behind.
 fn install(host: &Host, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
-    let opened = host.open_plugin(path)?;
+    if let Some(alias) = &args.alias {
+        check_registered_name(alias).map_err(|e| LoadError::new(path, e))?;
+    }
+    let admitted = host.admit(path)?;
+    let opened = host.open_admitted(&admitted, args.alias.as_deref().unwrap_or(&file_plugin_name(path)))?;
     let declared = opened.description().name.clone();
     let kind = opened.description().kind;
     let name = args.alias.as_deref().unwrap_or(&declared);
-    // The name becomes a file name: no `../` in it.
-    if let Err(reason) = validate_plugin_name(name) {
-        bail!("{}: invalid plugin name `{name}`: {reason}", path.display());
-    }
+    // The name becomes a file name: no `../` in it, and none of Pocket's own.
+    check_registered_name(name).map_err(|e| LoadError::new(path, e))?;
     if args.alias.is_none() && host.config.declared_name(name) != name {
         bail!(
             "pocket.toml's [plugins.aliases] makes `{name}` an alias of plugin `{}`; load this one with --alias",
@@ -138,11 +152,11 @@ fn install(host: &Host, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
         );
     }
     let mut edits = pocket_toml_edits(host, name, &declared, args.config.as_deref())?;
-    copy_into_place(path, &target)?;
+    write_into_place(&admitted, &target)?;
     if let Some(edits) = &mut edits
         && let Err(error) = edits.save()
     {
-        let _ = std::fs::remove_file(&target);
+        remove_written(&target);
         return Err(error);
     }
     println!(
@@ -205,15 +219,36 @@ fn read_config_file(file: &Path) -> anyhow::Result<Value> {
     Ok(value)
 }
 
-/// Copies `from` to `to` through a temporary file renamed into place: a
-/// Pocket starting meanwhile never sees half a file.
-fn copy_into_place(from: &Path, to: &Path) -> anyhow::Result<()> {
+/// Writes the admitted plugin to `to`, and the signature that was verified
+/// for it (if any) to `TO.sig`, each through a temporary file renamed into
+/// place: a Pocket starting meanwhile never sees half a file, and what is
+/// written is exactly what was checked.
+pub fn write_into_place(admitted: &Admitted, to: &Path) -> anyhow::Result<()> {
     let directory = pocket_core::directory_of(to);
     std::fs::create_dir_all(directory).with_context(|| format!("cannot create {}", directory.display()))?;
+    let signature = pocket_trust::signature_path(to);
+    let written = match admitted.bytes().signature() {
+        Some(bytes) => write_whole(&signature, bytes),
+        None => Ok(()),
+    }
+    .and_then(|()| write_whole(to, admitted.bytes().bytes()));
+    if written.is_err() {
+        remove_written(to);
+    }
+    written
+}
+
+/// Removes a plugin file written by [`write_into_place`], and its signature.
+fn remove_written(file: &Path) {
+    let _ = std::fs::remove_file(file);
+    let _ = std::fs::remove_file(pocket_trust::signature_path(file));
+}
+
+/// Writes `bytes` to `to` through `.NAME.partial` renamed into place.
+fn write_whole(to: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let file_name = to.file_name().unwrap_or_default().to_string_lossy();
-    let partial = directory.join(format!(".{file_name}.partial"));
-    std::fs::copy(from, &partial)
-        .with_context(|| format!("cannot copy {} to {}", from.display(), partial.display()))?;
+    let partial = pocket_core::directory_of(to).join(format!(".{file_name}.partial"));
+    std::fs::write(&partial, bytes).with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, to).with_context(|| {
         let _ = std::fs::remove_file(&partial);
         format!("cannot create {}", to.display())
@@ -333,14 +368,12 @@ pub fn installed_file_name(name: &str, path: &Path) -> std::ffi::OsString {
     file_name
 }
 
-/// Loads `path` with the backend that handles it, without registering it:
-/// opened and described, then bound to the policy of the name it declares
-/// (its file may be named otherwise until it is installed).
-pub fn load_unregistered(host: &Host, path: &Path) -> Result<Arc<dyn Plugin>, LoadError> {
-    if !path.is_file() {
-        return Err(LoadError::new(path, "no such file"));
-    }
-    let opened = host.open_plugin(path)?;
+/// Opens the admitted file with the backend that handles it, without
+/// registering it: described (under the limits of its file's name), then
+/// bound to the policy of the name it declares (its file may be named
+/// otherwise until it is installed).
+pub fn load_unregistered(host: &Host, admitted: &Admitted) -> Result<Arc<dyn Plugin>, LoadError> {
+    let opened = host.open_admitted(admitted, &file_plugin_name(&admitted.bytes().file().path))?;
     let policy = host.config.policy_for(&opened.description().name, opened.description());
     opened.bind(policy)
 }

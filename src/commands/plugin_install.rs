@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use pocket_core::{Capability, PluginDescription, validate_plugin_name};
+use pocket_core::{
+    Admitted, Capability, OpenedPlugin, PluginBytes, PluginDescription, check_registered_name, file_plugin_name,
+    validate_plugin_name,
+};
 
 use crate::commands::plugin_file::{installed_file_name, loaded_elsewhere, target_directory};
 use crate::host::Host;
@@ -29,7 +32,10 @@ pub fn package(host: &Host, dir: &Path, out: Option<&Path>, key: Option<&Path>) 
             artifact.display()
         );
     }
-    check_against(host, &manifest, &artifact)?;
+    // The author's own build, checked before it is signed: installing the
+    // package applies the signature rule.
+    let own = Admitted::unverified(PluginBytes::read(&artifact)?);
+    check_against(host, &manifest, &artifact, host.open_admitted(&own, &manifest.name)?)?;
     let key = key
         .map(|path| pocket_trust::SecretKey::read(path).with_context(|| format!("cannot sign with {}", path.display())))
         .transpose()?;
@@ -94,10 +100,14 @@ fn packed_files(
     Ok((packed, files))
 }
 
-/// Opens `artifact` and checks it is the plugin `manifest` says: its kind,
-/// name and version. What it says about itself.
-fn check_against(host: &Host, manifest: &Manifest, artifact: &Path) -> anyhow::Result<PluginDescription> {
-    let opened = host.open_plugin(artifact)?;
+/// Checks that `opened` (from `artifact`) is the plugin `manifest` says: its
+/// kind, name, version and permissions, then binds it. What it says about itself.
+fn check_against(
+    host: &Host,
+    manifest: &Manifest,
+    artifact: &Path,
+    opened: Box<dyn OpenedPlugin>,
+) -> anyhow::Result<PluginDescription> {
     let found = opened.description().clone();
     let what = |field: &str, said: &str, is: &str| {
         anyhow::anyhow!(
@@ -132,8 +142,10 @@ fn check_against(host: &Host, manifest: &Manifest, artifact: &Path) -> anyhow::R
 
 /// `pocket plugin install SRC [--version V] [--dir D]`: SRC is a plugin
 /// file, a package, or an `https://` URL of either. Everything is checked
-/// in a staging directory first (its signature, under pocket.toml's rule,
-/// before any of its code runs); a refused source leaves nothing behind.
+/// in a staging directory first, through the load gate (its name, its
+/// signature under pocket.toml's rule before any of its code runs); a
+/// refused source leaves nothing behind, and what is installed is exactly
+/// what was checked.
 pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let staging = tempfile::tempdir()?;
     let local = if fetch::is_url(source) {
@@ -147,28 +159,42 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
         }
         file
     };
+    let refused = || format!("{source}: refused");
     let unpacked = staging.path().join("package");
     std::fs::create_dir(&unpacked)?;
-    let (manifest, artifact) = if archive::is_archive(&local)? {
+    let packaged = if archive::is_archive(&local)? {
         let names = archive::unpack(&local, &unpacked, archive::CAPS)?;
         if !names.iter().any(|n| n == MANIFEST) {
             bail!("{source}: refused: the package has no {MANIFEST} at its root");
         }
         let manifest = Manifest::read(&unpacked.join(MANIFEST))?;
-        check_package(&unpacked, &names, &manifest, &host.config.plugins)
-            .with_context(|| format!("{source}: refused"))?;
-        let artifact = unpacked.join(&manifest.artifact);
-        (manifest, artifact)
+        check_package(&unpacked, &names, &manifest, &host.config.plugins).with_context(refused)?;
+        check_registered_name(&manifest.name).with_context(refused)?;
+        Some(manifest)
     } else {
-        let opened = host.open_plugin(&local)?;
-        let d = opened.description();
-        let file_name = local.file_name().context("a plugin file has a name")?;
-        let mut manifest = Manifest::of(&d.name, &d.version, d.kind, &file_name.to_string_lossy());
-        manifest.permissions = d.permissions.iter().map(Capability::to_string).collect();
-        (manifest, local.clone())
+        None
     };
-    pocket_core::check_signature(&artifact, &host.config.plugins).with_context(|| format!("{source}: refused"))?;
-    check_against(host, &manifest, &artifact).with_context(|| format!("{source}: refused"))?;
+    let artifact = match &packaged {
+        Some(manifest) => unpacked.join(&manifest.artifact),
+        None => local.clone(),
+    };
+    let admitted = host.admit(&artifact).with_context(refused)?;
+    let opened_as = packaged
+        .as_ref()
+        .map_or_else(|| file_plugin_name(&artifact), |m| m.name.clone());
+    let opened = host.open_admitted(&admitted, &opened_as).with_context(refused)?;
+    let manifest = match packaged {
+        Some(manifest) => manifest,
+        None => {
+            let d = opened.description();
+            check_registered_name(&d.name).with_context(refused)?;
+            let file_name = local.file_name().context("a plugin file has a name")?;
+            let mut manifest = Manifest::of(&d.name, &d.version, d.kind, &file_name.to_string_lossy());
+            manifest.permissions = d.permissions.iter().map(Capability::to_string).collect();
+            manifest
+        }
+    };
+    check_against(host, &manifest, &artifact, opened).with_context(refused)?;
     if let Some(wanted) = version.filter(|v| *v != manifest.version) {
         bail!("{source}: refused: it holds version {}, not {wanted}", manifest.version);
     }
@@ -177,7 +203,7 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
         .map(|l| l.kind())
         .context("no backend handles the plugin file")?;
     let directory = target_directory(host, kind, dir)?;
-    let installed = place(host, &manifest, &artifact, &directory)?;
+    let installed = place(host, &manifest, &admitted, &directory)?;
     println!(
         "installed {} plugin `{}` {} into {} (active)",
         manifest.kind,
@@ -244,10 +270,11 @@ fn url_file_name(url: &str) -> String {
     }
 }
 
-/// Copies the checked plugin into `directory/NAME/VERSION/` and makes it
+/// Writes the checked plugin into `directory/NAME/VERSION/` and makes it
 /// the active version; the version's directory.
-fn place(host: &Host, manifest: &Manifest, artifact: &Path, directory: &Path) -> anyhow::Result<PathBuf> {
+fn place(host: &Host, manifest: &Manifest, admitted: &Admitted, directory: &Path) -> anyhow::Result<PathBuf> {
     let name = &manifest.name;
+    let artifact = &admitted.bytes().file().path;
     let link = directory.join(installed_file_name(name, artifact));
     if link.exists() && !link.is_symlink() {
         bail!(
@@ -273,7 +300,7 @@ fn place(host: &Host, manifest: &Manifest, artifact: &Path, directory: &Path) ->
     let partial = directory.join(format!(".{name}-{}.partial", manifest.version));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
-    let written = write_version(manifest, artifact, &partial).and_then(|()| {
+    let written = write_version(manifest, admitted, &partial).and_then(|()| {
         std::fs::create_dir_all(directory.join(name))?;
         std::fs::rename(&partial, &version_dir).with_context(|| format!("cannot create {}", version_dir.display()))
     });
@@ -291,16 +318,24 @@ fn place(host: &Host, manifest: &Manifest, artifact: &Path, directory: &Path) ->
     Ok(version_dir)
 }
 
-/// The files of one installed version: the plugin as `NAME.EXT`, its
-/// README, its manifest (naming them).
-fn write_version(manifest: &Manifest, artifact: &Path, into: &Path) -> anyhow::Result<()> {
-    let source_dir = pocket_core::directory_of(artifact);
-    let (installed, files) = packed_files(manifest, source_dir, artifact)?;
-    for (name, from) in files {
-        std::fs::copy(&from, into.join(&name)).with_context(|| format!("cannot copy {}", from.display()))?;
+/// The files of one installed version: the plugin as `NAME.EXT` (the bytes
+/// that were checked) with `NAME.EXT.sig` (the signature that was verified
+/// for them, if any), its README, its manifest (naming them).
+fn write_version(manifest: &Manifest, admitted: &Admitted, into: &Path) -> anyhow::Result<()> {
+    let artifact = &admitted.bytes().file().path;
+    let (installed, files) = packed_files(manifest, pocket_core::directory_of(artifact), artifact)?;
+    let write = |name: &str, bytes: &[u8]| {
+        let to = into.join(name);
+        std::fs::write(&to, bytes).with_context(|| format!("cannot write {}", to.display()))
+    };
+    write(&installed.artifact, admitted.bytes().bytes())?;
+    if let Some(signature) = admitted.bytes().signature() {
+        write(&format!("{}.sig", installed.artifact), signature)?;
     }
-    std::fs::write(into.join(MANIFEST), installed.to_toml()?)?;
-    Ok(())
+    if let Some((name, from)) = files.iter().find(|(name, _)| installed.readme.as_ref() == Some(name)) {
+        std::fs::copy(from, into.join(name)).with_context(|| format!("cannot copy {}", from.display()))?;
+    }
+    write(MANIFEST, installed.to_toml()?.as_bytes())
 }
 
 /// Points the symbolic link `link` at `target` (relative to its

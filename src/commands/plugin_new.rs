@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use pocket_core::validate_plugin_name;
+use pocket_core::check_registered_name;
 
 use crate::cli::ScaffoldKind;
 
@@ -71,9 +71,8 @@ fn variables(name: &str, kind: ScaffoldKind, sdk: &Path) -> Vec<(&'static str, S
 /// Writes the project of plugin `name` into `dir` (default `./NAME`), which
 /// must not exist yet or be empty.
 pub fn new(name: &str, kind: ScaffoldKind, dir: Option<&Path>, sdk: Option<&Path>) -> anyhow::Result<ExitCode> {
-    if let Err(reason) = validate_plugin_name(name) {
-        bail!("invalid plugin name `{name}`: {reason}");
-    }
+    // The name every load path will check: refused here, before any file is written.
+    check_registered_name(name)?;
     if kind != ScaffoldKind::Lua && name.contains('.') {
         bail!("`{name}` is not a valid Rust crate name: use letters, digits, `-` and `_` only");
     }

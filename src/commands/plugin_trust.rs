@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use pocket_trust::{SecretKey, TrustError, sign_file, verify_file};
+use pocket_trust::{SecretKey, TrustError, sign_file};
 
-use pocket_core::PocketConfig;
+use pocket_core::{PluginBytes, PocketConfig};
 
 /// `pocket plugin keygen [--out PATH]`: writes `PATH.key` (the secret key,
 /// readable by its owner only) and `PATH.pub`, and prints the pocket.toml
@@ -75,12 +75,14 @@ pub fn sign(file: &Path, key: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `pocket plugin verify FILE`: whether its signature is valid and by which
-/// trusted key; exit 1 when not.
+/// trusted key; exit 1 when not. The signature is found as every load finds
+/// it (for an installed plugin's link, beside the version it points to).
 pub fn verify(config: &PocketConfig, file: &Path) -> anyhow::Result<ExitCode> {
     if !file.is_file() {
         bail!("{}: no such file", file.display());
     }
-    match verify_file(file, &config.plugins.trusted_keys) {
+    let read = PluginBytes::read(file)?;
+    match read.verify(&config.plugins.trusted_keys) {
         Ok(key) => {
             println!("valid: {} is signed by trusted key `{key}`", file.display());
             Ok(ExitCode::SUCCESS)

@@ -2,17 +2,20 @@
 //! removed while the server runs take effect within about a second.
 //!
 //! A changed plugin file is loaded as a new version and replaces the old one
-//! only if it loads (signature rules, checks, description); otherwise the old
-//! version keeps serving and the failure is listed by `GET /v1/plugins`. A
-//! removed file's plugin is unregistered. Runs in flight keep the versions
+//! only if it passes the load gate (a name no built-in plugin uses, the
+//! signature rule, checks, description); otherwise the old version keeps
+//! serving and the failure is listed by `GET /v1/plugins`. An installed
+//! plugin (`NAME.EXT`, a link to `NAME/VERSION/NAME.EXT`) is reloaded when
+//! its link changes and when the version's file or signature it points to
+//! changes. A removed file's plugin is unregistered (a built-in plugin never). Runs in flight keep the versions
 //! they started with. After any change, every workflow file is validated
 //! again against the plugins now registered, so served workflows use the new
 //! versions; a workflow that no longer validates is listed as failed.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
@@ -24,7 +27,7 @@ const SETTLE: Duration = Duration::from_millis(250);
 
 /// Watches the plugin directories and the workflows directory until dropped.
 pub struct LiveDirectories {
-    _watcher: RecommendedWatcher,
+    _watcher: Arc<Mutex<RecommendedWatcher>>,
 }
 
 /// What one batch of events changed.
@@ -49,16 +52,80 @@ impl LiveDirectories {
                 Err(error) => tracing::warn!(dir = %dir.display(), "not watched: {error}"),
             }
         }
+        let watcher = Arc::new(Mutex::new(watcher));
+        let mut versions = VersionWatches {
+            watcher: Arc::downgrade(&watcher),
+            watched: BTreeSet::new(),
+        };
+        versions.update(&plugin_dirs);
         std::thread::Builder::new()
             .name("pocket-live-dirs".into())
             .spawn(move || {
                 while let Some(paths) = next_batch(&received) {
                     let changes = classify(paths.iter().map(PathBuf::as_path), &plugin_dirs, workflows.as_deref());
                     apply(&app, changes);
+                    versions.update(&plugin_dirs);
                 }
             })?;
         Ok(LiveDirectories { _watcher: watcher })
     }
+}
+
+/// The directories of the files that links in the plugin directories point
+/// to (an installed plugin's active `NAME/VERSION/`), watched too, so an
+/// edit of the active version's file or signature reloads it.
+struct VersionWatches {
+    /// The watcher, while [`LiveDirectories`] lives (the event loop ends after it).
+    watcher: Weak<Mutex<RecommendedWatcher>>,
+    watched: BTreeSet<PathBuf>,
+}
+
+impl VersionWatches {
+    /// Watches the directories links point to now, and no others.
+    fn update(&mut self, plugin_dirs: &[PathBuf]) {
+        let Some(watcher) = self.watcher.upgrade() else { return };
+        let mut watcher = watcher.lock().unwrap_or_else(PoisonError::into_inner);
+        let wanted: BTreeSet<PathBuf> = plugin_dirs
+            .iter()
+            .flat_map(|dir| links_in(dir))
+            .filter_map(|link| link_target(&link)?.parent().map(Path::to_path_buf))
+            .filter(|dir| !plugin_dirs.iter().any(|d| same_dir(dir, d)))
+            .collect();
+        for gone in self.watched.difference(&wanted) {
+            let _ = watcher.unwatch(gone);
+        }
+        for new in wanted.difference(&self.watched) {
+            match watcher.watch(new, RecursiveMode::NonRecursive) {
+                Ok(()) => tracing::debug!(dir = %new.display(), "watching an installed version"),
+                Err(error) => tracing::warn!(dir = %new.display(), "not watched: {error}"),
+            }
+        }
+        self.watched = wanted;
+    }
+}
+
+/// The symbolic links in `dir`.
+fn links_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_symlink())
+        .collect()
+}
+
+/// The file `link` points to, in its canonical directory (the file itself
+/// may be gone).
+fn link_target(link: &Path) -> Option<PathBuf> {
+    canonical_entry(&pocket_core::directory_of(link).join(std::fs::read_link(link).ok()?))
+}
+
+/// `path` in its canonical directory (the file itself may be gone).
+fn canonical_entry(path: &Path) -> Option<PathBuf> {
+    let dir = pocket_core::directory_of(path).canonicalize().ok()?;
+    Some(dir.join(path.file_name()?))
 }
 
 /// Waits for a change, then collects every path changed until events stop
@@ -87,7 +154,8 @@ fn next_batch(events: &Receiver<notify::Result<Event>>) -> Option<Vec<PathBuf>> 
 }
 
 /// Sorts changed paths into plugin files (a signature file stands for the
-/// file it signs) and workflow files.
+/// file it signs; a file that links in the plugin directories point to, for
+/// those links) and workflow files.
 fn classify<'a>(paths: impl Iterator<Item = &'a Path>, plugin_dirs: &[PathBuf], workflows: Option<&Path>) -> Changes {
     let mut changes = Changes::default();
     for path in paths {
@@ -95,13 +163,20 @@ fn classify<'a>(paths: impl Iterator<Item = &'a Path>, plugin_dirs: &[PathBuf], 
         if workflows.is_some_and(|w| same_dir(dir, w)) {
             changes.workflows = true;
         }
+        let signed = match path.to_str().and_then(|p| p.strip_suffix(".sig")) {
+            Some(signed) => PathBuf::from(signed),
+            None => path.to_path_buf(),
+        };
         if plugin_dirs.iter().any(|d| same_dir(dir, d)) {
-            let plugin = match path.to_str().and_then(|p| p.strip_suffix(".sig")) {
-                Some(signed) => PathBuf::from(signed),
-                None => path.to_path_buf(),
-            };
-            changes.plugins.insert(plugin);
+            changes.plugins.insert(signed.clone());
         }
+        let Some(changed) = canonical_entry(&signed) else {
+            continue;
+        };
+        let linked = plugin_dirs.iter().flat_map(|d| links_in(d));
+        changes
+            .plugins
+            .extend(linked.filter(|link| link_target(link).is_some_and(|target| target == changed)));
     }
     changes
 }
@@ -152,5 +227,31 @@ mod tests {
             vec![PathBuf::from("/p/greet.lua"), PathBuf::from("/p/text.so")]
         );
         assert!(changes.workflows);
+    }
+
+    #[test]
+    fn a_change_in_an_installed_version_stands_for_the_link_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let plugins = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(plugins.join("hasher/1.0.0")).unwrap();
+        std::fs::create_dir_all(plugins.join("hasher/2.0.0")).unwrap();
+        std::fs::write(plugins.join("hasher/1.0.0/hasher.lua"), "return {}").unwrap();
+        std::os::unix::fs::symlink("hasher/1.0.0/hasher.lua", plugins.join("hasher.lua")).unwrap();
+        let active = plugins.join("hasher/1.0.0/hasher.lua");
+        let signature = plugins.join("hasher/1.0.0/hasher.lua.sig");
+        let inactive = plugins.join("hasher/2.0.0/hasher.lua");
+        for (changed, expected) in [
+            (&active, vec![plugins.join("hasher.lua")]),
+            (&signature, vec![plugins.join("hasher.lua")]),
+            (&inactive, vec![]),
+        ] {
+            let changes = classify([changed.as_path()].into_iter(), std::slice::from_ref(&plugins), None);
+            assert_eq!(
+                changes.plugins.into_iter().collect::<Vec<_>>(),
+                expected,
+                "{}",
+                changed.display()
+            );
+        }
     }
 }

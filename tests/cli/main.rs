@@ -11,6 +11,7 @@ mod lifecycle;
 mod packages;
 mod plugin_calls;
 mod plugins;
+mod reserved;
 mod server;
 mod trust;
 mod workflows;

@@ -416,3 +416,134 @@ fn the_go_engines_permission_names_grant_the_same_capabilities() {
         "{answers}"
     );
 }
+
+/// A Lua plugin `boom` whose top level fails with a marker: seeing the
+/// marker means its code ran.
+const BOOM: &str = "error('TOP-LEVEL-RAN')\nreturn { name = 'boom', nodes = {} }\n";
+
+/// The entries of `dir`, sorted.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn with_signatures_required_load_install_and_test_refuse_an_unsigned_file_before_running_it() {
+    let d = trusting_alice(true);
+    let toml_before = std::fs::read_to_string(d.path("pocket.toml")).unwrap();
+    let unsigned = d.write("unsigned.lua", &lua_plugin("unsigned", "1.0.0", "go"));
+    let boom = d.write("boom.lua", BOOM);
+    let commands: [(&str, &[&str], &std::path::Path); 6] = [
+        ("load", &[], &unsigned),
+        ("load", &["--alias", "other"], &unsigned),
+        ("install", &[], &unsigned),
+        ("load", &["--alias", "renamed"], &boom),
+        ("install", &[], &boom),
+        ("test", &[], &boom),
+    ];
+    for (command, extra, file) in commands {
+        let out = exec(d.pocket().args(["plugin", command]).arg(file).args(extra));
+        let what = format!("plugin {command} {} {extra:?}", file.display());
+        assert_eq!(out.code, 1, "{what}: {}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("not signed"), "{what}: {}", out.stderr);
+        assert!(
+            !out.stderr.contains("TOP-LEVEL-RAN") && !out.stdout.contains("TOP-LEVEL-RAN"),
+            "{what}: its code ran: {}",
+            out.stderr
+        );
+        assert!(entries(&d.path("plugins")).is_empty(), "{what} left files behind");
+        assert_eq!(
+            std::fs::read_to_string(d.path("pocket.toml")).unwrap(),
+            toml_before,
+            "{what}"
+        );
+    }
+    let check = exec(d.pocket().args(["plugin", "check"]).arg(&boom));
+    assert!(
+        check.code == 1 && check.stdout.contains("not signed") && !check.stdout.contains("TOP-LEVEL-RAN"),
+        "{}",
+        check.stdout
+    );
+    // The host is fine: a signed plugin loads, with the signature it was checked with.
+    sign(&d, &unsigned, "alice.key");
+    let out = exec(d.pocket().args(["plugin", "load"]).arg(&unsigned));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(entries(&d.path("plugins")), ["unsigned.lua", "unsigned.lua.sig"]);
+    let list = exec(d.pocket().args(["plugin", "list"]));
+    assert!(
+        listed_row(&list.stdout, "unsigned").contains("loaded"),
+        "{}",
+        list.stdout
+    );
+    let run = exec(d.pocket().arg("run").arg(workflow(&d, "unsigned/go")));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn load_and_install_write_the_bytes_they_checked_with_the_signature_they_verified() {
+    let d = trusting_alice(true);
+    let source = d.write("src.lua", &lua_plugin("copied", "1.0.0", "go"));
+    sign(&d, &source, "alice.key");
+    let out = exec(
+        d.pocket()
+            .args(["plugin", "load"])
+            .arg(&source)
+            .args(["--alias", "aliased"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(d.path("plugins/aliased.lua")).unwrap(),
+        std::fs::read(&source).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(d.path("plugins/aliased.lua.sig")).unwrap(),
+        std::fs::read(d.path("src.lua.sig")).unwrap()
+    );
+    let run = exec(d.pocket().arg("run").arg(workflow(&d, "aliased/go")));
+    assert_eq!(run.code, 0, "the copy loads under the rule: {}", run.stderr);
+}
+
+#[test]
+fn verify_and_check_find_an_installed_plugins_signature_as_loading_does() {
+    let d = trusting_alice(true);
+    let source = d.write("hello.lua", &lua_plugin("hello", "1.0.0", "hi"));
+    sign(&d, &source, "alice.key");
+    let out = exec(d.pocket().args(["plugin", "install"]).arg(&source));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let link = d.path("plugins/hello.lua");
+    assert!(link.is_symlink());
+    let verify = exec(d.pocket().args(["plugin", "verify"]).arg(&link));
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("signed by trusted key `alice`"),
+        "{}",
+        verify.stdout
+    );
+    let check = exec(d.pocket().args(["plugin", "check"]).arg(&link));
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("signed by trusted key `alice`"),
+        "{}",
+        check.stdout
+    );
+    // The version's file changed: all three say so alike.
+    std::fs::write(
+        d.path("plugins/hello/1.0.0/hello.lua"),
+        lua_plugin("hello", "6.6.6", "hi"),
+    )
+    .unwrap();
+    let verify = exec(d.pocket().args(["plugin", "verify"]).arg(&link));
+    assert!(
+        verify.code == 1 && verify.stdout.contains("changed"),
+        "{}",
+        verify.stdout
+    );
+    let check = exec(d.pocket().args(["plugin", "check"]).arg(&link));
+    assert!(check.code == 1 && check.stdout.contains("changed"), "{}", check.stdout);
+    let list = exec(d.pocket().args(["plugin", "list"]));
+    assert!(listed_row(&list.stdout, "hello").contains("failed"), "{}", list.stdout);
+}

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use mlua::Value as LuaValue;
 use pocket_core::{
     Capability, Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin,
-    PluginDescription, PluginKind, PluginLoader, Policy, file_plugin_name,
+    PluginDescription, PluginKind, PluginLoader, PluginSource, Policy, file_plugin_name,
 };
 use pocket_host::PluginHost;
 
@@ -46,8 +46,8 @@ impl PluginLoader for LuaLoader {
         path.extension().is_some_and(|e| e.eq_ignore_ascii_case("lua"))
     }
 
-    fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
-        Ok(Box::new(OpenedLua::open(path, limits)?))
+    fn open(&self, source: &PluginSource<'_>, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        Ok(Box::new(OpenedLua::open(source, limits)?))
     }
 }
 
@@ -58,8 +58,11 @@ struct OpenedLua {
 }
 
 impl OpenedLua {
-    fn open(path: &Path, limits: &Limits) -> Result<OpenedLua, LoadError> {
-        let source = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, format!("cannot read: {e}")))?;
+    fn open(plugin: &PluginSource<'_>, limits: &Limits) -> Result<OpenedLua, LoadError> {
+        let path = plugin.path();
+        let source = std::str::from_utf8(plugin.bytes())
+            .map_err(|e| LoadError::new(path, format!("cannot read: not UTF-8 text ({e})")))?
+            .to_string();
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

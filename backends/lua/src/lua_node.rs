@@ -19,8 +19,9 @@ use crate::runtime::{CallRequest, Runtime};
 use crate::script::{Form, Script};
 
 /// The name of the plugin providing the `lua` node type; pocket.toml's
-/// permissions and limits for inline scripts are looked up under it.
-pub const LUA_NODE_PLUGIN: &str = "lua";
+/// permissions and limits for inline scripts are looked up under it (a
+/// name reserved for it: no plugin file may take it).
+pub use pocket_core::LUA_NODE_PLUGIN;
 
 /// The plugin that provides the built-in `lua` node type.
 pub struct LuaNodePlugin {

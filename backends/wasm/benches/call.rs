@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Node, NodeCall, NodeType, Plugin, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
+    Execution, Node, NodeCall, NodeType, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_wasm::{WasmEngine, WasmLoader};
 use tokio_util::sync::CancellationToken;
@@ -136,7 +136,7 @@ fn stub_imports(store: &mut Store, module: &Module) -> Imports {
 fn echo_node(metering: bool) -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
     let plugin = WasmLoader::with_engine(engine(metering))
-        .load_plugin(json_tools(), &pocket)
+        .load(json_tools(), &pocket)
         .unwrap();
     let node_type: Arc<dyn NodeType> = plugin
         .node_types()

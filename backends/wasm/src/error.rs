@@ -5,9 +5,6 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModuleError {
-    /// The file could not be read.
-    #[error("cannot read: {0}")]
-    Read(String),
     /// The bytes are not a valid WebAssembly module (or `.wat` text).
     #[error("not a valid WebAssembly module: {0}")]
     Compile(String),
@@ -70,10 +67,6 @@ pub enum ModuleError {
     /// Instantiating the module, or calling one of its functions at load, failed.
     #[error("{0}")]
     Instantiate(String),
-    /// The manifest names another plugin than the file's name (see
-    /// [`pocket_core::check_plugin_name`]).
-    #[error("{0}")]
-    Name(String),
     /// `pocket_describe` returned no usable manifest.
     #[error("invalid manifest from pocket_describe: {0}")]
     Manifest(String),

@@ -2,7 +2,7 @@
 //! `docs/wasm-abi.md` in the repository) on wasmer with the cranelift compiler.
 //!
 //! - [`WasmLoader`] is the [`pocket_core::PluginLoader`] for `*.wasm` and
-//!   `*.wat` files; [`check`] tells whether a file would load and why not.
+//!   `*.wat` files (opening what pocket-core's load gate admitted).
 //!   Before a module is instantiated, every import must be one of the `pocket`
 //!   host functions with the right signature (anything else, `env.*` or any
 //!   `wasi_*` module, is refused naming the import), every required export
@@ -76,6 +76,6 @@ pub use abi::{ABI_VERSION, IMPORT_MODULE, PACKED_ERROR};
 pub use cache::{CACHE_DIR_ENV, CacheKey, ModuleCache};
 pub use engine::{CompileSource, Compiled, WasmEngine, WasmEngineBuilder};
 pub use error::ModuleError;
-pub use loader::{WasmLoader, check};
+pub use loader::WasmLoader;
 pub use plugin::WasmPlugin;
 pub use pocket_wasm_abi::{Description, NodeDescription};

@@ -1,12 +1,12 @@
 //! [`WasmLoader`]: `.wasm` and `.wat` files in plugin directories become
-//! [`WasmPlugin`]s; [`check`] says whether a file would load, and why not.
+//! [`WasmPlugin`]s.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use pocket_core::{
     Capability, Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin,
-    PluginDescription, PluginKind, PluginLoader, PocketConfig, Policy, file_plugin_name,
+    PluginDescription, PluginKind, PluginLoader, PluginSource, Policy,
 };
 use pocket_host::PluginHost;
 use pocket_wasm_abi::Description;
@@ -15,7 +15,7 @@ use crate::abi::ABI_VERSION;
 use crate::engine::{Compiled, WasmEngine};
 use crate::error::ModuleError;
 use crate::manifest::parse_description;
-use crate::module::{prescan, read_wasm, validate::validate};
+use crate::module::{prescan, validate::validate, wasm_bytes};
 use crate::plugin::{Runtime, WasmNodeType, WasmPlugin};
 
 /// Loads `*.wasm` and `*.wat` plugin files: [`open`](PluginLoader::open)
@@ -44,45 +44,23 @@ impl WasmLoader {
         &self.engine
     }
 
-    /// Loads the plugin in `path` as [`PluginLoader::load`] does (signature
-    /// rule, name check, pocket.toml's grants for its file's name narrowed to
-    /// what it declares), as a [`WasmPlugin`].
-    pub fn load_plugin(&self, path: &Path, config: &PocketConfig) -> Result<WasmPlugin, LoadError> {
-        pocket_core::check_signature(path, &config.plugins)?;
-        let opened = self.open_named(path, config)?;
-        let policy = config.policy_for(&file_plugin_name(path), &opened.description);
-        opened.bind_module(policy)
-    }
-
-    /// Whether `path` would load: its description, or why not.
-    pub fn check(&self, path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
-        Ok(self.open_named(path, config)?.wire)
-    }
-
-    /// Opens `path` under the limits of its file's name and checks the
-    /// plugin's name is the one that file name stands for.
-    fn open_named(&self, path: &Path, config: &PocketConfig) -> Result<OpenedWasm, LoadError> {
-        let opened = self.open_module(path, &config.limits(&file_plugin_name(path)))?;
-        pocket_core::check_plugin_name(path, &opened.wire.name, config)?;
-        Ok(opened)
-    }
-
     /// Compiles (or loads from the cache), validates, instantiates once with
     /// no capability and describes the module.
-    fn open_module(&self, path: &Path, limits: &Limits) -> Result<OpenedWasm, LoadError> {
+    fn open_module(&self, source: &PluginSource<'_>, limits: &Limits) -> Result<OpenedWasm, LoadError> {
+        let path = source.path();
         let fail = |e: ModuleError| LoadError::new(path, e);
-        let wasm = read_wasm(path).map_err(fail)?;
+        let wasm = wasm_bytes(path, source.bytes()).map_err(fail)?;
         prescan(&wasm).map_err(fail)?;
         let compiled = self.engine.compile(&wasm).map_err(fail)?;
         tracing::debug!(file = %path.display(), source = ?compiled.source, "WASM module ready");
         validate(&compiled.module, limits.memory).map_err(fail)?;
-        let name = file_plugin_name(path);
+        let name = source.name();
         let unbound = Policy {
             limits: *limits,
             permissions: Permissions::default(),
             ..Policy::default()
         };
-        let probe = runtime(&name, &compiled, &unbound);
+        let probe = runtime(name, &compiled, &unbound);
         let wire = describe(&probe).map_err(fail)?;
         let description = PluginDescription {
             name: wire.name.clone(),
@@ -199,13 +177,7 @@ impl PluginLoader for WasmLoader {
             .is_some_and(|e| e.eq_ignore_ascii_case("wasm") || e.eq_ignore_ascii_case("wat"))
     }
 
-    fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
-        Ok(Box::new(self.open_module(path, limits)?))
+    fn open(&self, source: &PluginSource<'_>, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        Ok(Box::new(self.open_module(source, limits)?))
     }
-}
-
-/// Whether the module in `path` would load under `config`: its manifest, or
-/// the reason it would be refused (for `pocket plugin check FILE`).
-pub fn check(path: &Path, config: &PocketConfig) -> Result<Description, LoadError> {
-    WasmLoader::new().check(path, config)
 }

@@ -223,10 +223,10 @@ impl PocketConfig {
         let trusted_keys = TrustedKeys::parse(plugins.trusted_keys.iter().map(|(n, k)| (n.as_str(), k.as_str())))
             .map_err(|(name, e)| invalid(None, format!("[plugins.trusted_keys] {name}: {e}")))?;
         for (alias, declared) in &plugins.aliases {
-            for name in [alias, declared] {
-                crate::registry::validate_plugin_name(name)
-                    .map_err(|reason| invalid(None, format!("[plugins.aliases] `{name}`: {reason}")))?;
-            }
+            crate::registry::check_registered_name(alias)
+                .map_err(|e| invalid(None, format!("[plugins.aliases] `{alias}`: {e}")))?;
+            crate::registry::validate_plugin_name(declared)
+                .map_err(|reason| invalid(None, format!("[plugins.aliases] `{declared}`: {reason}")))?;
         }
         Ok(PocketConfig {
             path: Some(path.to_path_buf()),

@@ -25,6 +25,7 @@ mod diagnostic;
 mod duration;
 mod error;
 mod example;
+mod gate;
 mod graph;
 mod isolation;
 mod kv;
@@ -45,7 +46,6 @@ mod runner;
 mod schema;
 mod secret_config;
 mod server_config;
-mod signatures;
 mod suggest;
 mod triggers;
 mod validate;
@@ -65,6 +65,7 @@ pub use diagnostic::{Diagnostic, Severity, ValidationError};
 pub use duration::{format_duration, parse_duration};
 pub use error::{ConfigError, PrepareError, TypeLookupError, UnknownType};
 pub use example::{Example, MAX_EXAMPLES};
+pub use gate::{Admitted, PluginBytes, PluginFile, PluginSource, SignatureRefused, admit, load_plugin};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use isolation::Isolation;
 pub use kv::{KvFull, KvQuota, KvStore, Owner};
@@ -76,7 +77,8 @@ pub use parse::{Format, ParseError, parse_file, parse_source, parse_str, parse_y
 pub use paths::directory_of;
 pub use permissions::{Capability, DenialReason, Denied, Permissions, Request, glob_match, looks_secret};
 pub use plugin::{
-    BUILTIN_PLUGIN, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind, RateCounts,
+    BUILTIN_PLUGIN, LUA_NODE_PLUGIN, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind,
+    RESERVED_PLUGIN_NAMES, RateCounts,
 };
 pub use plugin_call::{DEFAULT_CALL_DEPTH, NodeCaller, PluginCallError};
 pub use pocket_value::{Map, Number, Value};
@@ -84,12 +86,12 @@ pub use policy::Policy;
 pub use prepare::{Preparer, prepare_standalone};
 pub use prepared::{NodeFactory, NodeRequest, PreparedNode};
 pub use registry::{
-    Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, validate_plugin_name,
+    Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, check_registered_name,
+    is_reserved_name, validate_plugin_name,
 };
 pub use runner::{NodeExecutor, NodeFailure, NodeJob, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};
 pub use server_config::{HistoryLocation, Scope, ServerConfig, TokenConfig};
-pub use signatures::{SignatureRefused, check_signature};
 pub use suggest::did_you_mean;
 pub use triggers::{Schedule, Trigger, TriggerSpec, WEBHOOK_PREFIX, WebhookSpec};
 pub use validate::{DEFAULT_MAX_STEPS, Validated, validate};

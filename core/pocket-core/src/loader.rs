@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::PocketConfig;
+use crate::gate::PluginSource;
 use crate::limits::Limits;
 use crate::plugin::{Plugin, PluginDescription, PluginKind};
 use crate::policy::Policy;
@@ -52,23 +53,28 @@ pub fn file_plugin_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Refuses a plugin whose declared name is not the one its file's name
-/// ([`file_plugin_name`]) stands for: the file's name itself, or the plugin
-/// that `[plugins.aliases]` in pocket.toml names for it
+/// Refuses a plugin whose declared name is not the one the name it is
+/// registered under (`registered`: its file's name, [`file_plugin_name`],
+/// in a plugin directory) stands for: that name itself, or the plugin that
+/// `[plugins.aliases]` in pocket.toml names for it
 /// ([`PocketConfig::declared_name`]). `aaa.lua` saying it is `json-tools`
 /// would otherwise get json-tools' grants and secrets, and push the real
 /// plugin out as a duplicate.
-pub fn check_plugin_name(path: &Path, declared: &str, config: &PocketConfig) -> Result<(), LoadError> {
-    let file = file_plugin_name(path);
-    let expected = config.declared_name(&file);
+pub fn check_plugin_name(
+    path: &Path,
+    registered: &str,
+    declared: &str,
+    config: &PocketConfig,
+) -> Result<(), LoadError> {
+    let expected = config.declared_name(registered);
     if declared == expected {
         return Ok(());
     }
-    if expected != file {
+    if expected != registered {
         return Err(LoadError::new(
             path,
             format!(
-                "pocket.toml's [plugins.aliases] makes `{file}` an alias of plugin `{expected}`, \
+                "pocket.toml's [plugins.aliases] makes `{registered}` an alias of plugin `{expected}`, \
                  but this file holds plugin `{declared}`"
             ),
         ));
@@ -80,9 +86,9 @@ pub fn check_plugin_name(path: &Path, declared: &str, config: &PocketConfig) -> 
     Err(LoadError::new(
         path,
         format!(
-            "the plugin calls itself `{declared}`, but its file is named `{file}`: a plugin's permissions, \
+            "the plugin calls itself `{declared}`, but its file is named `{registered}`: a plugin's permissions, \
              limits and config are bound to its file's name, so the two must match (rename the file to \
-             `{renamed}`, or load it under an alias: `[plugins.aliases] {file} = \"{declared}\"` in pocket.toml)"
+             `{renamed}`, or load it under an alias: `[plugins.aliases] {registered} = \"{declared}\"` in pocket.toml)"
         ),
     ))
 }
@@ -98,9 +104,10 @@ pub trait OpenedPlugin: Send {
 }
 
 /// Loads plugins of one kind, in two phases (as Extism separates a manifest
-/// from a plugin): [`open`](PluginLoader::open) describes a file with no
-/// capabilities; [`OpenedPlugin::bind`] binds the description to the policy
-/// the host resolves from pocket.toml.
+/// from a plugin): [`open`](PluginLoader::open) describes a file's admitted
+/// bytes with no capabilities; [`OpenedPlugin::bind`] binds the description
+/// to the policy the host resolves from pocket.toml. A backend opens only
+/// what the load gate admitted ([`PluginSource`], see [`crate::gate`]).
 pub trait PluginLoader: Send + Sync {
     /// The kind of plugin this loader produces.
     fn kind(&self) -> PluginKind;
@@ -108,35 +115,27 @@ pub trait PluginLoader: Send + Sync {
     /// Whether `path` is a file this loader handles (usually by extension).
     fn handles(&self, path: &Path) -> bool;
 
-    /// Opens `path` and reads what the plugin says about itself. Code the
+    /// Opens `source` and reads what the plugin says about itself. Code the
     /// plugin runs to describe itself runs under `limits`, with no
     /// capability granted.
-    fn open(&self, path: &Path, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError>;
+    fn open(&self, source: &PluginSource<'_>, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError>;
 
-    /// Opens `path` for a plugin that will run under `policy`: as
+    /// Opens `source` for a plugin that will run under `policy`: as
     /// [`open`](PluginLoader::open) with its limits, unless the backend
     /// heeds more of the policy (the native one starts a plugin whose
     /// [`Isolation`](crate::Isolation) is `process` in a child process,
     /// without opening its library in this one).
-    fn open_for(&self, path: &Path, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
-        self.open(path, &policy.limits)
+    fn open_for(&self, source: &PluginSource<'_>, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        self.open(source, &policy.limits)
     }
 
-    /// Both phases, after the file passes the signature rule
-    /// ([`check_signature`](crate::check_signature)): opens `path` for the
-    /// policy pocket.toml sets for its file's name
-    /// ([`open_for`](PluginLoader::open_for)), checks the plugin's name
-    /// is the one that name stands for
-    /// ([`check_plugin_name`]), and binds it to that name's policy. The
-    /// plugin is registered under its file's name
-    /// ([`Registry::register_as`](crate::Registry::register_as)).
-    fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
-        crate::signatures::check_signature(path, &config.plugins)?;
-        let name = file_plugin_name(path);
-        let opened = self.open_for(path, &config.policy(&name))?;
-        check_plugin_name(path, &opened.description().name, config)?;
-        let policy = config.policy_for(&name, opened.description());
-        opened.bind(policy)
+    /// Loads the plugin file `path` under its file's name, through the load
+    /// gate ([`load_plugin`](crate::load_plugin)).
+    fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError>
+    where
+        Self: Sized,
+    {
+        crate::gate::load_plugin(self, path, &file_plugin_name(path), config)
     }
 }
 

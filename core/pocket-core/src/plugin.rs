@@ -17,6 +17,14 @@ use crate::workflow_files::{FileBase, FileRefused};
 /// The name of the plugin that holds Pocket's built-in node types.
 pub const BUILTIN_PLUGIN: &str = "builtin";
 
+/// The name of the plugin that holds the built-in `lua` node type (inline
+/// Lua scripts); pocket.toml's grants for this name apply to them.
+pub const LUA_NODE_PLUGIN: &str = "lua";
+
+/// Every name a plugin built into Pocket registers under: no plugin file
+/// may take one, on any path ([`check_registered_name`](crate::check_registered_name)).
+pub const RESERVED_PLUGIN_NAMES: [&str; 2] = [BUILTIN_PLUGIN, LUA_NODE_PLUGIN];
+
 /// Where a plugin's code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

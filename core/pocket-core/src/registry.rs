@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use indexmap::IndexMap;
 
 use crate::error::{TypeLookupError, UnknownType};
-use crate::plugin::{NodeType, Plugin, PluginDescription};
+use crate::plugin::{NodeType, Plugin, PluginDescription, RESERVED_PLUGIN_NAMES};
 use crate::suggest::did_you_mean;
 
 /// The most node types one plugin may provide. A plugin declaring more is
@@ -46,6 +46,16 @@ pub enum RegistryError {
         /// Why it is invalid.
         reason: &'static str,
     },
+    /// A plugin file's name (or alias) is one of Pocket's own plugins'
+    /// ([`RESERVED_PLUGIN_NAMES`]).
+    #[error(
+        "`{0}` is the name of a plugin built into Pocket, so no plugin file may be registered as `{0}`; \
+         give the file another name (`pocket plugin load FILE --alias NAME`, or `[plugins.aliases]` in pocket.toml)"
+    )]
+    ReservedName(String),
+    /// A plugin built into Pocket cannot be replaced or removed.
+    #[error("`{0}` is built into Pocket: it cannot be replaced or unloaded")]
+    BuiltIn(String),
     /// A plugin provides more than [`MAX_NODE_TYPES`] node types.
     #[error("plugin `{plugin}` declares {count} node types; at most {MAX_NODE_TYPES} are allowed")]
     TooManyTypes {
@@ -183,10 +193,14 @@ impl Catalog {
     }
 
     fn insert(&mut self, name: Arc<str>, plugin: Arc<dyn Plugin>, built_in: bool) -> Result<(), RegistryError> {
-        validate_plugin_name(&name).map_err(|reason| RegistryError::InvalidPluginName {
-            name: name.to_string(),
-            reason,
-        })?;
+        if built_in {
+            validate_plugin_name(&name).map_err(|reason| RegistryError::InvalidPluginName {
+                name: name.to_string(),
+                reason,
+            })?;
+        } else {
+            check_registered_name(&name)?;
+        }
         if self.plugins.contains_key(&name) {
             return Err(RegistryError::DuplicatePlugin(name.to_string()));
         }
@@ -230,6 +244,9 @@ impl Catalog {
     }
 
     fn remove(&mut self, name: &str) -> Result<RegisteredPlugin, RegistryError> {
+        if self.plugins.get(name).is_some_and(|p| p.built_in) {
+            return Err(RegistryError::BuiltIn(name.to_string()));
+        }
         let removed = self
             .plugins
             .shift_remove(name)
@@ -269,6 +286,29 @@ pub fn validate_plugin_name(name: &str) -> Result<(), &'static str> {
     } else {
         Ok(())
     }
+}
+
+/// Whether `name` is, ignoring ASCII case, the name of a plugin built into
+/// Pocket ([`RESERVED_PLUGIN_NAMES`]): `Builtin/echo` must not pass for
+/// `builtin/echo` either.
+pub fn is_reserved_name(name: &str) -> bool {
+    RESERVED_PLUGIN_NAMES
+        .iter()
+        .any(|reserved| reserved.eq_ignore_ascii_case(name))
+}
+
+/// The rule for the name a plugin file is registered under, on every path
+/// (its file's name, an alias, a name a cluster worker is told): a plain
+/// name ([`validate_plugin_name`]) that is not reserved ([`is_reserved_name`]).
+pub fn check_registered_name(name: &str) -> Result<(), RegistryError> {
+    validate_plugin_name(name).map_err(|reason| RegistryError::InvalidPluginName {
+        name: name.to_string(),
+        reason,
+    })?;
+    if is_reserved_name(name) {
+        return Err(RegistryError::ReservedName(name.to_string()));
+    }
+    Ok(())
 }
 
 fn check_type_name(plugin: &str, name: &str) -> Result<(), RegistryError> {
@@ -332,16 +372,22 @@ impl Registry {
 
     /// Registers `plugin` under `alias` in place of the plugin registered
     /// there, if any, in one step: no snapshot lacks the name. Runs in
-    /// flight keep the version they started with. The replaced plugin, if any.
+    /// flight keep the version they started with. The replaced plugin, if
+    /// any. A built-in plugin is never replaced.
     pub fn replace(&self, alias: &str, plugin: Arc<dyn Plugin>) -> Result<Option<RegisteredPlugin>, RegistryError> {
+        check_registered_name(alias)?;
         self.update(|catalog| {
-            let old = catalog.remove(alias).ok();
+            let old = match catalog.remove(alias) {
+                Err(RegistryError::BuiltIn(name)) => return Err(RegistryError::BuiltIn(name)),
+                removed => removed.ok(),
+            };
             catalog.insert(alias.into(), plugin, false)?;
             Ok(old)
         })
     }
 
-    /// Removes a plugin. Runs in flight keep the nodes they already hold.
+    /// Removes a plugin. Runs in flight keep the nodes they already hold. A
+    /// built-in plugin is never removed.
     pub fn unregister(&self, name: &str) -> Result<RegisteredPlugin, RegistryError> {
         self.update(|catalog| catalog.remove(name))
     }
@@ -483,6 +529,38 @@ mod tests {
         assert!(registry.catalog().resolve("upper").is_err());
         registry.unregister("a").unwrap();
         assert_eq!(&*registry.catalog().resolve("upper").unwrap().plugin, "b");
+    }
+
+    #[test]
+    fn no_plugin_takes_a_built_in_name_or_replaces_or_removes_a_built_in_plugin() {
+        let registry = Registry::new();
+        registry.register_built_in(plugin("builtin", &["echo"])).unwrap();
+        for name in ["builtin", "lua", "Builtin", "LUA"] {
+            let err = registry.register_as(name, plugin("impostor", &["echo"])).unwrap_err();
+            assert_eq!(err, RegistryError::ReservedName(name.into()));
+            assert!(err.to_string().contains("--alias"), "{err}");
+        }
+        assert_eq!(
+            registry.replace("builtin", plugin("builtin", &["echo"])).err(),
+            Some(RegistryError::ReservedName("builtin".into()))
+        );
+        registry.register_built_in(plugin("other", &["x"])).unwrap();
+        assert_eq!(
+            registry.replace("other", plugin("other", &["x"])).err(),
+            Some(RegistryError::BuiltIn("other".into()))
+        );
+        assert_eq!(
+            registry.unregister("builtin").err(),
+            Some(RegistryError::BuiltIn("builtin".into()))
+        );
+        let catalog = registry.catalog();
+        assert!(catalog.plugin("builtin").is_some_and(|p| p.built_in));
+        assert_eq!(catalog.resolve("echo").unwrap().full_name(), "builtin/echo");
+        assert_eq!(check_registered_name("text-tools"), Ok(()));
+        assert!(matches!(
+            check_registered_name("../x"),
+            Err(RegistryError::InvalidPluginName { .. })
+        ));
     }
 
     #[test]

@@ -676,7 +676,9 @@ mod tests {
         let registry = Registry::new();
         let types = vec![constant_type("exec", "x")];
         let description = PluginDescription::new(BUILTIN_PLUGIN, PluginKind::Builtin, &types);
-        registry.register(Arc::new(Builtin(types, description))).unwrap();
+        registry
+            .register_built_in(Arc::new(Builtin(types, description)))
+            .unwrap();
         let config = PocketConfig::parse("[builtins]\nexec = false\n", std::path::Path::new("/p/pocket.toml")).unwrap();
         let file = parse_str("name: t\nstart: a\nnodes:\n  - {name: a, type: exec}\n", Format::Yaml).unwrap();
         let err = validate(&file, &registry.catalog(), &config).err().unwrap();

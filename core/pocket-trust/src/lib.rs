@@ -220,6 +220,11 @@ pub fn digest(path: &Path) -> Result<[u8; 32], TrustError> {
     }
 }
 
+/// The SHA-256 of `bytes`.
+pub fn digest_bytes(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
 /// The SHA-256 of the file at `path` as 64 lower-case hex digits, as
 /// signatures and package manifests write it.
 pub fn digest_hex(path: &Path) -> Result<String, TrustError> {
@@ -245,6 +250,9 @@ pub fn sign_file(file: &Path, key: &SecretKey) -> Result<PathBuf, TrustError> {
     Ok(path)
 }
 
+/// The most a signature file may hold.
+pub const MAX_SIGNATURE_BYTES: u64 = 4096;
+
 /// A signature file, read.
 struct SignatureFile {
     key: PublicKey,
@@ -253,16 +261,16 @@ struct SignatureFile {
 }
 
 impl SignatureFile {
-    fn read(path: &Path) -> Result<SignatureFile, TrustError> {
+    /// Parses the signature file `path` holds as `bytes`.
+    fn parse(path: &Path, bytes: &[u8]) -> Result<SignatureFile, TrustError> {
         let malformed = |reason: String| TrustError::Malformed {
             path: path.to_path_buf(),
             reason,
         };
-        let metadata = std::fs::metadata(path).map_err(io(path))?;
-        if metadata.len() > 4096 {
+        if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
             return Err(malformed("it is larger than 4 KiB".into()));
         }
-        let text = std::fs::read_to_string(path).map_err(io(path))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| malformed("it is not UTF-8 text".into()))?;
         let mut lines = text.lines();
         if lines.next() != Some(SIGNATURE_HEADER) {
             return Err(malformed(format!("its first line is not `{SIGNATURE_HEADER}`")));
@@ -291,29 +299,59 @@ impl SignatureFile {
     }
 }
 
-/// Verifies `file` against its `FILE.sig`: the name of the trusted key that
-/// signed it, or why not.
-pub fn verify_file<'k>(file: &Path, trusted: &'k TrustedKeys) -> Result<&'k str, TrustError> {
-    let path = signature_path(file);
-    if !path.exists() {
-        return Err(TrustError::Unsigned(path));
-    }
-    let signed = SignatureFile::read(&path)?;
-    let found = digest(file)?;
-    if found != signed.digest {
+/// Reads the signature file `path`: its bytes, `None` when there is none,
+/// or an error for one larger than [`MAX_SIGNATURE_BYTES`] (only that much
+/// more is read) or unreadable.
+pub fn read_signature(path: &Path) -> Result<Option<Vec<u8>>, TrustError> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_SIGNATURE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io(path))?;
+    Ok(Some(bytes))
+}
+
+/// Verifies that `signature` (the bytes of the signature file `path`, or
+/// `None` when there is none) signs content whose SHA-256 is `digest`: the
+/// name of the trusted key that signed it, or why not.
+pub fn verify_digest<'k>(
+    digest: &[u8; 32],
+    signature: Option<&[u8]>,
+    path: &Path,
+    trusted: &'k TrustedKeys,
+) -> Result<&'k str, TrustError> {
+    let bytes = signature.ok_or_else(|| TrustError::Unsigned(path.to_path_buf()))?;
+    let signed = SignatureFile::parse(path, bytes)?;
+    if *digest != signed.digest {
         return Err(TrustError::Changed {
             signed: hex::encode(signed.digest),
-            found: hex::encode(found),
+            found: hex::encode(digest),
         });
     }
     signed
         .key
         .0
-        .verify_strict(&message(&found), &signed.signature)
+        .verify_strict(&message(digest), &signed.signature)
         .map_err(|_| TrustError::BadSignature(signed.key.to_string()))?;
     trusted
         .name_of(&signed.key)
         .ok_or_else(|| TrustError::UntrustedKey(signed.key.to_string()))
+}
+
+/// Verifies `file` against its `FILE.sig`: the name of the trusted key that
+/// signed it, or why not. (A plugin file is verified by pocket-core's load
+/// gate instead, which reads it once and verifies the bytes it loads.)
+pub fn verify_file<'k>(file: &Path, trusted: &'k TrustedKeys) -> Result<&'k str, TrustError> {
+    let path = signature_path(file);
+    let signature = read_signature(&path)?;
+    let Some(signature) = signature else {
+        return Err(TrustError::Unsigned(path));
+    };
+    verify_digest(&digest(file)?, Some(&signature), &path, trusted)
 }
 
 #[cfg(test)]
@@ -372,6 +410,29 @@ mod tests {
         assert!(matches!(
             verify_file(&file, &TrustedKeys::default()),
             Err(TrustError::UntrustedKey(_))
+        ));
+    }
+
+    #[test]
+    fn a_signature_is_read_whole_only_up_to_its_limit() {
+        let (dir, file, key, trusted) = setup();
+        let signature = signature_path(&file);
+        assert_eq!(read_signature(&signature), Ok(None));
+        sign_file(&file, &key).unwrap();
+        let read = read_signature(&signature).unwrap().unwrap();
+        let digest = digest_bytes(&std::fs::read(&file).unwrap());
+        assert_eq!(verify_digest(&digest, Some(&read), &signature, &trusted), Ok("alice"));
+        assert_eq!(
+            verify_digest(&digest, None, &signature, &trusted),
+            Err(TrustError::Unsigned(signature.clone()))
+        );
+        let huge = dir.path().join("huge.sig");
+        std::fs::write(&huge, vec![b'x'; 1 << 20]).unwrap();
+        let read = read_signature(&huge).unwrap().unwrap();
+        assert_eq!(read.len() as u64, MAX_SIGNATURE_BYTES + 1);
+        assert!(matches!(
+            verify_digest(&digest, Some(&read), &huge, &trusted),
+            Err(TrustError::Malformed { .. })
         ));
     }
 

@@ -38,8 +38,17 @@ pub struct Artifact {
     pub file: Option<String>,
     /// The SHA-256 of the file, hex; the object's name in the plugin store.
     pub sha256: Option<String>,
-    /// Whether a signature (`<file>.sig`) travels with it.
-    pub signed: bool,
+    /// The SHA-256 (hex) of the signature file that travels with it, if
+    /// one does; the signature's object is [`signature_object`] of it, so a
+    /// file signed after it was first published (or signed again) brings
+    /// its signature along, whatever the store holds already.
+    pub signature: Option<String>,
+}
+
+/// The name of the plugin store's object holding the signature file whose
+/// SHA-256 is `digest` (hex).
+pub(crate) fn signature_object(digest: &str) -> String {
+    format!("sig-{digest}")
 }
 
 impl WorkflowRecord {
@@ -68,7 +77,7 @@ impl WorkflowRecord {
                     kind: kind.to_string(),
                     file: None,
                     sha256: None,
-                    signed: false,
+                    signature: None,
                 },
             };
             plugins.insert(name.to_string(), artifact);
@@ -117,13 +126,25 @@ impl Digests {
                 digest
             }
         };
+        let signature = read_signature(plugin, path)?.map(|bytes| hex::encode(Sha256::digest(bytes)));
         Ok(Artifact {
             kind: kind.to_string(),
             file: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             sha256: Some(sha256),
-            signed: pocket_trust::signature_path(path).is_file(),
+            signature,
         })
     }
+}
+
+/// The signature file that counts for the plugin file `path`, as every
+/// load finds it (for an installed plugin, beside the version its link
+/// points to), if there is one.
+fn read_signature(plugin: &str, path: &Path) -> Result<Option<Vec<u8>>, ClusterError> {
+    let file = pocket_core::PluginFile::resolve(path);
+    pocket_trust::read_signature(&file.signature).map_err(|e| ClusterError::Artifact {
+        plugin: plugin.to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// The hex SHA-256 of a file's contents.
@@ -160,7 +181,13 @@ impl Cluster {
         }
         for (name, artifact) in &record.plugins {
             let Some(sha256) = &artifact.sha256 else { continue };
-            if self.plugins.info(sha256).await.is_ok() {
+            let signature = artifact.signature.as_deref().map(signature_object);
+            let has_file = self.plugins.info(sha256).await.is_ok();
+            let has_signature = match &signature {
+                Some(object) => self.plugins.info(object).await.is_ok(),
+                None => true,
+            };
+            if has_file && has_signature {
                 continue;
             }
             let source = catalog
@@ -170,11 +197,17 @@ impl Cluster {
                     plugin: name.clone(),
                     message: "its file is no longer known".into(),
                 })?;
-            self.publish_file(name, sha256, &source, sha256).await?;
-            if artifact.signed {
-                let signature = pocket_trust::signature_path(&source);
-                self.publish_file(name, sha256, &signature, &format!("{sha256}.sig"))
-                    .await?;
+            if !has_file {
+                let bytes = std::fs::read(&source).map_err(|e| ClusterError::Artifact {
+                    plugin: name.clone(),
+                    message: format!("cannot read {}: {e}", source.display()),
+                })?;
+                self.publish_object(name, (sha256, sha256), &bytes, &source).await?;
+            }
+            if let (Some(object), Some(digest), false) = (&signature, &artifact.signature, has_signature) {
+                let bytes = read_signature(name, &source)?.unwrap_or_default();
+                self.publish_object(name, (object, digest), &bytes, &source).await?;
+                tracing::debug!(plugin = name, object, "published a plugin's signature");
             }
         }
         self.workflows
@@ -189,19 +222,25 @@ impl Cluster {
         Ok(key)
     }
 
-    async fn publish_file(&self, plugin: &str, sha256: &str, path: &Path, object: &str) -> Result<(), ClusterError> {
-        let bytes = std::fs::read(path).map_err(|e| ClusterError::Artifact {
-            plugin: plugin.to_string(),
-            message: format!("cannot read {}: {e}", path.display()),
-        })?;
-        if object == sha256 && hex::encode(Sha256::digest(&bytes)) != sha256 {
+    /// Stores `bytes` (read for plugin `plugin` from its file `path`, or
+    /// its signature) as `object`, if they still have the SHA-256 `digest`
+    /// the record names.
+    async fn publish_object(
+        &self,
+        plugin: &str,
+        (object, digest): (&str, &str),
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<(), ClusterError> {
+        if hex::encode(Sha256::digest(bytes)) != digest {
             return Err(ClusterError::Artifact {
                 plugin: plugin.to_string(),
                 message: format!("{} changed while it was being published", path.display()),
             });
         }
+        let mut reader = bytes;
         self.plugins
-            .put(object, &mut bytes.as_slice())
+            .put(object, &mut reader)
             .await
             .map(drop)
             .map_err(|e| ClusterError::jetstream(format!("store plugin `{plugin}`"), e))
@@ -243,7 +282,7 @@ impl Cluster {
         let (Some(sha256), Some(file)) = (&artifact.sha256, &artifact.file) else {
             return Err(refuse("it has no file to fetch".into()));
         };
-        if !is_plain_file_name(file) || sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !is_plain_file_name(file) || !is_hex_digest(sha256) {
             return Err(refuse(format!("refused a malformed artifact name `{file}` ({sha256})")));
         }
         let bytes = read_object(&self.plugins, sha256, MAX_ARTIFACT).await?;
@@ -261,12 +300,37 @@ impl Cluster {
                 .map_err(|e| refuse(format!("cannot write {}: {e}", path.display())))
         };
         write(&path, &bytes)?;
-        if artifact.signed {
-            let signature = read_object(&self.plugins, &format!("{sha256}.sig"), 64 * 1024).await?;
-            write(&pocket_trust::signature_path(&path), &signature)?;
+        let signature_path = pocket_trust::signature_path(&path);
+        match &artifact.signature {
+            Some(digest) => {
+                if !is_hex_digest(digest) {
+                    return Err(refuse(format!("refused a malformed signature digest `{digest}`")));
+                }
+                let object = signature_object(digest);
+                let signature = read_object(&self.plugins, &object, pocket_trust::MAX_SIGNATURE_BYTES).await?;
+                if hex::encode(Sha256::digest(&signature)) != *digest {
+                    return Err(refuse(format!(
+                        "the cluster's copy of its signature does not match its checksum ({object}): refused"
+                    )));
+                }
+                write(&signature_path, &signature)?;
+            }
+            // A signature fetched with an earlier record of the same file
+            // does not count for this one.
+            None => match std::fs::remove_file(&signature_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(refuse(format!("cannot remove {}: {e}", signature_path.display())));
+                }
+                _ => {}
+            },
         }
         Ok(path)
     }
+}
+
+/// 64 hex digits: a SHA-256, and so a safe object and directory name.
+fn is_hex_digest(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A name with no directory part: what a fetched file may be called.

@@ -106,3 +106,65 @@ fn a_worker_that_requires_signatures_refuses_an_unsigned_plugin_from_the_cluster
     refused(&mut run, "not signed");
     assert!(!worker.log().contains("ok=true"), "{}", worker.log());
 }
+
+/// `pocket plugin ARGS`, which must succeed.
+fn plugin_command(args: &[&std::ffi::OsStr]) {
+    let out = crate::exec(crate::pocket().arg("plugin").args(args));
+    assert_eq!(out.code, 0, "pocket plugin {args:?}: {}", out.stderr);
+}
+
+/// A new key pair `DIR/NAME.key`, `DIR/NAME.pub`: the public key.
+fn keygen(dir: &std::path::Path, name: &str) -> String {
+    let out = dir.join(name);
+    plugin_command(&["keygen".as_ref(), "--out".as_ref(), out.as_os_str()]);
+    std::fs::read_to_string(dir.join(format!("{name}.pub")))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_plugin_signed_after_it_was_published_brings_its_signature_to_the_workers() {
+    let (scheduler, _) = sites(None);
+    let alice = keygen(scheduler.path(), "alice");
+    let mallory = keygen(scheduler.path(), "mallory");
+    // The scheduler trusts both keys; workers only alice's.
+    std::fs::write(
+        scheduler.path().join("pocket.toml"),
+        format!("[plugins]\ndirectories = [\"plugins\"]\n[plugins.trusted_keys]\nalice = \"{alice}\"\nmallory = \"{mallory}\"\n"),
+    )
+    .unwrap();
+    let strict = super::site(&format!(
+        "require_signatures = true\n[plugins.trusted_keys]\nalice = \"{alice}\"\n"
+    ));
+    let nats = Nats::start();
+    let worker = Process::worker(strict.path(), &nats.url, &[]);
+    let mut run = Process::run(scheduler.path(), "flow.yaml", "{}", &nats.url, &[]);
+    refused(&mut run, "not signed");
+
+    // The same bytes, now signed: the store has the file, not the signature.
+    let file = scheduler.path().join("plugins/greet.lua");
+    let sign = |key: &str| {
+        let key = scheduler.path().join(key);
+        plugin_command(&["sign".as_ref(), file.as_os_str(), "--key".as_ref(), key.as_os_str()]);
+    };
+    sign("alice.key");
+    let mut run = Process::run(scheduler.path(), "flow.yaml", "{}", &nats.url, &[]);
+    assert_eq!(run.output(), serde_json::json!({ "said": "hello" }));
+
+    // Signed again, by a key workers do not trust: a new worker gets that
+    // signature, not the one the store already has for these bytes.
+    drop(worker);
+    sign("mallory.key");
+    let fresh = Process::worker(strict.path(), &nats.url, &[]);
+    let mut run = Process::run(scheduler.path(), "flow.yaml", "{}", &nats.url, &[]);
+    refused(&mut run, "not a trusted key");
+    sign("alice.key");
+    let mut run = Process::run(scheduler.path(), "flow.yaml", "{}", &nats.url, &[]);
+    assert_eq!(run.output(), serde_json::json!({ "said": "hello" }));
+    assert!(
+        fresh.log().contains("fetching a plugin this worker lacks"),
+        "{}",
+        fresh.log()
+    );
+}

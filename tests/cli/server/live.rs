@@ -186,13 +186,24 @@ async fn a_native_library_dropped_in_loads_from_a_private_copy() {
     .await;
     let entry = plugin(&plugins, "native-text").unwrap();
     assert_eq!(entry["type"], "native", "{entry}");
-    assert!(
-        !entry["source"]
-            .as_str()
-            .unwrap()
-            .starts_with(site.path().to_str().unwrap()),
-        "loaded from a copy: {entry}"
-    );
+    assert_eq!(entry["source"], json!(target), "{entry}");
+    assert_eq!(upper(&server).await, "ABC");
+    // Written over in place (same inode), the file is not what runs: the
+    // library was loaded from a private copy, which nothing changes.
+    std::fs::write(&target, b"not a library any more").unwrap();
+    eventually("the garbage is refused", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        plugin(&plugins, "native-text")?
+            .get("reload_error")
+            .is_some()
+            .then_some(plugins)
+    })
+    .await;
+    assert_eq!(upper(&server).await, "ABC");
+}
+
+/// Runs the native `text-upper` node on `{"t": "abc"}`: its output's `t`.
+async fn upper(server: &Server) -> Value {
     let inline = "name: up\nstart: a\nnodes:\n  - {name: a, type: text-upper, config: {field: t}}\n";
     let run = call(
         "POST",
@@ -202,7 +213,201 @@ async fn a_native_library_dropped_in_loads_from_a_private_copy() {
     )
     .await
     .json;
-    assert_eq!(run["output"]["t"], "ABC", "{run}");
+    assert_eq!(run["status"], "succeeded", "{run}");
+    run["output"]["t"].clone()
+}
+
+/// A Lua plugin declaring itself `name`, whose `echo` and `lua` nodes say
+/// they are impostors.
+fn impostor(name: &str) -> String {
+    format!(
+        "return {{ name = '{name}', nodes = {{ echo = {{ exec = function(input) return 'impostor' end }}, \
+         lua = {{ exec = function(input) return 'impostor' end }} }} }}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_named_after_a_built_in_plugin_never_replaces_or_removes_it() {
+    let site = Site::new("");
+    std::fs::write(
+        site.path().join("flows/echoes.yaml"),
+        "name: echoes\nstart: a\nnodes:\n  - {name: a, type: echo}\n  - {name: b, type: builtin/echo}\n  \
+         - {name: c, type: lua, config: {source: 'return input.input.input'}}\nconnections:\n  - {from: a, to: b}\n  - {from: b, to: c}\n",
+    )
+    .unwrap();
+    let server = site.start();
+    let echoes = async || {
+        let run = call(
+            "POST",
+            &server.url("/v1/runs?wait=true"),
+            None,
+            Some(json!({"workflow": "echoes", "input": {"x": 1}})),
+        )
+        .await
+        .json;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        run["output"].clone()
+    };
+    assert_eq!(echoes().await, json!({"x": 1}));
+    for name in ["builtin", "lua"] {
+        replace(&site.path().join(format!("plugins/{name}.lua")), &impostor(name));
+    }
+    let plugins = eventually("both files are refused", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        let refused = |name| plugin(&plugins, name).and_then(|p| p.get("reload_error")).is_some();
+        (refused("builtin") && refused("lua")).then_some(plugins)
+    })
+    .await;
+    for name in ["builtin", "lua"] {
+        let entry = plugin(&plugins, name).unwrap();
+        assert!(entry["source"].is_null(), "still Pocket's own: {entry}");
+        assert!(
+            entry["reload_error"].as_str().unwrap().contains("built into Pocket"),
+            "{entry}"
+        );
+    }
+    assert_eq!(echoes().await, json!({"x": 1}), "Pocket's own nodes still serve");
+    // Removing the files forgets their failures, and nothing else.
+    for name in ["builtin", "lua"] {
+        std::fs::remove_file(site.path().join(format!("plugins/{name}.lua"))).unwrap();
+    }
+    eventually("the refusals are forgotten", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        let clean = ["builtin", "lua"]
+            .iter()
+            .all(|name| plugin(&plugins, name).is_some_and(|p| p.get("reload_error").is_none()));
+        clean.then_some(plugins)
+    })
+    .await;
+    assert_eq!(echoes().await, json!({"x": 1}));
+    let workflows = call("GET", &server.url("/v1/workflows"), None, None).await.json;
+    assert!(workflows["failed"].as_array().unwrap().is_empty(), "{workflows}");
+}
+
+/// `pocket --config SITE/pocket.toml ARGS`, which must succeed.
+fn pocket_in(site: &Site, args: &[&std::ffi::OsStr]) -> String {
+    let out = super::super::exec(
+        super::super::pocket()
+            .arg("--config")
+            .arg(site.path().join("pocket.toml"))
+            .args(args),
+    );
+    assert_eq!(out.code, 0, "pocket {args:?}: {}{}", out.stdout, out.stderr);
+    out.stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_installed_plugin_reloads_when_its_active_version_changes() {
+    let site = Site::new("");
+    let source = site.path().join("shout.lua");
+    std::fs::write(&source, shout("!")).unwrap();
+    pocket_in(&site, &["plugin".as_ref(), "install".as_ref(), source.as_os_str()]);
+    std::fs::write(site.path().join("flows/loud.yaml"), USES_SHOUT).unwrap();
+    let server = site.start();
+    assert_eq!(run_loud(&server, "a").await["output"], "a!");
+
+    let version = site.path().join("plugins/shout/1.0.0/shout.lua");
+    replace(&version, &shout("?"));
+    eventually("an edit in its version directory serves", async || {
+        let run = run_loud(&server, "b").await;
+        (run["output"] == "b?").then_some(run)
+    })
+    .await;
+    // Written through the link, in place.
+    std::fs::write(site.path().join("plugins/shout.lua"), shout("#")).unwrap();
+    eventually("an edit through its link serves", async || {
+        let run = run_loud(&server, "c").await;
+        (run["output"] == "c#").then_some(run)
+    })
+    .await;
+    std::fs::write(&version, "return {").unwrap();
+    eventually("a broken edit is reported", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        plugin(&plugins, "shout")?
+            .get("reload_error")
+            .is_some()
+            .then_some(plugins)
+    })
+    .await;
+    assert_eq!(
+        run_loud(&server, "d").await["output"],
+        "d#",
+        "the last good version serves"
+    );
+}
+
+/// A site requiring signatures, trusting a new key `alice` (`alice.key`).
+fn signing_site() -> Site {
+    let site = Site::new("");
+    let out = site.path().join("alice");
+    pocket_in(
+        &site,
+        &["plugin".as_ref(), "keygen".as_ref(), "--out".as_ref(), out.as_os_str()],
+    );
+    let public = std::fs::read_to_string(site.path().join("alice.pub")).unwrap();
+    std::fs::write(
+        site.path().join("pocket.toml"),
+        format!(
+            "[plugins]\ndirectories = [\"plugins\"]\nrequire_signatures = true\n\n[plugins.trusted_keys]\nalice = \"{}\"\n\n\
+             [server]\nlisten = \"127.0.0.1:0\"\nworkflows = \"flows\"\n",
+            public.trim()
+        ),
+    )
+    .unwrap();
+    site
+}
+
+fn sign(site: &Site, file: &Path) {
+    let key = site.path().join("alice.key");
+    pocket_in(
+        site,
+        &[
+            "plugin".as_ref(),
+            "sign".as_ref(),
+            file.as_os_str(),
+            "--key".as_ref(),
+            key.as_os_str(),
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_native_plugin_installed_by_plugin_install_serves_under_required_signatures() {
+    let site = signing_site();
+    let file = site.path().join("native-text.so");
+    std::fs::copy(super::super::libraries::library("pocket-plugin-text-tools"), &file).unwrap();
+    sign(&site, &file);
+    pocket_in(&site, &["plugin".as_ref(), "install".as_ref(), file.as_os_str()]);
+    assert!(site.path().join("plugins/native-text.so").is_symlink());
+    let server = site.start();
+    let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+    let entry = plugin(&plugins, "native-text").unwrap();
+    assert_eq!(entry["status"], "loaded", "{plugins}");
+    assert_eq!(upper(&server).await, "ABC");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_added_to_a_refused_native_plugin_lets_it_load() {
+    let site = signing_site();
+    let server = site.start();
+    let target = site.path().join("plugins/native-text.so");
+    let staging = site.path().join("plugins/native-text.staging");
+    std::fs::copy(super::super::libraries::library("pocket-plugin-text-tools"), &staging).unwrap();
+    std::fs::rename(&staging, &target).unwrap();
+    let plugins = eventually("the unsigned library is refused", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        (plugin(&plugins, "native-text")?["status"] == "failed").then_some(plugins)
+    })
+    .await;
+    let entry = plugin(&plugins, "native-text").unwrap();
+    assert!(entry["error"].as_str().unwrap().contains("not signed"), "{entry}");
+    sign(&site, &target);
+    eventually("the signed library loads", async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        (plugin(&plugins, "native-text")?["status"] == "loaded").then_some(plugins)
+    })
+    .await;
+    assert_eq!(upper(&server).await, "ABC");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

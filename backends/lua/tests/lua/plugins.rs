@@ -172,3 +172,21 @@ fn a_config_schema_nested_20000_deep_is_refused_at_load() {
         "{err}"
     );
 }
+
+#[test]
+fn a_plugin_is_opened_from_the_bytes_the_gate_admitted_not_the_file_as_it_is_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.lua");
+    std::fs::write(
+        &path,
+        "return { name = 'p', version = '1.0.0', nodes = { a = { exec = function(input) return input end } } }",
+    )
+    .unwrap();
+    let admitted = pocket_core::admit(&path, &PocketConfig::default().plugins).unwrap();
+    std::fs::write(&path, "error('the file changed after it was checked')").unwrap();
+    let opened = LuaLoader::new()
+        .open(&admitted.source("p"), &pocket_core::Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(opened.description().version, "1.0.0");
+    assert_eq!(opened.description().source.as_deref(), Some(path.as_path()));
+}

@@ -88,8 +88,9 @@ fn prepared_node(node_type: &str, config: &Value) -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
     let path = libraries::library("pocket-plugin-text-tools");
     // Opened and bound directly: cargo names the library `libpocket_plugin_...`.
+    let admitted = pocket_core::admit(&path, &pocket.plugins).unwrap();
     let plugin = NativeLoader::new()
-        .open(&path, &pocket.limits("native-text"))
+        .open(&admitted.source("native-text"), &pocket.limits("native-text"))
         .and_then(|opened| opened.bind(pocket.policy("native-text")))
         .unwrap();
     let node_type = plugin.node_types().into_iter().find(|t| t.name() == node_type).unwrap();

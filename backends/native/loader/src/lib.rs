@@ -35,14 +35,20 @@
 //! endless loop in it fails one node, and the host goes on. Its host calls
 //! are still served, and checked, in the host.
 //!
+//! **Private copies.** A library is opened from a private copy of the bytes
+//! pocket-core's load gate read and verified, named by their hash, never
+//! from the plugin file: what runs is what was verified, and a file edited
+//! or replaced while loaded never changes the code mapped from it.
+//!
 //! **No unloading.** abi_stable never unloads a library, and neither does this
 //! crate: a library stays mapped until the process exits, even after its
-//! plugin is unregistered. Reloading a plugin means loading a *new file* (a
-//! new path: the platform loader returns the already-loaded library for a path
-//! it has opened before); the registry then swaps the plugin while runs in
-//! flight keep the node objects they hold, which stay valid because their
-//! code is never unmapped.
+//! plugin is unregistered. Reloading a plugin loads a new copy (a new path:
+//! the platform loader returns the already-loaded library for a path it has
+//! opened before); the registry then swaps the plugin while runs in flight
+//! keep the node objects they hold, which stay valid because their code is
+//! never unmapped.
 
+mod copies;
 mod error;
 mod host;
 #[cfg(unix)]

@@ -2,12 +2,14 @@
 //! [`NativePlugin`](crate::NativePlugin)s.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use abi_stable::library::lib_header_from_path;
 use abi_stable::std_types::{RErr, ROk};
-use pocket_core::{Isolation, Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader, Policy};
+use pocket_core::{Isolation, Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader, PluginSource, Policy};
 use pocket_native_abi::module::{PluginDescriptor, PluginModuleRef};
 
+use crate::copies::PrivateCopies;
 use crate::error::{IsolationError, RefusalReason};
 #[cfg(unix)]
 use crate::isolated::ChildCommand;
@@ -24,13 +26,18 @@ const EXTENSIONS: [&str; 3] = ["so", "dylib", "dll"];
 /// the first library's module for every later one). A loaded library is never
 /// unloaded: loading a new version means loading a new file.
 ///
+/// A library is opened from a private copy of the bytes the load gate
+/// admitted, never from the plugin file itself (see [`PrivateCopies`]).
+///
 /// A plugin whose policy says `isolation = "process"` is not opened here at
 /// all: with [`NativeLoader::isolating_with`], it is started in processes
-/// of its own ([`crate::IsolatedPlugin`]); without, it fails to load.
+/// of its own ([`crate::IsolatedPlugin`]), which open that private copy;
+/// without, it fails to load.
 #[derive(Debug, Clone, Default)]
 pub struct NativeLoader {
     #[cfg(unix)]
     child: Option<ChildCommand>,
+    copies: Arc<PrivateCopies>,
 }
 
 impl NativeLoader {
@@ -48,19 +55,20 @@ impl NativeLoader {
         self
     }
 
-    /// Starts the plugin in `path` in a process of its own.
+    /// Starts the plugin in `source` in a process of its own.
     #[cfg(unix)]
-    fn open_isolated(&self, path: &Path, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+    fn open_isolated(&self, source: &PluginSource<'_>, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
         let command = self
             .child
             .as_ref()
-            .ok_or_else(|| LoadError::new(path, IsolationError::NoChildCommand))?;
-        Ok(Box::new(crate::isolated::open(path, policy, command)?))
+            .ok_or_else(|| LoadError::new(source.path(), IsolationError::NoChildCommand))?;
+        let library = self.copies.stage(source)?;
+        Ok(Box::new(crate::isolated::open(source, library, policy, command)?))
     }
 
     #[cfg(not(unix))]
-    fn open_isolated(&self, path: &Path, _policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
-        Err(LoadError::new(path, IsolationError::Unsupported))
+    fn open_isolated(&self, source: &PluginSource<'_>, _policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        Err(LoadError::new(source.path(), IsolationError::Unsupported))
     }
 }
 
@@ -75,11 +83,13 @@ impl PluginLoader for NativeLoader {
             .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
     }
 
-    /// Loads the library at `path` and reads its descriptor. Native plugins
-    /// are trusted code: no limit applies to the library itself; binding
-    /// gives its host calls the plugin's permissions.
-    fn open(&self, path: &Path, _limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
-        let descriptor = open(path, Panics::MustUnwind).map_err(|reason| LoadError::new(path, reason))?;
+    /// Loads the library (from its private copy) and reads its descriptor.
+    /// Native plugins are trusted code: no limit applies to the library
+    /// itself; binding gives its host calls the plugin's permissions.
+    fn open(&self, source: &PluginSource<'_>, _limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        let path = source.path();
+        let library = self.copies.stage(source)?;
+        let descriptor = open(&library.path, Panics::MustUnwind).map_err(|reason| LoadError::new(path, reason))?;
         let plugin = OpenedNative::new(descriptor, path)
             .map_err(|reason| LoadError::new(path, RefusalReason::DescribeFailed(reason)))?;
         tracing::debug!(plugin = %OpenedPlugin::description(&plugin).name, file = %path.display(), "loaded native plugin");
@@ -89,10 +99,10 @@ impl PluginLoader for NativeLoader {
     /// As [`open`](PluginLoader::open), unless `policy` says
     /// `isolation = "process"`: then the library is opened only in the
     /// plugin's own process.
-    fn open_for(&self, path: &Path, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+    fn open_for(&self, source: &PluginSource<'_>, policy: &Policy) -> Result<Box<dyn OpenedPlugin>, LoadError> {
         match policy.isolation {
-            Isolation::InProcess => self.open(path, &policy.limits),
-            Isolation::Process => self.open_isolated(path, policy),
+            Isolation::InProcess => self.open(source, &policy.limits),
+            Isolation::Process => self.open_isolated(source, policy),
         }
     }
 }

@@ -55,15 +55,13 @@ pub(crate) fn prescan(wasm: &[u8]) -> Result<(), ModuleError> {
     Ok(())
 }
 
-/// The binary WebAssembly in `path`: `.wat` text is converted, anything else read as is.
-pub(crate) fn read_wasm(path: &Path) -> Result<Vec<u8>, ModuleError> {
-    let bytes = std::fs::read(path).map_err(|e| ModuleError::Read(e.to_string()))?;
+/// The binary WebAssembly of `bytes`, read from `path`: `.wat` text is
+/// converted, anything else taken as is.
+pub(crate) fn wasm_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, ModuleError> {
     let is_text = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("wat"));
     if is_text {
-        wasmer::wat2wasm(&bytes)
-            .map(|wasm| wasm.into_owned())
-            .map_err(|e| ModuleError::Compile(e.to_string()))
+        wasmer::wat2wasm(bytes).map_err(|e| ModuleError::Compile(e.to_string()))
     } else {
-        Ok(bytes)
+        Ok(std::borrow::Cow::Borrowed(bytes))
     }
 }

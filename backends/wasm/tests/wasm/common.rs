@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use pocket_core::{Graph, PocketConfig, Registry, testing};
+use pocket_core::{Graph, PluginLoader, PocketConfig, Registry, testing};
 use pocket_wasm::{WasmEngine, WasmLoader};
 
 pub use pocket_core::testing::{config, json, run_graph};
@@ -31,10 +31,8 @@ pub fn loader() -> WasmLoader {
 pub fn registry(config: &PocketConfig, fixtures: &[&str]) -> Registry {
     let registry = Registry::new();
     for name in fixtures {
-        let plugin = loader()
-            .load_plugin(&fixture(name), config)
-            .unwrap_or_else(|e| panic!("{e}"));
-        registry.register(Arc::new(plugin)).unwrap();
+        let plugin = loader().load(&fixture(name), config).unwrap_or_else(|e| panic!("{e}"));
+        registry.register(plugin).unwrap();
     }
     registry
 }

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use pocket_core::{PocketConfig, Registry, RunOptions, parse_file, run, validate};
+use pocket_core::{PluginLoader, PocketConfig, Registry, RunOptions, parse_file, run, validate};
 
 use crate::common::{json, loader};
 
@@ -35,9 +35,9 @@ fn registry(config: &PocketConfig) -> Registry {
     let registry = Registry::new();
     for file in ["text-stats.wasm", "json-tools.wasm", "hello-wat.wat"] {
         let plugin = loader()
-            .load_plugin(&built().join(file), config)
+            .load(&built().join(file), config)
             .unwrap_or_else(|e| panic!("{e}"));
-        registry.register(Arc::new(plugin)).unwrap();
+        registry.register(plugin).unwrap();
     }
     registry
 }

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use pocket_core::{PocketConfig, Registry, testing};
+use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
 use crate::common::{json, loader, one_node, run_graph};
 
@@ -42,9 +42,9 @@ async fn a_panicking_rust_guest_reports_its_panic_message_and_location() {
     let config = PocketConfig::default();
     let registry = Registry::new();
     let plugin = loader()
-        .load_plugin(&guest("panicky"), &config)
+        .load(&guest("panicky"), &config)
         .unwrap_or_else(|e| panic!("{e}"));
-    registry.register(Arc::new(plugin)).unwrap();
+    registry.register(plugin).unwrap();
     let build = |node_type: &str| testing::graph(&one_node(node_type), &registry, &config).unwrap();
 
     let err = run_graph(&build("attack"), "3").await.unwrap_err().to_string();

@@ -12,7 +12,7 @@ fn load_error(name: &str) -> String {
 
 /// Why the module at `path` does not load.
 fn load_error_at(path: &Path) -> String {
-    match loader().load_plugin(path, &PocketConfig::default()) {
+    match loader().load(path, &PocketConfig::default()) {
         Ok(_) => panic!("{} should not load", path.display()),
         Err(e) => e.to_string(),
     }
@@ -63,7 +63,10 @@ fn an_initial_table_over_the_cap_is_rejected_at_load() {
         err.contains("a table of 10000000 elements exceeds the table limit of 100000 elements"),
         "{err}"
     );
-    let err = pocket_wasm::check(&fixture("table-too-large.wat"), &PocketConfig::default()).unwrap_err();
+    let err = loader()
+        .load(&fixture("table-too-large.wat"), &PocketConfig::default())
+        .map(drop)
+        .unwrap_err();
     assert!(
         err.reason().contains("table limit"),
         "plugin check refuses it too: {err}"
@@ -125,20 +128,23 @@ fn a_module_calling_itself_by_another_plugins_name_is_refused() {
     let path = dir.path().join("aaa.wat");
     std::fs::copy(fixture("echo.wat"), &path).unwrap();
     let config = crate::common::config("[plugins.permissions]\necho = [\"http\", \"kv\"]\n");
-    let err = loader().load_plugin(&path, &config).err().unwrap().to_string();
+    let err = loader().load(&path, &config).err().unwrap().to_string();
     assert!(
         err.contains("calls itself `echo`") && err.contains("rename the file to `echo.wat`"),
         "{err}"
     );
-    assert!(loader().load_plugin(&fixture("echo.wat"), &config).is_ok());
+    assert!(loader().load(&fixture("echo.wat"), &config).is_ok());
 }
 
 #[test]
-fn check_returns_the_manifest_of_a_valid_module_and_the_reason_for_an_invalid_one() {
-    let manifest = loader().check(&fixture("echo.wat"), &PocketConfig::default()).unwrap();
-    assert_eq!(manifest.name, "echo");
-    assert_eq!(manifest.nodes[0].node_type, "echo");
-    let err = pocket_wasm::check(&fixture("forbidden-import.wat"), &PocketConfig::default()).unwrap_err();
+fn loading_gives_the_description_of_a_valid_module_and_the_reason_for_an_invalid_one() {
+    let plugin = loader().load(&fixture("echo.wat"), &PocketConfig::default()).unwrap();
+    assert_eq!(plugin.description().name, "echo");
+    assert_eq!(plugin.description().nodes[0].node_type, "echo");
+    let err = loader()
+        .load(&fixture("forbidden-import.wat"), &PocketConfig::default())
+        .map(drop)
+        .unwrap_err();
     assert!(err.reason().contains("env.system"), "{err}");
     assert!(
         matches!(
@@ -156,4 +162,20 @@ fn the_loader_handles_wasm_and_wat_files_only() {
     assert!(loader.handles(Path::new("a.WAT")));
     assert!(!loader.handles(Path::new("a.lua")));
     assert!(!loader.handles(Path::new("wasm")));
+}
+
+#[test]
+fn a_module_is_opened_from_the_bytes_the_gate_admitted_not_the_file_as_it_is_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("echo.wat");
+    std::fs::copy(fixture("echo.wat"), &path).unwrap();
+    let admitted = pocket_core::admit(&path, &PocketConfig::default().plugins).unwrap();
+    std::fs::copy(fixture("forbidden-import.wat"), &path).unwrap();
+    let opened = loader()
+        .open(&admitted.source("echo"), &pocket_core::Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(opened.description().name, "echo");
+    assert_eq!(opened.description().source.as_deref(), Some(path.as_path()));
+    let err = loader().load(&path, &PocketConfig::default()).map(drop).unwrap_err();
+    assert!(err.reason().contains("env.system"), "the file as it is now: {err}");
 }

@@ -52,10 +52,8 @@ pub enum ChildError {
 /// if the host goes away while plugin code runs (an endless loop), the
 /// process ends anyway.
 ///
-/// The host checked the library's signature before starting this process;
-/// the file is opened again here, so the same check-then-open window as
-/// in-process loading applies (keep plugin directories writable only by
-/// whoever may install plugins).
+/// `library` is the host's private copy of the bytes its load gate read and
+/// verified (signature rule included), not the plugin file itself.
 pub fn serve(library: &Path, plugin: &str) -> Result<(), ChildError> {
     sys::disable_core_dumps();
     let frames = sys::take_stdout().map_err(|error| ChildError::Setup {

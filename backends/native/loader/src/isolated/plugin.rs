@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pocket_core::{
     Capability, Example, LoadError, NodeDescription, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind,
-    Policy, file_plugin_name,
+    PluginSource, Policy,
 };
 use pocket_host::PluginHost;
 
@@ -14,15 +14,23 @@ use super::node::{IsolatedNodeType, TypeInfo};
 use super::process::{ChildCommand, ChildProcess, Ended};
 use super::protocol::{Description, FromChild, ToChild};
 use super::runtime::Runtime;
+use crate::copies::Staged;
 use crate::error::IsolationError;
 
-/// Starts the plugin in `path` in a process of its own (with `command`) and
-/// asks it to describe itself, within `policy`'s timeout limit.
-pub(crate) fn open(path: &Path, policy: &Policy, command: &ChildCommand) -> Result<OpenedIsolated, LoadError> {
+/// Starts the plugin of `source`, its library staged as `library`, in a
+/// process of its own (with `command`) and asks it to describe itself,
+/// within `policy`'s timeout limit.
+pub(crate) fn open(
+    source: &PluginSource<'_>,
+    library: Staged,
+    policy: &Policy,
+    command: &ChildCommand,
+) -> Result<OpenedIsolated, LoadError> {
+    let path = source.path();
     let fail = |error: IsolationError| LoadError::new(path, error);
-    let registered = file_plugin_name(path);
-    let mut process =
-        ChildProcess::spawn(command, path, &registered).map_err(|e| fail(IsolationError::Spawn(e.to_string())))?;
+    let registered = source.name().to_string();
+    let mut process = ChildProcess::spawn(command, &library.path, &registered)
+        .map_err(|e| fail(IsolationError::Spawn(e.to_string())))?;
     let timeout = policy.limits.timeout;
     let wait = super::process::Wait {
         deadline: Some(std::time::Instant::now() + timeout),
@@ -52,6 +60,7 @@ pub(crate) fn open(path: &Path, policy: &Policy, command: &ChildCommand) -> Resu
         description,
         types,
         registered,
+        library,
         command: command.clone(),
         process,
     })
@@ -99,6 +108,7 @@ pub(crate) struct OpenedIsolated {
     description: PluginDescription,
     types: Vec<TypeInfo>,
     registered: String,
+    library: Staged,
     command: ChildCommand,
     process: ChildProcess,
 }
@@ -115,10 +125,10 @@ impl OpenedPlugin for OpenedIsolated {
             description,
             types,
             registered,
+            library,
             command,
             process,
         } = *self;
-        let library = description.source.clone().unwrap_or_default();
         let runtime = Arc::new(Runtime::new(
             &description.name,
             registered,

@@ -1,7 +1,6 @@
 //! [`Runtime`]: what an isolated plugin's node types share: how to start
 //! its process, the pool of idle processes, its host, its timeout.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -10,6 +9,7 @@ use pocket_core::{Limit, NodeError, format_duration};
 use pocket_host::{PluginHost, Pool};
 
 use super::process::{ChildCommand, ChildProcess, Ended, Wait};
+use crate::copies::Staged;
 
 /// One isolated plugin's processes and host.
 pub(crate) struct Runtime {
@@ -17,8 +17,8 @@ pub(crate) struct Runtime {
     pub plugin: Arc<str>,
     /// Its name as registered (its file's), passed to its processes.
     pub registered: String,
-    /// The library its processes load.
-    pub library: PathBuf,
+    /// The library its processes load: the private copy of what was admitted.
+    pub library: Staged,
     pub command: ChildCommand,
     /// Idle processes: a call takes one or starts one, so concurrent calls
     /// run in parallel; a process that died or was killed never returns.
@@ -36,7 +36,7 @@ impl Runtime {
     pub(crate) fn new(
         plugin: &str,
         registered: String,
-        library: PathBuf,
+        library: Staged,
         command: ChildCommand,
         host: PluginHost,
         timeout: Duration,
@@ -69,7 +69,7 @@ impl Runtime {
             }
             tracing::debug!(plugin = &*self.plugin, "an idle plugin process had ended; dropped");
         }
-        ChildProcess::spawn(&self.command, &self.library, &self.registered).map_err(|e| {
+        ChildProcess::spawn(&self.command, &self.library.path, &self.registered).map_err(|e| {
             NodeError::Crashed(format!(
                 "native plugin `{}`: cannot start its process ({}): {e}",
                 self.plugin,

@@ -24,7 +24,11 @@ pub fn lib(package: &str) -> PathBuf {
 /// Loads the library at `path` whatever its file is called (cargo names it
 /// `libpocket_plugin_...`), bound to the policy of the name it declares.
 pub fn load(path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError> {
-    let opened = NativeLoader::new().open(path, &Limits::default())?;
+    let admitted = pocket_core::admit(path, &config.plugins)?;
+    let opened = NativeLoader::new().open(
+        &admitted.source(&pocket_core::file_plugin_name(path)),
+        &Limits::default(),
+    )?;
     let policy = config.policy(&opened.description().name);
     opened.bind(policy)
 }

@@ -117,3 +117,21 @@ fn refused_files_do_not_stop_the_others_from_loading() {
         .collect();
     assert_eq!(loaded, ["native-text"]);
 }
+
+#[test]
+fn a_library_is_opened_from_a_private_copy_of_the_bytes_the_gate_admitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("native-text.so");
+    std::fs::copy(lib(TEXT_TOOLS), &path).unwrap();
+    let config = PocketConfig::default();
+    let admitted = pocket_core::admit(&path, &config.plugins).unwrap();
+    std::fs::write(&path, b"the file changed after it was checked").unwrap();
+    let opened = NativeLoader::new()
+        .open(&admitted.source("native-text"), &pocket_core::Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(opened.description().name, "native-text");
+    assert_eq!(opened.description().source.as_deref(), Some(path.as_path()));
+    // Through the whole gate, the changed file is what is read, and refused.
+    let err = NativeLoader::new().load(&path, &config).err().unwrap();
+    assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
+}
