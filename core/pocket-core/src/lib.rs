@@ -44,6 +44,7 @@ mod schema;
 mod server_config;
 mod signatures;
 mod suggest;
+pub mod thread_memory;
 mod triggers;
 mod validate;
 mod workflow;
