@@ -20,6 +20,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Each thread's allocations are counted, so that a library whose values
+/// Pocket cannot weigh (jq's) is stopped at its memory limit.
+#[global_allocator]
+static ALLOCATOR: pocket_core::thread_memory::CountingAllocator = pocket_core::thread_memory::CountingAllocator;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging();

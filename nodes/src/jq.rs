@@ -8,6 +8,14 @@
 //! f` fails as too deep instead of overflowing the host's stack, and Ctrl-C
 //! stops `last(range(1e15))`. `range` is jaq's one native generator with no
 //! call between its values: Pocket's own [`range`] checks at each value.
+//!
+//! Memory is watched the same way: jaq's values cannot be weighed as they
+//! are built, but everything a run builds is allocated on its thread, so
+//! each call compares the thread's allocations
+//! ([`pocket_core::thread_memory`]) with where they stood at the start, and
+//! `[range(1e9)]` stops at [`MAX_MEMORY`] instead of growing until the
+//! deadline. (Counted where the program's allocator counts: the `pocket`
+//! binary.)
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -30,6 +38,9 @@ pub(crate) const MAX_OUTPUTS: usize = 1_000_000;
 /// How long a program may run when its node sets no `timeout`.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most memory one run of a program may allocate (net of what it frees).
+pub(crate) const MAX_MEMORY: i64 = 256 << 20;
+
 /// Stack a run keeps in reserve: past it, a deeper call stops the run.
 const STACK_RESERVE: usize = 256 * 1024;
 
@@ -51,6 +62,7 @@ enum Stop {
     Timeout,
     Cancelled,
     TooDeep,
+    Memory,
 }
 
 impl Stop {
@@ -59,6 +71,7 @@ impl Stop {
             Stop::Timeout => "the program ran past the node's timeout".into(),
             Stop::Cancelled => "the run was cancelled".into(),
             Stop::TooDeep => "the program recursed too deeply (stack exhausted)".into(),
+            Stop::Memory => format!("the program allocated more than {MAX_MEMORY} bytes of memory"),
         }
     }
 }
@@ -68,6 +81,8 @@ struct Watch<'a> {
     deadline: Instant,
     cancel: &'a CancellationToken,
     calls: Cell<u32>,
+    /// The thread's allocations when the run started (when they are counted).
+    allocated_at_start: Option<i64>,
 }
 
 impl Watch<'_> {
@@ -86,6 +101,11 @@ impl Watch<'_> {
     fn on_call(&self) {
         if stacker::remaining_stack().is_some_and(|left| left < STACK_RESERVE) {
             resume_unwind(Box::new(Stop::TooDeep));
+        }
+        if let (Some(start), Some(now)) = (self.allocated_at_start, pocket_core::thread_memory::allocated())
+            && now.wrapping_sub(start) > MAX_MEMORY
+        {
+            resume_unwind(Box::new(Stop::Memory));
         }
         let calls = self.calls.get().wrapping_add(1);
         self.calls.set(calls);
@@ -188,8 +208,8 @@ impl JqProgram {
     /// Runs the program on `input`: no output yields `null`, one output
     /// yields it, several yield them as an array. The run stops with an
     /// error past `deadline` (else [`DEFAULT_TIMEOUT`] from now), when
-    /// `cancel` fires, past [`MAX_OUTPUTS`] outputs, or when it recurses
-    /// deeper than the stack allows.
+    /// `cancel` fires, past [`MAX_OUTPUTS`] outputs, past [`MAX_MEMORY`] of
+    /// allocations, or when it recurses deeper than the stack allows.
     pub(crate) fn run(
         &self,
         input: &Value,
@@ -200,6 +220,7 @@ impl JqProgram {
             deadline: deadline.unwrap_or_else(|| Instant::now() + DEFAULT_TIMEOUT),
             cancel,
             calls: Cell::new(0),
+            allocated_at_start: pocket_core::thread_memory::allocated(),
         };
         match catch_unwind(AssertUnwindSafe(|| self.collect(input, &watch))) {
             Ok(result) => result,

@@ -82,3 +82,8 @@ fn node_types() -> Vec<Arc<dyn NodeType>> {
 
 #[cfg(test)]
 mod tests;
+
+/// The unit tests count allocations as the `pocket` binary does (jq's memory limit).
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: pocket_core::thread_memory::CountingAllocator = pocket_core::thread_memory::CountingAllocator;

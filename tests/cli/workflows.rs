@@ -83,6 +83,24 @@ fn a_failing_run_exits_1_naming_the_node() {
     assert!(out.stdout.is_empty());
 }
 
+#[test]
+fn a_jq_program_that_collects_without_end_stops_at_its_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflow = dir.path().join("collect.yaml");
+    std::fs::write(
+        &workflow,
+        "name: collect\nstart: t\nnodes:\n- name: t\n  type: transform\n  timeout: 1h\n  config:\n    jq: '[range(1e9)] | length'\n",
+    )
+    .unwrap();
+    let out = exec(pocket().arg("run").arg(&workflow));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("node `t`") && out.stderr.contains("allocated more than 268435456 bytes"),
+        "{}",
+        out.stderr
+    );
+}
+
 fn invalid(fixture: &str) -> String {
     let out = exec(pocket().args(["validate", &format!("tests/fixtures/invalid/{fixture}")]));
     assert_ne!(out.code, 0, "{fixture} should not validate");

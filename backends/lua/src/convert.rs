@@ -15,22 +15,26 @@
 //!   numbers are errors naming where in the value they are.
 //! - Lua's memory limit stops counting once a value leaves Lua, so reading
 //!   one has a budget of its own: the state's memory limit, charged about as
-//!   many bytes as the JSON text would take (16 per value plus string and key
-//!   lengths). A table met twice (not a cycle: shared) is read once and its
-//!   value shared, but charged at every mention, so a few KB of Lua naming one
-//!   subtable a million times cannot expand to gigabytes.
+//!   many bytes as the host takes to hold it (16 per value plus string and key
+//!   lengths, and 128 more per table: its container, and the frame that
+//!   reads it). Reading is a loop over a list of open tables, not recursion,
+//!   so depth costs no stack. A table met twice (not a cycle: shared) is read
+//!   once and its value shared, but charged at every mention, so a few KB of
+//!   Lua naming one subtable a million times cannot expand to gigabytes.
+//! - Building Lua values is a loop too, and the tables are Lua's, counted by
+//!   its memory limit.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use mlua::{Lua, Table, Value as LuaValue};
 use pocket_core::{Map, Number, Value};
-use pocket_value::{VALUE_SIZE, with_stack};
+use pocket_value::{CONTAINER_SIZE, VALUE_SIZE};
 
 /// A Lua value has no JSON form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) struct ConvertError {
-    /// Where in the value, innermost segment last once finished (`.items[2]`).
+    /// Where in the value, outermost first (`.items`, `[2]`).
     path: Vec<String>,
     message: String,
     /// The value is larger than the conversion budget.
@@ -57,11 +61,6 @@ impl ConvertError {
     pub(crate) fn is_too_large(&self) -> bool {
         self.too_large
     }
-
-    fn within(mut self, segment: String) -> Self {
-        self.path.push(segment);
-        self
-    }
 }
 
 impl fmt::Display for ConvertError {
@@ -69,53 +68,92 @@ impl fmt::Display for ConvertError {
         if self.path.is_empty() {
             return f.write_str(&self.message);
         }
-        let path: String = self.path.iter().rev().map(String::as_str).collect();
+        let path: String = self.path.concat();
         write!(f, "{} at {path}", self.message)
     }
 }
 
+/// Where an element goes in the table being filled.
+enum Slot<'v> {
+    Index(usize),
+    Key(&'v str),
+}
+
+/// The elements of a container still to convert.
+type Children<'v> = Box<dyn Iterator<Item = (Slot<'v>, &'v Value)> + 'v>;
+
 /// Builds the Lua form of `value`; arrays get `array_marker` as their metatable.
+///
+/// Iterative: whatever the depth, the host keeps one small frame per open
+/// container (no stack), and the tables are Lua's, counted by its memory
+/// limit, so a value too large for the state fails with Lua's memory error.
 pub(crate) fn to_lua(lua: &Lua, value: &Value, array_marker: &Table) -> mlua::Result<LuaValue> {
+    let (root, elements) = open(lua, value, array_marker)?;
+    let mut pending: Vec<(Table, Children<'_>)> = Vec::new();
+    if let (LuaValue::Table(table), Some(elements)) = (&root, elements) {
+        pending.push((table.clone(), elements));
+    }
+    while let Some((_, elements)) = pending.last_mut() {
+        let Some((slot, item)) = elements.next() else {
+            pending.pop();
+            continue;
+        };
+        let (converted, elements) = open(lua, item, array_marker)?;
+        let (table, _) = pending.last().expect("the table being filled");
+        match slot {
+            Slot::Index(i) => table.raw_set(i, &converted)?,
+            Slot::Key(key) => table.raw_set(key, &converted)?,
+        }
+        if let (LuaValue::Table(child), Some(elements)) = (converted, elements) {
+            pending.push((child, elements));
+        }
+    }
+    Ok(root)
+}
+
+/// A scalar's Lua value, or a new (empty) table for a container with the
+/// elements to fill it with.
+fn open<'v>(lua: &Lua, value: &'v Value, array_marker: &Table) -> mlua::Result<(LuaValue, Option<Children<'v>>)> {
     Ok(match value {
-        Value::Null => LuaValue::NULL,
-        Value::Bool(b) => LuaValue::Boolean(*b),
-        Value::Number(Number::Int(i)) => LuaValue::Integer(*i),
-        Value::Number(Number::Float(f)) => LuaValue::Number(*f),
-        Value::String(s) => LuaValue::String(lua.create_string(s.as_bytes())?),
-        Value::Array(items) => with_stack(|| {
+        Value::Null => (LuaValue::NULL, None),
+        Value::Bool(b) => (LuaValue::Boolean(*b), None),
+        Value::Number(Number::Int(i)) => (LuaValue::Integer(*i), None),
+        Value::Number(Number::Float(f)) => (LuaValue::Number(*f), None),
+        Value::String(s) => (LuaValue::String(lua.create_string(s.as_bytes())?), None),
+        Value::Array(items) => {
             let table = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.iter().enumerate() {
-                table.raw_set(i + 1, to_lua(lua, item, array_marker)?)?;
-            }
             table.set_metatable(Some(array_marker.clone()))?;
-            Ok::<_, mlua::Error>(LuaValue::Table(table))
-        })?,
-        Value::Object(map) => with_stack(|| {
+            let elements = items.iter().enumerate().map(|(i, item)| (Slot::Index(i + 1), item));
+            (LuaValue::Table(table), Some(Box::new(elements)))
+        }
+        Value::Object(map) => {
             let table = lua.create_table_with_capacity(0, map.len())?;
-            for (key, item) in map.iter() {
-                table.raw_set(key.as_str(), to_lua(lua, item, array_marker)?)?;
-            }
-            Ok::<_, mlua::Error>(LuaValue::Table(table))
-        })?,
+            let elements = map.iter().map(|(key, item)| (Slot::Key(key.as_str()), item));
+            (LuaValue::Table(table), Some(Box::new(elements)))
+        }
     })
 }
 
 /// Reads a Lua value as JSON, following the module's rules, within a
 /// budget of `max_bytes`.
 pub(crate) fn from_lua(value: &LuaValue, array_marker: &Table, max_bytes: u64) -> Result<Value, ConvertError> {
-    Reader {
+    let mut reader = Reader {
         array_marker,
         open: Vec::new(),
         open_deep: HashSet::new(),
         shared: HashMap::new(),
         left: max_bytes,
         limit: max_bytes,
-    }
-    .read(value)
+    };
+    let mut reading = Vec::new();
+    reader.read(value, &mut reading).map_err(|e| e.at(&reading))
 }
 
 /// How many open tables are tracked in a plain list before a set takes over.
 const SHALLOW: usize = 64;
+
+/// The most path segments an error names (the outermost ones).
+const MAX_PATH: usize = 32;
 
 struct Reader<'a> {
     array_marker: &'a Table,
@@ -131,6 +169,116 @@ struct Reader<'a> {
     limit: u64,
 }
 
+/// A table being read (the reader keeps these in a list, not on the stack).
+struct Open {
+    id: usize,
+    /// The budget left when it was opened: the difference is what it cost.
+    left_before: u64,
+    /// The element being read, as an error's path names it.
+    at: Segment,
+    elements: Elements,
+}
+
+/// Where in its table an element is.
+enum Segment {
+    None,
+    Index(usize),
+    Key(String),
+}
+
+/// What a table becomes, with what of it is left to read.
+enum Elements {
+    /// An array marked by `json.array`: elements `next..=len`, read one at a time.
+    Marked {
+        table: Table,
+        next: usize,
+        len: usize,
+        items: Vec<Value>,
+    },
+    /// A sequence (keys `1..n`).
+    Listed {
+        left: std::vec::IntoIter<LuaValue>,
+        items: Vec<Value>,
+    },
+    /// An object, keys sorted.
+    Keyed {
+        left: std::vec::IntoIter<(String, LuaValue)>,
+        entries: Vec<(String, Value)>,
+    },
+}
+
+impl Open {
+    /// The next element to read, setting `at` to it; `None` when all are read.
+    fn next(&mut self) -> Result<Option<LuaValue>, ConvertError> {
+        let (at, item) = match &mut self.elements {
+            Elements::Marked { table, next, len, .. } => {
+                if *next > *len {
+                    return Ok(None);
+                }
+                let item = table.raw_get(*next).map_err(|e| ConvertError::new(e.to_string()))?;
+                *next += 1;
+                (Segment::Index(*next - 1), item)
+            }
+            Elements::Listed { left, items } => match left.next() {
+                Some(item) => (Segment::Index(items.len() + 1), item),
+                None => return Ok(None),
+            },
+            Elements::Keyed { left, .. } => match left.next() {
+                Some((key, item)) => (Segment::Key(key), item),
+                None => return Ok(None),
+            },
+        };
+        self.at = at;
+        Ok(Some(item))
+    }
+
+    /// Takes the element just read.
+    fn accept(&mut self, value: Value) {
+        match &mut self.elements {
+            Elements::Marked { items, .. } | Elements::Listed { items, .. } => items.push(value),
+            Elements::Keyed { entries, .. } => {
+                if let Segment::Key(key) = std::mem::replace(&mut self.at, Segment::None) {
+                    entries.push((key, value));
+                }
+            }
+        }
+    }
+
+    /// The value the table became.
+    fn value(self) -> Value {
+        match self.elements {
+            Elements::Marked { items, .. } | Elements::Listed { items, .. } => Value::array(items),
+            Elements::Keyed { entries, .. } => Value::from(entries.into_iter().collect::<Map>()),
+        }
+    }
+}
+
+impl ConvertError {
+    /// Places the error at the elements being read when it happened.
+    fn at(mut self, reading: &[Open]) -> Self {
+        let mut path: Vec<String> = reading
+            .iter()
+            .take(MAX_PATH)
+            .filter_map(|open| match &open.at {
+                Segment::None => None,
+                Segment::Index(i) => Some(format!("[{i}]")),
+                Segment::Key(key) => Some(format!(".{key}")),
+            })
+            .collect();
+        if reading.len() > MAX_PATH {
+            path.push("...".to_string());
+        }
+        self.path = path;
+        self
+    }
+}
+
+/// What reading one value gave: a value, or a table opened (its elements next).
+enum Read {
+    Done(Value),
+    Opened(Open),
+}
+
 impl Reader<'_> {
     fn charge(&mut self, bytes: u64) -> Result<(), ConvertError> {
         self.left = self
@@ -140,114 +288,162 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn read(&mut self, value: &LuaValue) -> Result<Value, ConvertError> {
+    /// Reads `value` keeping the open tables in `reading` (left as it was
+    /// when an error happened), not on the stack: any depth reads in a
+    /// loop, and the host holds one small frame per open table.
+    fn read(&mut self, value: &LuaValue, reading: &mut Vec<Open>) -> Result<Value, ConvertError> {
+        let mut next = value.clone();
+        loop {
+            let mut finished = match self.start(&next)? {
+                Read::Done(value) => Some(value),
+                Read::Opened(open) => {
+                    reading.push(open);
+                    None
+                }
+            };
+            // Hand finished values to their tables until one has an element left.
+            loop {
+                let Some(top) = reading.last_mut() else {
+                    return Ok(finished.unwrap_or_default());
+                };
+                if let Some(value) = finished.take() {
+                    top.accept(value);
+                }
+                if let Some(item) = top.next()? {
+                    next = item;
+                    break;
+                }
+                let open = reading.pop().expect("the table just read");
+                finished = Some(self.close(open));
+            }
+        }
+    }
+
+    /// Reads a scalar, or opens a table (charging it) for its elements to be read.
+    fn start(&mut self, value: &LuaValue) -> Result<Read, ConvertError> {
         let text_len = match value {
             LuaValue::String(s) => s.as_bytes().len() as u64,
             _ => 0,
         };
         // The same measure as `Value::approx_size`.
         self.charge(VALUE_SIZE + text_len)?;
-        match value {
-            LuaValue::Nil => Ok(Value::Null),
-            LuaValue::LightUserData(p) if p.0.is_null() => Ok(Value::Null),
-            LuaValue::Boolean(b) => Ok(Value::Bool(*b)),
-            LuaValue::Integer(i) => Ok(Value::Number(Number::Int(*i))),
-            LuaValue::Number(f) => Ok(Value::Number(Number::Float(*f))),
-            LuaValue::String(s) => Ok(match s.to_str() {
+        Ok(Read::Done(match value {
+            LuaValue::Nil => Value::Null,
+            LuaValue::LightUserData(p) if p.0.is_null() => Value::Null,
+            LuaValue::Boolean(b) => Value::Bool(*b),
+            LuaValue::Integer(i) => Value::Number(Number::Int(*i)),
+            LuaValue::Number(f) => Value::Number(Number::Float(*f)),
+            LuaValue::String(s) => match s.to_str() {
                 Ok(text) => Value::string(&*text),
                 Err(_) => Value::from(s.to_string_lossy()),
-            }),
-            LuaValue::Table(table) => with_stack(|| self.table(table)),
-            other => Err(ConvertError::new(format!(
-                "a Lua {} has no JSON form",
-                other.type_name()
-            ))),
-        }
+            },
+            LuaValue::Table(table) => return self.open(table),
+            other => {
+                return Err(ConvertError::new(format!(
+                    "a Lua {} has no JSON form",
+                    other.type_name()
+                )));
+            }
+        }))
     }
 
-    fn table(&mut self, table: &Table) -> Result<Value, ConvertError> {
+    fn open(&mut self, table: &Table) -> Result<Read, ConvertError> {
         let id = table.to_pointer() as usize;
         if self.open.contains(&id) || self.open_deep.contains(&id) {
             return Err(ConvertError::new("a table that contains itself has no JSON form"));
         }
         if let Some((value, cost)) = self.shared.get(&id).cloned() {
             self.charge(cost)?;
-            return Ok(value);
+            return Ok(Read::Done(value));
         }
-        let before = self.left;
-        let deep = self.open.len() >= SHALLOW;
-        if deep {
-            self.open_deep.insert(id);
+        let left_before = self.left;
+        // The container and its frame while it is read.
+        self.charge(CONTAINER_SIZE)?;
+        let elements = if table.metatable().is_some_and(|m| m == *self.array_marker) {
+            let len = table.raw_len();
+            Elements::Marked {
+                table: table.clone(),
+                next: 1,
+                len,
+                items: Vec::with_capacity(len),
+            }
         } else {
-            self.open.push(id);
-        }
-        let result = if table.metatable().is_some_and(|m| m == *self.array_marker) {
-            self.marked_array(table)
-        } else {
-            self.plain_table(table)
+            self.plain_table(table)?
         };
-        if deep {
-            self.open_deep.remove(&id);
+        if self.open.len() < SHALLOW {
+            self.open.push(id);
         } else {
-            self.open.pop();
+            self.open_deep.insert(id);
         }
-        let value = result?;
-        self.shared.insert(id, (value.clone(), before - self.left));
-        Ok(value)
+        Ok(Read::Opened(Open {
+            id,
+            left_before,
+            at: Segment::None,
+            elements,
+        }))
     }
 
-    fn marked_array(&mut self, table: &Table) -> Result<Value, ConvertError> {
-        let mut items = Vec::with_capacity(table.raw_len());
-        for i in 1..=table.raw_len() {
-            let item: LuaValue = table.raw_get(i).map_err(|e| ConvertError::new(e.to_string()))?;
-            items.push(self.read(&item).map_err(|e| e.within(format!("[{i}]")))?);
-        }
-        Ok(Value::array(items))
-    }
-
-    fn plain_table(&mut self, table: &Table) -> Result<Value, ConvertError> {
+    /// A table without the marker: a sequence, or an object (keys charged and sorted).
+    fn plain_table(&mut self, table: &Table) -> Result<Elements, ConvertError> {
         let mut entries: Vec<(LuaValue, LuaValue)> = Vec::new();
         for pair in table.pairs::<LuaValue, LuaValue>() {
             entries.push(pair.map_err(|e| ConvertError::new(e.to_string()))?);
         }
-        if let Some(items) = as_sequence(&entries) {
-            let mut array = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                array.push(self.read(item).map_err(|e| e.within(format!("[{}]", i + 1)))?);
+        let entries = match into_sequence(entries) {
+            Ok(items) => {
+                return Ok(Elements::Listed {
+                    items: Vec::with_capacity(items.len()),
+                    left: items.into_iter(),
+                });
             }
-            return Ok(Value::array(array));
-        }
+            Err(entries) => entries,
+        };
         let mut keyed = Vec::with_capacity(entries.len());
-        for (key, item) in &entries {
-            let key = key_text(key)?;
+        for (key, item) in entries {
+            let key = key_text(&key)?;
             self.charge(key.len() as u64)?;
             keyed.push((key, item));
         }
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        let map = keyed
-            .into_iter()
-            .map(|(key, item)| {
-                let value = self.read(item).map_err(|e| e.within(format!(".{key}")))?;
-                Ok((key, value))
-            })
-            .collect::<Result<Map, _>>()?;
-        Ok(Value::from(map))
+        Ok(Elements::Keyed {
+            entries: Vec::with_capacity(keyed.len()),
+            left: keyed.into_iter(),
+        })
+    }
+
+    /// Ends reading a table: its value, kept to share if it is met again.
+    fn close(&mut self, open: Open) -> Value {
+        if self.open.last() == Some(&open.id) {
+            self.open.pop();
+        } else {
+            self.open_deep.remove(&open.id);
+        }
+        let (id, cost) = (open.id, open.left_before - self.left);
+        let value = open.value();
+        self.shared.insert(id, (value.clone(), cost));
+        value
     }
 }
 
-/// The values in key order, when the keys are exactly the integers `1..n`, `n >= 1`.
-fn as_sequence(entries: &[(LuaValue, LuaValue)]) -> Option<Vec<&LuaValue>> {
-    if entries.is_empty() {
-        return None;
-    }
+/// The values in key order, when the keys are exactly the integers `1..n`,
+/// `n >= 1`; else the entries as they were.
+fn into_sequence(entries: Vec<(LuaValue, LuaValue)>) -> Result<Vec<LuaValue>, Vec<(LuaValue, LuaValue)>> {
     let n = entries.len();
-    let mut slots: Vec<Option<&LuaValue>> = vec![None; n];
-    for (key, value) in entries {
-        let LuaValue::Integer(i) = key else { return None };
-        let index = usize::try_from(*i).ok().filter(|i| (1..=n).contains(i))?;
-        slots[index - 1] = Some(value);
+    let is_sequence = n > 0
+        && entries.iter().all(
+            |(key, _)| matches!(key, LuaValue::Integer(i) if usize::try_from(*i).is_ok_and(|i| (1..=n).contains(&i))),
+        );
+    if !is_sequence {
+        return Err(entries);
     }
-    slots.into_iter().collect()
+    let mut slots: Vec<Option<LuaValue>> = vec![None; n];
+    for (key, value) in entries {
+        if let LuaValue::Integer(i) = key {
+            slots[i as usize - 1] = Some(value);
+        }
+    }
+    // Keys are distinct, so n keys in 1..=n fill every slot.
+    Ok(slots.into_iter().map(Option::unwrap_or_default).collect())
 }
 
 fn key_text(key: &LuaValue) -> Result<String, ConvertError> {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use pocket_core::{RunContext, Value};
 use pocket_host::{HttpRequest, LogLevel, PluginCall, PluginHost};
+use pocket_value::UntrustedJsonError;
 
 use crate::convert::{ConvertError, from_lua, to_lua};
 use crate::limits::Meter;
@@ -30,6 +31,15 @@ impl Codec {
     /// A Lua value as a Pocket value, within the budget.
     fn read(&self, value: &LuaValue) -> Result<Value, ConvertError> {
         from_lua(value, &self.array_marker, self.max_bytes)
+    }
+
+    /// JSON text from the script or the network as a Lua value: parsed
+    /// within the budget, then built in Lua (where the memory limit counts it).
+    fn decode(&self, lua: &Lua, text: &str) -> mlua::Result<Result<LuaValue, UntrustedJsonError>> {
+        match Value::from_json_within(text, self.max_bytes) {
+            Ok(value) => Ok(Ok(self.write(lua, &value)?)),
+            Err(e) => Ok(Err(e)),
+        }
     }
 }
 
@@ -103,12 +113,10 @@ fn json_table(lua: &Lua, codec: &Codec) -> mlua::Result<Table> {
     let decoder = codec.clone();
     json.set(
         "decode",
-        lua.create_function(
-            move |lua, text: mlua::LuaString| match Value::from_json(&text.to_str()?) {
-                Ok(value) => Ok(Ok(decoder.write(lua, &value)?)),
-                Err(e) => Ok::<Answer, mlua::Error>(Err(format!("json.decode: {e}"))),
-            },
-        )?,
+        lua.create_function(move |lua, text: mlua::LuaString| {
+            let decoded = decoder.decode(lua, &text.to_str()?)?;
+            Ok::<Answer, mlua::Error>(decoded.map_err(|e| format!("json.decode: {e}")))
+        })?,
     )?;
     let marker = codec.array_marker.clone();
     json.set(
@@ -253,8 +261,8 @@ fn http_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table
                         .headers
                         .iter()
                         .any(|(k, v)| k == "content-type" && v.contains("json"));
-                    if is_json && let Ok(value) = Value::from_json(&response.body) {
-                        table.set("json", codec.write(lua, &value)?)?;
+                    if is_json && let Ok(value) = codec.decode(lua, &response.body)? {
+                        table.set("json", value)?;
                     }
                     table.set("body", response.body)?;
                     Ok(LuaValue::Table(table))

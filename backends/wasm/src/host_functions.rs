@@ -28,6 +28,8 @@ use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
 /// What the host functions of one instance can reach.
 pub(crate) struct HostEnv {
     host: PluginHost,
+    /// The plugin's memory limit: what parsing a guest's request may take.
+    max_bytes: u64,
     memory: Option<Memory>,
     alloc: Option<TypedFunction<i32, i32>>,
     call: CallScope,
@@ -48,9 +50,10 @@ pub(crate) struct CallScope {
 }
 
 impl HostEnv {
-    pub(crate) fn new(host: PluginHost) -> Self {
+    pub(crate) fn new(host: PluginHost, max_bytes: u64) -> Self {
         HostEnv {
             host,
+            max_bytes,
             memory: None,
             alloc: None,
             call: CallScope::default(),
@@ -280,7 +283,7 @@ fn http_request(mut env: FunctionEnvMut<'_, HostEnv>, req_ptr: i32, req_len: i32
 
 /// Sends the request described by `json`; the response or `{"error"}` as JSON text.
 fn http_answer(data: &HostEnv, json: &[u8]) -> String {
-    let request: serde_json::Value = match serde_json::from_slice(json) {
+    let request: serde_json::Value = match parse_request(data, json) {
         Ok(value) => value,
         Err(e) => return error_json(&format!("invalid request JSON: {e}")),
     };
@@ -334,7 +337,7 @@ fn plugin_call(mut env: FunctionEnvMut<'_, HostEnv>, req_ptr: i32, req_len: i32)
 
 /// Makes the call `json` describes for the guest.
 fn call_answer(data: &HostEnv, json: &[u8]) -> PluginCallAnswer {
-    let call: GuestCall = match serde_json::from_slice(json) {
+    let call: GuestCall = match parse_request(data, json) {
         Ok(call) => call,
         Err(e) => {
             return PluginCallAnswer::Error {
@@ -356,6 +359,15 @@ fn call_answer(data: &HostEnv, json: &[u8]) -> PluginCallAnswer {
     }
 }
 
+/// A guest's JSON request, parsed only if parsing it takes no more than the
+/// plugin's memory limit ([`pocket_value::check_footprint`]): a request of a
+/// few MB must not become gigabytes of host memory.
+fn parse_request<T: serde::de::DeserializeOwned>(data: &HostEnv, json: &[u8]) -> Result<T, String> {
+    let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8 ({e})"))?;
+    pocket_value::check_footprint(text, data.max_bytes).map_err(|e| format!("refused: {e}"))?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
 fn error_json(message: &str) -> String {
     answer_json(HttpAnswer::Error {
         error: message.to_string(),
@@ -365,4 +377,28 @@ fn error_json(message: &str) -> String {
 /// `http_request`'s answer as JSON text.
 fn answer_json(answer: HttpAnswer) -> String {
     serde_json::to_string(&answer).unwrap_or_else(|e| format!(r#"{{"error":"unanswerable: {e}"}}"#))
+}
+
+#[cfg(test)]
+mod tests {
+    use pocket_core::Permissions;
+
+    use super::*;
+
+    #[test]
+    fn a_request_that_would_parse_past_the_memory_limit_is_refused_unparsed() {
+        let env = HostEnv::new(PluginHost::new("p", Permissions::default()), 1 << 20);
+        // 1 MB of text that would parse into about 16 MB of values.
+        let wide = format!("[{}0]", "0,".repeat(500_000));
+        let refused = parse_request::<serde_json::Value>(&env, wide.as_bytes()).unwrap_err();
+        assert!(
+            refused.contains("refused") && refused.contains("more than the limit"),
+            "{refused}"
+        );
+        let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+        let refused = parse_request::<serde_json::Value>(&env, deep.as_bytes()).unwrap_err();
+        assert!(refused.contains("levels deep"), "{refused}");
+        let call: serde_json::Value = parse_request(&env, br#"{"url":"http://x"}"#).unwrap();
+        assert_eq!(call["url"], "http://x");
+    }
 }

@@ -101,7 +101,7 @@ impl Instance {
         memory_limit: u64,
     ) -> Result<Instance, ModuleError> {
         let mut store = Store::new(engine.clone());
-        let env = FunctionEnv::new(&mut store, HostEnv::new(host));
+        let env = FunctionEnv::new(&mut store, HostEnv::new(host, memory_limit));
         let imports = imports(&mut store, &env);
         let instance = wasmer::Instance::new(&mut store, module, &imports)
             .map_err(|e| ModuleError::Instantiate(format!("cannot instantiate: {e}")))?;

@@ -178,11 +178,16 @@ mod tests {
         assert!(failure(r#"{"output":1} x"#).contains("returned invalid JSON"));
     }
 
+    /// A budget with room for `depth` levels (each costs a stack frame).
+    fn room_for(depth: usize) -> u64 {
+        depth as u64 * (pocket_value::STACK_PER_LEVEL + pocket_value::CONTAINER_SIZE) + (1 << 20)
+    }
+
     #[test]
     fn deep_outputs_parse_without_a_recursion_limit() {
         let depth = 10_000;
         let text = format!(r#"{{"output":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
-        let read = read(&text);
+        let read = read_within(&text, room_for(depth));
         assert!(read.is_ok(), "{:?}", read.err());
     }
 
@@ -190,7 +195,22 @@ mod tests {
     fn deep_members_the_host_does_not_read_are_skipped_without_recursion() {
         let depth = 90_000;
         let text = format!(r#"{{"junk":{}{},"output":7}}"#, "[".repeat(depth), "]".repeat(depth));
-        assert_eq!(read(&text).unwrap().output, Value::from(7));
+        assert_eq!(read_within(&text, room_for(depth)).unwrap().output, Value::from(7));
+    }
+
+    #[test]
+    fn depth_is_charged_as_the_stack_it_takes() {
+        let depth = 10_000;
+        let text = format!(r#"{{"output":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
+        // 20 KB of text, refused under a limit its depth's stack would pass.
+        let stack = depth as u64 * pocket_value::STACK_PER_LEVEL;
+        assert!(matches!(
+            read_within(&text, stack),
+            Err(NodeError::LimitExceeded {
+                limit: Limit::Memory,
+                ..
+            })
+        ));
     }
 
     #[test]

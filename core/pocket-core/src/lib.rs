@@ -47,6 +47,7 @@ mod schema;
 mod secret_config;
 mod server_config;
 mod suggest;
+pub mod thread_memory;
 mod triggers;
 mod validate;
 mod workflow;

@@ -31,7 +31,7 @@ use std::fmt;
 use abi_stable::StableAbi;
 use abi_stable::std_types::{RArc, RVec};
 
-pub use footprint::{Footprint, MAX_DEPTH, TooBig, check_footprint, footprint};
+pub use footprint::{Footprint, MAX_DEPTH, STACK_PER_LEVEL, TooBig, UntrustedJsonError, check_footprint, footprint};
 pub use map::{INDEXED_FROM, Map};
 pub use pretty::MAX_INDENT_LEVELS;
 pub use shared_str::Str;
@@ -47,6 +47,11 @@ pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
 /// What [`Value::approx_size`] counts for every value, besides the bytes of
 /// its strings and keys: about one JSON token.
 pub const VALUE_SIZE: u64 = 16;
+
+/// What an array or object costs the host besides [`VALUE_SIZE`] (its
+/// shared allocation and element list, or the frame that builds it), where
+/// untrusted input decides how many there are.
+pub const CONTAINER_SIZE: u64 = 128;
 
 /// A JSON value whose clones share their contents.
 ///

@@ -91,7 +91,6 @@ async fn work_inside_one_jq_output_stops_at_the_timeout() {
     for program in [
         "def f: f; f",
         "last(range(1e15))",
-        "[range(1e15)] | length",
         "reduce range(1e15) as $x (0; . + $x)",
         "until(false; .)",
         "[recurse(. + 1)] | length",
@@ -107,6 +106,20 @@ async fn work_inside_one_jq_output_stops_at_the_timeout() {
     }
     let out = run_yaml(&jq_with_timeout("[range(0; 10; 3)] + [range(5; 0; -2)]", "300ms"), "1").await;
     assert_eq!(out, json("[0, 3, 6, 9, 5, 3, 1]"), "range still counts as jq's does");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jq_program_collecting_without_end_stops_at_the_memory_limit() {
+    // Without a memory limit these grow until the deadline (an hour here).
+    for program in ["[range(1e9)] | length", "[range(1e9) | {a: .}] | length"] {
+        let err = run_error(&jq_with_timeout(program, "1h"), "1").await;
+        assert!(err.contains("allocated more than 268435456 bytes"), "{program}: {err}");
+    }
+    assert_eq!(
+        run_yaml(&jq_with_timeout("[range(1e5)] | length", ""), "1").await,
+        json("100000"),
+        "the host goes on, and smaller collections are fine"
+    );
 }
 
 #[tokio::test]

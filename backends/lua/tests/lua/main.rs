@@ -3,6 +3,7 @@
 mod common;
 mod examples;
 mod host_api;
+mod host_memory;
 mod limits;
 mod lua_node;
 mod plugins;
