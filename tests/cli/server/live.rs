@@ -36,6 +36,16 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> Option<Value>) -
     }
 }
 
+/// Waits until the plugin listing shows a `reload_error` for `name`; the
+/// listing.
+async fn reload_error_reported(server: &Server, name: &str, what: &str) -> Value {
+    eventually(what, async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        plugin(&plugins, name)?.get("reload_error").is_some().then_some(plugins)
+    })
+    .await
+}
+
 async fn run_loud(server: &Server, input: &str) -> Value {
     let answer = call(
         "POST",
@@ -77,14 +87,7 @@ async fn plugin_files_dropped_changed_broken_and_removed_take_effect_without_res
 
     // A broken version is refused; the loaded one keeps serving.
     replace(&file, "return { name = 'shout', nodes = ");
-    let plugins = eventually("the broken version is reported", async || {
-        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
-        plugin(&plugins, "shout")?
-            .get("reload_error")
-            .is_some()
-            .then_some(plugins)
-    })
-    .await;
+    let plugins = reload_error_reported(&server, "shout", "the broken version is reported").await;
     let shout_entry = plugin(&plugins, "shout").unwrap();
     assert_eq!(shout_entry["status"], "loaded", "{plugins}");
     assert_eq!(run_loud(&server, "still").await["output"], "still!");
@@ -191,14 +194,7 @@ async fn a_native_library_dropped_in_loads_from_a_private_copy() {
     // Written over in place (same inode), the file is not what runs: the
     // library was loaded from a private copy, which nothing changes.
     std::fs::write(&target, b"not a library any more").unwrap();
-    eventually("the garbage is refused", async || {
-        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
-        plugin(&plugins, "native-text")?
-            .get("reload_error")
-            .is_some()
-            .then_some(plugins)
-    })
-    .await;
+    reload_error_reported(&server, "native-text", "the garbage is refused").await;
     assert_eq!(upper(&server).await, "ABC");
 }
 
@@ -321,14 +317,7 @@ async fn an_installed_plugin_reloads_when_its_active_version_changes() {
     })
     .await;
     std::fs::write(&version, "return {").unwrap();
-    eventually("a broken edit is reported", async || {
-        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
-        plugin(&plugins, "shout")?
-            .get("reload_error")
-            .is_some()
-            .then_some(plugins)
-    })
-    .await;
+    reload_error_reported(&server, "shout", "a broken edit is reported").await;
     assert_eq!(
         run_loud(&server, "d").await["output"],
         "d#",
