@@ -22,6 +22,7 @@ use pocket_core::{
     ConfigError, Execution, Map, Node, NodeCall, NodeError, NodeOutput, NodeSetup, RetrySpec, Value, glob_match,
 };
 use pocket_host::HostError;
+use pocket_value::UntrustedJsonError;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 
@@ -31,6 +32,11 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The largest response body read when `max_body` is not set.
 const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
+
+/// What a JSON response may take once parsed, per byte of `max_body`: any
+/// flat JSON that fits `max_body` parses, while a body that nests or
+/// expands past it is refused before anything is built.
+const PARSED_PER_BODY_BYTE: u64 = 16;
 
 pub(crate) struct Http;
 
@@ -256,7 +262,14 @@ impl Request {
             .map_err(|e| format!("{e} (`max_body`)"))?;
         let text = String::from_utf8_lossy(&bytes);
         let body = if is_json {
-            Value::from_json(&text).unwrap_or_else(|_| Value::from(text.into_owned()))
+            match Value::from_json_within(&text, self.max_body.saturating_mul(PARSED_PER_BODY_BYTE)) {
+                Ok(value) => value,
+                Err(UntrustedJsonError::TooBig(too_big)) => {
+                    return Err(format!("the JSON response cannot be read: {too_big}"));
+                }
+                // Labelled JSON but not JSON: the text, as for other types.
+                Err(_) => Value::from(text.into_owned()),
+            }
         } else {
             Value::from(text.into_owned())
         };

@@ -81,6 +81,7 @@ async fn answer(mut stream: TcpStream, flaky: Arc<AtomicU32>) {
         "/flaky" if flaky.fetch_add(1, Ordering::SeqCst) < 2 => ("500 Internal Server Error", "text/plain", "down".to_string()),
         "/flaky" => ("200 OK", "text/plain", "up".to_string()),
         "/big" => ("200 OK", "text/plain", "x".repeat(100_000)),
+        "/deep" => ("200 OK", "application/json", format!("{}{}", "[".repeat(150_000), "]".repeat(150_000))),
         _ => ("404 Not Found", "text/plain", "no such page".to_string()),
     };
     let response = format!(
@@ -142,6 +143,18 @@ async fn an_error_status_takes_the_error_action() {
     let out = run_yaml(&yaml, "{}").await;
     assert_eq!(at(&out, "message"), json(r#""HTTP 404 Not Found""#));
     assert_eq!(at(&out, "input.body"), json(r#""no such page""#));
+}
+
+#[tokio::test]
+async fn a_json_response_too_deep_to_parse_fails_the_attempt_and_the_next_call_parses() {
+    let base = server().await;
+    let err = run_error(&http(&format!("{{url: '{base}/deep'}}")), "{}").await;
+    assert!(
+        err.contains("the JSON response cannot be read") && err.contains("150000 levels"),
+        "{err}"
+    );
+    let out = run_yaml(&http(&format!("{{url: '{base}/json'}}")), "{}").await;
+    assert_eq!(at(&out, "body"), json(r#"{"ok": true, "items": [1, 2]}"#));
 }
 
 #[tokio::test]
