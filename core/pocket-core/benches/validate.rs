@@ -37,6 +37,18 @@ fn workflow() -> serde_json::Value {
     })
 }
 
+/// A registry with the one node type the workflows use, `steps/step`.
+fn steps() -> Registry {
+    let registry = Registry::new();
+    registry
+        .register(Arc::new(StaticPlugin::new(
+            "steps",
+            vec![constant_type("step", "done")],
+        )))
+        .expect("registers");
+    registry
+}
+
 /// The format a benchmark argument names.
 fn format_named(name: &str) -> Format {
     match name {
@@ -73,13 +85,7 @@ fn text(format: Format) -> String {
 #[divan::bench(args = ["yaml", "json", "toml"], sample_count = 10, sample_size = 1)]
 fn parse_and_validate(bencher: divan::Bencher, format: &str) {
     let format = format_named(format);
-    let registry = Registry::new();
-    registry
-        .register(Arc::new(StaticPlugin::new(
-            "steps",
-            vec![constant_type("step", "done")],
-        )))
-        .expect("registers");
+    let registry = steps();
     let config = PocketConfig::default();
     let text = text(format);
     bencher.bench_local(|| {
@@ -102,4 +108,17 @@ fn parse_only(bencher: divan::Bencher, format: &str) {
 fn yaml_parser_alone(bencher: divan::Bencher) {
     let text = text(Format::Yaml);
     bencher.bench_local(|| serde_saphyr::from_str::<serde::de::IgnoredAny>(&text).expect("parses"));
+}
+
+/// The chain `pocket_core::testing::chain` writes (flow-style nodes, no
+/// configs), 9,000 nodes long.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn yaml_chain_without_configs(bencher: divan::Bencher) {
+    let registry = steps();
+    let config = PocketConfig::default();
+    let text = pocket_core::testing::chain("steps/step", NODES);
+    bencher.bench_local(|| {
+        let file = parse_str(&text, Format::Yaml).expect("parses");
+        validate(&file, &registry.catalog(), &config).expect("validates")
+    });
 }
