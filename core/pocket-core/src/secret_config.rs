@@ -20,7 +20,7 @@ pub(crate) fn withhold_secrets(plugin: &str, config: &mut Map, permissions: &Per
         .iter()
         .any(|(key, value)| looks_secret(key) || holds_secret_key(value))
     {
-        withhold_in_map(plugin, config, "", permissions);
+        withhold_in_map(plugin, config, Some(""), 0, permissions);
     }
 }
 
@@ -44,38 +44,52 @@ fn holds_secret_key(value: &Value) -> bool {
     false
 }
 
-fn withhold_in_map(plugin: &str, map: &mut Map, prefix: &str, permissions: &Permissions) {
+/// How many levels deep a grant can name a secret-looking key. Below that a
+/// secret-looking key is withheld whatever is granted, and no dotted path
+/// is built: building every level's path (and looking for secrets below
+/// every level) would cost a deep value its depth squared.
+const MAX_NAMED_DEPTH: usize = 32;
+
+/// Withholds from `map`, found at `path` (`None` below [`MAX_NAMED_DEPTH`])
+/// `depth` levels down, what `permissions` does not allow.
+fn withhold_in_map(plugin: &str, map: &mut Map, path: Option<&str>, depth: usize, permissions: &Permissions) {
     map.retain(|key, value| {
-        let path = if prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        if permissions.refusal(Request::Config { key: &path }).is_none() {
+        let key_path = path.filter(|_| depth < MAX_NAMED_DEPTH).map(|prefix| match prefix {
+            "" => key.to_string(),
+            prefix => format!("{prefix}.{key}"),
+        });
+        let allowed = key_path
+            .as_deref()
+            .is_some_and(|p| permissions.refusal(Request::Config { key: p }).is_none());
+        if allowed {
             return true;
         }
         if looks_secret(key) {
+            let shown = key_path.as_deref().unwrap_or(key);
             tracing::debug!(
                 plugin,
-                key = path.as_str(),
-                "secret config key withheld: no `config:{path}` granted and declared"
+                key = shown,
+                "secret config key withheld: no `config:{shown}` granted and declared"
             );
             return false;
         }
-        withhold_in_value(plugin, value, &path, permissions);
+        withhold_in_value(plugin, value, key_path.as_deref(), depth + 1, permissions);
         true
     });
 }
 
-fn withhold_in_value(plugin: &str, value: &mut Value, path: &str, permissions: &Permissions) {
-    if !holds_secret_key(value) {
+fn withhold_in_value(plugin: &str, value: &mut Value, path: Option<&str>, depth: usize, permissions: &Permissions) {
+    // Above the named depth, leave (and do not copy) what holds no secret;
+    // below it, one pass copies what it must.
+    if depth <= MAX_NAMED_DEPTH && !holds_secret_key(value) {
         return;
     }
     pocket_value::with_stack(|| match value {
-        Value::Object(object) => withhold_in_map(plugin, object.make_mut(), path, permissions),
+        Value::Object(object) => withhold_in_map(plugin, object.make_mut(), path, depth, permissions),
         Value::Array(items) => {
             for (i, item) in items.make_mut().iter_mut().enumerate() {
-                withhold_in_value(plugin, item, &format!("{path}.{i}"), permissions);
+                let item_path = path.filter(|_| depth < MAX_NAMED_DEPTH).map(|p| format!("{p}.{i}"));
+                withhold_in_value(plugin, item, item_path.as_deref(), depth + 1, permissions);
             }
         }
         _ => {}
@@ -136,6 +150,28 @@ mod tests {
         assert_eq!(
             built_in.to_json(),
             r#"{"host":"db","database":{"user":"u","pool":[{"token":"t"},3]}}"#
+        );
+    }
+
+    #[test]
+    fn a_secret_deep_below_what_a_grant_can_name_is_withheld_in_one_pass() {
+        // 100,000 levels with a secret at the bottom: looking for secrets
+        // below every level, or building every level's path, would take
+        // the depth squared.
+        let depth = 100_000;
+        let deep = format!(r#"{{"top": {}{{"password": "p"}}{}}}"#, r#"{"a": "#.repeat(depth), "}".repeat(depth));
+        let any_password = ["config:*password"];
+        let seen_deep = seen(&deep, &any_password, Some(&any_password));
+        let mut value = seen_deep.get("top").unwrap();
+        for _ in 0..depth {
+            value = value.get("a").unwrap();
+        }
+        assert_eq!(value.to_json(), "{}", "withheld however it is granted");
+        let shallow = seen(NESTED, &any_password, Some(&any_password));
+        assert_eq!(
+            shallow.to_json(),
+            r#"{"host":"db","database":{"user":"u","password":"p1","pool":[{},3]}}"#,
+            "a nameable one is granted"
         );
     }
 
