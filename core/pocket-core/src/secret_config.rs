@@ -159,7 +159,11 @@ mod tests {
         // below every level, or building every level's path, would take
         // the depth squared.
         let depth = 100_000;
-        let deep = format!(r#"{{"top": {}{{"password": "p"}}{}}}"#, r#"{"a": "#.repeat(depth), "}".repeat(depth));
+        let deep = format!(
+            r#"{{"top": {}{{"password": "p"}}{}}}"#,
+            r#"{"a": "#.repeat(depth),
+            "}".repeat(depth)
+        );
         let any_password = ["config:*password"];
         let seen_deep = seen(&deep, &any_password, Some(&any_password));
         let mut value = seen_deep.get("top").unwrap();
