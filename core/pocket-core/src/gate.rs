@@ -110,11 +110,13 @@ impl PluginBytes {
 /// Reads `path` (following links) only if it is a regular file: a FIFO or a
 /// device in a plugin directory must not block or stream forever.
 fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    // Checked before opening too: opening a FIFO waits for a writer.
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    let mut file = std::fs::File::open(path)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking, so opening a FIFO does not wait for a writer; what was
+    // opened is then checked (as the workflow file gate does).
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
         return Err(std::io::Error::other("not a regular file"));
@@ -246,6 +248,19 @@ mod tests {
         plugins.require_signatures = require;
         plugins.trusted_keys = TrustedKeys::parse([("alice", text.as_str())]).unwrap();
         plugins
+    }
+
+    #[test]
+    fn a_fifo_in_a_plugin_directory_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("stuck.lua");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c_path` is a valid NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let refused = admit(&fifo, &PluginsConfig::default()).unwrap_err();
+        assert!(refused.to_string().contains("not a regular file"), "{refused}");
+        std::fs::write(dir.path().join("ok.lua"), "return {}").unwrap();
+        assert!(admit(&dir.path().join("ok.lua"), &PluginsConfig::default()).is_ok());
     }
 
     #[test]
