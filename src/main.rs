@@ -5,11 +5,8 @@
 //! their errors for humans.
 
 mod cli;
-mod cluster;
 mod commands;
-mod host;
 mod input;
-mod lazy;
 mod package;
 mod pocket_toml;
 mod remote;

@@ -4,7 +4,10 @@ use pocket_core::{Diagnostic, RunError, ValidationError};
 
 /// Prints an error and its causes, in ripgrep/cargo style.
 pub fn error(error: &anyhow::Error) {
-    if let Some(invalid) = error.downcast_ref::<ValidationError>() {
+    if let Some(invalid) = layer::<ValidationError>(error, |e| match e {
+        pocket_runtime::Error::Invalid(invalid) => Some(invalid),
+        _ => None,
+    }) {
         for warning in &invalid.warnings {
             diagnostic(warning);
         }
@@ -33,10 +36,25 @@ pub fn diagnostic(diagnostic: &Diagnostic) {
 }
 
 fn hint(error: &anyhow::Error) -> Option<&'static str> {
-    match error.downcast_ref::<RunError>()? {
+    let run = layer::<RunError>(error, |e| match e {
+        pocket_runtime::Error::Run(run) => Some(run),
+        _ => None,
+    })?;
+    match run {
         RunError::NodeFailed { .. } => {
             Some("add an `error` edge from the node to handle failures, or a `retry:` policy")
         }
         _ => None,
     }
+}
+
+/// The error of type `T` that `error` is, directly or as the variant of
+/// [`pocket_runtime::Error`] that `unwrap` picks.
+fn layer<'a, T: std::error::Error + Send + Sync + 'static>(
+    error: &'a anyhow::Error,
+    unwrap: impl Fn(&'a pocket_runtime::Error) -> Option<&'a T>,
+) -> Option<&'a T> {
+    error
+        .downcast_ref::<T>()
+        .or_else(|| error.downcast_ref::<pocket_runtime::Error>().and_then(unwrap))
 }

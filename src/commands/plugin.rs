@@ -8,17 +8,17 @@ use pocket_core::{Capability, Example, Isolation, Permissions, PluginKind, Regis
 
 use crate::cli::PluginCommand;
 use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new, plugin_trust};
-use crate::host::{FailedPlugin, Host, Loading};
+use pocket_runtime::{Deployment, FailedPlugin, Loading};
 
 /// Runs a `pocket plugin` command. Commands about files alone (keys,
 /// signatures, new projects) load no plugin; the others load the host
 /// (pocket.toml and every plugin) first.
 pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow::Result<ExitCode> {
-    let host = || Host::load(explicit_config, Loading::Eager);
+    let host = || crate::commands::open(explicit_config, Loading::Eager);
     match command {
         PluginCommand::Keygen { out } => plugin_trust::keygen(&out),
         PluginCommand::Sign { file, key } => plugin_trust::sign(&file, &key),
-        PluginCommand::Verify { file } => plugin_trust::verify(&Host::config(explicit_config)?, &file),
+        PluginCommand::Verify { file } => plugin_trust::verify(&Deployment::read_config(explicit_config)?, &file),
         PluginCommand::New { name, kind, dir, sdk } => plugin_new::new(&name, kind, dir.as_deref(), sdk.as_deref()),
         PluginCommand::List { json, strict } => list(&host()?, json, strict),
         PluginCommand::Info { name } => info(&host()?, &name),
@@ -46,50 +46,12 @@ pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow:
     }
 }
 
-/// Every plugin, loaded and failed, as `plugin list --json` and the
-/// server's `GET /v1/plugins` show them.
-pub fn plugins_json(host: &Host) -> Vec<serde_json::Value> {
-    let catalog = host.registry.catalog();
-    let failed = host.failed_plugins();
-    // A file that failed to load again while an earlier version serves.
-    let reload_error = |name: &str| failed.iter().find(|f| f.name == name).map(|f| f.error.reason());
-    let loaded = catalog.plugins().map(|p| {
-        let m = p.description();
-        let mut entry = serde_json::json!({
-            "name": &*p.name,
-            "type": m.kind,
-            "version": m.version,
-            "status": "loaded",
-            "description": m.description,
-            "author": m.author,
-            "source": m.source,
-            "nodes": p.node_types.iter().map(|t| t.name()).collect::<Vec<_>>(),
-        });
-        if let Some(error) = reload_error(&p.name) {
-            entry["reload_error"] = error.into();
-        }
-        entry
-    });
-    let failures = failed.iter().filter(|f| catalog.plugin(&f.name).is_none()).map(|f| {
-        serde_json::json!({
-            "name": f.name,
-            "type": f.kind,
-            "version": null,
-            "status": "failed",
-            "error": f.error.reason(),
-            "source": f.error.path,
-            "nodes": [],
-        })
-    });
-    loaded.chain(failures).collect()
-}
-
-fn list(host: &Host, json: bool, strict: bool) -> anyhow::Result<ExitCode> {
-    let catalog = host.registry.catalog();
+fn list(host: &Deployment, json: bool, strict: bool) -> anyhow::Result<ExitCode> {
+    let catalog = host.registry().catalog();
     let failed: Vec<FailedPlugin> = host.failed_plugins();
     let kind_of = |f: &FailedPlugin| f.kind.map_or_else(|| "-".to_string(), |k| k.to_string());
     if json {
-        let plugins = plugins_json(host);
+        let plugins = pocket_runtime::present::plugins_json(host);
         println!("{}", serde_json::to_string_pretty(&plugins)?);
     } else {
         let loaded = catalog.plugins().map(|p| {
@@ -119,8 +81,8 @@ fn list(host: &Host, json: bool, strict: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn info(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
-    let catalog = host.registry.catalog();
+fn info(host: &Deployment, name: &str) -> anyhow::Result<ExitCode> {
+    let catalog = host.registry().catalog();
     let Some(plugin) = catalog.plugin(name) else {
         if let Some(failed) = host.failed_plugins().into_iter().find(|f| f.name == name) {
             println!("{name} failed to load from {}:", failed.error.path.display());
@@ -136,7 +98,7 @@ fn info(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_info(host: &Host, plugin: &RegisteredPlugin) {
+fn print_info(host: &Deployment, plugin: &RegisteredPlugin) {
     let m = plugin.description();
     println!("{} {} ({})", plugin.name, m.version, m.kind);
     if plugin.name.as_ref() != m.name {
@@ -165,7 +127,7 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
     print_permissions(host, plugin);
     println!("limits: {}", limits_of_kind(host, plugin));
     if m.kind == PluginKind::Native {
-        println!("isolation: {}", host.config.isolation(&plugin.name));
+        println!("isolation: {}", host.config().isolation(&plugin.name));
     }
     if let Some(counts) = plugin.plugin.rate_counts() {
         println!(
@@ -177,11 +139,11 @@ fn print_info(host: &Host, plugin: &RegisteredPlugin) {
 }
 
 /// The permission report of a loaded plugin.
-fn print_permissions(host: &Host, plugin: &RegisteredPlugin) {
+fn print_permissions(host: &Deployment, plugin: &RegisteredPlugin) {
     let permissions = if plugin.built_in {
-        host.config.permissions(&plugin.name)
+        host.config().permissions(&plugin.name)
     } else {
-        host.config.policy_for(&plugin.name, plugin.description()).permissions
+        host.config().policy_for(&plugin.name, plugin.description()).permissions
     };
     for line in permission_report(&plugin.name, &permissions) {
         println!("{line}");
@@ -189,8 +151,8 @@ fn print_permissions(host: &Host, plugin: &RegisteredPlugin) {
 }
 
 /// `pocket plugin permissions NAME`: declared vs granted.
-fn permissions(host: &Host, name: &str) -> anyhow::Result<ExitCode> {
-    let catalog = host.registry.catalog();
+fn permissions(host: &Deployment, name: &str) -> anyhow::Result<ExitCode> {
+    let catalog = host.registry().catalog();
     let Some(plugin) = catalog.plugin(name) else {
         bail!("no plugin named `{name}` is loaded; `pocket plugin list` shows what is");
     };
@@ -299,8 +261,8 @@ fn print_examples(examples: &[Example]) {
 /// The limits pocket.toml sets that apply to the plugin's kind: no fuel for
 /// Lua, no instructions for WASM, none for native or built-in code (trusted,
 /// unsandboxed).
-fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
-    let limits = host.config.limits(&plugin.name);
+fn limits_of_kind(host: &Deployment, plugin: &RegisteredPlugin) -> String {
+    let limits = host.config().limits(&plugin.name);
     let host_calls = format!(
         "http body {} bytes, kv {} bytes / {} keys / {} bytes per value per run, log {} bytes per minute; \
          rates: {} host calls/s, {} http requests/min, {} kv operations/s, {} plugin calls/s",
@@ -323,7 +285,7 @@ fn limits_of_kind(host: &Host, plugin: &RegisteredPlugin) -> String {
             "memory {} bytes, fuel {}, timeout {:?}; {host_calls}",
             limits.memory, limits.fuel, limits.timeout
         ),
-        PluginKind::Native if host.config.isolation(&plugin.name) == Isolation::Process => format!(
+        PluginKind::Native if host.config().isolation(&plugin.name) == Isolation::Process => format!(
             "timeout {:?} per call (its own process is killed past it; a crash fails one node); \
              host calls: {host_calls}",
             limits.timeout

@@ -19,13 +19,13 @@ use pocket_core::{
 };
 
 use crate::cli::LoadArgs;
-use crate::host::Host;
 use crate::pocket_toml::PocketToml;
+use pocket_runtime::Deployment;
 
 /// `pocket plugin check PATH`: would it load? Prints why not, and exits 1.
 /// The same gate as every load: the signature rule first, then the plugin
 /// opened and bound; a name a built-in plugin uses is refused.
-pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
+pub fn check(host: &Deployment, path: &Path) -> anyhow::Result<ExitCode> {
     let refused = |error: &dyn std::fmt::Display| {
         println!("refused: {error}");
         Ok(ExitCode::FAILURE)
@@ -52,7 +52,7 @@ pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
         Some(key) => println!("signed by trusted key `{key}`"),
         None => println!("note: it is not signed"),
     }
-    if let Err(misnamed) = check_plugin_name(path, &file_plugin_name(path), declared, &host.config) {
+    if let Err(misnamed) = check_plugin_name(path, &file_plugin_name(path), declared, host.config()) {
         println!(
             "note: in a plugin directory its file must be named after it: {}",
             installed_file_name(declared, path).to_string_lossy()
@@ -73,7 +73,7 @@ pub fn check(host: &Host, path: &Path) -> anyhow::Result<ExitCode> {
 /// its plugin directory under the name it is registered by (`libmy_plugin.so`
 /// of plugin `my-plugin` becomes `my-plugin.so`), the name its policy is
 /// bound to.
-pub fn load(host: &Host, args: &LoadArgs) -> anyhow::Result<ExitCode> {
+pub fn load(host: &Deployment, args: &LoadArgs) -> anyhow::Result<ExitCode> {
     if !args.path.is_dir() {
         install(host, &args.path, args)?;
         return Ok(ExitCode::SUCCESS);
@@ -117,7 +117,7 @@ pub fn load(host: &Host, args: &LoadArgs) -> anyhow::Result<ExitCode> {
 /// Checks one plugin file through the load gate and copies what was
 /// checked into place, recording its alias and config in pocket.toml. On any
 /// error nothing is left behind.
-fn install(host: &Host, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
+fn install(host: &Deployment, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
     if let Some(alias) = &args.alias {
         check_registered_name(alias).map_err(|e| LoadError::new(path, e))?;
     }
@@ -128,13 +128,13 @@ fn install(host: &Host, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
     let name = args.alias.as_deref().unwrap_or(&declared);
     // The name becomes a file name: no `../` in it, and none of Pocket's own.
     check_registered_name(name).map_err(|e| LoadError::new(path, e))?;
-    if args.alias.is_none() && host.config.declared_name(name) != name {
+    if args.alias.is_none() && host.config().declared_name(name) != name {
         bail!(
             "pocket.toml's [plugins.aliases] makes `{name}` an alias of plugin `{}`; load this one with --alias",
-            host.config.declared_name(name)
+            host.config().declared_name(name)
         );
     }
-    let policy = host.config.policy_for(name, opened.description());
+    let policy = host.config().policy_for(name, opened.description());
     let plugin = opened.bind(policy)?;
     if let Some(other) = loaded_elsewhere(host, name, path) {
         bail!(
@@ -170,7 +170,7 @@ fn install(host: &Host, path: &Path, args: &LoadArgs) -> anyhow::Result<()> {
 /// The pocket.toml changes loading `name` needs (its alias, its config), made
 /// in memory: saved only once the plugin file is in place.
 fn pocket_toml_edits(
-    host: &Host,
+    host: &Deployment,
     name: &str,
     declared: &str,
     config_file: Option<&Path>,
@@ -178,7 +178,7 @@ fn pocket_toml_edits(
     if name == declared && config_file.is_none() {
         return Ok(None);
     }
-    let Some(path) = &host.config.path else {
+    let Some(path) = &host.config().path else {
         bail!("--alias and --config are recorded in pocket.toml, and there is none; create one");
     };
     let mut edits = PocketToml::open(path)?;
@@ -259,8 +259,8 @@ fn write_whole(to: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// directories), else the first listed directory already holding plugins of
 /// that kind, else the first one named after the kind (`lua`, `wasm`,
 /// `native`), else the first listed directory.
-pub fn target_directory(host: &Host, kind: PluginKind, dir: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let directories = &host.config.plugins.directories;
+pub fn target_directory(host: &Deployment, kind: PluginKind, dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let directories = &host.config().plugins.directories;
     if let Some(dir) = dir {
         return directories
             .iter()
@@ -297,9 +297,9 @@ pub fn target_directory(host: &Host, kind: PluginKind, dir: Option<&Path>) -> an
 /// `pocket plugin unload NAME | --all`: removes plugin files (loaded or
 /// failed) from their plugin directories, and their aliases from
 /// pocket.toml. Running Pockets keep what they loaded.
-pub fn unload(host: &Host, name: Option<&str>, all: bool) -> anyhow::Result<ExitCode> {
+pub fn unload(host: &Deployment, name: Option<&str>, all: bool) -> anyhow::Result<ExitCode> {
     let files: Vec<(String, PathBuf)> = if all {
-        plugin_files(&host.config.plugins.directories)
+        plugin_files(&host.config().plugins.directories)
             .into_iter()
             .filter(|file| host.loader_for(file).is_some())
             .map(|file| (file_plugin_name(&file), file))
@@ -315,11 +315,11 @@ pub fn unload(host: &Host, name: Option<&str>, all: bool) -> anyhow::Result<Exit
     for (name, file) in &files {
         std::fs::remove_file(file).with_context(|| format!("cannot remove {}", file.display()))?;
         println!("unloaded {name}: removed {}", file.display());
-        if host.config.declared_name(name) != name {
+        if host.config().declared_name(name) != name {
             aliases.push(name);
         }
     }
-    if let (false, Some(path)) = (aliases.is_empty(), &host.config.path) {
+    if let (false, Some(path)) = (aliases.is_empty(), &host.config().path) {
         let mut edits = PocketToml::open(path)?;
         for alias in aliases {
             edits.remove_alias(alias)?;
@@ -331,8 +331,8 @@ pub fn unload(host: &Host, name: Option<&str>, all: bool) -> anyhow::Result<Exit
 
 /// The file of the plugin registered as `name`, or of the plugin file of
 /// that name that failed to load; only files in a plugin directory.
-fn plugin_file(host: &Host, name: &str) -> anyhow::Result<PathBuf> {
-    let catalog = host.registry.catalog();
+fn plugin_file(host: &Deployment, name: &str) -> anyhow::Result<PathBuf> {
+    let catalog = host.registry().catalog();
     let source = match catalog.plugin(name) {
         Some(plugin) => match &plugin.description().source {
             Some(source) => source.clone(),
@@ -372,9 +372,11 @@ pub fn installed_file_name(name: &str, path: &Path) -> std::ffi::OsString {
 /// registering it: described (under the limits of its file's name), then
 /// bound to the policy of the name it declares (its file may be named
 /// otherwise until it is installed).
-pub fn load_unregistered(host: &Host, admitted: &Admitted) -> Result<Arc<dyn Plugin>, LoadError> {
+pub fn load_unregistered(host: &Deployment, admitted: &Admitted) -> Result<Arc<dyn Plugin>, LoadError> {
     let opened = host.open_admitted(admitted, &file_plugin_name(&admitted.bytes().file().path))?;
-    let policy = host.config.policy_for(&opened.description().name, opened.description());
+    let policy = host
+        .config()
+        .policy_for(&opened.description().name, opened.description());
     opened.bind(policy)
 }
 
@@ -406,8 +408,8 @@ fn describe_as(plugin: &dyn Plugin, name: &str) -> String {
 }
 
 /// Where a loaded plugin registered as `name` comes from, if not from `path`.
-pub fn loaded_elsewhere(host: &Host, name: &str, path: &Path) -> Option<PathBuf> {
-    let catalog = host.registry.catalog();
+pub fn loaded_elsewhere(host: &Deployment, name: &str, path: &Path) -> Option<PathBuf> {
+    let catalog = host.registry().catalog();
     let loaded = catalog.plugin(name)?;
     let source = loaded
         .description()
@@ -417,9 +419,9 @@ pub fn loaded_elsewhere(host: &Host, name: &str, path: &Path) -> Option<PathBuf>
     (!same_file(&source, path)).then_some(source)
 }
 
-fn in_plugin_directory(host: &Host, file: &Path) -> bool {
+fn in_plugin_directory(host: &Deployment, file: &Path) -> bool {
     let parent = pocket_core::directory_of(file);
-    host.config.plugins.directories.iter().any(|d| same_file(d, parent))
+    host.config().plugins.directories.iter().any(|d| same_file(d, parent))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

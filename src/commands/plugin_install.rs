@@ -16,14 +16,14 @@ use pocket_core::{
 };
 
 use crate::commands::plugin_file::{installed_file_name, loaded_elsewhere, target_directory};
-use crate::host::Host;
 use crate::package::{MANIFEST, Manifest, archive, fetch};
+use pocket_runtime::Deployment;
 
 /// `pocket plugin package DIR [--out FILE] [--key KEY]`: checks the plugin
 /// the manifest in DIR names, then writes `NAME-VERSION.tar.gz`, whose
 /// manifest lists the SHA-256 of every other file; with a key, the plugin
 /// file and that manifest are signed.
-pub fn package(host: &Host, dir: &Path, out: Option<&Path>, key: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn package(host: &Deployment, dir: &Path, out: Option<&Path>, key: Option<&Path>) -> anyhow::Result<ExitCode> {
     let manifest = Manifest::read(&dir.join(MANIFEST))?;
     let artifact = dir.join(&manifest.artifact);
     if !artifact.is_file() {
@@ -103,7 +103,7 @@ fn packed_files(
 /// Checks that `opened` (from `artifact`) is the plugin `manifest` says: its
 /// kind, name, version and permissions, then binds it. What it says about itself.
 fn check_against(
-    host: &Host,
+    host: &Deployment,
     manifest: &Manifest,
     artifact: &Path,
     opened: Box<dyn OpenedPlugin>,
@@ -135,7 +135,7 @@ fn check_against(
             list(&found.permissions)
         );
     }
-    let policy = host.config.policy_for(&manifest.name, &found);
+    let policy = host.config().policy_for(&manifest.name, &found);
     opened.bind(policy)?;
     Ok(found)
 }
@@ -146,7 +146,7 @@ fn check_against(
 /// signature under pocket.toml's rule before any of its code runs); a
 /// refused source leaves nothing behind, and what is installed is exactly
 /// what was checked.
-pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn install(host: &Deployment, source: &str, version: Option<&str>, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let staging = tempfile::tempdir()?;
     let local = if fetch::is_url(source) {
         let file = staging.path().join(url_file_name(source));
@@ -168,7 +168,7 @@ pub fn install(host: &Host, source: &str, version: Option<&str>, dir: Option<&Pa
             bail!("{source}: refused: the package has no {MANIFEST} at its root");
         }
         let manifest = Manifest::read(&unpacked.join(MANIFEST))?;
-        check_package(&unpacked, &names, &manifest, &host.config.plugins).with_context(refused)?;
+        check_package(&unpacked, &names, &manifest, &host.config().plugins).with_context(refused)?;
         check_registered_name(&manifest.name).with_context(refused)?;
         Some(manifest)
     } else {
@@ -272,7 +272,7 @@ fn url_file_name(url: &str) -> String {
 
 /// Writes the checked plugin into `directory/NAME/VERSION/` and makes it
 /// the active version; the version's directory.
-fn place(host: &Host, manifest: &Manifest, admitted: &Admitted, directory: &Path) -> anyhow::Result<PathBuf> {
+fn place(host: &Deployment, manifest: &Manifest, admitted: &Admitted, directory: &Path) -> anyhow::Result<PathBuf> {
     let name = &manifest.name;
     let artifact = &admitted.bytes().file().path;
     let link = directory.join(installed_file_name(name, artifact));
@@ -349,11 +349,11 @@ fn activate(link: &Path, target: &Path) -> anyhow::Result<()> {
 }
 
 /// Says which capabilities the plugin asks for that pocket.toml does not grant.
-fn report_permissions(host: &Host, manifest: &Manifest) {
+fn report_permissions(host: &Deployment, manifest: &Manifest) {
     let Ok(declared) = Capability::parse_list(&manifest.permissions) else {
         return;
     };
-    let permissions = host.config.permissions(&manifest.name).declared_by(&declared);
+    let permissions = host.config().permissions(&manifest.name).declared_by(&declared);
     for line in crate::commands::plugin::permission_report(&manifest.name, &permissions) {
         println!("{line}");
     }
@@ -361,7 +361,7 @@ fn report_permissions(host: &Host, manifest: &Manifest) {
 
 /// `pocket plugin remove NAME[@VERSION]`: deletes installed versions (all,
 /// or one), and the active link when it pointed at one of them.
-pub fn remove(host: &Host, spec: &str) -> anyhow::Result<ExitCode> {
+pub fn remove(host: &Deployment, spec: &str) -> anyhow::Result<ExitCode> {
     let (name, version) = match spec.split_once('@') {
         Some((name, version)) => (name, Some(version)),
         None => (spec, None),
@@ -373,7 +373,7 @@ pub fn remove(host: &Host, spec: &str) -> anyhow::Result<ExitCode> {
         bail!("invalid version in `{spec}`");
     }
     let mut removed = 0;
-    for directory in &host.config.plugins.directories {
+    for directory in &host.config().plugins.directories {
         let versions = directory.join(name);
         if !versions.is_dir() {
             continue;

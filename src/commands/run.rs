@@ -10,11 +10,11 @@ use pocket_core::{Format, NodeExecutor, RunOptions, TraceEntry};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
-use crate::host::Host;
+use pocket_runtime::Deployment;
 
-pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(host: &Deployment, args: RunArgs) -> anyhow::Result<ExitCode> {
     for name in &args.disable_plugin {
-        host.registry.unregister(name)?;
+        host.registry().unregister(name)?;
     }
     let input = crate::input::build(args.input.as_deref(), &args.set)?;
     // Read once: on a cluster, the workers get this very text.
@@ -60,7 +60,7 @@ pub fn run(host: &Host, args: RunArgs) -> anyhow::Result<ExitCode> {
 /// The executor that runs this run's nodes (of `graph`, from the workflow
 /// text `source`) on the cluster at `url`, once the work queue has room.
 async fn cluster_executor(
-    host: &Host,
+    host: &Deployment,
     args: &RunArgs,
     url: &str,
     graph: &pocket_core::Graph,
@@ -73,10 +73,10 @@ async fn cluster_executor(
     };
     let cluster = Cluster::connect(url, settings).await?;
     cluster.wait_for_room(cancel).await?;
-    let run = args.run_id.clone().unwrap_or_else(crate::cluster::new_run_id);
+    let run = args.run_id.clone().unwrap_or_else(pocket_runtime::new_run_id);
     tracing::info!(run, "running on the cluster");
     let format = Format::of_path(&args.workflow);
-    Ok(crate::cluster::executor(cluster, host, (source, format), graph, &run).await?)
+    Ok(pocket_runtime::cluster_executor(cluster, host, (source, format), graph, &run).await?)
 }
 
 fn print_timeline(timeline: &[TraceEntry]) {

@@ -156,7 +156,7 @@ pub fn runs(explicit_config: Option<&Path>, command: RunsCommand) -> anyhow::Res
 
 /// The history pocket.toml's `[server]` names (its default without one).
 fn local_store(explicit_config: Option<&Path>) -> anyhow::Result<Box<dyn RunStore>> {
-    let config = crate::host::Host::config(explicit_config)?;
+    let config = pocket_runtime::Deployment::read_config(explicit_config)?;
     let base = match &config.path {
         Some(path) => pocket_core::directory_of(path).to_path_buf(),
         None => std::env::current_dir().context("cannot read the current directory")?,

@@ -8,8 +8,7 @@ use pocket_cluster::{Cluster, ClusterSettings, KINDS, Worker, WorkerOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::WorkerArgs;
-use crate::cluster::HostInstaller;
-use crate::host::Host;
+use pocket_runtime::DeploymentInstaller;
 
 pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     if let Some(unknown) = args.kinds.iter().find(|kind| !KINDS.contains(&kind.as_str())) {
@@ -23,7 +22,7 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
             args.kinds.len()
         );
     }
-    let host = Host::load_for_serving(explicit_config)?;
+    let host = crate::commands::open(explicit_config, pocket_runtime::Loading::Eager)?;
     for failed in host.failed_plugins() {
         tracing::warn!("plugin `{}` failed to load: {}", failed.name, failed.error);
     }
@@ -50,7 +49,7 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
             max_in_flight: args.max_in_flight,
             cache_dir,
         };
-        let worker = Worker::new(cluster, Arc::new(HostInstaller::new(host)), options);
+        let worker = Worker::new(cluster, Arc::new(DeploymentInstaller::new(host)), options);
         let stop = CancellationToken::new();
         let on_signal = stop.clone();
         tokio::spawn(async move {

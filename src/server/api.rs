@@ -25,12 +25,12 @@ use super::idempotency;
 use super::metrics::Metrics;
 use super::runs::{RunManager, Submission, SubmitError};
 use super::workflows::{self, WorkflowSet};
-use crate::host::Host;
+use pocket_runtime::Deployment;
 
 /// Everything the handlers share.
 pub struct App {
     /// pocket.toml and the plugin registry.
-    pub host: Arc<Host>,
+    pub host: Arc<Deployment>,
     /// The runs.
     pub runs: Arc<RunManager>,
     /// The workflows served by name.
@@ -600,14 +600,14 @@ async fn get_workflow(
         "name": workflow.name,
         "file": workflow.path,
         "source": workflow.source,
-        "mermaid": crate::commands::mermaid(&workflow.graph),
-        "graph": crate::commands::graph_json(&workflow.graph),
+        "mermaid": pocket_runtime::present::mermaid(&workflow.graph),
+        "graph": pocket_runtime::present::graph_json(&workflow.graph),
     })))
 }
 
 async fn list_plugins(State(app): State<Arc<App>>, access: Access) -> Result<Json<serde_json::Value>, ApiError> {
     access.scope(Scope::Read)?;
-    let mut plugins = crate::commands::plugins_json(&app.host);
+    let mut plugins = pocket_runtime::present::plugins_json(&app.host);
     // Statistics count the node executions of every workflow's runs.
     if !access.sees_everything() {
         return Ok(Json(serde_json::json!({ "plugins": plugins })));
@@ -623,7 +623,7 @@ async fn list_plugins(State(app): State<Arc<App>>, access: Access) -> Result<Jso
 
 async fn list_nodes(State(app): State<Arc<App>>, access: Access) -> Result<Json<serde_json::Value>, ApiError> {
     access.scope(Scope::Read)?;
-    let nodes: Vec<serde_json::Value> = crate::commands::node_rows(&app.host)
+    let nodes: Vec<serde_json::Value> = pocket_runtime::present::node_rows(&app.host)
         .into_iter()
         .map(|[node_type, plugin, description]| {
             serde_json::json!({ "type": node_type, "plugin": plugin, "description": description })
@@ -652,7 +652,7 @@ async fn load_file(app: &Arc<App>, path: std::path::PathBuf) -> Result<Json<serd
     match loaded {
         Ok(path) => {
             let name = pocket_core::file_plugin_name(&path);
-            let catalog = app.host.registry.catalog();
+            let catalog = app.host.registry().catalog();
             let version = catalog.plugin(&name).map(|p| p.description().version.clone());
             Ok(Json(
                 serde_json::json!({ "name": name, "status": "loaded", "version": version }),
@@ -687,7 +687,7 @@ async fn load_plugin(
 
 /// The file in the plugin directories that holds plugin `name`.
 fn plugin_file(app: &App, name: &str) -> Option<std::path::PathBuf> {
-    pocket_core::plugin_files(&app.host.config.plugins.directories)
+    pocket_core::plugin_files(&app.host.config().plugins.directories)
         .into_iter()
         .find(|path| app.host.loader_for(path).is_some() && pocket_core::file_plugin_name(path) == name)
 }
@@ -709,7 +709,7 @@ async fn unload_plugin(
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     access.everything(Scope::Admin, CHANGE_PLUGINS)?;
-    if app.host.registry.catalog().plugin(&name).is_some_and(|p| p.built_in) {
+    if app.host.registry().catalog().plugin(&name).is_some_and(|p| p.built_in) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("`{name}` is built into Pocket"),
@@ -717,7 +717,7 @@ async fn unload_plugin(
     }
     let worker = app.clone();
     let unloaded = tokio::task::spawn_blocking(move || {
-        let unloaded = worker.host.registry.unregister(&name).is_ok();
+        let unloaded = worker.host.registry().unregister(&name).is_ok();
         if unloaded {
             worker.refresh_workflows();
         }

@@ -8,17 +8,17 @@ use pocket_history::RunRecord;
 use tokio_util::sync::CancellationToken;
 
 use super::workflows::Definition;
-use crate::host::Host;
+use pocket_runtime::Deployment;
 
 /// The cluster the server's runs execute on.
 pub struct ClusterRuns {
     cluster: Arc<Cluster>,
-    host: Arc<Host>,
+    host: Arc<Deployment>,
 }
 
 impl ClusterRuns {
     /// Runs on `cluster`, their plugins published from `host`.
-    pub fn new(cluster: Arc<Cluster>, host: Arc<Host>) -> ClusterRuns {
+    pub fn new(cluster: Arc<Cluster>, host: Arc<Deployment>) -> ClusterRuns {
         ClusterRuns { cluster, host }
     }
 
@@ -31,7 +31,7 @@ impl ClusterRuns {
     ) -> anyhow::Result<Arc<dyn NodeExecutor>> {
         self.cluster.wait_for_room(cancel).await?;
         let text = (&*definition.source, definition.format);
-        Ok(crate::cluster::executor(self.cluster.clone(), &self.host, text, &definition.graph, id).await?)
+        Ok(pocket_runtime::cluster_executor(self.cluster.clone(), &self.host, text, &definition.graph, id).await?)
     }
 
     /// What an interrupted run executes to resume: the very workflow it

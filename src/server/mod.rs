@@ -25,10 +25,10 @@ use pocket_core::{HistoryLocation, Scope, ServerConfig};
 use pocket_history::{PostgresStore, RunStore, SqliteStore};
 use tokio_util::sync::CancellationToken;
 
-use crate::host::Host;
 use api::App;
 use auth::Tokens;
 use metrics::Metrics;
+use pocket_runtime::Deployment;
 use runs::RunManager;
 use workflows::WorkflowSet;
 
@@ -51,13 +51,13 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 const SWEEP_EVERY: Duration = Duration::from_secs(15);
 
 /// The server's settings: pocket.toml's `[server]` (or its defaults) with the overrides applied.
-fn settings(host: &Host, overrides: Overrides) -> anyhow::Result<ServerConfig> {
-    let base = match &host.config.path {
+fn settings(host: &Deployment, overrides: Overrides) -> anyhow::Result<ServerConfig> {
+    let base = match &host.config().path {
         Some(path) => pocket_core::directory_of(path).to_path_buf(),
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
     let mut config = host
-        .config
+        .config()
         .server
         .clone()
         .unwrap_or_else(|| ServerConfig::defaults(&base));
@@ -93,8 +93,7 @@ fn open_store(location: &HistoryLocation) -> anyhow::Result<Arc<dyn RunStore>> {
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
-pub fn serve(explicit_config: Option<&std::path::Path>, overrides: Overrides) -> anyhow::Result<ExitCode> {
-    let host = Host::load_for_serving(explicit_config)?;
+pub fn serve(host: Deployment, overrides: Overrides) -> anyhow::Result<ExitCode> {
     for failed in host.failed_plugins() {
         tracing::warn!(plugin = %failed.name, "plugin not loaded: {}", failed.error);
     }
@@ -108,7 +107,7 @@ pub fn serve(explicit_config: Option<&std::path::Path>, overrides: Overrides) ->
 }
 
 async fn run(
-    host: Host,
+    host: Deployment,
     config: ServerConfig,
     workflows: WorkflowSet,
     store: Arc<dyn RunStore>,
@@ -157,8 +156,8 @@ async fn run(
         );
     }
     // Plugin directories are live only where pocket.toml loads them at all.
-    let plugin_dirs = match app.host.config.plugins.autoload {
-        true => app.host.config.plugins.directories.clone(),
+    let plugin_dirs = match app.host.config().plugins.autoload {
+        true => app.host.config().plugins.directories.clone(),
         false => Vec::new(),
     };
     let _live = live::LiveDirectories::start(app.clone(), plugin_dirs, config.workflows.clone())?;
@@ -231,7 +230,7 @@ async fn sweep_idle(app: Arc<App>) {
             () = tokio::time::sleep(SWEEP_EVERY) => {}
             () = app.stopping.cancelled() => return,
         }
-        let catalog = app.host.registry.catalog();
+        let catalog = app.host.registry().catalog();
         let dropped: usize = catalog.plugins().map(|p| p.plugin.drop_idle()).sum();
         if dropped > 0 {
             tracing::debug!(dropped, "dropped idle plugin instances");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use pocket_core::{Format, Graph, Trigger};
 
-use crate::host::Host;
+use pocket_runtime::Deployment;
 
 /// A validated workflow.
 #[derive(Clone)]
@@ -48,10 +48,10 @@ pub struct Definition {
 
 impl Definition {
     /// Parses and validates `source` against the host's plugins.
-    pub fn build(source: &str, format: Format, host: &Host) -> Result<Definition, String> {
+    pub fn build(source: &str, format: Format, host: &Deployment) -> Result<Definition, String> {
         let file = pocket_core::parse_str(source, format).map_err(|e| e.to_string())?;
         let validated =
-            pocket_core::validate(&file, &host.registry.catalog(), &host.config).map_err(|e| e.to_string())?;
+            pocket_core::validate(&file, &host.registry().catalog(), host.config()).map_err(|e| e.to_string())?;
         Ok(Definition {
             graph: validated.graph,
             source: source.into(),
@@ -81,7 +81,7 @@ impl WorkflowSet {
     /// Loads every workflow file in `dir` (none without a directory). A file
     /// that does not parse or validate is kept as a failure, reported, and
     /// does not stop the others.
-    pub fn load(dir: Option<&Path>, host: &Host) -> anyhow::Result<WorkflowSet> {
+    pub fn load(dir: Option<&Path>, host: &Deployment) -> anyhow::Result<WorkflowSet> {
         WorkflowSet::reload(&WorkflowSet::default(), dir, host)
     }
 
@@ -93,7 +93,7 @@ impl WorkflowSet {
     /// Files `previous` served claim their names and webhooks first, then
     /// new files, each group in file-name order: a new file never takes a
     /// name or a webhook from a workflow that holds it; it is the one refused.
-    pub fn reload(previous: &WorkflowSet, dir: Option<&Path>, host: &Host) -> anyhow::Result<WorkflowSet> {
+    pub fn reload(previous: &WorkflowSet, dir: Option<&Path>, host: &Deployment) -> anyhow::Result<WorkflowSet> {
         let mut set = WorkflowSet::default();
         let Some(dir) = dir else { return Ok(set) };
         let entries = std::fs::read_dir(dir)
@@ -191,10 +191,11 @@ impl WorkflowSet {
     }
 }
 
-fn load_file(path: &Path, host: &Host) -> Result<Workflow, String> {
+fn load_file(path: &Path, host: &Deployment) -> Result<Workflow, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
     let file = pocket_core::parse_file(path).map_err(|e| e.to_string())?;
-    let validated = pocket_core::validate(&file, &host.registry.catalog(), &host.config).map_err(|e| e.to_string())?;
+    let validated =
+        pocket_core::validate(&file, &host.registry().catalog(), host.config()).map_err(|e| e.to_string())?;
     Ok(Workflow {
         name: validated.graph.name().to_string(),
         path: path.to_path_buf(),
@@ -204,6 +205,6 @@ fn load_file(path: &Path, host: &Host) -> Result<Workflow, String> {
 }
 
 /// Parses (YAML, which includes JSON) and validates a workflow sent inline.
-pub fn inline(source: &str, host: &Host) -> Result<Definition, String> {
+pub fn inline(source: &str, host: &Deployment) -> Result<Definition, String> {
     Definition::build(source, Format::Yaml, host)
 }

@@ -1,44 +1,32 @@
-//! The assembled host: configuration plus a registry with every plugin
-//! registered, loaded now or (for commands that run workflows) on first use.
+//! [`Deployment`]: configuration plus a registry with every plugin
+//! registered, loaded now or (for programs that run workflows) on first use.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use anyhow::Context;
 use pocket_core::{
-    Admitted, LoadError, OpenedPlugin, Plugin, PluginKind, PluginLoader, PocketConfig, Registry, check_registered_name,
-    file_plugin_name, plugin_files,
+    Admitted, LoadError, OpenedPlugin, Plugin, PluginKind, PluginLoader, PocketConfig, Registry, RunOptions,
+    RunOutcome, Validated, Value, check_registered_name, file_plugin_name, plugin_files,
 };
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
 use pocket_wasm::WasmLoader;
 
+use crate::Error;
 use crate::lazy::{DescriptionCache, LazyPlugin};
 
-/// When a host loads the plugins in its directories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// When a deployment loads the plugins in its directories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Loading {
-    /// Every plugin now: for commands that report on plugins (a plugin
-    /// that fails is listed as failed).
+    /// Every plugin now: for programs that report on plugins or serve (a
+    /// plugin that fails is listed as failed).
     Eager,
     /// Each plugin on the first use of one of its node types, registered
-    /// meanwhile from its cached description: for commands that run or
-    /// check workflows, which then pay only for the plugins they use.
+    /// meanwhile from its cached description: for programs that run or
+    /// check a few workflows, which then pay only for the plugins they use.
+    #[default]
     Lazy,
-}
-
-/// The native loader, starting plugins under `isolation = "process"` as
-/// `pocket __native-child` (this very executable).
-fn native_loader() -> NativeLoader {
-    #[cfg(unix)]
-    match std::env::current_exe() {
-        Ok(exe) => {
-            return NativeLoader::new().isolating_with(pocket_native::ChildCommand::new(exe).arg("__native-child"));
-        }
-        Err(error) => tracing::warn!("cannot find this executable, so no native plugin can run isolated: {error}"),
-    }
-    NativeLoader::new()
 }
 
 /// A plugin file that failed to load.
@@ -51,10 +39,11 @@ pub struct FailedPlugin {
     pub error: Arc<LoadError>,
 }
 
-/// Everything a command needs: pocket.toml, the registry, and what failed to load.
-pub struct Host {
-    pub config: Arc<PocketConfig>,
-    pub registry: Registry,
+/// pocket.toml and a registry with its plugins: what every command, the
+/// server and a worker run workflows against.
+pub struct Deployment {
+    config: Arc<PocketConfig>,
+    registry: Registry,
     /// Plugin files that could not be loaded (reported, then skipped), by file.
     failures: Mutex<Vec<Arc<LoadError>>>,
     /// One loader per backend, built once (the WASM one holds the engine and its cache).
@@ -63,55 +52,145 @@ pub struct Host {
     descriptions: Option<DescriptionCache>,
 }
 
-impl Host {
-    /// Loads pocket.toml (explicit path, `$POCKET_CONFIG`, or the nearest one
-    /// upwards), registers the built-in plugin and, with `autoload`, every
-    /// plugin found in the configured directories, loaded as `loading` says.
+/// How to open a [`Deployment`]: from [`Deployment::builder`].
+#[derive(Debug, Default)]
+pub struct Builder {
+    config: Option<PocketConfig>,
+    config_file: Option<std::path::PathBuf>,
+    loading: Loading,
+    native_child: Option<pocket_native::ChildCommand>,
+}
+
+impl Builder {
+    /// Reads pocket.toml from `path` (by default: `$POCKET_CONFIG`, or the
+    /// nearest pocket.toml from the current directory upwards, or the
+    /// defaults when there is none).
+    pub fn config_file(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
+        self.config_file = Some(path.into());
+        self
+    }
+
+    /// Uses `config`, built in code (for example with
+    /// [`PocketConfig::parse`]), instead of reading a file.
+    pub fn config(mut self, config: PocketConfig) -> Builder {
+        self.config = Some(config);
+        self
+    }
+
+    /// When the plugins in the configured directories load (lazily by default).
+    pub fn loading(mut self, loading: Loading) -> Builder {
+        self.loading = loading;
+        self
+    }
+
+    /// The command that serves one native plugin in a process of its own,
+    /// for plugins configured with `isolation = "process"` (the `pocket`
+    /// CLI gives itself: `pocket __native-child`). Without one, such
+    /// plugins fail to load.
+    pub fn native_child(mut self, command: pocket_native::ChildCommand) -> Builder {
+        self.native_child = Some(command);
+        self
+    }
+
+    /// Registers the built-in plugins and the `lua` node and, when
+    /// pocket.toml's `autoload` is on, every plugin found in its plugin
+    /// directories, loaded as [`Builder::loading`] says. A plugin that
+    /// fails to load is skipped and listed by [`Deployment::failed_plugins`].
     ///
     /// Every plugin file passes the load gate (`pocket_core::load_plugin`):
     /// a name no built-in plugin uses, the signature rule on the bytes read
     /// once, and the backend opening those bytes.
-    pub fn load(explicit_config: Option<&Path>, loading: Loading) -> anyhow::Result<Host> {
-        let config = Host::config(explicit_config)?;
+    pub fn open(self) -> Result<Deployment, Error> {
+        let config = match self.config {
+            Some(config) => config,
+            None => Deployment::read_config(self.config_file.as_deref())?,
+        };
         if let Some(path) = &config.path {
             tracing::debug!(config = %path.display(), "loaded pocket.toml");
         }
         let registry = Registry::new();
         registry.register_built_in(Arc::new(BuiltinPlugin::new()))?;
         registry.register_built_in(Arc::new(LuaNodePlugin::new(config.policy(pocket_lua::LUA_NODE_PLUGIN))))?;
-        let host = Host {
+        let native = match self.native_child {
+            Some(command) => NativeLoader::new().isolating_with(command),
+            None => NativeLoader::new(),
+        };
+        let deployment = Deployment {
             config: Arc::new(config),
             registry,
             failures: Mutex::new(Vec::new()),
             loaders: vec![
                 Arc::new(LuaLoader::new()),
                 Arc::new(WasmLoader::new()),
-                Arc::new(native_loader()),
+                Arc::new(native),
             ],
             descriptions: DescriptionCache::default_location(),
         };
-        if host.config.plugins.autoload {
-            for path in plugin_files(&host.config.plugins.directories) {
-                if let Err(error) = host.autoload(&path, loading) {
+        if deployment.config.plugins.autoload {
+            for path in plugin_files(&deployment.config.plugins.directories) {
+                if let Err(error) = deployment.autoload(&path, self.loading) {
                     tracing::warn!("{error}");
-                    host.failures().push(Arc::new(error));
+                    deployment.failures().push(Arc::new(error));
                 }
             }
         }
-        Ok(host)
+        Ok(deployment)
+    }
+}
+
+impl Deployment {
+    /// How to open a deployment: which pocket.toml, when plugins load.
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
-    /// As [`Host::load`] with every plugin loaded now: for `pocket serve`
-    /// and `pocket worker`, which report every plugin's state from the start.
-    pub fn load_for_serving(explicit_config: Option<&Path>) -> anyhow::Result<Host> {
-        Host::load(explicit_config, Loading::Eager)
+    /// The deployment of the pocket.toml at `config_file` (or found as
+    /// [`Builder::config_file`] says), its plugins loaded lazily.
+    pub fn open(config_file: Option<&Path>) -> Result<Deployment, Error> {
+        let builder = Deployment::builder();
+        match config_file {
+            Some(path) => builder.config_file(path),
+            None => builder,
+        }
+        .open()
     }
 
     /// pocket.toml alone: the explicit path, `$POCKET_CONFIG`, or the
     /// nearest one upwards (defaults without one).
-    pub fn config(explicit_config: Option<&Path>) -> anyhow::Result<PocketConfig> {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    pub fn read_config(explicit_config: Option<&Path>) -> Result<PocketConfig, Error> {
+        let cwd = std::env::current_dir().map_err(Error::CurrentDir)?;
         Ok(PocketConfig::discover(explicit_config, &cwd)?)
+    }
+
+    /// The configuration this deployment was opened with.
+    pub fn config(&self) -> &Arc<PocketConfig> {
+        &self.config
+    }
+
+    /// The registry of plugins and node types workflows run against.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Reads, parses and validates the workflow file at `path` (YAML, JSON
+    /// or TOML by its extension) into a graph ready to run. Warnings are in
+    /// the result; errors, each with its line, in [`Error::Invalid`].
+    pub fn validate_file(&self, path: &Path) -> Result<Validated, Error> {
+        self.validate_text(path, &pocket_core::read_workflow(path)?)
+    }
+
+    /// [`Deployment::validate_file`] of `text`, the content of the workflow
+    /// file at `path` (which names it in messages, gives its format, and is
+    /// where the files a workflow names are found).
+    pub fn validate_text(&self, path: &Path, text: &str) -> Result<Validated, Error> {
+        let file = pocket_core::parse_source(path, text)?;
+        Ok(pocket_core::validate(&file, &self.registry.catalog(), &self.config)?)
+    }
+
+    /// Runs a validated workflow on `input`, as `options` say (cancellation,
+    /// an observer of each node, a timeline), to its output.
+    pub async fn run(&self, workflow: &Validated, input: Value, options: RunOptions) -> Result<RunOutcome, Error> {
+        Ok(pocket_core::run(workflow.graph.clone(), input, options).await?)
     }
 
     /// Registers the plugin in `path`: lazily when `loading` allows and its
@@ -290,7 +369,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("pocket.toml");
         std::fs::write(&config, "[plugins]\nautoload = false\n").unwrap();
-        let host = Host::load(Some(&config), Loading::Eager).unwrap();
+        let host = Deployment::builder()
+            .config_file(&config)
+            .loading(Loading::Eager)
+            .open()
+            .unwrap();
         let built_in: Vec<String> = host
             .registry
             .catalog()

@@ -1,5 +1,6 @@
-//! The CLI's side of a cluster: a run's executor (its workflow published
-//! with the plugins it needs), and a worker's plugins through the host.
+//! A deployment's side of a cluster: a run's executor (its workflow
+//! published with the plugins it needs), and a worker's plugins loaded
+//! through the deployment.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,18 +9,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use pocket_cluster::{Cluster, ClusterExecutor, PluginInstaller};
 use pocket_core::{Catalog, Format, Graph, PocketConfig};
 
-use crate::host::Host;
+use crate::{Deployment, Error};
 
 /// Publishes `graph` (parsed from `source` in `format`) to `cluster` and
 /// starts, or resumes, run `run` of it there.
-pub async fn executor(
+pub async fn cluster_executor(
     cluster: Arc<Cluster>,
-    host: &Host,
+    deployment: &Deployment,
     (source, format): (&str, Format),
     graph: &Graph,
     run: &str,
-) -> anyhow::Result<Arc<ClusterExecutor>> {
-    let catalog = host.registry.catalog();
+) -> Result<Arc<ClusterExecutor>, Error> {
+    let catalog = deployment.registry().catalog();
     let record = cluster.record((source, format), graph, &catalog)?;
     let key = cluster.publish_workflow(&record, &catalog).await?;
     Ok(ClusterExecutor::start(cluster, run, &key, Arc::new(record)).await?)
@@ -30,40 +31,40 @@ pub fn new_run_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// A worker's plugins: the host's registry, and plugin files fetched from
-/// the cluster loaded through the host (its pocket.toml's rules).
-pub struct HostInstaller {
-    host: Host,
+/// A worker's plugins: the deployment's registry, and plugin files fetched
+/// from the cluster loaded through the deployment (its pocket.toml's rules).
+pub struct DeploymentInstaller {
+    deployment: Deployment,
     /// File digests computed so far, by path.
     digests: Mutex<HashMap<PathBuf, String>>,
 }
 
-impl HostInstaller {
-    /// The installer over `host`. The digests of the plugins loaded are
-    /// taken now, so they describe the files as they were loaded, not as
+impl DeploymentInstaller {
+    /// The installer over `deployment`. The digests of the plugins loaded
+    /// are taken now, so they describe the files as they were loaded, not as
     /// they may be edited later.
-    pub fn new(host: Host) -> HostInstaller {
-        let digests = host
-            .registry
+    pub fn new(deployment: Deployment) -> DeploymentInstaller {
+        let digests = deployment
+            .registry()
             .catalog()
             .plugins()
             .filter_map(|plugin| plugin.description().source.clone())
             .filter_map(|path| Some((path.clone(), pocket_cluster::file_digest(&path).ok()?)))
             .collect();
-        HostInstaller {
-            host,
+        DeploymentInstaller {
+            deployment,
             digests: Mutex::new(digests),
         }
     }
 }
 
-impl PluginInstaller for HostInstaller {
+impl PluginInstaller for DeploymentInstaller {
     fn catalog(&self) -> Arc<Catalog> {
-        self.host.registry.catalog()
+        self.deployment.registry().catalog()
     }
 
     fn config(&self) -> &PocketConfig {
-        &self.host.config
+        self.deployment.config()
     }
 
     fn loaded_digest(&self, plugin: &str) -> Option<String> {
@@ -78,6 +79,6 @@ impl PluginInstaller for HostInstaller {
     }
 
     fn install(&self, plugin: &str, path: &Path) -> Result<(), String> {
-        self.host.install_as(plugin, path).map_err(|e| e.to_string())
+        self.deployment.install_as(plugin, path).map_err(|e| e.to_string())
     }
 }
