@@ -29,6 +29,7 @@ mod error;
 pub mod examples;
 mod lazy;
 pub mod present;
+mod signal;
 
 pub use cluster::{DeploymentInstaller, cluster_executor, new_run_id};
 pub use deployment::{Builder, Deployment, FailedPlugin, Loading};
@@ -36,3 +37,4 @@ pub use error::Error;
 pub use pocket_core::{
     Graph, PocketConfig, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, Validated, ValidationError, Value,
 };
+pub use signal::shutdown_signal;

@@ -21,22 +21,22 @@ use pocket_runtime::{Deployment, Loading};
 
 use crate::cli::{Cli, Command};
 
-/// Runs the chosen subcommand, loading the host (pocket.toml and the
+/// Runs the chosen subcommand, opening the deployment (pocket.toml and the
 /// plugins) only for commands that use it; commands about workflows load
 /// each plugin on first use.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let explicit = cli.config.as_deref();
-    let host = || open(explicit, Loading::Lazy);
+    let deployment = || open(explicit, Loading::Lazy);
     match cli.command {
         Command::Run(args) => match (args.remote.remote.clone(), &args.cluster.cluster) {
             (Some(_), Some(_)) => anyhow::bail!("give either --remote (a server runs it) or --cluster, not both"),
             (Some(url), None) => runs::run_remote(&args, &args.remote, &url),
-            (None, _) => run::run(&host()?, args),
+            (None, _) => run::run(&deployment()?, args),
         },
         Command::Runs(command) => runs::runs(explicit, command),
-        Command::Validate { workflow } => validate::validate(&host()?, &workflow),
-        Command::Graph { workflow, format } => graph::graph(&host()?, &workflow, format),
-        Command::Nodes => nodes::nodes(&host()?),
+        Command::Validate { workflow } => validate::validate(&deployment()?, &workflow),
+        Command::Graph { workflow, format } => graph::graph(&deployment()?, &workflow, format),
+        Command::Nodes => nodes::nodes(&deployment()?),
         Command::Plugin(command) => plugin::plugin(explicit, command),
         Command::NativeChild { library, plugin } => native_child(&library, &plugin),
         Command::Worker(args) => worker::worker(explicit, args),

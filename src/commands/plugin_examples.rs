@@ -15,19 +15,19 @@ use crate::commands::plugin_file;
 
 /// The plugin a command is about: `spec` is a path to a plugin file when
 /// one exists there, else the name of a loaded plugin.
-fn resolve(host: &Deployment, spec: &str) -> anyhow::Result<ExampleRunner> {
+fn resolve(deployment: &Deployment, spec: &str) -> anyhow::Result<ExampleRunner> {
     let path = Path::new(spec);
     let (name, plugin) = if path.is_file() {
-        let plugin = plugin_file::load_unregistered(host, &host.admit(path)?)?;
+        let plugin = plugin_file::load_unregistered(deployment, &deployment.admit(path)?)?;
         (plugin.description().name.clone(), plugin)
-    } else if let Some(loaded) = host.registry().catalog().plugin(spec) {
+    } else if let Some(loaded) = deployment.registry().catalog().plugin(spec) {
         (loaded.name.to_string(), loaded.plugin.clone())
-    } else if let Some(failed) = host.failed_plugins().into_iter().find(|f| f.name == spec) {
+    } else if let Some(failed) = deployment.failed_plugins().into_iter().find(|f| f.name == spec) {
         bail!("plugin `{spec}` failed to load: {}", failed.error);
     } else {
         bail!("`{spec}` is neither a plugin file nor a loaded plugin; `pocket plugin list` shows what is loaded");
     };
-    Ok(ExampleRunner::new(host, &name, plugin)?)
+    Ok(ExampleRunner::new(deployment, &name, plugin)?)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -36,8 +36,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// `pocket plugin test PATH|NAME`: runs every declared example and prints
 /// pass/fail per example; exit 1 when any fails.
-pub fn test(host: &Deployment, spec: &str) -> anyhow::Result<ExitCode> {
-    let runner = resolve(host, spec)?;
+pub fn test(deployment: &Deployment, spec: &str) -> anyhow::Result<ExitCode> {
+    let runner = resolve(deployment, spec)?;
     let runtime = runtime()?;
     let (mut passed, mut failed) = (0, 0);
     for node_type in runner.node_types() {
@@ -71,13 +71,13 @@ pub fn test(host: &Deployment, spec: &str) -> anyhow::Result<ExitCode> {
 /// `pocket plugin test PATH|NAME --input FILE [--config FILE] [--node TYPE]`:
 /// one call, its output printed as JSON.
 pub fn call_once(
-    host: &Deployment,
+    deployment: &Deployment,
     spec: &str,
     input: &Path,
     config: Option<&Path>,
     node: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let runner = resolve(host, spec)?;
+    let runner = resolve(deployment, spec)?;
     let types = runner.node_types();
     let node_type = match node {
         Some(node) => types
@@ -112,8 +112,8 @@ pub fn call_once(
 /// `pocket plugin bench PATH|NAME [--calls N]`: per node type with
 /// examples, calls/s, p50 and p99 over `calls` calls cycling through its
 /// examples (after a warm-up of one call per example).
-pub fn bench(host: &Deployment, spec: &str, calls: u32) -> anyhow::Result<ExitCode> {
-    let runner = resolve(host, spec)?;
+pub fn bench(deployment: &Deployment, spec: &str, calls: u32) -> anyhow::Result<ExitCode> {
+    let runner = resolve(deployment, spec)?;
     let runtime = runtime()?;
     let mut rows = Vec::new();
     for node_type in runner.node_types() {

@@ -12,14 +12,14 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::RunArgs;
 use pocket_runtime::Deployment;
 
-pub fn run(host: &Deployment, args: RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(deployment: &Deployment, args: RunArgs) -> anyhow::Result<ExitCode> {
     for name in &args.disable_plugin {
-        host.registry().unregister(name)?;
+        deployment.registry().unregister(name)?;
     }
     let input = crate::input::build(args.input.as_deref(), &args.set)?;
     // Read once: on a cluster, the workers get this very text.
     let source = pocket_core::read_workflow(&args.workflow)?;
-    let validated = super::validate::load_source(host, &args.workflow, &source)?;
+    let validated = super::validate::load_source(deployment, &args.workflow, &source)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let cancel = CancellationToken::new();
     let outcome = runtime.block_on(async {
@@ -31,7 +31,7 @@ pub fn run(host: &Deployment, args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         });
         let executor = match &args.cluster.cluster {
-            Some(url) => Some(cluster_executor(host, &args, url, &validated.graph, &source, &cancel).await?),
+            Some(url) => Some(cluster_executor(deployment, &args, url, &validated.graph, &source, &cancel).await?),
             None => None,
         };
         let options = RunOptions {
@@ -60,7 +60,7 @@ pub fn run(host: &Deployment, args: RunArgs) -> anyhow::Result<ExitCode> {
 /// The executor that runs this run's nodes (of `graph`, from the workflow
 /// text `source`) on the cluster at `url`, once the work queue has room.
 async fn cluster_executor(
-    host: &Deployment,
+    deployment: &Deployment,
     args: &RunArgs,
     url: &str,
     graph: &pocket_core::Graph,
@@ -76,7 +76,7 @@ async fn cluster_executor(
     let run = args.run_id.clone().unwrap_or_else(pocket_runtime::new_run_id);
     tracing::info!(run, "running on the cluster");
     let format = Format::of_path(&args.workflow);
-    Ok(pocket_runtime::cluster_executor(cluster, host, (source, format), graph, &run).await?)
+    Ok(pocket_runtime::cluster_executor(cluster, deployment, (source, format), graph, &run).await?)
 }
 
 fn print_timeline(timeline: &[TraceEntry]) {

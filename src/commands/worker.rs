@@ -22,8 +22,8 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
             args.kinds.len()
         );
     }
-    let host = crate::commands::open(explicit_config, pocket_runtime::Loading::Eager)?;
-    for failed in host.failed_plugins() {
+    let deployment = crate::commands::open(explicit_config, pocket_runtime::Loading::Eager)?;
+    for failed in deployment.failed_plugins() {
         tracing::warn!("plugin `{}` failed to load: {}", failed.name, failed.error);
     }
     let (cache_dir, _temporary) = match &args.plugin_cache {
@@ -49,11 +49,11 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
             max_in_flight: args.max_in_flight,
             cache_dir,
         };
-        let worker = Worker::new(cluster, Arc::new(DeploymentInstaller::new(host)), options);
+        let worker = Worker::new(cluster, Arc::new(DeploymentInstaller::new(deployment)), options);
         let stop = CancellationToken::new();
         let on_signal = stop.clone();
         tokio::spawn(async move {
-            crate::server::shutdown_signal().await;
+            pocket_runtime::shutdown_signal().await;
             tracing::info!("stopping: finishing the attempts in hand");
             on_signal.cancel();
         });

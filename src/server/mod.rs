@@ -170,7 +170,7 @@ async fn run(
     let router = api::router(app.clone(), usize::try_from(config.max_body).unwrap_or(usize::MAX));
     let stopping = app.stopping.clone();
     let signal = async move {
-        shutdown_signal().await;
+        pocket_runtime::shutdown_signal().await;
         eprintln!(
             "pocket serve: stopping (draining runs for up to {:?})",
             config.drain_timeout
@@ -235,30 +235,6 @@ async fn sweep_idle(app: Arc<App>) {
         if dropped > 0 {
             tracing::debug!(dropped, "dropped idle plugin instances");
         }
-    }
-}
-
-/// SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(error) => {
-                tracing::warn!("cannot watch for SIGTERM: {error}");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
