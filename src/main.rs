@@ -11,7 +11,6 @@ mod package;
 mod pocket_toml;
 mod remote;
 mod report;
-mod server;
 
 use std::process::ExitCode;
 

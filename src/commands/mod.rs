@@ -10,6 +10,7 @@ mod plugin_new;
 mod plugin_trust;
 mod run;
 mod runs;
+mod serve;
 mod validate;
 mod worker;
 
@@ -43,11 +44,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => match args.new_token {
             Some(name) => {
                 let scopes: Vec<pocket_core::Scope> = args.scopes.into_iter().map(Into::into).collect();
-                crate::server::new_token(&name, &scopes)
+                serve::new_token(&name, &scopes)
             }
-            None => crate::server::serve(
+            None => serve::serve(
                 open(explicit, Loading::Eager)?,
-                crate::server::Overrides {
+                pocket_server::Overrides {
                     listen: args.listen,
                     workflows: args.workflows,
                     history: args.history,

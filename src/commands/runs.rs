@@ -194,7 +194,7 @@ fn detail(run: &RunRecord) -> Value {
     value["idempotency_key"] = run
         .idempotency_key
         .as_deref()
-        .map(|key| crate::server::idempotency::unscoped(&run.workflow, key))
+        .map(|key| pocket_server::idempotency::unscoped(&run.workflow, key))
         .into();
     value
 }

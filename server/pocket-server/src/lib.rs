@@ -1,11 +1,16 @@
 //! `pocket serve`: a long-running host with an HTTP API, run history and
-//! metrics, on one tokio runtime.
+//! metrics, on one tokio runtime, over a [`Deployment`] (crate
+//! `pocket-runtime`).
+//!
+//! [`serve`] runs it until SIGTERM or Ctrl-C, telling its caller what it
+//! does through [`Event`]s; [`new_token`] makes an API token.
 
 mod access;
 mod api;
 mod auth;
 mod cluster;
-pub(crate) mod idempotency;
+mod error;
+pub mod idempotency;
 mod live;
 mod metrics;
 mod runs;
@@ -14,12 +19,10 @@ mod workflows;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::Context;
 use arc_swap::ArcSwap;
 use pocket_core::{HistoryLocation, Scope, ServerConfig};
 use pocket_history::{PostgresStore, RunStore, SqliteStore};
@@ -31,6 +34,8 @@ use metrics::Metrics;
 use pocket_runtime::Deployment;
 use runs::RunManager;
 use workflows::WorkflowSet;
+
+pub use error::ServeError;
 
 /// Command-line overrides of pocket.toml's `[server]`.
 pub struct Overrides {
@@ -44,6 +49,17 @@ pub struct Overrides {
     pub cluster: Option<(String, u64)>,
 }
 
+/// What the server tells its caller as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Everything is in place and requests are answered at this address.
+    Listening(SocketAddr),
+    /// SIGTERM or Ctrl-C came: running runs get up to this long to finish.
+    Stopping(Duration),
+    /// The server stopped.
+    Stopped,
+}
+
 /// How often finished runs past their retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
@@ -51,10 +67,10 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 const SWEEP_EVERY: Duration = Duration::from_secs(15);
 
 /// The server's settings: pocket.toml's `[server]` (or its defaults) with the overrides applied.
-fn settings(host: &Deployment, overrides: Overrides) -> anyhow::Result<ServerConfig> {
+fn settings(host: &Deployment, overrides: Overrides) -> Result<ServerConfig, ServeError> {
     let base = match &host.config().path {
         Some(path) => pocket_core::directory_of(path).to_path_buf(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
+        None => std::env::current_dir().map_err(|e| ServeError::io("cannot read the current directory", e))?,
     };
     let mut config = host
         .config()
@@ -75,25 +91,30 @@ fn settings(host: &Deployment, overrides: Overrides) -> anyhow::Result<ServerCon
         };
     }
     if !config.listen.ip().is_loopback() && config.tokens.is_empty() {
-        anyhow::bail!(
+        return Err(ServeError::Insecure(format!(
             "refusing to listen on {} without API tokens: anyone who can reach it could run workflows. \
              Add a [[server.tokens]] entry to pocket.toml (`pocket serve --new-token NAME` prints one), \
              or listen on 127.0.0.1",
             config.listen
-        );
+        )));
     }
     Ok(config)
 }
 
-fn open_store(location: &HistoryLocation) -> anyhow::Result<Arc<dyn RunStore>> {
+fn open_store(location: &HistoryLocation) -> Result<Arc<dyn RunStore>, ServeError> {
     match location {
         HistoryLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
         HistoryLocation::Postgres(url) => Ok(Arc::new(PostgresStore::open(url)?)),
     }
 }
 
-/// Runs the server until SIGTERM or Ctrl-C.
-pub fn serve(host: Deployment, overrides: Overrides) -> anyhow::Result<ExitCode> {
+/// Runs the server over `host` until SIGTERM or Ctrl-C, on a tokio runtime
+/// of its own, telling `events` when it listens and when it stops.
+pub fn serve(
+    host: Deployment,
+    overrides: Overrides,
+    events: impl Fn(Event) + Send + Sync + 'static,
+) -> Result<(), ServeError> {
     for failed in host.failed_plugins() {
         tracing::warn!(plugin = %failed.name, "plugin not loaded: {}", failed.error);
     }
@@ -101,9 +122,8 @@ pub fn serve(host: Deployment, overrides: Overrides) -> anyhow::Result<ExitCode>
     let config = settings(&host, overrides)?;
     let workflows = WorkflowSet::load(config.workflows.as_deref(), &host)?;
     let store = open_store(&config.history)?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run(host, config, workflows, store, cluster))?;
-    Ok(ExitCode::SUCCESS)
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| ServeError::io("cannot start the async runtime", e))?;
+    runtime.block_on(run(host, config, workflows, store, cluster, events))
 }
 
 async fn run(
@@ -112,7 +132,8 @@ async fn run(
     workflows: WorkflowSet,
     store: Arc<dyn RunStore>,
     cluster: Option<(String, u64)>,
-) -> anyhow::Result<()> {
+    events: impl Fn(Event) + Send + Sync + 'static,
+) -> Result<(), ServeError> {
     let host = Arc::new(host);
     let cluster = match cluster {
         Some((url, max_queue_depth)) => {
@@ -145,8 +166,10 @@ async fn run(
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr().context("cannot read the listening address")?;
+        .map_err(|e| ServeError::io(format!("cannot listen on {}", config.listen), e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| ServeError::io("cannot read the listening address", e))?;
     let (requeued, failed) = runs.recover(|run| resolve(&app, run)).await?;
     if requeued + failed > 0 {
         tracing::warn!(
@@ -162,20 +185,21 @@ async fn run(
     };
     let _live = live::LiveDirectories::start(app.clone(), plugin_dirs, config.workflows.clone())?;
     app.ready.store(true, Ordering::SeqCst);
-    // Said once everything is in place: tests and scripts wait for this line.
-    eprintln!("pocket serve: listening on http://{address}");
+    // Said once everything is in place: tests and scripts wait for it.
+    events(Event::Listening(address));
+    let events = Arc::new(events);
     tokio::spawn(prune(runs.clone(), config.retention, app.stopping.clone()));
     tokio::spawn(schedule::run(app.clone(), app.stopping.clone()));
     tokio::spawn(sweep_idle(app.clone()));
     let router = api::router(app.clone(), usize::try_from(config.max_body).unwrap_or(usize::MAX));
     let stopping = app.stopping.clone();
-    let signal = async move {
-        pocket_runtime::shutdown_signal().await;
-        eprintln!(
-            "pocket serve: stopping (draining runs for up to {:?})",
-            config.drain_timeout
-        );
-        stopping.cancel();
+    let signal = {
+        let events = events.clone();
+        async move {
+            pocket_runtime::shutdown_signal().await;
+            events(Event::Stopping(config.drain_timeout));
+            stopping.cancel();
+        }
     };
     let drained = {
         let (runs, stopping, deadline) = (runs.clone(), app.stopping.clone(), config.drain_timeout);
@@ -187,9 +211,11 @@ async fn run(
     axum::serve(listener, router)
         .with_graceful_shutdown(signal)
         .await
-        .context("the HTTP server failed")?;
-    drained.await.context("the drain stopped")?;
-    eprintln!("pocket serve: stopped");
+        .map_err(|e| ServeError::io("the HTTP server failed", e))?;
+    if let Err(error) = drained.await {
+        tracing::error!("the drain stopped: {error}");
+    }
+    events(Event::Stopped);
     Ok(())
 }
 
@@ -238,28 +264,34 @@ async fn sweep_idle(app: Arc<App>) {
     }
 }
 
-/// A new random API token, and the pocket.toml entry that accepts it.
-pub fn new_token(name: &str, scopes: &[Scope]) -> anyhow::Result<ExitCode> {
+/// A new API token: the secret to give a client, and the pocket.toml
+/// entry (its hash, never the token) that accepts it.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// The token itself (`pk_` and 48 hex digits), shown once.
+    pub token: String,
+    /// The `[[server.tokens]]` entry to add to pocket.toml.
+    pub entry: String,
+}
+
+/// A new random API token named `name` with `scopes`, for every workflow.
+pub fn new_token(name: &str, scopes: &[Scope]) -> Result<NewToken, ServeError> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("cannot get random bytes: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(|e| ServeError::Random(e.to_string()))?;
     let token = format!("pk_{}", hex::encode(bytes));
-    let scopes: Vec<String> = scopes
+    let scopes: Vec<&str> = scopes
         .iter()
-        .map(|s| {
-            match s {
-                Scope::Run => "\"run\"",
-                Scope::Read => "\"read\"",
-                Scope::Admin => "\"admin\"",
-            }
-            .to_string()
+        .map(|s| match s {
+            Scope::Run => "\"run\"",
+            Scope::Read => "\"read\"",
+            Scope::Admin => "\"admin\"",
         })
         .collect();
-    println!("token: {token}");
-    println!("(shown once: give it to the client; pocket.toml keeps only its hash)\n");
-    println!("[[server.tokens]]");
-    println!("name = {}", toml::Value::from(name));
-    println!("sha256 = \"{}\"", auth::hash(&token));
-    println!("scopes = [{}]", scopes.join(", "));
-    println!("workflows = [\"*\"]");
-    Ok(ExitCode::SUCCESS)
+    let entry = format!(
+        "[[server.tokens]]\nname = {}\nsha256 = \"{}\"\nscopes = [{}]\nworkflows = [\"*\"]\n",
+        toml::Value::from(name),
+        auth::hash(&token),
+        scopes.join(", ")
+    );
+    Ok(NewToken { token, entry })
 }

@@ -43,9 +43,12 @@ impl LiveDirectories {
         app: Arc<App>,
         plugin_dirs: Vec<PathBuf>,
         workflows: Option<PathBuf>,
-    ) -> anyhow::Result<LiveDirectories> {
+    ) -> Result<LiveDirectories, crate::ServeError> {
         let (events, received) = channel();
-        let mut watcher = notify::recommended_watcher(events)?;
+        let mut watcher = notify::recommended_watcher(events).map_err(|e| crate::ServeError::Watch {
+            what: "the plugin and workflow directories".into(),
+            message: e.to_string(),
+        })?;
         for dir in plugin_dirs.iter().chain(workflows.iter()) {
             match watcher.watch(dir, RecursiveMode::NonRecursive) {
                 Ok(()) => tracing::debug!(dir = %dir.display(), "watching"),
@@ -66,7 +69,8 @@ impl LiveDirectories {
                     apply(&app, changes);
                     versions.update(&plugin_dirs);
                 }
-            })?;
+            })
+            .map_err(|e| crate::ServeError::io("cannot start the thread that watches directories", e))?;
         Ok(LiveDirectories { _watcher: watcher })
     }
 }

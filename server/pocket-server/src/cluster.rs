@@ -28,7 +28,7 @@ impl ClusterRuns {
         id: &str,
         definition: &Definition,
         cancel: &CancellationToken,
-    ) -> anyhow::Result<Arc<dyn NodeExecutor>> {
+    ) -> Result<Arc<dyn NodeExecutor>, pocket_runtime::Error> {
         self.cluster.wait_for_room(cancel).await?;
         let text = (&*definition.source, definition.format);
         Ok(pocket_runtime::cluster_executor(self.cluster.clone(), &self.host, text, &definition.graph, id).await?)

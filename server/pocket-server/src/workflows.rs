@@ -81,7 +81,7 @@ impl WorkflowSet {
     /// Loads every workflow file in `dir` (none without a directory). A file
     /// that does not parse or validate is kept as a failure, reported, and
     /// does not stop the others.
-    pub fn load(dir: Option<&Path>, host: &Deployment) -> anyhow::Result<WorkflowSet> {
+    pub fn load(dir: Option<&Path>, host: &Deployment) -> Result<WorkflowSet, crate::ServeError> {
         WorkflowSet::reload(&WorkflowSet::default(), dir, host)
     }
 
@@ -93,11 +93,17 @@ impl WorkflowSet {
     /// Files `previous` served claim their names and webhooks first, then
     /// new files, each group in file-name order: a new file never takes a
     /// name or a webhook from a workflow that holds it; it is the one refused.
-    pub fn reload(previous: &WorkflowSet, dir: Option<&Path>, host: &Deployment) -> anyhow::Result<WorkflowSet> {
+    pub fn reload(
+        previous: &WorkflowSet,
+        dir: Option<&Path>,
+        host: &Deployment,
+    ) -> Result<WorkflowSet, crate::ServeError> {
         let mut set = WorkflowSet::default();
         let Some(dir) = dir else { return Ok(set) };
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| anyhow::anyhow!("cannot read the workflows directory {}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(dir).map_err(|source| crate::ServeError::Workflows {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| path.is_file() && is_workflow_file(path))
