@@ -7,12 +7,12 @@ use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RSt
 use pocket_value::Value;
 
 use crate::author::Error;
-use crate::module::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
+use crate::abi::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
 
 /// The host's side of one node call, as the library receives it.
 pub(crate) type HostRef<'a, 'b> = HostObject_TO<'a, RRef<'b, ()>>;
 
-/// [`HostObject`](crate::module::HostObject)'s methods as a plain Rust
+/// [`HostObject`](crate::abi::HostObject)'s methods as a plain Rust
 /// trait, so that a [`Host`] can borrow a [`HostRef`] of any lifetimes for
 /// as long as the call lasts.
 trait HostCalls {

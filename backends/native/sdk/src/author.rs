@@ -2,7 +2,7 @@
 //! are ordinary Rust functions over [`Value`]s.
 //!
 //! ```
-//! use pocket_native_abi::{Call, Error, NodeType, Output, Plugin, Value};
+//! use pocket_native_sdk::{Call, Error, NodeType, Output, Plugin, Value};
 //!
 //! fn shout(call: Call) -> Result<Output, Error> {
 //!     let text = call.input.get("text").and_then(Value::as_str)
@@ -16,7 +16,7 @@
 //!         .node(NodeType::new("shout", "Upper-cases input.text", shout))
 //! }
 //! # let _ = plugin();
-//! // In the plugin crate (a cdylib): pocket_native_abi::export_plugin!(plugin);
+//! // In the plugin crate (a cdylib): pocket_native_sdk::export_plugin!(plugin);
 //! ```
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -27,7 +27,7 @@ use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RSt
 use pocket_value::Value;
 
 use crate::host::{Host, HostRef};
-use crate::module::{
+use crate::abi::{
     NodeObject, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject, NodeTypeObject_TO, PluginDescriptor, RError,
     RErrorKind, ROutput,
 };
