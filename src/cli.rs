@@ -385,7 +385,7 @@ pub enum ScaffoldKind {
     Lua,
     /// A WASM module in Rust with pocket-pdk.
     Wasm,
-    /// A native library in Rust with pocket-native-abi.
+    /// A native library in Rust with pocket-native-sdk.
     Native,
 }
 

@@ -10,7 +10,7 @@ use pocket_core::check_registered_name;
 
 use crate::cli::ScaffoldKind;
 
-/// Where the SDK crates (pocket-pdk, pocket-native-abi) are: the Pocket
+/// Where the SDK crates (pocket-pdk, pocket-native-sdk) are: the Pocket
 /// source this binary was built from.
 const POCKET_SOURCE: &str = env!("CARGO_MANIFEST_DIR");
 

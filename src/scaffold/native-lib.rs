@@ -1,7 +1,7 @@
 //! {{name}}: a Pocket native plugin (a `cdylib` built against
-//! pocket-native-abi).
+//! pocket-native-sdk).
 
-use pocket_native_abi::{Call, Error, NodeType, Output, Plugin, Value};
+use pocket_native_sdk::{Call, Error, NodeType, Output, Plugin, Value};
 
 fn plugin() -> Plugin {
     Plugin::new("{{name}}", env!("CARGO_PKG_VERSION"))
@@ -28,7 +28,7 @@ fn plugin() -> Plugin {
         )
 }
 
-pocket_native_abi::export_plugin!(plugin);
+pocket_native_sdk::export_plugin!(plugin);
 
 /// `greet`: `{"greeting": "<salutation>, <name>!"}`.
 fn greet(call: Call) -> Result<Output, Error> {

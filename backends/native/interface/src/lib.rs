@@ -1,132 +1,236 @@
-//! The interface Pocket's native plugins are built against.
+//! What crosses the boundary between Pocket and a native plugin library:
+//! the root module every plugin exports ([`PluginModule`]), what a plugin
+//! describes ([`PluginDescriptor`], [`NodeTypeDescriptor`]), the node objects
+//! the host calls ([`NodeTypeObject`], [`NodeObject`]), the host calls a node
+//! makes ([`HostObject`]), the FFI-safe values they carry, and the
+//! [`INTERFACE_VERSION`].
 //!
-//! A native plugin is a Rust `cdylib` that depends on this crate, builds a
-//! [`Plugin`] from ordinary Rust functions over [`Value`]s, and exports it:
+//! This crate is the stable part, kept small: Pocket's loader (the
+//! `pocket-native` crate) and every plugin library are built against it, and
+//! abi_stable checks at load that both agree on the layout of every type
+//! reachable from the root module. Plugin authors do not use it directly:
+//! they write against `pocket-native-sdk` (a [`PluginModule`] built from
+//! plain Rust functions, exported with its `export_plugin!`), as abi_stable's
+//! own examples split an interface crate from the code on each side of it.
 //!
-//! ```ignore
-//! use pocket_native_abi::{Call, Error, NodeType, Output, Plugin, Value};
-//!
-//! fn shout(call: Call) -> Result<Output, Error> {
-//!     let text = call.input.get("text").and_then(Value::as_str).unwrap_or_default();
-//!     Ok(Value::from(text.to_uppercase()).into())
-//! }
-//!
-//! fn plugin() -> Plugin {
-//!     Plugin::new("shouter", env!("CARGO_PKG_VERSION"))
-//!         .node(NodeType::new("shout", "Upper-cases input.text", shout))
-//! }
-//!
-//! pocket_native_abi::export_plugin!(plugin);
-//! ```
-//!
-//! Pocket's loader (the `pocket-native` crate) finds the library in a plugin
-//! directory and loads it through `abi_stable`, which checks that the library
-//! was built against a compatible [`INTERFACE_VERSION`] and that every type
-//! crossing the boundary has the layout the host expects.
-//!
-//! **What crosses the boundary.** [`module`] holds the stable-ABI types: the
-//! root module ([`module::PluginModule`]), the plugin and node type
-//! descriptors, and the node types and prepared nodes as `#[sabi_trait]`
-//! objects. Values cross as [`Value`], converted directly to and from
-//! [`Value`] (no JSON text), so a call costs a few small copies, not parsing.
-//!
-//! **Panics.** Every call into the plugin (describe, prepare, exec) runs
-//! inside `catch_unwind`; a panic becomes an error of kind
-//! [`module::RErrorKind::Panicked`], which the host reports as a node error.
-//! A panic never unwinds across the boundary (that would abort the host).
-//! Plugins must be built with `panic = "unwind"` (the default) for this to work.
-//!
-//! **Threads.** Node bodies are plain synchronous functions and must be
-//! `Send + Sync`: the host calls them from several threads at once. Mark a
-//! node type [`NodeType::blocking`] when its calls wait on I/O; the host then
-//! runs them on its blocking thread pool.
-//!
-//! Each call's [`Call::host`] offers Pocket's host calls (log, kv, config,
-//! env, http), checked against the plugin's grant in pocket.toml as Lua's
-//! and WASM's are. This crate does not load libraries (that is the host's job).
+//! Values cross as [`Value`] itself (pocket-value's `Value` has a stable
+//! layout), so a call costs a few small copies, not parsing.
 
-mod author;
-mod host;
-// `#[sabi_trait]` (in `module`) implements abi_stable traits inside items it generates.
-#[allow(non_local_definitions)]
-pub mod module;
+// `#[sabi_trait]` implements abi_stable traits inside items it generates.
+#![allow(non_local_definitions)]
 
-pub use author::{Call, Error, Exec, NodeType, Output, Plugin, Setup};
-pub use host::{CallOutput, Host, HttpRequest, HttpResponse, Level};
-pub use module::INTERFACE_VERSION;
-pub use pocket_value::{Map, Number, Str, Value};
+use abi_stable::StableAbi;
+use abi_stable::library::RootModule;
+use abi_stable::sabi_trait;
+use abi_stable::sabi_types::RRef;
+use abi_stable::sabi_types::VersionStrings;
+use abi_stable::std_types::{RBox, ROption, RResult, RStr, RString, RVec, Tuple2};
+pub use pocket_value::Value;
 
-/// The name of the static through which a library exports its root module:
-/// abi_stable's `ROOT_MODULE_LOADER_NAME`, spelled out because
-/// `#[export_name]` needs a literal (a test checks that they agree).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __root_module_loader_name {
-    () => {
-        "_1as_0lib_1header_0root_bmodule_bloader"
-    };
+/// The version of this interface. A library built against an interface whose
+/// major version differs from the host's is refused at load, before any of
+/// its code runs beyond its static initialisers; abi_stable then checks the
+/// layout of every type reachable from the root module.
+pub const INTERFACE_VERSION: &str = "3.0.0";
+
+/// The root module a plugin library exports (the SDK's `export_plugin!`
+/// builds it around the plugin's `describe`).
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginModuleRef)))]
+#[sabi(missing_field(panic))]
+pub struct PluginModule {
+    /// Builds the plugin's description and node types; called once per load.
+    pub describe: extern "C" fn() -> RResult<PluginDescriptor, RError>,
+    /// Whether the library was compiled with `panic = "unwind"`, so that a
+    /// panic in its code can be caught and reported as a node error. A
+    /// library compiled with `panic = "abort"` would take the whole host down
+    /// on its first panic, and is refused before any of its code runs.
+    #[sabi(last_prefix_field)]
+    pub unwinds: bool,
 }
 
-/// Exports a plugin from a `cdylib` crate: `export_plugin!(plugin)` where
-/// `plugin` is a `fn() -> Plugin`. Use it once per library. The function runs
-/// once each time Pocket loads the library; a panic in it refuses the load.
-#[macro_export]
-macro_rules! export_plugin {
-    ($plugin:path) => {
-        #[doc(hidden)]
-        #[unsafe(export_name = $crate::__root_module_loader_name!())]
-        pub static __POCKET_NATIVE_ROOT_MODULE: $crate::__private::LibHeader = {
-            extern "C" fn describe()
-            -> $crate::__private::RResult<$crate::module::PluginDescriptor, $crate::module::RError> {
-                $crate::__private::describe($plugin)
-            }
-            fn root_module() -> $crate::module::PluginModuleRef {
-                // Evaluated in the plugin's crate: its panic strategy is the
-                // one the library is linked with.
-                $crate::__private::root_module(describe, cfg!(panic = "unwind"))
-            }
-            extern "C" fn erased_root_module() -> $crate::__private::RootModuleResult {
-                $crate::__private::__call_root_module_loader(root_module)
-            }
-            // SAFETY: `erased_root_module` returns the module built by
-            // `root_module`, which is a `PluginModuleRef`, the type named here.
-            unsafe {
-                $crate::__private::LibHeader::from_constructor::<$crate::module::PluginModuleRef>(
-                    erased_root_module,
-                    $crate::__private::CheckTypeLayout::Yes,
-                )
-            }
-        };
-    };
+impl RootModule for PluginModuleRef {
+    abi_stable::declare_root_module_statics! {PluginModuleRef}
+    const BASE_NAME: &'static str = "pocket_plugin";
+    const NAME: &'static str = "pocket_plugin";
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new(INTERFACE_VERSION);
 }
 
-/// What [`export_plugin!`] expands to needs; not part of the API.
-#[doc(hidden)]
-pub mod __private {
-    pub use abi_stable::library::{__call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult};
-    pub use abi_stable::std_types::RResult;
+/// What a plugin says about itself, with its node types.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct PluginDescriptor {
+    /// Unique plugin name.
+    pub name: RString,
+    /// The plugin's version.
+    pub version: RString,
+    /// One-line description.
+    pub description: RString,
+    /// Author, possibly empty.
+    pub author: RString,
+    /// The capabilities the plugin's host calls need (`log`, `kv`,
+    /// `http:<host>`...): a call outside them is refused even when granted.
+    pub permissions: RVec<RString>,
+    /// The node types the plugin provides.
+    pub node_types: RVec<NodeTypeDescriptor>,
+}
 
-    pub use crate::author::describe;
-    use crate::module::{PluginDescriptor, PluginModule, PluginModuleRef, RError};
+/// One node type of a plugin.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct NodeTypeDescriptor {
+    /// The type name workflows write in `type:`.
+    pub name: RString,
+    /// One-line description.
+    pub description: RString,
+    /// JSON Schema for the node's config.
+    pub config_schema: ROption<Value>,
+    /// Whether calls may block (I/O, long computations): the host runs them
+    /// on its blocking thread pool instead of the runner's threads.
+    pub blocking: bool,
+    /// Declared examples, each an object `{input, config, output | error,
+    /// action, name}` (see `pocket plugin test`).
+    pub examples: RVec<Value>,
+    /// Binds the type to one workflow node.
+    pub node_type: NodeTypeObject_TO<'static, RBox<()>>,
+}
 
-    /// The root module around a plugin's `describe` function, saying
-    /// whether the plugin unwinds on panic.
-    pub fn root_module(
-        describe: extern "C" fn() -> RResult<PluginDescriptor, RError>,
-        unwinds: bool,
-    ) -> PluginModuleRef {
-        use abi_stable::prefix_type::PrefixTypeTrait;
-        PluginModule { describe, unwinds }.leak_into_prefix()
+/// A node type, behind the library boundary.
+#[sabi_trait]
+pub trait NodeTypeObject: Send + Sync {
+    /// Binds this type to a workflow node: `config` is the node's config as
+    /// written (templates unrendered), `plugin_config` the plugin's config
+    /// from pocket.toml and the workflow.
+    fn prepare(
+        &self,
+        node: RStr<'_>,
+        config: Value,
+        plugin_config: Value,
+    ) -> RResult<NodeObject_TO<'static, RBox<()>>, RError>;
+}
+
+/// A prepared node, behind the library boundary.
+#[sabi_trait]
+pub trait NodeObject: Send + Sync {
+    /// Runs the node once with its input and its rendered config; `RNone`
+    /// means the config given to `prepare` (a config without templates), so
+    /// static configs cross the boundary once, not on every call. `host`
+    /// serves the plugin's host calls for the length of this call.
+    fn exec(
+        &self,
+        input: Value,
+        config: ROption<Value>,
+        host: HostObject_TO<'_, RRef<'_, ()>>,
+    ) -> RResult<ROutput, RError>;
+}
+
+/// Pocket's host calls, as the host offers them to one node call, checked
+/// against the plugin's grant in pocket.toml as Lua's and WASM's are.
+#[sabi_trait]
+pub trait HostObject {
+    /// Writes a log line (`log` capability); level 1 debug, 2 info, 3 warn,
+    /// 4 error. A refusal is logged by the host.
+    fn log(&self, level: u8, message: RStr<'_>);
+
+    /// The value the plugin stored under `key` in the run's store (`kv`).
+    fn kv_get(&self, key: RStr<'_>) -> RResult<ROption<Value>, RError>;
+
+    /// Stores `value` under `key` in the plugin's namespace of the run's store (`kv`).
+    fn kv_set(&self, key: RStr<'_>, value: Value) -> RResult<(), RError>;
+
+    /// One key of the plugin's config (no capability needed).
+    fn config_get(&self, key: RStr<'_>) -> ROption<Value>;
+
+    /// An environment variable (`env:<pattern>`).
+    fn env_get(&self, name: RStr<'_>) -> RResult<ROption<RString>, RError>;
+
+    /// Sends an HTTP request (`http` / `http:<host>`), within what is left
+    /// of the call's time.
+    fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError>;
+
+    /// Runs the node type `node_type` (`plugin/type`) with `input` and
+    /// `config` (`plugin_call:<pattern>`), within what is left of the call's
+    /// time; its output and action.
+    fn plugin_call(&self, node_type: RStr<'_>, input: Value, config: Value) -> RResult<ROutput, RError>;
+}
+
+/// An HTTP request across the boundary.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct RHttpRequest {
+    /// `GET`, `POST`... (any case).
+    pub method: RString,
+    /// An absolute `http` or `https` URL.
+    pub url: RString,
+    /// Request headers, in order.
+    pub headers: RVec<Tuple2<RString, RString>>,
+    /// The body, if any.
+    pub body: ROption<RVec<u8>>,
+}
+
+/// An HTTP response across the boundary.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct RHttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Response headers, names in lower case, in order.
+    pub headers: RVec<Tuple2<RString, RString>>,
+    /// The body as text (invalid UTF-8 replaced).
+    pub body: RString,
+}
+
+/// A node's result: its output and optionally the action it chose.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct ROutput {
+    /// The output value.
+    pub output: Value,
+    /// The chosen action; none means `default`.
+    pub action: ROption<RString>,
+}
+
+/// Why a plugin call failed.
+#[repr(C)]
+#[derive(StableAbi, Debug)]
+pub struct RError {
+    /// What kind of failure: a non-exhaustive enum across the boundary, so a
+    /// later interface can add kinds (a host reads a kind it does not know as
+    /// [`RErrorKind::Failed`]).
+    pub kind: RErrorKind_NE,
+    /// What happened.
+    pub message: RString,
+}
+
+/// The kinds of [`RError`].
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+#[sabi(kind(WithNonExhaustive(size = [u32; 1], traits(Debug, Clone, PartialEq))))]
+#[non_exhaustive]
+pub enum RErrorKind {
+    /// The call ran and failed.
+    Failed,
+    /// The input is unusable.
+    InvalidInput,
+    /// The config is unusable.
+    InvalidConfig,
+    /// Plugin code panicked; the panic was caught inside the plugin.
+    Panicked,
+}
+
+impl RError {
+    /// An error of `kind` saying `message`.
+    pub fn new(kind: RErrorKind, message: impl Into<RString>) -> RError {
+        RError {
+            kind: RErrorKind_NE::new(kind),
+            message: message.into(),
+        }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_export_name_is_abi_stables_root_module_loader_name() {
-        assert_eq!(
-            __root_module_loader_name!(),
-            abi_stable::library::ROOT_MODULE_LOADER_NAME
-        );
+    /// The error's kind; a kind this interface does not know (sent by a
+    /// newer plugin) reads as [`RErrorKind::Failed`].
+    pub fn kind(&self) -> RErrorKind {
+        self.kind.as_enum().map_or(RErrorKind::Failed, |kind| *kind)
     }
 }

@@ -17,7 +17,7 @@ use pocket_core::{
     Execution, Node, NodeCall, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_native::NativeLoader;
-use pocket_native_abi::Call;
+use pocket_native_sdk::Call;
 use tokio_util::sync::CancellationToken;
 
 const CALLS: usize = 1_000;

@@ -14,13 +14,13 @@ pub enum RefusalReason {
     /// A dynamic library, but not a Pocket plugin: it exports no root module.
     #[error(
         "not a Pocket plugin: the library exports no plugin root module \
-         (build it against pocket-native-abi and use `export_plugin!`)"
+         (build it with pocket-native-sdk and its `export_plugin!`)"
     )]
     NotAPlugin,
     /// Built against an interface version this Pocket cannot load.
     #[error(
         "built against plugin interface {found}, but this Pocket loads interface {expected}; \
-         rebuild the plugin against a matching pocket-native-abi"
+         rebuild the plugin with a matching pocket-native-sdk"
     )]
     IncompatibleInterface {
         /// The version the library was built against.
@@ -30,7 +30,7 @@ pub enum RefusalReason {
     },
     /// Built with an abi_stable version, or type layouts, that do not match
     /// this host's interface.
-    #[error("incompatible plugin interface: {0}; rebuild the plugin against this Pocket's pocket-native-abi")]
+    #[error("incompatible plugin interface: {0}; rebuild the plugin with this Pocket's pocket-native-sdk")]
     IncompatibleLayout(String),
     /// Built with `panic = "abort"`: its first panic would end the host.
     #[error(

@@ -7,7 +7,7 @@ use std::time::Instant;
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
 use pocket_core::{RunContext, Value};
 use pocket_host::{HostError, HttpRequest, LogLevel, PluginCall, PluginHost};
-use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
+use pocket_native_abi::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// What the host calls of one node call may reach.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use abi_stable::library::lib_header_from_path;
 use abi_stable::std_types::{RErr, ROk};
 use pocket_core::{Isolation, Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader, PluginSource, Policy};
-use pocket_native_abi::module::{PluginDescriptor, PluginModuleRef};
+use pocket_native_abi::{PluginDescriptor, PluginModuleRef};
 
 use crate::copies::PrivateCopies;
 use crate::error::{IsolationError, RefusalReason};

@@ -10,7 +10,7 @@ use pocket_core::{
     ConfigError, Example, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
 };
 use pocket_host::PluginHost;
-use pocket_native_abi::module::{
+use pocket_native_abi::{
     HostObject_TO, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, RError, RErrorKind, ROutput,
 };
 

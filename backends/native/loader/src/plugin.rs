@@ -10,7 +10,7 @@ use pocket_core::{
     RateCounts,
 };
 use pocket_host::PluginHost;
-use pocket_native_abi::module::PluginDescriptor;
+use pocket_native_abi::PluginDescriptor;
 
 use crate::node::{NativeNodeType, NodeTypeParts};
 

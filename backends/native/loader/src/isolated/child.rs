@@ -11,7 +11,7 @@ use std::path::Path;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RBox, RErr, ROk, RResult, RStr};
-use pocket_native_abi::module::{
+use pocket_native_abi::{
     HostObject_TO, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject_TO, PluginDescriptor, RError, RErrorKind, ROutput,
 };
 use pocket_value::Value;

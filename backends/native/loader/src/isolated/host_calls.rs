@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::io::{BufReader, BufWriter, Read, Write};
 
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
-use pocket_native_abi::module::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
+use pocket_native_abi::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use pocket_value::Value;
 use serde::{Deserialize, Serialize};
 

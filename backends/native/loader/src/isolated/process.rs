@@ -12,7 +12,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use pocket_core::Abandoned;
-use pocket_native_abi::module::HostObject;
+use pocket_native_abi::HostObject;
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{FrameError, read_frame, write_frame};

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use pocket_native_abi::{Error, Value};
+use pocket_native_sdk::{Error, Value};
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 
 /// Where and how to connect, read from the plugin config.

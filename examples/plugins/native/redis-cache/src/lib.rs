@@ -26,4 +26,4 @@ mod nodes;
 
 pub use nodes::plugin;
 
-pocket_native_abi::export_plugin!(plugin);
+pocket_native_sdk::export_plugin!(plugin);

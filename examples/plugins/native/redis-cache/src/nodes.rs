@@ -1,6 +1,6 @@
 //! The node types: `redis-get`, `redis-set`, `redis-del`.
 
-use pocket_native_abi::{Call, Error, NodeType, Output, Plugin, Setup, Value};
+use pocket_native_sdk::{Call, Error, NodeType, Output, Plugin, Setup, Value};
 
 use crate::connection::{Pool, Settings};
 

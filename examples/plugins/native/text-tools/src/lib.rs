@@ -1,5 +1,5 @@
 //! `native-text`: fast string nodes as a native Pocket plugin (a `cdylib`
-//! built against `pocket-native-abi`). Every node reads a string field of its
+//! built against `pocket-native-sdk`). Every node reads a string field of its
 //! input (`field`, default `text`) and returns the input with that field
 //! replaced, so nodes chain: `text-trim` -> `text-lower` -> `text-replace`.
 //!
@@ -9,7 +9,7 @@
 //! The node functions are public so that benchmarks can call them directly
 //! and compare with a call through the plugin boundary.
 
-use pocket_native_abi::{Call, Error, NodeType, Output, Plugin, Value};
+use pocket_native_sdk::{Call, Error, NodeType, Output, Plugin, Value};
 
 /// The plugin's description and node types.
 pub fn plugin() -> Plugin {
@@ -55,7 +55,7 @@ pub fn plugin() -> Plugin {
         )
 }
 
-pocket_native_abi::export_plugin!(plugin);
+pocket_native_sdk::export_plugin!(plugin);
 
 /// `{"text": text}`, an example input or output.
 fn text(text: &str) -> Value {
