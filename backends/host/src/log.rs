@@ -1,68 +1,11 @@
 //! `log`: a plugin's lines in Pocket's log, escaped, cut and rate-capped.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use pocket_core::Request;
 
 use crate::{HostError, LogLevel, PluginHost};
 
 /// The longest log line a plugin writes, in bytes; longer ones are cut.
 pub const MAX_LOG_LINE: usize = 4096;
-
-/// The window over which a plugin's `log_bytes` limit counts.
-const WINDOW: Duration = Duration::from_secs(60);
-
-/// How many log bytes one plugin has written in the current window.
-#[derive(Debug)]
-pub(crate) struct LogBudget {
-    per_window: u64,
-    state: Mutex<Window>,
-}
-
-#[derive(Debug)]
-struct Window {
-    started: Instant,
-    written: u64,
-    /// Whether the "limit reached" notice was written for this window.
-    noticed: bool,
-}
-
-impl LogBudget {
-    pub(crate) fn new(per_window: u64) -> Self {
-        LogBudget {
-            per_window,
-            state: Mutex::new(Window {
-                started: Instant::now(),
-                written: 0,
-                noticed: false,
-            }),
-        }
-    }
-
-    /// Takes `bytes` from the window: `Ok(true)` to write the line,
-    /// `Ok(false)` to drop it silently, `Err(())` to drop it and say so once.
-    fn take(&self, bytes: usize) -> Result<bool, ()> {
-        let mut window = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if window.started.elapsed() >= WINDOW {
-            *window = Window {
-                started: Instant::now(),
-                written: 0,
-                noticed: false,
-            };
-        }
-        let after = window.written.saturating_add(bytes as u64);
-        if after <= self.per_window {
-            window.written = after;
-            return Ok(true);
-        }
-        if window.noticed {
-            return Ok(false);
-        }
-        window.noticed = true;
-        Err(())
-    }
-}
 
 /// `message` as one log line: control characters (newlines, ANSI escapes)
 /// written as escapes, so that a plugin cannot forge a host log line, and cut
@@ -131,15 +74,6 @@ mod tests {
             "{}",
             long.len()
         );
-    }
-
-    #[test]
-    fn the_budget_drops_lines_past_the_limit_and_says_so_once() {
-        let budget = LogBudget::new(10);
-        assert_eq!(budget.take(6), Ok(true));
-        assert_eq!(budget.take(6), Err(()), "over: noticed once");
-        assert_eq!(budget.take(1), Ok(true), "what still fits is written");
-        assert_eq!(budget.take(6), Ok(false), "then dropped silently");
     }
 
     #[test]

@@ -39,10 +39,10 @@ impl PluginHost {
         let run = run.ok_or(PluginCallError::NotInRun)?;
         let caller = run.calls().ok_or(PluginCallError::NotInRun)?;
         let target = caller.resolve(&call.target)?;
-        let full_name = target.full_name();
+        let full_name = &target.full_name;
         self.check(Request::PluginCall {
-            target: &full_name,
-            built_in: target.is_built_in(),
+            target: full_name,
+            built_in: target.built_in,
         })?;
         let handle = Handle::try_current().map_err(|_| PluginCallError::NotInRun)?;
         tracing::debug!(
@@ -52,5 +52,84 @@ impl PluginHost {
             "plugin call"
         );
         Ok(handle.block_on(caller.call(&target, call.input, call.config, run, deadline))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use pocket_core::{BoxFuture, CallTarget, PluginCaller, StoreSpec};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    /// A [`PluginCaller`] without a registry: `echo` is `other/echo`, `exec`
+    /// is `builtin/exec`; a call answers its input and the depth it ran at,
+    /// and is recorded.
+    #[derive(Debug, Default)]
+    struct FakeCaller {
+        ran: Mutex<Vec<String>>,
+    }
+
+    impl PluginCaller for FakeCaller {
+        fn resolve(&self, target: &str) -> Result<CallTarget, PluginCallError> {
+            let (full_name, built_in) = match target {
+                "echo" | "other/echo" => ("other/echo", false),
+                "exec" | "builtin/exec" => ("builtin/exec", true),
+                _ => return Err(PluginCallError::NotInRun),
+            };
+            Ok(CallTarget {
+                full_name: full_name.into(),
+                built_in,
+            })
+        }
+
+        fn call<'a>(
+            &'a self,
+            target: &'a CallTarget,
+            input: Value,
+            _config: Value,
+            run: &'a RunContext,
+            _deadline: Option<Instant>,
+        ) -> BoxFuture<'a, Result<NodeOutput, PluginCallError>> {
+            self.ran.lock().unwrap().push(target.full_name.clone());
+            let depth = i64::from(run.nested().call_depth());
+            Box::pin(async move { Ok(NodeOutput::new(Value::array([input, Value::from(depth)]))) })
+        }
+    }
+
+    fn call(target: &str) -> PluginCall {
+        PluginCall {
+            target: target.into(),
+            input: Value::from("in"),
+            config: Value::empty_object(),
+        }
+    }
+
+    /// The host's side of a plugin call, against a fake caller: the grant is
+    /// checked on the resolved full name before the caller runs anything,
+    /// and what the callee answers comes back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_plugin_call_is_checked_on_the_resolved_name_then_made_through_the_runs_caller() {
+        let fake = Arc::new(FakeCaller::default());
+        let run = RunContext::new("w", &StoreSpec::default(), CancellationToken::new()).with_calls(fake.clone());
+        let host = crate::configured_host("[plugins.permissions]\np = [\"plugin_call:other/*\"]\n");
+        let outcomes = tokio::task::spawn_blocking(move || {
+            let bare = host.plugin_call(Some(&run), call("echo"), None);
+            let denied = host.plugin_call(Some(&run), call("exec"), None);
+            let outside = host.plugin_call(None, call("echo"), None);
+            (bare, denied, outside)
+        })
+        .await
+        .unwrap();
+        let (bare, denied, outside) = outcomes;
+        assert_eq!(bare.unwrap().output, Value::array([Value::from("in"), Value::from(1)]));
+        assert!(
+            matches!(&denied, Err(HostError::Denied(d)) if d.to_string().contains("plugin_call:builtin/exec")),
+            "{denied:?}"
+        );
+        assert!(matches!(outside, Err(HostError::PluginCall(PluginCallError::NotInRun))));
+        assert_eq!(*fake.ran.lock().unwrap(), ["other/echo"], "the refused call never ran");
     }
 }

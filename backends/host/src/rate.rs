@@ -1,7 +1,8 @@
 //! Rate limits per plugin and resource: sliding windows over the plugin's
 //! host calls, shared by all its instances (pocket.toml's
 //! `host_calls_per_second`, `http_per_minute`, `kv_per_second`,
-//! `plugin_calls_per_second`).
+//! `plugin_calls_per_second`), and the log's byte budget per minute
+//! (`log_bytes`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -109,6 +110,60 @@ impl Rates {
     }
 }
 
+/// The window over which a plugin's `log_bytes` limit counts.
+const LOG_WINDOW: Duration = Duration::from_secs(60);
+
+/// How many log bytes one plugin has written in the current window.
+#[derive(Debug)]
+pub(crate) struct LogBudget {
+    pub(crate) per_window: u64,
+    pub(crate) state: Mutex<LogWindow>,
+}
+
+#[derive(Debug)]
+pub(crate) struct LogWindow {
+    started: Instant,
+    pub(crate) written: u64,
+    /// Whether the "limit reached" notice was written for this window.
+    pub(crate) noticed: bool,
+}
+
+impl LogBudget {
+    pub(crate) fn new(per_window: u64) -> Self {
+        LogBudget {
+            per_window,
+            state: Mutex::new(LogWindow {
+                started: Instant::now(),
+                written: 0,
+                noticed: false,
+            }),
+        }
+    }
+
+    /// Takes `bytes` from the window: `Ok(true)` to write the line,
+    /// `Ok(false)` to drop it silently, `Err(())` to drop it and say so once.
+    pub(crate) fn take(&self, bytes: usize) -> Result<bool, ()> {
+        let mut window = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if window.started.elapsed() >= LOG_WINDOW {
+            *window = LogWindow {
+                started: Instant::now(),
+                written: 0,
+                noticed: false,
+            };
+        }
+        let after = window.written.saturating_add(bytes as u64);
+        if after <= self.per_window {
+            window.written = after;
+            return Ok(true);
+        }
+        if window.noticed {
+            return Ok(false);
+        }
+        window.noticed = true;
+        Err(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +204,14 @@ mod tests {
                 plugin_calls: 1
             }
         );
+    }
+
+    #[test]
+    fn the_budget_drops_lines_past_the_limit_and_says_so_once() {
+        let budget = LogBudget::new(10);
+        assert_eq!(budget.take(6), Ok(true));
+        assert_eq!(budget.take(6), Err(()), "over: noticed once");
+        assert_eq!(budget.take(1), Ok(true), "what still fits is written");
+        assert_eq!(budget.take(6), Ok(false), "then dropped silently");
     }
 }

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use crate::node::{Execution, NodeError, NodeOutput};
+use crate::node::Execution;
+use crate::outcome::{NodeError, NodeOutput};
 
 /// Tells a body running on a blocking thread whether anyone still waits for
 /// its result. Bodies that run in place are never abandoned.

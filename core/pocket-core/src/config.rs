@@ -96,6 +96,11 @@ pub struct PluginsConfig {
     isolation: BTreeMap<String, Isolation>,
 }
 
+/// How deep plugin calls may nest unless pocket.toml says otherwise
+/// (`[plugins] max_call_depth`): a workflow node's call runs at depth 1,
+/// a call made from that one at depth 2, and so on.
+pub const DEFAULT_CALL_DEPTH: u32 = 10;
+
 impl Default for PluginsConfig {
     fn default() -> Self {
         PluginsConfig {
@@ -103,7 +108,7 @@ impl Default for PluginsConfig {
             autoload: true,
             require_signatures: false,
             trusted_keys: TrustedKeys::default(),
-            max_call_depth: crate::DEFAULT_CALL_DEPTH,
+            max_call_depth: DEFAULT_CALL_DEPTH,
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             default_permissions: vec![Capability::Log],
@@ -223,9 +228,9 @@ impl PocketConfig {
         let trusted_keys = TrustedKeys::parse(plugins.trusted_keys.iter().map(|(n, k)| (n.as_str(), k.as_str())))
             .map_err(|(name, e)| invalid(None, format!("[plugins.trusted_keys] {name}: {e}")))?;
         for (alias, declared) in &plugins.aliases {
-            crate::registry::check_registered_name(alias)
+            crate::names::check_registered_name(alias)
                 .map_err(|e| invalid(None, format!("[plugins.aliases] `{alias}`: {e}")))?;
-            crate::registry::validate_plugin_name(declared)
+            crate::names::validate_plugin_name(declared)
                 .map_err(|reason| invalid(None, format!("[plugins.aliases] `{declared}`: {reason}")))?;
         }
         Ok(PocketConfig {
@@ -296,16 +301,6 @@ impl PocketConfig {
             .get(plugin)
             .unwrap_or(&self.plugins.default_permissions);
         Permissions::new(granted.clone())
-    }
-
-    /// The policy of a plugin registered as `plugin` that declares
-    /// `description`'s capabilities: pocket.toml's grants, narrowed to them.
-    pub fn policy_for(&self, plugin: &str, description: &crate::PluginDescription) -> Policy {
-        let policy = self.policy(plugin);
-        Policy {
-            permissions: policy.permissions.declared_by(&description.permissions),
-            ..policy
-        }
     }
 
     /// Everything pocket.toml grants `plugin`: its limits and permissions.
@@ -479,7 +474,7 @@ struct PluginsModel {
 }
 
 fn default_call_depth() -> u32 {
-    crate::DEFAULT_CALL_DEPTH
+    DEFAULT_CALL_DEPTH
 }
 
 /// `[plugins.security]`: the Go Pocket engine's way of writing permissions.
@@ -499,7 +494,7 @@ impl Default for PluginsModel {
             autoload: true,
             require_signatures: false,
             trusted_keys: BTreeMap::new(),
-            max_call_depth: crate::DEFAULT_CALL_DEPTH,
+            max_call_depth: DEFAULT_CALL_DEPTH,
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             permissions: BTreeMap::new(),

@@ -1,5 +1,9 @@
 //! The errors of preparing a node, from the narrowest (a node type refusing
-//! its config) to the whole pipeline's ([`PrepareError`]).
+//! its config) to the whole pipeline's ([`PrepareError`]), and of loading and registering
+//! plugins ([`LoadError`], [`RegistryError`]). A leaf: every layer reports
+//! through these.
+
+use std::path::{Path, PathBuf};
 
 /// A node's configuration is unusable; found before the workflow runs.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -126,5 +130,95 @@ impl PrepareError {
     /// Whether the error is about the node's `type` (rather than its config).
     pub fn is_about_type(&self) -> bool {
         matches!(self, PrepareError::Type(_) | PrepareError::Disabled(_))
+    }
+}
+
+/// The most node types one plugin may provide. A plugin declaring more is
+/// refused whole: a hostile manifest of 100,000 types must not stall start-up.
+pub const MAX_NODE_TYPES: usize = 1_000;
+
+/// Registration failed; the registry is unchanged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// A plugin with this name (or alias) is already registered.
+    #[error(
+        "a plugin named `{0}` is already registered; give this one an alias \
+         (`pocket plugin load FILE --alias NAME`, or `[plugins.aliases]` in pocket.toml)"
+    )]
+    DuplicatePlugin(String),
+    /// A plugin offers two node types with one name, or an unusable name.
+    #[error("plugin `{plugin}` has an invalid node type name `{node_type}`: {reason}")]
+    InvalidTypeName {
+        /// The plugin being registered.
+        plugin: String,
+        /// The offending name.
+        node_type: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// A plugin's name (or alias) is not a plain name.
+    #[error("invalid plugin name `{name}`: {reason}")]
+    InvalidPluginName {
+        /// The offending name.
+        name: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// A plugin file's name (or alias) is one of Pocket's own plugins'
+    /// ([`RESERVED_PLUGIN_NAMES`](crate::RESERVED_PLUGIN_NAMES)).
+    #[error(
+        "`{0}` is the name of a plugin built into Pocket, so no plugin file may be registered as `{0}`; \
+         give the file another name (`pocket plugin load FILE --alias NAME`, or `[plugins.aliases]` in pocket.toml)"
+    )]
+    ReservedName(String),
+    /// A plugin built into Pocket cannot be replaced or removed.
+    #[error("`{0}` is built into Pocket: it cannot be replaced or unloaded")]
+    BuiltIn(String),
+    /// A plugin provides more than [`MAX_NODE_TYPES`] node types.
+    #[error("plugin `{plugin}` declares {count} node types; at most {MAX_NODE_TYPES} are allowed")]
+    TooManyTypes {
+        /// The plugin being registered.
+        plugin: String,
+        /// How many it declares.
+        count: usize,
+    },
+    /// No plugin with this name is registered.
+    #[error("no plugin named `{name}` is registered{hint}")]
+    UnknownPlugin {
+        /// The name asked for.
+        name: String,
+        /// A "did you mean" hint, possibly empty.
+        hint: String,
+    },
+}
+
+/// The backend's own error behind a [`LoadError`].
+pub type LoadCause = Box<dyn std::error::Error + Send + Sync>;
+
+/// A plugin file could not be loaded: the file, and the backend's typed
+/// error saying why (a text reason is a `String` cause).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {cause}", .path.display())]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// Why, in words a plugin author can act on; downcast it to the
+    /// backend's error type to inspect it.
+    pub cause: LoadCause,
+}
+
+impl LoadError {
+    /// An error about `path`, for `cause` (a backend error, or a message).
+    pub fn new(path: &Path, cause: impl Into<LoadCause>) -> Self {
+        LoadError {
+            path: path.to_path_buf(),
+            cause: cause.into(),
+        }
+    }
+
+    /// Why, as text.
+    pub fn reason(&self) -> String {
+        self.cause.to_string()
     }
 }

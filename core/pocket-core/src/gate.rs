@@ -25,10 +25,8 @@ use std::sync::Arc;
 
 use pocket_trust::{TrustError, TrustedKeys, read_signature, signature_path, verify_digest};
 
-use crate::config::{PluginsConfig, PocketConfig};
-use crate::loader::{LoadError, PluginLoader, check_plugin_name};
-use crate::plugin::Plugin;
-use crate::registry::check_registered_name;
+use crate::config::PluginsConfig;
+use crate::error::LoadError;
 
 /// A plugin file, and the signature file that counts for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +179,7 @@ impl Admitted {
     }
 }
 
-/// What a backend opens ([`PluginLoader::open`]): the admitted bytes of a
+/// What a backend opens ([`PluginLoader::open`](crate::PluginLoader::open)): the admitted bytes of a
 /// plugin file, and the name the plugin will be registered under.
 #[derive(Debug, Clone, Copy)]
 pub struct PluginSource<'a> {
@@ -210,26 +208,6 @@ impl PluginSource<'_> {
     pub fn name(&self) -> &str {
         self.name
     }
-}
-
-/// Loads the plugin file `path` as the plugin registered as `name`, through
-/// every step of the gate (see the module docs): the name rule, the
-/// signature rule on the bytes read once, then `loader` opens those bytes
-/// under the policy pocket.toml sets for `name`, the plugin's declared name
-/// is checked against `name` ([`check_plugin_name`]), and it is bound to
-/// that name's policy.
-pub fn load_plugin(
-    loader: &dyn PluginLoader,
-    path: &Path,
-    name: &str,
-    config: &PocketConfig,
-) -> Result<Arc<dyn Plugin>, LoadError> {
-    check_registered_name(name).map_err(|e| LoadError::new(path, e))?;
-    let admitted = admit(path, &config.plugins)?;
-    let opened = loader.open_for(&admitted.source(name), &config.policy(name))?;
-    check_plugin_name(path, name, &opened.description().name, config)?;
-    let policy = config.policy_for(name, opened.description());
-    opened.bind(policy)
 }
 
 /// Why the signature rule refused a plugin file (the cause of its

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::location::Position;
-use crate::node::{DEFAULT_ACTION, ERROR_ACTION};
+use crate::outcome::{DEFAULT_ACTION, ERROR_ACTION};
 use crate::plugin_call::NodeCaller;
 use crate::prepared::PreparedNode;
 use crate::workflow::{RetrySpec, StoreSpec};

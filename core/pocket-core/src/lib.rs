@@ -9,8 +9,8 @@
 //!   registry into an executable [`Graph`]; [`run`] executes it on tokio.
 //! - [`PocketConfig`]: pocket.toml, with per-plugin config,
 //!   [`Permissions`] and [`Limits`] that backends enforce.
-//! - [`NodeCaller`]: plugin code running other node types, through the
-//!   [`RunContext`] of its call.
+//! - [`PluginCaller`]: plugin code running other node types, through the
+//!   [`RunContext`] of its call ([`NodeCaller`] for a validated workflow).
 //!
 //! This crate knows nothing about Lua, WASM or dynamic libraries.
 
@@ -32,7 +32,9 @@ mod kv;
 mod limits;
 mod loader;
 mod location;
+mod names;
 mod node;
+mod outcome;
 pub mod parse;
 mod paths;
 mod permissions;
@@ -58,38 +60,39 @@ mod yaml_duplicates;
 pub mod testing;
 
 pub use blocking::{Abandoned, run_blocking};
-pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, PluginsConfig, PocketConfig};
+pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, DEFAULT_CALL_DEPTH, PluginsConfig, PocketConfig};
 pub use config_positions::{ConfigPlaces, ConfigPositions};
 pub use config_template::ConfigTemplate;
-pub use context::RunContext;
+pub use context::{CallTarget, PluginCallError, PluginCaller, RunContext};
 pub use diagnostic::{Diagnostic, Severity, ValidationError};
 pub use duration::{format_duration, parse_duration};
-pub use error::{ConfigError, PrepareError, TypeLookupError, UnknownType};
+pub use error::{
+    ConfigError, LoadCause, LoadError, MAX_NODE_TYPES, PrepareError, RegistryError, TypeLookupError, UnknownType,
+};
 pub use example::{Example, MAX_EXAMPLES};
-pub use gate::{Admitted, PluginBytes, PluginFile, PluginSource, SignatureRefused, admit, load_plugin};
+pub use gate::{Admitted, PluginBytes, PluginFile, PluginSource, SignatureRefused, admit};
 pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use isolation::Isolation;
 pub use kv::{KvFull, KvQuota, KvStore, Owner};
 pub use limits::{Limit, LimitOverrides, Limits, parse_size};
-pub use loader::{LoadCause, LoadError, OpenedPlugin, PluginLoader, check_plugin_name, file_plugin_name, plugin_files};
+pub use loader::{OpenedPlugin, PluginLoader, check_plugin_name, file_plugin_name, load_plugin, plugin_files};
 pub use location::{Located, Position};
-pub use node::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, Execution, Node, NodeCall, NodeError, NodeOutput};
+pub use names::{
+    BUILTIN_PLUGIN, LUA_NODE_PLUGIN, RESERVED_PLUGIN_NAMES, check_registered_name, is_reserved_name,
+    validate_plugin_name,
+};
+pub use node::{Execution, Node, NodeCall};
+pub use outcome::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, NodeError, NodeOutput};
 pub use parse::{Format, ParseError, parse_file, parse_source, parse_str, parse_yaml_value, read_workflow};
 pub use paths::directory_of;
 pub use permissions::{Capability, DenialReason, Denied, Permissions, Request, glob_match, looks_secret};
-pub use plugin::{
-    BUILTIN_PLUGIN, LUA_NODE_PLUGIN, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind,
-    RESERVED_PLUGIN_NAMES, RateCounts,
-};
-pub use plugin_call::{DEFAULT_CALL_DEPTH, NodeCaller, PluginCallError};
+pub use plugin::{NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind, RateCounts};
+pub use plugin_call::NodeCaller;
 pub use pocket_value::{Map, Number, Value};
 pub use policy::Policy;
 pub use prepare::{Preparer, prepare_standalone};
 pub use prepared::{NodeFactory, NodeRequest, PreparedNode};
-pub use registry::{
-    Catalog, MAX_NODE_TYPES, RegisteredPlugin, Registry, RegistryError, ResolvedType, check_registered_name,
-    is_reserved_name, validate_plugin_name,
-};
+pub use registry::{Catalog, RegisteredPlugin, Registry, ResolvedType};
 pub use runner::{NodeExecutor, NodeFailure, NodeJob, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, run};
 pub use schema::{ConfigSchema, MAX_SCHEMA_DEPTH, schema_json};
 pub use server_config::{HistoryLocation, Scope, ServerConfig, TokenConfig};

@@ -8,40 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::PocketConfig;
-use crate::gate::PluginSource;
+use crate::error::LoadError;
+use crate::gate::{PluginSource, admit};
 use crate::limits::Limits;
+use crate::names::check_registered_name;
 use crate::plugin::{Plugin, PluginDescription, PluginKind};
 use crate::policy::Policy;
-
-/// The backend's own error behind a [`LoadError`].
-pub type LoadCause = Box<dyn std::error::Error + Send + Sync>;
-
-/// A plugin file could not be loaded: the file, and the backend's typed
-/// error saying why (a text reason is a `String` cause).
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {cause}", .path.display())]
-pub struct LoadError {
-    /// The file.
-    pub path: PathBuf,
-    /// Why, in words a plugin author can act on; downcast it to the
-    /// backend's error type to inspect it.
-    pub cause: LoadCause,
-}
-
-impl LoadError {
-    /// An error about `path`, for `cause` (a backend error, or a message).
-    pub fn new(path: &Path, cause: impl Into<LoadCause>) -> Self {
-        LoadError {
-            path: path.to_path_buf(),
-            cause: cause.into(),
-        }
-    }
-
-    /// Why, as text.
-    pub fn reason(&self) -> String {
-        self.cause.to_string()
-    }
-}
 
 /// The name of the plugin a file holds, as the operator gave it by naming
 /// the file: the file name without its extension (`json-tools.wasm` holds
@@ -130,13 +102,33 @@ pub trait PluginLoader: Send + Sync {
     }
 
     /// Loads the plugin file `path` under its file's name, through the load
-    /// gate ([`load_plugin`](crate::load_plugin)).
+    /// gate ([`load_plugin`]).
     fn load(&self, path: &Path, config: &PocketConfig) -> Result<Arc<dyn Plugin>, LoadError>
     where
         Self: Sized,
     {
-        crate::gate::load_plugin(self, path, &file_plugin_name(path), config)
+        load_plugin(self, path, &file_plugin_name(path), config)
     }
+}
+
+/// Loads the plugin file `path` as the plugin registered as `name`, through
+/// every step of the gate (see the module docs): the name rule, the
+/// signature rule on the bytes read once, then `loader` opens those bytes
+/// under the policy pocket.toml sets for `name`, the plugin's declared name
+/// is checked against `name` ([`check_plugin_name`]), and it is bound to
+/// that name's policy.
+pub fn load_plugin(
+    loader: &dyn PluginLoader,
+    path: &Path,
+    name: &str,
+    config: &PocketConfig,
+) -> Result<Arc<dyn Plugin>, LoadError> {
+    check_registered_name(name).map_err(|e| LoadError::new(path, e))?;
+    let admitted = admit(path, &config.plugins)?;
+    let opened = loader.open_for(&admitted.source(name), &config.policy(name))?;
+    check_plugin_name(path, name, &opened.description().name, config)?;
+    let policy = config.policy_for(name, opened.description());
+    opened.bind(policy)
 }
 
 /// The files in `directories` (not recursive), sorted for a stable load order.

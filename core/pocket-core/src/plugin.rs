@@ -7,23 +7,14 @@ use std::sync::Arc;
 
 use pocket_value::Value;
 
+use crate::config::PocketConfig;
 use crate::error::ConfigError;
 use crate::example::Example;
 use crate::node::Node;
 use crate::permissions::Capability;
+use crate::policy::Policy;
 use crate::prepared::NodeFactory;
 use crate::workflow_files::{FileBase, FileRefused};
-
-/// The name of the plugin that holds Pocket's built-in node types.
-pub const BUILTIN_PLUGIN: &str = "builtin";
-
-/// The name of the plugin that holds the built-in `lua` node type (inline
-/// Lua scripts); pocket.toml's grants for this name apply to them.
-pub const LUA_NODE_PLUGIN: &str = "lua";
-
-/// Every name a plugin built into Pocket registers under: no plugin file
-/// may take one, on any path ([`check_registered_name`](crate::check_registered_name)).
-pub const RESERVED_PLUGIN_NAMES: [&str; 2] = [BUILTIN_PLUGIN, LUA_NODE_PLUGIN];
 
 /// Where a plugin's code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -223,5 +214,17 @@ impl NodeSetup<'_> {
     /// [`FileBase`]). Every node type reads a workflow's files this way.
     pub fn read_file(&self, path: &str) -> Result<String, FileRefused> {
         self.files.read_to_string(path)
+    }
+}
+
+impl PocketConfig {
+    /// The policy of a plugin registered as `plugin` that declares
+    /// `description`'s capabilities: pocket.toml's grants, narrowed to them.
+    pub fn policy_for(&self, plugin: &str, description: &PluginDescription) -> Policy {
+        let policy = self.policy(plugin);
+        Policy {
+            permissions: policy.permissions.declared_by(&description.permissions),
+            ..policy
+        }
     }
 }

@@ -1,14 +1,13 @@
-//! Plugin-to-plugin calls: plugin code running another node type with an
-//! input and getting its output back.
+//! Plugin calls of a validated workflow: the [`PluginCaller`] every run of
+//! it makes plugin calls through.
 //!
 //! A [`NodeCaller`] belongs to one validated workflow: it resolves and
 //! prepares node types the way the workflow's own nodes were (same registry
 //! snapshot, pocket.toml, disabled built-ins and `plugins:` block), so a
 //! call can reach nothing a workflow node could not. Backends reach it
-//! through the [`RunContext`] of the call in progress; the depth of the
-//! chain is kept there too, set by the host and never by guest code.
+//! through the [`RunContext`] of the call in progress, as a [`PluginCaller`].
 //! Permission checks (`plugin_call:<plugin/type>`) and rate limits are the
-//! host's job (`pocket-host`), made before [`NodeCaller::call`].
+//! host's job (`pocket-host`), made before [`PluginCaller::call`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -18,17 +17,11 @@ use std::time::Instant;
 use pocket_value::Value;
 
 use crate::config::PocketConfig;
-use crate::context::RunContext;
-use crate::error::TypeLookupError;
-use crate::node::{NodeError, NodeOutput};
+use crate::context::{CallTarget, PluginCallError, PluginCaller, RunContext};
+use crate::outcome::{BoxFuture, NodeError, NodeOutput};
 use crate::prepare::Preparer;
 use crate::prepared::{NodeFactory, NodeRequest, PreparedNode};
-use crate::registry::{Catalog, ResolvedType};
-
-/// How deep plugin calls may nest unless pocket.toml says otherwise
-/// (`[plugins] max_call_depth`): a workflow node's call runs at depth 1,
-/// a call made from that one at depth 2, and so on.
-pub const DEFAULT_CALL_DEPTH: u32 = 10;
+use crate::registry::Catalog;
 
 /// The most prepared call targets a workflow keeps for reuse; calls beyond
 /// it prepare their target each time.
@@ -37,45 +30,6 @@ const MAX_CACHED_TARGETS: usize = 256;
 /// The largest config (as JSON) whose prepared target is kept: a plugin
 /// sending large configs must not fill the host's memory with them.
 const MAX_CACHED_CONFIG: usize = 4096;
-
-/// A plugin call could not be made, or the node type it ran failed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PluginCallError {
-    /// There is no workflow run to make the call in.
-    #[error("plugin calls are only available while a workflow runs")]
-    NotInRun,
-    /// The chain of calls is as deep as pocket.toml allows.
-    #[error(
-        "plugin call to `{target}` refused: calls are nested {limit} deep already, the most `max_call_depth` allows \
-         (a plugin calling itself without end?)"
-    )]
-    TooDeep {
-        /// The full name of the node type asked for.
-        target: String,
-        /// `max_call_depth`.
-        limit: u32,
-    },
-    /// No node type, or several, answer to the name.
-    #[error("plugin call: {0}")]
-    Type(#[from] TypeLookupError),
-    /// The node type refused the config it was given.
-    #[error("plugin call to `{target}`: {message}")]
-    Prepare {
-        /// The full name of the node type.
-        target: String,
-        /// Every problem found, joined.
-        message: String,
-    },
-    /// The node type ran and failed.
-    #[error("plugin call to `{target}` failed: {error}")]
-    Failed {
-        /// The full name of the node type.
-        target: String,
-        /// Its failure.
-        error: NodeError,
-    },
-}
 
 /// Runs node types by name for plugin code during one workflow's runs.
 pub struct NodeCaller {
@@ -113,32 +67,25 @@ impl NodeCaller {
         }
     }
 
-    /// The node type `target` (`plugin/type`, or a bare name resolved as
-    /// in workflows) names. Its full name is what `plugin_call:` grants match.
-    pub fn resolve(&self, target: &str) -> Result<ResolvedType, PluginCallError> {
-        Ok(self.catalog.resolve(target)?)
-    }
-
-    /// Runs `target` once with `input` and `config`, as a call one level
-    /// deeper than `run`'s, ending by `deadline`. The caller has checked
-    /// that the calling plugin may make it.
-    pub async fn call(
+    /// [`PluginCaller::call`]: refused at `max_call_depth`, else `target`
+    /// prepared (or taken from the cache) and run one level deeper than `run`.
+    async fn make_call(
         &self,
-        target: &ResolvedType,
+        target: &CallTarget,
         input: Value,
         config: Value,
         run: &RunContext,
         deadline: Option<Instant>,
     ) -> Result<NodeOutput, PluginCallError> {
-        let full_name = target.full_name();
+        let full_name = &target.full_name;
         let limit = self.config.plugins.max_call_depth;
         if run.call_depth() >= limit {
             return Err(PluginCallError::TooDeep {
-                target: full_name,
+                target: full_name.clone(),
                 limit,
             });
         }
-        let prepared = self.prepared(&full_name, &config)?;
+        let prepared = self.prepared(full_name, &config)?;
         let nested = run.nested();
         let failed = |error| PluginCallError::Failed {
             target: full_name.clone(),
@@ -196,11 +143,33 @@ impl NodeCaller {
     }
 }
 
+impl PluginCaller for NodeCaller {
+    fn resolve(&self, target: &str) -> Result<CallTarget, PluginCallError> {
+        let resolved = self.catalog.resolve(target)?;
+        Ok(CallTarget {
+            full_name: resolved.full_name(),
+            built_in: resolved.is_built_in(),
+        })
+    }
+
+    fn call<'a>(
+        &'a self,
+        target: &'a CallTarget,
+        input: Value,
+        config: Value,
+        run: &'a RunContext,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<NodeOutput, PluginCallError>> {
+        Box::pin(self.make_call(target, input, config, run, deadline))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
+    use crate::error::TypeLookupError;
     use crate::registry::Registry;
     use crate::testing::{StaticPlugin, config, fn_type};
     use crate::workflow::StoreSpec;

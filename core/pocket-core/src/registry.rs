@@ -10,69 +10,10 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use indexmap::IndexMap;
 
-use crate::error::{TypeLookupError, UnknownType};
-use crate::plugin::{NodeType, Plugin, PluginDescription, RESERVED_PLUGIN_NAMES};
+use crate::error::{MAX_NODE_TYPES, RegistryError, TypeLookupError, UnknownType};
+use crate::names::{check_registered_name, validate_plugin_name};
+use crate::plugin::{NodeType, Plugin, PluginDescription};
 use crate::suggest::did_you_mean;
-
-/// The most node types one plugin may provide. A plugin declaring more is
-/// refused whole: a hostile manifest of 100,000 types must not stall start-up.
-pub const MAX_NODE_TYPES: usize = 1_000;
-
-/// Registration failed; the registry is unchanged.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegistryError {
-    /// A plugin with this name (or alias) is already registered.
-    #[error(
-        "a plugin named `{0}` is already registered; give this one an alias \
-         (`pocket plugin load FILE --alias NAME`, or `[plugins.aliases]` in pocket.toml)"
-    )]
-    DuplicatePlugin(String),
-    /// A plugin offers two node types with one name, or an unusable name.
-    #[error("plugin `{plugin}` has an invalid node type name `{node_type}`: {reason}")]
-    InvalidTypeName {
-        /// The plugin being registered.
-        plugin: String,
-        /// The offending name.
-        node_type: String,
-        /// Why it is invalid.
-        reason: &'static str,
-    },
-    /// A plugin's name (or alias) is not a plain name.
-    #[error("invalid plugin name `{name}`: {reason}")]
-    InvalidPluginName {
-        /// The offending name.
-        name: String,
-        /// Why it is invalid.
-        reason: &'static str,
-    },
-    /// A plugin file's name (or alias) is one of Pocket's own plugins'
-    /// ([`RESERVED_PLUGIN_NAMES`]).
-    #[error(
-        "`{0}` is the name of a plugin built into Pocket, so no plugin file may be registered as `{0}`; \
-         give the file another name (`pocket plugin load FILE --alias NAME`, or `[plugins.aliases]` in pocket.toml)"
-    )]
-    ReservedName(String),
-    /// A plugin built into Pocket cannot be replaced or removed.
-    #[error("`{0}` is built into Pocket: it cannot be replaced or unloaded")]
-    BuiltIn(String),
-    /// A plugin provides more than [`MAX_NODE_TYPES`] node types.
-    #[error("plugin `{plugin}` declares {count} node types; at most {MAX_NODE_TYPES} are allowed")]
-    TooManyTypes {
-        /// The plugin being registered.
-        plugin: String,
-        /// How many it declares.
-        count: usize,
-    },
-    /// No plugin with this name is registered.
-    #[error("no plugin named `{name}` is registered{hint}")]
-    UnknownPlugin {
-        /// The name asked for.
-        name: String,
-        /// A "did you mean" hint, possibly empty.
-        hint: String,
-    },
-}
 
 /// A registered plugin.
 #[derive(Clone)]
@@ -266,49 +207,6 @@ impl Catalog {
         }
         Ok(removed)
     }
-}
-
-/// Plugin names are plain names, usable as file names and in `plugin/type`:
-/// ASCII letters, digits, `-`, `_` and `.`, not starting with `.`, at most
-/// 128 characters.
-pub fn validate_plugin_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() {
-        Err("it is empty")
-    } else if name.len() > 128 {
-        Err("it is longer than 128 characters")
-    } else if name.starts_with('.') {
-        Err("it starts with `.`")
-    } else if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        Err("use only ASCII letters, digits, `-`, `_` and `.`")
-    } else {
-        Ok(())
-    }
-}
-
-/// Whether `name` is, ignoring ASCII case, the name of a plugin built into
-/// Pocket ([`RESERVED_PLUGIN_NAMES`]): `Builtin/echo` must not pass for
-/// `builtin/echo` either.
-pub fn is_reserved_name(name: &str) -> bool {
-    RESERVED_PLUGIN_NAMES
-        .iter()
-        .any(|reserved| reserved.eq_ignore_ascii_case(name))
-}
-
-/// The rule for the name a plugin file is registered under, on every path
-/// (its file's name, an alias, a name a cluster worker is told): a plain
-/// name ([`validate_plugin_name`]) that is not reserved ([`is_reserved_name`]).
-pub fn check_registered_name(name: &str) -> Result<(), RegistryError> {
-    validate_plugin_name(name).map_err(|reason| RegistryError::InvalidPluginName {
-        name: name.to_string(),
-        reason,
-    })?;
-    if is_reserved_name(name) {
-        return Err(RegistryError::ReservedName(name.to_string()));
-    }
-    Ok(())
 }
 
 fn check_type_name(plugin: &str, name: &str) -> Result<(), RegistryError> {

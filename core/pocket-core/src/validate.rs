@@ -9,7 +9,7 @@ use crate::config::PocketConfig;
 use crate::diagnostic::{Diagnostic, Severity, ValidationError};
 use crate::graph::{Edge, Graph, GraphNode, Join, NodeId};
 use crate::location::{Located, Position};
-use crate::node::DEFAULT_ACTION;
+use crate::outcome::DEFAULT_ACTION;
 use crate::plugin_call::NodeCaller;
 use crate::prepare::Preparer;
 use crate::prepared::{NodeFactory, NodeRequest};
@@ -438,9 +438,10 @@ fn attach_joins(graph: &mut Graph, successors: &[Vec<NodeId>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::BUILTIN_PLUGIN;
     use crate::node::Node;
     use crate::parse::{Format, parse_str};
-    use crate::plugin::{BUILTIN_PLUGIN, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
+    use crate::plugin::{NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
     use crate::registry::Registry;
     use crate::testing::{StaticPlugin, constant_type};
     use pocket_value::Value;

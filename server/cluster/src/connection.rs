@@ -9,7 +9,7 @@ use async_nats::jetstream::{self, kv, object_store, stream};
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::artifacts::Digests;
+use crate::digests::Digests;
 use crate::error::ClusterError;
 use crate::settings::{ClusterSettings, KINDS};
 

@@ -36,6 +36,7 @@
 mod abandoned;
 mod artifacts;
 mod connection;
+mod digests;
 mod error;
 mod executor;
 mod mailbox;
@@ -44,8 +45,9 @@ mod settings;
 mod wire;
 mod worker;
 
-pub use artifacts::{Artifact, WorkflowRecord, file_digest};
+pub use artifacts::WorkflowRecord;
 pub use connection::Cluster;
+pub use digests::{Artifact, file_digest};
 pub use error::ClusterError;
 pub use executor::ClusterExecutor;
 pub use settings::{ClusterSettings, KINDS};

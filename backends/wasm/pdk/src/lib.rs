@@ -36,6 +36,8 @@
 pub mod abi;
 #[cfg(target_arch = "wasm32")]
 pub mod host;
+#[doc(hidden)]
+pub mod panics;
 
 pub use serde;
 pub use serde_json;
@@ -69,13 +71,13 @@ pub trait IntoOutput {
 
 impl<T: Serialize> IntoOutput for T {
     fn write_response(self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        abi::write_response(out, &self, None)
+        pocket_wasm_abi::write_response(out, &self, None)
     }
 }
 
 impl<T: Serialize> IntoOutput for Routed<T> {
     fn write_response(self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        abi::write_response(out, &self.output, Some(&self.action))
+        pocket_wasm_abi::write_response(out, &self.output, Some(&self.action))
     }
 }
 
@@ -153,7 +155,7 @@ macro_rules! plugin {
         /// ABI v1: the manifest as packed JSON.
         #[unsafe(no_mangle)]
         pub extern "C" fn pocket_describe() -> i64 {
-            $crate::abi::report_panics();
+            $crate::panics::report_panics();
             $crate::abi::describe(&$crate::abi::description(
                 $name,
                 $version,
@@ -175,7 +177,7 @@ macro_rules! plugin {
         /// `ptr` and `len` must describe a buffer from `pocket_alloc` holding the request.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn pocket_exec(ptr: i32, len: i32) -> i64 {
-            $crate::abi::report_panics();
+            $crate::panics::report_panics();
             // SAFETY: the host passes the buffer it wrote the request into (ABI v1).
             unsafe {
                 $crate::abi::exec(ptr, len, |node, config, input| match node {

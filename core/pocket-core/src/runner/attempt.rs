@@ -9,7 +9,8 @@ use futures_util::FutureExt;
 use pocket_value::Value;
 
 use crate::context::RunContext;
-use crate::node::{Execution, NodeCall, NodeError, NodeOutput};
+use crate::node::{Execution, NodeCall};
+use crate::outcome::{NodeError, NodeOutput};
 use crate::prepared::PreparedNode;
 
 impl PreparedNode {

@@ -5,7 +5,7 @@ use pocket_value::Value;
 
 use crate::context::RunContext;
 use crate::graph::{Graph, GraphNode};
-use crate::node::{BoxFuture, NodeError, NodeOutput};
+use crate::outcome::{BoxFuture, NodeError, NodeOutput};
 
 /// Carries out node attempts for a run instead of the run's own process.
 ///

@@ -30,7 +30,7 @@ use tracing::Instrument;
 use crate::context::RunContext;
 use crate::graph::{Graph, GraphNode, NodeId};
 use crate::location::Position;
-use crate::node::{Action, ERROR_ACTION, NodeError, NodeOutput};
+use crate::outcome::{Action, ERROR_ACTION, NodeError, NodeOutput};
 
 /// How to run a workflow.
 #[derive(Clone, Default)]

@@ -9,7 +9,8 @@ use pocket_value::Value;
 use super::*;
 use crate::config::PocketConfig;
 use crate::error::ConfigError;
-use crate::node::{Execution, Node, NodeCall, NodeOutput};
+use crate::node::{Execution, Node, NodeCall};
+use crate::outcome::NodeOutput;
 use crate::parse::{Format, parse_str};
 use crate::plugin::{NodeSetup, NodeType};
 use crate::registry::Registry;
@@ -462,7 +463,7 @@ fn a_long_chain_does_not_grow_the_stack() {
 struct Elsewhere(std::sync::Mutex<Vec<(String, u64, u32)>>);
 
 impl NodeExecutor for Elsewhere {
-    fn attempt<'a>(&'a self, job: NodeJob<'a>) -> crate::node::BoxFuture<'a, Result<NodeOutput, NodeError>> {
+    fn attempt<'a>(&'a self, job: NodeJob<'a>) -> crate::outcome::BoxFuture<'a, Result<NodeOutput, NodeError>> {
         self.0
             .lock()
             .unwrap()
