@@ -2,9 +2,8 @@
 //! metrics, on one tokio runtime.
 
 mod access;
-// Moved; split by resource in the next commit.
-#[path = "api/runs.rs"]
 mod api;
+mod app;
 mod auth;
 mod cluster;
 pub(crate) mod idempotency;
@@ -28,7 +27,7 @@ use pocket_history::{PostgresStore, RunStore, SqliteStore};
 use tokio_util::sync::CancellationToken;
 
 use crate::host::Host;
-use api::App;
+use app::App;
 use auth::Tokens;
 use metrics::Metrics;
 use runs::RunManager;

@@ -1,0 +1,99 @@
+//! Workflows: the served ones listed, and one with its source and graph.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::extract::Path;
+use crate::server::access::{Access, Read};
+use crate::server::app::App;
+
+/// A served workflow in the list.
+#[derive(Serialize)]
+pub struct WorkflowSummary {
+    name: String,
+    /// The file it came from.
+    file: PathBuf,
+    /// How many nodes it has.
+    nodes: usize,
+    /// Its start node.
+    start: String,
+}
+
+/// A workflow file that did not load, and why.
+#[derive(Serialize)]
+pub struct FailedFile {
+    file: PathBuf,
+    error: String,
+}
+
+/// `GET /v1/workflows`'s answer.
+#[derive(Serialize)]
+pub struct WorkflowList {
+    workflows: Vec<WorkflowSummary>,
+    /// Files that failed to parse or validate (only for a token that sees
+    /// every workflow).
+    failed: Vec<FailedFile>,
+}
+
+/// The served workflows, and the files that failed.
+pub(super) async fn list_workflows(State(app): State<Arc<App>>, access: Access<Read>) -> Json<WorkflowList> {
+    let set = app.workflows.load();
+    let workflows = set
+        .loaded()
+        .filter(|w| access.sees(&w.name))
+        .map(|w| WorkflowSummary {
+            name: w.name.clone(),
+            file: w.path.clone(),
+            nodes: w.graph.nodes().len(),
+            start: w.graph.start().name().to_string(),
+        })
+        .collect();
+    // A file that failed names no workflow anyone may be said to see.
+    let failed = if access.sees_everything() {
+        set.failed()
+            .iter()
+            .map(|(file, error)| FailedFile {
+                file: file.clone(),
+                error: error.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Json(WorkflowList { workflows, failed })
+}
+
+/// `GET /v1/workflows/{name}`'s answer.
+#[derive(Serialize)]
+pub struct WorkflowDetail {
+    name: String,
+    file: PathBuf,
+    /// Its source text.
+    source: Arc<str>,
+    /// The graph as a Mermaid flowchart.
+    mermaid: String,
+    /// The graph as nodes and edges (what the web page draws).
+    graph: serde_json::Value,
+}
+
+/// A served workflow: its source and its graph.
+pub(super) async fn get_workflow(
+    State(app): State<Arc<App>>,
+    access: Access<Read>,
+    Path(name): Path<String>,
+) -> Result<Json<WorkflowDetail>, ApiError> {
+    let found = app.workflows.load().get(&name).cloned();
+    let workflow = access.reach(&format!("workflow `{name}`"), found)?;
+    Ok(Json(WorkflowDetail {
+        name: workflow.name.clone(),
+        file: workflow.path.clone(),
+        source: workflow.source.clone(),
+        mermaid: crate::commands::mermaid(&workflow.graph),
+        graph: crate::commands::graph_json(&workflow.graph),
+    }))
+}
