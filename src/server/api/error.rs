@@ -9,6 +9,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, Que
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::server::runs::SubmitError;
 
@@ -21,9 +22,10 @@ pub struct ApiError {
 }
 
 /// The body of every error answer.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, for a person to read.
+    #[schema(example = "workflow `orders` not found")]
     error: String,
 }
 

@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pocket_core::Value;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{Path, Query, RawBody};
-use super::runs::{WaitQuery, idempotency_header, start};
+use super::runs::{RunView, WaitQuery, idempotency_header, start};
 use crate::server::access::{Access, Run};
 use crate::server::app::App;
 use crate::server::runs::Submission;
@@ -20,6 +20,29 @@ use crate::server::workflows::Workflow;
 /// with the request body as input (JSON when it parses as JSON, else text).
 /// Hooks of workflows the caller does not see do not exist for it, in the
 /// 404 and in the 405's `Allow` alike.
+#[utoipa::path(
+    method(get, post, put, patch, delete),
+    path = "/hooks/{*path}",
+    tag = "webhooks",
+    params(
+        ("path" = String, Path, description = "The rest of a path a workflow's `webhook` trigger names (`/hooks/orders` is `orders`)"),
+        WaitQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "Starts the run once; sent again, answers the run it started"),
+    ),
+    request_body(
+        description = "The run's input: JSON when it parses as JSON (and must, with a JSON `Content-Type`), else UTF-8 text; none for `null`",
+        content(("application/json"), ("text/plain")),
+    ),
+    responses(
+        (status = 202, description = "Accepted: the run", body = RunView),
+        (status = 200, description = "The finished run (`?wait=true`), or an idempotency key's run", body = RunView),
+        (status = 400, description = "A body that is not JSON where it says it is, or neither JSON nor text", body = ErrorBody),
+        (status = 404, description = "No webhook at this path", body = ErrorBody),
+        (status = 405, description = "The webhook answers other methods (`Allow` names them)", body = ErrorBody),
+        (status = 429, description = "At capacity", body = ErrorBody),
+    ),
+    security(("bearer" = ["run"])),
+)]
 pub(super) async fn webhook(
     State(app): State<Arc<App>>,
     access: Access<Run>,

@@ -9,23 +9,35 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Path};
 use crate::server::access::{Access, Admin, Read};
 use crate::server::app::App;
 
 /// `GET /v1/plugins`'s answer.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PluginList {
     /// Every plugin, loaded or failed, as `pocket plugin list --json` shows
     /// them; each with `stats` (`calls`, `errors`, `limit_hits`, `mean_ms`)
     /// for a token that sees every workflow, and `reload_error` when a
     /// newer file failed to load while this version serves.
+    #[schema(value_type = Vec<Object>)]
     plugins: Vec<serde_json::Value>,
 }
 
 /// Every plugin.
+#[utoipa::path(
+    get,
+    path = "/v1/plugins",
+    tag = "plugins",
+    responses(
+        (status = 200, description = "The plugins", body = PluginList),
+        (status = 403, description = "No `read` scope", body = ErrorBody),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub(super) async fn list_plugins(
     State(app): State<Arc<App>>,
     access: Access<Read>,
@@ -44,7 +56,7 @@ pub(super) async fn list_plugins(
 }
 
 /// A node type in the list.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct NodeRow {
     /// Its name: bare where that name means it, else `plugin/type`.
     #[serde(rename = "type")]
@@ -54,12 +66,22 @@ pub struct NodeRow {
 }
 
 /// `GET /v1/nodes`'s answer.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct NodeList {
     nodes: Vec<NodeRow>,
 }
 
 /// Every node type.
+#[utoipa::path(
+    get,
+    path = "/v1/nodes",
+    tag = "plugins",
+    responses(
+        (status = 200, description = "The node types", body = NodeList),
+        (status = 403, description = "No `read` scope", body = ErrorBody),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub(super) async fn list_nodes(State(app): State<Arc<App>>, _access: Access<Read>) -> Json<NodeList> {
     let nodes = crate::commands::node_rows(&app.host)
         .into_iter()
@@ -73,27 +95,30 @@ pub(super) async fn list_nodes(State(app): State<Arc<App>>, _access: Access<Read
 }
 
 /// `POST /v1/plugins/load`'s body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadPlugin {
     /// A plugin file on the server's machine.
+    #[schema(value_type = String)]
     path: PathBuf,
 }
 
 /// A plugin loaded (again).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Loaded {
     /// The name it is registered under.
     name: String,
+    #[schema(value_type = String, example = "loaded")]
     status: &'static str,
     /// The version it describes itself as.
     version: Option<String>,
 }
 
 /// A plugin unloaded.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Unloaded {
     name: String,
+    #[schema(value_type = String, example = "unloaded")]
     status: &'static str,
 }
 
@@ -130,6 +155,19 @@ const CHANGE_PLUGINS: &str = "load or unload plugins (every workflow uses them)"
 
 /// Loads a plugin file on the server's machine, in place of the version
 /// registered under its name.
+#[utoipa::path(
+    post,
+    path = "/v1/plugins/load",
+    tag = "plugins",
+    request_body = LoadPlugin,
+    responses(
+        (status = 200, description = "Loaded", body = Loaded),
+        (status = 400, description = "An invalid body, or no such file", body = ErrorBody),
+        (status = 403, description = "No `admin` scope, or a token limited to some workflows", body = ErrorBody),
+        (status = 422, description = "The file did not load (the version before keeps serving)", body = ErrorBody),
+    ),
+    security(("bearer" = ["admin"])),
+)]
 pub(super) async fn load_plugin(
     State(app): State<Arc<App>>,
     access: Access<Admin>,
@@ -153,6 +191,19 @@ fn plugin_file(app: &App, name: &str) -> Option<PathBuf> {
 }
 
 /// Loads plugin `name`'s file in the plugin directories again.
+#[utoipa::path(
+    post,
+    path = "/v1/plugins/{name}/reload",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin's registered name")),
+    responses(
+        (status = 200, description = "Loaded", body = Loaded),
+        (status = 403, description = "No `admin` scope, or a token limited to some workflows", body = ErrorBody),
+        (status = 404, description = "No file for it in the plugin directories", body = ErrorBody),
+        (status = 422, description = "The file did not load (the version before keeps serving)", body = ErrorBody),
+    ),
+    security(("bearer" = ["admin"])),
+)]
 pub(super) async fn reload_plugin(
     State(app): State<Arc<App>>,
     access: Access<Admin>,
@@ -165,6 +216,19 @@ pub(super) async fn reload_plugin(
 }
 
 /// Unregisters a plugin (built-in plugins cannot be).
+#[utoipa::path(
+    post,
+    path = "/v1/plugins/{name}/unload",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin's registered name")),
+    responses(
+        (status = 200, description = "Unloaded", body = Unloaded),
+        (status = 403, description = "No `admin` scope, or a token limited to some workflows", body = ErrorBody),
+        (status = 404, description = "No such plugin", body = ErrorBody),
+        (status = 409, description = "A plugin built into Pocket", body = ErrorBody),
+    ),
+    security(("bearer" = ["admin"])),
+)]
 pub(super) async fn unload_plugin(
     State(app): State<Arc<App>>,
     access: Access<Admin>,

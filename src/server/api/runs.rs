@@ -11,8 +11,10 @@ use axum::response::{IntoResponse, Response};
 use pocket_core::Value;
 use pocket_history::{Created, RunFilter, RunRecord, RunStatus};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Path, Query};
 use crate::server::access::{Access, Needs, Read, Run};
 use crate::server::app::App;
@@ -26,7 +28,7 @@ const MAX_WAIT: Duration = Duration::from_secs(300);
 const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 /// `POST /v1/runs`'s body: `workflow` or `definition`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRun {
     /// A workflow served by name...
@@ -43,7 +45,8 @@ pub struct CreateRun {
 }
 
 /// How long a request that starts a run waits for it.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
     /// Hold the request until the run ends (then 200 with the finished run).
     #[serde(default)]
@@ -52,11 +55,20 @@ pub struct WaitQuery {
     timeout: Option<String>,
 }
 
+/// The lifecycle states of a run, as the API names them.
+fn run_status() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(RunStatus::ALL.map(RunStatus::as_str)))
+        .build()
+}
+
 /// A run as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RunView {
     id: String,
     workflow: String,
+    #[schema(schema_with = run_status)]
     status: RunStatus,
     input: Value,
     output: Option<Value>,
@@ -117,6 +129,23 @@ async fn view<S: Needs>(app: &App, access: &Access<S>, id: &str) -> Result<RunVi
 }
 
 /// Starts a run of a served workflow, or of one sent inline.
+#[utoipa::path(
+    post,
+    path = "/v1/runs",
+    tag = "runs",
+    params(WaitQuery, ("Idempotency-Key" = Option<String>, Header, description = "The body's `idempotency_key`, as a header")),
+    request_body = CreateRun,
+    responses(
+        (status = 202, description = "Accepted: the run, `queued` or `running`", body = RunView, headers(("Location" = String))),
+        (status = 200, description = "The finished run (`?wait=true`), or the run an idempotency key started before (header `Idempotent-Replayed: true`)", body = RunView),
+        (status = 400, description = "An invalid body or workflow", body = ErrorBody),
+        (status = 403, description = "No `run` scope, or an inline workflow from a token limited to some workflows", body = ErrorBody),
+        (status = 404, description = "No such workflow", body = ErrorBody),
+        (status = 413, description = "A body over `max_body`", body = ErrorBody),
+        (status = 429, description = "At capacity; `Retry-After` says when to try again", body = ErrorBody),
+    ),
+    security(("bearer" = ["run"])),
+)]
 pub(super) async fn create_run(
     State(app): State<Arc<App>>,
     access: Access<Run>,
@@ -213,6 +242,18 @@ pub(super) async fn start(
 }
 
 /// A run, with its input, output and timeline.
+#[utoipa::path(
+    get,
+    path = "/v1/runs/{id}",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "The run", body = RunView),
+        (status = 403, description = "No `read` scope", body = ErrorBody),
+        (status = 404, description = "No such run (or one of a workflow the token does not see)", body = ErrorBody),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub(super) async fn get_run(
     State(app): State<Arc<App>>,
     access: Access<Read>,
@@ -222,14 +263,28 @@ pub(super) async fn get_run(
 }
 
 /// `POST /v1/runs/{id}/cancel`'s answer.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Cancelling {
     id: String,
     /// Always `cancelling`: the run ends `cancelled`.
+    #[schema(value_type = String, example = "cancelling")]
     status: &'static str,
 }
 
 /// Cancels a run that has not finished.
+#[utoipa::path(
+    post,
+    path = "/v1/runs/{id}/cancel",
+    tag = "runs",
+    params(("id" = String, Path, description = "The run's id")),
+    responses(
+        (status = 202, description = "Cancelling: the run ends `cancelled`", body = Cancelling),
+        (status = 403, description = "No `run` scope", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 409, description = "The run has finished", body = ErrorBody),
+    ),
+    security(("bearer" = ["run"])),
+)]
 pub(super) async fn cancel_run(
     State(app): State<Arc<App>>,
     access: Access<Run>,
@@ -250,7 +305,8 @@ pub(super) async fn cancel_run(
 }
 
 /// `GET /v1/runs`'s filters and page.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only runs of this workflow.
     workflow: Option<String>,
@@ -264,10 +320,11 @@ pub struct ListQuery {
 }
 
 /// A run in a list: no input, output or timeline.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RunSummary {
     id: String,
     workflow: String,
+    #[schema(schema_with = run_status)]
     status: RunStatus,
     error: Option<String>,
     created_ms: i64,
@@ -276,7 +333,7 @@ pub struct RunSummary {
 }
 
 /// A page of runs, newest first.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RunList {
     runs: Vec<RunSummary>,
     /// The page's last run, to pass as `before` for the next page; `null`
@@ -285,6 +342,18 @@ pub struct RunList {
 }
 
 /// Runs, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/runs",
+    tag = "runs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of runs", body = RunList),
+        (status = 400, description = "An invalid filter", body = ErrorBody),
+        (status = 403, description = "No `read` scope", body = ErrorBody),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub(super) async fn list_runs(
     State(app): State<Arc<App>>,
     access: Access<Read>,

@@ -6,17 +6,19 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::Path;
 use crate::server::access::{Access, Read};
 use crate::server::app::App;
 
 /// A served workflow in the list.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WorkflowSummary {
     name: String,
     /// The file it came from.
+    #[schema(value_type = String)]
     file: PathBuf,
     /// How many nodes it has.
     nodes: usize,
@@ -25,14 +27,15 @@ pub struct WorkflowSummary {
 }
 
 /// A workflow file that did not load, and why.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct FailedFile {
+    #[schema(value_type = String)]
     file: PathBuf,
     error: String,
 }
 
 /// `GET /v1/workflows`'s answer.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WorkflowList {
     workflows: Vec<WorkflowSummary>,
     /// Files that failed to parse or validate (only for a token that sees
@@ -41,6 +44,16 @@ pub struct WorkflowList {
 }
 
 /// The served workflows, and the files that failed.
+#[utoipa::path(
+    get,
+    path = "/v1/workflows",
+    tag = "workflows",
+    responses(
+        (status = 200, description = "The workflows the token sees", body = WorkflowList),
+        (status = 403, description = "No `read` scope", body = ErrorBody),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub(super) async fn list_workflows(State(app): State<Arc<App>>, access: Access<Read>) -> Json<WorkflowList> {
     let set = app.workflows.load();
     let workflows = set
@@ -69,11 +82,13 @@ pub(super) async fn list_workflows(State(app): State<Arc<App>>, access: Access<R
 }
 
 /// `GET /v1/workflows/{name}`'s answer.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WorkflowDetail {
     name: String,
+    #[schema(value_type = String)]
     file: PathBuf,
     /// Its source text.
+    #[schema(value_type = String)]
     source: Arc<str>,
     /// The graph as a Mermaid flowchart.
     mermaid: String,
@@ -82,6 +97,18 @@ pub struct WorkflowDetail {
 }
 
 /// A served workflow: its source and its graph.
+#[utoipa::path(
+    get,
+    path = "/v1/workflows/{name}",
+    tag = "workflows",
+    params(("name" = String, Path, description = "The workflow's name")),
+    responses(
+        (status = 200, description = "The workflow", body = WorkflowDetail),
+        (status = 403, description = "No `read` scope", body = ErrorBody),
+        (status = 404, description = "No such workflow (or one the token does not see)", body = ErrorBody),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub(super) async fn get_workflow(
     State(app): State<Arc<App>>,
     access: Access<Read>,
