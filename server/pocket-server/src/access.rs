@@ -1,8 +1,10 @@
 //! [`Access`]: the one decision on what a request may see and do. Every
-//! authenticated handler takes an `Access` and asks it before it answers
+//! authenticated handler takes an `Access<S>`, `S` the scope it needs (a
+//! 403 before the handler runs without it), and asks it before it answers
 //! with a workflow, a run, a list or a page cursor, replays an idempotency
 //! key, starts a webhook's run, or touches what every workflow shares;
-//! nothing else checks scopes or workflow patterns.
+//! nothing else checks scopes or workflow patterns. Who the caller is was
+//! settled before, by [`authenticate`] from the `Authorization` header.
 //!
 //! The rules:
 //! - A scope the token lacks is a 403 naming the scope.
@@ -14,33 +16,89 @@
 //!   token whose patterns include `*`; others get a 403 that names no
 //!   workflow.
 
-use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use pocket_core::Scope;
 use pocket_history::RunRecord;
 
 use super::api::ApiError;
-use super::auth::Caller;
+use super::app::App;
+use super::auth::{Caller, Refusal};
 use super::workflows::Workflow;
 
-/// What the authenticated caller of a request may see and do.
-pub struct Access {
-    caller: Caller,
+/// Middleware before every authenticated route: the caller presenting the
+/// request's bearer token (or the anonymous caller of an open API), put
+/// where [`Access`] finds it; a 401 without a known token.
+pub async fn authenticate(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match app.tokens.caller(authorization) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(Refusal::Missing) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this server needs an API token: send `Authorization: Bearer TOKEN`",
+        )
+        .into_response(),
+        Err(Refusal::Unknown) => ApiError::new(StatusCode::UNAUTHORIZED, "unknown API token").into_response(),
+    }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Access {
+/// A scope a handler needs, as a type: `Access<Read>`.
+pub trait Needs: Send + Sync + 'static {
+    /// The scope.
+    const SCOPE: Scope;
+}
+
+/// The `read` scope: read runs, workflows, plugins, node types, metrics.
+pub enum Read {}
+
+/// The `run` scope: start and cancel runs.
+pub enum Run {}
+
+/// The `admin` scope: everything.
+pub enum Admin {}
+
+impl Needs for Read {
+    const SCOPE: Scope = Scope::Read;
+}
+
+impl Needs for Run {
+    const SCOPE: Scope = Scope::Run;
+}
+
+impl Needs for Admin {
+    const SCOPE: Scope = Scope::Admin;
+}
+
+/// What the authenticated caller of a request, holding scope `S`, may see and do.
+pub struct Access<S: Needs> {
+    caller: Caller,
+    scope: PhantomData<S>,
+}
+
+impl<S: Needs, St: Send + Sync> FromRequestParts<St> for Access<S> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Access, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _state: &St) -> Result<Access<S>, ApiError> {
         // The `authenticate` middleware puts the caller there; a route
         // outside it has none, and nothing is let through without one.
-        parts
+        let caller = parts
             .extensions
             .get::<Caller>()
             .cloned()
-            .map(Access::of)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "this request needs an API token"))
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "this request needs an API token"))?;
+        Access::of(caller)
     }
 }
 
@@ -50,7 +108,7 @@ pub trait OfWorkflow {
     fn workflow_name(&self) -> &str;
 }
 
-impl OfWorkflow for std::sync::Arc<Workflow> {
+impl OfWorkflow for Arc<Workflow> {
     fn workflow_name(&self) -> &str {
         &self.name
     }
@@ -70,25 +128,23 @@ fn scope_name(scope: Scope) -> &'static str {
     }
 }
 
-impl Access {
-    /// The access of `caller`.
-    pub fn of(caller: Caller) -> Access {
-        Access { caller }
-    }
-
-    /// Requires `scope`: a 403 without it.
-    pub fn scope(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.caller.has(scope) {
-            return Ok(());
+impl<S: Needs> Access<S> {
+    /// The access of `caller`: a 403 naming the scope if it lacks `S`.
+    pub fn of(caller: Caller) -> Result<Access<S>, ApiError> {
+        if !caller.has(S::SCOPE) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "token `{}` does not have the `{}` scope",
+                    caller.name,
+                    scope_name(S::SCOPE)
+                ),
+            ));
         }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "token `{}` does not have the `{}` scope",
-                self.caller.name,
-                scope_name(scope)
-            ),
-        ))
+        Ok(Access {
+            caller,
+            scope: PhantomData,
+        })
     }
 
     /// Whether workflow `name` and its runs exist for this caller (what
@@ -98,18 +154,16 @@ impl Access {
     }
 
     /// `found` (a workflow or a run, `what` in the message), when the caller
-    /// has `scope` and sees its workflow. Else a 403 without the scope, or
-    /// the 404 of a `what` that does not exist, whether it does or not.
-    pub fn reach<T: OfWorkflow>(&self, scope: Scope, what: &str, found: Option<T>) -> Result<T, ApiError> {
-        self.scope(scope)?;
+    /// sees its workflow; else the 404 of a `what` that does not exist,
+    /// whether it does or not.
+    pub fn reach<T: OfWorkflow>(&self, what: &str, found: Option<T>) -> Result<T, ApiError> {
         found
             .filter(|item| self.sees(item.workflow_name()))
             .ok_or_else(|| ApiError::not_found(what))
     }
 
-    /// Requires `scope` and every workflow, for `what`, which spans them all.
-    pub fn everything(&self, scope: Scope, what: &str) -> Result<(), ApiError> {
-        self.scope(scope)?;
+    /// Requires every workflow, for `what`, which spans them all.
+    pub fn everything(&self, what: &str) -> Result<(), ApiError> {
         if self.caller.unrestricted() {
             return Ok(());
         }
@@ -142,14 +196,14 @@ mod tests {
     use super::super::auth::{Tokens, hash};
     use super::*;
 
-    fn limited(scopes: Vec<Scope>) -> Access {
+    fn limited(scopes: Vec<Scope>) -> Caller {
         let tokens = Tokens::new(vec![TokenConfig {
             name: "ci".into(),
             sha256: hash("s"),
             scopes,
             workflows: vec!["orders-*".into()],
         }]);
-        Access::of(tokens.caller(Some("Bearer s")).unwrap())
+        tokens.caller(Some("Bearer s")).unwrap()
     }
 
     fn run_of(workflow: &str) -> RunRecord {
@@ -175,31 +229,23 @@ mod tests {
 
     #[test]
     fn a_hidden_run_answers_like_a_missing_one_and_a_missing_scope_is_403() {
-        let access = limited(vec![Scope::Read]);
-        assert_eq!(
-            status(access.reach(Scope::Read, "run", Some(run_of("orders-eu")))),
-            StatusCode::OK
-        );
-        let hidden = access.reach(Scope::Read, "run", Some(run_of("payroll")));
-        let missing = access.reach(Scope::Read, "run", None::<RunRecord>);
+        let caller = limited(vec![Scope::Read]);
+        let access = Access::<Read>::of(caller.clone()).unwrap();
+        assert_eq!(status(access.reach("run", Some(run_of("orders-eu")))), StatusCode::OK);
+        let hidden = access.reach("run", Some(run_of("payroll")));
+        let missing = access.reach("run", None::<RunRecord>);
         assert_eq!(status(hidden), StatusCode::NOT_FOUND);
         assert_eq!(status(missing), StatusCode::NOT_FOUND);
-        assert_eq!(
-            status(access.reach(Scope::Run, "run", Some(run_of("orders-eu")))),
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(status(Access::<Run>::of(caller)), StatusCode::FORBIDDEN);
     }
 
     #[test]
     fn what_spans_every_workflow_needs_every_workflow() {
-        let access = limited(vec![Scope::Admin]);
-        assert_eq!(
-            status(access.everything(Scope::Read, "read metrics")),
-            StatusCode::FORBIDDEN
-        );
+        let access = Access::<Read>::of(limited(vec![Scope::Admin])).unwrap();
+        assert_eq!(status(access.everything("read metrics")), StatusCode::FORBIDDEN);
         assert_eq!(access.patterns(), Some(vec!["orders-*".to_string()]));
-        let open = Access::of(Caller::open());
-        assert_eq!(status(open.everything(Scope::Admin, "load plugins")), StatusCode::OK);
+        let open = Access::<Admin>::of(Caller::open()).unwrap();
+        assert_eq!(status(open.everything("load plugins")), StatusCode::OK);
         assert!(open.patterns().is_none() && open.sees_everything());
     }
 }

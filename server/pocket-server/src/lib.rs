@@ -7,6 +7,7 @@
 
 mod access;
 mod api;
+mod app;
 mod auth;
 mod cluster;
 mod error;
@@ -28,7 +29,7 @@ use pocket_core::{HistoryLocation, Scope, ServerConfig};
 use pocket_history::{PostgresStore, RunStore, SqliteStore};
 use tokio_util::sync::CancellationToken;
 
-use api::App;
+use app::App;
 use auth::Tokens;
 use metrics::Metrics;
 use pocket_runtime::Deployment;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
-use super::api::App;
+use super::app::App;
 
 /// How long the watcher waits for a burst of events about a change to end.
 const SETTLE: Duration = Duration::from_millis(250);

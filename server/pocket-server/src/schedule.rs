@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use pocket_core::{Schedule, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::api::App;
+use super::app::App;
 use super::runs::Submission;
 
 /// How often the scheduler looks at the served workflows' schedules.

@@ -304,3 +304,69 @@ async fn a_running_run_shows_its_progress_and_can_be_cancelled() {
         again.json
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_body_query_or_path_gets_the_json_error_form_naming_the_cause() {
+    let site = Site::new("max_body = \"4KiB\"\n");
+    let server = site.start();
+    let cases = [
+        ("GET", "/v1/runs?limit=many", None, 400, "invalid query string: limit: "),
+        (
+            "POST",
+            "/v1/runs?wait=maybe",
+            Some(json!({"workflow": "hello"})),
+            400,
+            "invalid query string: wait: ",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            Some(json!({"workflow": 5})),
+            400,
+            "invalid request body: workflow: invalid type: integer `5`",
+        ),
+        (
+            "POST",
+            "/v1/plugins/load",
+            Some(json!({"path": ["a"]})),
+            400,
+            "invalid request body: path: invalid type: sequence",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            Some(json!({"workflow": "hello", "input": {"pad": "x".repeat(10_000)}})),
+            413,
+            "length limit exceeded",
+        ),
+    ];
+    for (method, path, body, status, message) in cases {
+        let answer = call(method, &server.url(path), None, body).await;
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.json);
+        let error = answer.json["error"].as_str();
+        assert!(
+            error.is_some_and(|e| e.contains(message)),
+            "{method} {path}: `{message}` in {}",
+            answer.json
+        );
+    }
+    let client = reqwest::Client::new();
+    let cut = client
+        .post(server.url("/v1/runs"))
+        .body("{\"workflow\": \"hello\", \"input\": [1,")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cut.status(), 400);
+    let cut: serde_json::Value = serde_json::from_str(&cut.text().await.unwrap()).unwrap();
+    assert!(cut["error"].as_str().unwrap().contains("line 1 column"), "{cut}");
+    // The server is still serving.
+    let again = call(
+        "POST",
+        &server.url("/v1/runs?wait=true"),
+        None,
+        Some(json!({"workflow": "hello"})),
+    )
+    .await;
+    assert_eq!(again.json["status"], "succeeded");
+}

@@ -8,6 +8,7 @@ mod lifecycle;
 mod limits;
 mod live;
 mod native;
+mod openapi;
 mod page;
 mod postgres;
 mod store_failures;
