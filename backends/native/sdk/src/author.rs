@@ -26,11 +26,11 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString};
 use pocket_value::Value;
 
-use crate::host::{Host, HostRef};
 use crate::abi::{
     NodeObject, NodeObject_TO, NodeTypeDescriptor, NodeTypeObject, NodeTypeObject_TO, PluginDescriptor, RError,
     RErrorKind, ROutput,
 };
+use crate::host::{HostApi, HostRef};
 
 /// A plugin: its metadata and node types.
 pub struct Plugin {
@@ -207,7 +207,7 @@ pub struct Call<'a> {
     /// The node's config with its templates rendered against the input.
     pub config: Value,
     /// Pocket's host calls for this call (log, kv, config, env, http).
-    pub host: Host<'a>,
+    pub host: HostApi<'a>,
 }
 
 impl Call<'static> {
@@ -216,7 +216,7 @@ impl Call<'static> {
         Call {
             input,
             config,
-            host: Host::detached(),
+            host: HostApi::detached(),
         }
     }
 }
@@ -367,7 +367,7 @@ impl NodeObject for Body {
             let output = (self.exec)(Call {
                 input,
                 config,
-                host: Host::new(&host),
+                host: HostApi::new(&host),
             })?;
             Ok(ROutput {
                 output: output.value,

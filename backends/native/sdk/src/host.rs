@@ -1,4 +1,4 @@
-//! [`Host`]: Pocket's host calls (log, kv, config, env, http) for the node
+//! [`HostApi`]: Pocket's host calls (log, kv, config, env, http) for the node
 //! call in progress, checked against the plugin's grant in pocket.toml
 //! exactly as Lua's and WASM's are.
 
@@ -6,14 +6,14 @@ use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
 use pocket_value::Value;
 
-use crate::author::Error;
 use crate::abi::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
+use crate::author::Error;
 
 /// The host's side of one node call, as the library receives it.
 pub(crate) type HostRef<'a, 'b> = HostObject_TO<'a, RRef<'b, ()>>;
 
 /// [`HostObject`](crate::abi::HostObject)'s methods as a plain Rust
-/// trait, so that a [`Host`] can borrow a [`HostRef`] of any lifetimes for
+/// trait, so that a [`HostApi`] can borrow a [`HostRef`] of any lifetimes for
 /// as long as the call lasts.
 trait HostCalls {
     fn log(&self, level: u8, message: &str);
@@ -49,7 +49,7 @@ impl HostCalls for HostRef<'_, '_> {
     }
 }
 
-/// What another node type produced when [`Host::call_node`] ran it.
+/// What another node type produced when [`HostApi::plugin_call`] ran it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallOutput {
     /// Its output.
@@ -71,7 +71,7 @@ pub enum Level {
     Error = 4,
 }
 
-/// An HTTP request for [`Host::http`].
+/// An HTTP request for [`HostApi::http`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// `GET`, `POST`... (any case).
@@ -96,7 +96,7 @@ impl HttpRequest {
     }
 }
 
-/// What [`Host::http`] got back.
+/// What [`HostApi::http`] got back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The status code.
@@ -110,30 +110,30 @@ pub struct HttpResponse {
 /// Pocket's host calls for the node call in progress. Each needs the
 /// capability pocket.toml grants the plugin (`log`, `kv`, `env:<pattern>`,
 /// `http:<host>`); a refusal is an [`Error`] saying which, never a panic.
-/// A `Host` made by [`Host::detached`] (a unit test's) refuses everything.
+/// A `HostApi` made by [`HostApi::detached`] (a unit test's) refuses everything.
 #[derive(Clone, Copy)]
-pub struct Host<'a> {
+pub struct HostApi<'a> {
     object: Option<&'a (dyn HostCalls + 'a)>,
 }
 
-impl std::fmt::Debug for Host<'_> {
+impl std::fmt::Debug for HostApi<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.object.is_some() {
-            "Host"
+            "HostApi"
         } else {
-            "Host(detached)"
+            "HostApi(detached)"
         })
     }
 }
 
-impl<'a> Host<'a> {
-    pub(crate) fn new(object: &'a HostRef<'_, '_>) -> Host<'a> {
-        Host { object: Some(object) }
+impl<'a> HostApi<'a> {
+    pub(crate) fn new(object: &'a HostRef<'_, '_>) -> HostApi<'a> {
+        HostApi { object: Some(object) }
     }
 
     /// A host outside Pocket: every call is refused (logs are dropped).
-    pub fn detached() -> Host<'static> {
-        Host { object: None }
+    pub fn detached() -> HostApi<'static> {
+        HostApi { object: None }
     }
 
     fn object(&self) -> Result<&'a (dyn HostCalls + 'a), Error> {
@@ -216,7 +216,7 @@ impl<'a> Host<'a> {
     /// what is left of the call's time; the callee runs under its own
     /// plugin's permissions and limits. A node type that calls others
     /// should be marked [`crate::NodeType::blocking`].
-    pub fn call_node(&self, node_type: &str, input: &Value, config: &Value) -> Result<CallOutput, Error> {
+    pub fn plugin_call(&self, node_type: &str, input: &Value, config: &Value) -> Result<CallOutput, Error> {
         match self.object()?.plugin_call(node_type, input.clone(), config.clone()) {
             ROk(out) => Ok(CallOutput {
                 output: out.output,

@@ -50,7 +50,7 @@ mod author;
 mod host;
 
 pub use author::{Call, Error, Exec, NodeType, Output, Plugin, Setup};
-pub use host::{CallOutput, Host, HttpRequest, HttpResponse, Level};
+pub use host::{CallOutput, HostApi, HttpRequest, HttpResponse, Level};
 /// The stable ABI this SDK builds plugins against.
 pub use pocket_native_abi as abi;
 pub use pocket_native_abi::INTERFACE_VERSION;
@@ -76,8 +76,7 @@ macro_rules! export_plugin {
         #[doc(hidden)]
         #[unsafe(export_name = $crate::__root_module_loader_name!())]
         pub static __POCKET_NATIVE_ROOT_MODULE: $crate::__private::LibHeader = {
-            extern "C" fn describe()
-            -> $crate::__private::RResult<$crate::abi::PluginDescriptor, $crate::abi::RError> {
+            extern "C" fn describe() -> $crate::__private::RResult<$crate::abi::PluginDescriptor, $crate::abi::RError> {
                 $crate::__private::describe($plugin)
             }
             fn root_module() -> $crate::abi::PluginModuleRef {
@@ -106,8 +105,8 @@ pub mod __private {
     pub use abi_stable::library::{__call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult};
     pub use abi_stable::std_types::RResult;
 
-    pub use crate::author::describe;
     use crate::abi::{PluginDescriptor, PluginModule, PluginModuleRef, RError};
+    pub use crate::author::describe;
 
     /// The root module around a plugin's `describe` function, saying
     /// whether the plugin unwinds on panic.
