@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Config, NoTls, Row};
 
 use crate::record::new_id;
-use crate::sql::{Bound, COLUMNS, Dialect, SCHEMA, list_query};
+use crate::sql::{Bound, Dialect, SCHEMA, Statements, list_query};
 use crate::{Created, Finish, NewRun, RunFilter, RunRecord, RunStatus, RunStore, StoreError};
 
 /// The most connections the store opens (and so the most calls at once).
@@ -33,6 +33,7 @@ pub struct PostgresStore {
     pool: Pool,
     /// Drives the connections; `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
+    statements: Statements,
 }
 
 /// `url` with any password replaced by `***`.
@@ -86,6 +87,7 @@ impl PostgresStore {
             location: location.clone(),
             pool,
             runtime: Some(runtime),
+            statements: Statements::new(Dialect::Postgres),
         };
         store.run(async |client| client.batch_execute(SCHEMA).await)?;
         tracing::debug!(location = %location, "opened the run history");
@@ -165,8 +167,7 @@ impl RunStore for PostgresStore {
     fn create(&self, run: NewRun, now_ms: i64) -> Result<Created, StoreError> {
         let id = new_id();
         let inserted = self.execute(
-            "INSERT INTO runs (id, workflow, status, input, definition, idempotency_key, created_ms) \
-             VALUES ($1, $2, 'queued', $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+            &self.statements.create,
             &[
                 &id,
                 &run.workflow,
@@ -180,8 +181,7 @@ impl RunStore for PostgresStore {
             return Ok(Created::New(RunRecord::queued(id, run, now_ms)));
         }
         let key = run.idempotency_key.unwrap_or_default();
-        let sql = format!("SELECT {COLUMNS} FROM runs WHERE idempotency_key = $1");
-        let existing = self.query(&sql, &[&key])?;
+        let existing = self.query(&self.statements.by_idempotency_key, &[&key])?;
         existing
             .into_iter()
             .next()
@@ -190,18 +190,13 @@ impl RunStore for PostgresStore {
     }
 
     fn start(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let changed = self.execute(
-            "UPDATE runs SET status = 'running', started_ms = COALESCE(started_ms, $2) \
-             WHERE id = $1 AND status IN ('queued', 'running')",
-            &[&id, &now_ms],
-        )?;
+        let changed = self.execute(&self.statements.start, &[&id, &now_ms])?;
         Ok(changed == 1)
     }
 
     fn finish(&self, id: &str, finish: &Finish) -> Result<bool, StoreError> {
         let changed = self.execute(
-            "UPDATE runs SET status = $2, output = $3, error = $4, timeline = $5, finished_ms = $6 \
-             WHERE id = $1 AND status IN ('queued', 'running')",
+            &self.statements.finish,
             &[
                 &id,
                 &finish.status.as_str(),
@@ -215,8 +210,7 @@ impl RunStore for PostgresStore {
     }
 
     fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM runs WHERE id = $1");
-        Ok(self.query(&sql, &[&id])?.into_iter().next())
+        Ok(self.query(&self.statements.get, &[&id])?.into_iter().next())
     }
 
     fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
@@ -232,12 +226,11 @@ impl RunStore for PostgresStore {
     }
 
     fn unfinished(&self) -> Result<Vec<RunRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY id");
-        self.query(&sql, &[])
+        self.query(&self.statements.unfinished, &[])
     }
 
     fn prune(&self, finished_before_ms: i64) -> Result<u64, StoreError> {
-        self.execute("DELETE FROM runs WHERE finished_ms < $1", &[&finished_before_ms])
+        self.execute(&self.statements.prune, &[&finished_before_ms])
     }
 }
 

@@ -1,5 +1,6 @@
 //! The SQL both stores share: the table, its columns in the order rows are
-//! read, and the filter of a run list.
+//! read, every statement they run ([`Statements`], written once, with the
+//! placeholders of each [`Dialect`]) and the filter of a run list.
 
 use crate::RunFilter;
 
@@ -28,6 +29,59 @@ CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (finished_ms);
 pub(crate) const COLUMNS: &str = "id, workflow, status, input, definition, idempotency_key, output, error, timeline, \
                                   created_ms, started_ms, finished_ms";
 
+/// Every statement a store runs but the run list's (built per filter by
+/// [`list_query`]), in its database's placeholder style. Each is written
+/// once, with `$N` placeholders; [`Statements::new`] spells them for a
+/// dialect.
+#[derive(Debug, Clone)]
+pub(crate) struct Statements {
+    /// Inserts a queued run unless its idempotency key is taken:
+    /// id, workflow, input, definition, idempotency key, created at.
+    pub create: String,
+    /// The run holding an idempotency key: the key.
+    pub by_idempotency_key: String,
+    /// Marks a queued or running run running, keeping its first start:
+    /// id, started at.
+    pub start: String,
+    /// Ends a queued or running run: id, status, output, error, timeline,
+    /// finished at.
+    pub finish: String,
+    /// One run: its id.
+    pub get: String,
+    /// The queued and running runs, oldest first.
+    pub unfinished: String,
+    /// Deletes the runs that finished before: a time.
+    pub prune: String,
+}
+
+impl Statements {
+    /// The statements in `dialect`'s placeholder style.
+    pub(crate) fn new(dialect: Dialect) -> Statements {
+        let spell = |sql: String| dialect.spell(&sql);
+        Statements {
+            create: spell(
+                "INSERT INTO runs (id, workflow, status, input, definition, idempotency_key, created_ms) \
+                 VALUES ($1, $2, 'queued', $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING"
+                    .to_string(),
+            ),
+            by_idempotency_key: spell(format!("SELECT {COLUMNS} FROM runs WHERE idempotency_key = $1")),
+            start: spell(
+                "UPDATE runs SET status = 'running', started_ms = COALESCE(started_ms, $2) \
+                 WHERE id = $1 AND status IN ('queued', 'running')"
+                    .to_string(),
+            ),
+            finish: spell(
+                "UPDATE runs SET status = $2, output = $3, error = $4, timeline = $5, finished_ms = $6 \
+                 WHERE id = $1 AND status IN ('queued', 'running')"
+                    .to_string(),
+            ),
+            get: spell(format!("SELECT {COLUMNS} FROM runs WHERE id = $1")),
+            unfinished: format!("SELECT {COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY id"),
+            prune: spell("DELETE FROM runs WHERE finished_ms < $1".to_string()),
+        }
+    }
+}
+
 /// A value a list query binds.
 pub(crate) enum Bound<'a> {
     /// Text.
@@ -46,11 +100,18 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// What starts a numbered placeholder: `?1` in SQLite, `$1` in PostgreSQL.
     fn placeholder(self) -> char {
         match self {
             Dialect::Sqlite => '?',
             Dialect::Postgres => '$',
         }
+    }
+
+    /// `sql`, written with `$N` placeholders (and no other `$`), with this
+    /// database's.
+    fn spell(self, sql: &str) -> String {
+        sql.replace('$', &self.placeholder().to_string())
     }
 
     /// The condition that `workflow` matches a `*` pattern, without a
@@ -146,5 +207,30 @@ mod tests {
         assert_eq!(values.len(), 3);
         let (plain, _) = list_query(&RunFilter::default(), Dialect::Sqlite);
         assert!(plain.ends_with("FROM runs  ORDER BY id DESC LIMIT ?1"), "{plain}");
+    }
+
+    #[test]
+    fn each_statement_is_spelled_in_its_dialects_placeholders() {
+        let (sqlite, postgres) = (Statements::new(Dialect::Sqlite), Statements::new(Dialect::Postgres));
+        assert!(
+            sqlite.finish.contains("status = ?2") && sqlite.finish.contains("WHERE id = ?1"),
+            "{}",
+            sqlite.finish
+        );
+        assert!(
+            postgres.finish.contains("status = $2") && postgres.finish.contains("WHERE id = $1"),
+            "{}",
+            postgres.finish
+        );
+        for sql in [
+            &sqlite.create,
+            &sqlite.start,
+            &sqlite.get,
+            &sqlite.prune,
+            &sqlite.by_idempotency_key,
+        ] {
+            assert!(!sql.contains('$'), "{sql}");
+        }
+        assert_eq!(sqlite.unfinished, postgres.unfinished);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::record::new_id;
-use crate::sql::{Bound, COLUMNS, Dialect, SCHEMA, list_query};
+use crate::sql::{Bound, Dialect, SCHEMA, Statements, list_query};
 use crate::{Created, Finish, NewRun, RunFilter, RunRecord, RunStatus, RunStore, StoreError};
 
 /// Run history in an SQLite database file.
@@ -19,6 +19,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    statements: Statements,
 }
 
 impl SqliteStore {
@@ -46,6 +47,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            statements: Statements::new(Dialect::Sqlite),
         })
     }
 
@@ -103,10 +105,7 @@ impl RunStore for SqliteStore {
         let id = new_id();
         let inserted = self
             .writer()
-            .prepare_cached(
-                "INSERT INTO runs (id, workflow, status, input, definition, idempotency_key, created_ms) \
-                 VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6) ON CONFLICT (idempotency_key) DO NOTHING",
-            )
+            .prepare_cached(&self.statements.create)
             .and_then(|mut s| {
                 s.execute(params![
                     id,
@@ -122,8 +121,7 @@ impl RunStore for SqliteStore {
             return Ok(Created::New(RunRecord::queued(id, run, now_ms)));
         }
         let key = run.idempotency_key.unwrap_or_default();
-        let sql = format!("SELECT {COLUMNS} FROM runs WHERE idempotency_key = ?1");
-        let existing = self.query(&sql, &[key.clone().into()])?;
+        let existing = self.query(&self.statements.by_idempotency_key, &[key.clone().into()])?;
         existing
             .into_iter()
             .next()
@@ -137,10 +135,7 @@ impl RunStore for SqliteStore {
     fn start(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
         let changed = self
             .writer()
-            .prepare_cached(
-                "UPDATE runs SET status = 'running', started_ms = COALESCE(started_ms, ?2) \
-                 WHERE id = ?1 AND status IN ('queued', 'running')",
-            )
+            .prepare_cached(&self.statements.start)
             .and_then(|mut s| s.execute(params![id, now_ms]))
             .map_err(|e| self.error(e))?;
         Ok(changed == 1)
@@ -149,10 +144,7 @@ impl RunStore for SqliteStore {
     fn finish(&self, id: &str, finish: &Finish) -> Result<bool, StoreError> {
         let changed = self
             .writer()
-            .prepare_cached(
-                "UPDATE runs SET status = ?2, output = ?3, error = ?4, timeline = ?5, finished_ms = ?6 \
-                 WHERE id = ?1 AND status IN ('queued', 'running')",
-            )
+            .prepare_cached(&self.statements.finish)
             .and_then(|mut s| {
                 s.execute(params![
                     id,
@@ -169,9 +161,8 @@ impl RunStore for SqliteStore {
 
     fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
         let reader = self.reader();
-        let sql = format!("SELECT {COLUMNS} FROM runs WHERE id = ?1");
         let row = reader
-            .prepare_cached(&sql)
+            .prepare_cached(&self.statements.get)
             .and_then(|mut s| s.query_row([id], read_row).optional())
             .map_err(|e| self.error(e))?;
         row.transpose()
@@ -190,14 +181,13 @@ impl RunStore for SqliteStore {
     }
 
     fn unfinished(&self) -> Result<Vec<RunRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY id");
-        self.query(&sql, &[])
+        self.query(&self.statements.unfinished, &[])
     }
 
     fn prune(&self, finished_before_ms: i64) -> Result<u64, StoreError> {
         let deleted = self
             .writer()
-            .execute("DELETE FROM runs WHERE finished_ms < ?1", [finished_before_ms])
+            .execute(&self.statements.prune, [finished_before_ms])
             .map_err(|e| self.error(e))?;
         Ok(deleted as u64)
     }
