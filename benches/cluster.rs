@@ -9,17 +9,14 @@
 //! run --cluster` uses it); workers are the release `pocket` binary. On a
 //! 2-core machine the scheduler, NATS and the workers share the cores.
 
-#[path = "../tests/support/nats_server.rs"]
-mod nats_server;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nats_server::Nats;
 use pocket_cluster::{Cluster, ClusterExecutor, ClusterSettings};
 use pocket_core::{Format, Graph, PluginLoader, PocketConfig, Registry, RunOptions, Value};
+use pocket_test_support::nats_server::Nats;
 
 const FAN: usize = 1_000;
 const CHAIN: usize = 50;

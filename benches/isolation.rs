@@ -6,9 +6,6 @@
 //! Run with `cargo bench --bench isolation` (unset RUST_BACKTRACE). Each
 //! iteration makes 100 calls; divan's time column is per 100 calls.
 
-#[path = "../backends/native/loader/tests/support/libraries.rs"]
-mod libraries;
-
 use std::sync::Arc;
 
 use divan::Bencher;
@@ -17,6 +14,7 @@ use pocket_core::{
     Execution, Isolation, Node, NodeCall, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_native::{ChildCommand, NativeLoader};
+use pocket_test_support::libraries;
 use tokio_util::sync::CancellationToken;
 
 const CALLS: usize = 100;

@@ -5,8 +5,6 @@ mod cluster;
 mod deployment;
 mod isolation;
 mod lazy_loading;
-#[path = "../../backends/native/loader/tests/support/libraries.rs"]
-mod libraries;
 mod lifecycle;
 mod packages;
 mod plugin_calls;
@@ -17,6 +15,8 @@ mod trust;
 mod workflows;
 
 use std::path::PathBuf;
+
+use pocket_test_support::libraries;
 
 use serde_json::Value;
 use std::process::Command;

@@ -5,8 +5,7 @@ use serde_json::{Value, json};
 use crate::workflows::json_server;
 use crate::{Outcome, example_plugins, exec, list_row, listed_row, pocket, root, run_json, wasm_test_guest};
 
-#[path = "../../backends/native/loader/tests/support/redis_server.rs"]
-mod redis_server;
+use pocket_test_support::redis_server;
 
 #[test]
 fn plugin_list_shows_native_plugins_with_type_native() {

@@ -2,9 +2,6 @@
 //! binary on a free 127.0.0.1 port in a temporary directory (and stopped).
 
 mod contract;
-mod support {
-    pub mod postgres_server;
-}
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -12,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use pocket_history::{Created, Finish, NewRun, PostgresStore, RunRecord, RunStatus, RunStore};
-use support::postgres_server::{Server, free_port};
+use pocket_test_support::postgres_server::{Server, free_port};
 
 #[test]
 fn postgres_keeps_the_store_contract() {

@@ -4,13 +4,11 @@
 
 mod failures;
 mod limits;
-#[path = "../../support/nats_server.rs"]
-mod nats_server;
 mod plugins;
 mod runs;
 mod server;
 
-pub use nats_server::Nats;
+pub use pocket_test_support::nats_server::Nats;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -4,8 +4,7 @@ use serde_json::json;
 
 use super::{Site, call, finished, running, start_run};
 
-#[path = "../../../server/history/tests/support/postgres_server.rs"]
-mod postgres_server;
+use pocket_test_support::postgres_server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_are_kept_in_postgres_across_a_kill_9() {

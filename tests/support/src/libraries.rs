@@ -6,9 +6,8 @@
 //! Libraries are built optimised when the caller is (benchmarks), so a
 //! comparison with code compiled into the caller is fair.
 //!
-//! Shared by the native loader's tests and benchmark and the CLI's tests
-//! (through `#[path]`), each of which uses part of it.
-#![allow(dead_code)]
+//! Used by the native loader's tests and benchmark and the CLI's tests and
+//! benchmarks.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +27,7 @@ const PACKAGES: [&str; 6] = [
 /// The library file of `package` (one of [`PACKAGES`]), built if needed.
 pub fn library(package: &str) -> PathBuf {
     static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
-    let built = BUILT.get_or_init(|| build(Path::new(env!("CARGO_MANIFEST_DIR"))));
+    let built = BUILT.get_or_init(|| build(&crate::workspace_root()));
     built
         .get(&package.replace('-', "_"))
         .unwrap_or_else(|| panic!("cargo built no library for {package}"))
@@ -46,7 +45,7 @@ pub fn aborting_library() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let mut command = cargo(Path::new(env!("CARGO_MANIFEST_DIR")), "rustc");
+            let mut command = cargo(&crate::workspace_root(), "rustc");
             command.args(["-p", ABORTING, "--lib", "--", "-C", "panic=abort"]);
             run(command)
                 .remove(&ABORTING.replace('-', "_"))
@@ -56,7 +55,7 @@ pub fn aborting_library() -> PathBuf {
 }
 
 /// `cargo <subcommand>` on the workspace, reporting in JSON, without the
-/// variables cargo set for this test crate (CARGO_PKG_NAME...): build
+/// variables cargo set for the test crate that runs it (CARGO_PKG_NAME...): build
 /// scripts that read them (ring's) would otherwise run again, and their
 /// crates be rebuilt here and again by the next plain `cargo build`.
 fn cargo(manifest_dir: &Path, subcommand: &str) -> Command {

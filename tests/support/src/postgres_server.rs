@@ -1,8 +1,7 @@
 //! A PostgreSQL server of a test's own: `initdb` in a temporary directory,
-//! `postgres` on a free 127.0.0.1 port, stopped when dropped. Shared by the
-//! history store's tests and the server's (`#[path]`).
+//! `postgres` on a free 127.0.0.1 port, stopped when dropped. Used by the
+//! history store's tests and the server's.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,9 +43,7 @@ fn command(bin: &Path, program: &str) -> Command {
     }
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use crate::free_port;
 
 impl Server {
     /// Starts one; panics with what is missing if PostgreSQL is not installed.

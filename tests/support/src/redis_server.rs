@@ -1,10 +1,11 @@
 //! A throwaway `redis-server` (the Debian package) on 127.0.0.1 at a free
-//! port, stopped when dropped. Shared by the native loader's tests and the
-//! CLI's tests (through `#[path]`).
+//! port, stopped when dropped. Used by the native loader's tests and the
+//! CLI's tests.
 
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::{free_port, wait_for_port};
 
 /// A running redis-server.
 pub struct RedisServer {
@@ -16,10 +17,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a server with no persistence, optionally requiring `password`.
     pub fn start(password: Option<&str>) -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("no free port")
-            .port();
+        let port = free_port();
         let mut command = Command::new("redis-server");
         command
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
@@ -33,11 +31,7 @@ impl RedisServer {
             .spawn()
             .expect("cannot start redis-server: install it (apt-get install -y redis-server)");
         let server = RedisServer { port, child };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start on port {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port(port, Duration::from_secs(10), "redis-server");
         server
     }
 }

@@ -6,9 +6,6 @@
 //! Run with `cargo bench -p pocket-native` (unset RUST_BACKTRACE). Each
 //! iteration makes 1,000 calls; divan's time column is per 1,000 calls.
 
-#[path = "../tests/support/libraries.rs"]
-mod libraries;
-
 use std::sync::Arc;
 
 use divan::Bencher;
@@ -18,6 +15,7 @@ use pocket_core::{
 };
 use pocket_native::NativeLoader;
 use pocket_native_sdk::Call;
+use pocket_test_support::libraries;
 use tokio_util::sync::CancellationToken;
 
 const CALLS: usize = 1_000;
