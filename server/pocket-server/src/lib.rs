@@ -5,7 +5,6 @@
 //! [`serve`] runs it until SIGTERM or Ctrl-C, telling its caller what it
 //! does through [`Event`]s; [`new_token`] makes an API token.
 
-mod access;
 mod api;
 mod app;
 mod auth;

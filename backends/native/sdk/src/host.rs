@@ -7,7 +7,7 @@ use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RSt
 use pocket_value::Value;
 
 use crate::abi::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
-use crate::author::Error;
+use crate::error::Error;
 
 /// The host's side of one node call, as the library receives it.
 pub(crate) type HostRef<'a, 'b> = HostObject_TO<'a, RRef<'b, ()>>;

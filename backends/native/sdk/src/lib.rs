@@ -47,9 +47,11 @@
 //! and WASM's are. This crate does not load libraries (that is the host's job).
 
 mod author;
+mod error;
 mod host;
 
-pub use author::{Call, Error, Exec, NodeType, Output, Plugin, Setup};
+pub use author::{Call, Exec, NodeType, Output, Plugin, Setup};
+pub use error::Error;
 pub use host::{CallOutput, HostApi, HttpRequest, HttpResponse, Level};
 /// The stable ABI this SDK builds plugins against.
 pub use pocket_native_abi as abi;

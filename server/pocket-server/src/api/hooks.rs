@@ -11,7 +11,7 @@ use pocket_core::Value;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Path, Query, RawBody};
 use super::runs::{RunView, WaitQuery, idempotency_header, start};
-use crate::access::{Access, Run};
+use crate::api::access::{Access, Run};
 use crate::app::App;
 use crate::runs::Submission;
 use crate::workflows::Workflow;

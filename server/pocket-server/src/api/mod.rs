@@ -4,8 +4,9 @@
 //! server serves at `/v1/openapi.json`. Handlers live by resource (runs,
 //! hooks, workflows, plugins, and the server's own service routes); what a
 //! caller may see and do is decided in one place,
-//! [`Access`](super::access::Access).
+//! [`Access`](access::Access).
 
+mod access;
 mod error;
 mod extract;
 mod hooks;
@@ -26,8 +27,8 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 
-use super::access::authenticate;
 use super::app::App;
+use access::authenticate;
 
 /// The document's fixed part; the routes add their paths and schemas.
 #[derive(OpenApi)]
@@ -71,22 +72,6 @@ impl Modify for BearerToken {
     }
 }
 
-/// The OpenAPI document, as served.
-#[derive(Clone)]
-pub struct Document(Arc<utoipa::openapi::OpenApi>);
-
-impl Document {
-    /// The document of `api`, whose paths are axum's: a catch-all `{*name}`
-    /// is OpenAPI's `{name}`.
-    fn of(mut api: utoipa::openapi::OpenApi) -> Document {
-        api.paths.paths = std::mem::take(&mut api.paths.paths)
-            .into_iter()
-            .map(|(path, item)| (path.replace("{*", "{"), item))
-            .collect();
-        Document(Arc::new(api))
-    }
-}
-
 /// Webhooks: the methods a trigger may name, and every other method too, so
 /// that the handler answers a hook's 404 or 405 (with the `Allow` of the
 /// hooks the caller sees) rather than the router's 405.
@@ -125,7 +110,7 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
                 "no such endpoint (see the README's Server section)",
             )
         })
-        .layer(Extension(Document::of(api)))
+        .layer(Extension(service::Document::of(api)))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(app)
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Path};
-use crate::access::{Access, Admin, Read};
+use crate::api::access::{Access, Admin, Read};
 use crate::app::App;
 
 /// `GET /v1/plugins`'s answer.

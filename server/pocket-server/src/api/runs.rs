@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Path, Query};
-use crate::access::{Access, Needs, Read, Run};
+use crate::api::access::{Access, Needs, Read, Run};
 use crate::app::App;
 use crate::idempotency;
 use crate::runs::Submission;

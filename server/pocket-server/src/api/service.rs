@@ -9,9 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
-use super::Document;
 use super::error::{ApiError, ErrorBody};
-use crate::access::{Access, Read};
+use crate::api::access::{Access, Read};
 use crate::app::App;
 
 /// The web page: one file, no build step, talking to the API from the browser.
@@ -91,4 +90,20 @@ pub(super) async fn metrics(State(app): State<Arc<App>>, access: Access<Read>) -
 )]
 pub(super) async fn openapi(Extension(document): Extension<Document>) -> Response {
     Json(&*document.0).into_response()
+}
+
+/// The OpenAPI document, as served.
+#[derive(Clone)]
+pub struct Document(Arc<utoipa::openapi::OpenApi>);
+
+impl Document {
+    /// The document of `api`, whose paths are axum's: a catch-all `{*name}`
+    /// is OpenAPI's `{name}`.
+    pub(super) fn of(mut api: utoipa::openapi::OpenApi) -> Document {
+        api.paths.paths = std::mem::take(&mut api.paths.paths)
+            .into_iter()
+            .map(|(path, item)| (path.replace("{*", "{"), item))
+            .collect();
+        Document(Arc::new(api))
+    }
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::Path;
-use crate::access::{Access, Read};
+use crate::api::access::{Access, Read};
 use crate::app::App;
 
 /// A served workflow in the list.

@@ -27,10 +27,10 @@ use axum::response::{IntoResponse, Response};
 use pocket_core::Scope;
 use pocket_history::RunRecord;
 
-use super::api::ApiError;
-use super::app::App;
-use super::auth::{Caller, Refusal};
-use super::workflows::Workflow;
+use super::error::ApiError;
+use crate::app::App;
+use crate::auth::{Caller, Refusal};
+use crate::workflows::Workflow;
 
 /// Middleware before every authenticated route: the caller presenting the
 /// request's bearer token (or the anonymous caller of an open API), put
@@ -193,8 +193,8 @@ mod tests {
     use axum::response::IntoResponse;
     use pocket_core::TokenConfig;
 
-    use super::super::auth::{Tokens, hash};
     use super::*;
+    use crate::auth::{Tokens, hash};
 
     fn limited(scopes: Vec<Scope>) -> Caller {
         let tokens = Tokens::new(vec![TokenConfig {
