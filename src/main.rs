@@ -10,8 +10,6 @@ mod commands;
 mod host;
 mod input;
 mod lazy;
-mod package;
-mod pocket_toml;
 mod remote;
 mod report;
 mod server;

@@ -5,6 +5,7 @@ mod nodes;
 mod plugin;
 mod plugin_examples;
 mod plugin_file;
+mod plugin_gate;
 mod plugin_install;
 mod plugin_new;
 mod plugin_trust;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use pocket_core::{Example, Format, Graph, NodeType, Plugin, Registry, RunError, RunOptions, Value};
 
-use crate::commands::plugin_file;
+use crate::commands::plugin_gate::HostGate;
 use crate::host::Host;
 
 /// The plugin a command is about: a plugin file, or a loaded plugin's name.
@@ -28,7 +28,7 @@ impl Target {
     fn resolve(host: &Host, spec: &str) -> anyhow::Result<Target> {
         let path = Path::new(spec);
         let (name, plugin) = if path.is_file() {
-            let plugin = plugin_file::load_unregistered(host, &host.admit(path)?)?;
+            let plugin = pocket_package::open_unregistered(&HostGate(host), &host.admit(path)?)?;
             (plugin.description().name.clone(), plugin)
         } else if let Some(loaded) = host.registry.catalog().plugin(spec) {
             (loaded.name.to_string(), loaded.plugin.clone())
@@ -168,8 +168,8 @@ pub fn call_once(
             ),
         },
     };
-    let input = plugin_file::read_data_file(input)?;
-    let config = config.map(plugin_file::read_data_file).transpose()?;
+    let input = pocket_package::data_file::read(input)?;
+    let config = config.map(pocket_package::data_file::read).transpose()?;
     let config = config.map(|c| serde_json::Value::from(&c));
     let graph = target.workflow(host, node_type.name(), config.as_ref())?;
     match runtime()?.block_on(call(graph, input)) {
