@@ -61,3 +61,24 @@ pub fn read_config(file: &Path) -> Result<Value, DataFileError> {
     Ok(value)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_and_yaml_files_read_to_values_and_a_config_is_a_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("c.toml");
+        std::fs::write(&toml, "label = 'x'\n[limits]\nrows = 3\n").unwrap();
+        let yaml = dir.path().join("c.yaml");
+        std::fs::write(&yaml, "label: x\nlimits: {rows: 3}\n").unwrap();
+        assert_eq!(read_config(&toml).unwrap(), read_config(&yaml).unwrap());
+        let list = dir.path().join("list.json");
+        std::fs::write(&list, "[1, 2]").unwrap();
+        assert!(read(&list).is_ok());
+        assert!(matches!(read_config(&list), Err(DataFileError::NotAMapping(_))));
+        let broken = dir.path().join("broken.toml");
+        std::fs::write(&broken, "a = ").unwrap();
+        assert!(crate::chain(&read(&broken).unwrap_err()).contains("broken.toml: not valid TOML"));
+    }
+}

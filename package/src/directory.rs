@@ -111,3 +111,45 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_goes_to_the_directory_named_or_holding_or_named_after_its_kind() {
+        let root = tempfile::tempdir().unwrap();
+        let [first, lua, wasm] = ["first", "lua", "wasm"].map(|d| root.path().join(d));
+        for d in [&first, &lua, &wasm] {
+            std::fs::create_dir(d).unwrap();
+        }
+        let dirs = vec![first.clone(), lua.clone(), wasm.clone()];
+        let by_extension = |p: &Path| match p.extension()?.to_str()? {
+            "lua" => Some(PluginKind::Lua),
+            "wasm" => Some(PluginKind::Wasm),
+            _ => None,
+        };
+        let target = |kind, dir: Option<&Path>| target_directory(&dirs, kind, dir, &by_extension);
+        assert_eq!(target(PluginKind::Lua, None).unwrap(), lua, "named after its kind");
+        assert_eq!(target(PluginKind::Native, None).unwrap(), first, "the first one");
+        std::fs::write(wasm.join("x.lua"), "").unwrap();
+        assert_eq!(target(PluginKind::Lua, None).unwrap(), wasm, "holding its kind");
+        assert_eq!(target(PluginKind::Lua, Some(&first)).unwrap(), first, "named");
+        let elsewhere = root.path().join("elsewhere");
+        let err = target(PluginKind::Lua, Some(&elsewhere)).unwrap_err();
+        assert!(
+            err.to_string().contains("not one of pocket.toml's plugin directories"),
+            "{err}"
+        );
+        let none = target_directory(&[], PluginKind::Lua, None, &by_extension).unwrap_err();
+        assert!(matches!(none, Error::NoPluginDirectories));
+    }
+
+    #[test]
+    fn a_plugin_is_installed_under_its_registered_name() {
+        assert_eq!(
+            installed_file_name("my-plugin", Path::new("target/libmy_plugin.so")),
+            "my-plugin.so"
+        );
+        assert_eq!(installed_file_name("x", Path::new("noext")), "x");
+    }
+}

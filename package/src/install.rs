@@ -429,3 +429,137 @@ fn active_links(directory: &Path, name: &str) -> Vec<PathBuf> {
         .collect()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_gate::LuaGate;
+
+    fn lua_plugin(root: &Path, file: &str, version: &str) -> PathBuf {
+        let path = root.join(file);
+        let text = format!(
+            "return {{ name = 'hello', version = '{version}', permissions = {{ 'kv' }}, \
+             nodes = {{ hi = {{ exec = function() return {{}} end }} }} }}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn active(root: &Path) -> PathBuf {
+        std::fs::read_link(root.join("plugins/hello.lua")).unwrap()
+    }
+
+    #[test]
+    fn installing_versions_side_by_side_flips_the_active_one_and_removing_it_drops_the_link() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let gate = LuaGate::new(root, "");
+        let one = lua_plugin(root, "v1.lua", "1.0.0");
+        let installed = install(&gate, &one.to_string_lossy(), None, None).unwrap();
+        assert_eq!(installed.directory, root.join("plugins/hello/1.0.0"));
+        assert_eq!(active(root), Path::new("hello/1.0.0/hello.lua"));
+        let permissions = installed.permissions.unwrap();
+        assert_eq!(permissions.missing().len(), 1, "kv is not granted");
+        let manifest = Manifest::read(&root.join("plugins/hello/1.0.0").join(MANIFEST)).unwrap();
+        assert_eq!(
+            (manifest.artifact.as_str(), manifest.permissions.as_slice()),
+            ("hello.lua", &["kv".to_string()][..])
+        );
+
+        let two = lua_plugin(root, "v2.lua", "2.0.0");
+        install(&gate, &two.to_string_lossy(), Some("2.0.0"), None).unwrap();
+        assert_eq!(
+            active(root),
+            Path::new("hello/2.0.0/hello.lua"),
+            "the last installed is active"
+        );
+        let again = install(&gate, &two.to_string_lossy(), None, None).unwrap_err();
+        assert!(matches!(again, Error::AlreadyInstalled { .. }), "{again}");
+        let other = install(&gate, &two.to_string_lossy(), Some("3.0.0"), None).unwrap_err();
+        assert!(other.to_string().contains("not 3.0.0"), "{other}");
+
+        assert_eq!(
+            remove(&gate.config.plugins.directories, "hello@2.0.0").unwrap().len(),
+            1
+        );
+        assert!(
+            !root.join("plugins/hello.lua").is_symlink(),
+            "the removed version was active"
+        );
+        assert!(root.join("plugins/hello/1.0.0/hello.lua").is_file());
+        remove(&gate.config.plugins.directories, "hello").unwrap();
+        assert_eq!(std::fs::read_dir(root.join("plugins")).unwrap().count(), 0);
+        let none = remove(&gate.config.plugins.directories, "hello").unwrap_err();
+        assert!(matches!(none, Error::NotInstalled { .. }), "{none}");
+        assert!(matches!(remove(&[], "../x").unwrap_err(), Error::InvalidName { .. }));
+        assert!(matches!(remove(&[], "x@../1").unwrap_err(), Error::InvalidVersion(_)));
+    }
+
+    #[test]
+    fn a_package_installs_what_it_holds_and_a_tampered_one_is_refused_leaving_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let gate = LuaGate::new(root, "");
+        let project = root.join("project");
+        std::fs::create_dir(&project).unwrap();
+        lua_plugin(&project, "main.lua", "1.0.0");
+        std::fs::write(project.join("README.md"), "# hello").unwrap();
+        std::fs::write(
+            project.join(MANIFEST),
+            "name = 'hello'\nversion = '1.0.0'\nkind = 'lua'\nartifact = 'main.lua'\nreadme = 'README.md'\npermissions = ['kv']\n",
+        )
+        .unwrap();
+        let out = root.join("hello.tar.gz");
+        let packaged = package(&gate, &project, Some(&out), None).unwrap();
+        assert_eq!(packaged.out, out);
+
+        // The same package with its plugin file changed after packaging.
+        let unpacked = root.join("unpacked");
+        std::fs::create_dir(&unpacked).unwrap();
+        let names = archive::unpack(&out, &unpacked, archive::CAPS).unwrap();
+        std::fs::write(unpacked.join("hello.lua"), "return {}").unwrap();
+        let files: Vec<(String, PathBuf)> = names.iter().map(|n| (n.clone(), unpacked.join(n))).collect();
+        let tampered = root.join("tampered.tar.gz");
+        archive::pack(&files, &tampered).unwrap();
+        let refused = install(&gate, &tampered.to_string_lossy(), None, None).unwrap_err();
+        assert!(
+            crate::chain(&refused).contains("changed after packaging"),
+            "{}",
+            crate::chain(&refused)
+        );
+        assert_eq!(std::fs::read_dir(root.join("plugins")).unwrap().count(), 0);
+
+        install(&gate, &out.to_string_lossy(), None, None).unwrap();
+        let version = root.join("plugins/hello/1.0.0");
+        assert_eq!(std::fs::read_to_string(version.join("README.md")).unwrap(), "# hello");
+        assert_eq!(active(root), Path::new("hello/1.0.0/hello.lua"));
+    }
+
+    #[test]
+    fn a_package_whose_manifest_disagrees_with_its_plugin_is_not_written() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let gate = LuaGate::new(root, "");
+        lua_plugin(root, "main.lua", "1.0.0");
+        std::fs::write(
+            root.join(MANIFEST),
+            "name = 'hello'\nversion = '1.0.1'\nkind = 'lua'\nartifact = 'main.lua'\npermissions = ['kv']\n",
+        )
+        .unwrap();
+        let out = root.join("hello.tar.gz");
+        let err = package(&gate, root, Some(&out), None).unwrap_err();
+        assert!(err.to_string().contains("says version `1.0.1`"), "{err}");
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn a_url_names_its_download_by_its_last_plain_segment() {
+        assert_eq!(url_file_name("https://x.example/a/p-1.tar.gz?sig=1"), "p-1.tar.gz");
+        for odd in [
+            "https://x.example/",
+            "https://x.example/.hidden",
+            "https://x.example/a%2Fb",
+        ] {
+            assert_eq!(url_file_name(odd), "download", "{odd}");
+        }
+    }
+}

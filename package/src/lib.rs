@@ -39,6 +39,8 @@ mod install;
 mod load;
 mod manifest;
 pub mod pocket_toml;
+#[cfg(test)]
+mod test_gate;
 
 pub use directory::{in_plugin_directory, installed_file_name, target_directory, write_into_place};
 pub use error::Error;

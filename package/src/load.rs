@@ -35,6 +35,16 @@ pub struct Loaded {
     pub file: PathBuf,
 }
 
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("plugin", &self.plugin.description().name)
+            .field("name", &self.name)
+            .field("file", &self.file)
+            .finish()
+    }
+}
+
 /// Checks the plugin file `path` through the load gate, then copies what
 /// was checked into its plugin directory under the name it is registered by
 /// (`libmy_plugin.so` of plugin `my-plugin` becomes `my-plugin.so`), the
@@ -138,4 +148,72 @@ pub fn forget_aliases(config: &PocketConfig, names: &[&str]) -> Result<(), Error
         edits.save()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_gate::LuaGate;
+
+    fn plugin(root: &Path) -> PathBuf {
+        let path = root.join("libtext.lua");
+        let text =
+            "return { name = 'text', version = '1.0.0', nodes = { up = { exec = function() return {} end } } }\n";
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_plugin_loads_under_its_alias_with_its_config_recorded_and_unloads_cleanly() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let gate = LuaGate::new(root, "");
+        let file = plugin(root);
+        std::fs::write(root.join("config.yaml"), "label: x\n").unwrap();
+        let options = LoadOptions {
+            alias: Some("text-v1".into()),
+            dir: None,
+            config: Some(root.join("config.yaml")),
+        };
+        let loaded = load(&gate, &file, &options).unwrap();
+        assert_eq!(
+            (loaded.name.as_str(), loaded.file.clone()),
+            ("text-v1", root.join("plugins/text-v1.lua"))
+        );
+        assert_eq!(std::fs::read(&loaded.file).unwrap(), std::fs::read(&file).unwrap());
+        let written: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("pocket.toml")).unwrap()).unwrap();
+        assert_eq!(written["plugins"]["aliases"]["text-v1"].as_str(), Some("text"));
+        assert_eq!(written["plugins"]["config"]["text-v1"]["label"].as_str(), Some("x"));
+
+        let again = load(&gate, &file, &options).unwrap_err();
+        assert!(matches!(again, Error::TargetExists(_)), "{again}");
+
+        // pocket.toml as it is now (with the alias), as a new host reads it.
+        let gate = LuaGate::new(root, "[plugins.aliases]\ntext-v1 = \"text\"\n");
+        unload_file(&loaded.file).unwrap();
+        forget_aliases(&gate.config, &["text-v1"]).unwrap();
+        let written: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("pocket.toml")).unwrap()).unwrap();
+        assert!(written["plugins"]["aliases"].get("text-v1").is_none(), "{written}");
+        assert_eq!(std::fs::read_dir(root.join("plugins")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_config_that_cannot_be_recorded_leaves_no_plugin_file() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let gate = LuaGate::new(root, "");
+        let file = plugin(root);
+        std::fs::write(root.join("config.yaml"), "label: null\n").unwrap();
+        let options = LoadOptions {
+            config: Some(root.join("config.yaml")),
+            ..LoadOptions::default()
+        };
+        let err = load(&gate, &file, &options).unwrap_err();
+        assert!(
+            crate::chain(&err).contains("TOML has no null"),
+            "{}",
+            crate::chain(&err)
+        );
+        assert_eq!(std::fs::read_dir(root.join("plugins")).unwrap().count(), 0);
+    }
 }
