@@ -6,9 +6,8 @@
 
 mod cli;
 mod commands;
+mod deployment;
 mod input;
-mod package;
-mod pocket_toml;
 mod remote;
 mod report;
 

@@ -58,3 +58,28 @@ fn layer<'a, T: std::error::Error + Send + Sync + 'static>(
         .downcast_ref::<T>()
         .or_else(|| error.downcast_ref::<pocket_runtime::Error>().and_then(unwrap))
 }
+
+/// Prints left-aligned columns; the last column is not padded.
+pub fn table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = headers.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; N]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        println!("{}", text.trim_end());
+    };
+    line(*headers);
+    for row in rows {
+        line(row.each_ref().map(String::as_str));
+    }
+}

@@ -28,6 +28,7 @@ mod deployment;
 mod error;
 pub mod examples;
 mod lazy;
+mod package_gate;
 pub mod present;
 mod signal;
 

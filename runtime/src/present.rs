@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use pocket_core::{DEFAULT_ACTION, Graph, NodeType, RegisteredPlugin};
+use pocket_core::{Capability, DEFAULT_ACTION, Graph, NodeType, Permissions, RegisteredPlugin};
 
 use crate::Deployment;
 
@@ -156,4 +156,37 @@ pub fn node_rows(deployment: &Deployment) -> Vec<[String; 3]> {
             })
         })
         .collect()
+}
+
+/// What a plugin declares, what pocket.toml grants it, and, when the grants
+/// fall short, the pocket.toml line that would grant the rest.
+pub fn permission_report(name: &str, permissions: &Permissions) -> Vec<String> {
+    let list = |caps: &[Capability]| {
+        if caps.is_empty() {
+            "none".to_string()
+        } else {
+            caps.iter().map(Capability::to_string).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let mut lines = Vec::new();
+    match permissions.declared() {
+        Some(declared) => lines.push(format!("permissions declared: {}", list(declared))),
+        None => lines.push("permissions declared: (built into Pocket: its grants apply)".to_string()),
+    }
+    lines.push(format!("permissions granted: {}", list(permissions.granted())));
+    let missing = permissions.missing();
+    if !missing.is_empty() {
+        let wanted: Vec<String> = permissions
+            .granted()
+            .iter()
+            .chain(missing.iter().copied())
+            .map(|c| format!("{:?}", c.to_string()))
+            .collect();
+        lines.push(format!(
+            "not granted: {}; to grant them, in pocket.toml under [plugins.permissions]:\n  {name} = [{}]",
+            missing.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
+            wanted.join(", ")
+        ));
+    }
+    lines
 }

@@ -16,9 +16,7 @@ mod worker;
 
 use std::process::ExitCode;
 
-use std::path::Path;
-
-use pocket_runtime::{Deployment, Loading};
+use pocket_runtime::Loading;
 
 use crate::cli::{Cli, Command};
 
@@ -27,7 +25,7 @@ use crate::cli::{Cli, Command};
 /// each plugin on first use.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let explicit = cli.config.as_deref();
-    let deployment = || open(explicit, Loading::Lazy);
+    let deployment = || crate::deployment::open(explicit, Loading::Lazy);
     match cli.command {
         Command::Run(args) => match (args.remote.remote.clone(), &args.cluster.cluster) {
             (Some(_), Some(_)) => anyhow::bail!("give either --remote (a server runs it) or --cluster, not both"),
@@ -47,7 +45,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 serve::new_token(&name, &scopes)
             }
             None => serve::serve(
-                open(explicit, Loading::Eager)?,
+                crate::deployment::open(explicit, Loading::Eager)?,
                 pocket_server::Overrides {
                     listen: args.listen,
                     workflows: args.workflows,
@@ -57,26 +55,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             ),
         },
     }
-}
-
-/// The deployment of pocket.toml (`explicit`, `$POCKET_CONFIG` or the
-/// nearest one), its plugins loaded as `loading` says; native plugins under
-/// `isolation = "process"` run as `pocket __native-child` (this executable).
-pub fn open(explicit: Option<&Path>, loading: Loading) -> anyhow::Result<Deployment> {
-    let builder = Deployment::builder().loading(loading);
-    let builder = match explicit {
-        Some(path) => builder.config_file(path),
-        None => builder,
-    };
-    #[cfg(unix)]
-    let builder = match std::env::current_exe() {
-        Ok(exe) => builder.native_child(pocket_native::ChildCommand::new(exe).arg("__native-child")),
-        Err(error) => {
-            tracing::warn!("cannot find this executable, so no native plugin can run isolated: {error}");
-            builder
-        }
-    };
-    Ok(builder.open()?)
 }
 
 /// Serves one isolated native plugin to the host process that started this one.

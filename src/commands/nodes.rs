@@ -5,6 +5,6 @@ use std::process::ExitCode;
 use pocket_runtime::{Deployment, present};
 
 pub fn nodes(deployment: &Deployment) -> anyhow::Result<ExitCode> {
-    crate::commands::plugin::print_table(&["TYPE", "PLUGIN", "DESCRIPTION"], &present::node_rows(deployment));
+    crate::report::table(&["TYPE", "PLUGIN", "DESCRIPTION"], &present::node_rows(deployment));
     Ok(ExitCode::SUCCESS)
 }

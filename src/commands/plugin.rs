@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use pocket_core::{Capability, Example, Isolation, Permissions, PluginKind, RegisteredPlugin, did_you_mean};
+use pocket_core::{Example, Isolation, PluginKind, RegisteredPlugin, did_you_mean};
 
 use crate::cli::PluginCommand;
 use crate::commands::{plugin_examples, plugin_file, plugin_install, plugin_new, plugin_trust};
@@ -14,7 +14,7 @@ use pocket_runtime::{Deployment, FailedPlugin, Loading};
 /// signatures, new projects) load no plugin; the others load the host
 /// (pocket.toml and every plugin) first.
 pub fn plugin(explicit_config: Option<&Path>, command: PluginCommand) -> anyhow::Result<ExitCode> {
-    let host = || crate::commands::open(explicit_config, Loading::Eager);
+    let host = || crate::deployment::open(explicit_config, Loading::Eager);
     match command {
         PluginCommand::Keygen { out } => plugin_trust::keygen(&out),
         PluginCommand::Sign { file, key } => plugin_trust::sign(&file, &key),
@@ -69,7 +69,7 @@ fn list(host: &Deployment, json: bool, strict: bool) -> anyhow::Result<ExitCode>
             .iter()
             .map(|f| [f.name.clone(), kind_of(f), "-".into(), "failed".into(), String::new()]);
         let rows: Vec<[String; 5]> = loaded.chain(failures).collect();
-        print_table(&["NAME", "TYPE", "VERSION", "STATUS", "NODES"], &rows);
+        crate::report::table(&["NAME", "TYPE", "VERSION", "STATUS", "NODES"], &rows);
         for f in &failed {
             println!("\n{} failed to load: {}", f.name, f.error);
         }
@@ -145,7 +145,7 @@ fn print_permissions(host: &Deployment, plugin: &RegisteredPlugin) {
     } else {
         host.config().policy_for(&plugin.name, plugin.description()).permissions
     };
-    for line in permission_report(&plugin.name, &permissions) {
+    for line in pocket_runtime::present::permission_report(&plugin.name, &permissions) {
         println!("{line}");
     }
 }
@@ -158,39 +158,6 @@ fn permissions(host: &Deployment, name: &str) -> anyhow::Result<ExitCode> {
     };
     print_permissions(host, plugin);
     Ok(ExitCode::SUCCESS)
-}
-
-/// What a plugin declares, what pocket.toml grants it, and, when the grants
-/// fall short, the pocket.toml line that would grant the rest.
-pub fn permission_report(name: &str, permissions: &Permissions) -> Vec<String> {
-    let list = |caps: &[Capability]| {
-        if caps.is_empty() {
-            "none".to_string()
-        } else {
-            caps.iter().map(Capability::to_string).collect::<Vec<_>>().join(", ")
-        }
-    };
-    let mut lines = Vec::new();
-    match permissions.declared() {
-        Some(declared) => lines.push(format!("permissions declared: {}", list(declared))),
-        None => lines.push("permissions declared: (built into Pocket: its grants apply)".to_string()),
-    }
-    lines.push(format!("permissions granted: {}", list(permissions.granted())));
-    let missing = permissions.missing();
-    if !missing.is_empty() {
-        let wanted: Vec<String> = permissions
-            .granted()
-            .iter()
-            .chain(missing.iter().copied())
-            .map(|c| format!("{:?}", c.to_string()))
-            .collect();
-        lines.push(format!(
-            "not granted: {}; to grant them, in pocket.toml under [plugins.permissions]:\n  {name} = [{}]",
-            missing.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
-            wanted.join(", ")
-        ));
-    }
-    lines
 }
 
 /// A node type's config keys from its schema: type, default, `required`,
@@ -295,30 +262,5 @@ fn limits_of_kind(host: &Deployment, plugin: &RegisteredPlugin) -> String {
              host calls: {host_calls}"
         ),
         _ => "none (built into Pocket)".to_string(),
-    }
-}
-
-/// Prints left-aligned columns; the last column is not padded.
-pub fn print_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) {
-    let mut widths = headers.map(str::len);
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let line = |cells: [&str; N]| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == N {
-                text.push_str(cell);
-            } else {
-                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            }
-        }
-        println!("{}", text.trim_end());
-    };
-    line(*headers);
-    for row in rows {
-        line(row.each_ref().map(String::as_str));
     }
 }

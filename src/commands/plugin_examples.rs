@@ -11,14 +11,12 @@ use pocket_core::Value;
 use pocket_runtime::Deployment;
 use pocket_runtime::examples::{ExampleRunner, call, percentile};
 
-use crate::commands::plugin_file;
-
 /// The plugin a command is about: `spec` is a path to a plugin file when
 /// one exists there, else the name of a loaded plugin.
 fn resolve(deployment: &Deployment, spec: &str) -> anyhow::Result<ExampleRunner> {
     let path = Path::new(spec);
     let (name, plugin) = if path.is_file() {
-        let plugin = plugin_file::load_unregistered(deployment, &deployment.admit(path)?)?;
+        let plugin = pocket_package::open_unregistered(deployment, &deployment.admit(path)?)?;
         (plugin.description().name.clone(), plugin)
     } else if let Some(loaded) = deployment.registry().catalog().plugin(spec) {
         (loaded.name.to_string(), loaded.plugin.clone())
@@ -93,8 +91,8 @@ pub fn call_once(
             ),
         },
     };
-    let input: Value = plugin_file::read_data_file(input)?;
-    let config = config.map(plugin_file::read_data_file).transpose()?;
+    let input: Value = pocket_package::data_file::read(input)?;
+    let config = config.map(pocket_package::data_file::read).transpose()?;
     let config = config.map(|c| serde_json::Value::from(&c));
     let graph = runner.workflow(node_type.name(), config.as_ref())?;
     match runtime()?.block_on(call(graph, input)) {
@@ -132,6 +130,6 @@ pub fn bench(deployment: &Deployment, spec: &str, calls: u32) -> anyhow::Result<
             format!("{:.1?}", percentile(&samples, 99)),
         ]);
     }
-    crate::commands::plugin::print_table(&["NODE TYPE", "CALLS", "CALLS/S", "P50", "P99"], &rows);
+    crate::report::table(&["NODE TYPE", "CALLS", "CALLS/S", "P50", "P99"], &rows);
     Ok(ExitCode::SUCCESS)
 }

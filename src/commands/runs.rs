@@ -135,7 +135,7 @@ pub fn runs(explicit_config: Option<&Path>, command: RunsCommand) -> anyhow::Res
                     ]
                 })
                 .collect();
-            crate::commands::plugin::print_table(&["ID", "WORKFLOW", "STATUS", "TOOK", "ERROR"], &rows);
+            crate::report::table(&["ID", "WORKFLOW", "STATUS", "TOOK", "ERROR"], &rows);
             Ok(ExitCode::SUCCESS)
         }
         RunsCommand::Show { id, remote } => {

@@ -22,7 +22,7 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
             args.kinds.len()
         );
     }
-    let deployment = crate::commands::open(explicit_config, pocket_runtime::Loading::Eager)?;
+    let deployment = crate::deployment::open(explicit_config, pocket_runtime::Loading::Eager)?;
     for failed in deployment.failed_plugins() {
         tracing::warn!("plugin `{}` failed to load: {}", failed.name, failed.error);
     }

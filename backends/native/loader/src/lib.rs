@@ -53,6 +53,7 @@ mod error;
 mod host;
 #[cfg(unix)]
 pub mod isolated;
+mod library;
 mod loader;
 mod node;
 mod plugin;

@@ -4,15 +4,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use abi_stable::library::lib_header_from_path;
-use abi_stable::std_types::{RErr, ROk};
 use pocket_core::{Isolation, Limits, LoadError, OpenedPlugin, PluginKind, PluginLoader, PluginSource, Policy};
-use pocket_native_abi::{PluginDescriptor, PluginModuleRef};
 
 use crate::copies::PrivateCopies;
 use crate::error::{IsolationError, RefusalReason};
 #[cfg(unix)]
 use crate::isolated::ChildCommand;
+use crate::library::{Panics, open};
 use crate::plugin::OpenedNative;
 
 /// The file extensions of dynamic libraries, on every platform: a plugin
@@ -104,30 +102,5 @@ impl PluginLoader for NativeLoader {
             Isolation::InProcess => self.open(source, &policy.limits),
             Isolation::Process => self.open_isolated(source, policy),
         }
-    }
-}
-
-/// Whether a library built with `panic = "abort"` may load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Panics {
-    /// In the host process: its first panic would end the host, so it is refused.
-    MustUnwind,
-    /// In a plugin's own process: a panic ends that process only.
-    MayAbort,
-}
-
-/// Opens the library, checks its interface version and type layouts (and
-/// its panic strategy, under `panics`), and asks it to describe itself.
-pub(crate) fn open(path: &Path, panics: Panics) -> Result<PluginDescriptor, RefusalReason> {
-    let header = lib_header_from_path(path).map_err(|e| RefusalReason::from_library(&e))?;
-    let module = header
-        .init_root_module::<PluginModuleRef>()
-        .map_err(|e| RefusalReason::from_library(&e))?;
-    if panics == Panics::MustUnwind && !module.unwinds() {
-        return Err(RefusalReason::AbortsOnPanic);
-    }
-    match module.describe()() {
-        ROk(descriptor) => Ok(descriptor),
-        RErr(error) => Err(RefusalReason::DescribeFailed(error.message.into_string())),
     }
 }

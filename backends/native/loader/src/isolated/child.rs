@@ -20,7 +20,7 @@ use super::frame::{FrameError, read_frame, write_frame};
 use super::host_calls::{ForwardingHost, Pipe};
 use super::protocol::{Description, Failure, FailureKind, FromChild, NodeTypeInfo, Outcome, ToChild};
 use super::sys;
-use crate::loader::{Panics, open};
+use crate::library::{Panics, open};
 
 /// The plugin's process could not go on serving the host.
 #[derive(Debug, thiserror::Error)]

@@ -14,68 +14,9 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
 use pocket_native_abi::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use pocket_value::Value;
-use serde::{Deserialize, Serialize};
 
 use super::frame::{read_frame, write_frame};
-use super::protocol::{FromChild, ToChild};
-
-/// One host call, as it crosses the pipe.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) enum HostRequest {
-    Log {
-        level: u8,
-        message: String,
-    },
-    KvGet {
-        key: String,
-    },
-    KvSet {
-        key: String,
-        value: Value,
-    },
-    ConfigGet {
-        key: String,
-    },
-    EnvGet {
-        name: String,
-    },
-    Http(HttpCall),
-    PluginCall {
-        node_type: String,
-        input: Value,
-        config: Value,
-    },
-}
-
-/// An HTTP request or response's parts.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct HttpCall {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
-}
-
-/// What a host call gave back.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) enum HostResponse {
-    /// Done, nothing to return (`log`, `kv_set`).
-    Done,
-    /// A value, or none (`kv_get`, `config_get`).
-    Value(Option<Value>),
-    /// A text, or none (`env_get`).
-    Text(Option<String>),
-    /// An HTTP response.
-    Http {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: String,
-    },
-    /// What another node type produced (`plugin_call`).
-    Output { output: Value, action: Option<String> },
-    /// The call failed (a refused capability, a rate limit, a failed request).
-    Failed(String),
-}
+use super::protocol::{FromChild, HostRequest, HostResponse, HttpCall, ToChild};
 
 impl HostRequest {
     /// Runs the request on the host's side of the call.

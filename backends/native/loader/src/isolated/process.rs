@@ -16,7 +16,7 @@ use pocket_native_abi::HostObject;
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{FrameError, read_frame, write_frame};
-use super::host_calls::HostResponse;
+use super::protocol::HostResponse;
 use super::protocol::{FromChild, ToChild};
 use super::sys;
 

@@ -1,11 +1,77 @@
 //! `pocket-plugin.toml`: what a package holds.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, bail};
 use pocket_core::{Capability, PluginKind, validate_plugin_name};
 use serde::{Deserialize, Serialize};
+
+/// A manifest could not be read, is not valid, or names a file its package
+/// does not hold.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("cannot read {}", .path.display())]
+    Read {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not TOML of a manifest's shape.
+    #[error("{}: not a valid manifest", .path.display())]
+    Parse {
+        /// The manifest.
+        path: PathBuf,
+        /// Where and why.
+        source: Box<toml::de::Error>,
+    },
+    /// A field's value is refused (the cause says which, and why).
+    #[error("{}: not a valid manifest", .path.display())]
+    Invalid {
+        /// The manifest.
+        path: PathBuf,
+        /// The field refused.
+        source: Box<ManifestError>,
+    },
+    /// `name` is not a plugin name.
+    #[error("`name = {name:?}`: {reason}")]
+    Name {
+        /// The name given.
+        name: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// `version` cannot be a directory name.
+    #[error("`version = {0:?}`: use letters, digits, `.`, `-`, `+` and `_`, not starting with `.`")]
+    Version(String),
+    /// `kind` is not a kind of plugin.
+    #[error("`kind = {0:?}`: must be lua, wasm or native")]
+    Kind(String),
+    /// A permission is not a capability.
+    #[error("`permissions`: {0}")]
+    Permission(String),
+    /// A path could lead outside the manifest's directory.
+    #[error("`{field}` `{path}`: a path relative to the manifest, without `..`, is expected")]
+    Outside {
+        /// The field naming it.
+        field: &'static str,
+        /// The path.
+        path: String,
+    },
+    /// A path names no file of the package.
+    #[error("the manifest's {field} `{path}` is not a file in the package")]
+    NotInPackage {
+        /// The field naming it.
+        field: &'static str,
+        /// The path.
+        path: String,
+    },
+    /// The manifest could not be written as TOML.
+    #[error("cannot write the manifest as TOML")]
+    Write(#[source] Box<toml::ser::Error>),
+}
 
 /// The manifest's file name, in a project and at a package's root.
 pub const MANIFEST: &str = "pocket-plugin.toml";
@@ -39,13 +105,19 @@ pub struct Manifest {
 
 impl Manifest {
     /// Reads and checks the manifest at `path`.
-    pub fn read(path: &Path) -> anyhow::Result<Manifest> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let manifest: Manifest =
-            toml::from_str(&text).with_context(|| format!("{}: not a valid manifest", path.display()))?;
-        manifest
-            .check()
-            .with_context(|| format!("{}: not a valid manifest", path.display()))?;
+    pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let manifest: Manifest = toml::from_str(&text).map_err(|source| ManifestError::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })?;
+        manifest.check().map_err(|source| ManifestError::Invalid {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })?;
         Ok(manifest)
     }
 
@@ -64,20 +136,23 @@ impl Manifest {
     }
 
     /// Its TOML text.
-    pub fn to_toml(&self) -> anyhow::Result<String> {
-        Ok(toml::to_string(self)?)
+    pub fn to_toml(&self) -> Result<String, ManifestError> {
+        toml::to_string(self).map_err(|e| ManifestError::Write(Box::new(e)))
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    fn check(&self) -> Result<(), ManifestError> {
         if let Err(reason) = validate_plugin_name(&self.name) {
-            bail!("`name = {:?}`: {reason}", self.name);
+            return Err(ManifestError::Name {
+                name: self.name.clone(),
+                reason,
+            });
         }
         check_version(&self.version)?;
         if !matches!(self.kind.as_str(), "lua" | "wasm" | "native") {
-            bail!("`kind = {:?}`: must be lua, wasm or native", self.kind);
+            return Err(ManifestError::Kind(self.kind.clone()));
         }
         for permission in &self.permissions {
-            Capability::parse(permission).map_err(|e| anyhow::anyhow!("`permissions`: {e}"))?;
+            Capability::parse(permission).map_err(|e| ManifestError::Permission(e.to_string()))?;
         }
         for (field, path) in self.paths() {
             check_inside(field, path)?;
@@ -97,10 +172,13 @@ impl Manifest {
     /// Checks that every path the manifest names is one of `files`, the
     /// files an unpacked package holds (at its root): a package's manifest
     /// points at nothing outside it.
-    pub fn check_in_package(&self, files: &[String]) -> anyhow::Result<()> {
+    pub fn check_in_package(&self, files: &[String]) -> Result<(), ManifestError> {
         for (field, path) in self.paths() {
             if !files.iter().any(|file| file == path) {
-                bail!("the manifest's {field} `{path}` is not a file in the package");
+                return Err(ManifestError::NotInPackage {
+                    field,
+                    path: path.to_string(),
+                });
             }
         }
         Ok(())
@@ -109,23 +187,26 @@ impl Manifest {
 
 /// Refuses a manifest path that could lead outside the manifest's
 /// directory: empty, absolute, or with a `..`.
-fn check_inside(field: &str, path: &str) -> anyhow::Result<()> {
+fn check_inside(field: &'static str, path: &str) -> Result<(), ManifestError> {
     let outside = Path::new(path)
         .components()
         .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
     if path.is_empty() || outside {
-        bail!("`{field}` `{path}`: a path relative to the manifest, without `..`, is expected");
+        return Err(ManifestError::Outside {
+            field,
+            path: path.to_string(),
+        });
     }
     Ok(())
 }
 
 /// A version becomes a directory name: `1.2.0`, `2.0.0-beta.1+build.5`.
-fn check_version(version: &str) -> anyhow::Result<()> {
+fn check_version(version: &str) -> Result<(), ManifestError> {
     let plain = version
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'));
     if version.is_empty() || version.len() > 64 || version.starts_with('.') || !plain {
-        bail!("`version = {version:?}`: use letters, digits, `.`, `-`, `+` and `_`, not starting with `.`");
+        return Err(ManifestError::Version(version.to_string()));
     }
     Ok(())
 }
@@ -134,7 +215,7 @@ fn check_version(version: &str) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> anyhow::Result<Manifest> {
+    fn parse(text: &str) -> Result<Manifest, Box<dyn std::error::Error>> {
         let manifest: Manifest = toml::from_str(text)?;
         manifest.check()?;
         Ok(manifest)

@@ -9,7 +9,142 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+/// An archive could not be read or written, or holds what a package may not.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// A file could not be read.
+    #[error("cannot read {}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be created.
+    #[error("cannot create {}", .path.display())]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The archive was refused (the cause says why); nothing of it is kept.
+    #[error("{}: refused", .path.display())]
+    Refused {
+        /// The archive.
+        path: PathBuf,
+        /// Why.
+        source: Box<ArchiveError>,
+    },
+    /// Its first bytes are those of no archive format read.
+    #[error("{} is neither a .tar.gz nor a .zip archive", .0.display())]
+    NotAnArchive(PathBuf),
+    /// The tar.gz stream is broken.
+    #[error("{what}")]
+    BadTar {
+        /// What could not be read.
+        what: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The zip is broken.
+    #[error("{what}")]
+    BadZip {
+        /// What could not be read.
+        what: &'static str,
+        /// Why.
+        source: zip::result::ZipError,
+    },
+    /// An entry names something other than a file at the root.
+    #[error("entry `{0}` is not a plain file name at the archive's root (a package holds no directories)")]
+    NotPlainName(String),
+    /// A tar entry is a link, a directory or a device.
+    #[error("entry `{raw}` is a {kind}, not a regular file: a package holds regular files only")]
+    NotRegular {
+        /// The entry's name.
+        raw: String,
+        /// What it is.
+        kind: String,
+    },
+    /// A zip entry is a link or a directory.
+    #[error("entry `{0}` is not a regular file: a package holds regular files only")]
+    NotRegularZip(String),
+    /// More files than the caps allow.
+    #[error("it holds more than {0} files")]
+    TooManyFiles(usize),
+    /// More zip entries than the caps allow.
+    #[error("it holds {entries} entries; a package may hold at most {max}")]
+    TooManyEntries {
+        /// How many it holds.
+        entries: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// A name twice.
+    #[error("it holds `{0}` twice")]
+    Twice(String),
+    /// A name twice in a zip's central directory.
+    #[error("its central directory holds a file name twice")]
+    TwiceInDirectory,
+    /// An entry's header declares more bytes than a file may take.
+    #[error("`{name}` is {declared} bytes; a package file may take at most {max}")]
+    TooBig {
+        /// The entry.
+        name: String,
+        /// Its declared size.
+        declared: u64,
+        /// The cap.
+        max: u64,
+    },
+    /// An entry unpacks to more than it may.
+    #[error(
+        "`{name}` unpacks to more than {limit} bytes (a package may take at most {entry} per file, {total} in all)"
+    )]
+    Overflow {
+        /// The entry.
+        name: String,
+        /// What was left for it.
+        limit: u64,
+        /// The cap per file.
+        entry: u64,
+        /// The cap in all.
+        total: u64,
+    },
+    /// An entry could not be written out.
+    #[error("cannot unpack `{name}`")]
+    Unpack {
+        /// The entry.
+        name: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be added to a new archive.
+    #[error("cannot add {} to {}", .path.display(), .out.display())]
+    Add {
+        /// The file.
+        path: PathBuf,
+        /// The archive.
+        out: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+fn read_error(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
+    move |source| ArchiveError::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn bad_tar(what: &'static str) -> impl FnOnce(std::io::Error) -> ArchiveError {
+    move |source| ArchiveError::BadTar { what, source }
+}
+
+fn bad_zip(what: &'static str) -> impl FnOnce(zip::result::ZipError) -> ArchiveError {
+    move |source| ArchiveError::BadZip { what, source }
+}
 
 /// How much an archive may unpack to.
 #[derive(Debug, Clone, Copy)]
@@ -31,16 +166,16 @@ pub const CAPS: Caps = Caps {
 
 /// Whether `file` is a package archive (by its first bytes) rather than a
 /// plugin file.
-pub fn is_archive(file: &Path) -> anyhow::Result<bool> {
+pub fn is_archive(file: &Path) -> Result<bool, ArchiveError> {
     Ok(archive_kind(file)?.is_some())
 }
 
 /// The archive format of `file`, by its first bytes.
-fn archive_kind(file: &Path) -> anyhow::Result<Option<Format>> {
+fn archive_kind(file: &Path) -> Result<Option<Format>, ArchiveError> {
     let mut magic = [0u8; 4];
     let read = File::open(file)
         .and_then(|mut f| f.read(&mut magic))
-        .with_context(|| format!("cannot read {}", file.display()))?;
+        .map_err(read_error(file))?;
     Ok(match &magic[..read] {
         [0x1f, 0x8b, ..] => Some(Format::TarGz),
         [b'P', b'K', 3, 4] | [b'P', b'K', 5, 6] => Some(Format::Zip),
@@ -57,7 +192,7 @@ enum Format {
 /// Unpacks the package archive at `archive` (a `.tar.gz` or a `.zip`, told
 /// apart by their content) into the empty directory `into`; the names of
 /// the files it held.
-pub fn unpack(archive: &Path, into: &Path, caps: Caps) -> anyhow::Result<Vec<String>> {
+pub fn unpack(archive: &Path, into: &Path, caps: Caps) -> Result<Vec<String>, ArchiveError> {
     let mut sink = Sink {
         into,
         caps,
@@ -67,9 +202,12 @@ pub fn unpack(archive: &Path, into: &Path, caps: Caps) -> anyhow::Result<Vec<Str
     match archive_kind(archive)? {
         Some(Format::TarGz) => unpack_tar_gz(archive, &mut sink),
         Some(Format::Zip) => unpack_zip(archive, &mut sink),
-        None => bail!("{} is neither a .tar.gz nor a .zip archive", archive.display()),
+        None => Err(ArchiveError::NotAnArchive(archive.to_path_buf())),
     }
-    .with_context(|| format!("{}: refused", archive.display()))?;
+    .map_err(|source| ArchiveError::Refused {
+        path: archive.to_path_buf(),
+        source: Box::new(source),
+    })?;
     Ok(sink.names)
 }
 
@@ -83,35 +221,39 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     /// Writes one entry, `declared` bytes long by its header, from `data`.
-    fn file(&mut self, raw_name: &str, declared: u64, data: &mut dyn Read) -> anyhow::Result<()> {
+    fn file(&mut self, raw_name: &str, declared: u64, data: &mut dyn Read) -> Result<(), ArchiveError> {
         let name = root_name(raw_name)?;
         if self.names.len() == self.caps.entries {
-            bail!("it holds more than {} files", self.caps.entries);
+            return Err(ArchiveError::TooManyFiles(self.caps.entries));
         }
         if self.names.contains(&name) {
-            bail!("it holds `{name}` twice");
+            return Err(ArchiveError::Twice(name));
         }
         if declared > self.caps.entry_bytes {
-            bail!(
-                "`{name}` is {declared} bytes; a package file may take at most {}",
-                self.caps.entry_bytes
-            );
+            return Err(ArchiveError::TooBig {
+                name,
+                declared,
+                max: self.caps.entry_bytes,
+            });
         }
         let path = self.into.join(&name);
         let mut file = File::options()
             .write(true)
             .create_new(true)
             .open(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+            .map_err(|source| ArchiveError::Create { path, source })?;
         let limit = self.caps.entry_bytes.min(self.caps.total_bytes - self.total);
-        let written =
-            std::io::copy(&mut data.take(limit + 1), &mut file).with_context(|| format!("cannot unpack `{name}`"))?;
+        let written = match std::io::copy(&mut data.take(limit + 1), &mut file) {
+            Ok(written) => written,
+            Err(source) => return Err(ArchiveError::Unpack { name, source }),
+        };
         if written > limit {
-            bail!(
-                "`{name}` unpacks to more than {limit} bytes (a package may take at most {} per file, {} in all)",
-                self.caps.entry_bytes,
-                self.caps.total_bytes
-            );
+            return Err(ArchiveError::Overflow {
+                name,
+                limit,
+                entry: self.caps.entry_bytes,
+                total: self.caps.total_bytes,
+            });
         }
         self.total += written;
         self.names.push(name);
@@ -121,10 +263,10 @@ impl Sink<'_> {
 
 /// An entry's name, if it is a plain file name at the archive's root
 /// (`./name` too).
-fn root_name(raw: &str) -> anyhow::Result<String> {
+fn root_name(raw: &str) -> Result<String, ArchiveError> {
     let name = raw.strip_prefix("./").unwrap_or(raw);
     if name.is_empty() || name.contains(['/', '\\']) || name == ".." || name.starts_with('.') {
-        bail!("entry `{raw}` is not a plain file name at the archive's root (a package holds no directories)");
+        return Err(ArchiveError::NotPlainName(raw.to_string()));
     }
     Ok(name.to_string())
 }
@@ -134,51 +276,60 @@ fn is_root(raw: &str) -> bool {
     matches!(raw, "./" | ".")
 }
 
-fn unpack_tar_gz(archive: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
-    let file = File::open(archive)?;
+fn unpack_tar_gz(archive: &Path, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
+    let file = File::open(archive).map_err(read_error(archive))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    for entry in tar.entries().context("not a readable tar.gz archive")? {
-        let mut entry = entry.context("not a readable tar.gz archive")?;
+    for entry in tar.entries().map_err(bad_tar("not a readable tar.gz archive"))? {
+        let mut entry = entry.map_err(bad_tar("not a readable tar.gz archive"))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let kind = entry.header().entry_type();
         if kind.is_dir() && is_root(&raw) {
             continue;
         }
         if !(kind.is_file() || kind.is_contiguous()) {
-            bail!("entry `{raw}` is a {kind:?}, not a regular file: a package holds regular files only");
+            return Err(ArchiveError::NotRegular {
+                raw,
+                kind: format!("{kind:?}"),
+            });
         }
-        let declared = entry.header().size().context("an entry with an unreadable size")?;
+        let declared = entry
+            .header()
+            .size()
+            .map_err(bad_tar("an entry with an unreadable size"))?;
         sink.file(&raw, declared, &mut entry)?;
     }
     Ok(())
 }
 
-fn unpack_zip(archive: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
-    let mut zip = zip::ZipArchive::new(File::open(archive)?).context("not a readable zip archive")?;
+fn unpack_zip(archive: &Path, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
+    let file = File::open(archive).map_err(read_error(archive))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(bad_zip("not a readable zip archive"))?;
     // The central directory holds names once each after reading (a later
     // entry of a name hides an earlier one), so duplicates are counted in
     // the raw directory; this also compares every local header with its
     // directory entry and looks for local headers the directory leaves out.
     if zip.has_duplicate_names() {
-        bail!("its central directory holds a file name twice");
+        return Err(ArchiveError::TwiceInDirectory);
     }
     zip.validate_header_consistency()
-        .context("its central directory and local headers disagree")?;
+        .map_err(bad_zip("its central directory and local headers disagree"))?;
     if zip.len() > sink.caps.entries {
-        bail!(
-            "it holds {} entries; a package may hold at most {}",
-            zip.len(),
-            sink.caps.entries
-        );
+        return Err(ArchiveError::TooManyEntries {
+            entries: zip.len(),
+            max: sink.caps.entries,
+        });
     }
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).context("not a readable zip archive")?;
-        let raw = entry.name().context("an entry with an unreadable name")?.to_string();
+        let mut entry = zip.by_index(i).map_err(bad_zip("not a readable zip archive"))?;
+        let raw = entry
+            .name()
+            .map_err(bad_zip("an entry with an unreadable name"))?
+            .to_string();
         if entry.is_dir() && is_root(&raw) {
             continue;
         }
         if entry.is_dir() || entry.is_symlink() || !entry.is_file() {
-            bail!("entry `{raw}` is not a regular file: a package holds regular files only");
+            return Err(ArchiveError::NotRegularZip(raw));
         }
         let declared = entry.size();
         sink.file(&raw, declared, &mut entry)?;
@@ -188,21 +339,29 @@ fn unpack_zip(archive: &Path, sink: &mut Sink<'_>) -> anyhow::Result<()> {
 
 /// Writes `files` ((name in the archive, file to read)) into a new
 /// `.tar.gz` at `out`.
-pub fn pack(files: &[(String, PathBuf)], out: &Path) -> anyhow::Result<()> {
-    let file = File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+pub fn pack(files: &[(String, PathBuf)], out: &Path) -> Result<(), ArchiveError> {
+    let created = |source| ArchiveError::Create {
+        path: out.to_path_buf(),
+        source,
+    };
+    let file = File::create(out).map_err(created)?;
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
     for (name, path) in files {
-        let mut source = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut source = File::open(path).map_err(read_error(path))?;
         let mut header = tar::Header::new_gnu();
-        header.set_size(source.metadata()?.len());
+        header.set_size(source.metadata().map_err(read_error(path))?.len());
         header.set_mode(0o644);
         header.set_cksum();
         tar.append_data(&mut header, name, &mut source)
-            .with_context(|| format!("cannot add {} to {}", path.display(), out.display()))?;
+            .map_err(|source| ArchiveError::Add {
+                path: path.clone(),
+                out: out.to_path_buf(),
+                source,
+            })?;
     }
-    let mut encoder = tar.into_inner()?;
-    encoder.flush()?;
-    encoder.finish()?;
+    let mut encoder = tar.into_inner().map_err(created)?;
+    encoder.flush().map_err(created)?;
+    encoder.finish().map_err(created)?;
     Ok(())
 }
 
@@ -244,8 +403,7 @@ mod tests {
         let archive = tar_gz(dir.path(), entries);
         let into = dir.path().join("out");
         std::fs::create_dir(&into).unwrap();
-        let err = unpack(&archive, &into, SMALL).unwrap_err();
-        format!("{err:#}")
+        crate::chain(&unpack(&archive, &into, SMALL).unwrap_err())
     }
 
     #[test]
@@ -283,7 +441,7 @@ mod tests {
         zip.finish().unwrap();
         let into = dir.path().join("out");
         std::fs::create_dir(&into).unwrap();
-        let err = format!("{:#}", unpack(&path, &into, SMALL).unwrap_err());
+        let err = crate::chain(&unpack(&path, &into, SMALL).unwrap_err());
         assert!(err.contains("bomb"), "{err}");
     }
 
@@ -339,7 +497,7 @@ mod tests {
             let archive = patched_zip(dir.path(), entries, renames);
             let into = dir.path().join("out");
             std::fs::create_dir(&into).unwrap();
-            let err = format!("{:#}", unpack(&archive, &into, CAPS).unwrap_err());
+            let err = crate::chain(&unpack(&archive, &into, CAPS).unwrap_err());
             assert!(err.contains(expected), "case {i}: {err}");
             assert_eq!(std::fs::read_dir(&into).unwrap().count(), 0, "case {i} unpacked files");
         }
@@ -353,7 +511,7 @@ mod tests {
         let archive = patched_zip(dir.path(), &same, &renames);
         let into = dir.path().join("out");
         std::fs::create_dir(&into).unwrap();
-        let err = format!("{:#}", unpack(&archive, &into, CAPS).unwrap_err());
+        let err = crate::chain(&unpack(&archive, &into, CAPS).unwrap_err());
         assert!(err.contains("`greeter.lua` twice"), "{err}");
 
         let dir = tempfile::tempdir().unwrap();

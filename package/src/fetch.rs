@@ -2,11 +2,49 @@
 //! loopback address only (a local mirror or test server), on every redirect
 //! too; at most [`MAX_DOWNLOAD`] bytes, within [`TIMEOUT`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use reqwest::Url;
+
+/// A download was refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The source is not a URL.
+    #[error("`{url}` is not a valid URL")]
+    InvalidUrl {
+        /// What was given.
+        url: String,
+        /// Why.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The URL (or a redirect) points where Pocket does not download from.
+    #[error("{0}")]
+    Refused(String),
+    /// The HTTP client or its runtime could not start.
+    #[error("cannot start the HTTP client")]
+    Client(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The download failed: the server's answer, a timeout, too large.
+    #[error("cannot download {url}: {reason}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The server answered with nothing.
+    #[error("{0}: the server sent nothing")]
+    Empty(String),
+    /// The download could not be written.
+    #[error("cannot write {}", .path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
 
 /// The largest download accepted.
 pub const MAX_DOWNLOAD: u64 = 512 << 20;
@@ -40,9 +78,12 @@ fn check(url: &Url) -> Result<(), String> {
 
 /// Downloads `source` into `into`, following at most
 /// [`pocket_host::MAX_REDIRECTS`] redirects, each checked as the first URL.
-pub fn download(source: &str, into: &Path) -> anyhow::Result<()> {
-    let url = Url::parse(source).with_context(|| format!("`{source}` is not a valid URL"))?;
-    check(&url).map_err(anyhow::Error::msg)?;
+pub fn download(source: &str, into: &Path) -> Result<(), FetchError> {
+    let url = Url::parse(source).map_err(|e| FetchError::InvalidUrl {
+        url: source.to_string(),
+        source: Box::new(e),
+    })?;
+    check(&url).map_err(FetchError::Refused)?;
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() > pocket_host::MAX_REDIRECTS {
             let error = format!("more than {} redirects", pocket_host::MAX_REDIRECTS);
@@ -57,8 +98,9 @@ pub fn download(source: &str, into: &Path) -> anyhow::Result<()> {
         .user_agent(concat!("pocket/", env!("CARGO_PKG_VERSION")))
         .redirect(redirects)
         .timeout(TIMEOUT)
-        .build()?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+        .build()
+        .map_err(|e| FetchError::Client(Box::new(e)))?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| FetchError::Client(Box::new(e)))?;
     let body = runtime.block_on(async {
         let response = client.get(url).send().await.map_err(|e| format!("{e:#}"))?;
         if !response.status().is_success() {
@@ -66,11 +108,17 @@ pub fn download(source: &str, into: &Path) -> anyhow::Result<()> {
         }
         pocket_host::read_body(response, MAX_DOWNLOAD).await
     });
-    let body = body.map_err(|e| anyhow::anyhow!("cannot download {source}: {e}"))?;
+    let body = body.map_err(|reason| FetchError::Download {
+        url: source.to_string(),
+        reason: reason.to_string(),
+    })?;
     if body.is_empty() {
-        bail!("{source}: the server sent nothing");
+        return Err(FetchError::Empty(source.to_string()));
     }
-    std::fs::write(into, body).with_context(|| format!("cannot write {}", into.display()))
+    std::fs::write(into, body).map_err(|e| FetchError::Write {
+        path: into.to_path_buf(),
+        source: e,
+    })
 }
 
 #[cfg(test)]
