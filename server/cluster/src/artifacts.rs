@@ -2,17 +2,17 @@
 //! worker can run a workflow's nodes, and how a worker gets and checks the
 //! plugin files it lacks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::sync::PoisonError;
+use std::time::Instant;
 
 use pocket_core::{Catalog, Format, Graph, PluginKind};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::connection::{Cluster, read_object};
-use crate::digests::{Artifact, Digests, signature_object};
+use crate::digests::{Artifact, Digests, read_signature, signature_object};
 use crate::error::ClusterError;
 
 /// The largest plugin file a worker fetches.

@@ -79,7 +79,7 @@ impl Digests {
 /// The signature file that counts for the plugin file `path`, as every
 /// load finds it (for an installed plugin, beside the version its link
 /// points to), if there is one.
-fn read_signature(plugin: &str, path: &Path) -> Result<Option<Vec<u8>>, ClusterError> {
+pub(crate) fn read_signature(plugin: &str, path: &Path) -> Result<Option<Vec<u8>>, ClusterError> {
     let file = pocket_core::PluginFile::resolve(path);
     pocket_trust::read_signature(&file.signature).map_err(|e| ClusterError::Artifact {
         plugin: plugin.to_string(),
