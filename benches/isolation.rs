@@ -14,7 +14,8 @@ use std::sync::Arc;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Isolation, Node, NodeCall, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
+    Execution, Invocation, Isolation, Node, PluginLoader, PocketConfig, RunContext, StoreSpec, Value,
+    prepare_standalone,
 };
 use pocket_native::{ChildCommand, NativeLoader};
 use tokio_util::sync::CancellationToken;
@@ -47,7 +48,7 @@ fn calls(bencher: Bencher, isolation: Isolation) {
     let input = Value::from_json(INPUT).unwrap();
     bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
         for _ in 0..CALLS {
-            let call = NodeCall {
+            let call = Invocation {
                 input: input.clone(),
                 config: config.clone(),
                 node: "bench",
