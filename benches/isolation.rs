@@ -11,7 +11,8 @@ use std::sync::Arc;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Isolation, Node, NodeCall, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
+    Execution, Invocation, Isolation, Node, PluginLoader, PocketConfig, RunContext, StoreSpec, Value,
+    prepare_standalone,
 };
 use pocket_native::{ChildCommand, NativeLoader};
 use pocket_test_support::libraries;
@@ -45,7 +46,7 @@ fn calls(bencher: Bencher, isolation: Isolation) {
     let input = Value::from_json(INPUT).unwrap();
     bencher.counter(ItemsCount::new(CALLS)).bench_local(|| {
         for _ in 0..CALLS {
-            let call = NodeCall {
+            let call = Invocation {
                 input: input.clone(),
                 config: config.clone(),
                 node: "bench",

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pocket_core::{
-    Execution, Node, NodeCall, Plugin, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
+    Execution, Invocation, Node, Plugin, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_lua::LuaLoader;
 use pocket_wasm::WasmLoader;
@@ -72,7 +72,7 @@ fn call_once(plugin: &dyn Plugin, node_type: &str, run: &RunContext) -> Arc<dyn 
         .find(|t| t.name() == node_type)
         .expect("the node type");
     let node = prepare_standalone(found.as_ref(), "n", &Value::empty_object()).expect("prepared");
-    let call = NodeCall {
+    let call = Invocation {
         input: Value::from_json(r#"{"text":"hello world","n":41}"#).expect("JSON"),
         config: Value::empty_object(),
         node: "n",

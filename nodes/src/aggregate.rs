@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Map, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Map, Node, NodeError, NodeOutput, NodeSetup, Value};
 use pocket_template::Template;
 use pocket_value::with_stack;
 use serde_json::json;
@@ -86,7 +86,7 @@ struct AggregateRun {
 }
 
 impl Node for AggregateRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::Ready(self.aggregate(call.input, &call.config).map(NodeOutput::new))
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
 use crate::builtin::Builtin;
@@ -77,7 +77,7 @@ struct ConditionalNode {
 }
 
 impl Node for ConditionalNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::Ready(choose(&call.config).map(|action| {
             let output = NodeOutput::new(call.input);
             match action {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup};
 use serde_json::json;
 
 use crate::builtin::{Builtin, check_static_duration, config_duration};
@@ -31,7 +31,7 @@ impl Builtin for Delay {
 struct DelayNode;
 
 impl Node for DelayNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let duration = match config_duration(&call.config, "duration", Duration::from_secs(1)) {
             Ok(d) => d,
             Err(e) => return Execution::Ready(Err(e)),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
 use crate::builtin::Builtin;
@@ -37,7 +37,7 @@ struct EchoNode {
 }
 
 impl Node for EchoNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let message = call
             .config
             .get("message")

@@ -22,7 +22,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
 use crate::builtin::{Builtin, is_template_value};
@@ -98,7 +98,7 @@ struct FileRun {
 }
 
 impl Node for FileRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let path = match call.config.get("path") {
             Some(Value::String(s)) if !s.is_empty() => s.to_string(),
             other => {

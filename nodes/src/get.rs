@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeOutput, NodeSetup, Owner};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeOutput, NodeSetup, Owner};
 use serde_json::json;
 
 use crate::builtin::Builtin;
@@ -39,7 +39,7 @@ impl Builtin for Get {
 struct GetNode;
 
 impl Node for GetNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::Ready(
             store_key(&call.config).map(|key| match call.run.store().get(Owner::Workflow, &key) {
                 Some(value) => NodeOutput::new(value).with_action("found"),

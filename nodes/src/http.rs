@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pocket_core::{
-    ConfigError, Execution, Map, Node, NodeCall, NodeError, NodeOutput, NodeSetup, RetrySpec, Value, glob_match,
+    ConfigError, Execution, Invocation, Map, Node, NodeError, NodeOutput, NodeSetup, RetrySpec, Value, glob_match,
 };
 use pocket_host::HostError;
 use pocket_value::UntrustedJsonError;
@@ -114,7 +114,7 @@ struct HttpRun {
 }
 
 impl Node for HttpRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let request = match Request::from_config(&call.config) {
             Ok(request) => request,
             Err(e) => return Execution::Ready(Err(e)),

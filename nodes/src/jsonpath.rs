@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 use serde_json_path::JsonPath;
 
@@ -54,7 +54,7 @@ struct JsonPathRun {
 }
 
 impl Node for JsonPathRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::Ready(self.extract(&call.input, &call.config).map(NodeOutput::new))
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pocket_core::{
-    ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeRequest, NodeSetup, PreparedNode, RunContext,
+    ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeRequest, NodeSetup, PreparedNode, RunContext,
     Value,
 };
 use serde_json::json;
@@ -108,7 +108,7 @@ struct ParallelRun {
 }
 
 impl Node for ParallelRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let timeout = match config_duration(&call.config, "timeout", DEFAULT_TIMEOUT) {
             Ok(t) => t,
             Err(e) => return Execution::Ready(Err(e)),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
 use crate::builtin::Builtin;
@@ -40,7 +40,7 @@ struct RouterNode {
 }
 
 impl Node for RouterNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let route = ["route", "default_route"]
             .iter()
             .find_map(|k| match call.config.get(k) {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Owner, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Owner, Value};
 use serde_json::json;
 
 use crate::builtin::Builtin;
@@ -49,7 +49,7 @@ pub(crate) fn store_key(config: &Value) -> Result<String, NodeError> {
 struct SetNode;
 
 impl Node for SetNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::Ready(store_key(&call.config).map(|key| {
             let value = match call.config.get("value") {
                 Some(value) => value.clone(),

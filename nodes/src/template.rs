@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Value};
 use pocket_template::Template;
 use serde_json::json;
 
@@ -62,7 +62,7 @@ struct TemplateRun {
 }
 
 impl Node for TemplateRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::Ready(self.render(&call.input).map(NodeOutput::new))
     }
 }

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
 use crate::builtin::{Builtin, with_room_for};
@@ -69,7 +69,7 @@ struct TransformNode {
 }
 
 impl Node for TransformNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let output = match &self.mode {
             Mode::Jq(program) => match with_room_for(&call.input, "jq", || {
                 program

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 
 use crate::builtin::{Builtin, with_room_for};
@@ -84,7 +84,7 @@ struct ValidateRun {
 }
 
 impl Node for ValidateRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         // serde_json's value is built, validated and dropped recursively.
         let checked = with_room_for(&call.input, "validate", || {
             let instance = serde_json::Value::from(&call.input);

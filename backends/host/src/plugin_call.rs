@@ -37,7 +37,7 @@ impl PluginHost {
         deadline: Option<Instant>,
     ) -> Result<NodeOutput, HostError> {
         let run = run.ok_or(PluginCallError::NotInRun)?;
-        let caller = run.calls().ok_or(PluginCallError::NotInRun)?;
+        let caller = run.plugin_caller().ok_or(PluginCallError::NotInRun)?;
         let target = caller.resolve(&call.target)?;
         let full_name = &target.full_name;
         self.check(Request::PluginCall {
@@ -113,7 +113,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_plugin_call_is_checked_on_the_resolved_name_then_made_through_the_runs_caller() {
         let fake = Arc::new(FakeCaller::default());
-        let run = RunContext::new("w", &StoreSpec::default(), CancellationToken::new()).with_calls(fake.clone());
+        let run =
+            RunContext::new("w", &StoreSpec::default(), CancellationToken::new()).with_plugin_caller(fake.clone());
         let host = crate::configured_host("[plugins.permissions]\np = [\"plugin_call:other/*\"]\n");
         let outcomes = tokio::task::spawn_blocking(move || {
             let bare = host.plugin_call(Some(&run), call("echo"), None);

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use pocket_core::{Execution, Node, NodeCall, Plugin, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone};
+use pocket_core::{
+    Execution, Invocation, Node, Plugin, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
+};
 use pocket_lua::LuaNodePlugin;
 use tokio_util::sync::CancellationToken;
 
@@ -66,8 +68,8 @@ fn context() -> RunContext {
 }
 
 /// One call of the bench node with `input`.
-fn call<'a>(input: &Value, run: &'a RunContext) -> NodeCall<'a> {
-    NodeCall {
+fn call<'a>(input: &Value, run: &'a RunContext) -> Invocation<'a> {
+    Invocation {
         input: input.clone(),
         config: Value::Null,
         node: "bench",

@@ -207,9 +207,9 @@ fn kv_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> 
     Ok(kv)
 }
 
-/// `nodes.call(type, input, config)`: runs another node type; `output, nil,
-/// action` on success, `nil, message` on failure, so the second value is
-/// always the error. The callee has what is left of this call's time.
+/// `nodes.call(type, input, config)`, Lua's plugin-call API: runs another
+/// node type; `output, nil, action` on success, `nil, message` on failure,
+/// so the second value is always the error. The callee has what is left of this call's time.
 fn nodes_table(lua: &Lua, host: &PluginHost, codec: &Codec) -> mlua::Result<Table> {
     let nodes = lua.create_table()?;
     let host = host.clone();

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pocket_core::{
-    ConfigError, Execution, Limits, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind, Policy,
-    RateCounts, Value, parse_duration,
+    ConfigError, Execution, Invocation, Limits, Node, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind,
+    Policy, RateCounts, Value, parse_duration,
 };
 use pocket_host::PluginHost;
 use serde_json::json;
@@ -173,7 +173,7 @@ struct LuaNode {
 }
 
 impl Node for LuaNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         // The tighter of the script's own `timeout` and the node's.
         let timeout = self.timeout.into_iter().chain(call.remaining()).min();
         let request = CallRequest {

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use pocket_core::{
-    ConfigError, Example, Execution, Node, NodeCall, NodeSetup, NodeType, Plugin, PluginDescription, RateCounts, Value,
+    ConfigError, Example, Execution, Invocation, Node, NodeSetup, NodeType, Plugin, PluginDescription, RateCounts,
+    Value,
 };
 
 use crate::dispatch;
@@ -88,7 +89,7 @@ struct PluginNode {
 }
 
 impl Node for PluginNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let timeout = call.remaining();
         let config = match &self.plugin_config {
             Some(base) => layered(base, call.config),

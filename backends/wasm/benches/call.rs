@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Node, NodeCall, NodeType, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
+    Execution, Invocation, Node, NodeType, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_wasm::{WasmEngine, WasmLoader};
 use tokio_util::sync::CancellationToken;
@@ -152,8 +152,8 @@ fn context() -> RunContext {
 }
 
 /// One call of the bench node with `input`.
-fn call<'a>(input: &Value, run: &'a RunContext) -> NodeCall<'a> {
-    NodeCall {
+fn call<'a>(input: &Value, run: &'a RunContext) -> Invocation<'a> {
+    Invocation {
         input: input.clone(),
         config: Value::Null,
         node: "bench",

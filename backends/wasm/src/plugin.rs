@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pocket_core::{
-    ConfigError, Example, Execution, Limits, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
+    ConfigError, Example, Execution, Invocation, Limits, Node, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
     PluginDescription, RateCounts, RunContext, Value, run_blocking,
 };
 use pocket_host::{Fate, PluginHost, Pool};
@@ -202,7 +202,7 @@ pub(crate) struct CallRequest {
 }
 
 impl Node for WasmNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let prefix = &self.node_type.prefix;
         let mut body = Vec::with_capacity(prefix.len() + 64);
         if let Err(e) = pocket_wasm_abi::write_request(&mut body, prefix, &call.config, &call.input) {

@@ -83,7 +83,7 @@ pub struct PluginsConfig {
     /// `[plugins.trusted_keys]`: the keys whose signatures are trusted, by name.
     pub trusted_keys: TrustedKeys,
     /// How deep plugin-to-plugin calls may nest (default
-    /// [`DEFAULT_CALL_DEPTH`](crate::DEFAULT_CALL_DEPTH)); 0 forbids them.
+    /// [`DEFAULT_PLUGIN_CALL_DEPTH`](crate::DEFAULT_PLUGIN_CALL_DEPTH)); 0 forbids them.
     pub max_call_depth: u32,
     /// `[plugins.aliases]`: registered name -> the name the plugin declares.
     aliases: BTreeMap<String, String>,
@@ -99,7 +99,7 @@ pub struct PluginsConfig {
 /// How deep plugin calls may nest unless pocket.toml says otherwise
 /// (`[plugins] max_call_depth`): a workflow node's call runs at depth 1,
 /// a call made from that one at depth 2, and so on.
-pub const DEFAULT_CALL_DEPTH: u32 = 10;
+pub const DEFAULT_PLUGIN_CALL_DEPTH: u32 = 10;
 
 impl Default for PluginsConfig {
     fn default() -> Self {
@@ -108,7 +108,7 @@ impl Default for PluginsConfig {
             autoload: true,
             require_signatures: false,
             trusted_keys: TrustedKeys::default(),
-            max_call_depth: DEFAULT_CALL_DEPTH,
+            max_call_depth: DEFAULT_PLUGIN_CALL_DEPTH,
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             default_permissions: vec![Capability::Log],
@@ -474,7 +474,7 @@ struct PluginsModel {
 }
 
 fn default_call_depth() -> u32 {
-    DEFAULT_CALL_DEPTH
+    DEFAULT_PLUGIN_CALL_DEPTH
 }
 
 /// `[plugins.security]`: the Go Pocket engine's way of writing permissions.
@@ -494,7 +494,7 @@ impl Default for PluginsModel {
             autoload: true,
             require_signatures: false,
             trusted_keys: BTreeMap::new(),
-            max_call_depth: DEFAULT_CALL_DEPTH,
+            max_call_depth: DEFAULT_PLUGIN_CALL_DEPTH,
             aliases: BTreeMap::new(),
             config: BTreeMap::new(),
             permissions: BTreeMap::new(),

@@ -106,7 +106,7 @@ struct Shared {
     workflow: Arc<str>,
     store: Arc<KvStore>,
     cancel: CancellationToken,
-    calls: Option<Arc<dyn PluginCaller>>,
+    plugin_caller: Option<Arc<dyn PluginCaller>>,
 }
 
 impl RunContext {
@@ -118,16 +118,16 @@ impl RunContext {
                 workflow: workflow.into(),
                 store: Arc::new(KvStore::new(store)),
                 cancel,
-                calls: None,
+                plugin_caller: None,
             }),
             call_depth: 0,
         }
     }
 
-    /// The same context, making plugin calls through `calls`.
-    pub fn with_calls(self, calls: Arc<dyn PluginCaller>) -> RunContext {
+    /// The same context, making plugin calls through `plugin_caller`.
+    pub fn with_plugin_caller(self, plugin_caller: Arc<dyn PluginCaller>) -> RunContext {
         self.rebuilt(|shared| Shared {
-            calls: Some(calls),
+            plugin_caller: Some(plugin_caller),
             ..shared
         })
     }
@@ -143,7 +143,7 @@ impl RunContext {
             workflow: self.shared.workflow.clone(),
             store: self.shared.store.clone(),
             cancel: self.shared.cancel.clone(),
-            calls: self.shared.calls.clone(),
+            plugin_caller: self.shared.plugin_caller.clone(),
         };
         RunContext {
             shared: Arc::new(change(shared)),
@@ -168,8 +168,8 @@ impl RunContext {
     }
 
     /// What plugin calls in this run go through, if anything.
-    pub fn calls(&self) -> Option<&Arc<dyn PluginCaller>> {
-        self.shared.calls.as_ref()
+    pub fn plugin_caller(&self) -> Option<&Arc<dyn PluginCaller>> {
+        self.shared.plugin_caller.as_ref()
     }
 
     /// How many plugin calls deep the current call is (0 for a workflow's own nodes).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::location::Position;
 use crate::outcome::{DEFAULT_ACTION, ERROR_ACTION};
-use crate::plugin_call::NodeCaller;
+use crate::plugin_call::WorkflowPluginCaller;
 use crate::prepared::PreparedNode;
 use crate::workflow::{RetrySpec, StoreSpec};
 
@@ -26,7 +26,7 @@ pub struct Graph {
     pub(crate) store: StoreSpec,
     pub(crate) max_steps: u64,
     /// What plugin calls made during its runs go through.
-    pub(crate) calls: Arc<NodeCaller>,
+    pub(crate) plugin_caller: Arc<WorkflowPluginCaller>,
     pub(crate) triggers: Vec<crate::Trigger>,
 }
 
@@ -64,7 +64,7 @@ impl Graph {
     /// A fresh context for one run of this workflow (its store, its
     /// plugin-call table), stopped by `cancel`.
     pub fn run_context(&self, cancel: tokio_util::sync::CancellationToken) -> crate::RunContext {
-        crate::RunContext::new(self.name.clone(), &self.store, cancel).with_calls(self.calls.clone())
+        crate::RunContext::new(self.name.clone(), &self.store, cancel).with_plugin_caller(self.plugin_caller.clone())
     }
 
     /// The workflow's name.

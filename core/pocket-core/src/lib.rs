@@ -10,7 +10,7 @@
 //! - [`PocketConfig`]: pocket.toml, with per-plugin config,
 //!   [`Permissions`] and [`Limits`] that backends enforce.
 //! - [`PluginCaller`]: plugin code running other node types, through the
-//!   [`RunContext`] of its call ([`NodeCaller`] for a validated workflow).
+//!   [`RunContext`] of its call ([`WorkflowPluginCaller`] for a validated workflow).
 //!
 //! This crate knows nothing about Lua, WASM or dynamic libraries.
 
@@ -60,7 +60,7 @@ mod yaml_duplicates;
 pub mod testing;
 
 pub use blocking::{Abandoned, run_blocking};
-pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, DEFAULT_CALL_DEPTH, PluginsConfig, PocketConfig};
+pub use config::{BuiltinsConfig, CONFIG_ENV, ConfigFileError, DEFAULT_PLUGIN_CALL_DEPTH, PluginsConfig, PocketConfig};
 pub use config_positions::{ConfigPlaces, ConfigPositions};
 pub use config_template::ConfigTemplate;
 pub use context::{CallTarget, PluginCallError, PluginCaller, RunContext};
@@ -81,13 +81,13 @@ pub use names::{
     BUILTIN_PLUGIN, LUA_NODE_PLUGIN, RESERVED_PLUGIN_NAMES, check_registered_name, is_reserved_name,
     validate_plugin_name,
 };
-pub use node::{Execution, Node, NodeCall};
+pub use node::{Execution, Invocation, Node};
 pub use outcome::{Action, BoxFuture, DEFAULT_ACTION, ERROR_ACTION, NodeError, NodeOutput};
 pub use parse::{Format, ParseError, parse_file, parse_source, parse_str, parse_yaml_value, read_workflow};
 pub use paths::directory_of;
 pub use permissions::{Capability, DenialReason, Denied, Permissions, Request, glob_match, looks_secret};
 pub use plugin::{NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind, RateCounts};
-pub use plugin_call::NodeCaller;
+pub use plugin_call::WorkflowPluginCaller;
 pub use pocket_value::{Map, Number, Value};
 pub use policy::Policy;
 pub use prepare::{Preparer, prepare_standalone};

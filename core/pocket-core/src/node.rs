@@ -17,7 +17,7 @@ use crate::outcome::{BoxFuture, NodeError, NodeOutput};
 pub trait Node: Send + Sync {
     /// Runs the node once. Nodes that finish without waiting return
     /// [`Execution::Ready`], which the runner handles without allocating.
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a>;
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a>;
 
     /// The actions this node can take that are known before it runs (for
     /// example a `conditional`'s `then` values). The validator uses them to
@@ -36,8 +36,8 @@ pub trait Node: Send + Sync {
     }
 }
 
-/// One call of a [`Node`].
-pub struct NodeCall<'a> {
+/// One invocation of a [`Node`]: what [`Node::exec`] runs on.
+pub struct Invocation<'a> {
     /// The node's input: the previous node's output (or the fan-in object).
     pub input: Value,
     /// The node's configuration with its templates rendered against `input`.
@@ -54,8 +54,8 @@ pub struct NodeCall<'a> {
     pub run: &'a RunContext,
 }
 
-impl NodeCall<'_> {
-    /// The time left before [`NodeCall::deadline`], if there is one.
+impl Invocation<'_> {
+    /// The time left before [`Invocation::deadline`], if there is one.
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
     }

@@ -1,7 +1,7 @@
 //! Plugin calls of a validated workflow: the [`PluginCaller`] every run of
 //! it makes plugin calls through.
 //!
-//! A [`NodeCaller`] belongs to one validated workflow: it resolves and
+//! A [`WorkflowPluginCaller`] belongs to one validated workflow: it resolves and
 //! prepares node types the way the workflow's own nodes were (same registry
 //! snapshot, pocket.toml, disabled built-ins and `plugins:` block), so a
 //! call can reach nothing a workflow node could not. Backends reach it
@@ -32,7 +32,7 @@ const MAX_CACHED_TARGETS: usize = 256;
 const MAX_CACHED_CONFIG: usize = 4096;
 
 /// Runs node types by name for plugin code during one workflow's runs.
-pub struct NodeCaller {
+pub struct WorkflowPluginCaller {
     catalog: Arc<Catalog>,
     config: PocketConfig,
     overrides: BTreeMap<String, Value>,
@@ -41,15 +41,15 @@ pub struct NodeCaller {
     prepared: Mutex<HashMap<(String, String), Arc<PreparedNode>>>,
 }
 
-impl std::fmt::Debug for NodeCaller {
+impl std::fmt::Debug for WorkflowPluginCaller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeCaller")
+        f.debug_struct("WorkflowPluginCaller")
             .field("workflow_dir", &self.workflow_dir)
             .finish_non_exhaustive()
     }
 }
 
-impl NodeCaller {
+impl WorkflowPluginCaller {
     /// A caller resolving in `catalog` under `config`, with a workflow's
     /// `plugins:` block and directory.
     pub fn new(
@@ -58,7 +58,7 @@ impl NodeCaller {
         overrides: BTreeMap<String, Value>,
         workflow_dir: Option<PathBuf>,
     ) -> Self {
-        NodeCaller {
+        WorkflowPluginCaller {
             catalog,
             config,
             overrides,
@@ -143,7 +143,7 @@ impl NodeCaller {
     }
 }
 
-impl PluginCaller for NodeCaller {
+impl PluginCaller for WorkflowPluginCaller {
     fn resolve(&self, target: &str) -> Result<CallTarget, PluginCallError> {
         let resolved = self.catalog.resolve(target)?;
         Ok(CallTarget {
@@ -175,7 +175,7 @@ mod tests {
     use crate::workflow::StoreSpec;
 
     /// A caller over a registry with `t/depth`, which answers the call depth it ran at.
-    fn caller(toml: &str) -> NodeCaller {
+    fn caller(toml: &str) -> WorkflowPluginCaller {
         let registry = Registry::new();
         let depth = fn_type("depth", |call| {
             Ok(NodeOutput::new(Value::from(i64::from(call.run.call_depth()))))
@@ -183,7 +183,7 @@ mod tests {
         registry
             .register(Arc::new(StaticPlugin::new("t", vec![depth])))
             .unwrap();
-        NodeCaller::new(registry.catalog(), config(toml), BTreeMap::new(), None)
+        WorkflowPluginCaller::new(registry.catalog(), config(toml), BTreeMap::new(), None)
     }
 
     fn run() -> RunContext {

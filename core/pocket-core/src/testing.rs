@@ -11,7 +11,7 @@ use crate::config::PocketConfig;
 use crate::diagnostic::ValidationError;
 use crate::error::ConfigError;
 use crate::graph::Graph;
-use crate::node::{Execution, Node, NodeCall};
+use crate::node::{Execution, Invocation, Node};
 use crate::outcome::NodeOutput;
 use crate::parse::{Format, parse_str};
 use crate::plugin::{NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
@@ -122,7 +122,7 @@ impl Plugin for StaticPlugin {
 }
 
 /// The body of a test node: a closure over the call.
-type NodeFn = Arc<dyn Fn(&NodeCall<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync>;
+type NodeFn = Arc<dyn Fn(&Invocation<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync>;
 
 /// A node type implemented by a closure over (input, config).
 pub struct FnType {
@@ -133,7 +133,7 @@ pub struct FnType {
 /// A node type `name` running `f` on each call.
 pub fn fn_type(
     name: &str,
-    f: impl Fn(&NodeCall<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync + 'static,
+    f: impl Fn(&Invocation<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync + 'static,
 ) -> Arc<dyn NodeType> {
     Arc::new(FnType {
         name: name.into(),
@@ -164,7 +164,7 @@ impl NodeType for FnType {
 }
 
 impl Node for FnNode {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::Ready((self.0)(&call))
     }
 }

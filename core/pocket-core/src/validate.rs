@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostic, Severity, ValidationError};
 use crate::graph::{Edge, Graph, GraphNode, Join, NodeId};
 use crate::location::{Located, Position};
 use crate::outcome::DEFAULT_ACTION;
-use crate::plugin_call::NodeCaller;
+use crate::plugin_call::WorkflowPluginCaller;
 use crate::prepare::Preparer;
 use crate::prepared::{NodeFactory, NodeRequest};
 use crate::registry::Catalog;
@@ -75,7 +75,7 @@ pub fn validate(
         store: file.store.clone().unwrap_or_default(),
         max_steps: file.max_steps.unwrap_or(DEFAULT_MAX_STEPS),
         triggers,
-        calls: Arc::new(NodeCaller::new(
+        plugin_caller: Arc::new(WorkflowPluginCaller::new(
             catalog.clone(),
             config.clone(),
             file.plugins.clone(),
@@ -605,7 +605,7 @@ mod tests {
     struct PluginConfigNode(Value);
 
     impl Node for PluginConfigNode {
-        fn exec<'a>(&'a self, _: crate::NodeCall<'a>) -> crate::Execution<'a> {
+        fn exec<'a>(&'a self, _: crate::Invocation<'a>) -> crate::Execution<'a> {
             crate::Execution::Ready(Ok(crate::NodeOutput::new(self.0.clone())))
         }
     }

@@ -14,7 +14,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pocket_core::{ConfigError, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, Value};
+use pocket_core::{ConfigError, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, Value};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
@@ -86,7 +86,7 @@ struct ExecRun {
 }
 
 impl Node for ExecRun {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let request = match self.request(&call.config) {
             Ok(request) => request,
             Err(e) => return Execution::Ready(Err(e)),

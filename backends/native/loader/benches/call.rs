@@ -11,7 +11,7 @@ use std::sync::Arc;
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use pocket_core::{
-    Execution, Node, NodeCall, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
+    Execution, Invocation, Node, PluginLoader, PocketConfig, RunContext, StoreSpec, Value, prepare_standalone,
 };
 use pocket_native::NativeLoader;
 use pocket_native_sdk::Call;
@@ -66,7 +66,7 @@ fn node_round() -> impl FnMut() {
     let input = Value::from_json(INPUT).unwrap();
     move || {
         for _ in 0..CALLS {
-            let call = NodeCall {
+            let call = Invocation {
                 input: input.clone(),
                 config: config.clone(),
                 node: "bench",

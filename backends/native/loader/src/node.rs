@@ -7,7 +7,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr};
 use pocket_core::{
-    ConfigError, Example, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
+    ConfigError, Example, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
 };
 use pocket_host::PluginHost;
 use pocket_native_abi::{
@@ -165,7 +165,7 @@ impl Node for NativeNode {
     /// beyond the values); blocking ones run through
     /// [`pocket_core::run_blocking`], as Lua and WASM calls do (native code
     /// cannot be interrupted: a call runs to completion).
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let input = call.input;
         let config = self.config_to_send(&call.config);
         let deadline = call.deadline;

@@ -152,7 +152,7 @@ pub fn http_request(request: &HttpRequest) -> Result<HttpResponse, HostError> {
     }
 }
 
-/// What another node type produced when [`call_node`] ran it.
+/// What another node type produced when a plugin call ([`plugin_call`]) ran it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallOutput {
     /// Its output.
@@ -161,11 +161,11 @@ pub struct CallOutput {
     pub action: Option<String>,
 }
 
-/// Runs the node type `node_type` (`plugin/type`) with `input` and `config`
-/// and returns what it produced (needs `plugin_call:<pattern>` matching its
-/// full name). The callee runs with its own plugin's permissions and limits,
+/// A plugin call (the host's `plugin_call` import): runs the node type
+/// `node_type` (`plugin/type`) with `input` and `config` and returns what it
+/// produced (needs `plugin_call:<pattern>` matching its full name). The callee runs with its own plugin's permissions and limits,
 /// within what is left of this call's time.
-pub fn call_node(
+pub fn plugin_call(
     node_type: &str,
     input: serde_json::Value,
     config: serde_json::Value,
@@ -184,4 +184,14 @@ pub fn call_node(
         PluginCallAnswer::Output { output, action } => Ok(CallOutput { output, action }),
         PluginCallAnswer::Error { error } => Err(HostError::Call(error)),
     }
+}
+
+/// The former name of [`plugin_call`].
+#[deprecated(note = "renamed `plugin_call`: one name for plugin calls on every side")]
+pub fn call_node(
+    node_type: &str,
+    input: serde_json::Value,
+    config: serde_json::Value,
+) -> Result<CallOutput, HostError> {
+    plugin_call(node_type, input, config)
 }

@@ -9,7 +9,7 @@ use futures_util::FutureExt;
 use pocket_value::Value;
 
 use crate::context::RunContext;
-use crate::node::{Execution, NodeCall};
+use crate::node::{Execution, Invocation};
 use crate::outcome::{NodeError, NodeOutput};
 use crate::prepared::PreparedNode;
 
@@ -45,7 +45,7 @@ impl PreparedNode {
         run: &RunContext,
     ) -> Result<NodeOutput, NodeError> {
         let deadline = self.timeout.and_then(|limit| Instant::now().checked_add(limit));
-        let call = NodeCall {
+        let call = Invocation {
             input,
             config,
             node: &self.name,

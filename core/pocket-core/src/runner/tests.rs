@@ -9,7 +9,7 @@ use pocket_value::Value;
 use super::*;
 use crate::config::PocketConfig;
 use crate::error::ConfigError;
-use crate::node::{Execution, Node, NodeCall};
+use crate::node::{Execution, Invocation, Node};
 use crate::outcome::NodeOutput;
 use crate::parse::{Format, parse_str};
 use crate::plugin::{NodeSetup, NodeType};
@@ -46,7 +46,7 @@ where
     F: Fn(Value) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<NodeOutput, NodeError>> + Send + 'static,
 {
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         Execution::pending((self.0)(call.input))
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pocket_core::{
-    ConfigError, Example, Execution, Node, NodeCall, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
+    ConfigError, Example, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
 };
 
 use super::process::{ChildProcess, Ended, Wait};
@@ -190,7 +190,7 @@ impl Node for IsolatedNode {
     /// [`pocket_core::run_blocking`], whatever the node type says; it ends
     /// by the node's deadline or the plugin's `timeout`, and with the run's
     /// cancellation, by killing the process.
-    fn exec<'a>(&'a self, call: NodeCall<'a>) -> Execution<'a> {
+    fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
         let state = self.state.clone();
         let config = match (&call.config, &state.config) {
             (Value::Object(a), Value::Object(b)) if a.ptr_eq(b) => None,

@@ -2,7 +2,7 @@
 //! first with the rest, and answers the callee's output plus one (an empty
 //! list answers 0), so a chain of calls across plugins counts its hops.
 
-use pocket_pdk::host::call_node;
+use pocket_pdk::host::plugin_call;
 use pocket_pdk::serde_json::{Value, json};
 
 fn relay(input: Value, _config: Value) -> Result<Value, String> {
@@ -11,7 +11,7 @@ fn relay(input: Value, _config: Value) -> Result<Value, String> {
         return Ok(json!(0));
     };
     let next = next.as_str().ok_or("node types must be strings")?;
-    let out = call_node(next, Value::from(rest.to_vec()), json!({})).map_err(|e| e.to_string())?;
+    let out = plugin_call(next, Value::from(rest.to_vec()), json!({})).map_err(|e| e.to_string())?;
     Ok(json!(out.output.as_u64().unwrap_or(0) + 1))
 }
 
