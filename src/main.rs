@@ -4,6 +4,8 @@
 //! host (config, registry, plugins), calls into the libraries and reports
 //! their errors for humans.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod commands;
 mod deployment;

@@ -23,6 +23,8 @@
 //! each node start and finish, and the per-node timeline. `pocket serve`
 //! (crate `pocket-server`) and `pocket worker` use the same type.
 
+#![forbid(unsafe_code)]
+
 mod cluster;
 mod deployment;
 mod error;

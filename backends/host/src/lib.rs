@@ -14,6 +14,8 @@
 //! backend's job. It does not enforce memory or instruction limits either; the
 //! only limit it takes part in is time, through [`HttpRequest::timeout`].
 
+#![forbid(unsafe_code)]
+
 mod http;
 mod kv;
 mod log;

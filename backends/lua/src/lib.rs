@@ -61,6 +61,8 @@
 //! a table-form plugin's module-level locals live as long as the pooled
 //! state that holds them. Use `kv` for state shared along a run.
 
+#![forbid(unsafe_code)]
+
 mod convert;
 mod dispatch;
 mod error;

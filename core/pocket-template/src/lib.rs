@@ -47,6 +47,8 @@
 //! deeper template is a [`ParseError`]. Rendering never overflows the stack,
 //! however deeply the data nests.
 
+#![forbid(unsafe_code)]
+
 mod error;
 mod exec;
 mod funcs;

@@ -18,6 +18,8 @@
 //! good. Key files: a secret key is `pocket-secret-key ed25519:<64 hex
 //! digits of the seed>`, a public key `ed25519:<64 hex digits>`.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;

@@ -4,6 +4,8 @@
 //!
 //! `pocket-embed WORKFLOW INPUT_JSON`
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use pocket_runtime::{Deployment, Value};

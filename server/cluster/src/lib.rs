@@ -33,6 +33,8 @@
 //! - **`pocket-blobs`**, an object store: inputs, configs and results larger
 //!   than [`ClusterSettings::inline_limit`]; messages carry a reference.
 
+#![forbid(unsafe_code)]
+
 mod abandoned;
 mod artifacts;
 mod connection;

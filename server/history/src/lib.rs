@@ -12,6 +12,8 @@
 //! applies only to a run that has not finished, so a cancellation racing the
 //! run's own end is recorded once.
 
+#![forbid(unsafe_code)]
+
 mod postgres;
 mod record;
 mod sql;

@@ -5,6 +5,8 @@
 //! [`serve`] runs it until SIGTERM or Ctrl-C, telling its caller what it
 //! does through [`Event`]s; [`new_token`] makes an API token.
 
+#![forbid(unsafe_code)]
+
 mod api;
 mod app;
 mod auth;

@@ -11,6 +11,8 @@
 //! `plugin_call`. `docs/wasm-abi.md`
 //! describes the same ABI for authors in other languages.
 
+#![forbid(unsafe_code)]
+
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
