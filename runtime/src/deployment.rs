@@ -390,4 +390,23 @@ mod tests {
         }
         assert_eq!(built_in.len(), pocket_core::RESERVED_PLUGIN_NAMES.len());
     }
+
+    #[tokio::test]
+    async fn a_deployment_built_in_code_validates_and_runs_a_workflow_and_reports_an_invalid_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = PocketConfig::parse("[plugins]\nautoload = false\n", &dir.path().join("pocket.toml")).unwrap();
+        let deployment = Deployment::builder().config(config).open().unwrap();
+        let workflow = dir.path().join("greet.yaml");
+        let text = "name: greet\nstart: hello\nnodes:\n  - name: hello\n    type: lua\n    config:\n      source: 'return { text = \"hi \" .. input.name }'\n";
+        let validated = deployment.validate_text(&workflow, text).unwrap();
+        let input = Value::from_json(r#"{"name": "Ada"}"#).unwrap();
+        let outcome = deployment.run(&validated, input, RunOptions::default()).await.unwrap();
+        assert_eq!(outcome.output, Value::from_json(r#"{"text": "hi Ada"}"#).unwrap());
+
+        let broken = deployment.validate_text(&workflow, "name: b\nstart: a\nnodes:\n  - {name: a, type: nope}\n");
+        match broken {
+            Err(Error::Invalid(invalid)) => assert!(invalid.to_string().contains("nope"), "{invalid}"),
+            other => panic!("expected the workflow to be invalid, got {:?}", other.map(|_| ())),
+        }
+    }
 }
