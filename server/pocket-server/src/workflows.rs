@@ -199,9 +199,8 @@ impl WorkflowSet {
 
 fn load_file(path: &Path, host: &Deployment) -> Result<Workflow, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let file = pocket_core::parse_file(path).map_err(|e| e.to_string())?;
-    let validated =
-        pocket_core::validate(&file, &host.registry().catalog(), host.config()).map_err(|e| e.to_string())?;
+    // The text kept is the text validated: the file is read once.
+    let validated = host.validate_text(path, &source).map_err(|e| e.to_string())?;
     Ok(Workflow {
         name: validated.graph.name().to_string(),
         path: path.to_path_buf(),
