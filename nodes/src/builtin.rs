@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pocket_core::{ConfigError, Node, NodeSetup, NodeType, Value, parse_duration};
+use pocket_core::{ConfigError, Node, NodeDescription, NodeSetup, NodeType, Value, parse_duration};
 
 /// A built-in node type: its name, description, schema and how it binds to a node.
 pub(crate) trait Builtin: Send + Sync + 'static {
@@ -22,30 +22,25 @@ pub(crate) trait Builtin: Send + Sync + 'static {
 
 /// Adapts a [`Builtin`] to [`NodeType`].
 pub(crate) struct BuiltinType<B> {
-    schema: serde_json::Value,
+    description: NodeDescription,
     kind: PhantomData<fn() -> B>,
 }
 
 impl<B: Builtin> BuiltinType<B> {
     pub(crate) fn shared() -> Arc<dyn NodeType> {
         Arc::new(BuiltinType::<B> {
-            schema: B::schema(),
+            description: NodeDescription {
+                config_schema: Some(B::schema()),
+                ..NodeDescription::new(B::NAME, B::DESCRIPTION)
+            },
             kind: PhantomData,
         })
     }
 }
 
 impl<B: Builtin> NodeType for BuiltinType<B> {
-    fn name(&self) -> &str {
-        B::NAME
-    }
-
-    fn description(&self) -> &str {
-        B::DESCRIPTION
-    }
-
-    fn config_schema(&self) -> Option<&serde_json::Value> {
-        Some(&self.schema)
+    fn description(&self) -> &NodeDescription {
+        &self.description
     }
 
     fn raw_config_keys(&self) -> &[&str] {

@@ -40,4 +40,4 @@ pub use error::Error;
 pub use pocket_core::{
     Graph, PocketConfig, RunError, RunObserver, RunOptions, RunOutcome, TraceEntry, Validated, ValidationError, Value,
 };
-pub use signal::shutdown_signal;
+pub use signal::{interrupt_signal, shutdown_signal};

@@ -151,7 +151,7 @@ pub fn node_rows(deployment: &Deployment) -> Vec<[String; 3]> {
                 [
                     usable_name(p, t.as_ref()),
                     p.name.to_string(),
-                    t.description().to_string(),
+                    t.description().description.clone(),
                 ]
             })
         })

@@ -118,7 +118,7 @@ fn print_info(host: &Deployment, plugin: &RegisteredPlugin) {
         println!(
             "  {} - {}",
             plugin.full_name(node_type.as_ref()),
-            node_type.description()
+            node_type.description().description
         );
         print_config_keys(node_type.config_schema());
         print_examples(node_type.examples());

@@ -24,11 +24,11 @@ pub fn run(deployment: &Deployment, args: RunArgs) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
     let outcome = runtime.block_on(async {
         let on_ctrl_c = cancel.clone();
+        let interrupted = pocket_runtime::interrupt_signal();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::warn!("interrupted: stopping the run");
-                on_ctrl_c.cancel();
-            }
+            interrupted.await;
+            tracing::warn!("interrupted: stopping the run");
+            on_ctrl_c.cancel();
         });
         let executor = match &args.cluster.cluster {
             Some(url) => Some(cluster_executor(deployment, &args, url, &validated.graph, &source, &cancel).await?),

@@ -52,8 +52,9 @@ pub fn worker(explicit_config: Option<&std::path::Path>, args: WorkerArgs) -> an
         let worker = Worker::new(cluster, Arc::new(DeploymentInstaller::new(deployment)), options);
         let stop = CancellationToken::new();
         let on_signal = stop.clone();
+        let signalled = pocket_runtime::shutdown_signal();
         tokio::spawn(async move {
-            pocket_runtime::shutdown_signal().await;
+            signalled.await;
             tracing::info!("stopping: finishing the attempts in hand");
             on_signal.cancel();
         });

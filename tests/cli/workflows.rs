@@ -4,6 +4,9 @@ use serde_json::{Value, json};
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
+
+use pocket_test_support::{wait_for_exit, wait_until};
 
 use crate::plugins::assert_listed;
 use crate::{example_plugins, exec, pocket, root, run_json};
@@ -333,9 +336,11 @@ fn a_workflow_named_without_a_directory_resolves_paths_against_the_current_one()
 fn ctrl_c_stops_a_run_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let workflow = dir.path().join("slow.yaml");
+    // The run says it has begun (a file) before it waits: by then the Ctrl-C
+    // handler is in place.
     std::fs::write(
         &workflow,
-        "name: slow\nstart: wait\nnodes:\n  - {name: wait, type: delay, config: {duration: 60s}}\n",
+        "name: slow\nstart: begun\nnodes:\n  - {name: begun, type: file, config: {operation: write, path: begun.txt, content: yes}}\n  - {name: wait, type: delay, config: {duration: 60s}}\nconnections:\n  - {from: begun, to: wait}\n",
     )
     .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_pocket"))
@@ -346,19 +351,18 @@ fn ctrl_c_stops_a_run_cleanly() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let begun = dir.path().join("begun.txt");
+    wait_until(Duration::from_secs(60), "the run to begin", || {
+        begun.exists().then_some(())
+    });
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let started = std::time::Instant::now();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(30),
-        "the run did not stop"
-    );
-    assert_eq!(out.status.code(), Some(130));
+    // The delay has 60 s left: an exit well before then is the cancellation.
+    let out = wait_for_exit(child, Duration::from_secs(50));
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the run was cancelled"));
 }
 
@@ -386,26 +390,22 @@ fn killing_pocket_ends_the_processes_its_exec_nodes_started() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    let pid = loop {
-        if let Ok(text) = std::fs::read_to_string(&pid_file) {
-            break text.trim().to_string();
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "the daemon never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let pid = wait_until(Duration::from_secs(30), "the daemon to start", || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .map(|text| text.trim().to_string())
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     let stat = format!("/proc/{pid}/stat");
-    let gone = (0..250).any(|_| {
-        let state = std::fs::read_to_string(&stat).unwrap_or_default();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        state.is_empty() || state.contains(") Z")
-    });
-    assert!(gone, "the daemon {pid} outlived pocket");
+    wait_until(
+        Duration::from_secs(30),
+        &format!("the daemon {pid} to end with pocket"),
+        || {
+            let state = std::fs::read_to_string(&stat).unwrap_or_default();
+            (state.is_empty() || state.contains(") Z")).then_some(())
+        },
+    );
 }
 
 #[test]

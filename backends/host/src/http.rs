@@ -7,8 +7,9 @@ use pocket_core::Request;
 
 use crate::{HostError, PluginHost};
 
-/// An HTTP request a plugin asks the host to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP request a plugin asks the host to send. Serialisable, for
+/// backends that carry it over a pipe (the timeout stays on the host's side).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HttpRequest {
     /// `GET`, `POST`, ... (any case).
     pub method: String,
@@ -19,11 +20,12 @@ pub struct HttpRequest {
     /// The request body, if any.
     pub body: Option<Vec<u8>>,
     /// Give up after this long (the caller passes what is left of its own time limit).
+    #[serde(skip)]
     pub timeout: Option<Duration>,
 }
 
 /// What came back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,

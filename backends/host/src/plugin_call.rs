@@ -8,7 +8,7 @@ use tokio::runtime::Handle;
 use crate::{HostError, PluginHost};
 
 /// A node type to run for a plugin, with what to run it on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginCall {
     /// `plugin/type`, or a bare type name resolved as workflows resolve it.
     pub target: String,

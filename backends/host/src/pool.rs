@@ -109,13 +109,14 @@ impl<T> Pool<T> {
         }
     }
 
-    /// Drops the instances idle for longer than the pool's idle time; a
-    /// long-running host calls it now and then, so that plugins nobody
-    /// calls give their memory back. How many were dropped.
-    pub fn sweep(&self) -> usize {
+    /// Drops the instances idle for longer than the pool's idle time at
+    /// `now` (the caller's clock: `Instant::now()`, or a later instant in a
+    /// test); a long-running host calls it now and then, so that plugins
+    /// nobody calls give their memory back. How many were dropped.
+    pub fn sweep(&self, now: Instant) -> usize {
         let mut idle = self.lock();
         let before = idle.len();
-        self.expire(&mut idle, Instant::now());
+        self.expire(&mut idle, now);
         before - idle.len()
     }
 
@@ -143,27 +144,28 @@ mod tests {
 
     #[test]
     fn an_instance_idle_too_long_is_dropped() {
-        let pool = Pool::new(4).idle_time(Duration::from_millis(30));
-        pool.give(1);
-        std::thread::sleep(Duration::from_millis(50));
-        pool.give(2);
+        let pool = Pool::new(4).idle_time(Duration::from_secs(30));
+        let start = Instant::now();
+        let later = |secs| start + Duration::from_secs(secs);
+        pool.give_at(1, start);
+        pool.give_at(2, later(31));
         assert_eq!(pool.idle(), 1, "giving expired the old one");
-        assert_eq!(pool.take(), Some(2));
-        pool.give(3);
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(pool.sweep(), 1);
-        assert_eq!(pool.take(), None);
+        assert_eq!(pool.take_at(later(31)), Some(2));
+        pool.give_at(3, later(32));
+        assert_eq!(pool.sweep(later(62)), 0, "idle exactly its idle time is kept");
+        assert_eq!(pool.sweep(later(63)), 1);
+        assert_eq!(pool.take_at(later(63)), None);
     }
 
     #[test]
     fn instances_stay_in_time_order_whichever_call_ends_first() {
-        let pool = Pool::new(4).idle_time(Duration::from_millis(30));
+        let pool = Pool::new(4).idle_time(Duration::from_secs(30));
         let early = Instant::now();
-        std::thread::sleep(Duration::from_millis(40));
-        pool.give_at("late", Instant::now());
+        let late = early + Duration::from_secs(40);
+        pool.give_at("late", late);
         pool.give_at("early", early);
-        assert_eq!(pool.sweep(), 1, "the early one expired even behind a later one");
-        assert_eq!(pool.take(), Some("late"));
+        assert_eq!(pool.sweep(late), 1, "the early one expired even behind a later one");
+        assert_eq!(pool.take_at(late), Some("late"));
     }
 
     #[test]

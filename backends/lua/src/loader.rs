@@ -116,10 +116,7 @@ impl OpenedPlugin for OpenedLua {
             .map(|node| {
                 Arc::new(LuaNodeType {
                     entry: table_form.then(|| node.node_type.as_str().into()),
-                    name: node.node_type.clone(),
-                    description: node.description.clone(),
-                    schema: node.config_schema.clone(),
-                    examples: node.examples.clone(),
+                    description: node.clone(),
                     runtime: runtime.clone(),
                 }) as Arc<dyn NodeType>
             })

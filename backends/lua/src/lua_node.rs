@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pocket_core::{
-    ConfigError, Execution, Invocation, Limits, Node, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind,
-    Policy, RateCounts, Value, parse_duration,
+    ConfigError, Execution, Invocation, Limits, Node, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription,
+    PluginKind, Policy, RateCounts, Value, parse_duration,
 };
 use pocket_host::PluginHost;
 use serde_json::json;
@@ -36,7 +36,8 @@ impl LuaNodePlugin {
         let node_type = Arc::new(LuaNodeTypeInline {
             host: PluginHost::bound(LUA_NODE_PLUGIN, &policy),
             limits: policy.limits,
-            schema: json!({
+            description: NodeDescription {
+                config_schema: Some(json!({
                 "type": "object",
                 "properties": {
                     "script": {"type": "string", "description": "A file beneath the workflow file's directory, relative to it (one line ending in .lua, or naming a file), else inline code"},
@@ -44,7 +45,12 @@ impl LuaNodePlugin {
                     "source": {"type": "string", "description": "Inline Lua code"},
                     "timeout": {"type": ["string", "number"], "description": "Wall-clock limit per call (e.g. 5s); never above the plugin's limit"}
                 }
-            }),
+                })),
+                ..NodeDescription::new(
+                    "lua",
+                    "Runs a Lua script (`source`, or `script`/`file`) on the input; its return value is the output, a second value the action",
+                )
+            },
         });
         let mut description = PluginDescription::new(
             LUA_NODE_PLUGIN,
@@ -75,20 +81,12 @@ impl Plugin for LuaNodePlugin {
 struct LuaNodeTypeInline {
     host: PluginHost,
     limits: Limits,
-    schema: serde_json::Value,
+    description: NodeDescription,
 }
 
 impl NodeType for LuaNodeTypeInline {
-    fn name(&self) -> &str {
-        "lua"
-    }
-
-    fn description(&self) -> &str {
-        "Runs a Lua script (`source`, or `script`/`file`) on the input; its return value is the output, a second value the action"
-    }
-
-    fn config_schema(&self) -> Option<&serde_json::Value> {
-        Some(&self.schema)
+    fn description(&self) -> &NodeDescription {
+        &self.description
     }
 
     fn raw_config_keys(&self) -> &[&str] {

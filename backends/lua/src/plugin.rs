@@ -1,10 +1,11 @@
 //! [`LuaPlugin`]: a loaded `.lua` plugin file and its node types.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use pocket_core::{
-    ConfigError, Example, Execution, Invocation, Node, NodeSetup, NodeType, Plugin, PluginDescription, RateCounts,
-    Value,
+    ConfigError, Execution, Invocation, Node, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription,
+    RateCounts, Value,
 };
 
 use crate::dispatch;
@@ -34,37 +35,22 @@ impl Plugin for LuaPlugin {
         Some(self.runtime.host().rate_counts())
     }
 
-    fn drop_idle(&self) -> usize {
-        self.runtime.drop_idle()
+    fn drop_idle(&self, now: Instant) -> usize {
+        self.runtime.drop_idle(now)
     }
 }
 
 /// One node type of a Lua plugin.
 pub(crate) struct LuaNodeType {
-    pub name: String,
-    pub description: String,
-    pub schema: Option<serde_json::Value>,
-    pub examples: Vec<Example>,
+    pub description: NodeDescription,
     pub runtime: Arc<Runtime>,
     /// The key in the plugin's `nodes` table (table form); `None` for single-node scripts.
     pub entry: Option<Arc<str>>,
 }
 
 impl NodeType for LuaNodeType {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn description(&self) -> &str {
+    fn description(&self) -> &NodeDescription {
         &self.description
-    }
-
-    fn config_schema(&self) -> Option<&serde_json::Value> {
-        self.schema.as_ref()
-    }
-
-    fn examples(&self) -> &[Example] {
-        &self.examples
     }
 
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {

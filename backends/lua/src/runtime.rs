@@ -2,7 +2,7 @@
 //! limits, and a pool of instances (Lua states with the script loaded).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pocket_core::{Limits, NodeError, NodeOutput, RunContext, Value};
 use pocket_host::{Fate, PluginHost, Pool};
@@ -58,9 +58,9 @@ impl Runtime {
         &self.host
     }
 
-    /// Drops the instances idle for longer than `idle_timeout`; how many.
-    pub(crate) fn drop_idle(&self) -> usize {
-        self.pool.sweep()
+    /// Drops the instances idle for longer than `idle_timeout` at `now`; how many.
+    pub(crate) fn drop_idle(&self, now: Instant) -> usize {
+        self.pool.sweep(now)
     }
 
     /// Keeps an instance for the next call.

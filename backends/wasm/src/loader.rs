@@ -139,10 +139,7 @@ impl OpenedWasm {
             .iter()
             .map(|node| {
                 Arc::new(WasmNodeType {
-                    name: node.node_type.clone(),
-                    description: node.description.clone(),
-                    schema: node.config_schema.clone(),
-                    examples: node.examples.clone(),
+                    description: node.clone(),
                     runtime: runtime.clone(),
                 }) as Arc<dyn NodeType>
             })

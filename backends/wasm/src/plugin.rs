@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pocket_core::{
-    ConfigError, Example, Execution, Invocation, Limits, Node, NodeError, NodeOutput, NodeSetup, NodeType, Plugin,
-    PluginDescription, RateCounts, RunContext, Value, run_blocking,
+    ConfigError, Execution, Invocation, Limits, Node, NodeDescription, NodeError, NodeOutput, NodeSetup, NodeType,
+    Plugin, PluginDescription, RateCounts, RunContext, Value, run_blocking,
 };
 use pocket_host::{Fate, PluginHost, Pool};
 use wasmer::{Engine, Module};
@@ -47,8 +47,8 @@ impl Plugin for WasmPlugin {
         Some(self.runtime.host().rate_counts())
     }
 
-    fn drop_idle(&self) -> usize {
-        self.runtime.pool.sweep()
+    fn drop_idle(&self, now: Instant) -> usize {
+        self.runtime.pool.sweep(now)
     }
 }
 
@@ -134,37 +134,22 @@ impl Runtime {
 
 /// One node type of a WASM plugin.
 pub(crate) struct WasmNodeType {
-    pub name: String,
-    pub description: String,
-    pub schema: Option<serde_json::Value>,
-    pub examples: Vec<Example>,
+    pub description: NodeDescription,
     pub runtime: Arc<Runtime>,
 }
 
 impl NodeType for WasmNodeType {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn description(&self) -> &str {
+    fn description(&self) -> &NodeDescription {
         &self.description
     }
 
-    fn config_schema(&self) -> Option<&serde_json::Value> {
-        self.schema.as_ref()
-    }
-
-    fn examples(&self) -> &[Example] {
-        &self.examples
-    }
-
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
-        let prefix = pocket_wasm_abi::request_head(&self.name).map_err(|e| ConfigError::new(e.to_string()))?;
+        let prefix = pocket_wasm_abi::request_head(self.name()).map_err(|e| ConfigError::new(e.to_string()))?;
         Ok(Arc::new(WasmNode {
             name: setup.node.into(),
             runtime: self.runtime.clone(),
             node_type: Arc::new(NodeIdentity {
-                name: self.name.clone(),
+                name: self.name().to_string(),
                 prefix,
             }),
             plugin_config: setup.plugin_config.clone(),

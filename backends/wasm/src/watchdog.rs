@@ -223,11 +223,12 @@ impl Watchdog {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
     use wasmer::{Imports, Instance, Module, Store, TypedFunction};
 
-    use super::{Alarm, FuelLimit};
+    use super::{Alarm, FuelLimit, TICK, watchdog};
     use crate::engine::new_engine;
     use crate::fuel_meter::LIMIT;
 
@@ -259,6 +260,32 @@ mod tests {
             "took {:?}",
             started.elapsed()
         );
+        alarm.detach();
+    }
+
+    #[test]
+    fn a_call_armed_after_the_watchdog_parked_wakes_it() {
+        let mut store = Store::new(new_engine(true));
+        let module = Module::new(&store, r#"(module (func (export "spin") (loop $l (br $l))))"#).unwrap();
+        let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+        let limit = instance.exports.get_global(LIMIT).unwrap().clone();
+        let spin: TypedFunction<(), ()> = instance.exports.get_typed_function(&store, "spin").unwrap();
+        let alarm = Alarm::register(FuelLimit::of(&mut store, &limit));
+        // Parks once no call anywhere in this process was armed for a second.
+        let waiting = Instant::now();
+        while !watchdog().parked.load(Ordering::SeqCst) {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(120),
+                "the watchdog never parked"
+            );
+            std::thread::sleep(TICK);
+        }
+        // Fuel for seconds of spinning, so that a watchdog left asleep fails
+        // the test (the alarm did not fire) instead of hanging it.
+        limit.set(&mut store, wasmer::Value::I64(20_000_000_000)).unwrap();
+        alarm.arm(Instant::now() + Duration::from_millis(10));
+        assert!(spin.call(&mut store).is_err(), "the loop ends only by trapping");
+        assert!(alarm.disarm(), "the woken watchdog fired the alarm");
         alarm.detach();
     }
 }

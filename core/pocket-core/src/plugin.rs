@@ -77,7 +77,7 @@ impl PluginDescription {
             author: String::new(),
             kind,
             source: None,
-            nodes: types.iter().map(|t| NodeDescription::of(t.as_ref())).collect(),
+            nodes: types.iter().map(|t| t.description().clone()).collect(),
             permissions: Vec::new(),
         }
     }
@@ -100,13 +100,14 @@ pub struct NodeDescription {
 }
 
 impl NodeDescription {
-    /// The description of `node_type`, as it describes itself.
-    pub fn of(node_type: &dyn NodeType) -> NodeDescription {
+    /// A node type `node_type` described by `description`, with no config
+    /// schema and no examples (fill them in as needed).
+    pub fn new(node_type: impl Into<String>, description: impl Into<String>) -> NodeDescription {
         NodeDescription {
-            node_type: node_type.name().to_string(),
-            description: node_type.description().to_string(),
-            config_schema: node_type.config_schema().cloned(),
-            examples: node_type.examples().to_vec(),
+            node_type: node_type.into(),
+            description: description.into(),
+            config_schema: None,
+            examples: Vec::new(),
         }
     }
 }
@@ -126,9 +127,10 @@ pub trait Plugin: Send + Sync {
     }
 
     /// Drops the plugin's instances (Lua states, WASM stores) idle for
-    /// longer than its `idle_timeout`; a long-running host calls it now and
-    /// then. How many were dropped.
-    fn drop_idle(&self) -> usize {
+    /// longer than its `idle_timeout` at `now` (`Instant::now()`, or a later
+    /// instant in a test); a long-running host calls it now and then. How
+    /// many were dropped.
+    fn drop_idle(&self, _now: std::time::Instant) -> usize {
         0
     }
 }
@@ -150,22 +152,25 @@ pub struct RateCounts {
 
 /// A kind of node that workflows can use, such as `echo` or `redis-get`.
 pub trait NodeType: Send + Sync {
-    /// The type name workflows write in `type:`.
-    fn name(&self) -> &str;
+    /// What the type says about itself: its name, one-line description,
+    /// config schema and examples.
+    fn description(&self) -> &NodeDescription;
 
-    /// One-line description for `pocket nodes`.
-    fn description(&self) -> &str;
+    /// The type name workflows write in `type:`.
+    fn name(&self) -> &str {
+        &self.description().node_type
+    }
 
     /// JSON Schema for the node's `config`, checked (and its `default`s
     /// applied) before a workflow runs.
     fn config_schema(&self) -> Option<&serde_json::Value> {
-        None
+        self.description().config_schema.as_ref()
     }
 
     /// Examples of what the node gives for an input and config, declared by
     /// its plugin (see [`Example`]).
     fn examples(&self) -> &[Example] {
-        &[]
+        &self.description().examples
     }
 
     /// Top-level config keys the runner must pass through as written instead

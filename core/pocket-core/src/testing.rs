@@ -14,7 +14,7 @@ use crate::graph::Graph;
 use crate::node::{Execution, Invocation, Node};
 use crate::outcome::NodeOutput;
 use crate::parse::{Format, parse_str};
-use crate::plugin::{NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
+use crate::plugin::{NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
 use crate::registry::Registry;
 use crate::runner::{RunError, RunOptions, run};
 use crate::validate::validate;
@@ -126,7 +126,7 @@ type NodeFn = Arc<dyn Fn(&Invocation<'_>) -> Result<NodeOutput, crate::NodeError
 
 /// A node type implemented by a closure over (input, config).
 pub struct FnType {
-    name: String,
+    description: NodeDescription,
     f: NodeFn,
 }
 
@@ -136,7 +136,7 @@ pub fn fn_type(
     f: impl Fn(&Invocation<'_>) -> Result<NodeOutput, crate::NodeError> + Send + Sync + 'static,
 ) -> Arc<dyn NodeType> {
     Arc::new(FnType {
-        name: name.into(),
+        description: NodeDescription::new(name, "test node"),
         f: Arc::new(f),
     })
 }
@@ -150,12 +150,8 @@ pub fn constant_type(name: &str, value: &str) -> Arc<dyn NodeType> {
 struct FnNode(NodeFn);
 
 impl NodeType for FnType {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn description(&self) -> &str {
-        "test node"
+    fn description(&self) -> &NodeDescription {
+        &self.description
     }
 
     fn prepare(&self, _setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {

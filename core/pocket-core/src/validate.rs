@@ -441,23 +441,17 @@ mod tests {
     use crate::names::BUILTIN_PLUGIN;
     use crate::node::Node;
     use crate::parse::{Format, parse_str};
-    use crate::plugin::{NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
+    use crate::plugin::{NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, PluginKind};
     use crate::registry::Registry;
     use crate::testing::{StaticPlugin, constant_type};
     use pocket_value::Value;
 
     /// A node type with a schema: `{count: integer >= 1 (required), mode: "a"|"b" (default "a")}`.
-    struct Strict(serde_json::Value);
+    struct Strict(NodeDescription);
 
     impl NodeType for Strict {
-        fn name(&self) -> &str {
-            "strict"
-        }
-        fn description(&self) -> &str {
-            "has a schema"
-        }
-        fn config_schema(&self) -> Option<&serde_json::Value> {
-            Some(&self.0)
+        fn description(&self) -> &NodeDescription {
+            &self.0
         }
         fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, crate::ConfigError> {
             assert_eq!(
@@ -471,12 +465,15 @@ mod tests {
 
     fn catalog() -> Arc<Catalog> {
         let registry = Registry::new();
-        let strict: Arc<dyn NodeType> = Arc::new(Strict(serde_json::json!({
-            "type": "object",
-            "properties": {"count": {"type": "integer", "minimum": 1}, "mode": {"enum": ["a", "b"], "default": "a"}},
-            "required": ["count"],
-            "additionalProperties": false
-        })));
+        let strict: Arc<dyn NodeType> = Arc::new(Strict(NodeDescription {
+            config_schema: Some(serde_json::json!({
+                "type": "object",
+                "properties": {"count": {"type": "integer", "minimum": 1}, "mode": {"enum": ["a", "b"], "default": "a"}},
+                "required": ["count"],
+                "additionalProperties": false
+            })),
+            ..NodeDescription::new("strict", "has a schema")
+        }));
         registry
             .register(Arc::new(StaticPlugin::new(
                 "test",
@@ -600,7 +597,7 @@ mod tests {
     }
 
     /// A node type that outputs the plugin config it was prepared with.
-    struct ShowsPluginConfig;
+    struct ShowsPluginConfig(NodeDescription);
 
     struct PluginConfigNode(Value);
 
@@ -611,11 +608,8 @@ mod tests {
     }
 
     impl NodeType for ShowsPluginConfig {
-        fn name(&self) -> &str {
-            "show"
-        }
-        fn description(&self) -> &str {
-            "outputs its plugin config"
+        fn description(&self) -> &NodeDescription {
+            &self.0
         }
         fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, crate::ConfigError> {
             Ok(Arc::new(PluginConfigNode(setup.plugin_config.clone())))
@@ -626,7 +620,13 @@ mod tests {
     async fn workflow_plugin_config_overrides_pocket_toml() {
         let registry = Registry::new();
         registry
-            .register(Arc::new(StaticPlugin::new("cache", vec![Arc::new(ShowsPluginConfig)])))
+            .register(Arc::new(StaticPlugin::new(
+                "cache",
+                vec![Arc::new(ShowsPluginConfig(NodeDescription::new(
+                    "show",
+                    "outputs its plugin config",
+                )))],
+            )))
             .unwrap();
         let config = PocketConfig::parse(
             "[plugins.config.cache]\nhost = \"localhost\"\ndatabase = 0\n",

@@ -9,9 +9,10 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use pocket_core::{
-    ConfigError, Example, LoadError, Node, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, RateCounts,
+    ConfigError, LoadError, Node, NodeDescription, NodeSetup, NodeType, Plugin, PluginDescription, RateCounts,
 };
 
 /// Loads the real plugin behind a lazy one.
@@ -84,9 +85,9 @@ impl Plugin for LazyPlugin {
         }
     }
 
-    fn drop_idle(&self) -> usize {
+    fn drop_idle(&self, now: Instant) -> usize {
         match self.state.loaded.get() {
-            Some(Ok(plugin)) => plugin.drop_idle(),
+            Some(Ok(plugin)) => plugin.drop_idle(now),
             _ => 0,
         }
     }
@@ -100,20 +101,8 @@ struct LazyNodeType {
 }
 
 impl NodeType for LazyNodeType {
-    fn name(&self) -> &str {
-        &self.node.node_type
-    }
-
-    fn description(&self) -> &str {
-        &self.node.description
-    }
-
-    fn config_schema(&self) -> Option<&serde_json::Value> {
-        self.node.config_schema.as_ref()
-    }
-
-    fn examples(&self) -> &[Example] {
-        &self.node.examples
+    fn description(&self) -> &NodeDescription {
+        &self.node
     }
 
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {

@@ -187,6 +187,9 @@ async fn run(
     };
     let _live = live::LiveDirectories::start(app.clone(), plugin_dirs, config.workflows.clone())?;
     app.ready.store(true, Ordering::SeqCst);
+    // Listened for before it is said that the server is up, so a SIGTERM
+    // sent right after that is not missed.
+    let signalled = pocket_runtime::shutdown_signal();
     // Said once everything is in place: tests and scripts wait for it.
     events(Event::Listening(address));
     let events = Arc::new(events);
@@ -198,7 +201,7 @@ async fn run(
     let signal = {
         let events = events.clone();
         async move {
-            pocket_runtime::shutdown_signal().await;
+            signalled.await;
             events(Event::Stopping(config.drain_timeout));
             stopping.cancel();
         }
@@ -259,7 +262,8 @@ async fn sweep_idle(app: Arc<App>) {
             () = app.stopping.cancelled() => return,
         }
         let catalog = app.host.registry().catalog();
-        let dropped: usize = catalog.plugins().map(|p| p.plugin.drop_idle()).sum();
+        let now = std::time::Instant::now();
+        let dropped: usize = catalog.plugins().map(|p| p.plugin.drop_idle(now)).sum();
         if dropped > 0 {
             tracing::debug!(dropped, "dropped idle plugin instances");
         }

@@ -37,9 +37,34 @@ pub fn free_port() -> u16 {
 /// Waits until something accepts connections on 127.0.0.1:`port`; panics
 /// naming `what` if nothing does within `within`.
 pub fn wait_for_port(port: u16, within: Duration, what: &str) {
+    wait_until(within, &format!("{what} to start on port {port}"), || {
+        TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+}
+
+/// Checks `check` every 20 ms until it gives a value, and returns it; panics
+/// saying it waited for `what` if `within` passes first (a watchdog against
+/// a hang, not a measure of speed: give it ample time).
+pub fn wait_until<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < within, "{what} did not start on port {port}");
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(started.elapsed() < within, "waited {within:?} for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Waits for `child` to exit and returns what it printed; kills it and
+/// panics if it is still running after `within`.
+pub fn wait_for_exit(mut child: std::process::Child, within: Duration) -> std::process::Output {
+    let exited = wait_until(within, "the process to exit", || match child.try_wait() {
+        Ok(None) => None,
+        other => Some(other),
+    });
+    if exited.is_err() {
+        let _ = child.kill();
+    }
+    child.wait_with_output().expect("the child's output")
 }

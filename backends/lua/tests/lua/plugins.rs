@@ -91,7 +91,7 @@ async fn a_simple_form_plugin_is_one_node_type_named_by_its_header() {
         ("data-processor", "2.1.0")
     );
     assert_eq!(
-        plugin.node_types()[0].description(),
+        plugin.node_types()[0].description().description,
         "Doubles every number in input.values"
     );
     let graph = graph_with(

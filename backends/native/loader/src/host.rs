@@ -4,11 +4,13 @@
 
 use std::time::Instant;
 
-use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString};
 use pocket_core::{RunContext, Value};
-use pocket_host::{HostError, HttpRequest, LogLevel, PluginCall, PluginHost};
+use pocket_host::{HostError, LogLevel, PluginCall, PluginHost};
 use pocket_native_abi::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use tokio::runtime::{Handle, RuntimeFlavor};
+
+use crate::http;
 
 /// What the host calls of one node call may reach.
 pub(crate) struct CallScope<'r> {
@@ -79,31 +81,13 @@ impl HostObject for NativeHost<'_> {
         if timeout.is_some_and(|t| t.is_zero()) {
             return RErr(failed("http_request: the call's time is up"));
         }
-        let request = HttpRequest {
-            method: request.method.into_string(),
-            url: request.url.into_string(),
-            headers: request
-                .headers
-                .into_iter()
-                .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
-                .collect(),
-            body: request.body.into_option().map(Into::into),
-            timeout,
-        };
+        let request = http::request_from_abi(request, timeout);
         let sent = match self.may_block("http_request") {
             Ok(()) => self.blocking(|| self.host.http_request_blocking(request)),
             Err(refused) => return RErr(refused),
         };
         match sent {
-            Ok(response) => ROk(RHttpResponse {
-                status: response.status,
-                headers: response
-                    .headers
-                    .into_iter()
-                    .map(|(k, v)| Tuple2(k.into(), v.into()))
-                    .collect(),
-                body: response.body.into(),
-            }),
+            Ok(response) => ROk(http::response_to_abi(response)),
             Err(e) => RErr(failed(format!("http_request: {e}"))),
         }
     }

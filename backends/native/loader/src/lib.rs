@@ -51,6 +51,7 @@
 mod copies;
 mod error;
 mod host;
+mod http;
 #[cfg(unix)]
 pub mod isolated;
 mod library;

@@ -7,7 +7,8 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RBox, RErr, RNone, ROk, ROption, RResult, RSome, RStr};
 use pocket_core::{
-    ConfigError, Example, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
+    ConfigError, Example, Execution, Invocation, Node, NodeDescription, NodeError, NodeOutput, NodeSetup, NodeType,
+    Value, run_blocking,
 };
 use pocket_host::PluginHost;
 use pocket_native_abi::{
@@ -19,10 +20,7 @@ use crate::host::{CallScope, NativeHost};
 /// What a library says about one of its node types, read once at open.
 pub(crate) struct NodeTypeParts {
     plugin: Arc<str>,
-    pub(crate) name: String,
-    pub(crate) description: String,
-    pub(crate) schema: Option<serde_json::Value>,
-    pub(crate) examples: Vec<Example>,
+    pub(crate) description: NodeDescription,
     blocking: bool,
     object: NodeTypeObject_TO<'static, RBox<()>>,
 }
@@ -38,13 +36,14 @@ impl NodeTypeParts {
             .collect();
         Ok(NodeTypeParts {
             plugin,
-            examples: Example::parse_list(&name, serde_json::Value::Array(examples))?,
-            name,
-            description: descriptor.description.into_string(),
-            schema: descriptor
-                .config_schema
-                .into_option()
-                .map(|schema| serde_json::Value::from(&schema)),
+            description: NodeDescription {
+                examples: Example::parse_list(&name, serde_json::Value::Array(examples))?,
+                config_schema: descriptor
+                    .config_schema
+                    .into_option()
+                    .map(|schema| serde_json::Value::from(&schema)),
+                ..NodeDescription::new(name, descriptor.description.into_string())
+            },
             blocking: descriptor.blocking,
             object: descriptor.node_type,
         })
@@ -64,20 +63,8 @@ impl NativeNodeType {
 }
 
 impl NodeType for NativeNodeType {
-    fn name(&self) -> &str {
-        &self.parts.name
-    }
-
-    fn description(&self) -> &str {
+    fn description(&self) -> &NodeDescription {
         &self.parts.description
-    }
-
-    fn config_schema(&self) -> Option<&serde_json::Value> {
-        self.parts.schema.as_ref()
-    }
-
-    fn examples(&self) -> &[Example] {
-        &self.parts.examples
     }
 
     /// Runs the plugin's setup for the node (synchronously, before the run).

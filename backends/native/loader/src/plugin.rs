@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use abi_stable::std_types::RString;
 use pocket_core::{
-    Capability, LoadError, NodeDescription, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind, Policy,
-    RateCounts,
+    Capability, LoadError, NodeType, OpenedPlugin, Plugin, PluginDescription, PluginKind, Policy, RateCounts,
 };
 use pocket_host::PluginHost;
 use pocket_native_abi::PluginDescriptor;
@@ -40,7 +39,7 @@ impl OpenedNative {
             author: descriptor.author.into_string(),
             kind: PluginKind::Native,
             source: Some(path.to_path_buf()),
-            nodes: node_types.iter().map(NodeTypeParts::description).collect(),
+            nodes: node_types.iter().map(|parts| parts.description.clone()).collect(),
             permissions,
         };
         Ok(OpenedNative {
@@ -94,17 +93,5 @@ impl Plugin for NativePlugin {
 
     fn rate_counts(&self) -> Option<RateCounts> {
         Some(self.host.rate_counts())
-    }
-}
-
-/// One node type's description, for [`PluginDescription::nodes`].
-impl NodeTypeParts {
-    fn description(&self) -> NodeDescription {
-        NodeDescription {
-            node_type: self.name.clone(),
-            description: self.description.clone(),
-            config_schema: self.schema.clone(),
-            examples: self.examples.clone(),
-        }
     }
 }

@@ -3,7 +3,7 @@
 //! exactly as Lua's and WASM's are.
 
 use abi_stable::sabi_types::RRef;
-use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
+use abi_stable::std_types::{RErr, ROk, ROption, RResult, RStr, RString, Tuple2};
 use pocket_value::Value;
 
 use crate::abi::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
@@ -96,6 +96,22 @@ impl HttpRequest {
     }
 }
 
+/// The request as it crosses the library boundary.
+impl From<HttpRequest> for RHttpRequest {
+    fn from(request: HttpRequest) -> RHttpRequest {
+        RHttpRequest {
+            method: request.method.into(),
+            url: request.url.into(),
+            headers: request
+                .headers
+                .into_iter()
+                .map(|(k, v)| Tuple2(k.into(), v.into()))
+                .collect(),
+            body: request.body.map(Into::into).into(),
+        }
+    }
+}
+
 /// What [`HostApi::http`] got back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
@@ -105,6 +121,21 @@ pub struct HttpResponse {
     pub headers: Vec<(String, String)>,
     /// The body as text (invalid UTF-8 replaced).
     pub body: String,
+}
+
+/// The response as it came back across the library boundary.
+impl From<RHttpResponse> for HttpResponse {
+    fn from(response: RHttpResponse) -> HttpResponse {
+        HttpResponse {
+            status: response.status,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
+                .collect(),
+            body: response.body.into_string(),
+        }
+    }
 }
 
 /// Pocket's host calls for the node call in progress. Each needs the
@@ -184,29 +215,8 @@ impl<'a> HostApi<'a> {
     /// plugin's `http_body` limit. A node type that makes requests should be
     /// marked [`crate::NodeType::blocking`].
     pub fn http(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let request = RHttpRequest {
-            method: request.method.into(),
-            url: request.url.into(),
-            headers: request
-                .headers
-                .into_iter()
-                .map(|(k, v)| Tuple2(k.into(), v.into()))
-                .collect(),
-            body: match request.body {
-                Some(body) => RSome(body.into()),
-                None => RNone,
-            },
-        };
-        match self.object()?.http_request(request) {
-            ROk(response) => Ok(HttpResponse {
-                status: response.status,
-                headers: response
-                    .headers
-                    .into_iter()
-                    .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
-                    .collect(),
-                body: response.body.into_string(),
-            }),
+        match self.object()?.http_request(request.into()) {
+            ROk(response) => Ok(response.into()),
             RErr(error) => Err(error.into()),
         }
     }

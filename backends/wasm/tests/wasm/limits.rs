@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{attack_then_recover, config, graph, json, one_node, registry, run_graph};
+use crate::common::{attack_then_recover, config, graph, json, one_node, run_graph};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_infinite_loop_is_stopped_by_the_fuel_limit() {
@@ -69,26 +69,6 @@ async fn limits_hold_on_a_current_thread_runtime_too() {
         &["fuel limit exceeded"],
     )
     .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_watchdog_wakes_for_a_call_after_it_went_idle() {
-    // Load the plugin, then stay idle past the watchdog's 1 s parking delay.
-    let config = config("[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"300ms\"\n");
-    registry(&config, &["infinite-loop.wat"]);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let started = Instant::now();
-    attack_then_recover(
-        "infinite-loop.wat",
-        "[plugins.limits]\nfuel = 1000000000000000\ntimeout = \"300ms\"\n",
-        &["timeout limit exceeded", "300ms"],
-    )
-    .await;
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
 }
 
 /// The plugin's config, so that `config_get` hands the guest a buffer (and

@@ -12,14 +12,14 @@ use crate::error::ConfigError;
 use crate::node::{Execution, Invocation, Node};
 use crate::outcome::NodeOutput;
 use crate::parse::{Format, parse_str};
-use crate::plugin::{NodeSetup, NodeType};
+use crate::plugin::{NodeDescription, NodeSetup, NodeType};
 use crate::registry::Registry;
 use crate::testing::{StaticPlugin, fn_type};
 use crate::validate::validate;
 
 /// A node type whose calls are async and run `f`.
 struct AsyncType<F> {
-    name: &'static str,
+    description: NodeDescription,
     f: Arc<F>,
 }
 
@@ -30,11 +30,8 @@ where
     F: Fn(Value) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<NodeOutput, NodeError>> + Send + 'static,
 {
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn description(&self) -> &str {
-        "async test node"
+    fn description(&self) -> &NodeDescription {
+        &self.description
     }
     fn prepare(&self, _: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         Ok(Arc::new(AsyncNode(self.f.clone())))
@@ -56,7 +53,10 @@ where
     F: Fn(Value) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<NodeOutput, NodeError>> + Send + 'static,
 {
-    Arc::new(AsyncType { name, f: Arc::new(f) })
+    Arc::new(AsyncType {
+        description: NodeDescription::new(name, "async test node"),
+        f: Arc::new(f),
+    })
 }
 
 fn n_of(v: &Value) -> i64 {

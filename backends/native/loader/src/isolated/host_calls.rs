@@ -11,12 +11,14 @@
 use std::cell::RefCell;
 use std::io::{BufReader, BufWriter, Read, Write};
 
-use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, Tuple2};
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString};
+use pocket_host::PluginCall;
 use pocket_native_abi::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use pocket_value::Value;
 
 use super::frame::{read_frame, write_frame};
-use super::protocol::{FromChild, HostRequest, HostResponse, HttpCall, ToChild};
+use super::protocol::{FromChild, HostRequest, HostResponse, ToChild};
+use crate::http;
 
 impl HostRequest {
     /// Runs the request on the host's side of the call.
@@ -42,41 +44,19 @@ impl HostRequest {
                 ROk(value) => HostResponse::Text(value.into_option().map(RString::into_string)),
                 RErr(error) => failed(error),
             },
-            HostRequest::Http(call) => {
-                let request = RHttpRequest {
-                    method: call.method.into(),
-                    url: call.url.into(),
-                    headers: call
-                        .headers
-                        .into_iter()
-                        .map(|(k, v)| Tuple2(k.into(), v.into()))
-                        .collect(),
-                    body: call.body.map(Into::into).into(),
-                };
-                match host.http_request(request) {
-                    ROk(response) => HostResponse::Http {
-                        status: response.status,
-                        headers: response
-                            .headers
-                            .into_iter()
-                            .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
-                            .collect(),
-                        body: response.body.into_string(),
+            HostRequest::Http(request) => match host.http_request(http::request_to_abi(request)) {
+                ROk(response) => HostResponse::Http(http::response_from_abi(response)),
+                RErr(error) => failed(error),
+            },
+            HostRequest::PluginCall(call) => {
+                match host.plugin_call(RStr::from_str(&call.target), call.input, call.config) {
+                    ROk(out) => HostResponse::Output {
+                        output: out.output,
+                        action: out.action.into_option().map(RString::into_string),
                     },
                     RErr(error) => failed(error),
                 }
             }
-            HostRequest::PluginCall {
-                node_type,
-                input,
-                config,
-            } => match host.plugin_call(RStr::from_str(&node_type), input, config) {
-                ROk(out) => HostResponse::Output {
-                    output: out.output,
-                    action: out.action.into_option().map(RString::into_string),
-                },
-                RErr(error) => failed(error),
-            },
         }
     }
 }
@@ -167,32 +147,18 @@ impl<R: Read, W: Write> HostObject for ForwardingHost<'_, R, W> {
     }
 
     fn http_request(&self, request: RHttpRequest) -> RResult<RHttpResponse, RError> {
-        let call = HttpCall {
-            method: request.method.into_string(),
-            url: request.url.into_string(),
-            headers: request
-                .headers
-                .into_iter()
-                .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
-                .collect(),
-            body: request.body.into_option().map(Into::into),
-        };
-        match self.ask(HostRequest::Http(call)) {
-            HostResponse::Http { status, headers, body } => ROk(RHttpResponse {
-                status,
-                headers: headers.into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect(),
-                body: body.into(),
-            }),
+        match self.ask(HostRequest::Http(http::request_from_abi(request, None))) {
+            HostResponse::Http(response) => ROk(http::response_to_abi(response)),
             other => RErr(unexpected(other)),
         }
     }
 
     fn plugin_call(&self, node_type: RStr<'_>, input: Value, config: Value) -> RResult<ROutput, RError> {
-        match self.ask(HostRequest::PluginCall {
-            node_type: node_type.as_str().into(),
+        match self.ask(HostRequest::PluginCall(PluginCall {
+            target: node_type.as_str().into(),
             input,
             config,
-        }) {
+        })) {
             HostResponse::Output { output, action } => ROk(ROutput {
                 output,
                 action: action.map(RString::from).into(),

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pocket_core::{
-    ConfigError, Example, Execution, Invocation, Node, NodeError, NodeOutput, NodeSetup, NodeType, Value, run_blocking,
+    ConfigError, Execution, Invocation, Node, NodeDescription, NodeError, NodeOutput, NodeSetup, NodeType, Value,
+    run_blocking,
 };
 
 use super::process::{ChildProcess, Ended, Wait};
@@ -13,35 +14,16 @@ use super::protocol::{Failure, FailureKind, FromChild, ToChild};
 use super::runtime::Runtime;
 use crate::host::{CallScope, NativeHost};
 
-/// What the plugin said about one node type.
-pub(crate) struct TypeInfo {
-    pub name: String,
-    pub description: String,
-    pub schema: Option<serde_json::Value>,
-    pub examples: Vec<Example>,
-}
-
 /// A node type of an isolated plugin.
 pub(crate) struct IsolatedNodeType {
-    pub info: TypeInfo,
+    /// What the plugin's process said about it.
+    pub description: NodeDescription,
     pub runtime: Arc<Runtime>,
 }
 
 impl NodeType for IsolatedNodeType {
-    fn name(&self) -> &str {
-        &self.info.name
-    }
-
-    fn description(&self) -> &str {
-        &self.info.description
-    }
-
-    fn config_schema(&self) -> Option<&serde_json::Value> {
-        self.info.schema.as_ref()
-    }
-
-    fn examples(&self) -> &[Example] {
-        &self.info.examples
+    fn description(&self) -> &NodeDescription {
+        &self.description
     }
 
     /// Prepares the node in one of the plugin's processes (so a bad config
@@ -49,7 +31,7 @@ impl NodeType for IsolatedNodeType {
     fn prepare(&self, setup: &NodeSetup<'_>) -> Result<Arc<dyn Node>, ConfigError> {
         let node = Arc::new(NodeState {
             key: self.runtime.next_key(),
-            node_type: self.info.name.clone(),
+            node_type: self.description.node_type.clone(),
             node: setup.node.to_string(),
             config: setup.config.clone(),
             plugin_config: setup.plugin_config.clone(),

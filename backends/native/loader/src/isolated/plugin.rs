@@ -10,7 +10,7 @@ use pocket_core::{
 };
 use pocket_host::PluginHost;
 
-use super::node::{IsolatedNodeType, TypeInfo};
+use super::node::IsolatedNodeType;
 use super::process::{ChildCommand, ChildProcess, Ended};
 use super::protocol::{Description, FromChild, ToChild};
 use super::runtime::Runtime;
@@ -54,11 +54,10 @@ pub(crate) fn open(
             return Err(fail(IsolationError::TimedOut(pocket_core::format_duration(timeout))));
         }
     };
-    let (description, types) = describe(described, path).map_err(|e| fail(IsolationError::BadDescription(e)))?;
+    let description = describe(described, path).map_err(|e| fail(IsolationError::BadDescription(e)))?;
     tracing::debug!(plugin = %description.name, file = %path.display(), "native plugin described by its own process");
     Ok(OpenedIsolated {
         description,
-        types,
         registered,
         library,
         command: command.clone(),
@@ -67,46 +66,35 @@ pub(crate) fn open(
 }
 
 /// The host's description of what the plugin's process described.
-fn describe(described: Description, path: &Path) -> Result<(PluginDescription, Vec<TypeInfo>), String> {
+fn describe(described: Description, path: &Path) -> Result<PluginDescription, String> {
     let permissions = Capability::parse_list(&described.permissions).map_err(|e| format!("permissions: {e}"))?;
-    let types = described
+    let nodes = described
         .node_types
         .into_iter()
         .map(|t| {
-            Ok(TypeInfo {
+            Ok(NodeDescription {
                 examples: Example::parse_list(&t.name, serde_json::Value::Array(t.examples))?,
-                name: t.name,
-                description: t.description,
-                schema: t.config_schema,
+                config_schema: t.config_schema,
+                ..NodeDescription::new(t.name, t.description)
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let description = PluginDescription {
+    Ok(PluginDescription {
         name: described.name,
         version: described.version,
         description: described.description,
         author: described.author,
         kind: PluginKind::Native,
         source: Some(path.to_path_buf()),
-        nodes: types
-            .iter()
-            .map(|t| NodeDescription {
-                node_type: t.name.clone(),
-                description: t.description.clone(),
-                config_schema: t.schema.clone(),
-                examples: t.examples.clone(),
-            })
-            .collect(),
+        nodes,
         permissions,
-    };
-    Ok((description, types))
+    })
 }
 
 /// A plugin described by its process, not yet bound to a policy. The
 /// process that described it serves its first calls.
 pub(crate) struct OpenedIsolated {
     description: PluginDescription,
-    types: Vec<TypeInfo>,
     registered: String,
     library: Staged,
     command: ChildCommand,
@@ -123,7 +111,6 @@ impl OpenedPlugin for OpenedIsolated {
     fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
         let OpenedIsolated {
             description,
-            types,
             registered,
             library,
             command,
@@ -138,11 +125,12 @@ impl OpenedPlugin for OpenedIsolated {
             policy.limits.timeout,
             process,
         ));
-        let node_types = types
-            .into_iter()
-            .map(|info| {
+        let node_types = description
+            .nodes
+            .iter()
+            .map(|node| {
                 Arc::new(IsolatedNodeType {
-                    info,
+                    description: node.clone(),
                     runtime: runtime.clone(),
                 }) as Arc<dyn NodeType>
             })

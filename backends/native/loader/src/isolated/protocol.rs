@@ -3,6 +3,7 @@
 //! ([`FromChild`]), after any number of host calls it makes meanwhile
 //! ([`FromChild::Host`], each answered by a [`ToChild::Host`]).
 
+use pocket_host::{HttpRequest, HttpResponse, PluginCall};
 use pocket_value::Value;
 use serde::{Deserialize, Serialize};
 
@@ -102,38 +103,13 @@ pub(crate) enum FailureKind {
 /// One host call, as it crosses the pipe.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum HostRequest {
-    Log {
-        level: u8,
-        message: String,
-    },
-    KvGet {
-        key: String,
-    },
-    KvSet {
-        key: String,
-        value: Value,
-    },
-    ConfigGet {
-        key: String,
-    },
-    EnvGet {
-        name: String,
-    },
-    Http(HttpCall),
-    PluginCall {
-        node_type: String,
-        input: Value,
-        config: Value,
-    },
-}
-
-/// An HTTP request or response's parts.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct HttpCall {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
+    Log { level: u8, message: String },
+    KvGet { key: String },
+    KvSet { key: String, value: Value },
+    ConfigGet { key: String },
+    EnvGet { name: String },
+    Http(HttpRequest),
+    PluginCall(PluginCall),
 }
 
 /// What a host call gave back.
@@ -146,11 +122,7 @@ pub(crate) enum HostResponse {
     /// A text, or none (`env_get`).
     Text(Option<String>),
     /// An HTTP response.
-    Http {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: String,
-    },
+    Http(HttpResponse),
     /// What another node type produced (`plugin_call`).
     Output { output: Value, action: Option<String> },
     /// The call failed (a refused capability, a rate limit, a failed request).
