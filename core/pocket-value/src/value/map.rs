@@ -1,4 +1,5 @@
-//! [`Map`]: an object's entries, in insertion order, with a stable layout.
+//! [`Map`]'s methods: an object's entries, in insertion order, with a
+//! stable layout.
 //!
 //! Small objects (most of what flows between nodes) are a plain vector of
 //! entries searched linearly: building one allocates the vector and nothing
@@ -8,21 +9,13 @@
 //! builds of this crate (the host's and a native plugin's) that share one map
 //! agree on it by construction.
 
-use abi_stable::StableAbi;
 use abi_stable::std_types::RVec;
 
-use crate::{Str, Value};
+use super::{Entry, Map, Value};
+use crate::Str;
 
 /// From this many entries on, a map keeps a sorted index of its keys.
 pub const INDEXED_FROM: usize = 12;
-
-/// One key and its value, as a [`Map`] stores them.
-#[repr(C)]
-#[derive(StableAbi, Clone)]
-pub struct Entry {
-    key: Str,
-    value: Value,
-}
 
 impl Entry {
     fn parts(&self) -> (&Str, &Value) {
@@ -32,17 +25,6 @@ impl Entry {
     fn into_parts(self) -> (Str, Value) {
         (self.key, self.value)
     }
-}
-
-/// An object's entries: keys are unique and keep insertion order (inserting
-/// an existing key replaces its value in place, as `IndexMap` does).
-#[repr(C)]
-#[derive(StableAbi, Clone, Default)]
-pub struct Map {
-    entries: RVec<Entry>,
-    /// The positions of `entries` sorted by key, once there are
-    /// [`INDEXED_FROM`] of them; empty before.
-    sorted: RVec<u32>,
 }
 
 impl Map {
