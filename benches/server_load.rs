@@ -149,7 +149,7 @@ async fn load(base: &str, concurrency: usize, runs: usize) -> Report {
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let at = |q: f64| latencies[quantile_index(latencies.len(), q)];
     Report {
         per_second: runs as f64 / elapsed.as_secs_f64(),
         p50: at(0.50),
@@ -158,6 +158,16 @@ async fn load(base: &str, concurrency: usize, runs: usize) -> Report {
 }
 
 /// The resident memory of process `pid`, in KiB.
+/// The index of quantile `q` (0 to 1) among `len` sorted samples.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "q is in 0..=1, so the product is in 0..=len"
+)]
+fn quantile_index(len: usize, q: f64) -> usize {
+    ((len as f64 * q) as usize).min(len - 1)
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status

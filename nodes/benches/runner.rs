@@ -47,7 +47,7 @@ fn bench_graph(bencher: Bencher, graph: Arc<Graph>, hops: usize) {
         let outcome = runtime
             .block_on(run(graph.clone(), input.clone(), RunOptions::default()))
             .unwrap();
-        assert_eq!(outcome.steps as usize, hops);
+        assert_eq!(usize::try_from(outcome.steps).unwrap(), hops);
         outcome
     });
 }

@@ -128,7 +128,7 @@ impl AggregateRun {
         };
         let expected = config.get("count").and_then(Value::as_i64);
         let complete = match expected {
-            Some(expected) => count as i64 >= expected,
+            Some(expected) => i64::try_from(count).unwrap_or(i64::MAX) >= expected,
             None => self.sources.len() < 2 || arrived >= self.sources.len(),
         };
         if let Some(expected) = expected

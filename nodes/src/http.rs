@@ -179,7 +179,7 @@ impl Request {
             max_attempts: retry
                 .get("max_attempts")
                 .and_then(Value::as_i64)
-                .map_or(3, |n| n.clamp(1, i64::from(u32::MAX)) as u32),
+                .map_or(3, |n| u32::try_from(n.max(1)).unwrap_or(u32::MAX)),
             delay: config_duration(&retry, "delay", Duration::from_secs(1))?,
             multiplier: retry.get("multiplier").and_then(Value::as_f64).unwrap_or(2.0),
             max_delay: config_duration(&retry, "max_delay", Duration::from_secs(30))?,

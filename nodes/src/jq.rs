@@ -305,7 +305,7 @@ fn to_jaq(value: &Value) -> Val {
         Value::Null => Val::Null,
         Value::Bool(b) => Val::Bool(*b),
         Value::Number(n) => match n.as_i64().filter(|_| n.is_integer()) {
-            Some(i) => Val::from(i as isize),
+            Some(i) => isize::try_from(i).map_or_else(|_| Val::from(n.as_f64()), Val::from),
             None => Val::from(n.as_f64()),
         },
         Value::String(s) => Val::from(s.to_string()),

@@ -117,7 +117,9 @@ impl Node for ParallelRun {
             .config
             .get("max_concurrency")
             .and_then(Value::as_i64)
-            .map_or(10, |n| n.clamp(1, Semaphore::MAX_PERMITS as i64) as usize);
+            .map_or(10, |n| {
+                usize::try_from(n.max(1)).map_or(Semaphore::MAX_PERMITS, |n| n.min(Semaphore::MAX_PERMITS))
+            });
         let fail_fast = call.config.get("fail_fast").and_then(Value::as_bool).unwrap_or(false);
         Execution::pending(self.run_all(call.input, call.run, timeout, limit, fail_fast))
     }

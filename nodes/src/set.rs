@@ -41,7 +41,7 @@ pub(crate) fn store_key(config: &Value) -> Result<String, NodeError> {
         Some(Value::Number(n)) => Ok(Value::Number(*n).to_display_string()),
         other => Err(NodeError::InvalidConfig(format!(
             "`key` must render to a non-empty string, not {}",
-            other.map_or("nothing".to_string(), |v| v.to_json())
+            other.map_or("nothing".to_string(), pocket_core::Value::to_json)
         ))),
     }
 }

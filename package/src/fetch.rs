@@ -110,7 +110,7 @@ pub fn download(source: &str, into: &Path) -> Result<(), FetchError> {
     });
     let body = body.map_err(|reason| FetchError::Download {
         url: source.to_string(),
-        reason: reason.to_string(),
+        reason: reason.clone(),
     })?;
     if body.is_empty() {
         return Err(FetchError::Empty(source.to_string()));

@@ -152,7 +152,7 @@ impl Manifest {
             return Err(ManifestError::Kind(self.kind.clone()));
         }
         for permission in &self.permissions {
-            Capability::parse(permission).map_err(|e| ManifestError::Permission(e.to_string()))?;
+            Capability::parse(permission).map_err(|e| ManifestError::Permission(e.clone()))?;
         }
         for (field, path) in self.paths() {
             check_inside(field, path)?;

@@ -279,14 +279,14 @@ impl Deployment {
             .iter()
             .map(|error| FailedPlugin {
                 name: file_plugin_name(&error.path),
-                kind: self.loader_for(&error.path).map(|l| l.kind()),
+                kind: self.loader_for(&error.path).map(pocket_core::PluginLoader::kind),
                 error: error.clone(),
             })
             .collect()
     }
 
     fn failures(&self) -> MutexGuard<'_, Vec<Arc<LoadError>>> {
-        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Loads the plugin in `path` again (or for the first time) and puts it

@@ -23,7 +23,7 @@ impl Gate for Deployment {
     }
 
     fn kind_of(&self, path: &Path) -> Option<PluginKind> {
-        self.loader_for(path).map(|l| l.kind())
+        self.loader_for(path).map(pocket_core::PluginLoader::kind)
     }
 
     fn loaded_from(&self, name: &str) -> Option<Origin> {

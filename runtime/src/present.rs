@@ -184,7 +184,11 @@ pub fn permission_report(name: &str, permissions: &Permissions) -> Vec<String> {
             .collect();
         lines.push(format!(
             "not granted: {}; to grant them, in pocket.toml under [plugins.permissions]:\n  {name} = [{}]",
-            missing.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
+            missing
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             wanted.join(", ")
         ));
     }

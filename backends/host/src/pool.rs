@@ -57,7 +57,11 @@ impl<T> Pool<T> {
 
     /// A pool keeping one idle instance per core, within reason (2 to 16).
     pub fn per_core() -> Self {
-        Pool::new(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16))
+        Pool::new(
+            std::thread::available_parallelism()
+                .map_or(2, std::num::NonZero::get)
+                .clamp(2, 16),
+        )
     }
 
     /// An idle instance, if there is one that has not been idle too long.
@@ -134,7 +138,7 @@ impl<T> Pool<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<(T, Instant)>> {
-        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -34,7 +34,7 @@ impl Window {
     /// Counts one event at `now`, unless `limit` events already fell in the
     /// last `span`.
     fn take(&self, now: Instant) -> Result<(), RateLimited> {
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let mut events = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         while events
             .front()
             .is_some_and(|first| now.duration_since(*first) >= self.span)
@@ -52,7 +52,7 @@ impl Window {
     }
 
     fn count(&self, now: Instant) -> u64 {
-        let events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let events = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         events.iter().filter(|t| now.duration_since(**t) < self.span).count() as u64
     }
 }
@@ -143,7 +143,7 @@ impl LogBudget {
     /// Takes `bytes` from the window: `Ok(true)` to write the line,
     /// `Ok(false)` to drop it silently, `Err(())` to drop it and say so once.
     pub(crate) fn take(&self, bytes: usize) -> Result<bool, ()> {
-        let mut window = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut window = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if window.started.elapsed() >= LOG_WINDOW {
             *window = LogWindow {
                 started: Instant::now(),

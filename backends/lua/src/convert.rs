@@ -438,8 +438,10 @@ fn into_sequence(entries: Vec<(LuaValue, LuaValue)>) -> Result<Vec<LuaValue>, Ve
     }
     let mut slots: Vec<Option<LuaValue>> = vec![None; n];
     for (key, value) in entries {
-        if let LuaValue::Integer(i) = key {
-            slots[i as usize - 1] = Some(value);
+        if let LuaValue::Integer(i) = key
+            && let Ok(i) = usize::try_from(i)
+        {
+            slots[i - 1] = Some(value);
         }
     }
     // Keys are distinct, so n keys in 1..=n fill every slot.

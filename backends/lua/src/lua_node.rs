@@ -147,7 +147,10 @@ fn script_of(setup: &NodeSetup<'_>) -> Result<(Script, &'static str), ConfigErro
 /// `script: return {x = 1}` is code, as in the Go engine.
 fn names_a_script_file(setup: &NodeSetup<'_>, script: &str) -> bool {
     let script = script.trim();
-    !script.contains('\n') && (script.ends_with(".lua") || setup.files.is_file(script))
+    let lua_extension = std::path::Path::new(script)
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("lua"));
+    !script.contains('\n') && (lua_extension || setup.files.is_file(script))
 }
 
 fn timeout_of(setup: &NodeSetup<'_>) -> Result<Option<Duration>, ConfigError> {
@@ -155,7 +158,7 @@ fn timeout_of(setup: &NodeSetup<'_>) -> Result<Option<Duration>, ConfigError> {
         None => Ok(None),
         Some(Value::String(text)) => parse_duration(text)
             .map(Some)
-            .map_err(|e| ConfigError::at("/timeout", e.to_string())),
+            .map_err(|e| ConfigError::at("/timeout", e.clone())),
         Some(value) => value
             .as_f64()
             .and_then(|s| Duration::try_from_secs_f64(s).ok())

@@ -93,15 +93,19 @@ fn exchange_round() -> impl FnMut() {
     let request = format!(r#"{{"node":"echo-json","config":{{}},"input":{PAYLOAD}}}"#);
     move || {
         for _ in 0..CALLS {
-            let len = request.len() as i32;
+            let len = i32::try_from(request.len()).unwrap();
             let ptr = alloc.call(&mut store, len).unwrap();
-            memory.view(&store).write(ptr as u64, request.as_bytes()).unwrap();
+            memory
+                .view(&store)
+                .write(u64::from(ptr.cast_unsigned()), request.as_bytes())
+                .unwrap();
             let packed = exec.call(&mut store, ptr, len).unwrap();
             free.call(&mut store, ptr, len).unwrap();
-            let (out_ptr, out_len) = ((packed as u64 >> 32) as u32, packed as u32);
+            let (out_ptr, out_len) = pocket_wasm_abi::unpack(packed);
             let mut response = vec![0; out_len as usize];
             memory.view(&store).read(u64::from(out_ptr), &mut response).unwrap();
-            free.call(&mut store, out_ptr as i32, out_len as i32).unwrap();
+            free.call(&mut store, out_ptr.cast_signed(), out_len.cast_signed())
+                .unwrap();
             divan::black_box(response);
         }
     }

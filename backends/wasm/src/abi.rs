@@ -19,7 +19,7 @@ pub(crate) fn wasmer_type(ty: ValType) -> wasmer::Type {
 
 /// The guest's `i32` pointer or length read as the unsigned value it is.
 pub(crate) fn unsigned(value: i32) -> u32 {
-    value as u32
+    value.cast_unsigned()
 }
 
 /// Copies the guest buffer `(ptr, len)` out of linear memory; `None` when any

@@ -68,7 +68,7 @@ impl FuelMeter {
     }
 
     fn globals(&self) -> std::sync::MutexGuard<'_, Option<Globals>> {
-        self.globals.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.globals.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -99,7 +99,11 @@ impl ModuleMiddleware for FuelMeter {
         };
         let used = add(Type::I64, GlobalInit::I64Const(0), Some(USED));
         // The points are an unsigned count in an i64 global.
-        let limit = add(Type::I64, GlobalInit::I64Const(self.initial_limit as i64), Some(LIMIT));
+        let limit = add(
+            Type::I64,
+            GlobalInit::I64Const(self.initial_limit.cast_signed()),
+            Some(LIMIT),
+        );
         let length = add(Type::I32, GlobalInit::I32Const(0), None);
         *globals = Some(Globals { used, limit, length });
         Ok(())
@@ -155,7 +159,7 @@ impl FunctionFuelMeter {
         match operator {
             Operator::Loop { .. } => self.frames.push(Frame::Loop),
             Operator::Block { .. } | Operator::If { .. } | Operator::Try { .. } | Operator::TryTable { .. } => {
-                self.frames.push(Frame::Forward)
+                self.frames.push(Frame::Forward);
             }
             Operator::End | Operator::Delegate { .. } => {
                 self.frames.pop();
@@ -187,7 +191,7 @@ impl<'a> FunctionMiddleware<'a> for FunctionFuelMeter {
         };
         self.pending += 1;
         let pending = Operator::I64Const {
-            value: self.pending as i64,
+            value: self.pending.cast_signed(),
         };
         if let Some(shift) = length_shift(&operator) {
             // length = pop(); used += pending + (length >> shift); check; push(length)
@@ -304,7 +308,7 @@ mod tests {
 
         fn global(&mut self, name: &str) -> u64 {
             let global = self.instance.exports.get_global(name).unwrap();
-            global.get(&mut self.store).unwrap_i64() as u64
+            global.get(&mut self.store).unwrap_i64().cast_unsigned()
         }
 
         /// Runs `function(n)` with `limit` fuel: whether it finished, and the fuel used.
@@ -318,7 +322,7 @@ mod tests {
             exports
                 .get_global(LIMIT)
                 .unwrap()
-                .set(&mut self.store, Value::I64(limit as i64))
+                .set(&mut self.store, Value::I64(limit.cast_signed()))
                 .unwrap();
             let call: TypedFunction<i32, ()> = exports.get_typed_function(&self.store, function).unwrap();
             let finished = call.call(&mut self.store, n).is_ok();

@@ -142,7 +142,7 @@ fn give(env: &mut FunctionEnvMut<'_, HostEnv>, bytes: &[u8]) -> Result<i64, Runt
         return Ok(PACKED_ERROR);
     };
     data.in_alloc = true;
-    let ptr = alloc.call(&mut store, len as i32);
+    let ptr = alloc.call(&mut store, len.cast_signed());
     data.in_alloc = false;
     let ptr = ptr?;
     if ptr == 0 {
@@ -177,7 +177,7 @@ pub(crate) struct GuestPanic(pub String);
 /// [`MAX_PANIC_MESSAGE`](pocket_wasm_abi::MAX_PANIC_MESSAGE) bytes are read,
 /// as one line.
 fn panic(mut env: FunctionEnvMut<'_, HostEnv>, ptr: i32, len: i32) -> Result<(), RuntimeError> {
-    let len = unsigned(len).min(pocket_wasm_abi::MAX_PANIC_MESSAGE) as i32;
+    let len = unsigned(len).min(pocket_wasm_abi::MAX_PANIC_MESSAGE).cast_signed();
     let message = match read(&mut env, ptr, len) {
         Some(bytes) => pocket_host::one_line(&String::from_utf8_lossy(&bytes)),
         None => "(its message was outside linear memory)".to_string(),

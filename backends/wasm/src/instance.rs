@@ -158,7 +158,7 @@ impl Instance {
             .map_err(|e| ModuleError::Instantiate(format!("pocket_describe failed: {}", e.message())))?;
         let (ptr, len) = unpack(packed);
         let bytes = self.read(ptr, len).map_err(ModuleError::Manifest)?;
-        let _ = self.free.call(&mut self.store, ptr as i32, len as i32);
+        let _ = self.free.call(&mut self.store, ptr.cast_signed(), len.cast_signed());
         Ok(bytes)
     }
 
@@ -203,11 +203,11 @@ impl Instance {
         }
         let packed = self
             .exec
-            .call(&mut self.store, buffer.ptr, len as i32)
+            .call(&mut self.store, buffer.ptr, len.cast_signed())
             .map_err(|e| self.trap(e))?;
         if self.request_buffer != Some(buffer) {
             self.free
-                .call(&mut self.store, buffer.ptr, buffer.capacity as i32)
+                .call(&mut self.store, buffer.ptr, buffer.capacity.cast_signed())
                 .map_err(|e| self.trap(e))?;
         }
         if packed == 0 {
@@ -217,7 +217,7 @@ impl Instance {
         let response = self.read(out_ptr, out_len).map_err(CallFailure::Abi)?;
         if !self.supports(FREES_RESPONSE)? {
             self.free
-                .call(&mut self.store, out_ptr as i32, out_len as i32)
+                .call(&mut self.store, out_ptr.cast_signed(), out_len.cast_signed())
                 .map_err(|e| self.trap(e))?;
         }
         Ok(response)
@@ -240,12 +240,12 @@ impl Instance {
         };
         if keep && let Some(old) = self.request_buffer.take() {
             self.free
-                .call(&mut self.store, old.ptr, old.capacity as i32)
+                .call(&mut self.store, old.ptr, old.capacity.cast_signed())
                 .map_err(|e| self.trap(e))?;
         }
         let ptr = self
             .alloc
-            .call(&mut self.store, capacity as i32)
+            .call(&mut self.store, capacity.cast_signed())
             .map_err(|e| self.trap(e))?;
         if ptr == 0 {
             return Err(CallFailure::Abi(format!("pocket_alloc({capacity}) returned 0")));
@@ -291,14 +291,17 @@ impl Instance {
         if let Some(globals) = &self.fuel {
             // The counts are unsigned numbers in i64 globals.
             let _ = globals.used.set(&mut self.store, wasmer::Value::I64(0));
-            let _ = globals.limit.set(&mut self.store, wasmer::Value::I64(fuel as i64));
+            let _ = globals
+                .limit
+                .set(&mut self.store, wasmer::Value::I64(fuel.cast_signed()));
         }
     }
 
     /// Reads a trap: which limit it means, if any.
     fn trap(&mut self, error: RuntimeError) -> CallFailure {
         let fuel_exhausted = self.fuel.as_ref().is_some_and(|g| {
-            let count = |global: &Global, store: &mut Store| global.get(store).i64().unwrap_or_default() as u64;
+            let count =
+                |global: &Global, store: &mut Store| global.get(store).i64().unwrap_or_default().cast_unsigned();
             count(&g.used, &mut self.store) > count(&g.limit, &mut self.store)
         });
         let memory_full = self.memory.view(&self.store).data_size() + WASM_PAGE_SIZE as u64 > self.memory_limit;

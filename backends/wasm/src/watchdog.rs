@@ -132,7 +132,7 @@ impl Alarm {
     }
 
     fn lock(&self) -> MutexGuard<'_, AlarmState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -217,7 +217,7 @@ impl Watchdog {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Weak<Alarm>>> {
-        self.alarms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.alarms.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -39,7 +39,7 @@ pub fn open(dir: &File, relative: &Path, flags: i32, mode: u32) -> io::Result<Ow
     let path = CString::new(relative.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
     let how = OpenHow {
-        flags: (flags | libc::O_CLOEXEC) as u64,
+        flags: u64::from((flags | libc::O_CLOEXEC).cast_unsigned()),
         // The kernel refuses a mode for anything but a file it may create.
         mode: if flags & libc::O_CREAT != 0 { u64::from(mode) } else { 0 },
         resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS,
@@ -52,15 +52,16 @@ pub fn open(dir: &File, relative: &Path, flags: i32, mode: u32) -> io::Result<Ow
             libc::SYS_openat2,
             dir.as_raw_fd(),
             path.as_ptr(),
-            &how as *const OpenHow,
+            &raw const how,
             std::mem::size_of::<OpenHow>(),
         )
     };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    let fd = i32::try_from(fd).map_err(|_| io::Error::other("openat2 returned an impossible descriptor"))?;
     // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Creates the directory `name` (one path component) inside `parent`.

@@ -93,13 +93,7 @@ fn read(text: &str) -> Option<Vec<ConfigPositions>> {
 fn flatten(pointer: String, spanned: Spanned<Tree>, into: &mut Vec<(String, Position)>) {
     let at = spanned.referenced;
     if at.line() > 0 {
-        into.push((
-            pointer.clone(),
-            Position {
-                line: at.line() as u32,
-                column: at.column() as u32,
-            },
-        ));
+        into.push((pointer.clone(), Position::new(at.line(), at.column())));
     }
     match spanned.value {
         Tree::Map(entries) => {

@@ -243,7 +243,17 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
             ));
         }
     };
-    Ok((number * scale as f64) as u64)
+    let bytes = (number * scale as f64).floor();
+    if bytes >= u64::MAX as f64 {
+        return Err(format!("size `{text}` is too large"));
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a whole number of digits and dots, below u64::MAX: checked above"
+    )]
+    let bytes = bytes as u64;
+    Ok(bytes)
 }
 
 #[derive(Deserialize)]
@@ -271,6 +281,10 @@ mod tests {
         assert_eq!(parse_size("512").unwrap(), 512);
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5 parsecs").unwrap_err().contains("unit"));
+        assert_eq!(parse_size("1.5KiB").unwrap(), 1536);
+        // Past u64::MAX is an error, not a size that silently means "no limit".
+        assert!(parse_size("99999999999999999999GiB").unwrap_err().contains("too large"));
+        assert!(parse_size("18446744073709551616").unwrap_err().contains("too large"));
     }
 
     #[test]

@@ -16,12 +16,21 @@ pub struct Position {
 }
 
 impl Position {
+    /// Line `line`, column `column` (1-based), as a parser counts them:
+    /// past `u32::MAX` they stay at `u32::MAX`.
+    pub fn new(line: impl TryInto<u32>, column: impl TryInto<u32>) -> Position {
+        Position {
+            line: line.try_into().unwrap_or(u32::MAX),
+            column: column.try_into().unwrap_or(u32::MAX),
+        }
+    }
+
     /// The position of byte `offset` in `source`.
     pub fn of_offset(source: &str, offset: usize) -> Position {
         let before = &source[..offset.min(source.len())];
-        let line = before.matches('\n').count() as u32 + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-        Position { line, column }
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Position::new(line, column)
     }
 }
 
@@ -68,10 +77,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
         let at = spanned.referenced;
-        let position = (at.line() > 0).then(|| Position {
-            line: at.line() as u32,
-            column: at.column() as u32,
-        });
+        let position = (at.line() > 0).then(|| Position::new(at.line(), at.column()));
         Ok(Located {
             value: spanned.value,
             position,
@@ -86,5 +92,18 @@ pub(crate) fn location_prefix(file: Option<&Path>, position: Option<Position>) -
         (Some(f), None) => format!("{}: ", f.display()),
         (None, Some(p)) => format!("line {p}: "),
         (None, None) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_past_u32_stays_at_the_maximum() {
+        assert_eq!(Position::new(3u64, 7usize), Position { line: 3, column: 7 });
+        let far = Position::new(u64::MAX, u64::from(u32::MAX) + 1);
+        assert_eq!((far.line, far.column), (u32::MAX, u32::MAX));
+        assert_eq!(Position::of_offset("a\nbc", 4), Position { line: 2, column: 3 });
     }
 }

@@ -89,10 +89,7 @@ pub fn parse_str(text: &str, format: Format) -> Result<WorkflowFile, ParseError>
             de.disable_recursion_limit();
             let parsed = serde::Deserialize::deserialize(&mut de).and_then(|w| de.end().map(|()| w));
             parsed.map_err(|e| {
-                let position = (e.line() > 0).then(|| Position {
-                    line: e.line() as u32,
-                    column: e.column() as u32,
-                });
+                let position = (e.line() > 0).then(|| Position::new(e.line(), e.column()));
                 error(position, strip_json_position(&e.to_string()))
             })?
         }
@@ -116,10 +113,10 @@ fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let position = e.location().filter(|l| l.line() > 0).map(|l| Position {
-            line: l.line() as u32,
-            column: l.column() as u32,
-        });
+        let position = e
+            .location()
+            .filter(|l| l.line() > 0)
+            .map(|l| Position::new(l.line(), l.column()));
         let message = match yaml_duplicates::duplicate_key(&e) {
             Some((key, second)) => duplicate_key_message(key, yaml_duplicates::first_writing(text, second)),
             None => yaml_message(&e),

@@ -139,7 +139,7 @@ impl WorkflowPluginCaller {
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<PreparedNode>>> {
-        self.prepared.lock().unwrap_or_else(|p| p.into_inner())
+        self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

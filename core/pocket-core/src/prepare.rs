@@ -84,7 +84,7 @@ impl<'a> Preparer<'a> {
 
     fn schema(&self, plugin: &str, node_type: &dyn NodeType) -> Option<ConfigSchema> {
         let key = format!("{plugin}/{}", node_type.name());
-        let mut schemas = self.schemas.lock().unwrap_or_else(|p| p.into_inner());
+        let mut schemas = self.schemas.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         schemas
             .entry(key)
             .or_insert_with(|| node_type.config_schema().and_then(|s| ConfigSchema::compile(s).ok()))
@@ -99,7 +99,7 @@ impl<'a> Preparer<'a> {
         if let Some(config) = self
             .plugin_configs
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(plugin)
         {
             return Ok(config.clone());
@@ -122,7 +122,7 @@ impl<'a> Preparer<'a> {
         let merged = Value::from(merged);
         self.plugin_configs
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(plugin.clone(), merged.clone());
         Ok(merged)
     }

@@ -291,7 +291,7 @@ impl Registry {
     }
 
     fn update<T>(&self, change: impl FnOnce(&mut Catalog) -> Result<T, RegistryError>) -> Result<T, RegistryError> {
-        let _guard = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut next = Catalog::clone(&self.current.load());
         let result = change(&mut next)?;
         self.current.store(Arc::new(next));

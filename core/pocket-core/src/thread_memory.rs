@@ -28,12 +28,21 @@ fn count(bytes: i64) {
     let _ = NET.try_with(|net| net.set(net.get().wrapping_add(bytes)));
 }
 
+/// An allocation's size as a signed count.
+#[expect(
+    clippy::cast_possible_wrap,
+    reason = "a Layout's size is at most isize::MAX, which fits an i64"
+)]
+fn signed(size: usize) -> i64 {
+    size as i64
+}
+
 // SAFETY: every call is forwarded to `System` with the same arguments; the
 // counting touches only a const-initialized thread-local `Cell` (no
 // allocation, no destructor) and an atomic flag.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as i64);
+        count(signed(layout.size()));
         if !COUNTING.load(Ordering::Relaxed) {
             COUNTING.store(true, Ordering::Relaxed);
         }
@@ -42,19 +51,19 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as i64);
+        count(signed(layout.size()));
         // SAFETY: the caller's contract for `alloc_zeroed`, passed on unchanged.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as i64));
+        count(-signed(layout.size()));
         // SAFETY: the caller's contract for `dealloc`, passed on unchanged.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size as i64 - layout.size() as i64);
+        count(signed(new_size) - signed(layout.size()));
         // SAFETY: the caller's contract for `realloc`, passed on unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }

@@ -150,7 +150,10 @@ fn default_max_delay() -> Duration {
 impl RetrySpec {
     /// The wait before attempt `attempt + 1`, after `attempt` failures (1-based).
     pub fn delay_after(&self, attempt: u32) -> Duration {
-        let factor = self.multiplier.max(1.0).powi(attempt.saturating_sub(1).min(64) as i32);
+        let factor = self
+            .multiplier
+            .max(1.0)
+            .powi(attempt.saturating_sub(1).min(64).cast_signed());
         self.delay.mul_f64(factor.min(1e9)).min(self.max_delay)
     }
 }

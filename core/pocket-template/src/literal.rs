@@ -181,7 +181,7 @@ fn unescape(chars: &mut std::str::Chars<'_>, quote: char) -> Option<Unit> {
         'v' => '\u{b}',
         '\\' => '\\',
         '\'' | '"' if c == quote => c,
-        'x' => return hex_digits(chars, 2).map(|v| Unit::Byte(v as u8)),
+        'x' => return hex_digits(chars, 2).and_then(|v| u8::try_from(v).ok()).map(Unit::Byte),
         'u' => return hex_digits(chars, 4).and_then(char::from_u32).map(Unit::Char),
         'U' => return hex_digits(chars, 8).and_then(char::from_u32).map(Unit::Char),
         '0'..='7' => {

@@ -291,7 +291,7 @@ impl Printer {
     }
 
     fn print_int(&mut self, arg: &Value, i: i64, verb: char) {
-        let u = i as u64;
+        let u = i.cast_unsigned();
         match verb {
             'v' | 'd' => self.fmt_integer(u, 10, true, verb, false),
             'b' => self.fmt_integer(u, 2, true, verb, false),
@@ -375,7 +375,7 @@ impl Printer {
         } else {
             b"0123456789abcdefx"
         };
-        let negative = signed && (u as i64) < 0;
+        let negative = signed && u.cast_signed() < 0;
         let mut u = if negative { u.wrapping_neg() } else { u };
         let mut prec = 0;
         if self.f.prec_present {
@@ -395,7 +395,7 @@ impl Printer {
         // Built right to left, then reversed.
         let mut out = Vec::new();
         loop {
-            out.push(digits[(u % base) as usize]);
+            out.push(digits[usize::try_from(u % base).unwrap_or_default()]);
             u /= base;
             if u == 0 {
                 break;

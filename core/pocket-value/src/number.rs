@@ -26,6 +26,10 @@ impl Number {
     pub fn as_i64(self) -> Option<i64> {
         match self {
             Number::Int(i) => Some(i),
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "a whole number in i64's range: checked by the guard"
+            )]
             Number::Float(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Some(f as i64),
             Number::Float(_) => None,
         }

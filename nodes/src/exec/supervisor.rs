@@ -127,12 +127,13 @@ impl Supervisor {
     /// close (`None`), reaping adopted orphans on the way.
     fn wait(&self) -> Option<c_int> {
         // SAFETY: pidfd_open on our own unreaped child; -1 when the kernel lacks it.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.program, 0u32) } as c_int;
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.program, 0u32) };
+        let pidfd = c_int::try_from(pidfd).unwrap_or(-1);
         loop {
             loop {
                 let mut status = 0;
                 // SAFETY: waitpid with a valid pointer to a local.
-                let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+                let pid = unsafe { libc::waitpid(-1, &raw mut status, libc::WNOHANG) };
                 if pid == self.program {
                     return Some(status);
                 }
@@ -222,7 +223,7 @@ fn reap_all() -> bool {
     loop {
         let mut status = 0;
         // SAFETY: waitpid with a valid pointer to a local.
-        match unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } {
+        match unsafe { libc::waitpid(-1, &raw mut status, libc::WNOHANG) } {
             0 => return false,
             -1 => return true,
             _ => {}
@@ -244,7 +245,7 @@ fn exit_like(status: Option<c_int>) -> ! {
                     rlim_cur: 0,
                     rlim_max: 0,
                 };
-                libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+                libc::setrlimit(libc::RLIMIT_CORE, &raw const no_core);
                 libc::signal(signal, libc::SIG_DFL);
                 libc::kill(libc::getpid(), signal);
                 libc::_exit(128 + signal)

@@ -45,7 +45,7 @@ impl Cluster {
             }) else {
                 continue;
             };
-            if let Err(error) = self.fail_attempt(sequence as u64, deliveries).await {
+            if let Err(error) = self.fail_attempt(sequence.cast_unsigned(), deliveries).await {
                 tracing::warn!(sequence, %error, "cannot fail an abandoned attempt");
             }
         }

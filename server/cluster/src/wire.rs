@@ -67,7 +67,7 @@ fn error_value(error: &NodeError) -> Value {
         NodeError::Timeout(limit) => {
             return Value::object([
                 ("kind", Value::from("timeout")),
-                ("ms", Value::from(limit.as_millis() as u64)),
+                ("ms", Value::from(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX))),
             ]);
         }
         NodeError::LimitExceeded { limit, detail } => {
@@ -93,7 +93,7 @@ fn error_from(error: &Value) -> NodeError {
         "cancelled" => NodeError::Cancelled,
         "timeout" => {
             let ms = error.get("ms").and_then(Value::as_i64).unwrap_or_default();
-            NodeError::Timeout(Duration::from_millis(ms.max(0) as u64))
+            NodeError::Timeout(Duration::from_millis(u64::try_from(ms).unwrap_or_default()))
         }
         "limit_exceeded" => match limit_named(&text("limit")) {
             Some(limit) => NodeError::LimitExceeded { limit, detail: message },

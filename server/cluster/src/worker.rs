@@ -73,8 +73,10 @@ impl Worker {
     /// Works until `stop` fires, then waits for the attempts it runs and
     /// returns. Attempts cut short by `stop` go back to the queue.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) -> Result<(), ClusterError> {
-        let capacity = self.options.max_in_flight.max(self.options.kinds.len()).max(1);
-        let slots = Arc::new(Semaphore::new(capacity));
+        // A semaphore counts at most u32::MAX permits at once; more is no limit anyway.
+        let wanted = self.options.max_in_flight.max(self.options.kinds.len()).max(1);
+        let capacity = u32::try_from(wanted).unwrap_or(u32::MAX);
+        let slots = Arc::new(Semaphore::new(capacity as usize));
         let mut loops = tokio::task::JoinSet::new();
         for kind in &self.options.kinds {
             let consumer = self.consumer(kind).await?;
@@ -92,7 +94,7 @@ impl Worker {
             }
         }
         // Every slot back: every attempt finished.
-        let _all = slots.acquire_many(capacity as u32).await;
+        let _all = slots.acquire_many(capacity).await;
         outcome
     }
 
@@ -221,7 +223,7 @@ impl Worker {
                     attempt = job.attempt,
                     ok = result.is_ok(),
                     "executed"
-                )
+                );
             }
             Ok(Stored::Duplicate) => {
                 tracing::info!(
@@ -229,7 +231,7 @@ impl Worker {
                     node = job.node,
                     attempt = job.attempt,
                     "executed again (redelivered): result dropped"
-                )
+                );
             }
             Err(error) => {
                 // Not acked: the attempt is redelivered after the ack wait.

@@ -59,11 +59,11 @@ impl SqliteStore {
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
-        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn query(&self, sql: &str, values: &[rusqlite::types::Value]) -> Result<Vec<RunRecord>, StoreError> {

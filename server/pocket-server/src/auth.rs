@@ -107,7 +107,7 @@ mod tests {
             name: name.into(),
             sha256: hash(secret),
             scopes,
-            workflows: workflows.iter().map(|w| w.to_string()).collect(),
+            workflows: workflows.iter().map(std::string::ToString::to_string).collect(),
         }
     }
 

@@ -111,7 +111,10 @@ impl Metrics {
 
     /// Every plugin's node executions so far, by plugin.
     pub fn plugin_stats(&self) -> BTreeMap<String, PluginStats> {
-        self.plugins.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.plugins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// A run was accepted and waits for a slot.
@@ -163,7 +166,7 @@ impl Metrics {
             _ => None,
         };
         {
-            let mut plugins = self.plugins.lock().unwrap_or_else(|p| p.into_inner());
+            let mut plugins = self.plugins.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let stats = plugins.entry(node.plugin.clone()).or_default();
             let total_ms = stats.mean_ms * stats.calls as f64 + entry.duration.as_secs_f64() * 1000.0;
             stats.calls += 1;

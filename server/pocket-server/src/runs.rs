@@ -74,7 +74,7 @@ pub struct Submission {
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A timeline entry as the API and the store show it.
@@ -110,18 +110,21 @@ impl RunObserver for LiveRun {
         self.metrics.node(entry, error);
         self.timeline
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(entry_json(entry));
     }
 }
 
 impl LiveRun {
     fn timeline(&self) -> Vec<serde_json::Value> {
-        self.timeline.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.timeline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn record(&self) -> std::sync::MutexGuard<'_, RunRecord> {
-        self.record.lock().unwrap_or_else(|p| p.into_inner())
+        self.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -212,7 +215,7 @@ impl RunManager {
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LiveRun>>> {
-        self.live.lock().unwrap_or_else(|p| p.into_inner())
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records and starts a run: `Created::Existing` (nothing started) when

@@ -57,7 +57,7 @@ pub async fn run(app: Arc<App>, stopping: CancellationToken) {
             let input = Value::object([
                 ("trigger", Value::from("cron")),
                 ("schedule", Value::from(text)),
-                ("scheduled_at", Value::from(seconds as i64)),
+                ("scheduled_at", Value::from(seconds)),
             ]);
             let submission = Submission {
                 workflow: workflow.name.clone(),

@@ -118,7 +118,7 @@ impl Server {
     /// Sends SIGTERM and waits (at most `limit`) for the exit code.
     pub fn terminate(mut self, limit: Duration) -> Option<i32> {
         // SAFETY: kill(2) with a pid this process spawned and has not reaped.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        unsafe { libc::kill(self.child.id().cast_signed(), libc::SIGTERM) };
         let started = Instant::now();
         while started.elapsed() < limit {
             if let Some(status) = self.child.try_wait().unwrap() {

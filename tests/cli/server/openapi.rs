@@ -31,7 +31,8 @@ fn tokens() -> (String, [(&'static str, &'static str); 3]) {
                 hash(secret)
             )
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .concat();
     (toml, secrets)
 }
 

@@ -150,7 +150,7 @@ impl Drop for Server {
         // SIGTERM: a "smart" shutdown; the child runs as another user, so
         // signal it by pid as root may.
         // SAFETY: kill(2) with the pid of a child we spawned and have not reaped.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        unsafe { libc::kill(self.child.id().cast_signed(), libc::SIGTERM) };
         let _ = self.child.wait();
     }
 }

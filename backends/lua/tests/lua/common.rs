@@ -41,7 +41,7 @@ pub fn graph_file(name: &str, config: &PocketConfig) -> Arc<Graph> {
 
 /// A workflow with one `lua` node named `s` running `source`.
 pub fn inline(source: &str) -> String {
-    let body: String = source.lines().map(|l| format!("        {l}\n")).collect();
+    let body: String = source.lines().flat_map(|l| ["        ", l, "\n"]).collect();
     format!("name: t\nstart: s\nnodes:\n  - name: s\n    type: lua\n    config:\n      source: |\n{body}")
 }
 

@@ -260,7 +260,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> RResult<T, RError> {
         Err(payload) => {
             let message = payload
                 .downcast_ref::<&str>()
-                .map(|s| s.to_string())
+                .map(std::string::ToString::to_string)
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a panic with a non-text payload".to_string());
             RErr(RError::new(RErrorKind::Panicked, message))

@@ -158,13 +158,15 @@ pub const PACKED_ERROR: i64 = -1;
 
 /// `(ptr << 32) | len`: a buffer in linear memory as one `i64`.
 pub fn pack(ptr: u32, len: u32) -> i64 {
-    ((u64::from(ptr) << 32) | u64::from(len)) as i64
+    ((u64::from(ptr) << 32) | u64::from(len)).cast_signed()
 }
 
 /// The `(ptr, len)` in a packed value.
 pub fn unpack(packed: i64) -> (u32, u32) {
-    let bits = packed as u64;
-    ((bits >> 32) as u32, bits as u32)
+    let bits = packed.cast_unsigned();
+    let low = u32::try_from(bits & u64::from(u32::MAX)).unwrap_or_default();
+    let high = u32::try_from(bits >> 32).unwrap_or_default();
+    (high, low)
 }
 
 /// The results of `kv_set`.

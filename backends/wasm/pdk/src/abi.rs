@@ -24,7 +24,23 @@ pub fn alloc(len: i32) -> i32 {
     let Some(layout) = layout(len) else { return 0 };
     // SAFETY: `layout` has a non-zero size.
     let ptr = unsafe { raw_alloc(layout) };
+    address(ptr)
+}
+
+/// A buffer's address as the ABI carries it: an `i32` holding the bits of
+/// a wasm32 pointer.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    reason = "wasm32 addresses are 32 bits, carried as the bits of an i32"
+)]
+fn address(ptr: *const u8) -> i32 {
     ptr as usize as i32
+}
+
+/// The pointer an ABI address stands for.
+fn pointer(address: i32) -> *mut u8 {
+    address.cast_unsigned() as usize as *mut u8
 }
 
 /// `pocket_free`: releases a buffer from [`alloc`], or the last response
@@ -39,7 +55,7 @@ pub unsafe fn free(ptr: i32, len: i32) {
     }
     if let Some(layout) = layout(len) {
         // SAFETY: the caller passes a live buffer from `alloc(len)`, which used this layout.
-        unsafe { dealloc(ptr as u32 as usize as *mut u8, layout) };
+        unsafe { dealloc(pointer(ptr), layout) };
     }
 }
 
@@ -51,19 +67,19 @@ pub fn give(bytes: &[u8]) -> i64 {
         return 0;
     }
     // SAFETY: `ptr` is a fresh buffer of at least `len` bytes.
-    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr as u32 as usize as *mut u8, bytes.len()) };
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), pointer(ptr), bytes.len()) };
     pack(ptr, len)
 }
 
 /// `(ptr << 32) | len` of a guest buffer (pointers and lengths are `i32`s here).
 pub fn pack(ptr: i32, len: i32) -> i64 {
-    pocket_wasm_abi::pack(ptr as u32, len as u32)
+    pocket_wasm_abi::pack(ptr.cast_unsigned(), len.cast_unsigned())
 }
 
 /// The `(ptr, len)` in a packed value.
 pub fn unpack(packed: i64) -> (i32, i32) {
     let (ptr, len) = pocket_wasm_abi::unpack(packed);
-    (ptr as i32, len as i32)
+    (ptr.cast_signed(), len.cast_signed())
 }
 
 /// One node type's entry in the description.
@@ -148,7 +164,7 @@ pub fn respond(request: &[u8], dispatch: impl FnOnce(&str, &str, &str) -> NodeRe
 pub unsafe fn exec(ptr: i32, len: i32, dispatch: impl FnOnce(&str, &str, &str) -> NodeResult) -> i64 {
     let Ok(size) = usize::try_from(len) else { return 0 };
     // SAFETY: the caller guarantees the buffer is live and `len` bytes long.
-    let request = unsafe { std::slice::from_raw_parts(ptr as u32 as usize as *const u8, size) };
+    let request = unsafe { std::slice::from_raw_parts(pointer(ptr).cast_const(), size) };
     hand_over(respond(request, dispatch))
 }
 
@@ -166,7 +182,7 @@ fn hand_over(bytes: Vec<u8>) -> i64 {
     if len == 0 {
         return 0;
     }
-    let ptr = bytes.as_ptr() as usize as i32;
+    let ptr = address(bytes.as_ptr());
     RESPONSE.with(|last| *last.borrow_mut() = bytes);
     pack(ptr, len)
 }
@@ -175,7 +191,7 @@ fn hand_over(bytes: Vec<u8>) -> i64 {
 fn release_response(ptr: i32) -> bool {
     RESPONSE.with(|last| {
         let mut last = last.borrow_mut();
-        let here = !last.is_empty() && last.as_ptr() as usize as i32 == ptr;
+        let here = !last.is_empty() && address(last.as_ptr()) == ptr;
         if here {
             *last = Vec::new();
         }

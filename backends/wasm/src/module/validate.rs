@@ -47,7 +47,7 @@ pub(crate) fn validate(module: &Module, memory_limit: u64) -> Result<(), ModuleE
     let optional = OPTIONAL_EXPORTS.iter().map(|signature| (signature, false));
     for (wanted, needed) in required.chain(optional) {
         let found = module.exports().find(|e| e.name() == wanted.name);
-        match found.as_ref().map(|e| e.ty()) {
+        match found.as_ref().map(wasmer::ExportType::ty) {
             Some(ExternType::Function(ty)) if matches(ty, wanted) => {}
             Some(ExternType::Function(ty)) => {
                 return Err(export_error(

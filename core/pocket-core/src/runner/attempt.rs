@@ -86,7 +86,7 @@ impl PreparedNode {
 fn crashed(panic: Box<dyn std::any::Any + Send>) -> NodeError {
     let message = panic
         .downcast_ref::<&str>()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".to_string());
     NodeError::Crashed(format!("panicked: {message}"))

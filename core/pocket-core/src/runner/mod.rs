@@ -471,7 +471,10 @@ async fn execute(
     };
     if !span.is_disabled() {
         span.record("attempt", attempts);
-        span.record("duration_us", started.elapsed().as_micros() as u64);
+        span.record(
+            "duration_us",
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        );
         match &result {
             Ok(out) => {
                 span.record("action", out.action());

@@ -17,6 +17,15 @@ use crate::Str;
 /// From this many entries on, a map keeps a sorted index of its keys.
 pub const INDEXED_FROM: usize = 12;
 
+/// An entry's position as the sorted index stores it.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "2^32 entries (at least 160 GiB) cannot be allocated before one is indexed"
+)]
+fn index(position: usize) -> u32 {
+    position as u32
+}
+
 impl Entry {
     fn parts(&self) -> (&Str, &Value) {
         (&self.key, &self.value)
@@ -97,9 +106,9 @@ impl Map {
         if self.entries.len() < INDEXED_FROM {
             self.sorted.clear();
         } else {
-            let at = at as u32;
+            let at = index(at);
             self.sorted.retain(|&position| position != at);
-            for position in self.sorted.iter_mut() {
+            for position in &mut self.sorted {
                 if *position > at {
                     *position -= 1;
                 }
@@ -170,7 +179,7 @@ impl Map {
     /// Appends an entry whose key is not present; `slot` is its place in the
     /// sorted index, from [`Map::position`].
     fn push_new(&mut self, key: Str, value: Value, slot: usize) {
-        let position = self.entries.len() as u32;
+        let position = index(self.entries.len());
         self.entries.push(Entry { key, value });
         if !self.sorted.is_empty() {
             self.sorted.insert(slot, position);
@@ -189,7 +198,7 @@ impl Map {
 
     /// The entries' positions ordered by key, equal keys by position.
     fn sorted_positions(&self) -> Vec<u32> {
-        let mut positions: Vec<u32> = (0..self.entries.len() as u32).collect();
+        let mut positions: Vec<u32> = (0..index(self.entries.len())).collect();
         positions.sort_by(|&a, &b| {
             let (a_key, b_key) = (&self.entries[a as usize].key, &self.entries[b as usize].key);
             a_key.as_str().cmp(b_key.as_str()).then(a.cmp(&b))

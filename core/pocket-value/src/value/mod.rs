@@ -56,7 +56,7 @@ impl Array {
 
     /// Whether two arrays are the same allocation (cheap identity test).
     pub fn ptr_eq(&self, other: &Array) -> bool {
-        std::ptr::eq(&*self.0, &*other.0)
+        std::ptr::eq(&raw const *self.0, &raw const *other.0)
     }
 }
 
@@ -68,7 +68,7 @@ impl Object {
 
     /// Whether two objects are the same allocation (cheap identity test).
     pub fn ptr_eq(&self, other: &Object) -> bool {
-        std::ptr::eq(&*self.0, &*other.0)
+        std::ptr::eq(&raw const *self.0, &raw const *other.0)
     }
 }
 

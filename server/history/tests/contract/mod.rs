@@ -142,11 +142,11 @@ pub fn lists_keep_to_workflow_patterns_literally_and_case_sensitively(store: &dy
         "a*b",
     ];
     for (i, name) in names.iter().enumerate() {
-        created(store, new_run(name, None), 1_000 + i as i64);
+        created(store, new_run(name, None), 1_000 + i64::try_from(i).unwrap());
     }
     let listed = |patterns: &[&str]| {
         let filter = RunFilter {
-            workflows: Some(patterns.iter().map(|p| p.to_string()).collect()),
+            workflows: Some(patterns.iter().map(std::string::ToString::to_string).collect()),
             ..RunFilter::default()
         };
         let mut workflows: Vec<String> = store.list(&filter).unwrap().into_iter().map(|r| r.workflow).collect();

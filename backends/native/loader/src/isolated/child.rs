@@ -138,7 +138,11 @@ impl Served {
                 version: descriptor.version.into_string(),
                 description: descriptor.description.into_string(),
                 author: descriptor.author.into_string(),
-                permissions: descriptor.permissions.into_iter().map(|p| p.into_string()).collect(),
+                permissions: descriptor
+                    .permissions
+                    .into_iter()
+                    .map(abi_stable::std_types::RString::into_string)
+                    .collect(),
                 node_types: infos,
             }),
             node_types,
@@ -203,7 +207,10 @@ impl Served {
         match result {
             ROk(output) => Ok(Outcome {
                 output: output.output,
-                action: output.action.into_option().map(|a| a.into_string()),
+                action: output
+                    .action
+                    .into_option()
+                    .map(abi_stable::std_types::RString::into_string),
             }),
             RErr(error) => Err(failure(error)),
         }

@@ -82,7 +82,7 @@ mod tests {
         let value = Value::from_json(r#"{"a":[1,2.5,"x",null],"b":{"c":true}}"#).unwrap();
         let mut pipe = Vec::new();
         write_frame(&mut pipe, &value).unwrap();
-        assert_eq!(&pipe[..4], &(pipe.len() as u32 - 4).to_le_bytes());
+        assert_eq!(&pipe[..4], &(u32::try_from(pipe.len()).unwrap() - 4).to_le_bytes());
         let back: Value = read_frame(&mut pipe.as_slice()).unwrap();
         assert_eq!(back, value);
     }

@@ -18,7 +18,7 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result
     // SAFETY: `poll` points at one initialised `pollfd` that outlives the
     // call, and the count given is 1; `fd` is open for the call's length
     // (it is borrowed).
-    let ready = unsafe { libc::poll(&mut poll, 1, millis) };
+    let ready = unsafe { libc::poll(&raw mut poll, 1, millis) };
     match ready {
         n if n > 0 => Ok(true),
         0 => Ok(false),
@@ -44,7 +44,7 @@ pub(crate) fn wait_for_hangup(fd: BorrowedFd<'_>) {
         };
         // SAFETY: as in `wait_readable`: one initialised `pollfd`, count 1,
         // and `fd` stays open while it is borrowed.
-        let ready = unsafe { libc::poll(&mut poll, 1, -1) };
+        let ready = unsafe { libc::poll(&raw mut poll, 1, -1) };
         if ready > 0 && poll.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
             return;
         }
@@ -73,7 +73,7 @@ pub(crate) fn disable_core_dumps() {
     };
     // SAFETY: `none` is an initialised `rlimit` that outlives the call;
     // lowering a limit of this process affects nothing else.
-    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) } != 0 {
+    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const none) } != 0 {
         tracing::debug!(error = %io::Error::last_os_error(), "could not turn core dumps off");
     }
 }

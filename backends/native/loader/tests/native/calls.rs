@@ -77,7 +77,7 @@ async fn a_panic_in_a_node_becomes_a_node_error_and_the_host_goes_on() {
             assert!(
                 message.contains("native plugin `crashy` panicked: boom from a native node"),
                 "{message}"
-            )
+            );
         }
         other => panic!("expected a crash, got {other:?}"),
     }
