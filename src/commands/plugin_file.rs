@@ -47,6 +47,9 @@ pub fn check(host: &Deployment, path: &Path) -> anyhow::Result<ExitCode> {
         return refused(&LoadError::new(path, error));
     }
     println!("ok: {} would load as {}", path.display(), describe(plugin.as_ref()));
+    for note in plugin.notes() {
+        println!("note: {note}");
+    }
     match admitted.signer() {
         Some(key) => println!("signed by trusted key `{key}`"),
         None => println!("note: it is not signed"),

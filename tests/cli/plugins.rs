@@ -107,6 +107,26 @@ fn plugin_check_explains_why_a_file_would_not_load() {
 }
 
 #[test]
+fn plugin_check_says_which_wasi_functions_a_module_imports_and_what_grants_they_heed() {
+    let out = exec(pocket().args(["plugin", "check", "backends/wasm/tests/fixtures/wasi-guest.wat"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("note: imports WASI preview 1: fd_write, path_open, sock_accept, environ_sizes_get, proc_exit"),
+        "{}",
+        out.stdout
+    );
+    for said in [
+        "need the `log` grant",
+        "`env:` grants",
+        "no preopened directories",
+        "ENOTCAPABLE",
+    ] {
+        assert!(out.stdout.contains(said), "{said}: {}", out.stdout);
+    }
+}
+
+#[test]
 fn a_plugin_file_named_after_another_plugin_is_refused_in_a_plugin_directory() {
     // `aaa.so` holds plugin `native-text`: it must not load as native-text
     // (with native-text's config), whatever kind of plugin it is.

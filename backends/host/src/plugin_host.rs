@@ -125,4 +125,16 @@ impl PluginHost {
         self.check(Request::Env { name })?;
         Ok(std::env::var(name).ok())
     }
+
+    /// The environment variables the plugin may read, as `(name, value)`
+    /// pairs (those set, valid UTF-8 and matched by one of its `env:`
+    /// capabilities): the environment a WASI guest starts with. The same
+    /// rule as [`env_get`](Self::env_get), asked once per instance, so not
+    /// counted against the plugin's rate limits.
+    pub fn granted_environment(&self) -> Vec<(String, String)> {
+        std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .filter(|(name, _)| self.permissions.refusal(Request::Env { name }).is_none())
+            .collect()
+    }
 }

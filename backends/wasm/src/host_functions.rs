@@ -24,6 +24,7 @@ use pocket_wasm_abi::{
 };
 
 use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
+use crate::wasi_state::WasiState;
 
 /// What the host functions of one instance can reach.
 pub(crate) struct HostEnv {
@@ -36,6 +37,8 @@ pub(crate) struct HostEnv {
     /// A host function is running the guest's `pocket_alloc`: any host call
     /// now is a re-entrant one.
     in_alloc: bool,
+    /// What the WASI functions give and keep (for a module importing them).
+    pub(crate) wasi: WasiState,
 }
 
 /// The parts of a call that host functions need.
@@ -52,6 +55,7 @@ pub(crate) struct CallScope {
 impl HostEnv {
     pub(crate) fn new(host: PluginHost, max_bytes: u64) -> Self {
         HostEnv {
+            wasi: WasiState::new(&host),
             host,
             max_bytes,
             memory: None,
@@ -67,13 +71,31 @@ impl HostEnv {
         self.alloc = Some(alloc);
     }
 
-    /// Sets the scope of the call about to start (and clears it with the default).
+    /// Sets the scope of the call about to start (and clears it with the
+    /// default, when the call is over: its unfinished output lines are
+    /// logged then).
     pub(crate) fn enter(&mut self, call: CallScope) {
+        self.wasi.flush(&self.host);
         self.call = call;
+    }
+
+    /// The plugin's host.
+    pub(crate) fn host(&self) -> &PluginHost {
+        &self.host
+    }
+
+    /// The instance's memory, once connected.
+    pub(crate) fn memory(&self) -> Option<&Memory> {
+        self.memory.as_ref()
+    }
+
+    /// When the call in progress must end, if it has a deadline.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.call.deadline
     }
 }
 
-/// The `pocket` imports, bound to `env`.
+/// The `pocket` host functions, bound to `env`.
 pub(crate) fn imports(store: &mut Store, env: &FunctionEnv<HostEnv>) -> Imports {
     imports! {
         IMPORT_MODULE => {

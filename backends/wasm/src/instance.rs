@@ -12,8 +12,9 @@ use crate::abi::{FEATURES, FREES_RESPONSE, KEEPS_REQUEST, pack, read_guest, unpa
 use crate::error::ModuleError;
 use crate::fuel_meter;
 use crate::host_functions::{CallScope, GuestPanic, HostEnv, imports};
+use crate::wasi::Exit;
 use crate::watchdog::{Alarm, FuelLimit};
-use pocket_core::Limit;
+use pocket_core::{Limit, Limits};
 
 /// A module instantiated in a store of its own.
 pub(crate) struct Instance {
@@ -80,6 +81,21 @@ pub(crate) enum CallFailure {
     Panic(String),
     /// The guest broke the ABI (a bad pointer, a failed allocation); the instance stays usable.
     Abi(String),
+    /// The guest called WASI's `proc_exit` with this code; the instance must
+    /// be discarded.
+    Exited(i32),
+}
+
+impl std::fmt::Display for CallFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallFailure::Limit(limit) => write!(f, "{limit} limit exceeded"),
+            CallFailure::Trap(message) => write!(f, "trapped: {message}"),
+            CallFailure::Panic(message) => write!(f, "panicked: {message}"),
+            CallFailure::Abi(message) => f.write_str(message),
+            CallFailure::Exited(code) => write!(f, "exited with code {code}"),
+        }
+    }
 }
 
 impl CallFailure {
@@ -87,22 +103,28 @@ impl CallFailure {
     pub(crate) fn fate(&self) -> Fate {
         match self {
             CallFailure::Abi(_) => Fate::Keep,
-            CallFailure::Limit(_) | CallFailure::Trap(_) | CallFailure::Panic(_) => Fate::Discard,
+            CallFailure::Limit(_) | CallFailure::Trap(_) | CallFailure::Panic(_) | CallFailure::Exited(_) => {
+                Fate::Discard
+            }
         }
     }
 }
 
 impl Instance {
-    /// Instantiates `module` in a store of `engine`, as `host`, with fuel metering if the module has it.
+    /// Instantiates `module` in a store of `engine`, as `host`, with fuel
+    /// metering if the module has it, and runs its `_initialize` (a WASI
+    /// reactor's start-up) within `limits`' fuel and timeout.
     pub(crate) fn new(
         engine: &Engine,
         module: &Module,
         host: PluginHost,
-        memory_limit: u64,
+        limits: &Limits,
     ) -> Result<Instance, ModuleError> {
+        let memory_limit = limits.memory;
         let mut store = Store::new(engine.clone());
         let env = FunctionEnv::new(&mut store, HostEnv::new(host, memory_limit));
-        let imports = imports(&mut store, &env);
+        let mut imports = imports(&mut store, &env);
+        crate::wasi::add_imports(&mut store, &env, module, &mut imports);
         let instance = wasmer::Instance::new(&mut store, module, &imports)
             .map_err(|e| ModuleError::Instantiate(format!("cannot instantiate: {e}")))?;
         let exports = &instance.exports;
@@ -121,7 +143,8 @@ impl Instance {
         };
         let limit = fuel.as_ref().and_then(|f| FuelLimit::of(&mut store, &f.limit));
         env.as_mut(&mut store).connect(memory.clone(), alloc.clone());
-        Ok(Instance {
+        let initialize = exports.get_typed_function::<(), ()>(&store, "_initialize").ok();
+        let mut instance = Instance {
             features: exports.get_typed_function(&store, FEATURES.name).ok(),
             free: exports.get_typed_function(&store, "pocket_free").map_err(missing)?,
             exec: exports.get_typed_function(&store, "pocket_exec").map_err(missing)?,
@@ -138,6 +161,31 @@ impl Instance {
             memory_limit,
             supports: None,
             request_buffer: None,
+        };
+        if let Some(initialize) = initialize {
+            instance.initialize(&initialize, limits)?;
+        }
+        Ok(instance)
+    }
+
+    /// Runs a WASI reactor's `_initialize` once, within the plugin's fuel
+    /// and timeout (the watchdog stops a start-up that never ends).
+    fn initialize(&mut self, initialize: &TypedFunction<(), ()>, limits: &Limits) -> Result<(), ModuleError> {
+        self.set_fuel(limits.fuel);
+        let deadline = Instant::now().checked_add(limits.timeout);
+        if let Some(deadline) = deadline {
+            self.alarm.arm(deadline);
+        }
+        let result = initialize.call(&mut self.store);
+        let fired = self.alarm.disarm();
+        self.env.as_mut(&mut self.store).enter(CallScope::default());
+        result.map_err(|error| {
+            let failure = if fired {
+                CallFailure::Limit(Limit::Timeout)
+            } else {
+                self.trap(error)
+            };
+            ModuleError::Instantiate(format!("_initialize failed: {failure}"))
         })
     }
 
@@ -309,6 +357,9 @@ impl Instance {
             && !fuel_exhausted
         {
             return CallFailure::Panic(message.clone());
+        }
+        if let Some(&Exit(code)) = error.downcast_ref::<Exit>() {
+            return CallFailure::Exited(code);
         }
         let message = error.message();
         match error.to_trap() {

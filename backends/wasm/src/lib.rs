@@ -70,6 +70,8 @@ mod manifest;
 mod module;
 mod plugin;
 mod response;
+pub mod wasi;
+mod wasi_state;
 mod watchdog;
 
 pub use abi::{ABI_VERSION, IMPORT_MODULE, PACKED_ERROR};

@@ -47,6 +47,16 @@ impl Plugin for WasmPlugin {
         Some(self.runtime.host().rate_counts())
     }
 
+    fn notes(&self) -> Vec<String> {
+        let mut wasi: Vec<String> = Vec::new();
+        for import in self.runtime.module.imports() {
+            if import.module() == crate::wasi::WASI_MODULE && !wasi.iter().any(|name| name == import.name()) {
+                wasi.push(import.name().to_string());
+            }
+        }
+        crate::wasi::report(&wasi.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
     fn drop_idle(&self, now: Instant) -> usize {
         self.runtime.pool.sweep(now)
     }
@@ -81,7 +91,7 @@ impl Runtime {
 
     /// A fresh instance.
     pub(crate) fn instantiate(&self) -> Result<Instance, ModuleError> {
-        Instance::new(&self.engine, &self.module, self.host.clone(), self.limits.memory)
+        Instance::new(&self.engine, &self.module, self.host.clone(), &self.limits)
     }
 
     /// One call on an idle (or new) instance. An instance stopped by a limit
@@ -122,12 +132,20 @@ impl Runtime {
                 }
             },
         )?;
-        let bytes = called.map_err(|failure| match failure {
-            CallFailure::Limit(limit) => limits::node_error(limit, culprit, &self.limits, timeout),
-            CallFailure::Trap(message) => NodeError::Crashed(format!("{culprit} trapped: {message}")),
-            CallFailure::Panic(message) => NodeError::Crashed(format!("{culprit} panicked: {message}")),
-            CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
-        })?;
+        let bytes = match called {
+            Ok(bytes) => bytes,
+            // WASI's exit(0): the call is over, with nothing to say.
+            Err(CallFailure::Exited(0)) => return Ok(NodeOutput::new(Value::Null)),
+            Err(failure) => {
+                return Err(match failure {
+                    CallFailure::Limit(limit) => limits::node_error(limit, culprit, &self.limits, timeout),
+                    CallFailure::Trap(message) => NodeError::Crashed(format!("{culprit} trapped: {message}")),
+                    CallFailure::Panic(message) => NodeError::Crashed(format!("{culprit} panicked: {message}")),
+                    CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
+                    CallFailure::Exited(code) => NodeError::Failed(format!("{culprit} exited with code {code}")),
+                });
+            }
+        };
         response(&bytes, culprit, self.limits.memory)
     }
 }

