@@ -173,6 +173,11 @@ impl Instance {
     fn initialize(&mut self, initialize: &TypedFunction<(), ()>, limits: &Limits) -> Result<(), ModuleError> {
         self.set_fuel(limits.fuel);
         let deadline = Instant::now().checked_add(limits.timeout);
+        // The deadline also bounds what host functions wait for (a WASI sleep).
+        self.env.as_mut(&mut self.store).enter(CallScope {
+            deadline,
+            ..CallScope::default()
+        });
         if let Some(deadline) = deadline {
             self.alarm.arm(deadline);
         }

@@ -223,14 +223,40 @@ impl Watchdog {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
-    use wasmer::{Imports, Instance, Module, Store, TypedFunction};
+    use wasmer::{Global, Imports, Instance, Module, Store, TypedFunction};
 
     use super::{Alarm, FuelLimit, TICK, watchdog};
     use crate::engine::new_engine;
     use crate::fuel_meter::LIMIT;
+
+    /// A metered guest whose `spin` loops forever, watched by an alarm.
+    struct Spinner {
+        store: Store,
+        limit: Global,
+        spin: TypedFunction<(), ()>,
+        alarm: Arc<Alarm>,
+    }
+
+    impl Spinner {
+        fn new() -> Spinner {
+            let mut store = Store::new(new_engine(true));
+            let module = Module::new(&store, r#"(module (func (export "spin") (loop $l (br $l))))"#).unwrap();
+            let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
+            let limit = instance.exports.get_global(LIMIT).unwrap().clone();
+            let spin = instance.exports.get_typed_function(&store, "spin").unwrap();
+            let alarm = Alarm::register(FuelLimit::of(&mut store, &limit));
+            Spinner {
+                store,
+                limit,
+                spin,
+                alarm,
+            }
+        }
+    }
 
     #[test]
     fn a_fired_alarm_stops_a_tight_loop_every_time() {
@@ -239,12 +265,12 @@ mod tests {
         // When the watchdog zeroed a counter the guest itself wrote back,
         // its store was lost for seconds at a time; the limit it only reads
         // must stop it within a few ticks, in every round.
-        let mut store = Store::new(new_engine(true));
-        let module = Module::new(&store, r#"(module (func (export "spin") (loop $l (br $l))))"#).unwrap();
-        let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
-        let limit = instance.exports.get_global(LIMIT).unwrap().clone();
-        let spin: TypedFunction<(), ()> = instance.exports.get_typed_function(&store, "spin").unwrap();
-        let alarm = Alarm::register(FuelLimit::of(&mut store, &limit));
+        let Spinner {
+            mut store,
+            limit,
+            spin,
+            alarm,
+        } = Spinner::new();
         let started = Instant::now();
         for _ in 0..20 {
             limit.set(&mut store, wasmer::Value::I64(i64::MAX)).unwrap();
@@ -265,12 +291,12 @@ mod tests {
 
     #[test]
     fn a_call_armed_after_the_watchdog_parked_wakes_it() {
-        let mut store = Store::new(new_engine(true));
-        let module = Module::new(&store, r#"(module (func (export "spin") (loop $l (br $l))))"#).unwrap();
-        let instance = Instance::new(&mut store, &module, &Imports::new()).unwrap();
-        let limit = instance.exports.get_global(LIMIT).unwrap().clone();
-        let spin: TypedFunction<(), ()> = instance.exports.get_typed_function(&store, "spin").unwrap();
-        let alarm = Alarm::register(FuelLimit::of(&mut store, &limit));
+        let Spinner {
+            mut store,
+            limit,
+            spin,
+            alarm,
+        } = Spinner::new();
         // Parks once no call anywhere in this process was armed for a second.
         let waiting = Instant::now();
         while !watchdog().parked.load(Ordering::SeqCst) {

@@ -181,6 +181,19 @@ pub struct RHttpResponse {
     pub body: RString,
 }
 
+/// HTTP headers as they cross the boundary, from `(name, value)` pairs.
+pub fn headers_to_abi(headers: Vec<(String, String)>) -> RVec<Tuple2<RString, RString>> {
+    headers.into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect()
+}
+
+/// HTTP headers that crossed the boundary, as `(name, value)` pairs.
+pub fn headers_from_abi(headers: RVec<Tuple2<RString, RString>>) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
+        .collect()
+}
+
 /// A node's result: its output and optionally the action it chose.
 #[repr(C)]
 #[derive(StableAbi)]

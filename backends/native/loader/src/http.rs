@@ -2,20 +2,15 @@
 //! `RHttpRequest`/`RHttpResponse` to and from pocket-host's types, which the
 //! in-process host and the isolation pipe both use.
 
-use abi_stable::std_types::Tuple2;
 use pocket_host::{HttpRequest, HttpResponse};
-use pocket_native_abi::{RHttpRequest, RHttpResponse};
+use pocket_native_abi::{RHttpRequest, RHttpResponse, headers_from_abi, headers_to_abi};
 
 /// The request a library passed, to be sent within `timeout`.
 pub(crate) fn request_from_abi(request: RHttpRequest, timeout: Option<std::time::Duration>) -> HttpRequest {
     HttpRequest {
         method: request.method.into_string(),
         url: request.url.into_string(),
-        headers: request
-            .headers
-            .into_iter()
-            .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
-            .collect(),
+        headers: headers_from_abi(request.headers),
         body: request.body.into_option().map(Into::into),
         timeout,
     }
@@ -27,11 +22,7 @@ pub(crate) fn request_to_abi(request: HttpRequest) -> RHttpRequest {
     RHttpRequest {
         method: request.method.into(),
         url: request.url.into(),
-        headers: request
-            .headers
-            .into_iter()
-            .map(|(k, v)| Tuple2(k.into(), v.into()))
-            .collect(),
+        headers: headers_to_abi(request.headers),
         body: request.body.map(Into::into).into(),
     }
 }
@@ -40,11 +31,7 @@ pub(crate) fn request_to_abi(request: HttpRequest) -> RHttpRequest {
 pub(crate) fn response_from_abi(response: RHttpResponse) -> HttpResponse {
     HttpResponse {
         status: response.status,
-        headers: response
-            .headers
-            .into_iter()
-            .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
-            .collect(),
+        headers: headers_from_abi(response.headers),
         body: response.body.into_string(),
     }
 }
@@ -53,11 +40,7 @@ pub(crate) fn response_from_abi(response: RHttpResponse) -> HttpResponse {
 pub(crate) fn response_to_abi(response: HttpResponse) -> RHttpResponse {
     RHttpResponse {
         status: response.status,
-        headers: response
-            .headers
-            .into_iter()
-            .map(|(k, v)| Tuple2(k.into(), v.into()))
-            .collect(),
+        headers: headers_to_abi(response.headers),
         body: response.body.into(),
     }
 }

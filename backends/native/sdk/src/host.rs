@@ -3,10 +3,12 @@
 //! exactly as Lua's and WASM's are.
 
 use abi_stable::sabi_types::RRef;
-use abi_stable::std_types::{RErr, ROk, ROption, RResult, RStr, RString, Tuple2};
+use abi_stable::std_types::{RErr, ROk, ROption, RResult, RStr, RString};
 use pocket_value::Value;
 
-use crate::abi::{HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput};
+use crate::abi::{
+    HostObject, HostObject_TO, RError, RHttpRequest, RHttpResponse, ROutput, headers_from_abi, headers_to_abi,
+};
 use crate::error::Error;
 
 /// The host's side of one node call, as the library receives it.
@@ -102,11 +104,7 @@ impl From<HttpRequest> for RHttpRequest {
         RHttpRequest {
             method: request.method.into(),
             url: request.url.into(),
-            headers: request
-                .headers
-                .into_iter()
-                .map(|(k, v)| Tuple2(k.into(), v.into()))
-                .collect(),
+            headers: headers_to_abi(request.headers),
             body: request.body.map(Into::into).into(),
         }
     }
@@ -128,11 +126,7 @@ impl From<RHttpResponse> for HttpResponse {
     fn from(response: RHttpResponse) -> HttpResponse {
         HttpResponse {
             status: response.status,
-            headers: response
-                .headers
-                .into_iter()
-                .map(|Tuple2(k, v)| (k.into_string(), v.into_string()))
-                .collect(),
+            headers: headers_from_abi(response.headers),
             body: response.body.into_string(),
         }
     }
