@@ -288,9 +288,12 @@ pub enum PluginCommand {
     New {
         /// The plugin's name.
         name: String,
-        /// Which kind of plugin: a Lua script, a Rust WASM module (pocket-pdk) or a Rust native library.
+        /// Which kind of plugin: a Lua script, a WASM module (Rust with pocket-pdk, or Go) or a Rust native library.
         #[arg(long, value_enum)]
         kind: ScaffoldKind,
+        /// The language of a WASM plugin: Rust (pocket-pdk) or Go (the Go SDK, built for wasip1).
+        #[arg(long, value_enum, default_value_t = ScaffoldLang::Rust)]
+        lang: ScaffoldLang,
         /// Where to create it (default: ./NAME); must be empty or missing.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
@@ -387,6 +390,24 @@ pub enum ScaffoldKind {
     Wasm,
     /// A native library in Rust with pocket-native-sdk.
     Native,
+}
+
+/// The languages `pocket plugin new --kind wasm` writes a project in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaffoldLang {
+    /// Rust with pocket-pdk, for wasm32-unknown-unknown.
+    Rust,
+    /// Go with the Go SDK, for wasip1.
+    Go,
+}
+
+impl std::fmt::Display for ScaffoldLang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScaffoldLang::Rust => "rust",
+            ScaffoldLang::Go => "go",
+        })
+    }
 }
 
 impl std::fmt::Display for ScaffoldKind {

@@ -1,6 +1,7 @@
-//! `pocket plugin new NAME --kind lua|wasm|native`: a plugin project that
-//! builds and passes `pocket plugin test` as written, with one node type
-//! (a config schema, declared examples), a README and a package manifest.
+//! `pocket plugin new NAME --kind lua|wasm|native [--lang rust|go]`: a
+//! plugin project that builds and passes `pocket plugin test` as written,
+//! with one node type (a config schema, declared examples), a README and a
+//! package manifest.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,14 +9,14 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use pocket_core::check_registered_name;
 
-use crate::cli::ScaffoldKind;
+use crate::cli::{ScaffoldKind, ScaffoldLang};
 
-/// Where the SDK crates (pocket-pdk, pocket-native-sdk) are: the Pocket
-/// source this binary was built from.
+/// Where the SDKs (pocket-pdk, pocket-native-sdk, the Go SDK) are: the
+/// Pocket source this binary was built from.
 const POCKET_SOURCE: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The files of a project: (path in the project, template).
-fn templates(kind: ScaffoldKind) -> Vec<(String, &'static str)> {
+fn templates(kind: ScaffoldKind, lang: ScaffoldLang) -> Vec<(String, &'static str)> {
     let mut files = vec![
         ("README.md".to_string(), include_str!("../scaffold/README.md")),
         (
@@ -25,6 +26,10 @@ fn templates(kind: ScaffoldKind) -> Vec<(String, &'static str)> {
     ];
     match kind {
         ScaffoldKind::Lua => files.push(("{{name}}.lua".into(), include_str!("../scaffold/greet.lua"))),
+        ScaffoldKind::Wasm if lang == ScaffoldLang::Go => files.extend([
+            ("go.mod".to_string(), include_str!("../scaffold/go.mod")),
+            ("main.go".to_string(), include_str!("../scaffold/go-main.go")),
+        ]),
         ScaffoldKind::Wasm => files.extend([
             ("Cargo.toml".to_string(), include_str!("../scaffold/wasm-Cargo.toml")),
             (
@@ -42,10 +47,14 @@ fn templates(kind: ScaffoldKind) -> Vec<(String, &'static str)> {
 }
 
 /// The values the templates' `{{...}}` stand for.
-fn variables(name: &str, kind: ScaffoldKind, sdk: &Path) -> Vec<(&'static str, String)> {
+fn variables(name: &str, kind: ScaffoldKind, lang: ScaffoldLang, sdk: &Path) -> Vec<(&'static str, String)> {
     let library = name.replace('-', "_");
     let (artifact, build) = match kind {
         ScaffoldKind::Lua => (format!("{name}.lua"), String::new()),
+        ScaffoldKind::Wasm if lang == ScaffoldLang::Go => (
+            format!("{name}.wasm"),
+            format!("GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {name}.wasm .   # Go 1.24 or newer\n"),
+        ),
         ScaffoldKind::Wasm => (
             format!("target/wasm32-unknown-unknown/release/{library}.wasm"),
             "rustup target add wasm32-unknown-unknown   # once\ncargo build --release\n".to_string(),
@@ -62,6 +71,13 @@ fn variables(name: &str, kind: ScaffoldKind, sdk: &Path) -> Vec<(&'static str, S
     vec![
         ("{{name}}", name.to_string()),
         ("{{kind}}", kind.to_string()),
+        (
+            "{{lang}}",
+            match (kind, lang) {
+                (ScaffoldKind::Wasm, ScaffoldLang::Go) => " --lang go".to_string(),
+                _ => String::new(),
+            },
+        ),
         ("{{artifact}}", artifact),
         ("{{build}}", build),
         ("{{sdk}}", sdk.display().to_string()),
@@ -70,9 +86,18 @@ fn variables(name: &str, kind: ScaffoldKind, sdk: &Path) -> Vec<(&'static str, S
 
 /// Writes the project of plugin `name` into `dir` (default `./NAME`), which
 /// must not exist yet or be empty.
-pub fn new(name: &str, kind: ScaffoldKind, dir: Option<&Path>, sdk: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn new(
+    name: &str,
+    kind: ScaffoldKind,
+    lang: ScaffoldLang,
+    dir: Option<&Path>,
+    sdk: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     // The name every load path will check: refused here, before any file is written.
     check_registered_name(name)?;
+    if lang != ScaffoldLang::Rust && kind != ScaffoldKind::Wasm {
+        bail!("--lang {lang} is for --kind wasm; {kind} plugins are written in Rust or Lua");
+    }
     if kind != ScaffoldKind::Lua && name.contains('.') {
         bail!("`{name}` is not a valid Rust crate name: use letters, digits, `-` and `_` only");
     }
@@ -80,7 +105,12 @@ pub fn new(name: &str, kind: ScaffoldKind, dir: Option<&Path>, sdk: Option<&Path
         Some(sdk) => std::path::absolute(sdk)?,
         None => PathBuf::from(POCKET_SOURCE),
     };
-    if kind != ScaffoldKind::Lua && !sdk.join("backends/wasm/pdk/Cargo.toml").is_file() {
+    let needs = match (kind, lang) {
+        (ScaffoldKind::Lua, _) => None,
+        (ScaffoldKind::Wasm, ScaffoldLang::Go) => Some("backends/wasm/sdks/go/go.mod"),
+        _ => Some("backends/wasm/pdk/Cargo.toml"),
+    };
+    if needs.is_some_and(|file| !sdk.join(file).is_file()) {
         bail!(
             "the Pocket SDK crates are not in {}; give the Pocket source directory with --sdk DIR",
             sdk.display()
@@ -93,13 +123,13 @@ pub fn new(name: &str, kind: ScaffoldKind, dir: Option<&Path>, sdk: Option<&Path
             dir.display()
         );
     }
-    let variables = variables(name, kind, &sdk);
+    let variables = variables(name, kind, lang, &sdk);
     let fill = |text: &str| {
         variables
             .iter()
             .fold(text.to_string(), |text, (key, value)| text.replace(key, value))
     };
-    for (path, template) in templates(kind) {
+    for (path, template) in templates(kind, lang) {
         let file = dir.join(fill(&path));
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;

