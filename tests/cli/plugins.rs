@@ -33,13 +33,14 @@ pub fn assert_listed(kind: &str, names: &[&str]) -> Outcome {
 
 #[test]
 fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
+    // (WASM in Rust and in Go: `exclaim` is go-text/shout.)
     example_plugins();
     let long = run_json(
         "examples/workflows/showcase.yaml",
         &["--input", "@examples/inputs/article.json"],
     );
     assert_eq!(
-        long["headline"], "POCKET: NATIVE, LUA & WASM NODES IN ONE GRAPH",
+        long["headline"], "POCKET: NATIVE, LUA & WASM NODES IN ONE GRAPH!",
         "{long}"
     );
     assert_eq!(long["slug"], "pocket-native-lua-wasm-nodes-in-one-graph", "{long}");
@@ -53,7 +54,7 @@ fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
             r#"{"title": " Short one ", "text": "Just a few words here."}"#,
         ],
     );
-    assert_eq!(short["headline"], "SHORT ONE", "{short}");
+    assert_eq!(short["headline"], "SHORT ONE!", "{short}");
     assert_eq!(short["words"], 5, "{short}");
     assert_eq!(short["text"], "Just a few words here.", "{short}");
     assert!(

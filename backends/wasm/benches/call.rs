@@ -3,6 +3,10 @@
 //! same run, with and without fuel metering, and a cold compile against a
 //! load from the module cache.
 //!
+//! Then, per guest language, the module's size, a cold compile, a load from
+//! the module cache and an echo node call (Rust with pocket-pdk, Go with the
+//! Go SDK on WASI).
+//!
 //! Run with `cargo bench -p pocket-wasm` (unset RUST_BACKTRACE). The example
 //! plugins are built first (scripts/build-plugins.sh). Call benchmarks make
 //! 1,000 calls per iteration: divide divan's time column by 1,000 for one
@@ -34,6 +38,46 @@ fn main() {
         &mut node,
         &mut exchange,
     );
+    print_languages();
+}
+
+/// Per guest language: module size, cold compile, cached load, echo call.
+fn print_languages() {
+    let examples = json_tools().parent().unwrap();
+    let guests = [
+        ("Rust (pocket-pdk)", examples.join("json-tools.wasm"), "echo-json"),
+        ("Go (Go SDK, wasip1)", examples.join("go-text.wasm"), "echo"),
+    ];
+    for (language, file, echo) in guests {
+        let size = std::fs::metadata(&file).unwrap().len();
+        let pocket = PocketConfig::default();
+        let started = std::time::Instant::now();
+        WasmLoader::with_engine(engine(true)).load(&file, &pocket).unwrap();
+        let cold = started.elapsed();
+        let cache = repo().join("target/wasm-bench-cache").join(echo);
+        let _ = std::fs::remove_dir_all(&cache);
+        let cached = || WasmLoader::with_engine(WasmEngine::builder().cache_dir(&cache).build());
+        cached().load(&file, &pocket).unwrap();
+        let started = std::time::Instant::now();
+        cached().load(&file, &pocket).unwrap();
+        let load = started.elapsed();
+        let mut node = node_round_of(&file, echo, true);
+        let mut rounds: Vec<f64> = (0..31)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                node();
+                started.elapsed().as_nanos() as f64 / CALLS as f64 / 1_000.0
+            })
+            .collect();
+        rounds.sort_by(f64::total_cmp);
+        println!(
+            "{language}: module {} KiB, cold compile {:.0} ms, cached load {:.1} ms, echo call {:.2} us (median of 31 rounds of {CALLS} calls)",
+            size / 1024,
+            cold.as_secs_f64() * 1e3,
+            load.as_secs_f64() * 1e3,
+            rounds[15]
+        );
+    }
 }
 
 fn repo() -> PathBuf {
@@ -138,15 +182,14 @@ fn stub_imports(store: &mut Store, module: &Module) -> Imports {
 
 /// `echo-json` prepared as a workflow node would be.
 fn echo_node(metering: bool) -> Arc<dyn Node> {
+    echo_node_of(json_tools(), "echo-json", metering)
+}
+
+/// Node type `echo` of the module `file`, prepared as a workflow node would be.
+fn echo_node_of(file: &Path, echo: &str, metering: bool) -> Arc<dyn Node> {
     let pocket = PocketConfig::default();
-    let plugin = WasmLoader::with_engine(engine(metering))
-        .load(json_tools(), &pocket)
-        .unwrap();
-    let node_type: Arc<dyn NodeType> = plugin
-        .node_types()
-        .into_iter()
-        .find(|t| t.name() == "echo-json")
-        .unwrap();
+    let plugin = WasmLoader::with_engine(engine(metering)).load(file, &pocket).unwrap();
+    let node_type: Arc<dyn NodeType> = plugin.node_types().into_iter().find(|t| t.name() == echo).unwrap();
     let config = Value::from_json("{}").unwrap();
     prepare_standalone(node_type.as_ref(), "bench", &config).unwrap()
 }
@@ -178,7 +221,12 @@ fn node_call_in_place(bencher: Bencher, metering: bool) {
 
 /// `CALLS` node calls in place.
 fn node_round(metering: bool) -> impl FnMut() {
-    let node = echo_node(metering);
+    node_round_of(json_tools(), "echo-json", metering)
+}
+
+/// `CALLS` calls in place of node type `echo` of the module `file`.
+fn node_round_of(file: &Path, echo: &str, metering: bool) -> impl FnMut() + use<> {
+    let node = echo_node_of(file, echo, metering);
     let run = context();
     let input = Value::from_json(PAYLOAD).unwrap();
     move || {

@@ -40,7 +40,9 @@ fn the_showcase_over_three_workers_gives_the_single_process_output() {
     let mut run = Process::run(&root, showcase, article, &nats.url, &[]);
     assert_eq!(run.output(), alone);
     let logs: Vec<String> = workers.iter().map(Process::log).collect();
-    for node in ["tidy", "slug", "split", "stats", "headline", "digest", "size", "teaser"] {
+    for node in [
+        "tidy", "slug", "split", "stats", "headline", "exclaim", "digest", "size", "teaser",
+    ] {
         assert_eq!(executions(&logs, node), 1, "{node}:\n{}", logs.join("\n"));
     }
 }

@@ -39,8 +39,8 @@ async fn a_go_plugin_runs_its_node_types_and_reports_their_errors() {
         (description.name.as_str(), description.version.as_str()),
         ("go-text", "1.0.0")
     );
-    assert_eq!(description.nodes.len(), 2);
-    assert_eq!(description.nodes[1].examples.len(), 2, "its examples are read");
+    assert_eq!(description.nodes.len(), 3);
+    assert_eq!(description.nodes[0].examples.len(), 3, "its examples are read");
     let registry = Registry::new();
     registry.register(plugin).unwrap();
     let build = |node_type: &str| testing::graph(&one_node(node_type), &registry, &config).unwrap();

@@ -21,10 +21,12 @@ func init() {
 		Permissions: []string{"log"},
 		Nodes: []pocket.NodeType{
 			{
-				Type:        "shout",
-				Description: "Upper-cases the input text and adds an exclamation mark",
+				Type:         "shout",
+				Description:  "Upper-cases the input text (or the input object's `field`) and adds an exclamation mark",
+				ConfigSchema: json.RawMessage(`{"type": "object", "properties": {"field": {"type": "string", "description": "The field of an object input to shout"}}}`),
 				Examples: []json.RawMessage{
 					json.RawMessage(`{"input": "hello", "output": "HELLO!"}`),
+					json.RawMessage(`{"input": {"title": "hi", "n": 1}, "config": {"field": "title"}, "output": {"title": "HI!", "n": 1}}`),
 					json.RawMessage(`{"input": 7, "error": "expected a string"}`),
 				},
 				Run: shout,
@@ -39,29 +41,54 @@ func init() {
 				},
 				Run: words,
 			},
+			{
+				Type:        "echo",
+				Description: "Gives its input back",
+				Examples:    []json.RawMessage{json.RawMessage(`{"input": {"a": [1, 2]}, "output": {"a": [1, 2]}}`)},
+				Run:         func(call pocket.Call) (pocket.Result, error) { return pocket.Output(call.Input), nil },
+			},
 		},
 	})
 }
 
-func text(call pocket.Call) (string, error) {
+func text(value json.RawMessage) (string, error) {
 	var s string
-	if err := json.Unmarshal(call.Input, &s); err != nil {
+	if err := json.Unmarshal(value, &s); err != nil {
 		return "", errors.New("expected a string")
 	}
 	return s, nil
 }
 
 func shout(call pocket.Call) (pocket.Result, error) {
-	s, err := text(call)
+	var config struct {
+		Field string `json:"field"`
+	}
+	if err := json.Unmarshal(call.Config, &config); err != nil {
+		return pocket.Result{}, err
+	}
+	if config.Field == "" {
+		s, err := text(call.Input)
+		if err != nil {
+			return pocket.Result{}, err
+		}
+		fmt.Println("shouting", len(s), "bytes")
+		return pocket.Output(strings.ToUpper(s) + "!"), nil
+	}
+	var object map[string]json.RawMessage
+	if err := json.Unmarshal(call.Input, &object); err != nil {
+		return pocket.Result{}, errors.New("expected an object with a `" + config.Field + "` field")
+	}
+	s, err := text(object[config.Field])
 	if err != nil {
 		return pocket.Result{}, err
 	}
-	fmt.Println("shouting", len(s), "bytes")
-	return pocket.Output(strings.ToUpper(s) + "!"), nil
+	shouted, _ := json.Marshal(strings.ToUpper(s) + "!")
+	object[config.Field] = shouted
+	return pocket.Output(object), nil
 }
 
 func words(call pocket.Call) (pocket.Result, error) {
-	s, err := text(call)
+	s, err := text(call.Input)
 	if err != nil {
 		return pocket.Result{}, err
 	}
