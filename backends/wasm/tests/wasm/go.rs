@@ -60,3 +60,53 @@ async fn a_go_plugin_runs_its_node_types_and_reports_their_errors() {
         json(r#""AGAIN!""#)
     );
 }
+
+/// `backends/wasm/tests/go-guest`, which calls the Go SDK's host functions,
+/// built once per test process into the target directory.
+fn go_guest() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let out = root.join("target/go-guests/go-guest.wasm");
+            let built = Command::new("bash")
+                .arg(root.join("scripts/build-go-plugins.sh"))
+                .arg(root.join("backends/wasm/tests/go-guest"))
+                .arg(&out)
+                .output()
+                .expect("cannot run bash");
+            assert!(
+                built.status.success(),
+                "building the Go test guest failed:\n{}",
+                String::from_utf8_lossy(&built.stderr)
+            );
+            out
+        })
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_go_sdk_reaches_config_kv_and_http_under_the_plugins_grants_and_reports_panics() {
+    let config = config(
+        "[plugins.permissions]\ngo-guest = [\"log\", \"kv\", \"http:127.0.0.1\"]\n\
+         [plugins.config.go-guest]\ngreeting = \"hello\"\n",
+    );
+    let registry = Registry::new();
+    registry
+        .register(loader().load(&go_guest(), &config).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap();
+    let run = async |node_type: &str, input: &str| {
+        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
+        run_graph(&graph, input).await.map_err(|e| e.to_string())
+    };
+    assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#));
+    assert_eq!(run("kv", r#"{"a": [1, 2]}"#).await.unwrap(), json(r#"{"a": [1, 2]}"#));
+    // A host the plugin is not granted: refused before any connection.
+    let denied = run("http", r#""http://denied.invalid/""#).await.unwrap_err();
+    assert!(denied.contains("denied.invalid"), "{denied}");
+    let panicked = run("panic", "null").await.unwrap_err();
+    assert!(panicked.contains("panicked: boom"), "{panicked}");
+    let failed = run("fail", "null").await.unwrap_err();
+    assert!(failed.contains("it failed"), "{failed}");
+    assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#), "it goes on");
+}
