@@ -12,6 +12,7 @@
 package pocket
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"unsafe"
@@ -115,24 +116,74 @@ func describe() int64 {
 	return keep(description)
 }
 
-type request struct {
-	Node   string          `json:"node"`
-	Config json.RawMessage `json:"config"`
-	Input  json.RawMessage `json:"input"`
-}
-
 //go:wasmexport pocket_exec
 func exec(ptr, size int32) int64 {
-	var req request
-	if err := json.Unmarshal(bytesAt(ptr, size), &req); err != nil {
-		return respond(nil, fmt.Errorf("bad request: %v", err))
+	node, config, input, ok := split(bytesAt(ptr, size))
+	if !ok {
+		return respond(nil, fmt.Errorf("bad request"))
 	}
-	for _, node := range plugin.Nodes {
-		if node.Type == req.Node {
-			return run(node.Run, Call{Input: req.Input, Config: req.Config})
+	for _, nodeType := range plugin.Nodes {
+		if nodeType.Type == node {
+			return run(nodeType.Run, Call{Input: input, Config: config})
 		}
 	}
-	return respond(nil, fmt.Errorf("no node type %q", req.Node))
+	return respond(nil, fmt.Errorf("no node type %q", node))
+}
+
+// split reads the request the host writes, `{"node":"<type>","config":{...},"input":<json>}`:
+// compact, its keys in this order, `input` last (docs/wasm-abi.md), so its
+// parts are found by skipping one JSON value, without decoding anything.
+func split(request []byte) (node string, config, input json.RawMessage, ok bool) {
+	const head, middle = `{"node":`, `,"config":`
+	if !bytes.HasPrefix(request, []byte(head)) || len(request) < len(head)+2 {
+		return "", nil, nil, false
+	}
+	rest := request[len(head):]
+	end := skip(rest)
+	if end < 0 || json.Unmarshal(rest[:end], &node) != nil || !bytes.HasPrefix(rest[end:], []byte(middle)) {
+		return "", nil, nil, false
+	}
+	rest = rest[end+len(middle):]
+	end = skip(rest)
+	const inputKey = `,"input":`
+	if end < 0 || !bytes.HasPrefix(rest[end:], []byte(inputKey)) || rest[len(rest)-1] != '}' {
+		return "", nil, nil, false
+	}
+	return node, rest[:end], rest[end+len(inputKey) : len(rest)-1], true
+}
+
+// skip is the length of the JSON value at the start of b (compact JSON), or -1.
+func skip(b []byte) int {
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+			if !inString && depth == 0 {
+				return i + 1
+			}
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+			if depth < 0 {
+				return -1
+			}
+		case depth == 0 && (c == ',' || c == '}'):
+			return i
+		}
+	}
+	if depth == 0 && !inString {
+		return len(b)
+	}
+	return -1
 }
 
 // run calls node, reporting a panic with its message as the node's error.
@@ -147,18 +198,26 @@ func run(node Node, call Call) (packed int64) {
 }
 
 func respond(result *Result, err error) int64 {
-	var answer map[string]any
 	if err != nil {
-		answer = map[string]any{"error": err.Error()}
-	} else {
-		answer = map[string]any{"output": result.Output}
-		if result.Action != "" {
-			answer["action"] = result.Action
-		}
+		message, _ := json.Marshal(err.Error())
+		return keep(append(append([]byte(`{"error":`), message...), '}'))
 	}
-	response, marshalErr := json.Marshal(answer)
+	output, marshalErr := encode(result.Output)
 	if marshalErr != nil {
-		response, _ = json.Marshal(map[string]any{"error": "cannot encode the output: " + marshalErr.Error()})
+		return respond(nil, fmt.Errorf("cannot encode the output: %v", marshalErr))
 	}
-	return keep(response)
+	response := append(append(make([]byte, 0, len(output)+32), `{"output":`...), output...)
+	if result.Action != "" {
+		action, _ := json.Marshal(result.Action)
+		response = append(append(response, `,"action":`...), action...)
+	}
+	return keep(append(response, '}'))
+}
+
+// encode is output as JSON; raw JSON (a node passing on its input) as it is.
+func encode(output any) ([]byte, error) {
+	if raw, ok := output.(json.RawMessage); ok && json.Valid(raw) {
+		return raw, nil
+	}
+	return json.Marshal(output)
 }
