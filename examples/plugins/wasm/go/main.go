@@ -44,8 +44,12 @@ func init() {
 			{
 				Type:        "echo",
 				Description: "Gives its input back",
-				Examples:    []json.RawMessage{json.RawMessage(`{"input": {"a": [1, 2]}, "output": {"a": [1, 2]}}`)},
-				Run:         func(call pocket.Call) (pocket.Result, error) { return pocket.Output(call.Input), nil },
+				Examples: []json.RawMessage{
+					json.RawMessage(`{"input": {"a": [1, 2]}, "output": {"a": [1, 2]}}`),
+					json.RawMessage(`{"name": "brackets and quotes in strings", "input": {"s": "a \"}] ,\"input\":", "n": [1, {"x": "]"}]}, "output": {"s": "a \"}] ,\"input\":", "n": [1, {"x": "]"}]}}`),
+					json.RawMessage(`{"input": "just a string", "output": "just a string"}`),
+				},
+				Run: func(call pocket.Call) (pocket.Result, error) { return pocket.Output(call.Input), nil },
 			},
 		},
 	})
