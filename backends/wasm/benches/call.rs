@@ -47,6 +47,7 @@ fn print_languages() {
     let guests = [
         ("Rust (pocket-pdk)", examples.join("json-tools.wasm"), "echo-json"),
         ("Go (Go SDK, wasip1)", examples.join("go-text.wasm"), "echo"),
+        ("Zig (Zig SDK, wasip1)", examples.join("zig-text.wasm"), "echo"),
     ];
     for (language, file, echo) in guests {
         let size = std::fs::metadata(&file).unwrap().len();
@@ -54,7 +55,7 @@ fn print_languages() {
         let started = std::time::Instant::now();
         WasmLoader::with_engine(engine(true)).load(&file, &pocket).unwrap();
         let cold = started.elapsed();
-        let cache = repo().join("target/wasm-bench-cache").join(echo);
+        let cache = repo().join("target/wasm-bench-cache").join(file.file_stem().unwrap());
         let _ = std::fs::remove_dir_all(&cache);
         let cached = || WasmLoader::with_engine(WasmEngine::builder().cache_dir(&cache).build());
         cached().load(&file, &pocket).unwrap();

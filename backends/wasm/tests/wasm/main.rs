@@ -12,3 +12,4 @@ mod loading;
 mod requests;
 mod responses;
 mod wasi;
+mod zig;
