@@ -3,6 +3,7 @@
 //! finished line written to the plugin's log (escaped and cut by
 //! `PluginHost::log`, under its `log` grant and `log_bytes` limit).
 
+use pocket_core::Request;
 use pocket_host::{LogLevel, MAX_LOG_LINE, PluginHost};
 
 /// What one instance's WASI functions give and keep.
@@ -92,10 +93,12 @@ impl Output {
         if self.line.is_empty() {
             return;
         }
-        let line = String::from_utf8_lossy(&self.line);
-        // Refused (no `log` grant) or over the rate: the line is dropped, as
-        // `log` drops it for any guest; the write itself succeeded.
-        let _ = host.log(self.level, &line);
+        // Without the `log` grant the line is dropped quietly (a guest that
+        // prints would otherwise log a refusal per line); over the rate or
+        // `log_bytes`, `log` drops it. The write itself succeeded.
+        if host.permissions().refusal(Request::Log).is_none() {
+            let _ = host.log(self.level, &String::from_utf8_lossy(&self.line));
+        }
         self.line.clear();
     }
 }
