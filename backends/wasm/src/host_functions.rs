@@ -84,6 +84,11 @@ impl HostEnv {
         &self.host
     }
 
+    /// The environment its WASI functions give the guest.
+    pub(crate) fn wasi_environ(&mut self) -> &[Vec<u8>] {
+        self.wasi.environ(&self.host)
+    }
+
     /// The instance's memory, once connected.
     pub(crate) fn memory(&self) -> Option<&Memory> {
         self.memory.as_ref()

@@ -11,8 +11,9 @@ use pocket_host::{LogLevel, MAX_LOG_LINE, PluginHost};
 pub(crate) struct WasiState {
     /// The arguments, each ending in NUL.
     pub(crate) args: Vec<Vec<u8>>,
-    /// `NAME=value` for each granted variable, each ending in NUL.
-    pub(crate) environ: Vec<Vec<u8>>,
+    /// `NAME=value` for each granted variable, each ending in NUL: read on
+    /// the first `environ_*` call (most modules never make one).
+    environ: Option<Vec<Vec<u8>>>,
     /// Unfinished lines of stdout and stderr.
     pub(crate) stdout: Output,
     pub(crate) stderr: Output,
@@ -21,21 +22,22 @@ pub(crate) struct WasiState {
 impl WasiState {
     /// The state of an instance of `host`'s plugin.
     pub(crate) fn new(host: &PluginHost) -> WasiState {
-        let with_nul = |text: String| {
-            let mut bytes = text.into_bytes();
-            bytes.push(0);
-            bytes
-        };
         WasiState {
             args: vec![with_nul(host.plugin().to_string())],
-            environ: host
-                .granted_environment()
-                .into_iter()
-                .map(|(name, value)| with_nul(format!("{name}={value}")))
-                .collect(),
+            environ: None,
             stdout: Output::new(LogLevel::Info),
             stderr: Output::new(LogLevel::Warn),
         }
+    }
+
+    /// The environment `host`'s plugin may see.
+    pub(crate) fn environ(&mut self, host: &PluginHost) -> &[Vec<u8>] {
+        self.environ.get_or_insert_with(|| {
+            host.granted_environment()
+                .into_iter()
+                .map(|(name, value)| with_nul(format!("{name}={value}")))
+                .collect()
+        })
     }
 
     /// Logs what is left of unfinished output lines (at the end of a call).
@@ -43,6 +45,13 @@ impl WasiState {
         self.stdout.flush(host);
         self.stderr.flush(host);
     }
+}
+
+/// `text` as WASI hands strings over: its bytes and a NUL.
+fn with_nul(text: String) -> Vec<u8> {
+    let mut bytes = text.into_bytes();
+    bytes.push(0);
+    bytes
 }
 
 /// One output stream's unfinished line.

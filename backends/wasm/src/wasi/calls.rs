@@ -135,13 +135,13 @@ fn args_get(mut env: Env<'_>, pointers_at: i32, buffer_at: i32) -> i32 {
 
 fn environ_sizes_get(mut env: Env<'_>, count_at: i32, size_at: i32) -> i32 {
     with_memory(&mut env, |view, data| {
-        sizes(view, &data.wasi.environ, count_at, size_at)
+        sizes(view, data.wasi_environ(), count_at, size_at)
     })
 }
 
 fn environ_get(mut env: Env<'_>, pointers_at: i32, buffer_at: i32) -> i32 {
     with_memory(&mut env, |view, data| {
-        entries(view, &data.wasi.environ, pointers_at, buffer_at)
+        entries(view, data.wasi_environ(), pointers_at, buffer_at)
     })
 }
 
