@@ -8,6 +8,29 @@ use pocket_wasm::{WasmEngine, WasmLoader};
 
 pub use pocket_core::testing::{config, json, run_graph};
 
+/// The repository's root directory.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Runs `scripts/SCRIPT` with `args` (a build that installs its toolchain
+/// when missing); panics with what it printed if it fails.
+pub fn run_script(script: &str, args: &[&Path]) {
+    let ran = std::process::Command::new("bash")
+        .arg(repo().join("scripts").join(script))
+        .args(args)
+        .output()
+        .expect("cannot run bash");
+    assert!(
+        ran.status.success(),
+        "scripts/{script} failed:\n{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }

@@ -1,31 +1,19 @@
 //! The example plugins (built from Rust with pocket-pdk by
 //! scripts/build-plugins.sh, plus a hand-written .wat) and the example workflow.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, RunOptions, parse_file, run, validate};
 
-use crate::common::{json, loader};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use crate::common::{json, loader, repo, run_script};
 
 /// Builds the example plugins once per test run.
 fn built() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let status = Command::new("bash")
-                .arg(repo().join("scripts/build-plugins.sh"))
-                .status()
-                .expect("run scripts/build-plugins.sh");
-            assert!(status.success(), "scripts/build-plugins.sh failed");
+            run_script("build-plugins.sh", &[]);
             repo().join("examples/plugins/wasm")
         })
         .clone()

@@ -2,30 +2,20 @@
 //! example in `examples/plugins/wasm/go`, built for `wasip1` from source by
 //! `scripts/build-go-plugins.sh` (which installs Go when it is missing).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, Registry, testing};
 
-use crate::common::{config, json, loader, one_node, run_graph};
+use crate::common::{config, json, loader, one_node, repo, run_graph, run_script};
 
 /// `examples/plugins/wasm/go-text.wasm`, built once per test process.
 fn go_text() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let built = Command::new("bash")
-                .arg(root.join("scripts/build-go-plugins.sh"))
-                .output()
-                .expect("cannot run bash");
-            assert!(
-                built.status.success(),
-                "building the Go example failed:\n{}",
-                String::from_utf8_lossy(&built.stderr)
-            );
-            root.join("examples/plugins/wasm/go-text.wasm")
+            run_script("build-go-plugins.sh", &[]);
+            repo().join("examples/plugins/wasm/go-text.wasm")
         })
         .clone()
 }
@@ -67,18 +57,10 @@ fn go_guest() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let out = root.join("target/go-guests/go-guest.wasm");
-            let built = Command::new("bash")
-                .arg(root.join("scripts/build-go-plugins.sh"))
-                .arg(root.join("backends/wasm/tests/go-guest"))
-                .arg(&out)
-                .output()
-                .expect("cannot run bash");
-            assert!(
-                built.status.success(),
-                "building the Go test guest failed:\n{}",
-                String::from_utf8_lossy(&built.stderr)
+            let out = repo().join("target/go-guests/go-guest.wasm");
+            run_script(
+                "build-go-plugins.sh",
+                &[&repo().join("backends/wasm/tests/go-guest"), &out],
             );
             out
         })

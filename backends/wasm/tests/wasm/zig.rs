@@ -2,30 +2,20 @@
 //! example in `examples/plugins/wasm/zig`, a WASI reactor built from source
 //! by `scripts/build-zig-plugins.sh` (which installs Zig when it is missing).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{json, loader, one_node, run_graph};
+use crate::common::{json, loader, one_node, repo, run_graph, run_script};
 
 /// `examples/plugins/wasm/zig-text.wasm`, built once per test process.
 fn zig_text() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let built = Command::new("bash")
-                .arg(root.join("scripts/build-zig-plugins.sh"))
-                .output()
-                .expect("cannot run bash");
-            assert!(
-                built.status.success(),
-                "building the Zig example failed:\n{}",
-                String::from_utf8_lossy(&built.stderr)
-            );
-            root.join("examples/plugins/wasm/zig-text.wasm")
+            run_script("build-zig-plugins.sh", &[]);
+            repo().join("examples/plugins/wasm/zig-text.wasm")
         })
         .clone()
 }
