@@ -22,7 +22,7 @@ require_rust_target "$target" "the example WASM plugins are Rust crates built fo
 cargo build --quiet --release --target "$target" \
     --manifest-path "$plugins/rust/Cargo.toml" --target-dir "$target_dir"
 
-for crate in text-stats json-tools; do
+for crate in text-stats json-tools extism-text; do
     # Copied under a name of this process's own, then renamed: concurrent
     # builds (parallel test binaries) never see or clobber a half-written file.
     cp "$target_dir/$target/release/${crate//-/_}.wasm" "$plugins/.$crate.wasm.$$"

@@ -67,6 +67,14 @@ pub enum ModuleError {
     /// Instantiating the module, or calling one of its functions at load, failed.
     #[error("{0}")]
     Instantiate(String),
+    /// The manifest beside an Extism module cannot be used.
+    #[error("invalid Extism manifest {}: {message}", path.display())]
+    ExtismManifest {
+        /// The manifest file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// `pocket_describe` returned no usable manifest.
     #[error("invalid manifest from pocket_describe: {0}")]
     Manifest(String),

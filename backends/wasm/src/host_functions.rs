@@ -24,6 +24,7 @@ use pocket_wasm_abi::{
 };
 
 use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
+use crate::extism::kernel::Kernel;
 use crate::wasi_state::WasiState;
 
 /// What the host functions of one instance can reach.
@@ -39,6 +40,8 @@ pub(crate) struct HostEnv {
     in_alloc: bool,
     /// What the WASI functions give and keep (for a module importing them).
     pub(crate) wasi: WasiState,
+    /// Extism's kernel state (for an Extism module).
+    pub(crate) extism: Kernel,
 }
 
 /// The parts of a call that host functions need.
@@ -56,6 +59,7 @@ impl HostEnv {
     pub(crate) fn new(host: PluginHost, max_bytes: u64) -> Self {
         HostEnv {
             wasi: WasiState::new(&host),
+            extism: Kernel::new(max_bytes),
             host,
             max_bytes,
             memory: None,
@@ -65,10 +69,11 @@ impl HostEnv {
         }
     }
 
-    /// Connects the instance's memory and allocator, once instantiated.
-    pub(crate) fn connect(&mut self, memory: Memory, alloc: TypedFunction<i32, i32>) {
+    /// Connects the instance's memory and (for a Pocket-ABI module) its
+    /// allocator, once instantiated.
+    pub(crate) fn connect(&mut self, memory: Memory, alloc: Option<TypedFunction<i32, i32>>) {
         self.memory = Some(memory);
-        self.alloc = Some(alloc);
+        self.alloc = alloc;
     }
 
     /// Sets the scope of the call about to start (and clears it with the
@@ -389,7 +394,7 @@ fn call_answer(data: &HostEnv, json: &[u8]) -> PluginCallAnswer {
 /// A guest's JSON request, parsed only if parsing it takes no more than the
 /// plugin's memory limit ([`pocket_value::check_footprint`]): a request of a
 /// few MB must not become gigabytes of host memory.
-fn parse_request<T: serde::de::DeserializeOwned>(data: &HostEnv, json: &[u8]) -> Result<T, String> {
+pub(crate) fn parse_request<T: serde::de::DeserializeOwned>(data: &HostEnv, json: &[u8]) -> Result<T, String> {
     let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8 ({e})"))?;
     pocket_value::check_footprint(text, data.max_bytes).map_err(|e| format!("refused: {e}"))?;
     serde_json::from_str(text).map_err(|e| e.to_string())

@@ -61,6 +61,7 @@ mod abi;
 mod cache;
 mod engine;
 mod error;
+pub mod extism;
 mod fuel_meter;
 mod host_functions;
 mod instance;

@@ -1,6 +1,7 @@
 //! [`WasmLoader`]: `.wasm` and `.wat` files in plugin directories become
 //! [`WasmPlugin`]s.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,13 +15,15 @@ use pocket_wasm_abi::Description;
 use crate::abi::ABI_VERSION;
 use crate::engine::{Compiled, WasmEngine};
 use crate::error::ModuleError;
+use crate::extism::{self, InputMode};
 use crate::manifest::parse_description;
 use crate::module::{prescan, validate::validate, wasm_bytes};
-use crate::plugin::{Runtime, WasmNodeType, WasmPlugin};
+use crate::plugin::{NodeAbi, Runtime, WasmNodeType, WasmPlugin};
 
 /// Loads `*.wasm` and `*.wat` plugin files: [`open`](PluginLoader::open)
 /// compiles (or loads from the cache), validates and describes a module,
-/// calling its `pocket_describe` with no capability;
+/// calling its `pocket_describe` with no capability (an Extism module is
+/// described by the manifest beside it, see [`crate::extism`]);
 /// [`OpenedPlugin::bind`] gives it its policy.
 #[derive(Clone, Default)]
 pub struct WasmLoader {
@@ -61,7 +64,15 @@ impl WasmLoader {
             ..Policy::default()
         };
         let probe = runtime(name, &compiled, &unbound);
-        let wire = describe(&probe).map_err(fail)?;
+        let (wire, extism_inputs) = if extism::is_extism(&compiled.module) {
+            let described = extism::manifest::describe(&compiled.module, path, name).map_err(fail)?;
+            // Instantiated once, as a Pocket module is to describe it: a
+            // module that cannot start fails here, not at its first call.
+            probe.instantiate().map_err(fail)?;
+            (described.description, Some(described.inputs))
+        } else {
+            (describe(&probe).map_err(fail)?, None)
+        };
         let description = PluginDescription {
             name: wire.name.clone(),
             version: wire.version.clone(),
@@ -91,6 +102,7 @@ impl WasmLoader {
             compiled,
             wire,
             description,
+            extism_inputs,
         })
     }
 }
@@ -127,6 +139,8 @@ struct OpenedWasm {
     /// The description as the module wrote it.
     wire: Description,
     description: PluginDescription,
+    /// For an Extism module: how each node type takes its input.
+    extism_inputs: Option<HashMap<String, InputMode>>,
 }
 
 impl OpenedWasm {
@@ -138,9 +152,14 @@ impl OpenedWasm {
             .nodes
             .iter()
             .map(|node| {
+                let abi = match &self.extism_inputs {
+                    Some(inputs) => NodeAbi::Extism(inputs.get(&node.node_type).copied().unwrap_or_default()),
+                    None => NodeAbi::Pocket,
+                };
                 Arc::new(WasmNodeType {
                     description: node.clone(),
                     runtime: runtime.clone(),
+                    abi,
                 }) as Arc<dyn NodeType>
             })
             .collect();

@@ -12,8 +12,9 @@ use pocket_host::{Fate, PluginHost, Pool};
 use wasmer::{Engine, Module};
 
 use crate::error::ModuleError;
+use crate::extism::{ExtismCall, InputMode, output_value};
 use crate::host_functions::CallScope;
-use crate::instance::{CallFailure, Instance};
+use crate::instance::{CallFailure, GuestCall, Instance};
 use crate::limits::{self, Culprit};
 use crate::response::response;
 
@@ -54,7 +55,15 @@ impl Plugin for WasmPlugin {
                 wasi.push(import.name().to_string());
             }
         }
-        crate::wasi::report(&wasi.iter().map(String::as_str).collect::<Vec<_>>())
+        let mut notes = crate::wasi::report(&wasi.iter().map(String::as_str).collect::<Vec<_>>());
+        if crate::extism::is_extism(&self.runtime.module) {
+            notes.push(
+                "an Extism plugin: Pocket serves Extism's kernel (`extism:host/env`) under the plugin's grants; \
+                 its vars are kept per pooled instance"
+                    .into(),
+            );
+        }
+        notes
     }
 
     fn drop_idle(&self, now: Instant) -> usize {
@@ -100,7 +109,7 @@ impl Runtime {
         let CallRequest {
             node_type,
             node,
-            body,
+            payload,
             plugin_config,
             run,
             timeout,
@@ -121,7 +130,7 @@ impl Runtime {
                 self.instantiate()
                     .map_err(|e| NodeError::Crashed(format!("{culprit}: {e}")))
             },
-            |instance| match instance.call(&body, self.limits.fuel, scope) {
+            |instance| match instance.call(payload.guest_call(), self.limits.fuel, scope) {
                 Ok(bytes) => (Ok(bytes), Fate::Keep),
                 Err(failure) => {
                     let fate = failure.fate();
@@ -143,10 +152,18 @@ impl Runtime {
                     CallFailure::Panic(message) => NodeError::Crashed(format!("{culprit} panicked: {message}")),
                     CallFailure::Abi(message) => NodeError::Failed(format!("{culprit}: {message}")),
                     CallFailure::Exited(code) => NodeError::Failed(format!("{culprit} exited with code {code}")),
+                    CallFailure::Returned(_, Some(message)) => NodeError::Failed(format!("{culprit}: {message}")),
+                    CallFailure::Returned(code, None) => {
+                        NodeError::Failed(format!("{culprit} returned error code {code} (and no message)"))
+                    }
+                    CallFailure::Kernel(message) => NodeError::Failed(format!("{culprit} was stopped: {message}")),
                 });
             }
         };
-        response(&bytes, culprit, self.limits.memory)
+        match payload {
+            Payload::Pocket(_) => response(&bytes, culprit, self.limits.memory),
+            Payload::Extism(_) => output_value(&bytes, culprit, self.limits.memory),
+        }
     }
 }
 
@@ -154,6 +171,17 @@ impl Runtime {
 pub(crate) struct WasmNodeType {
     pub description: NodeDescription,
     pub runtime: Arc<Runtime>,
+    /// How its calls reach the guest.
+    pub abi: NodeAbi,
+}
+
+/// How a node type's calls reach the guest.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NodeAbi {
+    /// A Pocket request to `pocket_exec`.
+    Pocket,
+    /// A call of the Extism function of the node type's name, its input as `InputMode` says.
+    Extism(InputMode),
 }
 
 impl NodeType for WasmNodeType {
@@ -170,6 +198,7 @@ impl NodeType for WasmNodeType {
                 name: self.name().to_string(),
                 prefix,
             }),
+            abi: self.abi,
             plugin_config: setup.plugin_config.clone(),
         }))
     }
@@ -188,6 +217,7 @@ struct WasmNode {
     name: Arc<str>,
     runtime: Arc<Runtime>,
     node_type: Arc<NodeIdentity>,
+    abi: NodeAbi,
     plugin_config: Value,
 }
 
@@ -195,8 +225,8 @@ struct WasmNode {
 pub(crate) struct CallRequest {
     pub node_type: Arc<NodeIdentity>,
     pub node: Arc<str>,
-    /// The request JSON.
-    pub body: Vec<u8>,
+    /// What the guest is given.
+    pub payload: Payload,
     pub plugin_config: Value,
     /// The run the call belongs to (its store, its plugin calls).
     pub run: Option<RunContext>,
@@ -204,17 +234,53 @@ pub(crate) struct CallRequest {
     pub timeout: Option<Duration>,
 }
 
+/// What one call gives the guest, by its ABI.
+pub(crate) enum Payload {
+    /// A Pocket request's JSON.
+    Pocket(Vec<u8>),
+    /// An Extism function call.
+    Extism(ExtismCall),
+}
+
+impl Payload {
+    fn guest_call(&self) -> GuestCall<'_> {
+        match self {
+            Payload::Pocket(body) => GuestCall::Pocket(body),
+            Payload::Extism(call) => GuestCall::Extism(call),
+        }
+    }
+}
+
+impl WasmNode {
+    /// What `call` gives the guest.
+    fn payload(&self, call: &Invocation<'_>) -> Result<Payload, NodeError> {
+        match self.abi {
+            NodeAbi::Pocket => {
+                let prefix = &self.node_type.prefix;
+                let mut body = Vec::with_capacity(prefix.len() + 64);
+                pocket_wasm_abi::write_request(&mut body, prefix, &call.config, &call.input)
+                    .map_err(|e| NodeError::InvalidInput(e.to_string()))?;
+                Ok(Payload::Pocket(body))
+            }
+            NodeAbi::Extism(input) => Ok(Payload::Extism(ExtismCall {
+                export: self.node_type.name.as_str().into(),
+                input: input.bytes(&call.input),
+                config: ExtismCall::config(&self.plugin_config, &call.config),
+            })),
+        }
+    }
+}
+
 impl Node for WasmNode {
     fn exec<'a>(&'a self, call: Invocation<'a>) -> Execution<'a> {
-        let prefix = &self.node_type.prefix;
-        let mut body = Vec::with_capacity(prefix.len() + 64);
-        if let Err(e) = pocket_wasm_abi::write_request(&mut body, prefix, &call.config, &call.input) {
-            return Execution::Ready(Err(NodeError::InvalidInput(e.to_string())));
-        }
+        let payload = match self.payload(&call) {
+            Ok(payload) => payload,
+            Err(e) => return Execution::Ready(Err(e)),
+        };
         let request = CallRequest {
             node_type: self.node_type.clone(),
             node: self.name.clone(),
-            body,
+            payload,
             plugin_config: self.plugin_config.clone(),
             run: Some(call.run.clone()),
             timeout: call.remaining(),

@@ -8,12 +8,15 @@ use pocket_wasm_abi::{HOST_IMPORTS, OPTIONAL_EXPORTS, REQUIRED_EXPORTS, Signatur
 
 use crate::abi::{IMPORT_MODULE, wasmer_type};
 use crate::error::ModuleError;
+use crate::extism;
 use crate::wasi::{self, WASI_MODULE};
 
-/// Checks `module` against ABI v1 and a linear memory limit of `memory_limit` bytes.
+/// Checks `module` against ABI v1 (or, for an Extism module, Extism's
+/// kernel) and a linear memory limit of `memory_limit` bytes.
 pub(crate) fn validate(module: &Module, memory_limit: u64) -> Result<(), ModuleError> {
+    let extism = extism::is_extism(module);
     for import in module.imports() {
-        check_import(import.module(), import.name(), import.ty())?;
+        check_import(import.module(), import.name(), import.ty(), extism)?;
     }
     let mut memory = None;
     for export in module.exports() {
@@ -43,6 +46,11 @@ pub(crate) fn validate(module: &Module, memory_limit: u64) -> Result<(), ModuleE
                 "is missing (the module must export its linear memory)",
             ));
         }
+    }
+    if extism {
+        // Its node types are its `() -> i32` exports, checked when it is
+        // described (`extism::manifest`).
+        return Ok(());
     }
     let required = REQUIRED_EXPORTS.iter().map(|signature| (signature, true));
     let optional = OPTIONAL_EXPORTS.iter().map(|signature| (signature, false));
@@ -74,7 +82,7 @@ pub(crate) fn validate(module: &Module, memory_limit: u64) -> Result<(), ModuleE
     Ok(())
 }
 
-fn check_import(module: &str, name: &str, ty: &ExternType) -> Result<(), ModuleError> {
+fn check_import(module: &str, name: &str, ty: &ExternType, extism: bool) -> Result<(), ModuleError> {
     let refuse = |reason: String| ModuleError::ForbiddenImport {
         module: module.to_string(),
         name: name.to_string(),
@@ -85,6 +93,21 @@ fn check_import(module: &str, name: &str, ty: &ExternType) -> Result<(), ModuleE
             Some(function) => &function.signature,
             None => return Err(refuse("not a WASI preview 1 function".into())),
         }
+    } else if module == extism::EXTISM_MODULE {
+        match extism::function(name) {
+            Some(signature) => signature,
+            None => return Err(refuse("not a function of Extism's kernel that Pocket serves".into())),
+        }
+    } else if module == extism::EXTISM_USER_MODULE {
+        return Err(refuse(format!(
+            "host functions of an Extism host application are not provided: Pocket serves Extism's kernel \
+             (`{}`) only",
+            extism::EXTISM_MODULE
+        )));
+    } else if module == IMPORT_MODULE && extism {
+        return Err(refuse(
+            "an Extism plugin uses Extism's kernel, not Pocket's host functions as well".into(),
+        ));
     } else if module == IMPORT_MODULE {
         match HOST_IMPORTS.iter().find(|s| s.name == name) {
             Some(signature) => signature,
@@ -97,8 +120,10 @@ fn check_import(module: &str, name: &str, ty: &ExternType) -> Result<(), ModuleE
         }
     } else {
         return Err(refuse(format!(
-            "the host provides only `{IMPORT_MODULE}` imports ({}) and WASI preview 1 (`{WASI_MODULE}`)",
-            provided()
+            "the host provides only `{IMPORT_MODULE}` imports ({}), WASI preview 1 (`{WASI_MODULE}`) and, \
+             for Extism plugins, Extism's kernel (`{}`)",
+            provided(),
+            extism::EXTISM_MODULE
         )));
     };
     match ty {

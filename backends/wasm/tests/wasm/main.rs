@@ -5,6 +5,7 @@ mod cache;
 mod capabilities;
 mod common;
 mod examples;
+mod extism;
 mod go;
 mod guests;
 mod limits;
