@@ -24,7 +24,7 @@ use pocket_wasm_abi::{
 };
 
 use crate::abi::{IMPORT_MODULE, PACKED_ERROR, pack, read_guest, unsigned};
-use crate::extism::kernel::Kernel;
+use crate::extism_kernel::Kernel;
 use crate::wasi_state::WasiState;
 
 /// What the host functions of one instance can reach.

@@ -62,6 +62,7 @@ mod cache;
 mod engine;
 mod error;
 pub mod extism;
+mod extism_kernel;
 mod fuel_meter;
 mod host_functions;
 mod instance;

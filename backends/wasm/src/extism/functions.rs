@@ -9,8 +9,8 @@ use pocket_core::Request;
 use pocket_host::{HttpRequest, LogLevel};
 use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Module, RuntimeError, Store};
 
-use super::kernel::{Kernel, KernelError};
 use super::{EXTISM_MODULE, function};
+use crate::extism_kernel::{Kernel, KernelError};
 use crate::host_functions::HostEnv;
 
 /// `get_log_level`'s "off": the guest formats no log line at all.

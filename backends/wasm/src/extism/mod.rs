@@ -1,7 +1,7 @@
 //! Extism plugins, unchanged: modules built with any Extism PDK import
 //! Extism's kernel (`extism:host/env`) instead of Pocket's host functions
 //! and export plain `() -> i32` functions instead of Pocket's ABI. Pocket
-//! serves that kernel itself ([`kernel`], [`functions`]) on its own host
+//! serves that kernel itself ([`crate::extism_kernel`], [`functions`]) on its own host
 //! API, so such a module runs under the same grants, limits, signatures and
 //! instance pool as any WASM plugin:
 //!
@@ -13,7 +13,7 @@
 //! - **config** is Extism's string map: the plugin's config, then the
 //!   node's (strings as they are, other values as JSON);
 //! - **vars** live in the instance, as in Extism (each pooled instance has
-//!   its own), at most [`kernel::MAX_VAR_BYTES`] in all;
+//!   its own), at most [`crate::extism_kernel::MAX_VAR_BYTES`] in all;
 //! - **logging** goes to the plugin's log under its `log` grant;
 //!   `get_log_level` says "off" without it, so a PDK does not even format;
 //! - **HTTP** goes through `pocket-host` under the plugin's `http:` grants,
@@ -33,7 +33,6 @@
 
 mod call;
 pub(crate) mod functions;
-pub(crate) mod kernel;
 pub(crate) mod manifest;
 
 use pocket_wasm_abi::Signature;

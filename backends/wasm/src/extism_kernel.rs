@@ -1,7 +1,7 @@
 //! [`Kernel`]: the state Extism's kernel keeps for one instance: its memory
 //! of blocks, the call's input, output and error, the config map, vars and
 //! the last HTTP response's status and headers. Pure data, no wasm: the
-//! host functions in [`super::functions`] are thin wrappers over it.
+//! host functions in [`crate::extism::functions`] are thin wrappers over it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
