@@ -5,12 +5,17 @@
 //!
 //! Then, per guest language, the module's size, a cold compile, a load from
 //! the module cache and an echo node call (Rust with pocket-pdk, Go with the
-//! Go SDK on WASI).
+//! Go SDK on WASI...), and an Extism echo guest (built with Extism's own
+//! Rust PDK) called by Pocket and by Extism's own runtime (libextism, from
+//! PyPI's extism-sys) in the same run.
 //!
 //! Run with `cargo bench -p pocket-wasm` (unset RUST_BACKTRACE). The example
 //! plugins are built first (scripts/build-plugins.sh). Call benchmarks make
 //! 1,000 calls per iteration: divide divan's time column by 1,000 for one
 //! call (or read the items/s throughput).
+
+#[path = "support/extism_host.rs"]
+mod extism_host;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +29,8 @@ use pocket_core::{
 use pocket_wasm::{WasmEngine, WasmLoader};
 use tokio_util::sync::CancellationToken;
 use wasmer::{Imports, Instance, Module, Store, TypedFunction};
+
+use extism_host::ExtismPlugin;
 
 const CALLS: usize = 1_000;
 const PAYLOAD: &str = r#"{"text":"hello world","n":41}"#;
@@ -39,6 +46,29 @@ fn main() {
         &mut exchange,
     );
     print_languages();
+    print_extism();
+}
+
+/// The Extism example's `echo`: a Pocket node call (input `Value` to JSON
+/// bytes, Pocket's Extism kernel, output parsed back into a `Value`) against
+/// Extism's own runtime calling the same export with the same bytes.
+fn print_extism() {
+    let file = json_tools().parent().unwrap().join("extism-text.wasm");
+    let mut extism = ExtismPlugin::new(&repo(), &std::fs::read(&file).unwrap());
+    let echo = ExtismPlugin::function("echo");
+    assert_eq!(extism.call(&echo, PAYLOAD.as_bytes()), PAYLOAD.as_bytes());
+    let mut extism_round = move || {
+        for _ in 0..CALLS {
+            divan::black_box(extism.call(&echo, PAYLOAD.as_bytes()));
+        }
+    };
+    pocket_core::testing::print_ratio(
+        "Extism echo guest (extism-pdk), 29-byte JSON: Pocket's node call vs Extism's own runtime (libextism 1.41)",
+        "<= 0.7x",
+        CALLS,
+        &mut node_round_of(&file, "echo", true),
+        &mut extism_round,
+    );
 }
 
 /// Per guest language: module size, cold compile, cached load, echo call.
