@@ -1,13 +1,14 @@
 //! A plugin written in Zig with the Zig SDK (`backends/wasm/sdks/zig`): the
 //! example in `examples/plugins/wasm/zig`, a WASI reactor built from source
-//! by `scripts/build-zig-plugins.sh` (which installs Zig when it is missing).
+//! by `scripts/build-zig-plugins.sh` (which installs Zig when it is missing),
+//! and a test guest (`backends/wasm/tests/zig-guest`) making every host call.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{json, loader, one_node, repo, run_graph, run_script};
+use crate::common::{config, json, loader, one_node, repo, run_graph, run_script};
 
 /// `examples/plugins/wasm/zig-text.wasm`, built once per test process.
 fn zig_text() -> PathBuf {
@@ -43,4 +44,94 @@ async fn a_zig_plugin_runs_its_node_types_and_reports_their_errors() {
         run_graph(&build("reverse"), &big).await.unwrap();
     }
     assert_eq!(run_graph(&build("reverse"), r#""ab""#).await.unwrap(), json(r#""ba""#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_zig_example_counts_in_the_runs_kv_store_under_its_grant_and_is_refused_without() {
+    let registry_for = |config: &PocketConfig| {
+        let registry = Registry::new();
+        registry
+            .register(loader().load(&zig_text(), config).unwrap_or_else(|e| panic!("{e}")))
+            .unwrap();
+        registry
+    };
+    let granted = config("[plugins.permissions]\nzig-text = [\"log\", \"kv\"]\n");
+    let registry = registry_for(&granted);
+    let yaml = "name: t\nstart: a\nnodes:\n  - {name: a, type: count}\n  - {name: b, type: count}\n  \
+                - {name: o, type: count, config: {key: other}}\n  - {name: c, type: count}\n\
+                connections:\n  - {from: a, to: b}\n  - {from: b, to: o}\n  - {from: o, to: c}\n";
+    let graph = testing::graph(yaml, &registry, &granted).unwrap();
+    assert_eq!(
+        run_graph(&graph, "null").await.unwrap(),
+        json("3"),
+        "`other` counts apart"
+    );
+    let one = testing::graph(&one_node("count"), &registry, &granted).unwrap();
+    assert_eq!(
+        run_graph(&one, "null").await.unwrap(),
+        json("1"),
+        "a new run, a new store"
+    );
+    // Without the `kv` grant (pocket.toml's default grants `log` only).
+    let default = PocketConfig::default();
+    let registry = registry_for(&default);
+    let one = testing::graph(&one_node("count"), &registry, &default).unwrap();
+    let err = run_graph(&one, "null").await.unwrap_err().to_string();
+    assert!(err.contains("the host refused the call"), "{err}");
+}
+
+/// The test guest exercising every host call of the Zig SDK.
+fn zig_guest() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = repo().join("target/zig-guests/zig-guest.wasm");
+            run_script(
+                "build-zig-plugins.sh",
+                &[&repo().join("backends/wasm/tests/zig-guest"), &out],
+            );
+            out
+        })
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_zig_sdk_reaches_config_kv_http_and_plugin_calls_under_the_plugins_grants() {
+    let config = config(
+        "[plugins.permissions]\nzig-guest = [\"log\", \"kv\", \"http:127.0.0.1\", \"plugin_call:zig-guest/*\"]\n\
+         [plugins.config.zig-guest]\ngreeting = \"hello\"\n",
+    );
+    let registry = Registry::new();
+    registry
+        .register(loader().load(&zig_guest(), &config).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap();
+    let run = async |node_type: &str, input: &str| {
+        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
+        run_graph(&graph, input).await.map_err(|e| e.to_string())
+    };
+    assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#));
+    assert_eq!(run("kv", r#"{"a": [1, 2]}"#).await.unwrap(), json(r#"{"a": [1, 2]}"#));
+    assert_eq!(run("log", "null").await.unwrap(), json("null"));
+    // A plugin call: the callee's output and action come back.
+    let called = run("call", r#"{"type": "zig-guest/route", "input": [1]}"#)
+        .await
+        .unwrap();
+    assert_eq!(called, json(r#"{"output": [1], "action": "side"}"#));
+    // Host refusals and failures reach the guest as errors with the host's words.
+    let tried = async |op: &str| run("try", &format!("\"{op}\"")).await.unwrap();
+    let denied = tried("http_denied").await;
+    assert_eq!(denied.get("error"), Some(&json(r#""Failed""#)), "{denied}");
+    assert!(denied.to_string().contains("denied.invalid"), "{denied}");
+    let failing = tried("call_failing").await;
+    assert!(failing.to_string().contains("it failed"), "{failing}");
+    let bad = tried("call_bad_input").await;
+    assert_eq!(bad.get("error"), Some(&json(r#""InvalidArgument""#)), "{bad}");
+    let not_granted = tried("call_denied").await;
+    assert!(not_granted.to_string().contains("zig-text/echo"), "{not_granted}");
+    // A megabyte through kv a hundred times: the host's buffers are freed.
+    let chain = testing::graph(&testing::chain("bigkv", 100), &registry, &config).unwrap();
+    assert_eq!(run_graph(&chain, "null").await.unwrap(), json("1000000"));
+    let failed = run("fail", "null").await.unwrap_err();
+    assert!(failed.contains("it failed"), "{failed}");
+    assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#), "it goes on");
 }
