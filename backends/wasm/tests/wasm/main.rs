@@ -1,6 +1,7 @@
 //! The WASM backend driven through core's real parser, validator and runner,
 //! with `.wat` fixtures in `tests/fixtures`.
 
+mod assemblyscript;
 mod cache;
 mod capabilities;
 mod common;
