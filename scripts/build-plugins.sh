@@ -33,6 +33,9 @@ done
 bash "$root/scripts/build-go-plugins.sh"
 bash "$root/scripts/build-zig-plugins.sh"
 bash "$root/scripts/build-as-plugins.sh"
+# An Extism plugin from a second PDK language (AssemblyScript), built as
+# Extism's docs build it.
+bash "$root/scripts/build-extism-as-plugin.sh"
 echo "built: $(cd "$plugins" && ls ./*.wasm | tr '\n' ' ')" >&2
 
 # Native plugins: the cdylib crates in examples/plugins/native.

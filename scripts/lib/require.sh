@@ -15,6 +15,8 @@
 #                                     --prefix; CMD is its node_modules/.bin/CMD
 #                                     (PACKAGE may pin one: assemblyscript@0.28.20,
 #                                     and then a CMD elsewhere on PATH is not used)
+#   require_npm_package PACKAGE WHY   an npm library, installed the same way:
+#                                     target/tools/NAME/node_modules/NAME
 #
 # Packages are installed with apt-get, as root or through sudo. Where there is
 # no apt-get (or no way to become root), it stops and names what to install.
@@ -88,14 +90,41 @@ require_pypi_command() {
 
 require_npm_command() {
     local cmd=$1 package=$2 why=$3
-    # The name without a version (`name@1.2.3`, `@scope/name@1.2.3`).
-    local name=$package
-    [[ $package == ?*@* ]] && name=${package%@*}
-    local dir
-    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tools/${name//\//+}"
+    local name dir
+    name=$(_npm_name "$package")
+    dir=$(_npm_dir "$name")
     local bin="$dir/node_modules/.bin"
     [ -x "$bin/$cmd" ] && { export PATH="$bin:$PATH"; return 0; }
     [ "$name" = "$package" ] && command -v "$cmd" >/dev/null 2>&1 && return 0
+    _npm_install "$package" "$dir" "$why"
+    [ -x "$bin/$cmd" ] || _require_fail "installed $package, but it has no node_modules/.bin/$cmd"
+    export PATH="$bin:$PATH"
+}
+
+require_npm_package() {
+    local package=$1 why=$2
+    local name dir
+    name=$(_npm_name "$package")
+    dir=$(_npm_dir "$name")
+    [ -f "$dir/node_modules/$name/package.json" ] && return 0
+    _npm_install "$package" "$dir" "$why"
+    [ -f "$dir/node_modules/$name/package.json" ] || _require_fail "installed $package, but it has no package.json"
+}
+
+# The name of PACKAGE without a version (`name@1.2.3`, `@scope/name@1.2.3`).
+_npm_name() {
+    local package=$1
+    [[ $package == ?*@* ]] && package=${package%@*}
+    echo "$package"
+}
+
+# Where the npm package NAME is installed: target/tools/NAME (`/` as `+`).
+_npm_dir() {
+    echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tools/${1//\//+}"
+}
+
+_npm_install() {
+    local package=$1 dir=$2 why=$3
     require_command node nodejs "to run $package"
     require_command npm npm "to install $package from the npm registry"
     _require_log "installing $package from the npm registry into $dir: $why"
@@ -108,6 +137,4 @@ require_npm_command() {
     npm install --prefix "$tmp" --no-save --no-audit --no-fund --ignore-scripts \
         --loglevel=error "$package" >&2 || { rm -rf "$tmp"; _require_fail "cannot install $package from the npm registry"; }
     mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
-    [ -x "$bin/$cmd" ] || _require_fail "installed $package, but it has no node_modules/.bin/$cmd"
-    export PATH="$bin:$PATH"
 }

@@ -26,12 +26,6 @@ pub enum ModuleError {
         /// What is wrong with it.
         problem: String,
     },
-    /// The module has a start function (see `refuse_start_function`).
-    #[error(
-        "the module has a start function, which is not allowed: it would run at load, before any \
-         fuel or time limit applies (initialise the plugin in its first call instead)"
-    )]
-    StartFunction,
     /// A function nests blocks deeper than the host compiles.
     #[error(
         "function {function} (counting the module's own functions from 0) nests blocks {depth} deep; \

@@ -17,7 +17,7 @@ use crate::engine::{Compiled, WasmEngine};
 use crate::error::ModuleError;
 use crate::extism::{self, InputMode};
 use crate::manifest::parse_description;
-use crate::module::{prescan, validate::validate, wasm_bytes};
+use crate::module::{move_start, prescan, validate::validate, wasm_bytes};
 use crate::plugin::{NodeAbi, Runtime, WasmNodeType, WasmPlugin};
 
 /// Loads `*.wasm` and `*.wat` plugin files: [`open`](PluginLoader::open)
@@ -54,6 +54,7 @@ impl WasmLoader {
         let fail = |e: ModuleError| LoadError::new(path, e);
         let wasm = wasm_bytes(path, source.bytes()).map_err(fail)?;
         prescan(&wasm).map_err(fail)?;
+        let wasm = move_start(&wasm);
         let compiled = self.engine.compile(&wasm).map_err(fail)?;
         tracing::debug!(file = %path.display(), source = ?compiled.source, "WASM module ready");
         validate(&compiled.module, limits.memory).map_err(fail)?;

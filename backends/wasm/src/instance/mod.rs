@@ -20,6 +20,7 @@ use crate::error::ModuleError;
 use crate::extism::ExtismCall;
 use crate::fuel_meter;
 use crate::host_functions::{CallScope, HostEnv, imports};
+use crate::module::START_EXPORT;
 use crate::watchdog::{Alarm, FuelLimit};
 
 pub(crate) use self::failure::CallFailure;
@@ -50,7 +51,8 @@ pub(crate) enum GuestCall<'a> {
 impl Instance {
     /// Instantiates `module` in a store of `engine`, as `host`, with fuel
     /// metering if the module has it, and runs its `_initialize` (a WASI
-    /// reactor's start-up) within `limits`' fuel and timeout. An Extism
+    /// reactor's start-up) and its start function, if it had one, within
+    /// `limits`' fuel and timeout. An Extism
     /// module (see [`crate::extism::is_extism`]) gets Extism's kernel and
     /// is called through its plugin functions; any other, Pocket's ABI.
     pub(crate) fn new(
@@ -95,7 +97,13 @@ impl Instance {
             env.as_mut(&mut store).connect(memory.clone(), Some(pocket.alloc()));
             Guest::Pocket(pocket)
         };
-        let initialize = exports.get_typed_function::<(), ()>(&store, "_initialize").ok();
+        // Start-up, in order: the start function (moved out of
+        // instantiation, see `module::move_start`), then a WASI reactor's
+        // `_initialize`.
+        let start_up: Vec<(&str, TypedFunction<(), ()>)> = [START_EXPORT, "_initialize"]
+            .into_iter()
+            .filter_map(|name| Some((name, exports.get_typed_function(&store, name).ok()?)))
+            .collect();
         let mut instance = Instance {
             core: Core {
                 alarm: Alarm::register(limit),
@@ -107,15 +115,20 @@ impl Instance {
             },
             guest,
         };
-        if let Some(initialize) = initialize {
-            instance.initialize(&initialize, limits)?;
+        for (name, function) in start_up {
+            instance.initialize(name, &function, limits)?;
         }
         Ok(instance)
     }
 
-    /// Runs a WASI reactor's `_initialize` once, within the plugin's fuel
-    /// and timeout (the watchdog stops a start-up that never ends).
-    fn initialize(&mut self, initialize: &TypedFunction<(), ()>, limits: &Limits) -> Result<(), ModuleError> {
+    /// Runs start-up function `name` once, within the plugin's fuel and
+    /// timeout (the watchdog stops a start-up that never ends).
+    fn initialize(
+        &mut self,
+        name: &str,
+        initialize: &TypedFunction<(), ()>,
+        limits: &Limits,
+    ) -> Result<(), ModuleError> {
         let core = &mut self.core;
         core.set_fuel(limits.fuel);
         let deadline = Instant::now().checked_add(limits.timeout);
@@ -136,7 +149,12 @@ impl Instance {
             } else {
                 core.trap(error)
             };
-            ModuleError::Instantiate(format!("_initialize failed: {failure}"))
+            let name = if name == START_EXPORT {
+                "the start function"
+            } else {
+                name
+            };
+            ModuleError::Instantiate(format!("{name} failed: {failure}"))
         })
     }
 
@@ -204,8 +222,14 @@ fn extism_call(
         .begin(call.input.clone(), call.config.clone());
     let code = function.call(&mut core.store);
     let (output, error) = core.env.as_mut(&mut core.store).extism.finish();
-    match code.map_err(|e| core.trap(e))? {
-        0 => Ok(output),
-        code => Err(CallFailure::Returned(code, error)),
+    match code {
+        Ok(0) => Ok(output),
+        Ok(code) => Err(CallFailure::Returned(code, error)),
+        // A guest that set its error and then trapped (an AssemblyScript
+        // abort does) failed with that error.
+        Err(trap) => Err(match (core.trap(trap), error) {
+            (CallFailure::Trap(_), Some(message)) => CallFailure::Trap(message),
+            (failure, _) => failure,
+        }),
     }
 }

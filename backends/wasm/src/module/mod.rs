@@ -1,7 +1,11 @@
 //! Module files: reading `.wasm` and `.wat` bytes, and [`validate`]: the
 //! checks a compiled module passes before it is ever instantiated.
 
+mod start;
 pub(crate) mod validate;
+
+pub use start::START_EXPORT;
+pub(crate) use start::move_start;
 
 use std::path::Path;
 
@@ -11,13 +15,9 @@ use crate::error::ModuleError;
 /// Real code stays far below; deeper nesting makes the compiler take minutes.
 pub(crate) const MAX_BLOCK_NESTING: usize = 1_000;
 
-/// Checks the module's bytes before compiling them, in one linear pass:
-///
-/// - no start function: it would run inside instantiation, before the host
-///   can set a fuel budget or arm the watchdog for it, so a start function
-///   that loops would hang the load (a plugin initialises itself in its
-///   first call instead);
-/// - no function nesting blocks deeper than [`MAX_BLOCK_NESTING`].
+/// Checks the module's bytes before compiling them, in one linear pass: no
+/// function may nest blocks deeper than [`MAX_BLOCK_NESTING`]. (A start
+/// function is moved out of instantiation before, by [`move_start`].)
 ///
 /// A malformed module passes: the compiler reports what is wrong with it.
 pub(crate) fn prescan(wasm: &[u8]) -> Result<(), ModuleError> {
@@ -25,32 +25,29 @@ pub(crate) fn prescan(wasm: &[u8]) -> Result<(), ModuleError> {
     let mut function = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         let Ok(payload) = payload else { return Ok(()) };
-        match payload {
-            Payload::StartSection { .. } => return Err(ModuleError::StartFunction),
-            Payload::CodeSectionEntry(body) => {
-                let Ok(mut operators) = body.get_operators_reader() else {
-                    return Ok(());
-                };
-                let mut depth = 0usize;
-                while !operators.eof() {
-                    match operators.read() {
-                        Ok(Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. }) => depth += 1,
-                        Ok(Operator::End) => depth = depth.saturating_sub(1),
-                        Ok(_) => {}
-                        Err(_) => return Ok(()),
-                    }
-                    if depth > MAX_BLOCK_NESTING {
-                        return Err(ModuleError::TooComplex {
-                            function,
-                            depth,
-                            limit: MAX_BLOCK_NESTING,
-                        });
-                    }
-                }
-                function += 1;
+        let Payload::CodeSectionEntry(body) = payload else {
+            continue;
+        };
+        let Ok(mut operators) = body.get_operators_reader() else {
+            return Ok(());
+        };
+        let mut depth = 0usize;
+        while !operators.eof() {
+            match operators.read() {
+                Ok(Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. }) => depth += 1,
+                Ok(Operator::End) => depth = depth.saturating_sub(1),
+                Ok(_) => {}
+                Err(_) => return Ok(()),
             }
-            _ => {}
+            if depth > MAX_BLOCK_NESTING {
+                return Err(ModuleError::TooComplex {
+                    function,
+                    depth,
+                    limit: MAX_BLOCK_NESTING,
+                });
+            }
         }
+        function += 1;
     }
     Ok(())
 }

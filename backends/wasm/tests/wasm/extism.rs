@@ -1,5 +1,6 @@
 //! Extism plugins, unchanged: the example built from source with Extism's
-//! own Rust PDK (`examples/plugins/wasm/rust/extism-text`), described by the
+//! own Rust PDK (`examples/plugins/wasm/rust/extism-text`) and one built with
+//! its AssemblyScript PDK (`examples/plugins/wasm/extism-as`), described by the
 //! manifest beside it, and a hand-written module that attacks Extism's
 //! kernel; each attack fails its node and the next call works.
 
@@ -161,5 +162,42 @@ fn an_extism_plugin_needing_its_applications_host_functions_is_refused_naming_th
     assert!(
         err.contains("extism:host/user.lookup") && err.contains("Extism's kernel"),
         "{err}"
+    );
+}
+
+/// `examples/plugins/wasm/extism-as.wasm` (Extism's AssemblyScript PDK),
+/// built once per test process.
+fn extism_as() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            run_script("build-extism-as-plugin.sh", &[]);
+            repo().join("examples/plugins/wasm/extism-as.wasm")
+        })
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extism_plugin_from_a_second_pdk_language_runs_unchanged_start_function_and_all() {
+    // asc puts the module's start-up in a start function, which Pocket runs
+    // after instantiation within the plugin's fuel.
+    let config = config("[plugins.config.extism-as]\ngreeting = \"Hey\"\n");
+    let registry = registry_of(&extism_as(), &config);
+    let run = async |node_type: &str, input: &str| {
+        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
+        run_graph(&graph, input).await.map_err(|e| e.to_string())
+    };
+    let counted = run("count_vowels", r#""Pocket runs Extism""#).await.unwrap();
+    assert_eq!(counted.get("count"), Some(&json("5")), "{counted}");
+    assert_eq!(run("greet", r#""Ann""#).await.unwrap(), json(r#""Hey, Ann!""#));
+    let failed = run("greet", r#""""#).await.unwrap_err();
+    assert!(failed.contains("nobody to greet"), "{failed}");
+    // An abort: the message the guest set is the node's error.
+    let aborted = run("check", r#""""#).await.unwrap_err();
+    assert!(aborted.contains("input must not be empty"), "{aborted}");
+    assert_eq!(
+        run("check", r#""x""#).await.unwrap(),
+        json(r#""ok""#),
+        "a fresh instance"
     );
 }
