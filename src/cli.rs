@@ -288,10 +288,13 @@ pub enum PluginCommand {
     New {
         /// The plugin's name.
         name: String,
-        /// Which kind of plugin: a Lua script, a WASM module (Rust with pocket-pdk, or Go) or a Rust native library.
+        /// Which kind of plugin: a Lua script, a WASM module (in the language
+        /// `--lang` names), an Extism plugin (Rust with Extism's own PDK) or a
+        /// Rust native library.
         #[arg(long, value_enum)]
         kind: ScaffoldKind,
-        /// The language of a WASM plugin: Rust (pocket-pdk) or Go (the Go SDK, built for wasip1).
+        /// The language of a WASM plugin: Rust (pocket-pdk), Go (the Go SDK,
+        /// wasip1), Zig (the Zig SDK) or AssemblyScript (the AssemblyScript SDK).
         #[arg(long, value_enum, default_value_t = ScaffoldLang::Rust)]
         lang: ScaffoldLang,
         /// Where to create it (default: ./NAME); must be empty or missing.
@@ -386,8 +389,11 @@ pub struct LoadArgs {
 pub enum ScaffoldKind {
     /// A Lua script.
     Lua,
-    /// A WASM module in Rust with pocket-pdk.
+    /// A WASM module (in the language `--lang` names).
     Wasm,
+    /// An Extism plugin in Rust with Extism's own PDK, and the manifest
+    /// beside it that describes its node types to Pocket.
+    Extism,
     /// A native library in Rust with pocket-native-sdk.
     Native,
 }
@@ -399,6 +405,10 @@ pub enum ScaffoldLang {
     Rust,
     /// Go with the Go SDK, for wasip1.
     Go,
+    /// Zig with the Zig SDK, for wasm32-wasi.
+    Zig,
+    /// AssemblyScript with the AssemblyScript SDK.
+    Assemblyscript,
 }
 
 impl std::fmt::Display for ScaffoldLang {
@@ -406,6 +416,8 @@ impl std::fmt::Display for ScaffoldLang {
         f.write_str(match self {
             ScaffoldLang::Rust => "rust",
             ScaffoldLang::Go => "go",
+            ScaffoldLang::Zig => "zig",
+            ScaffoldLang::Assemblyscript => "assemblyscript",
         })
     }
 }
@@ -415,6 +427,7 @@ impl std::fmt::Display for ScaffoldKind {
         f.write_str(match self {
             ScaffoldKind::Lua => "lua",
             ScaffoldKind::Wasm => "wasm",
+            ScaffoldKind::Extism => "extism",
             ScaffoldKind::Native => "native",
         })
     }

@@ -60,6 +60,20 @@ pub fn installed_file_name(name: &str, path: &Path) -> OsString {
     file_name
 }
 
+/// The files beside `artifact` its backend reads (`STEM` + each of
+/// `suffixes`), those that exist: (their name beside `NAME.EXT`, path).
+pub(crate) fn companions(name: &str, artifact: &Path, suffixes: &[&str]) -> Vec<(String, PathBuf)> {
+    let stem = artifact.file_stem().unwrap_or_default().to_string_lossy();
+    suffixes
+        .iter()
+        .map(|suffix| {
+            let path = pocket_core::directory_of(artifact).join(format!("{stem}{suffix}"));
+            (format!("{name}{suffix}"), path)
+        })
+        .filter(|(_, path)| path.is_file())
+        .collect()
+}
+
 /// Whether `file` is directly in one of `directories`.
 pub fn in_plugin_directory(directories: &[PathBuf], file: &Path) -> bool {
     let parent = pocket_core::directory_of(file);

@@ -28,6 +28,12 @@ pub trait Gate {
     /// The kind of plugin the backend that handles `path` loads, if one does.
     fn kind_of(&self, path: &Path) -> Option<PluginKind>;
 
+    /// The suffixes of the files the backend that handles `path` reads
+    /// beside it ([`pocket_core::PluginLoader::companion_suffixes`]).
+    fn companion_suffixes(&self, _path: &Path) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Where the plugin registered as `name` comes from, if one is.
     fn loaded_from(&self, name: &str) -> Option<Origin>;
 }

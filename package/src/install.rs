@@ -9,7 +9,7 @@ use pocket_core::{
     check_registered_name, file_plugin_name, validate_plugin_name,
 };
 
-use crate::directory::{installed_file_name, target_directory};
+use crate::directory::{companions, installed_file_name, target_directory};
 use crate::error::{Error, io};
 use crate::gate::{Gate, loaded_elsewhere};
 use crate::manifest::{MANIFEST, Manifest};
@@ -66,7 +66,7 @@ pub fn package(gate: &dyn Gate, dir: &Path, out: Option<&Path>, key: Option<&Pat
         pocket_trust::sign_file(&artifact, key)?;
     }
     let staging = staging()?;
-    let (mut packed_manifest, files) = packed_files(&manifest, dir, &artifact)?;
+    let (mut packed_manifest, files) = packed_files(&manifest, dir, &artifact, gate.companion_suffixes(&artifact))?;
     for (name, path) in &files {
         packed_manifest
             .sha256
@@ -94,9 +94,15 @@ fn staging() -> Result<tempfile::TempDir, Error> {
 }
 
 /// The manifest as a package holds it, and the files beside it: the plugin
-/// file as `NAME.EXT` (with its signature `NAME.EXT.sig`, when it has one),
+/// file as `NAME.EXT` (with its signature `NAME.EXT.sig`, when it has one,
+/// and the files its backend reads beside it, `NAME` + each of `suffixes`),
 /// the README as `README.md`.
-fn packed_files(manifest: &Manifest, dir: &Path, artifact: &Path) -> Result<(Manifest, Vec<(String, PathBuf)>), Error> {
+fn packed_files(
+    manifest: &Manifest,
+    dir: &Path,
+    artifact: &Path,
+    suffixes: &[&str],
+) -> Result<(Manifest, Vec<(String, PathBuf)>), Error> {
     let mut packed = manifest.clone();
     packed.artifact = installed_file_name(&manifest.name, artifact)
         .to_string_lossy()
@@ -106,6 +112,7 @@ fn packed_files(manifest: &Manifest, dir: &Path, artifact: &Path) -> Result<(Man
     if signature.is_file() {
         files.push((format!("{}.sig", packed.artifact), signature));
     }
+    files.extend(companions(&manifest.name, artifact, suffixes));
     if let Some(readme) = &manifest.readme {
         let path = dir.join(readme);
         if !path.is_file() {
@@ -238,7 +245,7 @@ pub fn install(gate: &dyn Gate, source: &str, version: Option<&str>, dir: Option
             alias: "",
         });
     }
-    let installed = place(&manifest, &admitted, &directory)?;
+    let installed = place(&manifest, &admitted, &directory, gate.companion_suffixes(&artifact))?;
     let permissions = Capability::parse_list(&manifest.permissions)
         .ok()
         .map(|declared| config.permissions(&manifest.name).declared_by(&declared));
@@ -298,7 +305,7 @@ fn url_file_name(url: &str) -> String {
 
 /// Writes the checked plugin into `directory/NAME/VERSION/` and makes it
 /// the active version; the version's directory.
-fn place(manifest: &Manifest, admitted: &Admitted, directory: &Path) -> Result<PathBuf, Error> {
+fn place(manifest: &Manifest, admitted: &Admitted, directory: &Path, suffixes: &[&str]) -> Result<PathBuf, Error> {
     let name = &manifest.name;
     let artifact = &admitted.bytes().file().path;
     let link = directory.join(installed_file_name(name, artifact));
@@ -319,7 +326,7 @@ fn place(manifest: &Manifest, admitted: &Admitted, directory: &Path) -> Result<P
     let partial = directory.join(format!(".{name}-{}.partial", manifest.version));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial).map_err(io("create", &partial))?;
-    let written = write_version(manifest, admitted, &partial).and_then(|()| {
+    let written = write_version(manifest, admitted, &partial, suffixes).and_then(|()| {
         let versions = directory.join(name);
         std::fs::create_dir_all(&versions).map_err(io("create", &versions))?;
         std::fs::rename(&partial, &version_dir).map_err(io("create", &version_dir))
@@ -340,10 +347,11 @@ fn place(manifest: &Manifest, admitted: &Admitted, directory: &Path) -> Result<P
 
 /// The files of one installed version: the plugin as `NAME.EXT` (the bytes
 /// that were checked) with `NAME.EXT.sig` (the signature that was verified
-/// for them, if any), its README, its manifest (naming them).
-fn write_version(manifest: &Manifest, admitted: &Admitted, into: &Path) -> Result<(), Error> {
+/// for them, if any) and the files its backend reads beside it (those it
+/// was checked with), its README, its manifest (naming them).
+fn write_version(manifest: &Manifest, admitted: &Admitted, into: &Path, suffixes: &[&str]) -> Result<(), Error> {
     let artifact = &admitted.bytes().file().path;
-    let (installed, files) = packed_files(manifest, pocket_core::directory_of(artifact), artifact)?;
+    let (installed, files) = packed_files(manifest, pocket_core::directory_of(artifact), artifact, suffixes)?;
     let write = |name: &str, bytes: &[u8]| {
         let to = into.join(name);
         std::fs::write(&to, bytes).map_err(io("write", &to))
@@ -352,7 +360,9 @@ fn write_version(manifest: &Manifest, admitted: &Admitted, into: &Path) -> Resul
     if let Some(signature) = admitted.bytes().signature() {
         write(&format!("{}.sig", installed.artifact), signature)?;
     }
-    if let Some((name, from)) = files.iter().find(|(name, _)| installed.readme.as_ref() == Some(name)) {
+    let companions = companions(&manifest.name, artifact, suffixes);
+    let readme = files.iter().filter(|(name, _)| installed.readme.as_ref() == Some(name));
+    for (name, from) in readme.chain(&companions) {
         std::fs::copy(from, into.join(name)).map_err(io("copy", from))?;
     }
     write(MANIFEST, installed.to_toml()?.as_bytes())

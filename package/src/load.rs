@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pocket_core::{LoadError, Plugin, PocketConfig, check_registered_name, file_plugin_name};
 
 use crate::data_file;
-use crate::directory::{installed_file_name, remove_written, target_directory, write_into_place};
+use crate::directory::{companions, installed_file_name, remove_written, target_directory, write_into_place};
 use crate::error::{Error, io};
 use crate::gate::{Gate, loaded_elsewhere};
 use crate::pocket_toml::PocketToml;
@@ -87,6 +87,15 @@ pub fn load(gate: &dyn Gate, path: &Path, options: &LoadOptions) -> Result<Loade
     }
     let mut edits = pocket_toml_edits(config, &name, &declared, options.config.as_deref())?;
     write_into_place(&admitted, &file)?;
+    // The files its backend reads beside it (an Extism manifest) go with it.
+    let suffixes = gate.companion_suffixes(path);
+    for (companion, from) in companions(&name, path, suffixes) {
+        let to = directory.join(companion);
+        if let Err(error) = std::fs::copy(&from, &to) {
+            remove_written(&file);
+            return Err(io("copy", &from)(error));
+        }
+    }
     if let Some(edits) = &mut edits
         && let Err(error) = edits.save()
     {
@@ -126,10 +135,17 @@ fn pocket_toml_edits(
     Ok(Some(edits))
 }
 
-/// Removes the plugin file `file` from its plugin directory (running Pockets
-/// keep what they loaded).
-pub fn unload_file(file: &Path) -> Result<(), Error> {
-    std::fs::remove_file(file).map_err(io("remove", file))
+/// Removes the plugin file `file` from its plugin directory, with the files
+/// its backend reads beside it (`suffixes`, see
+/// [`Gate::companion_suffixes`](crate::Gate::companion_suffixes)); running
+/// Pockets keep what they loaded.
+pub fn unload_file(file: &Path, suffixes: &[&str]) -> Result<(), Error> {
+    std::fs::remove_file(file).map_err(io("remove", file))?;
+    let name = file.file_stem().unwrap_or_default().to_string_lossy();
+    for (_, companion) in companions(&name, file, suffixes) {
+        std::fs::remove_file(&companion).map_err(io("remove", &companion))?;
+    }
+    Ok(())
 }
 
 /// Removes from pocket.toml's `[plugins.aliases]` those of `names` that are
@@ -190,7 +206,7 @@ mod tests {
 
         // pocket.toml as it is now (with the alias), as a new host reads it.
         let gate = LuaGate::new(root, "[plugins.aliases]\ntext-v1 = \"text\"\n");
-        unload_file(&loaded.file).unwrap();
+        unload_file(&loaded.file, &[]).unwrap();
         forget_aliases(&gate.config, &["text-v1"]).unwrap();
         let written: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("pocket.toml")).unwrap()).unwrap();
         assert!(written["plugins"]["aliases"].get("text-v1").is_none(), "{written}");

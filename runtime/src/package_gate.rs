@@ -26,6 +26,11 @@ impl Gate for Deployment {
         self.loader_for(path).map(pocket_core::PluginLoader::kind)
     }
 
+    fn companion_suffixes(&self, path: &Path) -> &'static [&'static str] {
+        self.loader_for(path)
+            .map_or(&[], pocket_core::PluginLoader::companion_suffixes)
+    }
+
     fn loaded_from(&self, name: &str) -> Option<Origin> {
         let catalog = self.registry().catalog();
         let source = catalog.plugin(name)?.description().source.clone();

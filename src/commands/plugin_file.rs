@@ -150,7 +150,7 @@ pub fn unload(host: &Deployment, name: Option<&str>, all: bool) -> anyhow::Resul
         println!("no plugin files in the plugin directories; nothing to unload");
     }
     for (name, file) in &files {
-        pocket_package::unload_file(file)?;
+        pocket_package::unload_file(file, pocket_package::Gate::companion_suffixes(host, file))?;
         println!("unloaded {name}: removed {}", file.display());
     }
     let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();

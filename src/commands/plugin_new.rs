@@ -1,7 +1,7 @@
-//! `pocket plugin new NAME --kind lua|wasm|native [--lang rust|go]`: a
-//! plugin project that builds and passes `pocket plugin test` as written,
-//! with one node type (a config schema, declared examples), a README and a
-//! package manifest.
+//! `pocket plugin new NAME --kind lua|wasm|extism|native [--lang
+//! rust|go|zig|assemblyscript]`: a plugin project that builds and passes
+//! `pocket plugin test` as written, with one node type (a config schema,
+//! declared examples), a README and a package manifest.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,76 +11,130 @@ use pocket_core::check_registered_name;
 
 use crate::cli::{ScaffoldKind, ScaffoldLang};
 
-/// Where the SDKs (pocket-pdk, pocket-native-sdk, the Go SDK) are: the
-/// Pocket source this binary was built from.
+/// Where the SDKs (pocket-pdk, pocket-native-sdk, the Go, Zig and
+/// AssemblyScript SDKs) are: the Pocket source this binary was built from.
 const POCKET_SOURCE: &str = env!("CARGO_MANIFEST_DIR");
 
-/// The files of a project: (path in the project, template).
-fn templates(kind: ScaffoldKind, lang: ScaffoldLang) -> Vec<(String, &'static str)> {
-    let mut files = vec![
-        ("README.md".to_string(), include_str!("../scaffold/README.md")),
-        (
-            "pocket-plugin.toml".to_string(),
-            include_str!("../scaffold/pocket-plugin.toml"),
-        ),
-    ];
-    match kind {
-        ScaffoldKind::Lua => files.push(("{{name}}.lua".into(), include_str!("../scaffold/greet.lua"))),
-        ScaffoldKind::Wasm if lang == ScaffoldLang::Go => files.extend([
-            ("go.mod".to_string(), include_str!("../scaffold/go.mod")),
-            ("main.go".to_string(), include_str!("../scaffold/go-main.go")),
-        ]),
-        ScaffoldKind::Wasm => files.extend([
-            ("Cargo.toml".to_string(), include_str!("../scaffold/wasm-Cargo.toml")),
-            (
-                ".cargo/config.toml".to_string(),
-                include_str!("../scaffold/wasm-cargo-config.toml"),
-            ),
-            ("src/lib.rs".to_string(), include_str!("../scaffold/wasm-lib.rs")),
-        ]),
-        ScaffoldKind::Native => files.extend([
-            ("Cargo.toml".to_string(), include_str!("../scaffold/native-Cargo.toml")),
-            ("src/lib.rs".to_string(), include_str!("../scaffold/native-lib.rs")),
-        ]),
-    }
-    files
+/// One kind of project: its files and how it is built. Every text may hold
+/// the `{{...}}` variables of [`variables`].
+struct Scaffold {
+    /// (path in the project, template), besides the README and manifest.
+    files: &'static [(&'static str, &'static str)],
+    /// The plugin file the build makes, relative to the project.
+    artifact: &'static str,
+    /// The commands that build it (README), one per line.
+    build: &'static str,
+    /// A file of the Pocket source the project depends on, if any.
+    sdk_file: Option<&'static str>,
+    /// `pocket-plugin.toml`'s `kind`.
+    plugin_kind: &'static str,
 }
 
-/// The values the templates' `{{...}}` stand for.
-fn variables(name: &str, kind: ScaffoldKind, lang: ScaffoldLang, sdk: &Path) -> Vec<(&'static str, String)> {
-    let library = name.replace('-', "_");
-    let (artifact, build) = match kind {
-        ScaffoldKind::Lua => (format!("{name}.lua"), String::new()),
-        ScaffoldKind::Wasm if lang == ScaffoldLang::Go => (
-            format!("{name}.wasm"),
-            format!("GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {name}.wasm .   # Go 1.24 or newer\n"),
-        ),
-        ScaffoldKind::Wasm => (
-            format!("target/wasm32-unknown-unknown/release/{library}.wasm"),
-            "rustup target add wasm32-unknown-unknown   # once\ncargo build --release\n".to_string(),
-        ),
-        ScaffoldKind::Native => (
-            format!(
-                "target/release/{}{library}{}",
-                std::env::consts::DLL_PREFIX,
-                std::env::consts::DLL_SUFFIX
-            ),
-            "cargo build --release\n".to_string(),
-        ),
+const CARGO_WASM_CONFIG: (&str, &str) = (".cargo/config.toml", include_str!("../scaffold/wasm-cargo-config.toml"));
+
+/// The scaffold of `kind` in `lang`; an error for a pair there is none of.
+fn scaffold(kind: ScaffoldKind, lang: ScaffoldLang) -> anyhow::Result<Scaffold> {
+    Ok(match (kind, lang) {
+        (ScaffoldKind::Lua, ScaffoldLang::Rust) => Scaffold {
+            files: &[("{{name}}.lua", include_str!("../scaffold/greet.lua"))],
+            artifact: "{{name}}.lua",
+            build: "",
+            sdk_file: None,
+            plugin_kind: "lua",
+        },
+        (ScaffoldKind::Wasm, ScaffoldLang::Rust) => Scaffold {
+            files: &[
+                ("Cargo.toml", include_str!("../scaffold/wasm-Cargo.toml")),
+                CARGO_WASM_CONFIG,
+                ("src/lib.rs", include_str!("../scaffold/wasm-lib.rs")),
+            ],
+            artifact: "target/wasm32-unknown-unknown/release/{{library}}.wasm",
+            build: "rustup target add wasm32-unknown-unknown   # once\ncargo build --release\n",
+            sdk_file: Some("backends/wasm/pdk/Cargo.toml"),
+            plugin_kind: "wasm",
+        },
+        (ScaffoldKind::Wasm, ScaffoldLang::Go) => Scaffold {
+            files: &[
+                ("go.mod", include_str!("../scaffold/go.mod")),
+                ("main.go", include_str!("../scaffold/go-main.go")),
+            ],
+            artifact: "{{name}}.wasm",
+            build: "GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {{name}}.wasm .   # Go 1.24 or newer\n",
+            sdk_file: Some("backends/wasm/sdks/go/go.mod"),
+            plugin_kind: "wasm",
+        },
+        (ScaffoldKind::Wasm, ScaffoldLang::Zig) => Scaffold {
+            files: &[("main.zig", include_str!("../scaffold/zig-main.zig"))],
+            artifact: "{{name}}.wasm",
+            build: "# Zig 0.17 (pip install ziglang==0.17.1 gives `python3 -m ziglang`)\n\
+                    zig build-exe -target wasm32-wasi -fno-entry -rdynamic -O ReleaseSmall \\\n    \
+                    --dep pocket -Mroot=main.zig -Mpocket={{sdk}}/backends/wasm/sdks/zig/pocket.zig \\\n    \
+                    --name {{name}} -femit-bin={{name}}.wasm\n",
+            sdk_file: Some("backends/wasm/sdks/zig/pocket.zig"),
+            plugin_kind: "wasm",
+        },
+        (ScaffoldKind::Wasm, ScaffoldLang::Assemblyscript) => Scaffold {
+            files: &[
+                ("main.ts", include_str!("../scaffold/as-main.ts")),
+                ("package.json", include_str!("../scaffold/as-package.json")),
+            ],
+            artifact: "{{name}}.wasm",
+            build: "npm install      # AssemblyScript 0.28 and the SDK (Node.js 20 or newer)\nnpm run build\n",
+            sdk_file: Some("backends/wasm/sdks/assemblyscript/package.json"),
+            plugin_kind: "wasm",
+        },
+        (ScaffoldKind::Extism, ScaffoldLang::Rust) => Scaffold {
+            files: &[
+                ("Cargo.toml", include_str!("../scaffold/extism-Cargo.toml")),
+                CARGO_WASM_CONFIG,
+                ("src/lib.rs", include_str!("../scaffold/extism-lib.rs")),
+                ("{{name}}.extism.toml", include_str!("../scaffold/extism-manifest.toml")),
+            ],
+            artifact: "{{name}}.wasm",
+            build: "rustup target add wasm32-unknown-unknown   # once\ncargo build --release\n\
+                    cp target/wasm32-unknown-unknown/release/{{library}}.wasm {{name}}.wasm   # beside its manifest\n",
+            sdk_file: None,
+            plugin_kind: "wasm",
+        },
+        (ScaffoldKind::Native, ScaffoldLang::Rust) => Scaffold {
+            files: &[
+                ("Cargo.toml", include_str!("../scaffold/native-Cargo.toml")),
+                ("src/lib.rs", include_str!("../scaffold/native-lib.rs")),
+            ],
+            artifact: "target/release/{{dll_prefix}}{{library}}{{dll_suffix}}",
+            build: "cargo build --release\n",
+            sdk_file: Some("backends/native/sdk/Cargo.toml"),
+            plugin_kind: "native",
+        },
+        (kind, lang) => bail!("--lang {lang} is for --kind wasm; {kind} plugins are written in Rust or Lua"),
+    })
+}
+
+/// The values the templates' `{{...}}` stand for (`{{artifact}}` and
+/// `{{build}}` hold other variables, so they are filled first).
+fn variables(
+    name: &str,
+    kind: ScaffoldKind,
+    lang: ScaffoldLang,
+    scaffold: &Scaffold,
+    sdk: &Path,
+) -> Vec<(&'static str, String)> {
+    let lang = match (kind, lang) {
+        (ScaffoldKind::Wasm, ScaffoldLang::Rust)
+        | (ScaffoldKind::Lua | ScaffoldKind::Extism | ScaffoldKind::Native, _) => String::new(),
+        (ScaffoldKind::Wasm, lang) => format!(" --lang {lang}"),
     };
     vec![
+        ("{{artifact}}", scaffold.artifact.to_string()),
+        ("{{build}}", scaffold.build.to_string()),
         ("{{name}}", name.to_string()),
+        ("{{library}}", name.replace('-', "_")),
         ("{{kind}}", kind.to_string()),
-        (
-            "{{lang}}",
-            match (kind, lang) {
-                (ScaffoldKind::Wasm, ScaffoldLang::Go) => " --lang go".to_string(),
-                _ => String::new(),
-            },
-        ),
-        ("{{artifact}}", artifact),
-        ("{{build}}", build),
+        ("{{plugin_kind}}", scaffold.plugin_kind.to_string()),
+        ("{{lang}}", lang),
         ("{{sdk}}", sdk.display().to_string()),
+        ("{{dll_prefix}}", std::env::consts::DLL_PREFIX.to_string()),
+        ("{{dll_suffix}}", std::env::consts::DLL_SUFFIX.to_string()),
     ]
 }
 
@@ -95,9 +149,7 @@ pub fn new(
 ) -> anyhow::Result<ExitCode> {
     // The name every load path will check: refused here, before any file is written.
     check_registered_name(name)?;
-    if lang != ScaffoldLang::Rust && kind != ScaffoldKind::Wasm {
-        bail!("--lang {lang} is for --kind wasm; {kind} plugins are written in Rust or Lua");
-    }
+    let scaffold = scaffold(kind, lang)?;
     if kind != ScaffoldKind::Lua && name.contains('.') {
         bail!("`{name}` is not a valid Rust crate name: use letters, digits, `-` and `_` only");
     }
@@ -105,14 +157,9 @@ pub fn new(
         Some(sdk) => std::path::absolute(sdk)?,
         None => PathBuf::from(POCKET_SOURCE),
     };
-    let needs = match (kind, lang) {
-        (ScaffoldKind::Lua, _) => None,
-        (ScaffoldKind::Wasm, ScaffoldLang::Go) => Some("backends/wasm/sdks/go/go.mod"),
-        _ => Some("backends/wasm/pdk/Cargo.toml"),
-    };
-    if needs.is_some_and(|file| !sdk.join(file).is_file()) {
+    if scaffold.sdk_file.is_some_and(|file| !sdk.join(file).is_file()) {
         bail!(
-            "the Pocket SDK crates are not in {}; give the Pocket source directory with --sdk DIR",
+            "the Pocket SDKs are not in {}; give the Pocket source directory with --sdk DIR",
             sdk.display()
         );
     }
@@ -123,14 +170,18 @@ pub fn new(
             dir.display()
         );
     }
-    let variables = variables(name, kind, lang, &sdk);
+    let variables = variables(name, kind, lang, &scaffold, &sdk);
     let fill = |text: &str| {
         variables
             .iter()
             .fold(text.to_string(), |text, (key, value)| text.replace(key, value))
     };
-    for (path, template) in templates(kind, lang) {
-        let file = dir.join(fill(&path));
+    let common = [
+        ("README.md", include_str!("../scaffold/README.md")),
+        ("pocket-plugin.toml", include_str!("../scaffold/pocket-plugin.toml")),
+    ];
+    for (path, template) in common.iter().chain(scaffold.files) {
+        let file = dir.join(fill(path));
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }

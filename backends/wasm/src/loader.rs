@@ -194,6 +194,10 @@ impl PluginLoader for WasmLoader {
             .is_some_and(|e| e.eq_ignore_ascii_case("wasm") || e.eq_ignore_ascii_case("wat"))
     }
 
+    fn companion_suffixes(&self) -> &'static [&'static str] {
+        &[extism::manifest::MANIFEST_SUFFIX]
+    }
+
     fn open(&self, source: &PluginSource<'_>, limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
         Ok(Box::new(self.open_module(source, limits)?))
     }

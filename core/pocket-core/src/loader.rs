@@ -87,6 +87,13 @@ pub trait PluginLoader: Send + Sync {
     /// Whether `path` is a file this loader handles (usually by extension).
     fn handles(&self, path: &Path) -> bool;
 
+    /// The suffixes of the files this loader reads beside a plugin file
+    /// `NAME.EXT`, as `NAME` + suffix (an Extism module's manifest,
+    /// `NAME.extism.toml`): packaged, installed and copied with it.
+    fn companion_suffixes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Opens `source` and reads what the plugin says about itself. Code the
     /// plugin runs to describe itself runs under `limits`, with no
     /// capability granted.

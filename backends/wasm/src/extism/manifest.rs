@@ -33,9 +33,16 @@ use crate::error::ModuleError;
 /// The largest manifest read.
 const MAX_MANIFEST_BYTES: u64 = 256 * 1024;
 
-/// The manifest file of the module at `module`: `NAME.extism.toml` beside `NAME.wasm`.
+/// What a module's manifest file is named after the module's own name.
+pub const MANIFEST_SUFFIX: &str = ".extism.toml";
+
+/// The manifest file of the module at `module`: `NAME.extism.toml` beside
+/// `NAME.wasm` (beside the file a symbolic link leads to, for an installed
+/// plugin's link).
 pub fn manifest_path(module: &Path) -> PathBuf {
-    module.with_extension("extism.toml")
+    let module = std::fs::canonicalize(module).unwrap_or_else(|_| module.to_path_buf());
+    let stem = module.file_stem().unwrap_or_default().to_string_lossy();
+    module.with_file_name(format!("{stem}{MANIFEST_SUFFIX}"))
 }
 
 /// What the manifest file holds.
