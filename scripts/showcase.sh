@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: build the example plugins (native cdylibs, Rust and Go WASM
-# modules; Lua needs no build), then run the showcase workflow, whose nodes
-# come from all three plugin kinds, with a per-node trace.
+# The main job: build the example plugins from source (native cdylibs; WASM
+# modules in Rust, Go, Zig and AssemblyScript; Extism plugins from two PDKs;
+# Lua needs no build), then run the showcase workflow, whose nodes come from
+# all of them, with a per-node trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/require.sh

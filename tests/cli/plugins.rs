@@ -33,7 +33,8 @@ pub fn assert_listed(kind: &str, names: &[&str]) -> Outcome {
 
 #[test]
 fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
-    // (WASM in Rust and in Go: `exclaim` is go-text/shout.)
+    // WASM in Rust, Go (`exclaim`), Zig (`mirror`) and AssemblyScript
+    // (`loud`), and Extism plugins from two PDKs (`vowels`, `invite`).
     example_plugins();
     let long = run_json(
         "examples/workflows/showcase.yaml",
@@ -46,6 +47,12 @@ fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
     assert_eq!(long["slug"], "pocket-native-lua-wasm-nodes-in-one-graph", "{long}");
     assert_eq!(long["words"], 66, "{long}");
     assert_eq!(long["truncated"], true, "{long}");
+    assert_eq!(long["vowels"], 112, "{long}");
+    assert_eq!(
+        long["invite"], "Now reading, POCKET: NATIVE, LUA & WASM NODES IN ONE GRAPH!",
+        "{long}"
+    );
+    assert_eq!(long["code"], "hparg-eno-ni-sedon-msaw-aul-evitan-tekcop", "{long}");
 
     let short = run_json(
         "examples/workflows/showcase.yaml",
