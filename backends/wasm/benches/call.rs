@@ -78,9 +78,17 @@ fn print_languages() {
         ("Rust (pocket-pdk)", examples.join("json-tools.wasm"), "echo-json"),
         ("Go (Go SDK, wasip1)", examples.join("go-text.wasm"), "echo"),
         ("Zig (Zig SDK, wasip1)", examples.join("zig-text.wasm"), "echo"),
-        ("AssemblyScript (AssemblyScript SDK)", examples.join("as-text.wasm"), "echo"),
+        (
+            "AssemblyScript (AssemblyScript SDK)",
+            examples.join("as-text.wasm"),
+            "echo",
+        ),
         ("Extism, Rust extism-pdk", examples.join("extism-text.wasm"), "echo"),
-        ("Extism, AssemblyScript as-pdk", examples.join("extism-as.wasm"), "count_vowels"),
+        (
+            "Extism, AssemblyScript as-pdk",
+            examples.join("extism-as.wasm"),
+            "count_vowels",
+        ),
     ];
     for (language, file, echo) in guests {
         let size = std::fs::metadata(&file).unwrap().len();
