@@ -172,10 +172,9 @@ export function http(request: HttpRequest): HttpResponse {
     response.error = REFUSED;
     return response;
   }
-  const error = field(answer, "error");
+  const error = errorIn(answer);
   if (error !== null) {
-    const message = parseString(error);
-    response.error = message === null ? error : message;
+    response.error = error;
     return response;
   }
   const status = field(answer, "status");
@@ -188,6 +187,14 @@ export function http(request: HttpRequest): HttpResponse {
     response.body = decoded === null ? text : decoded;
   }
   return response;
+}
+
+/** The message of the host's `{"error"}` answer, if `answer` is one. */
+function errorIn(answer: string): string | null {
+  const error = field(answer, "error");
+  if (error === null) return null;
+  const message = parseString(error);
+  return message === null ? error : message;
 }
 
 /**
@@ -205,10 +212,9 @@ export function callNode(target: string, input: string = "null", config: string 
     result.error = REFUSED;
     return result;
   }
-  const error = field(answer, "error");
+  const error = errorIn(answer);
   if (error !== null) {
-    const message = parseString(error);
-    result.error = message === null ? error : message;
+    result.error = error;
     return result;
   }
   const output = field(answer, "output");

@@ -6,36 +6,23 @@
 //! making every host call.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, json, loader, one_node, repo, run_graph, run_script};
+use crate::common::{config, example, json, loader, one_node, run_graph, test_guest};
 
 /// `examples/plugins/wasm/as-text.wasm`, built once per test process.
 fn as_text() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            run_script("build-as-plugins.sh", &[]);
-            repo().join("examples/plugins/wasm/as-text.wasm")
-        })
-        .clone()
+    example("build-as-plugins.sh", "as-text.wasm")
 }
 
 /// The test guest, built once per test process.
 fn as_guest() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = repo().join("target/as-guests/as-guest.wasm");
-            run_script(
-                "build-as-plugins.sh",
-                &[&repo().join("backends/wasm/tests/as-guest"), &out],
-            );
-            out
-        })
-        .clone()
+    test_guest(
+        "build-as-plugins.sh",
+        "backends/wasm/tests/as-guest",
+        "target/as-guests/as-guest.wasm",
+    )
 }
 
 fn registry(config: &PocketConfig, plugins: &[PathBuf]) -> Registry {

@@ -1,7 +1,7 @@
 //! Helpers: engines with a test cache, registries of fixtures, one-node workflows.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use pocket_core::{Graph, PluginLoader, PocketConfig, Registry, testing};
 use pocket_wasm::{WasmEngine, WasmLoader};
@@ -16,12 +16,21 @@ pub fn repo() -> PathBuf {
         .unwrap()
 }
 
-/// Runs `scripts/SCRIPT` with `args` (a build that installs its toolchain
-/// when missing); panics with what it printed if it fails.
-pub fn run_script(script: &str, args: &[&Path]) {
+/// Runs `scripts/SCRIPT` with `args` (paths relative to the repository:
+/// a build that installs its toolchain when missing) once per test process:
+/// a later call with the same script and arguments returns at once, and
+/// builds never run side by side. Panics with what the script printed if it
+/// fails.
+pub fn build_once(script: &str, args: &[&str]) {
+    static DONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let key = format!("{script} {}", args.join(" "));
+    let mut done = DONE.lock().unwrap_or_else(PoisonError::into_inner);
+    if done.contains(&key) {
+        return;
+    }
     let ran = std::process::Command::new("bash")
         .arg(repo().join("scripts").join(script))
-        .args(args)
+        .args(args.iter().map(|arg| repo().join(arg)))
         .output()
         .expect("cannot run bash");
     assert!(
@@ -29,6 +38,21 @@ pub fn run_script(script: &str, args: &[&Path]) {
         "scripts/{script} failed:\n{}",
         String::from_utf8_lossy(&ran.stderr)
     );
+    done.push(key);
+}
+
+/// The example plugin `examples/plugins/wasm/FILE`, built by `scripts/SCRIPT`
+/// once per test process.
+pub fn example(script: &str, file: &str) -> PathBuf {
+    build_once(script, &[]);
+    repo().join("examples/plugins/wasm").join(file)
+}
+
+/// A test guest built from `source` into `out` by `scripts/SCRIPT SOURCE
+/// OUT`, once per test process.
+pub fn test_guest(script: &str, source: &str, out: &str) -> PathBuf {
+    build_once(script, &[source, out]);
+    repo().join(out)
 }
 
 pub fn fixture(name: &str) -> PathBuf {

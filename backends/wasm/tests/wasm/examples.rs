@@ -2,21 +2,15 @@
 //! scripts/build-plugins.sh, plus a hand-written .wat) and the example workflow.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, RunOptions, parse_file, run, validate};
 
-use crate::common::{json, loader, repo, run_script};
+use crate::common::{build_once, json, loader, repo};
 
-/// Builds the example plugins once per test run.
+/// The example plugins' directory, built once per test run.
 fn built() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            run_script("build-plugins.sh", &[]);
-            repo().join("examples/plugins/wasm")
-        })
-        .clone()
+    build_once("build-plugins.sh", &[]);
+    repo().join("examples/plugins/wasm")
 }
 
 fn registry(config: &PocketConfig) -> Registry {

@@ -7,21 +7,14 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, fixture, json, loader, one_node, repo, run_graph, run_script};
+use crate::common::{config, example, fixture, json, loader, one_node, run_graph};
 
 /// `examples/plugins/wasm/extism-text.wasm`, built once per test process.
 fn extism_text() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            run_script("build-plugins.sh", &[]);
-            repo().join("examples/plugins/wasm/extism-text.wasm")
-        })
-        .clone()
+    example("build-plugins.sh", "extism-text.wasm")
 }
 
 fn registry_of(path: &std::path::Path, config: &PocketConfig) -> Registry {
@@ -168,13 +161,7 @@ fn an_extism_plugin_needing_its_applications_host_functions_is_refused_naming_th
 /// `examples/plugins/wasm/extism-as.wasm` (Extism's AssemblyScript PDK),
 /// built once per test process.
 fn extism_as() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            run_script("build-extism-as-plugin.sh", &[]);
-            repo().join("examples/plugins/wasm/extism-as.wasm")
-        })
-        .clone()
+    example("build-extism-as-plugin.sh", "extism-as.wasm")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,21 +3,14 @@
 //! `scripts/build-go-plugins.sh` (which installs Go when it is missing).
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, Registry, testing};
 
-use crate::common::{config, json, loader, one_node, repo, run_graph, run_script};
+use crate::common::{config, example, json, loader, one_node, run_graph, test_guest};
 
 /// `examples/plugins/wasm/go-text.wasm`, built once per test process.
 fn go_text() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            run_script("build-go-plugins.sh", &[]);
-            repo().join("examples/plugins/wasm/go-text.wasm")
-        })
-        .clone()
+    example("build-go-plugins.sh", "go-text.wasm")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,17 +47,11 @@ async fn a_go_plugin_runs_its_node_types_and_reports_their_errors() {
 /// `backends/wasm/tests/go-guest`, which calls the Go SDK's host functions,
 /// built once per test process into the target directory.
 fn go_guest() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = repo().join("target/go-guests/go-guest.wasm");
-            run_script(
-                "build-go-plugins.sh",
-                &[&repo().join("backends/wasm/tests/go-guest"), &out],
-            );
-            out
-        })
-        .clone()
+    test_guest(
+        "build-go-plugins.sh",
+        "backends/wasm/tests/go-guest",
+        "target/go-guests/go-guest.wasm",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,21 +4,14 @@
 //! and a test guest (`backends/wasm/tests/zig-guest`) making every host call.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, json, loader, one_node, repo, run_graph, run_script};
+use crate::common::{config, example, json, loader, one_node, run_graph, test_guest};
 
 /// `examples/plugins/wasm/zig-text.wasm`, built once per test process.
 fn zig_text() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            run_script("build-zig-plugins.sh", &[]);
-            repo().join("examples/plugins/wasm/zig-text.wasm")
-        })
-        .clone()
+    example("build-zig-plugins.sh", "zig-text.wasm")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,17 +75,11 @@ async fn the_zig_example_counts_in_the_runs_kv_store_under_its_grant_and_is_refu
 
 /// The test guest exercising every host call of the Zig SDK.
 fn zig_guest() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = repo().join("target/zig-guests/zig-guest.wasm");
-            run_script(
-                "build-zig-plugins.sh",
-                &[&repo().join("backends/wasm/tests/zig-guest"), &out],
-            );
-            out
-        })
-        .clone()
+    test_guest(
+        "build-zig-plugins.sh",
+        "backends/wasm/tests/zig-guest",
+        "target/zig-guests/zig-guest.wasm",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
