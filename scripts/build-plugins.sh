@@ -2,9 +2,10 @@
 # Builds the example plugins that need building: the Rust WASM plugins in
 # examples/plugins/wasm/rust (with pocket-pdk) become
 # examples/plugins/wasm/<name>.wasm, the directory pocket.toml lists, so
-# `pocket plugin list` at the repository root shows them; the Go, Zig and
-# AssemblyScript plugins in examples/plugins/wasm/{go,zig,assemblyscript}
-# become go-text.wasm, zig-text.wasm and as-text.wasm there.
+# `pocket plugin list` at the repository root shows them; the Go, Zig,
+# AssemblyScript and JavaScript plugins in
+# examples/plugins/wasm/{go,zig,assemblyscript,javascript} become
+# go-text.wasm, zig-text.wasm, as-text.wasm and js-text.wasm there.
 # Installs the wasm32-unknown-unknown target with rustup when it is missing.
 set -euo pipefail
 
@@ -28,11 +29,12 @@ for crate in text-stats json-tools extism-text; do
     cp "$target_dir/$target/release/${crate//-/_}.wasm" "$plugins/.$crate.wasm.$$"
     mv "$plugins/.$crate.wasm.$$" "$plugins/$crate.wasm"
 done
-# Go, Zig and AssemblyScript, with their SDKs (installs each toolchain when
-# it is missing).
+# Go, Zig, AssemblyScript and JavaScript, with their SDKs (installs each
+# toolchain when it is missing).
 bash "$root/scripts/build-go-plugins.sh"
 bash "$root/scripts/build-zig-plugins.sh"
 bash "$root/scripts/build-as-plugins.sh"
+bash "$root/scripts/build-js-plugins.sh"
 # An Extism plugin from a second PDK language (AssemblyScript), built as
 # Extism's docs build it.
 bash "$root/scripts/build-extism-as-plugin.sh"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build the example plugins from source (native cdylibs; WASM
-# modules in Rust, Go, Zig and AssemblyScript; Extism plugins from two PDKs;
-# Lua needs no build), then run the showcase workflow, whose nodes come from
-# all of them, with a per-node trace.
+# modules in Rust, Go, Zig, AssemblyScript and JavaScript; Extism plugins
+# from two PDKs; Lua needs no build), then run the showcase workflow, whose
+# nodes come from all of them, with a per-node trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/require.sh

@@ -1,7 +1,7 @@
 //! [`Deployment`]: configuration plus a registry with every plugin
 //! registered, loaded now or (for programs that run workflows) on first use.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pocket_core::{
@@ -350,6 +350,34 @@ impl Deployment {
 
     fn loader_for_shared(&self, path: &Path) -> Option<&Arc<dyn PluginLoader>> {
         self.loaders.iter().find(|l| l.handles(path))
+    }
+
+    /// The plugin files beside `path` that read it as a companion file
+    /// ([`PluginLoader::companion_suffixes`]: `NAME.extism.toml` for
+    /// `NAME.wasm`), so that a change to it reloads them.
+    pub fn plugins_of_companion(&self, path: &Path) -> Vec<PathBuf> {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(pocket_core::directory_of(path)) else {
+            return Vec::new();
+        };
+        let entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut plugins = Vec::new();
+        for loader in &self.loaders {
+            for suffix in loader.companion_suffixes() {
+                let Some(stem) = file_name.strip_suffix(suffix) else {
+                    continue;
+                };
+                plugins.extend(
+                    entries
+                        .iter()
+                        .filter(|entry| loader.handles(entry) && entry.file_stem().is_some_and(|s| s == stem))
+                        .cloned(),
+                );
+            }
+        }
+        plugins
     }
 }
 

@@ -33,8 +33,9 @@ pub fn assert_listed(kind: &str, names: &[&str]) -> Outcome {
 
 #[test]
 fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
-    // WASM in Rust, Go (`exclaim`), Zig (`mirror`) and AssemblyScript
-    // (`loud`), and Extism plugins from two PDKs (`vowels`, `invite`).
+    // WASM in Rust, Go (`exclaim`), Zig (`mirror`), AssemblyScript (`loud`)
+    // and JavaScript (`tagline`), and Extism plugins from two PDKs
+    // (`vowels`, `invite`).
     example_plugins();
     let long = run_json(
         "examples/workflows/showcase.yaml",
@@ -53,6 +54,7 @@ fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
         "{long}"
     );
     assert_eq!(long["code"], "hparg-eno-ni-sedon-msaw-aul-evitan-tekcop", "{long}");
+    assert_eq!(long["tagline"], "Pocket Native Lua Wasm Nodes In One Graph", "{long}");
 
     let short = run_json(
         "examples/workflows/showcase.yaml",

@@ -122,7 +122,7 @@ const WASMER_SERIES: &str = "7.4";
 
 /// How compiled code counts fuel; part of the cache key, so modules compiled
 /// under other rules are never reused.
-const METERING: &str = "used/limit; 1/operator, bulk 1/8 bytes or 1/element; checked at back branches, calls, bulk";
+const METERING: &str = "used/limit; 1/operator but block, loop, end, nop; bulk 1/8 bytes or 1/element; checked at back branches, calls, bulk";
 
 /// A wasmer engine compiling with cranelift and, if `metering`, fuel metering
 /// ([`FuelMeter`]).

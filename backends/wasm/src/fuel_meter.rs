@@ -5,7 +5,11 @@
 //! counted up by the compiled code; `limit` (i64), written only by the host;
 //! and `length` (i32), scratch space for bulk operations. The guest's own code
 //! cannot name them: they come after its globals, and its code was validated
-//! against its own. Every operator costs one unit of fuel. At the end of every
+//! against its own. Every operator costs one unit of fuel, except the structure
+//! operators that compile to no instruction (`block`, `loop`, `end`, `nop`):
+//! an interpreter compiled to wasm (QuickJS, CPython) dispatches with a
+//! `br_table` into hundreds of nested blocks, and paid for each of them on
+//! every step of the program it interprets. At the end of every
 //! basic block (wasmer-middlewares' accounting points) the code adds the
 //! block's cost to `used`. A bulk memory or table operation adds its length at
 //! run time, before it runs: one unit per 8 bytes (`memory.fill`,
@@ -169,6 +173,16 @@ impl FunctionFuelMeter {
     }
 }
 
+/// What `operator` costs: one unit, or nothing for the structure operators
+/// that compile to no instruction. Nothing runs for ever on them alone: a
+/// loop repeats only through a branch, which costs.
+fn cost(operator: &Operator) -> u64 {
+    match operator {
+        Operator::Block { .. } | Operator::Loop { .. } | Operator::End | Operator::Nop => 0,
+        _ => 1,
+    }
+}
+
 /// How many bits of a bulk operation's length one unit of fuel covers, for
 /// the operators that have a length operand on top of the stack.
 fn length_shift(operator: &Operator) -> Option<i64> {
@@ -189,7 +203,7 @@ impl<'a> FunctionMiddleware<'a> for FunctionFuelMeter {
                 "a function was fed before its module was transformed",
             ));
         };
-        self.pending += 1;
+        self.pending += cost(&operator);
         let pending = Operator::I64Const {
             value: self.pending.cast_signed(),
         };
@@ -291,7 +305,12 @@ mod tests {
               (else (local.set $n (i32.const 0)))))
           (br_table $again $again (local.get $n))))
       (func $recurse (export "recurse") (param $n i32)
-        (call $recurse (i32.add (local.get $n) (i32.const 1)))))"#;
+        (call $recurse (i32.add (local.get $n) (i32.const 1))))
+      (func (export "flat") (param $n i32)
+        (drop (local.get $n)))
+      (func (export "nested") (param $n i32)
+        (block (block (block (block (block (block (block (block
+          (drop (local.get $n)) (nop) (nop)))))))))))"#;
 
     struct Guest {
         store: Store,
@@ -368,6 +387,14 @@ mod tests {
         let (finished, used) = guest.run("recurse", 0, 500);
         assert!(!finished, "the recursion must trap");
         assert!(used > 500 && used < 520, "used {used}");
+    }
+
+    #[test]
+    fn blocks_that_compile_to_nothing_cost_nothing() {
+        let mut guest = Guest::new();
+        let (_, flat) = guest.run("flat", 0, u64::MAX >> 1);
+        let (_, nested) = guest.run("nested", 0, u64::MAX >> 1);
+        assert_eq!(flat, nested, "eight blocks and two nops add nothing");
     }
 
     #[test]

@@ -37,7 +37,8 @@
 //!   load, and `memory.grow` past it returns -1. The call fails with `memory`
 //!   when the guest then traps with its memory at the cap (a guest that
 //!   handles -1 itself reports its own error).
-//! - `fuel`: a hard cap on work. Every operator costs one unit, and a bulk
+//! - `fuel`: a hard cap on work. Every operator costs one unit (but `block`,
+//!   `loop`, `end` and `nop`, which compile to nothing), and a bulk
 //!   operation one more per 8 bytes (`memory.fill`, `memory.copy`,
 //!   `memory.init`) or per element (`table.fill`, `.copy`, `.init`), taken
 //!   before it runs; the compiled code adds up the count at the end of every

@@ -191,7 +191,14 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 fn apply(app: &App, changes: Changes) {
     let mut plugins_changed = false;
-    for path in &changes.plugins {
+    // A changed companion file (an Extism manifest) stands for its plugin files.
+    let companions_of = changes
+        .plugins
+        .iter()
+        .filter(|path| app.host.loader_for(path).is_none())
+        .flat_map(|path| app.host.plugins_of_companion(path));
+    let plugins: BTreeSet<PathBuf> = changes.plugins.iter().cloned().chain(companions_of).collect();
+    for path in &plugins {
         if app.host.loader_for(path).is_none() {
             continue;
         }

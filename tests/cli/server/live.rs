@@ -563,3 +563,24 @@ async fn a_new_workflow_file_cannot_take_an_established_workflows_webhook_or_nam
     .json;
     assert_eq!(twin["output"], json!({"by": "twin"}), "{twin}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extism_manifest_changed_beside_its_module_reloads_the_plugin() {
+    let site = Site::new("");
+    let module = crate::root().join("backends/wasm/tests/fixtures/extism-attacks.wat");
+    std::fs::copy(module, site.path().join("plugins/kernel.wat")).unwrap();
+    let server = site.start();
+    let version = async || {
+        let plugins = call("GET", &server.url("/v1/plugins"), None, None).await.json;
+        plugin(&plugins, "kernel").map(|p| p["version"].clone())
+    };
+    assert_eq!(version().await, Some(json!("0.0.0")), "no manifest yet");
+    replace(
+        &site.path().join("plugins/kernel.extism.toml"),
+        "version = \"2.0.0\"\n[nodes.ok]\ndescription = \"answers ok\"\n",
+    );
+    eventually("the manifest's version is served", async || {
+        version().await.filter(|v| *v == "2.0.0")
+    })
+    .await;
+}

@@ -15,13 +15,14 @@ func init() {
 	pocket.Register(pocket.Plugin{
 		Name:        "go-guest",
 		Version:     "1.0.0",
-		Permissions: []string{"log", "kv", "http:127.0.0.1"},
+		Permissions: []string{"log", "kv", "http:127.0.0.1", "plugin_call:go-guest/*"},
 		Nodes: []pocket.NodeType{
 			{Type: "config", Description: "The plugin config's `greeting`", Run: config},
 			{Type: "kv", Description: "Stores its input under `k` and reads it back", Run: kv},
 			{Type: "http", Description: "GETs the input URL: its status", Run: get},
 			{Type: "panic", Description: "Panics", Run: func(pocket.Call) (pocket.Result, error) { panic("boom") }},
 			{Type: "fail", Description: "Fails", Run: func(pocket.Call) (pocket.Result, error) { return pocket.Result{}, errors.New("it failed") }},
+			{Type: "call", Description: "Runs the node type `type` on `input` (a plugin call)", Run: call},
 		},
 	})
 }
@@ -56,6 +57,21 @@ func get(call pocket.Call) (pocket.Result, error) {
 		return pocket.Result{}, err
 	}
 	return pocket.Output(response.Status), nil
+}
+
+func call(c pocket.Call) (pocket.Result, error) {
+	var request struct {
+		Type  string          `json:"type"`
+		Input json.RawMessage `json:"input"`
+	}
+	if err := json.Unmarshal(c.Input, &request); err != nil {
+		return pocket.Result{}, err
+	}
+	output, err := pocket.CallNode(request.Type, request.Input, map[string]any{})
+	if err != nil {
+		return pocket.Result{}, err
+	}
+	return pocket.Output(output), nil
 }
 
 func main() {}

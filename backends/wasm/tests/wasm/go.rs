@@ -57,7 +57,7 @@ fn go_guest() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_go_sdk_reaches_config_kv_and_http_under_the_plugins_grants_and_reports_panics() {
     let config = config(
-        "[plugins.permissions]\ngo-guest = [\"log\", \"kv\", \"http:127.0.0.1\"]\n\
+        "[plugins.permissions]\ngo-guest = [\"log\", \"kv\", \"http:127.0.0.1\", \"plugin_call:go-guest/*\"]\n\
          [plugins.config.go-guest]\ngreeting = \"hello\"\n",
     );
     let registry = Registry::new();
@@ -76,6 +76,13 @@ async fn the_go_sdk_reaches_config_kv_and_http_under_the_plugins_grants_and_repo
     let panicked = run("panic", "null").await.unwrap_err();
     assert!(panicked.contains("panicked: boom"), "{panicked}");
     let failed = run("fail", "null").await.unwrap_err();
+    assert!(failed.contains("it failed"), "{failed}");
+    // Plugin calls: the callee's output comes back, and its failure too.
+    let called = run("call", r#"{"type": "go-guest/config", "input": null}"#).await;
+    assert_eq!(called.unwrap(), json(r#""hello""#));
+    let failed = run("call", r#"{"type": "go-guest/fail", "input": null}"#)
+        .await
+        .unwrap_err();
     assert!(failed.contains("it failed"), "{failed}");
     assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#), "it goes on");
 }

@@ -9,6 +9,7 @@ mod examples;
 mod extism;
 mod go;
 mod guests;
+mod javascript;
 mod limits;
 mod loading;
 mod requests;
