@@ -83,6 +83,11 @@ fn print_languages() {
             examples.join("as-text.wasm"),
             "echo",
         ),
+        (
+            "JavaScript (JavaScript SDK, QuickJS)",
+            examples.join("js-text.wasm"),
+            "echo",
+        ),
         ("Extism, Rust extism-pdk", examples.join("extism-text.wasm"), "echo"),
         (
             "Extism, AssemblyScript as-pdk",
