@@ -294,7 +294,8 @@ pub enum PluginCommand {
         #[arg(long, value_enum)]
         kind: ScaffoldKind,
         /// The language of a WASM plugin: Rust (pocket-pdk), Go (the Go SDK,
-        /// wasip1), Zig (the Zig SDK) or AssemblyScript (the AssemblyScript SDK).
+        /// wasip1), Zig (the Zig SDK), AssemblyScript (the AssemblyScript SDK) or
+        /// JavaScript (the JavaScript SDK, QuickJS).
         #[arg(long, value_enum, default_value_t = ScaffoldLang::Rust)]
         lang: ScaffoldLang,
         /// Where to create it (default: ./NAME); must be empty or missing.
@@ -409,6 +410,8 @@ pub enum ScaffoldLang {
     Zig,
     /// AssemblyScript with the AssemblyScript SDK.
     Assemblyscript,
+    /// JavaScript with the JavaScript SDK (QuickJS).
+    Javascript,
 }
 
 impl std::fmt::Display for ScaffoldLang {
@@ -418,6 +421,7 @@ impl std::fmt::Display for ScaffoldLang {
             ScaffoldLang::Go => "go",
             ScaffoldLang::Zig => "zig",
             ScaffoldLang::Assemblyscript => "assemblyscript",
+            ScaffoldLang::Javascript => "javascript",
         })
     }
 }

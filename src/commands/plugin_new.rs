@@ -1,5 +1,5 @@
 //! `pocket plugin new NAME --kind lua|wasm|extism|native [--lang
-//! rust|go|zig|assemblyscript]`: a plugin project that builds and passes
+//! rust|go|zig|assemblyscript|javascript]`: a plugin project that builds and passes
 //! `pocket plugin test` as written, with one node type (a config schema,
 //! declared examples), a README and a package manifest.
 
@@ -11,8 +11,8 @@ use pocket_core::check_registered_name;
 
 use crate::cli::{ScaffoldKind, ScaffoldLang};
 
-/// Where the SDKs (pocket-pdk, pocket-native-sdk, the Go, Zig and
-/// AssemblyScript SDKs) are: the Pocket source this binary was built from.
+/// Where the SDKs (pocket-pdk, pocket-native-sdk, the Go, Zig,
+/// AssemblyScript and JavaScript SDKs) are: the Pocket source this binary was built from.
 const POCKET_SOURCE: &str = env!("CARGO_MANIFEST_DIR");
 
 /// One kind of project: its files and how it is built. Every text may hold
@@ -81,6 +81,14 @@ fn scaffold(kind: ScaffoldKind, lang: ScaffoldLang) -> anyhow::Result<Scaffold> 
             artifact: "{{name}}.wasm",
             build: "npm install      # AssemblyScript 0.28 and the SDK (Node.js 20 or newer)\nnpm run build\n",
             sdk_file: Some("backends/wasm/sdks/assemblyscript/package.json"),
+            plugin_kind: "wasm",
+        },
+        (ScaffoldKind::Wasm, ScaffoldLang::Javascript) => Scaffold {
+            files: &[("main.js", include_str!("../scaffold/js-main.js"))],
+            artifact: "{{name}}.wasm",
+            build: "# QuickJS and the SDK compiled with Zig (fetched into the Pocket source's target/tools the first time)\n\
+                    bash {{sdk}}/scripts/build-js-plugins.sh main.js {{name}}.wasm\n",
+            sdk_file: Some("backends/wasm/sdks/javascript/pocket_js.c"),
             plugin_kind: "wasm",
         },
         (ScaffoldKind::Extism, ScaffoldLang::Rust) => Scaffold {

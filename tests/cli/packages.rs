@@ -83,6 +83,7 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
         ("hello-go", "wasm", "go"),
         ("hello-zig", "wasm", "zig"),
         ("hello-as", "wasm", "assemblyscript"),
+        ("hello-js", "wasm", "javascript"),
         ("hello-extism", "extism", "rust"),
         ("hello-native", "native", "rust"),
     ];
@@ -149,6 +150,7 @@ fn a_new_plugin_of_each_kind_builds_tests_packages_installs_and_runs() {
         "hello-go/greet",
         "hello-zig/greet",
         "hello-as/greet",
+        "hello-js/greet",
         "hello-extism/greet",
         "hello-native/greet",
     ] {
