@@ -199,11 +199,14 @@ impl Deployment {
     /// first; a lazy plugin passes the rest of the gate when first used.
     fn autoload(&self, path: &Path, loading: Loading) -> Result<bool, LoadError> {
         let name = file_plugin_name(path);
+        let Some(loader) = self.loader_for_shared(path).cloned() else {
+            return self.load_plugin(path);
+        };
         let cached = match (&self.descriptions, loading) {
-            (Some(cache), Loading::Lazy) => cache.get(path),
+            (Some(cache), Loading::Lazy) => cache.get(path, loader.companion_suffixes()),
             _ => None,
         };
-        let (Some(description), Some(loader)) = (cached, self.loader_for_shared(path).cloned()) else {
+        let Some(description) = cached else {
             return self.load_plugin(path);
         };
         check_registered_name(&name).map_err(|e| LoadError::new(path, e))?;
@@ -216,7 +219,7 @@ impl Deployment {
         let load = Box::new(move || {
             let plugin = pocket_core::load_plugin(&*loader, &file, &registered, &config)?;
             if let Some(cache) = &cache {
-                cache.refresh(&file, plugin.description());
+                cache.refresh(&file, loader.companion_suffixes(), plugin.description());
             }
             Ok(plugin)
         });
@@ -339,7 +342,8 @@ impl Deployment {
     /// Caches what the plugin in `path` described itself as.
     fn remember(&self, path: &Path, plugin: &dyn Plugin) {
         if let Some(cache) = &self.descriptions {
-            cache.refresh(path, plugin.description());
+            let companions = self.loader_for(path).map_or(&[][..], PluginLoader::companion_suffixes);
+            cache.refresh(path, companions, plugin.description());
         }
     }
 

@@ -368,6 +368,13 @@ fn an_extism_plugin_loads_and_unloads_with_the_manifest_beside_it() {
         test.stdout,
         test.stderr
     );
+    // A changed manifest is read again: cached descriptions are of the
+    // module and the manifest beside it.
+    let list = exec(d.pocket().args(["plugin", "list"]));
+    assert!(list.stdout.contains("2.0.0"), "{}", list.stdout);
+    d.write("plugins/kernel.extism.toml", "version = \"3.0.0\"\n");
+    let list = exec(d.pocket().args(["plugin", "list"]));
+    assert!(list.stdout.contains("3.0.0"), "{}", list.stdout);
     let out = exec(d.pocket().args(["plugin", "unload", "kernel"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!d.path("plugins/kernel.wat").exists() && !d.path("plugins/kernel.extism.toml").exists());

@@ -14,7 +14,7 @@ use wasmer::{Engine, Module};
 use crate::error::ModuleError;
 use crate::extism::{ExtismCall, InputMode, output_value};
 use crate::host_functions::CallScope;
-use crate::instance::{CallFailure, GuestCall, Instance};
+use crate::instance::{CallFailure, Instance, Payload};
 use crate::limits::{self, Culprit};
 use crate::response::response;
 
@@ -130,7 +130,7 @@ impl Runtime {
                 self.instantiate()
                     .map_err(|e| NodeError::Crashed(format!("{culprit}: {e}")))
             },
-            |instance| match instance.call(payload.guest_call(), self.limits.fuel, scope) {
+            |instance| match instance.call(&payload, self.limits.fuel, scope) {
                 Ok(bytes) => (Ok(bytes), Fate::Keep),
                 Err(failure) => {
                     let fate = failure.fate();
@@ -232,23 +232,6 @@ pub(crate) struct CallRequest {
     pub run: Option<RunContext>,
     /// A wall-clock limit tighter than the plugin's: the node's `timeout`.
     pub timeout: Option<Duration>,
-}
-
-/// What one call gives the guest, by its ABI.
-pub(crate) enum Payload {
-    /// A Pocket request's JSON.
-    Pocket(Vec<u8>),
-    /// An Extism function call.
-    Extism(ExtismCall),
-}
-
-impl Payload {
-    fn guest_call(&self) -> GuestCall<'_> {
-        match self {
-            Payload::Pocket(body) => GuestCall::Pocket(body),
-            Payload::Extism(call) => GuestCall::Extism(call),
-        }
-    }
 }
 
 impl WasmNode {

@@ -54,8 +54,24 @@ impl Stamp {
 struct Entry {
     path: PathBuf,
     file: Stamp,
+    /// The files its backend reads beside it (`None`: absent), in the order
+    /// of the loader's companion suffixes.
+    #[serde(default)]
+    companions: Vec<Option<Stamp>>,
     executable: Stamp,
     description: PluginDescription,
+}
+
+/// The stamps of the files beside `path` named by `suffixes` (see
+/// [`pocket_core::PluginLoader::companion_suffixes`]), beside the file a
+/// symbolic link leads to, as the backend reads them.
+fn companion_stamps(path: &Path, suffixes: &[&str]) -> Vec<Option<Stamp>> {
+    let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    suffixes
+        .iter()
+        .map(|suffix| Stamp::of(&file.with_file_name(format!("{stem}{suffix}"))))
+        .collect()
 }
 
 impl DescriptionCache {
@@ -78,24 +94,30 @@ impl DescriptionCache {
         Some(DescriptionCache::new(base.join("descriptions")))
     }
 
-    /// The description cached for `path`, if the file and the executable
-    /// are as they were when it was written.
-    pub fn get(&self, path: &Path) -> Option<PluginDescription> {
+    /// The description cached for `path`, if the file, the files beside it
+    /// named by `companions` (suffixes) and the executable are as they were
+    /// when it was written.
+    pub fn get(&self, path: &Path, companions: &[&str]) -> Option<PluginDescription> {
         let executable = self.executable.as_ref()?;
         let text = std::fs::read(self.entry_path(path)).ok()?;
         let entry: Entry = serde_json::from_slice(&text).ok()?;
-        let fresh = entry.path == path && entry.executable == *executable && Some(entry.file) == Stamp::of(path);
+        let fresh = entry.path == path
+            && entry.executable == *executable
+            && Some(entry.file) == Stamp::of(path)
+            && entry.companions == companion_stamps(path, companions);
         fresh.then_some(entry.description)
     }
 
-    /// Remembers what `path` described itself as.
-    pub fn put(&self, path: &Path, description: &PluginDescription) {
+    /// Remembers what `path` (with the files beside it named by
+    /// `companions`) described itself as.
+    pub fn put(&self, path: &Path, companions: &[&str], description: &PluginDescription) {
         let (Some(executable), Some(file)) = (self.executable.clone(), Stamp::of(path)) else {
             return;
         };
         let entry = Entry {
             path: path.to_path_buf(),
             file,
+            companions: companion_stamps(path, companions),
             executable,
             description: description.clone(),
         };
@@ -106,9 +128,9 @@ impl DescriptionCache {
 
     /// Remembers what `path` described itself as, unless that is what the
     /// cache holds for it already.
-    pub fn refresh(&self, path: &Path, description: &PluginDescription) {
-        if self.get(path).as_ref() != Some(description) {
-            self.put(path, description);
+    pub fn refresh(&self, path: &Path, companions: &[&str], description: &PluginDescription) {
+        if self.get(path, companions).as_ref() != Some(description) {
+            self.put(path, companions, description);
         }
     }
 
@@ -145,14 +167,30 @@ mod tests {
         let cache = DescriptionCache::new(dir.path().join("cache"));
         let plugin = dir.path().join("p.lua");
         std::fs::write(&plugin, "return 1").unwrap();
-        assert_eq!(cache.get(&plugin), None, "nothing cached yet");
-        cache.put(&plugin, &description("1.0.0"));
-        assert_eq!(cache.get(&plugin), Some(description("1.0.0")));
+        assert_eq!(cache.get(&plugin, &[]), None, "nothing cached yet");
+        cache.put(&plugin, &[], &description("1.0.0"));
+        assert_eq!(cache.get(&plugin, &[]), Some(description("1.0.0")));
         std::fs::write(&plugin, "return 22").unwrap();
-        assert_eq!(cache.get(&plugin), None, "the file changed");
+        assert_eq!(cache.get(&plugin, &[]), None, "the file changed");
         let other = dir.path().join("q.lua");
         std::fs::write(&other, "return 1").unwrap();
-        assert_eq!(cache.get(&other), None, "another file has no entry");
+        assert_eq!(cache.get(&other, &[]), None, "another file has no entry");
+    }
+
+    #[test]
+    fn an_entry_serves_until_a_file_beside_its_plugin_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DescriptionCache::new(dir.path().join("cache"));
+        let plugin = dir.path().join("p.wasm");
+        std::fs::write(&plugin, "module").unwrap();
+        let companions = [".extism.toml"];
+        cache.put(&plugin, &companions, &description("1.0.0"));
+        assert_eq!(cache.get(&plugin, &companions), Some(description("1.0.0")));
+        std::fs::write(dir.path().join("p.extism.toml"), "version = '2.0.0'").unwrap();
+        assert_eq!(cache.get(&plugin, &companions), None, "a manifest appeared beside it");
+        cache.put(&plugin, &companions, &description("2.0.0"));
+        std::fs::write(dir.path().join("p.extism.toml"), "version = '3.0.0'\n").unwrap();
+        assert_eq!(cache.get(&plugin, &companions), None, "the manifest changed");
     }
 
     #[test]
@@ -161,8 +199,8 @@ mod tests {
         let cache = DescriptionCache::new(dir.path().to_path_buf());
         let plugin = dir.path().join("p.lua");
         std::fs::write(&plugin, "return 1").unwrap();
-        cache.put(&plugin, &description("1.0.0"));
+        cache.put(&plugin, &[], &description("1.0.0"));
         std::fs::write(cache.entry_path(&plugin), "{not json").unwrap();
-        assert_eq!(cache.get(&plugin), None);
+        assert_eq!(cache.get(&plugin, &[]), None);
     }
 }

@@ -40,12 +40,12 @@ enum Guest {
     Extism(HashMap<String, TypedFunction<(), i32>>),
 }
 
-/// What one call asks of a guest.
-pub(crate) enum GuestCall<'a> {
-    /// A Pocket request (JSON).
-    Pocket(&'a [u8]),
+/// What one call gives the guest, by its ABI.
+pub(crate) enum Payload {
+    /// A Pocket request's JSON.
+    Pocket(Vec<u8>),
     /// An Extism function call.
-    Extism(&'a ExtismCall),
+    Extism(ExtismCall),
 }
 
 impl Instance {
@@ -172,7 +172,7 @@ impl Instance {
 
     /// Runs one call (`call`) with `fuel` and the call's scope; the response
     /// (Pocket) or output (Extism) bytes.
-    pub(crate) fn call(&mut self, call: GuestCall<'_>, fuel: u64, scope: CallScope) -> Result<Vec<u8>, CallFailure> {
+    pub(crate) fn call(&mut self, call: &Payload, fuel: u64, scope: CallScope) -> Result<Vec<u8>, CallFailure> {
         let core = &mut self.core;
         core.set_fuel(fuel);
         let deadline = scope.deadline;
@@ -181,8 +181,8 @@ impl Instance {
             core.alarm.arm(deadline);
         }
         let result = match (call, &mut self.guest) {
-            (GuestCall::Pocket(request), Guest::Pocket(pocket)) => pocket.exchange(core, request),
-            (GuestCall::Extism(call), Guest::Extism(functions)) => extism_call(core, functions, call),
+            (Payload::Pocket(request), Guest::Pocket(pocket)) => pocket.exchange(core, request),
+            (Payload::Extism(call), Guest::Extism(functions)) => extism_call(core, functions, call),
             _ => Err(CallFailure::Abi("a call in another ABI than the module's".into())),
         };
         let fired = core.alarm.disarm() || deadline.is_some_and(|d| Instant::now() >= d);
