@@ -360,9 +360,13 @@ fn write_version(manifest: &Manifest, admitted: &Admitted, into: &Path, suffixes
     if let Some(signature) = admitted.bytes().signature() {
         write(&format!("{}.sig", installed.artifact), signature)?;
     }
-    let companions = companions(&manifest.name, artifact, suffixes);
-    let readme = files.iter().filter(|(name, _)| installed.readme.as_ref() == Some(name));
-    for (name, from) in readme.chain(&companions) {
+    // The rest of what a package holds beside the plugin: its companion
+    // files and README.
+    let signature = format!("{}.sig", installed.artifact);
+    for (name, from) in files
+        .iter()
+        .filter(|(name, _)| *name != installed.artifact && *name != signature)
+    {
         std::fs::copy(from, into.join(name)).map_err(io("copy", from))?;
     }
     write(MANIFEST, installed.to_toml()?.as_bytes())

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, example, json, loader, one_node, run_graph, test_guest};
+use crate::common::{config, example, json, loader, one_node, registry_of, run_graph, test_guest};
 
 /// `examples/plugins/wasm/as-text.wasm`, built once per test process.
 fn as_text() -> PathBuf {
@@ -23,16 +23,6 @@ fn as_guest() -> PathBuf {
         "backends/wasm/tests/as-guest",
         "target/as-guests/as-guest.wasm",
     )
-}
-
-fn registry(config: &PocketConfig, plugins: &[PathBuf]) -> Registry {
-    let registry = Registry::new();
-    for plugin in plugins {
-        registry
-            .register(loader().load(plugin, config).unwrap_or_else(|e| panic!("{e}")))
-            .unwrap();
-    }
-    registry
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +68,7 @@ async fn the_assemblyscript_sdk_reaches_config_kv_http_and_plugin_calls_under_th
         "[plugins.permissions]\nas-guest = [\"log\", \"kv\", \"http:127.0.0.1\", \"plugin_call:as-text/*\"]\n\
          [plugins.config.as-guest]\ngreeting = \"hello\"\n",
     );
-    let registry = registry(&config, &[as_guest(), as_text()]);
+    let registry = registry_of(&config, &[&as_guest(), &as_text()]);
     let run = async |node_type: &str, input: &str| {
         let graph = testing::graph(&one_node(&format!("as-guest/{node_type}")), &registry, &config).unwrap();
         run_graph(&graph, input).await.map_err(|e| e.to_string())
@@ -102,7 +92,7 @@ async fn the_assemblyscript_sdk_reaches_config_kv_http_and_plugin_calls_under_th
     assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#), "it goes on");
     // Without the `kv` grant the host's refusal reaches the node.
     let default = PocketConfig::default();
-    let registry = self::registry(&default, &[as_guest()]);
+    let registry = registry_of(&default, &[&as_guest()]);
     let graph = testing::graph(&one_node("kv"), &registry, &default).unwrap();
     let refused = run_graph(&graph, "1").await.unwrap_err().to_string();
     assert!(refused.contains("kv"), "{refused}");

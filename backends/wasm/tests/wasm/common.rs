@@ -84,6 +84,46 @@ pub fn registry(config: &PocketConfig, fixtures: &[&str]) -> Registry {
     registry
 }
 
+/// A registry with the plugin files `plugins` loaded under `config`.
+pub fn registry_of(config: &PocketConfig, plugins: &[&Path]) -> Registry {
+    let registry = Registry::new();
+    for plugin in plugins {
+        let plugin = loader().load(plugin, config).unwrap_or_else(|e| panic!("{e}"));
+        registry.register(plugin).unwrap();
+    }
+    registry
+}
+
+/// The `count` node type the Zig and JavaScript examples share: it adds 1
+/// to a counter in the run's kv store (under its config's `key`) with the
+/// `kv` grant, each key apart and each run afresh, and fails with the host's
+/// refusal without the grant.
+pub async fn counts_in_kv_under_its_grant(plugin: &Path, name: &str) {
+    let granted = config(&format!("[plugins.permissions]\n{name} = [\"log\", \"kv\"]\n"));
+    let registry = registry_of(&granted, &[plugin]);
+    let yaml = "name: t\nstart: a\nnodes:\n  - {name: a, type: count}\n  - {name: b, type: count}\n  \
+                - {name: o, type: count, config: {key: other}}\n  - {name: c, type: count}\n\
+                connections:\n  - {from: a, to: b}\n  - {from: b, to: o}\n  - {from: o, to: c}\n";
+    let graph = testing::graph(yaml, &registry, &granted).unwrap();
+    assert_eq!(
+        run_graph(&graph, "null").await.unwrap(),
+        json("3"),
+        "`other` counts apart"
+    );
+    let one = testing::graph(&one_node("count"), &registry, &granted).unwrap();
+    assert_eq!(
+        run_graph(&one, "null").await.unwrap(),
+        json("1"),
+        "a new run, a new store"
+    );
+    // Without the `kv` grant (pocket.toml's default grants `log` only).
+    let default = PocketConfig::default();
+    let registry = registry_of(&default, &[plugin]);
+    let one = testing::graph(&one_node("count"), &registry, &default).unwrap();
+    let err = run_graph(&one, "null").await.unwrap_err().to_string();
+    assert!(err.contains("the host refused the call"), "{err}");
+}
+
 pub fn graph(yaml: &str, config: &PocketConfig, fixtures: &[&str]) -> Arc<Graph> {
     testing::graph(yaml, &registry(config, fixtures), config).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -10,19 +10,11 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, example, fixture, json, loader, one_node, run_graph};
+use crate::common::{config, example, fixture, json, loader, one_node, registry_of, run_graph};
 
 /// `examples/plugins/wasm/extism-text.wasm`, built once per test process.
 fn extism_text() -> PathBuf {
     example("build-plugins.sh", "extism-text.wasm")
-}
-
-fn registry_of(path: &std::path::Path, config: &PocketConfig) -> Registry {
-    let registry = Registry::new();
-    registry
-        .register(loader().load(path, config).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap();
-    registry
 }
 
 /// Serves one HTTP request on 127.0.0.1 with `body`; the URL to ask.
@@ -104,7 +96,7 @@ async fn an_extism_pdk_plugin_runs_unchanged_with_its_manifest_config_errors_and
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vars_persist_across_calls_of_one_instance() {
     let config = PocketConfig::default();
-    let registry = registry_of(&extism_text(), &config);
+    let registry = registry_of(&config, &[&extism_text()]);
     // A chain of nodes runs one after another, each taking an idle instance:
     // one instance serves them all, and its var counts on.
     let graph = testing::graph(&testing::chain("count_vowels", 3), &registry, &config).unwrap();
@@ -118,7 +110,7 @@ async fn vars_persist_across_calls_of_one_instance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attacks_on_extisms_kernel_fail_their_node_and_the_plugin_recovers() {
     let config = config("[plugins.limits]\nmemory = \"16MiB\"\nfuel = 50000000\n");
-    let registry = registry_of(&fixture("extism-attacks.wat"), &config);
+    let registry = registry_of(&config, &[&fixture("extism-attacks.wat")]);
     let run = async |node_type: &str| {
         let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
         run_graph(&graph, "null").await.map_err(|e| e.to_string())
@@ -169,7 +161,7 @@ async fn an_extism_plugin_from_a_second_pdk_language_runs_unchanged_start_functi
     // asc puts the module's start-up in a start function, which Pocket runs
     // after instantiation within the plugin's fuel.
     let config = config("[plugins.config.extism-as]\ngreeting = \"Hey\"\n");
-    let registry = registry_of(&extism_as(), &config);
+    let registry = registry_of(&config, &[&extism_as()]);
     let run = async |node_type: &str, input: &str| {
         let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
         run_graph(&graph, input).await.map_err(|e| e.to_string())

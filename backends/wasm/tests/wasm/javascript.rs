@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, example, json, loader, one_node, run_graph, test_guest};
+use crate::common::{
+    config, counts_in_kv_under_its_grant, example, json, loader, one_node, registry_of, run_graph, test_guest,
+};
 
 /// `examples/plugins/wasm/js-text.wasm`, built once per test process.
 fn js_text() -> PathBuf {
@@ -23,15 +25,6 @@ fn js_guest() -> PathBuf {
         "backends/wasm/tests/js-guest/main.js",
         "target/js-guests/js-guest.wasm",
     )
-}
-
-/// A registry holding the test guest under `config`.
-fn guest_registry(config: &PocketConfig) -> Registry {
-    let registry = Registry::new();
-    registry
-        .register(loader().load(&js_guest(), config).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap();
-    registry
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,29 +66,7 @@ async fn a_javascript_plugin_runs_its_node_types_and_reports_their_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_javascript_example_counts_in_the_runs_kv_store_under_its_grant_and_is_refused_without() {
-    let registry_for = |config: &PocketConfig| {
-        let registry = Registry::new();
-        registry
-            .register(loader().load(&js_text(), config).unwrap_or_else(|e| panic!("{e}")))
-            .unwrap();
-        registry
-    };
-    let granted = config("[plugins.permissions]\njs-text = [\"log\", \"kv\"]\n");
-    let registry = registry_for(&granted);
-    let yaml = "name: t\nstart: a\nnodes:\n  - {name: a, type: count}\n  - {name: b, type: count}\n  \
-                - {name: o, type: count, config: {key: other}}\n  - {name: c, type: count}\n\
-                connections:\n  - {from: a, to: b}\n  - {from: b, to: o}\n  - {from: o, to: c}\n";
-    let graph = testing::graph(yaml, &registry, &granted).unwrap();
-    assert_eq!(
-        run_graph(&graph, "null").await.unwrap(),
-        json("3"),
-        "`other` counts apart"
-    );
-    let default = PocketConfig::default();
-    let registry = registry_for(&default);
-    let one = testing::graph(&one_node("count"), &registry, &default).unwrap();
-    let err = run_graph(&one, "null").await.unwrap_err().to_string();
-    assert!(err.contains("the host refused the call"), "{err}");
+    counts_in_kv_under_its_grant(&js_text(), "js-text").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +75,7 @@ async fn the_javascript_sdk_reaches_config_kv_and_plugin_calls_and_turns_refusal
         "[plugins.permissions]\njs-guest = [\"log\", \"kv\", \"plugin_call:js-guest/*\"]\n\
          [plugins.config.js-guest]\ngreeting = \"hello\"\n",
     );
-    let registry = guest_registry(&config);
+    let registry = registry_of(&config, &[&js_guest()]);
     let run = async |node_type: &str, input: &str| {
         let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
         run_graph(&graph, input).await.map_err(|e| e.to_string())
@@ -164,7 +135,7 @@ async fn a_javascript_loop_or_allocation_past_the_limits_fails_its_node_and_the_
         ("alloc", "memory = \"16MiB\"\n", "out of memory"),
     ] {
         let config = config(&format!("[plugins.limits.js-guest]\n{toml}"));
-        let registry = guest_registry(&config);
+        let registry = registry_of(&config, &[&js_guest()]);
         let build = |t: &str| testing::graph(&one_node(t), &registry, &config).unwrap();
         let err = run_graph(&build(node), "null").await.unwrap_err().to_string();
         assert!(err.contains(expected), "{node}: expected `{expected}` in: {err}");

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, example, json, loader, one_node, run_graph, test_guest};
+use crate::common::{config, counts_in_kv_under_its_grant, example, json, loader, one_node, run_graph, test_guest};
 
 /// `examples/plugins/wasm/zig-text.wasm`, built once per test process.
 fn zig_text() -> PathBuf {
@@ -41,36 +41,7 @@ async fn a_zig_plugin_runs_its_node_types_and_reports_their_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_zig_example_counts_in_the_runs_kv_store_under_its_grant_and_is_refused_without() {
-    let registry_for = |config: &PocketConfig| {
-        let registry = Registry::new();
-        registry
-            .register(loader().load(&zig_text(), config).unwrap_or_else(|e| panic!("{e}")))
-            .unwrap();
-        registry
-    };
-    let granted = config("[plugins.permissions]\nzig-text = [\"log\", \"kv\"]\n");
-    let registry = registry_for(&granted);
-    let yaml = "name: t\nstart: a\nnodes:\n  - {name: a, type: count}\n  - {name: b, type: count}\n  \
-                - {name: o, type: count, config: {key: other}}\n  - {name: c, type: count}\n\
-                connections:\n  - {from: a, to: b}\n  - {from: b, to: o}\n  - {from: o, to: c}\n";
-    let graph = testing::graph(yaml, &registry, &granted).unwrap();
-    assert_eq!(
-        run_graph(&graph, "null").await.unwrap(),
-        json("3"),
-        "`other` counts apart"
-    );
-    let one = testing::graph(&one_node("count"), &registry, &granted).unwrap();
-    assert_eq!(
-        run_graph(&one, "null").await.unwrap(),
-        json("1"),
-        "a new run, a new store"
-    );
-    // Without the `kv` grant (pocket.toml's default grants `log` only).
-    let default = PocketConfig::default();
-    let registry = registry_for(&default);
-    let one = testing::graph(&one_node("count"), &registry, &default).unwrap();
-    let err = run_graph(&one, "null").await.unwrap_err().to_string();
-    assert!(err.contains("the host refused the call"), "{err}");
+    counts_in_kv_under_its_grant(&zig_text(), "zig-text").await;
 }
 
 /// The test guest exercising every host call of the Zig SDK.
