@@ -23,8 +23,15 @@ pub(crate) struct KernelError(pub String);
 /// The kernel's state for one instance.
 #[derive(Debug, Default)]
 pub(crate) struct Kernel {
-    /// Extism's memory: blocks laid end to end; offsets index it.
+    /// Extism's memory: blocks laid end to end; offsets index it. It is
+    /// only ever grown, up to the cap (each byte zeroed once in the
+    /// instance's life): a freed last block or a reset lowers `top`, and the
+    /// next blocks reuse those bytes without zeroing them again, so a guest
+    /// that allocates and frees (or resets) in a loop makes the host do no
+    /// work its fuel does not pay for.
     memory: Vec<u8>,
+    /// Where the next block starts: the end of the last live one.
+    top: usize,
     /// The live blocks: offset to length.
     blocks: HashMap<u64, u64>,
     /// How large `memory` may grow (the plugin's memory limit).
@@ -79,7 +86,9 @@ impl Kernel {
 
     /// Frees every block (`reset`).
     pub(crate) fn reset(&mut self) {
-        self.memory.clear();
+        // The bytes stay (the next blocks reuse them without zeroing them
+        // again: a guest calling `reset` in a loop gets no free work done).
+        self.top = 0;
         self.blocks.clear();
         self.input_block = None;
         self.error = None;
@@ -90,13 +99,16 @@ impl Kernel {
         if len == 0 {
             return 0;
         }
-        let start = (self.memory.len() as u64).max(ALIGN).next_multiple_of(ALIGN);
+        let start = (self.top as u64).max(ALIGN).next_multiple_of(ALIGN);
         let end = match start.checked_add(len) {
             Some(end) if end <= self.cap => end,
             _ => return 0,
         };
         let Ok(end) = usize::try_from(end) else { return 0 };
-        self.memory.resize(end, 0);
+        if end > self.memory.len() {
+            self.memory.resize(end, 0);
+        }
+        self.top = end;
         self.blocks.insert(start, len);
         start
     }
@@ -105,11 +117,10 @@ impl Kernel {
     /// once; others when the call ends).
     pub(crate) fn free(&mut self, offset: u64) {
         if let Some(len) = self.blocks.remove(&offset)
-            && offset + len == self.memory.len() as u64
+            && offset + len == self.top as u64
         {
-            // `offset` is below `memory.len()`, a usize.
-            self.memory
-                .truncate(usize::try_from(offset).unwrap_or(self.memory.len()));
+            // `offset` is below `top`, a usize.
+            self.top = usize::try_from(offset).unwrap_or(self.top);
         }
     }
 
@@ -118,9 +129,9 @@ impl Kernel {
         self.blocks.get(&offset).copied().unwrap_or(0)
     }
 
-    /// How many bytes memory holds.
+    /// How many bytes the live blocks reach to.
     pub(crate) fn memory_bytes(&self) -> u64 {
-        self.memory.len() as u64
+        self.top as u64
     }
 
     /// The bytes of the block at `offset` (empty if none starts there).
@@ -337,6 +348,20 @@ mod tests {
             k.free(block);
         }
         assert!(k.memory_bytes() <= 2 * ALIGN);
+        // A big block allocated and freed in a loop is zeroed once, not
+        // every time (the host's work stays within what fuel pays for).
+        let mut big = Kernel::new(8 << 20);
+        big.begin(Arc::default(), Arc::default());
+        for _ in 0..1_000 {
+            let block = big.alloc(4 << 20);
+            assert_ne!(block, 0);
+            big.free(block);
+        }
+        for _ in 0..1_000 {
+            assert_ne!(big.alloc(4 << 20), 0);
+            big.reset();
+        }
+        assert!(big.memory.len() as u64 <= (4 << 20) + 2 * ALIGN);
     }
 
     #[test]
@@ -363,6 +388,7 @@ mod tests {
         assert_eq!(k.error_get(), error);
         assert_eq!(k.finish(), (b"{\"ok\":1}".to_vec(), Some("it broke".to_string())));
         assert_eq!(k.memory_bytes(), 0, "a call's blocks go with it");
+        assert_eq!(k.length(out), 0);
     }
 
     #[test]

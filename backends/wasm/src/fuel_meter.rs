@@ -43,7 +43,7 @@ pub(crate) const USED: &str = "pocket_fuel_used";
 pub(crate) const LIMIT: &str = "pocket_fuel_limit";
 
 /// Bytes of a bulk memory operation per unit of fuel (as a shift: 8 bytes).
-const MEMORY_BYTES_SHIFT: i64 = 3;
+pub(crate) const MEMORY_BYTES_SHIFT: i64 = 3;
 
 /// The indexes of the globals the generated code uses.
 #[derive(Debug, Clone, Copy)]

@@ -17,7 +17,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pocket_core::{RunContext, Value};
 use pocket_host::{HttpRequest, LogLevel, PluginCall, PluginHost};
-use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Memory, RuntimeError, Store, TypedFunction, imports};
+use wasmer::{
+    Function, FunctionEnv, FunctionEnvMut, Global, Imports, Memory, RuntimeError, Store, TypedFunction, imports,
+};
 
 use pocket_wasm_abi::{
     HttpAnswer, HttpResponse, LogLevel as GuestLevel, PluginCall as GuestCall, PluginCallAnswer, kv_set_code as kv_code,
@@ -42,6 +44,9 @@ pub(crate) struct HostEnv {
     pub(crate) wasi: WasiState,
     /// Extism's kernel state (for an Extism module).
     pub(crate) extism: Kernel,
+    /// The fuel meter's count of what the call has used, if the module is
+    /// metered: host functions that move many bytes add their cost to it.
+    fuel_used: Option<Global>,
 }
 
 /// The parts of a call that host functions need.
@@ -60,6 +65,7 @@ impl HostEnv {
         HostEnv {
             wasi: WasiState::new(&host),
             extism: Kernel::new(max_bytes),
+            fuel_used: None,
             host,
             max_bytes,
             memory: None,
@@ -69,11 +75,17 @@ impl HostEnv {
         }
     }
 
-    /// Connects the instance's memory and (for a Pocket-ABI module) its
-    /// allocator, once instantiated.
-    pub(crate) fn connect(&mut self, memory: Memory, alloc: Option<TypedFunction<i32, i32>>) {
+    /// Connects the instance's memory, (for a Pocket-ABI module) its
+    /// allocator and (for a metered module) its fuel count, once instantiated.
+    pub(crate) fn connect(
+        &mut self,
+        memory: Memory,
+        alloc: Option<TypedFunction<i32, i32>>,
+        fuel_used: Option<Global>,
+    ) {
         self.memory = Some(memory);
         self.alloc = alloc;
+        self.fuel_used = fuel_used;
     }
 
     /// Sets the scope of the call about to start (and clears it with the
@@ -121,6 +133,18 @@ pub(crate) fn imports(store: &mut Store, env: &FunctionEnv<HostEnv>) -> Imports 
     }
 }
 
+/// Charges the call in progress for a host function that moved `bytes`
+/// bytes, at the rate of `memory.copy` (one unit per 8 bytes), so that work
+/// done inside one host call is paid for like the guest's own: the guest
+/// stops at its next fuel check if that takes it past its limit.
+pub(crate) fn charge(env: &mut FunctionEnvMut<'_, HostEnv>, bytes: usize) {
+    let (data, mut store) = env.data_and_store_mut();
+    let Some(used) = &data.fuel_used else { return };
+    let units = (bytes as u64) >> crate::fuel_meter::MEMORY_BYTES_SHIFT;
+    let now = used.get(&mut store).i64().unwrap_or_default().cast_unsigned();
+    let _ = used.set(&mut store, wasmer::Value::I64(now.saturating_add(units).cast_signed()));
+}
+
 /// Refuses a host call made from inside the guest's `pocket_alloc` while a
 /// host function is waiting for it.
 fn not_reentrant(env: &FunctionEnvMut<'_, HostEnv>, function: &str) -> Result<(), RuntimeError> {
@@ -166,6 +190,7 @@ fn read_text(env: &mut FunctionEnvMut<'_, HostEnv>, ptr: i32, len: i32) -> Optio
 
 /// Hands `bytes` to the guest in a buffer from its `pocket_alloc`; packed.
 fn give(env: &mut FunctionEnvMut<'_, HostEnv>, bytes: &[u8]) -> Result<i64, RuntimeError> {
+    charge(env, bytes.len());
     let Ok(len) = u32::try_from(bytes.len()) else {
         return Ok(PACKED_ERROR);
     };

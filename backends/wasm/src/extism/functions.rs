@@ -2,6 +2,9 @@
 //! each a thin wrapper over [`Kernel`] or `pocket-host`. A kernel error (an
 //! offset outside Extism's memory, a full var store, a refused HTTP
 //! request) stops the call with its message, as Extism's own kernel does.
+//! A function that copies a block (input, output, config, vars, HTTP)
+//! charges the call's fuel for its bytes ([`charge`]): a guest looping on
+//! `output_set` of a large block pays for the copying it makes the host do.
 
 use std::time::Instant;
 
@@ -11,7 +14,7 @@ use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Module, RuntimeErro
 
 use super::{EXTISM_MODULE, function};
 use crate::extism_kernel::{Kernel, KernelError};
-use crate::host_functions::HostEnv;
+use crate::host_functions::{HostEnv, charge};
 
 /// `get_log_level`'s "off": the guest formats no log line at all.
 const LOG_OFF: i32 = i32::MAX;
@@ -79,7 +82,11 @@ fn bind(store: &mut Store, env: &FunctionEnv<HostEnv>, name: &str) -> Option<Fun
         "reset" => typed!(|mut env: Env<'_>| kernel(&mut env).reset()),
         "memory_bytes" => typed!(|mut env: Env<'_>| signed(kernel(&mut env).memory_bytes())),
         "input_length" => typed!(|mut env: Env<'_>| signed(kernel(&mut env).input_length())),
-        "input_offset" => typed!(|mut env: Env<'_>| signed(kernel(&mut env).input_offset())),
+        "input_offset" => typed!(|mut env: Env<'_>| {
+            let bytes = kernel(&mut env).input_length();
+            charge_bytes(&mut env, bytes);
+            signed(kernel(&mut env).input_offset())
+        }),
         "input_load_u8" => typed!(|mut env: Env<'_>, at: i64| -> Result<i32, RuntimeError> {
             kernel(&mut env).input_load_u8(offset(at)).map(i32::from).map_err(stop)
         }),
@@ -87,23 +94,34 @@ fn bind(store: &mut Store, env: &FunctionEnv<HostEnv>, name: &str) -> Option<Fun
             kernel(&mut env).input_load_u64(offset(at)).map(signed).map_err(stop)
         }),
         "output_set" => typed!(|mut env: Env<'_>, at: i64, len: i64| -> Result<(), RuntimeError> {
-            kernel(&mut env).output_set(offset(at), offset(len)).map_err(stop)
+            kernel(&mut env).output_set(offset(at), offset(len)).map_err(stop)?;
+            charge_bytes(&mut env, offset(len));
+            Ok(())
         }),
         "error_set" => typed!(|mut env: Env<'_>, at: i64| kernel(&mut env).error_set(offset(at))),
         "error_get" => typed!(|mut env: Env<'_>| signed(kernel(&mut env).error_get())),
-        "config_get" => typed!(|mut env: Env<'_>, key: i64| signed(kernel(&mut env).config_get(offset(key)))),
-        "var_get" => typed!(|mut env: Env<'_>, key: i64| signed(kernel(&mut env).var_get(offset(key)))),
+        "config_get" => typed!(|mut env: Env<'_>, key: i64| {
+            let at = kernel(&mut env).config_get(offset(key));
+            charged_block(&mut env, at)
+        }),
+        "var_get" => typed!(|mut env: Env<'_>, key: i64| {
+            let at = kernel(&mut env).var_get(offset(key));
+            charged_block(&mut env, at)
+        }),
         "var_set" => typed!(|mut env: Env<'_>, key: i64, value: i64| -> Result<(), RuntimeError> {
+            let bytes = kernel(&mut env).length(offset(value));
+            charge_bytes(&mut env, bytes);
             kernel(&mut env).var_set(offset(key), offset(value)).map_err(stop)
         }),
         "http_request" => typed!(http_request),
         "http_status_code" => typed!(|mut env: Env<'_>| kernel(&mut env).http_status),
         "http_headers" => typed!(|mut env: Env<'_>| {
             let kernel = kernel(&mut env);
-            match kernel.http_headers.take() {
-                Some(json) => signed(kernel.give(json.as_bytes())),
+            let at = match kernel.http_headers.take() {
+                Some(json) => kernel.give(json.as_bytes()),
                 None => 0,
-            }
+            };
+            charged_block(&mut env, at)
         }),
         "log_trace" | "log_debug" => typed!(|env: Env<'_>, at: i64| log(&env, LogLevel::Debug, at)),
         "log_info" => typed!(|env: Env<'_>, at: i64| log(&env, LogLevel::Info, at)),
@@ -119,6 +137,18 @@ fn bind(store: &mut Store, env: &FunctionEnv<HostEnv>, name: &str) -> Option<Fun
         }),
         _ => None,
     }
+}
+
+/// Charges the call for `bytes` copied (see [`charge`]).
+fn charge_bytes(env: &mut Env<'_>, bytes: u64) {
+    charge(env, usize::try_from(bytes).unwrap_or(usize::MAX));
+}
+
+/// The new block at `at`, its copy charged to the call; as the guest takes it.
+fn charged_block(env: &mut Env<'_>, at: u64) -> i64 {
+    let bytes = kernel(env).length(at);
+    charge_bytes(env, bytes);
+    signed(at)
 }
 
 /// `log_*`: the block at `at` goes to the plugin's log (a refusal is logged
@@ -139,6 +169,7 @@ fn http_request(mut env: Env<'_>, request: i64, body: i64) -> Result<i64, Runtim
     let wanted: ExtismRequest = crate::host_functions::parse_request(data, &json)
         .map_err(|e| stop(KernelError(format!("http_request: invalid request: {e}"))))?;
     let body = (body != 0).then(|| data.extism.bytes(offset(body)));
+    let sent = json.len() + body.as_ref().map_or(0, Vec::len);
     let request = HttpRequest {
         method: wanted.method.unwrap_or_else(|| "GET".into()),
         url: wanted.url,
@@ -155,6 +186,7 @@ fn http_request(mut env: Env<'_>, request: i64, body: i64) -> Result<i64, Runtim
         .into_iter()
         .map(|(name, value)| (name, serde_json::Value::String(value)))
         .collect();
+    charge(&mut env, sent + response.body.len());
     let kernel = kernel(&mut env);
     kernel.http_status = i32::from(response.status);
     kernel.http_headers = Some(serde_json::Value::Object(headers).to_string());

@@ -22,7 +22,8 @@
 //!
 //! Extism's memory (the blocks a PDK allocates with `alloc`) is kept by the
 //! host, apart from linear memory: at most the plugin's `memory` limit,
-//! emptied before each call. Every offset a guest passes is bounds-checked;
+//! its blocks freed before each call (each byte is zeroed once, so a guest
+//! that allocates and frees in a loop gets no host work for free). Every offset a guest passes is bounds-checked;
 //! one outside that memory stops the call with an error, never reads or
 //! writes elsewhere. Host functions of the embedding application
 //! (`extism:host/user`) are not provided: a module importing one is refused

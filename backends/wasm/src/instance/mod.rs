@@ -90,11 +90,16 @@ impl Instance {
                     functions.insert(name.clone(), exports.get_typed_function(&store, name).map_err(missing)?);
                 }
             }
-            env.as_mut(&mut store).connect(memory.clone(), None);
+            env.as_mut(&mut store)
+                .connect(memory.clone(), None, fuel.as_ref().map(|f| f.used.clone()));
             Guest::Extism(functions)
         } else {
             let pocket = PocketExports::of(&store, exports)?;
-            env.as_mut(&mut store).connect(memory.clone(), Some(pocket.alloc()));
+            env.as_mut(&mut store).connect(
+                memory.clone(),
+                Some(pocket.alloc()),
+                fuel.as_ref().map(|f| f.used.clone()),
+            );
             Guest::Pocket(pocket)
         };
         // Start-up, in order: the start function (moved out of

@@ -71,7 +71,7 @@ impl Probe {
         let instance = Instance::new(&mut store, &module, &imports).unwrap();
         let memory = instance.exports.get_memory("memory").unwrap().clone();
         let alloc = instance.exports.get_typed_function(&store, "pocket_alloc").unwrap();
-        env.as_mut(&mut store).connect(memory.clone(), Some(alloc));
+        env.as_mut(&mut store).connect(memory.clone(), Some(alloc), None);
         Probe {
             store,
             instance,

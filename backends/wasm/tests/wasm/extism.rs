@@ -126,6 +126,8 @@ async fn attacks_on_extisms_kernel_fail_their_node_and_the_plugin_recovers() {
         ("output_past_memory", "outside Extism's memory"),
         ("vars", "past 1048576 bytes"),
         ("spin", "fuel"),
+        // Host work is charged: 8 MiB copied per call costs 1 Mi units.
+        ("copy_loop", "fuel"),
     ] {
         let err = run(attack).await.unwrap_err();
         assert!(err.contains(expected), "{attack}: expected `{expected}` in: {err}");
