@@ -8,7 +8,7 @@ use wasmer::{Function, FunctionEnv, FunctionEnvMut, MemoryView, RuntimeError, St
 
 use super::errno::{BADF, FAULT, INVAL, NOTSUP, SPIPE, SUCCESS};
 use crate::abi::unsigned;
-use crate::host_functions::HostEnv;
+use crate::host_functions::{HostEnv, charge};
 
 type Env<'a> = FunctionEnvMut<'a, HostEnv>;
 
@@ -234,7 +234,8 @@ fn fd_write(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, written_at: i32
     if fd != STDOUT && fd != STDERR {
         return BADF;
     }
-    with_memory(&mut env, |view, data| {
+    let mut copied = 0;
+    let answer_code = with_memory(&mut env, |view, data| {
         let mut bytes = Vec::new();
         for i in 0..unsigned(iovs_len).min(MAX_BUFFERS) {
             let mut iovec = [0u8; 8];
@@ -265,9 +266,12 @@ fn fd_write(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, written_at: i32
             &mut data.wasi.stderr
         };
         stream.write(&host, &bytes);
+        copied = bytes.len();
         let written = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         answer(put_u32(view, written_at, written))
-    })
+    });
+    charge(&mut env, copied);
+    answer_code
 }
 
 /// The most subscriptions one `poll_oneoff` looks at.
@@ -398,6 +402,8 @@ fn sched_yield(_env: Env<'_>) -> i32 {
 /// Fills the guest's buffer with random bytes, a chunk at a time.
 fn random_get(mut env: Env<'_>, at: i32, len: i32) -> i32 {
     const CHUNK: u32 = 64 * 1024;
+    // Filling a large buffer is real work: the call pays for it in fuel.
+    charge(&mut env, usize::try_from(unsigned(len)).unwrap_or(usize::MAX));
     with_memory(&mut env, |view, _| {
         let (start, len) = (u64::from(unsigned(at)), unsigned(len));
         if start + u64::from(len) > view.data_size() {

@@ -21,7 +21,9 @@
 //!
 //! Fuel, memory and the timeout hold inside these calls as everywhere: only
 //! `poll_oneoff` waits, and never past the call's deadline; each call copies
-//! at most what the guest's own memory holds.
+//! at most what the guest's own memory holds, and `fd_write` and
+//! `random_get` charge the call's fuel for the bytes they move (one unit per
+//! 8, as `memory.copy`).
 
 mod calls;
 pub(crate) mod errno;

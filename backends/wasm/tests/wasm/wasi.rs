@@ -71,6 +71,16 @@ async fn a_guest_flooding_stdout_is_stopped_by_its_limits() {
     assert!(err.contains("fuel limit exceeded"), "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_work_a_wasi_call_does_is_charged_to_the_calls_fuel() {
+    // 64 KiB of random bytes per call costs 8,192 units: the loop stops at
+    // its fuel, long before its timeout, and the next call works.
+    let toml = "[plugins.limits.wasi-guest]\nfuel = 20000000\ntimeout = \"60s\"\n";
+    let err = run(toml, "random").await.unwrap_err();
+    assert!(err.contains("fuel limit exceeded"), "{err}");
+    assert_eq!(run(toml, "ok").await.unwrap(), pocket_core::Value::from("ok"));
+}
+
 #[test]
 fn a_reactor_whose_initialize_never_ends_is_stopped_and_refused() {
     let config = config("[plugins.limits.init-loop]\nfuel = 10000000\n");
