@@ -195,7 +195,7 @@ impl NodeType for WasmNodeType {
             name: setup.node.into(),
             runtime: self.runtime.clone(),
             node_type: Arc::new(NodeIdentity {
-                name: self.name().to_string(),
+                name: self.name().into(),
                 prefix,
             }),
             abi: self.abi,
@@ -206,7 +206,7 @@ impl NodeType for WasmNodeType {
 
 /// A node type's name and the start of every request for it.
 pub(crate) struct NodeIdentity {
-    pub name: String,
+    pub name: Arc<str>,
     /// `{"node":"<type>","config":`
     prefix: Vec<u8>,
 }
@@ -246,7 +246,7 @@ impl WasmNode {
                 Ok(Payload::Pocket(body))
             }
             NodeAbi::Extism(input) => Ok(Payload::Extism(ExtismCall {
-                export: self.node_type.name.as_str().into(),
+                export: self.node_type.name.clone(),
                 input: input.bytes(&call.input),
                 config: ExtismCall::config(&self.plugin_config, &call.config),
             })),

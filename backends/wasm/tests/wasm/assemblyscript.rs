@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, example, json, loader, one_node, registry_of, run_graph, test_guest};
+use crate::common::{config, example, json, loader, one_node, registry_of, run_graph, run_node, test_guest};
 
 /// `examples/plugins/wasm/as-text.wasm`, built once per test process.
 fn as_text() -> PathBuf {
@@ -70,8 +70,7 @@ async fn the_assemblyscript_sdk_reaches_config_kv_http_and_plugin_calls_under_th
     );
     let registry = registry_of(&config, &[&as_guest(), &as_text()]);
     let run = async |node_type: &str, input: &str| {
-        let graph = testing::graph(&one_node(&format!("as-guest/{node_type}")), &registry, &config).unwrap();
-        run_graph(&graph, input).await.map_err(|e| e.to_string())
+        run_node(&registry, &config, &format!("as-guest/{node_type}"), input).await
     };
     assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#));
     assert_eq!(run("kv", r#"{"a": [1, 2]}"#).await.unwrap(), json(r#"{"a": [1, 2]}"#));

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use pocket_core::{Graph, PluginLoader, PocketConfig, Registry, testing};
+use pocket_core::{Graph, PluginLoader, PocketConfig, Registry, Value, testing};
 use pocket_wasm::{WasmEngine, WasmLoader};
 
 pub use pocket_core::testing::{config, json, run_graph};
@@ -131,6 +131,18 @@ pub fn graph(yaml: &str, config: &PocketConfig, fixtures: &[&str]) -> Arc<Graph>
 /// A workflow of one node `n` of type `node_type`.
 pub fn one_node(node_type: &str) -> String {
     testing::one_node(node_type, "")
+}
+
+/// Runs a one-node workflow of `node_type` from `registry` on `input`: its
+/// output, or its error as text.
+pub async fn run_node(
+    registry: &Registry,
+    config: &PocketConfig,
+    node_type: &str,
+    input: &str,
+) -> Result<Value, String> {
+    let graph = testing::graph(&one_node(node_type), registry, config).unwrap_or_else(|e| panic!("{e}"));
+    run_graph(&graph, input).await.map_err(|e| e.to_string())
 }
 
 /// Runs node `attack` of `fixture` (expecting a failure whose text contains

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, example, fixture, json, loader, one_node, registry_of, run_graph};
+use crate::common::{config, example, fixture, json, loader, registry_of, run_graph, run_node};
 
 /// `examples/plugins/wasm/extism-text.wasm`, built once per test process.
 fn extism_text() -> PathBuf {
@@ -111,10 +111,7 @@ async fn vars_persist_across_calls_of_one_instance() {
 async fn attacks_on_extisms_kernel_fail_their_node_and_the_plugin_recovers() {
     let config = config("[plugins.limits]\nmemory = \"16MiB\"\nfuel = 50000000\n");
     let registry = registry_of(&config, &[&fixture("extism-attacks.wat")]);
-    let run = async |node_type: &str| {
-        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
-        run_graph(&graph, "null").await.map_err(|e| e.to_string())
-    };
+    let run = async |node_type: &str| run_node(&registry, &config, node_type, "null").await;
     let ok = async || assert_eq!(run("ok").await.unwrap(), json(r#""ok""#), "the next call works");
     ok().await;
     let failed = run("fail").await.unwrap_err();
@@ -164,10 +161,7 @@ async fn an_extism_plugin_from_a_second_pdk_language_runs_unchanged_start_functi
     // after instantiation within the plugin's fuel.
     let config = config("[plugins.config.extism-as]\ngreeting = \"Hey\"\n");
     let registry = registry_of(&config, &[&extism_as()]);
-    let run = async |node_type: &str, input: &str| {
-        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
-        run_graph(&graph, input).await.map_err(|e| e.to_string())
-    };
+    let run = async |node_type: &str, input: &str| run_node(&registry, &config, node_type, input).await;
     let counted = run("count_vowels", r#""Pocket runs Extism""#).await.unwrap();
     assert_eq!(counted.get("count"), Some(&json("5")), "{counted}");
     assert_eq!(run("greet", r#""Ann""#).await.unwrap(), json(r#""Hey, Ann!""#));

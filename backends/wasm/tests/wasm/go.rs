@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, Registry, testing};
 
-use crate::common::{config, example, json, loader, one_node, run_graph, test_guest};
+use crate::common::{config, example, json, loader, one_node, registry_of, run_graph, run_node, test_guest};
 
 /// `examples/plugins/wasm/go-text.wasm`, built once per test process.
 fn go_text() -> PathBuf {
@@ -60,14 +60,8 @@ async fn the_go_sdk_reaches_config_kv_and_http_under_the_plugins_grants_and_repo
         "[plugins.permissions]\ngo-guest = [\"log\", \"kv\", \"http:127.0.0.1\", \"plugin_call:go-guest/*\"]\n\
          [plugins.config.go-guest]\ngreeting = \"hello\"\n",
     );
-    let registry = Registry::new();
-    registry
-        .register(loader().load(&go_guest(), &config).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap();
-    let run = async |node_type: &str, input: &str| {
-        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
-        run_graph(&graph, input).await.map_err(|e| e.to_string())
-    };
+    let registry = registry_of(&config, &[&go_guest()]);
+    let run = async |node_type: &str, input: &str| run_node(&registry, &config, node_type, input).await;
     assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#));
     assert_eq!(run("kv", r#"{"a": [1, 2]}"#).await.unwrap(), json(r#"{"a": [1, 2]}"#));
     // A host the plugin is not granted: refused before any connection.

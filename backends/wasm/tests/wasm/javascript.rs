@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
 use crate::common::{
-    config, counts_in_kv_under_its_grant, example, json, loader, one_node, registry_of, run_graph, test_guest,
+    config, counts_in_kv_under_its_grant, example, json, loader, one_node, registry_of, run_graph, run_node, test_guest,
 };
 
 /// `examples/plugins/wasm/js-text.wasm`, built once per test process.
@@ -76,10 +76,7 @@ async fn the_javascript_sdk_reaches_config_kv_and_plugin_calls_and_turns_refusal
          [plugins.config.js-guest]\ngreeting = \"hello\"\n",
     );
     let registry = registry_of(&config, &[&js_guest()]);
-    let run = async |node_type: &str, input: &str| {
-        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
-        run_graph(&graph, input).await.map_err(|e| e.to_string())
-    };
+    let run = async |node_type: &str, input: &str| run_node(&registry, &config, node_type, input).await;
     assert_eq!(run("config", "null").await.unwrap(), json(r#"["hello", true]"#));
     assert_eq!(
         run("kv", r#"{"a": [1, 2]}"#).await.unwrap(),

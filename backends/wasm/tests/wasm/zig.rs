@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use pocket_core::{PluginLoader, PocketConfig, Registry, testing};
 
-use crate::common::{config, counts_in_kv_under_its_grant, example, json, loader, one_node, run_graph, test_guest};
+use crate::common::{
+    config, counts_in_kv_under_its_grant, example, json, loader, one_node, registry_of, run_graph, run_node, test_guest,
+};
 
 /// `examples/plugins/wasm/zig-text.wasm`, built once per test process.
 fn zig_text() -> PathBuf {
@@ -59,14 +61,8 @@ async fn the_zig_sdk_reaches_config_kv_http_and_plugin_calls_under_the_plugins_g
         "[plugins.permissions]\nzig-guest = [\"log\", \"kv\", \"http:127.0.0.1\", \"plugin_call:zig-guest/*\"]\n\
          [plugins.config.zig-guest]\ngreeting = \"hello\"\n",
     );
-    let registry = Registry::new();
-    registry
-        .register(loader().load(&zig_guest(), &config).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap();
-    let run = async |node_type: &str, input: &str| {
-        let graph = testing::graph(&one_node(node_type), &registry, &config).unwrap();
-        run_graph(&graph, input).await.map_err(|e| e.to_string())
-    };
+    let registry = registry_of(&config, &[&zig_guest()]);
+    let run = async |node_type: &str, input: &str| run_node(&registry, &config, node_type, input).await;
     assert_eq!(run("config", "null").await.unwrap(), json(r#""hello""#));
     assert_eq!(run("kv", r#"{"a": [1, 2]}"#).await.unwrap(), json(r#"{"a": [1, 2]}"#));
     assert_eq!(run("log", "null").await.unwrap(), json("null"));
