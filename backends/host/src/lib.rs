@@ -1,7 +1,7 @@
 //! Host functions that plugins (Lua scripts, WASM modules, native libraries)
 //! call: HTTP requests, environment variables, the run's key-value store,
-//! the log and other node types, each checked against the plugin's
-//! capabilities first.
+//! the log, other node types and files beneath granted directories, each
+//! checked against the plugin's capabilities first.
 //!
 //! A [`PluginHost`] is one plugin's view of the host: its name and the
 //! [`Permissions`] pocket.toml grants it. Every function asks
@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+mod files;
 mod http;
 mod kv;
 mod log;
@@ -24,6 +25,7 @@ mod plugin_host;
 mod pool;
 mod rate;
 
+pub use files::{DirEntry, EntryKind, FileError, GrantedDir, OpenHow, Opened};
 pub use http::{HttpRequest, HttpResponse, MAX_REDIRECTS, check_url, client_builder, read_body};
 pub use log::{MAX_LOG_LINE, one_line};
 pub use plugin_call::PluginCall;

@@ -106,6 +106,12 @@ impl HostEnv {
         self.wasi.environ(&self.host)
     }
 
+    /// The plugin's host and the guest's WASI descriptors (files and
+    /// directories).
+    pub(crate) fn wasi_descriptors(&mut self) -> (&PluginHost, &mut crate::wasi::Descriptors) {
+        (&self.host, self.wasi.descriptors(&self.host))
+    }
+
     /// The instance's memory, once connected.
     pub(crate) fn memory(&self) -> Option<&Memory> {
         self.memory.as_ref()

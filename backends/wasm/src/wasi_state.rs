@@ -1,10 +1,12 @@
 //! What an instance's WASI functions give and keep: its arguments and
-//! environment, and the unfinished lines of its stdout and stderr, each
+//! environment, its open files and directories, and the unfinished lines of its stdout and stderr, each
 //! finished line written to the plugin's log (escaped and cut by
 //! `PluginHost::log`, under its `log` grant and `log_bytes` limit).
 
 use pocket_core::Request;
 use pocket_host::{LogLevel, MAX_LOG_LINE, PluginHost};
+
+use crate::wasi::Descriptors;
 
 /// What one instance's WASI functions give and keep.
 #[derive(Debug)]
@@ -14,6 +16,9 @@ pub(crate) struct WasiState {
     /// `NAME=value` for each granted variable, each ending in NUL: read on
     /// the first `environ_*` call (most modules never make one).
     environ: Option<Vec<Vec<u8>>>,
+    /// Its descriptors from 3 on: the granted directories are opened on
+    /// the first file call (most modules never make one).
+    descriptors: Option<Descriptors>,
     /// Unfinished lines of stdout and stderr.
     pub(crate) stdout: Output,
     pub(crate) stderr: Output,
@@ -25,6 +30,7 @@ impl WasiState {
         WasiState {
             args: vec![with_nul(host.plugin().to_string())],
             environ: None,
+            descriptors: None,
             stdout: Output::new(LogLevel::Info),
             stderr: Output::new(LogLevel::Warn),
         }
@@ -38,6 +44,12 @@ impl WasiState {
                 .map(|(name, value)| with_nul(format!("{name}={value}")))
                 .collect()
         })
+    }
+
+    /// Its descriptors from 3 on (see [`Descriptors`]).
+    pub(crate) fn descriptors(&mut self, host: &PluginHost) -> &mut Descriptors {
+        self.descriptors
+            .get_or_insert_with(|| Descriptors::preopened(host.granted_dirs()))
     }
 
     /// Logs what is left of unfinished output lines (at the end of a call).

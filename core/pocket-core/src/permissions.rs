@@ -27,13 +27,21 @@ pub enum Capability {
     Config(String),
     /// `plugin_call:<plugin/type pattern>`: run another node type.
     PluginCall(String),
-    /// `file:<path pattern>`: reach files whose paths match.
-    File(String),
+    /// `file:<path pattern>` (read) or `file_write:<path pattern>` (read,
+    /// create, change and remove): reach the files whose absolute paths
+    /// match, and everything beneath a directory that matches.
+    File {
+        /// The absolute path pattern (`*` matches any run of characters).
+        pattern: String,
+        /// Whether it allows changes, not only reading.
+        write: bool,
+    },
 }
 
 impl Capability {
     /// Parses `log`, `kv`, `http`, `http:api.example.com`, `http:*.example.com`,
-    /// `env:APP_*`, `config:password`, `plugin_call:text-tools/*`, `file:/data/*`.
+    /// `env:APP_*`, `config:password`, `plugin_call:text-tools/*`, `file:/data/*`,
+    /// `file_write:/data/out`.
     pub fn parse(text: &str) -> Result<Capability, String> {
         let (kind, arg) = match text.split_once(':') {
             Some((k, a)) => (k, Some(a)),
@@ -47,18 +55,26 @@ impl Capability {
             ("env", Some(name)) if !name.is_empty() => Ok(Capability::Env(name.to_string())),
             ("config", Some(key)) if !key.is_empty() => Ok(Capability::Config(key.to_string())),
             ("plugin_call", Some(target)) if !target.is_empty() => Ok(Capability::PluginCall(target.to_string())),
-            ("file", Some(path)) if !path.is_empty() => Ok(Capability::File(path.to_string())),
+            ("file" | "file_write", Some(path)) if path.starts_with('/') || path.starts_with('*') => {
+                Ok(Capability::File {
+                    pattern: path.to_string(),
+                    write: kind == "file_write",
+                })
+            }
+            ("file" | "file_write", Some(path)) => Err(format!(
+                "`{text}`: a file pattern is an absolute path (`{kind}:/data/{path}`, or `{kind}:*` for every file)"
+            )),
             _ => Err(format!(
                 "unknown capability `{text}` (expected `log`, `kv`, `http`, `http:<host>`, `env:<NAME pattern>`, \
-                 `config:<key>`, `plugin_call:<plugin/type>`, `file:<path>`, or one of the Go engine's \
-                 `read_env`, `http_client`, `network_access`, `write_files`, `none`)"
+                 `config:<key>`, `plugin_call:<plugin/type>`, `file:<path>`, `file_write:<path>`, or one of the \
+                 Go engine's `read_env`, `http_client`, `network_access`, `write_files`, `none`)"
             )),
         }
     }
 
     /// Parses a list, accepting the permission names the Go Pocket engine's
     /// docs use as synonyms: `read_env` (`env:*`), `http_client` and
-    /// `network_access` (`http`), `write_files` (`file:*`), and `none`
+    /// `network_access` (`http`), `write_files` (`file_write:*`), and `none`
     /// (nothing).
     pub fn parse_list<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Capability>, String> {
         let mut list = Vec::new();
@@ -67,7 +83,10 @@ impl Capability {
                 "none" => {}
                 "read_env" => list.push(Capability::Env("*".into())),
                 "http_client" | "network_access" => list.push(Capability::Http(None)),
-                "write_files" => list.push(Capability::File("*".into())),
+                "write_files" => list.push(Capability::File {
+                    pattern: "*".into(),
+                    write: true,
+                }),
                 other => list.push(Capability::parse(other)?),
             }
         }
@@ -88,9 +107,15 @@ impl Capability {
             }
             (Capability::Http(Some(a)), Capability::Http(Some(b)))
             | (Capability::Env(a), Capability::Env(b))
-            | (Capability::Config(a), Capability::Config(b))
-            | (Capability::File(a), Capability::File(b)) => {
+            | (Capability::Config(a), Capability::Config(b)) => {
                 a == "*" || a == b || (!b.contains('*') && glob_match(a, b))
+            }
+            (
+                Capability::File { pattern: a, write: a_writes },
+                Capability::File { pattern: b, write: b_writes },
+            ) => {
+                (*a_writes || !b_writes)
+                    && (a == "*" || a == b || (!b.contains('*') && file_match(a, b)) || beneath(a, b))
             }
             _ => false,
         }
@@ -107,7 +132,8 @@ impl fmt::Display for Capability {
             Capability::Env(name) => write!(f, "env:{name}"),
             Capability::Config(key) => write!(f, "config:{key}"),
             Capability::PluginCall(target) => write!(f, "plugin_call:{target}"),
-            Capability::File(path) => write!(f, "file:{path}"),
+            Capability::File { pattern, write: false } => write!(f, "file:{pattern}"),
+            Capability::File { pattern, write: true } => write!(f, "file_write:{pattern}"),
         }
     }
 }
@@ -151,10 +177,13 @@ pub enum Request<'a> {
         /// Whether it is built into Pocket (and runs outside any sandbox).
         built_in: bool,
     },
-    /// Reach this file.
+    /// Reach this file or directory.
     File {
-        /// The file's path.
+        /// Its absolute path, `.` and `..` resolved; a directory's ends
+        /// with `/` (so `file:/data/in/*` reaches `/data/in/` itself).
         path: &'a str,
+        /// Whether the request creates, changes or removes it.
+        write: bool,
     },
     /// Receive the plugin config's entry at this dotted path (`password`,
     /// `database.password`), whose key looks secret.
@@ -173,7 +202,8 @@ impl fmt::Display for Request<'_> {
             Request::Http { host } => write!(f, "http:{host}"),
             Request::Env { name } => write!(f, "env:{name}"),
             Request::PluginCall { target, .. } => write!(f, "plugin_call:{target}"),
-            Request::File { path } => write!(f, "file:{path}"),
+            Request::File { path, write: false } => write!(f, "file:{path}"),
+            Request::File { path, write: true } => write!(f, "file_write:{path}"),
             Request::Config { key } => write!(f, "config:{key}"),
         }
     }
@@ -289,10 +319,30 @@ fn allows(capability: &Capability, request: Request<'_>) -> bool {
         (Capability::PluginCall(pattern), Request::PluginCall { target, built_in }) => {
             reaches(pattern, target, built_in)
         }
-        (Capability::File(pattern), Request::File { path }) => glob_match(pattern, path),
+        (Capability::File { pattern, write }, Request::File { path, write: writes }) => {
+            (*write || !writes) && file_match(pattern, path)
+        }
         (Capability::Config(pattern), Request::Config { key }) => glob_match(pattern, key),
         _ => false,
     }
+}
+
+/// Whether a file pattern reaches `path`: it matches the path, or a
+/// directory above it (`/data/in` reaches `/data/in/a.txt`).
+fn file_match(pattern: &str, path: &str) -> bool {
+    glob_match(pattern, path)
+        || path
+            .match_indices('/')
+            .any(|(at, _)| at > 0 && glob_match(pattern, &path[..at]))
+}
+
+/// Whether the pattern `inner` names only paths beneath the directory the
+/// pattern `outer` names (without a `*`).
+fn beneath(outer: &str, inner: &str) -> bool {
+    !outer.contains('*')
+        && inner
+            .strip_prefix(outer.trim_end_matches('/'))
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Whether a `plugin_call:` pattern reaches the node type `target`. Types
@@ -464,10 +514,56 @@ mod tests {
                 Capability::Env("*".into()),
                 Capability::Http(None),
                 Capability::Http(None),
-                Capability::File("*".into())
+                Capability::File {
+                    pattern: "*".into(),
+                    write: true
+                }
             ]
         );
         assert!(Capability::parse_list(&["root"]).is_err());
+    }
+
+    #[test]
+    fn file_grants_reach_what_they_match_and_what_lies_beneath_reading_unless_they_say_write() {
+        let read = |grant: &str, path: &str| {
+            Permissions::new(vec![Capability::parse(grant).unwrap()])
+                .refusal(Request::File { path, write: false })
+                .is_none()
+        };
+        let write = |grant: &str, path: &str| {
+            Permissions::new(vec![Capability::parse(grant).unwrap()])
+                .refusal(Request::File { path, write: true })
+                .is_none()
+        };
+        assert!(read("file:/data/in", "/data/in/"));
+        assert!(read("file:/data/in", "/data/in/a/b.txt"));
+        assert!(!read("file:/data/in", "/data/inside.txt"));
+        assert!(read("file:/data/in/*", "/data/in/"));
+        assert!(read("file:/data/*.csv", "/data/a.csv"));
+        assert!(!read("file:/data/*.csv", "/data/"));
+        assert!(!read("file:/data/*.csv", "/data/a.txt"));
+        assert!(!write("file:/data/in", "/data/in/a"));
+        assert!(write("file_write:/data/in", "/data/in/a"));
+        assert!(read("file_write:/data/in", "/data/in/a"));
+        assert!(write("file_write:*", "/etc/passwd"));
+        assert_eq!(
+            Request::File {
+                path: "/x",
+                write: true
+            }
+            .to_string(),
+            "file_write:/x"
+        );
+        // Patterns are absolute paths.
+        let err = Capability::parse("file:data/*").unwrap_err();
+        assert!(err.contains("absolute path"), "{err}");
+        // A grant covers a declaration it reaches, writing only if it writes.
+        let cap = |text: &str| Capability::parse(text).unwrap();
+        assert!(cap("file:/data").covers(&cap("file:/data/in/*")));
+        assert!(cap("file_write:/data/*").covers(&cap("file:/data/in")));
+        assert!(!cap("file:/data").covers(&cap("file_write:/data/in")));
+        assert!(!cap("file:/data/in").covers(&cap("file:/data")));
+        assert!(!cap("file:/data").covers(&cap("file:/database")));
     }
 
     #[test]

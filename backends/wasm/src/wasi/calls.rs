@@ -7,10 +7,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmer::{Function, FunctionEnv, FunctionEnvMut, MemoryView, RuntimeError, Store};
 
 use super::errno::{BADF, FAULT, INVAL, NOTSUP, SPIPE, SUCCESS};
+use super::files;
 use crate::abi::unsigned;
 use crate::host_functions::{HostEnv, charge};
 
-type Env<'a> = FunctionEnvMut<'a, HostEnv>;
+pub(super) type Env<'a> = FunctionEnvMut<'a, HostEnv>;
 
 /// A guest's `proc_exit`: ends the call with this code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +35,29 @@ pub(crate) fn served(store: &mut Store, env: &FunctionEnv<HostEnv>, name: &str) 
         "environ_sizes_get" => Function::new_typed_with_env(store, env, environ_sizes_get),
         "clock_res_get" => Function::new_typed_with_env(store, env, clock_res_get),
         "clock_time_get" => Function::new_typed_with_env(store, env, clock_time_get),
+        "fd_advise" => Function::new_typed_with_env(store, env, fd_advise),
         "fd_close" => Function::new_typed_with_env(store, env, fd_close),
+        "fd_datasync" => Function::new_typed_with_env(store, env, fd_datasync),
         "fd_fdstat_get" => Function::new_typed_with_env(store, env, fd_fdstat_get),
+        "fd_fdstat_set_flags" => Function::new_typed_with_env(store, env, fd_fdstat_set_flags),
         "fd_filestat_get" => Function::new_typed_with_env(store, env, fd_filestat_get),
+        "fd_filestat_set_size" => Function::new_typed_with_env(store, env, files::fd_filestat_set_size),
+        "fd_pread" => Function::new_typed_with_env(store, env, fd_pread),
+        "fd_prestat_get" => Function::new_typed_with_env(store, env, files::fd_prestat_get),
+        "fd_prestat_dir_name" => Function::new_typed_with_env(store, env, files::fd_prestat_dir_name),
+        "fd_pwrite" => Function::new_typed_with_env(store, env, fd_pwrite),
         "fd_read" => Function::new_typed_with_env(store, env, fd_read),
+        "fd_readdir" => Function::new_typed_with_env(store, env, files::fd_readdir),
         "fd_seek" => Function::new_typed_with_env(store, env, fd_seek),
+        "fd_sync" => Function::new_typed_with_env(store, env, fd_sync),
         "fd_tell" => Function::new_typed_with_env(store, env, fd_tell),
         "fd_write" => Function::new_typed_with_env(store, env, fd_write),
+        "path_create_directory" => Function::new_typed_with_env(store, env, files::path_create_directory),
+        "path_filestat_get" => Function::new_typed_with_env(store, env, files::path_filestat_get),
+        "path_open" => Function::new_typed_with_env(store, env, files::path_open),
+        "path_remove_directory" => Function::new_typed_with_env(store, env, files::path_remove_directory),
+        "path_rename" => Function::new_typed_with_env(store, env, files::path_rename),
+        "path_unlink_file" => Function::new_typed_with_env(store, env, files::path_unlink_file),
         "poll_oneoff" => Function::new_typed_with_env(store, env, poll_oneoff),
         "proc_exit" => Function::new_typed_with_env(store, env, proc_exit),
         "sched_yield" => Function::new_typed_with_env(store, env, sched_yield),
@@ -68,7 +85,7 @@ const RIGHT_READ: u64 = 1 << 1;
 const RIGHT_WRITE: u64 = 1 << 6;
 
 /// Runs `f` on a view of the guest's memory; `FAULT` without one.
-fn with_memory(env: &mut Env<'_>, f: impl FnOnce(&MemoryView<'_>, &mut HostEnv) -> i32) -> i32 {
+pub(super) fn with_memory(env: &mut Env<'_>, f: impl FnOnce(&MemoryView<'_>, &mut HostEnv) -> i32) -> i32 {
     let (data, store) = env.data_and_store_mut();
     let Some(memory) = data.memory().cloned() else {
         return FAULT;
@@ -79,21 +96,21 @@ fn with_memory(env: &mut Env<'_>, f: impl FnOnce(&MemoryView<'_>, &mut HostEnv) 
 
 /// Writes `bytes` at guest address `at` (+ `offset`); false when any of it
 /// lies outside memory.
-fn put(view: &MemoryView<'_>, at: i32, offset: u64, bytes: &[u8]) -> bool {
+pub(super) fn put(view: &MemoryView<'_>, at: i32, offset: u64, bytes: &[u8]) -> bool {
     u64::from(unsigned(at))
         .checked_add(offset)
         .is_some_and(|start| view.write(start, bytes).is_ok())
 }
 
-fn put_u32(view: &MemoryView<'_>, at: i32, value: u32) -> bool {
+pub(super) fn put_u32(view: &MemoryView<'_>, at: i32, value: u32) -> bool {
     put(view, at, 0, &value.to_le_bytes())
 }
 
-fn put_u64(view: &MemoryView<'_>, at: i32, value: u64) -> bool {
+pub(super) fn put_u64(view: &MemoryView<'_>, at: i32, value: u64) -> bool {
     put(view, at, 0, &value.to_le_bytes())
 }
 
-fn answer(written: bool) -> i32 {
+pub(super) fn answer(written: bool) -> i32 {
     if written { SUCCESS } else { FAULT }
 }
 
@@ -184,27 +201,52 @@ fn is_standard(fd: i32) -> bool {
     matches!(fd, STDIN | STDOUT | STDERR)
 }
 
-fn fd_close(_env: Env<'_>, fd: i32) -> i32 {
-    if is_standard(fd) { SUCCESS } else { BADF }
+fn fd_close(mut env: Env<'_>, fd: i32) -> i32 {
+    if is_standard(fd) { SUCCESS } else { files::close(&mut env, fd) }
+}
+
+/// `struct fdstat`: filetype u8, flags u16 at 2, rights_base u64 at 8,
+/// rights_inheriting u64 at 16.
+pub(super) fn fdstat_bytes(filetype: u8, rights: u64, inheriting: u64) -> [u8; 24] {
+    let mut stat = [0u8; 24];
+    stat[0] = filetype;
+    stat[8..16].copy_from_slice(&rights.to_le_bytes());
+    stat[16..24].copy_from_slice(&inheriting.to_le_bytes());
+    stat
 }
 
 fn fd_fdstat_get(mut env: Env<'_>, fd: i32, at: i32) -> i32 {
     let rights = match fd {
         STDIN => RIGHT_READ,
         STDOUT | STDERR => RIGHT_WRITE,
-        _ => return BADF,
+        _ => return files::fdstat(&mut env, fd, at),
     };
-    // struct fdstat: filetype u8, flags u16 at 2, rights_base u64 at 8,
-    // rights_inheriting u64 at 16.
-    let mut stat = [0u8; 24];
-    stat[0] = CHARACTER_DEVICE;
-    stat[8..16].copy_from_slice(&rights.to_le_bytes());
+    let stat = fdstat_bytes(CHARACTER_DEVICE, rights, 0);
     with_memory(&mut env, |view, _| answer(put(view, at, 0, &stat)))
+}
+
+/// Flags change nothing here (a descriptor never blocks, and appending is
+/// chosen at open): accepted on every open descriptor.
+fn fd_fdstat_set_flags(mut env: Env<'_>, fd: i32, _flags: i32) -> i32 {
+    if is_standard(fd) || files::is_open(&mut env, fd) { SUCCESS } else { BADF }
+}
+
+/// Advice is only advice: accepted on every open descriptor.
+fn fd_advise(mut env: Env<'_>, fd: i32, _offset: i64, _len: i64, _advice: i32) -> i32 {
+    fd_fdstat_set_flags(env.as_mut(), fd, 0)
+}
+
+fn fd_sync(mut env: Env<'_>, fd: i32) -> i32 {
+    if is_standard(fd) { SUCCESS } else { files::sync(&mut env, fd, false) }
+}
+
+fn fd_datasync(mut env: Env<'_>, fd: i32) -> i32 {
+    if is_standard(fd) { SUCCESS } else { files::sync(&mut env, fd, true) }
 }
 
 fn fd_filestat_get(mut env: Env<'_>, fd: i32, at: i32) -> i32 {
     if !is_standard(fd) {
-        return BADF;
+        return files::filestat(&mut env, fd, at);
     }
     // struct filestat: dev, ino, filetype u8 at 16, nlink, size, atim, mtim, ctim.
     let mut stat = [0u8; 64];
@@ -212,53 +254,91 @@ fn fd_filestat_get(mut env: Env<'_>, fd: i32, at: i32) -> i32 {
     with_memory(&mut env, |view, _| answer(put(view, at, 0, &stat)))
 }
 
-fn fd_read(mut env: Env<'_>, fd: i32, _iovs: i32, _iovs_len: i32, read_at: i32) -> i32 {
-    if fd != STDIN {
-        return BADF;
+fn fd_read(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, read_at: i32) -> i32 {
+    match fd {
+        // stdin is empty: end of file at once.
+        STDIN => with_memory(&mut env, |view, _| answer(put_u32(view, read_at, 0))),
+        STDOUT | STDERR => BADF,
+        _ => files::read_file(&mut env, fd, iovs, iovs_len, None, read_at),
     }
-    // stdin is empty: end of file at once.
-    with_memory(&mut env, |view, _| answer(put_u32(view, read_at, 0)))
 }
 
-fn fd_seek(_env: Env<'_>, fd: i32, _offset: i64, _whence: i32, _at: i32) -> i32 {
-    if is_standard(fd) { SPIPE } else { BADF }
+fn fd_pread(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, offset: i64, read_at: i32) -> i32 {
+    if is_standard(fd) {
+        return SPIPE;
+    }
+    files::read_file(&mut env, fd, iovs, iovs_len, Some(offset.cast_unsigned()), read_at)
 }
 
-fn fd_tell(_env: Env<'_>, fd: i32, _at: i32) -> i32 {
-    if is_standard(fd) { SPIPE } else { BADF }
+fn fd_seek(mut env: Env<'_>, fd: i32, offset: i64, whence: i32, at: i32) -> i32 {
+    if is_standard(fd) { SPIPE } else { files::seek_file(&mut env, fd, offset, whence, at) }
+}
+
+fn fd_tell(mut env: Env<'_>, fd: i32, at: i32) -> i32 {
+    if is_standard(fd) { SPIPE } else { files::seek_file(&mut env, fd, 0, 1, at) }
+}
+
+/// The buffers of the `count` iovecs at `iovs` (at most [`MAX_BUFFERS`]),
+/// as (address, length).
+pub(super) fn iovecs(view: &MemoryView<'_>, iovs: i32, count: i32) -> Result<Vec<(u64, u32)>, i32> {
+    let count = unsigned(count).min(MAX_BUFFERS);
+    let mut bytes = vec![0u8; count as usize * 8];
+    view.read(u64::from(unsigned(iovs)), &mut bytes).map_err(|_| FAULT)?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|iovec| {
+            let word = |at: usize| u32::from_le_bytes([iovec[at], iovec[at + 1], iovec[at + 2], iovec[at + 3]]);
+            (u64::from(word(0)), word(4))
+        })
+        .collect())
+}
+
+/// What the iovecs at `iovs` hold, at most [`MAX_WRITE`] bytes (a larger
+/// write is partly done, as on a pipe).
+pub(super) fn gather(view: &MemoryView<'_>, iovs: i32, count: i32) -> Result<Vec<u8>, i32> {
+    let mut bytes = Vec::new();
+    for (at, len) in iovecs(view, iovs, count)? {
+        let take = (len as usize).min(MAX_WRITE - bytes.len());
+        let start = bytes.len();
+        bytes.resize(start + take, 0);
+        view.read(at, &mut bytes[start..]).map_err(|_| FAULT)?;
+        if bytes.len() == MAX_WRITE {
+            break;
+        }
+    }
+    Ok(bytes)
+}
+
+/// Spreads `bytes` over `buffers`; false when one lies outside memory.
+pub(super) fn scatter(view: &MemoryView<'_>, buffers: &[(u64, u32)], mut bytes: &[u8]) -> bool {
+    for &(at, len) in buffers {
+        if bytes.is_empty() {
+            break;
+        }
+        let (now, rest) = bytes.split_at((len as usize).min(bytes.len()));
+        if view.write(at, now).is_err() {
+            return false;
+        }
+        bytes = rest;
+    }
+    true
 }
 
 /// Writes to stdout or stderr: at most [`MAX_BUFFERS`] buffers and
 /// [`MAX_WRITE`] bytes a call, as a pipe takes a partial write.
 fn fd_write(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, written_at: i32) -> i32 {
-    if fd != STDOUT && fd != STDERR {
+    if fd == STDIN {
         return BADF;
+    }
+    if !is_standard(fd) {
+        return files::write_file(&mut env, fd, iovs, iovs_len, None, written_at);
     }
     let mut copied = 0;
     let answer_code = with_memory(&mut env, |view, data| {
-        let mut bytes = Vec::new();
-        for i in 0..unsigned(iovs_len).min(MAX_BUFFERS) {
-            let mut iovec = [0u8; 8];
-            let at = u64::from(unsigned(iovs)) + u64::from(i) * 8;
-            if view.read(at, &mut iovec).is_err() {
-                return FAULT;
-            }
-            let [p0, p1, p2, p3, l0, l1, l2, l3] = iovec;
-            let (ptr, len) = (
-                u32::from_le_bytes([p0, p1, p2, p3]),
-                u32::from_le_bytes([l0, l1, l2, l3]),
-            );
-            let room = MAX_WRITE - bytes.len();
-            let take = usize::try_from(len).unwrap_or(usize::MAX).min(room);
-            let start = bytes.len();
-            bytes.resize(start + take, 0);
-            if view.read(u64::from(ptr), &mut bytes[start..]).is_err() {
-                return FAULT;
-            }
-            if bytes.len() == MAX_WRITE {
-                break;
-            }
-        }
+        let bytes = match gather(view, iovs, iovs_len) {
+            Ok(bytes) => bytes,
+            Err(code) => return code,
+        };
         let host = data.host().clone();
         let stream = if fd == STDOUT {
             &mut data.wasi.stdout
@@ -272,6 +352,13 @@ fn fd_write(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, written_at: i32
     });
     charge(&mut env, copied);
     answer_code
+}
+
+fn fd_pwrite(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, offset: i64, written_at: i32) -> i32 {
+    if is_standard(fd) {
+        return SPIPE;
+    }
+    files::write_file(&mut env, fd, iovs, iovs_len, Some(offset.cast_unsigned()), written_at)
 }
 
 /// The most subscriptions one `poll_oneoff` looks at.

@@ -14,19 +14,31 @@
 //! - **`poll_oneoff`** waits on clocks (a `sleep`), never past the call's
 //!   deadline; stdin is always readable (at its end), stdout and stderr
 //!   always writable, and any other descriptor answers `EBADF` in its event;
-//! - there are **no preopened directories**, so every `path_*` call and
-//!   every other descriptor answer `EBADF`; **sockets** answer
-//!   `ENOTCAPABLE` (HTTP goes through the `http` host function and its
-//!   grants); everything else answers `ENOSYS`.
+//! - **files**: each directory the plugin's `file:` (read) and
+//!   `file_write:` (read and write) grants name is preopened under its own
+//!   absolute path, as descriptors 3, 4...; none without a grant. Every
+//!   path a guest opens, lists, creates, removes or renames beneath one
+//!   goes through pocket-host's one file rule (`PluginHost::open_file` and
+//!   its siblings): checked against the grants, never leaving its
+//!   directory (`ENOTCAPABLE`), no symlink followed (`ELOOP`), only regular
+//!   files and directories (`EACCES`), at most [`MAX_OPEN`] descriptors
+//!   (`EMFILE`). Links and symlinks cannot be made or read
+//!   (`ENOTCAPABLE`); times, rights, renumbering and allocation are not
+//!   supported (`ENOTSUP`);
+//! - **sockets** answer `ENOTCAPABLE` (HTTP goes through the `http` host
+//!   function and its grants); `proc_raise` answers `ENOSYS`.
 //!
 //! Fuel, memory and the timeout hold inside these calls as everywhere: only
 //! `poll_oneoff` waits, and never past the call's deadline; each call copies
-//! at most what the guest's own memory holds, and `fd_write` and
+//! at most what the guest's own memory holds (a read or write moves at most
+//! [`calls::MAX_WRITE`] bytes), and reads, writes, listings and
 //! `random_get` charge the call's fuel for the bytes they move (one unit per
 //! 8, as `memory.copy`).
 
 mod calls;
+mod descriptors;
 pub(crate) mod errno;
+mod files;
 
 use pocket_wasm_abi::Signature;
 use pocket_wasm_abi::ValType::{I32, I64};
@@ -36,6 +48,8 @@ use crate::abi::wasmer_type;
 use crate::host_functions::HostEnv;
 
 pub(crate) use calls::Exit;
+pub(crate) use descriptors::Descriptors;
+pub use descriptors::MAX_OPEN;
 
 /// The import module of WASI preview 1.
 pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
@@ -70,8 +84,8 @@ const fn f(name: &'static str, params: &'static [pocket_wasm_abi::ValType], answ
 }
 
 const SERVED: Answer = Answer::Served;
-const BADF: Answer = Answer::Refused(errno::BADF);
 const NOSYS: Answer = Answer::Refused(errno::NOSYS);
+const NOTSUP: Answer = Answer::Refused(errno::NOTSUP);
 const NOTCAPABLE: Answer = Answer::Refused(errno::NOTCAPABLE);
 
 /// Every preview-1 function, in the specification's order.
@@ -82,37 +96,37 @@ pub const FUNCTIONS: &[WasiFunction] = &[
     f("environ_sizes_get", &[I32, I32], SERVED),
     f("clock_res_get", &[I32, I32], SERVED),
     f("clock_time_get", &[I32, I64, I32], SERVED),
-    f("fd_advise", &[I32, I64, I64, I32], BADF),
-    f("fd_allocate", &[I32, I64, I64], BADF),
+    f("fd_advise", &[I32, I64, I64, I32], SERVED),
+    f("fd_allocate", &[I32, I64, I64], NOTSUP),
     f("fd_close", &[I32], SERVED),
-    f("fd_datasync", &[I32], BADF),
+    f("fd_datasync", &[I32], SERVED),
     f("fd_fdstat_get", &[I32, I32], SERVED),
-    f("fd_fdstat_set_flags", &[I32, I32], BADF),
-    f("fd_fdstat_set_rights", &[I32, I64, I64], BADF),
+    f("fd_fdstat_set_flags", &[I32, I32], SERVED),
+    f("fd_fdstat_set_rights", &[I32, I64, I64], NOTSUP),
     f("fd_filestat_get", &[I32, I32], SERVED),
-    f("fd_filestat_set_size", &[I32, I64], BADF),
-    f("fd_filestat_set_times", &[I32, I64, I64, I32], BADF),
-    f("fd_pread", &[I32, I32, I32, I64, I32], BADF),
-    f("fd_prestat_get", &[I32, I32], BADF),
-    f("fd_prestat_dir_name", &[I32, I32, I32], BADF),
-    f("fd_pwrite", &[I32, I32, I32, I64, I32], BADF),
+    f("fd_filestat_set_size", &[I32, I64], SERVED),
+    f("fd_filestat_set_times", &[I32, I64, I64, I32], NOTSUP),
+    f("fd_pread", &[I32, I32, I32, I64, I32], SERVED),
+    f("fd_prestat_get", &[I32, I32], SERVED),
+    f("fd_prestat_dir_name", &[I32, I32, I32], SERVED),
+    f("fd_pwrite", &[I32, I32, I32, I64, I32], SERVED),
     f("fd_read", &[I32, I32, I32, I32], SERVED),
-    f("fd_readdir", &[I32, I32, I32, I64, I32], BADF),
-    f("fd_renumber", &[I32, I32], BADF),
+    f("fd_readdir", &[I32, I32, I32, I64, I32], SERVED),
+    f("fd_renumber", &[I32, I32], NOTSUP),
     f("fd_seek", &[I32, I64, I32, I32], SERVED),
-    f("fd_sync", &[I32], BADF),
+    f("fd_sync", &[I32], SERVED),
     f("fd_tell", &[I32, I32], SERVED),
     f("fd_write", &[I32, I32, I32, I32], SERVED),
-    f("path_create_directory", &[I32, I32, I32], BADF),
-    f("path_filestat_get", &[I32, I32, I32, I32, I32], BADF),
-    f("path_filestat_set_times", &[I32, I32, I32, I32, I64, I64, I32], BADF),
-    f("path_link", &[I32, I32, I32, I32, I32, I32, I32], BADF),
-    f("path_open", &[I32, I32, I32, I32, I32, I64, I64, I32, I32], BADF),
-    f("path_readlink", &[I32, I32, I32, I32, I32, I32], BADF),
-    f("path_remove_directory", &[I32, I32, I32], BADF),
-    f("path_rename", &[I32, I32, I32, I32, I32, I32], BADF),
-    f("path_symlink", &[I32, I32, I32, I32, I32], BADF),
-    f("path_unlink_file", &[I32, I32, I32], BADF),
+    f("path_create_directory", &[I32, I32, I32], SERVED),
+    f("path_filestat_get", &[I32, I32, I32, I32, I32], SERVED),
+    f("path_filestat_set_times", &[I32, I32, I32, I32, I64, I64, I32], NOTSUP),
+    f("path_link", &[I32, I32, I32, I32, I32, I32, I32], NOTCAPABLE),
+    f("path_open", &[I32, I32, I32, I32, I32, I64, I64, I32, I32], SERVED),
+    f("path_readlink", &[I32, I32, I32, I32, I32, I32], NOTCAPABLE),
+    f("path_remove_directory", &[I32, I32, I32], SERVED),
+    f("path_rename", &[I32, I32, I32, I32, I32, I32], SERVED),
+    f("path_symlink", &[I32, I32, I32, I32, I32], NOTCAPABLE),
+    f("path_unlink_file", &[I32, I32, I32], SERVED),
     f("poll_oneoff", &[I32, I32, I32, I32], SERVED),
     WasiFunction {
         signature: Signature {
@@ -148,7 +162,11 @@ pub fn report(imported: &[&str]) -> Vec<String> {
         lines.push("its environment holds the variables its `env:` grants name (none without one)".into());
     }
     if any("path_") || imported.contains(&"fd_prestat_get") {
-        lines.push("it has no preopened directories: file calls answer EBADF".into());
+        lines.push(
+            "files: it sees the directories its `file:` (read) and `file_write:` (read and write) grants name, \
+             and nothing else"
+                .into(),
+        );
     }
     if any("sock_") {
         lines.push(
