@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds the example plugins that need building: the Rust WASM plugins in
 # examples/plugins/wasm/rust (with pocket-pdk) become
-# examples/plugins/wasm/<name>.wasm, the directory pocket.toml lists, so
+# examples/plugins/wasm/<name>.wasm (wasi-files built for wasm32-wasip1, the
+# others for wasm32-unknown-unknown; json-tools for wasm32-wasip1 too, kept
+# in the target dir for the benchmark of WASI's cost), the directory
+# pocket.toml lists, so
 # `pocket plugin list` at the repository root shows them; the Go, Zig,
 # AssemblyScript and JavaScript plugins in
 # examples/plugins/wasm/{go,zig,assemblyscript,javascript} become
 # go-text.wasm, zig-text.wasm, as-text.wasm and js-text.wasm there.
-# Installs the wasm32-unknown-unknown target with rustup when it is missing.
+# Installs the wasm32-unknown-unknown and wasm32-wasip1 targets with rustup
+# when they are missing.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,14 +23,20 @@ plugins="$root/examples/plugins/wasm"
 target_dir="${POCKET_GUEST_TARGET_DIR:-$root/target/wasm-guests}"
 
 require_rust_target "$target" "the example WASM plugins are Rust crates built for it"
+require_rust_target wasm32-wasip1 "the wasi-files example plugin is a Rust crate built for it (std on WASI)"
 
 cargo build --quiet --release --target "$target" \
-    --manifest-path "$plugins/rust/Cargo.toml" --target-dir "$target_dir"
+    --manifest-path "$plugins/rust/Cargo.toml" --target-dir "$target_dir" \
+    --workspace --exclude wasi-files
+cargo build --quiet --release --target wasm32-wasip1 \
+    --manifest-path "$plugins/rust/Cargo.toml" --target-dir "$target_dir" \
+    -p wasi-files -p json-tools
 
-for crate in text-stats json-tools extism-text; do
+for built in "$target/text-stats" "$target/json-tools" "$target/extism-text" wasm32-wasip1/wasi-files; do
+    crate=${built#*/}
     # Copied under a name of this process's own, then renamed: concurrent
     # builds (parallel test binaries) never see or clobber a half-written file.
-    cp "$target_dir/$target/release/${crate//-/_}.wasm" "$plugins/.$crate.wasm.$$"
+    cp "$target_dir/${built%%/*}/release/${crate//-/_}.wasm" "$plugins/.$crate.wasm.$$"
     mv "$plugins/.$crate.wasm.$$" "$plugins/$crate.wasm"
 done
 # Go, Zig, AssemblyScript and JavaScript, with their SDKs (installs each

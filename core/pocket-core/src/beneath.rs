@@ -118,7 +118,14 @@ pub fn rename(from_parent: &OwnedFd, from: &Path, to_parent: &OwnedFd, to: &Path
     let (from, to) = (c_path(from)?, c_path(to)?);
     // SAFETY: both parents are open directory descriptors and both names
     // NUL-terminated strings, all alive for the call.
-    check(unsafe { libc::renameat(from_parent.as_raw_fd(), from.as_ptr(), to_parent.as_raw_fd(), to.as_ptr()) })
+    check(unsafe {
+        libc::renameat(
+            from_parent.as_raw_fd(),
+            from.as_ptr(),
+            to_parent.as_raw_fd(),
+            to.as_ptr(),
+        )
+    })
 }
 
 fn c_path(path: &Path) -> io::Result<CString> {
@@ -128,7 +135,11 @@ fn c_path(path: &Path) -> io::Result<CString> {
 
 /// A system call's `0` or `-1` as a result.
 fn check(returned: i32) -> io::Result<()> {
-    if returned == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if returned == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Whether `error` is openat2 refusing a path that leads out of its directory.

@@ -202,6 +202,7 @@ impl PocketConfig {
         let base = crate::paths::directory_of(path);
         let plugins = file.plugins.unwrap_or_default();
         let parse_caps = |section: &str, owner: &str, list: Vec<String>| -> Result<Vec<Capability>, ConfigFileError> {
+            let list: Vec<String> = list.into_iter().map(|text| absolute_file_grant(base, text)).collect();
             Capability::parse_list(&list).map_err(|e| invalid(None, format!("[{section}] {owner}: {e}")))
         };
         let mut permissions = BTreeMap::new();
@@ -346,6 +347,35 @@ fn env_name(plugin: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A `file:`/`file_write:` grant whose path is relative, made absolute
+/// from pocket.toml's directory `base` (`.` and `..` resolved), as every
+/// relative path in pocket.toml is; other grants as they are.
+fn absolute_file_grant(base: &Path, text: String) -> String {
+    for kind in ["file:", "file_write:"] {
+        let Some(pattern) = text.strip_prefix(kind) else {
+            continue;
+        };
+        if pattern.is_empty() || pattern.starts_with('/') || pattern.starts_with('*') {
+            break;
+        }
+        let joined = std::path::absolute(base.join(pattern)).unwrap_or_else(|_| base.join(pattern));
+        let joined = joined.to_string_lossy().into_owned();
+        let mut parts: Vec<&str> = Vec::new();
+        for part in joined.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                part => parts.push(part),
+            }
+        }
+        let trailing = if pattern.ends_with('/') { "/" } else { "" };
+        return format!("{kind}/{}{trailing}", parts.join("/"));
+    }
+    text
 }
 
 fn resolve_dir(base: &Path, dir: &str) -> PathBuf {
@@ -507,6 +537,28 @@ impl Default for PluginsModel {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn relative_file_grants_are_made_absolute_from_pocket_tomls_directory() {
+        let toml = "[plugins.permissions]\np = [\"file:data/in/*\", \"file_write:../out/\", \"file:/abs\", \"file:*\", \"env:data\"]\n";
+        let config = super::PocketConfig::parse(toml, std::path::Path::new("/srv/app/pocket.toml")).unwrap();
+        let granted: Vec<String> = config
+            .permissions("p")
+            .granted()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            granted,
+            [
+                "file:/srv/app/data/in/*",
+                "file_write:/srv/out/",
+                "file:/abs",
+                "file:*",
+                "env:data"
+            ]
+        );
+    }
+
     use super::*;
     use std::time::Duration;
 

@@ -111,8 +111,14 @@ impl Capability {
                 a == "*" || a == b || (!b.contains('*') && glob_match(a, b))
             }
             (
-                Capability::File { pattern: a, write: a_writes },
-                Capability::File { pattern: b, write: b_writes },
+                Capability::File {
+                    pattern: a,
+                    write: a_writes,
+                },
+                Capability::File {
+                    pattern: b,
+                    write: b_writes,
+                },
             ) => {
                 (*a_writes || !b_writes)
                     && (a == "*" || a == b || (!b.contains('*') && file_match(a, b)) || beneath(a, b))

@@ -202,7 +202,11 @@ fn is_standard(fd: i32) -> bool {
 }
 
 fn fd_close(mut env: Env<'_>, fd: i32) -> i32 {
-    if is_standard(fd) { SUCCESS } else { files::close(&mut env, fd) }
+    if is_standard(fd) {
+        SUCCESS
+    } else {
+        files::close(&mut env, fd)
+    }
 }
 
 /// `struct fdstat`: filetype u8, flags u16 at 2, rights_base u64 at 8,
@@ -228,7 +232,11 @@ fn fd_fdstat_get(mut env: Env<'_>, fd: i32, at: i32) -> i32 {
 /// Flags change nothing here (a descriptor never blocks, and appending is
 /// chosen at open): accepted on every open descriptor.
 fn fd_fdstat_set_flags(mut env: Env<'_>, fd: i32, _flags: i32) -> i32 {
-    if is_standard(fd) || files::is_open(&mut env, fd) { SUCCESS } else { BADF }
+    if is_standard(fd) || files::is_open(&mut env, fd) {
+        SUCCESS
+    } else {
+        BADF
+    }
 }
 
 /// Advice is only advice: accepted on every open descriptor.
@@ -237,11 +245,19 @@ fn fd_advise(mut env: Env<'_>, fd: i32, _offset: i64, _len: i64, _advice: i32) -
 }
 
 fn fd_sync(mut env: Env<'_>, fd: i32) -> i32 {
-    if is_standard(fd) { SUCCESS } else { files::sync(&mut env, fd, false) }
+    if is_standard(fd) {
+        SUCCESS
+    } else {
+        files::sync(&mut env, fd, false)
+    }
 }
 
 fn fd_datasync(mut env: Env<'_>, fd: i32) -> i32 {
-    if is_standard(fd) { SUCCESS } else { files::sync(&mut env, fd, true) }
+    if is_standard(fd) {
+        SUCCESS
+    } else {
+        files::sync(&mut env, fd, true)
+    }
 }
 
 fn fd_filestat_get(mut env: Env<'_>, fd: i32, at: i32) -> i32 {
@@ -271,11 +287,19 @@ fn fd_pread(mut env: Env<'_>, fd: i32, iovs: i32, iovs_len: i32, offset: i64, re
 }
 
 fn fd_seek(mut env: Env<'_>, fd: i32, offset: i64, whence: i32, at: i32) -> i32 {
-    if is_standard(fd) { SPIPE } else { files::seek_file(&mut env, fd, offset, whence, at) }
+    if is_standard(fd) {
+        SPIPE
+    } else {
+        files::seek_file(&mut env, fd, offset, whence, at)
+    }
 }
 
 fn fd_tell(mut env: Env<'_>, fd: i32, at: i32) -> i32 {
-    if is_standard(fd) { SPIPE } else { files::seek_file(&mut env, fd, 0, 1, at) }
+    if is_standard(fd) {
+        SPIPE
+    } else {
+        files::seek_file(&mut env, fd, 0, 1, at)
+    }
 }
 
 /// The buffers of the `count` iovecs at `iovs` (at most [`MAX_BUFFERS`]),

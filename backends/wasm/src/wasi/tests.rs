@@ -130,9 +130,11 @@ fn every_function_called_from_a_guest_answers_as_listed() {
     let mut probe = Probe::new("");
     // What a served function answers to all-zero arguments (descriptor 0
     // is stdin, address 0 is in memory, clock 0 is real time).
+    // stdin is no file or directory, and there is no preopen without a grant.
     let served = |name: &str| match name {
-        "fd_seek" | "fd_tell" => SPIPE,
-        "fd_write" => BADF,
+        "fd_seek" | "fd_tell" | "fd_pread" | "fd_pwrite" => SPIPE,
+        "fd_write" | "fd_filestat_set_size" | "fd_prestat_get" | "fd_prestat_dir_name" | "fd_readdir" => BADF,
+        name if name.starts_with("path_") => BADF,
         "poll_oneoff" => INVAL,
         _ => SUCCESS,
     };
@@ -151,6 +153,25 @@ fn every_function_called_from_a_guest_answers_as_listed() {
         };
         assert_eq!(probe.call(name, &args), expected, "{name}");
     }
+}
+
+#[test]
+fn a_file_grant_is_preopened_under_its_own_path_and_nothing_else_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let mut probe = Probe::new(&format!("[plugins.permissions]\nprobe = [\"file:{path}/*\"]\n"));
+    assert_eq!(probe.call("fd_prestat_get", &[Value::I32(3), Value::I32(0)]), SUCCESS);
+    assert_eq!((probe.read(0, 1)[0], probe.u32_at(4) as usize), (0, path.len()));
+    let name_len = i32::try_from(path.len()).unwrap();
+    assert_eq!(
+        probe.call(
+            "fd_prestat_dir_name",
+            &[Value::I32(3), Value::I32(16), Value::I32(name_len)]
+        ),
+        SUCCESS
+    );
+    assert_eq!(probe.read(16, path.len()), path.as_bytes());
+    assert_eq!(probe.call("fd_prestat_get", &[Value::I32(4), Value::I32(0)]), BADF);
 }
 
 #[test]

@@ -14,5 +14,6 @@ mod limits;
 mod loading;
 mod requests;
 mod responses;
+mod rust_wasi;
 mod wasi;
 mod zig;

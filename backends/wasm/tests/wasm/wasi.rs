@@ -39,13 +39,18 @@ async fn a_wasi_guest_loads_and_writes_to_its_log() {
 async fn opening_a_file_is_refused_with_ebadf_there_being_no_preopened_directory() {
     let err = run("", "pathopen").await.unwrap_err();
     assert!(err.contains("exited with code 8"), "{err}");
+    // With a granted directory as descriptor 3, an absolute path is still
+    // refused: paths are relative to the directory they are opened beneath.
+    let granted = "[plugins.permissions]\nwasi-guest = [\"file:/tmp\"]\n";
+    let err = run(granted, "pathopen").await.unwrap_err();
+    assert!(err.contains("exited with code 76"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_is_refused_with_enotcapable() {
     let err = run("", "socket").await.unwrap_err();
     assert!(
-        err.contains("wasm plugin `wasi-guest`") && err.contains("exited with code 75"),
+        err.contains("wasm plugin `wasi-guest`") && err.contains("exited with code 76"),
         "{err}"
     );
 }
