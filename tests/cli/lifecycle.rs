@@ -288,7 +288,7 @@ fn plugin_test_runs_the_declared_examples_and_fails_on_a_wrong_one() {
 #[test]
 fn plugin_test_runs_native_and_wasm_examples_too() {
     example_plugins();
-    for plugin in ["native-text", "text-stats", "go-text", "zig-text"] {
+    for plugin in ["native-text", "text-stats", "go-text", "zig-text", "wasi-files"] {
         let out = exec(pocket().args(["plugin", "test", plugin]));
         assert_eq!(out.code, 0, "{plugin}: {}{}", out.stdout, out.stderr);
         assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);

@@ -33,9 +33,9 @@ pub fn assert_listed(kind: &str, names: &[&str]) -> Outcome {
 
 #[test]
 fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
-    // WASM in Rust, Go (`exclaim`), Zig (`mirror`), AssemblyScript (`loud`)
-    // and JavaScript (`tagline`), and Extism plugins from two PDKs
-    // (`vowels`, `invite`).
+    // WASM in Rust (bare, and on wasm32-wasip1: `keywords`), Go
+    // (`exclaim`), Zig (`mirror`), AssemblyScript (`loud`) and JavaScript
+    // (`tagline`), and Extism plugins from two PDKs (`vowels`, `invite`).
     example_plugins();
     let long = run_json(
         "examples/workflows/showcase.yaml",
@@ -55,6 +55,7 @@ fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
     );
     assert_eq!(long["code"], "hparg-eno-ni-sedon-msaw-aul-evitan-tekcop", "{long}");
     assert_eq!(long["tagline"], "Pocket Native Lua Wasm Nodes In One Graph", "{long}");
+    assert_eq!(long["keywords"][0], json!({"word": "graph", "count": 3}), "{long}");
 
     let short = run_json(
         "examples/workflows/showcase.yaml",

@@ -74,8 +74,12 @@ fn print_extism() {
 /// Per guest language: module size, cold compile, cached load, echo call.
 fn print_languages() {
     let examples = json_tools().parent().unwrap();
+    // json-tools built for wasm32-wasip1 too (by scripts/build-plugins.sh,
+    // kept in the target dir): the cost of the WASI layer on the same guest.
+    let json_tools_wasi = repo().join("target/wasm-guests/wasm32-wasip1/release/json_tools.wasm");
     let guests = [
         ("Rust (pocket-pdk)", examples.join("json-tools.wasm"), "echo-json"),
+        ("Rust on wasm32-wasip1 (pocket-pdk, std)", json_tools_wasi, "echo-json"),
         ("Go (Go SDK, wasip1)", examples.join("go-text.wasm"), "echo"),
         ("Zig (Zig SDK, wasip1)", examples.join("zig-text.wasm"), "echo"),
         (

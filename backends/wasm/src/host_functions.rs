@@ -108,7 +108,7 @@ impl HostEnv {
 
     /// The plugin's host and the guest's WASI descriptors (files and
     /// directories).
-    pub(crate) fn wasi_descriptors(&mut self) -> (&PluginHost, &mut crate::wasi::Descriptors) {
+    pub(crate) fn wasi_descriptors(&mut self) -> (&PluginHost, &mut crate::wasi_descriptors::Descriptors) {
         (&self.host, self.wasi.descriptors(&self.host))
     }
 

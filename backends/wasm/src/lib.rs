@@ -74,6 +74,7 @@ mod module;
 mod plugin;
 mod response;
 pub mod wasi;
+mod wasi_descriptors;
 mod wasi_state;
 mod watchdog;
 

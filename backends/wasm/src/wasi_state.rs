@@ -6,7 +6,7 @@
 use pocket_core::Request;
 use pocket_host::{LogLevel, MAX_LOG_LINE, PluginHost};
 
-use crate::wasi::Descriptors;
+use crate::wasi_descriptors::Descriptors;
 
 /// What one instance's WASI functions give and keep.
 #[derive(Debug)]

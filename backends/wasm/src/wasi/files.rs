@@ -13,11 +13,13 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use pocket_host::{EntryKind, FileError, GrantedDir, OpenHow, Opened, PluginHost};
 use wasmer::MemoryView;
 
-use super::calls::{Env, MAX_WRITE, answer, gather, put, put_u32, put_u64, scatter, with_memory};
-use super::descriptors::{Descriptor, Descriptors};
 use super::errno;
+use super::memory::{
+    Env, MAX_WRITE, answer, fdstat_bytes, gather, iovecs, put, put_u32, put_u64, scatter, with_memory,
+};
 use crate::abi::unsigned;
 use crate::host_functions::{HostEnv, charge};
+use crate::wasi_descriptors::{Descriptor, Descriptors};
 
 /// The longest path a guest may pass.
 const MAX_PATH: u32 = 4096;
@@ -179,8 +181,8 @@ pub(super) fn path_open(
             Err(error) => return errno_of(&error),
         };
         match fds.insert(descriptor) {
-            Ok(new) => answer(put_u32(view, fd_at, new.cast_unsigned())),
-            Err(code) => code,
+            Some(new) => answer(put_u32(view, fd_at, new.cast_unsigned())),
+            None => errno::MFILE,
         }
     })
 }
@@ -200,7 +202,7 @@ pub(super) fn read_file(
             Ok(file) => file,
             Err(code) => return code,
         };
-        let buffers = match super::calls::iovecs(view, iovs, iovs_len) {
+        let buffers = match iovecs(view, iovs, iovs_len) {
             Ok(buffers) => buffers,
             Err(code) => return code,
         };
@@ -301,12 +303,7 @@ pub(super) fn fdstat(env: &mut Env<'_>, fd: i32, at: i32) -> i32 {
             Some(Descriptor::File(_)) => REGULAR_FILE,
             None => return errno::BADF,
         };
-        answer(put(
-            view,
-            at,
-            0,
-            &super::calls::fdstat_bytes(filetype, ALL_RIGHTS, ALL_RIGHTS),
-        ))
+        answer(put(view, at, 0, &fdstat_bytes(filetype, ALL_RIGHTS, ALL_RIGHTS)))
     })
 }
 

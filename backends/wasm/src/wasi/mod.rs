@@ -7,7 +7,7 @@
 //!   variables its `env:` grants name (none by default);
 //! - **stdin** is empty; **stdout and stderr** go to the plugin's log, one
 //!   line at a time, escaped, under its `log` grant and `log_bytes` limit
-//!   (a write takes at most [`calls::MAX_WRITE`] bytes, as a pipe would);
+//!   (a write takes at most [`memory::MAX_WRITE`] bytes, as a pipe would);
 //! - **clocks** (real time, monotonic) and **`random_get`** work;
 //! - **`proc_exit`** ends the call: code 0 gives a `null` output, any other
 //!   code fails the node with it;
@@ -31,14 +31,14 @@
 //! Fuel, memory and the timeout hold inside these calls as everywhere: only
 //! `poll_oneoff` waits, and never past the call's deadline; each call copies
 //! at most what the guest's own memory holds (a read or write moves at most
-//! [`calls::MAX_WRITE`] bytes), and reads, writes, listings and
+//! [`memory::MAX_WRITE`] bytes), and reads, writes, listings and
 //! `random_get` charge the call's fuel for the bytes they move (one unit per
 //! 8, as `memory.copy`).
 
 mod calls;
-mod descriptors;
 pub(crate) mod errno;
 mod files;
+mod memory;
 
 use pocket_wasm_abi::Signature;
 use pocket_wasm_abi::ValType::{I32, I64};
@@ -47,9 +47,8 @@ use wasmer::{Function, FunctionEnv, FunctionType, Imports, Module, Store, Value}
 use crate::abi::wasmer_type;
 use crate::host_functions::HostEnv;
 
+pub use crate::wasi_descriptors::MAX_OPEN;
 pub(crate) use calls::Exit;
-pub(crate) use descriptors::Descriptors;
-pub use descriptors::MAX_OPEN;
 
 /// The import module of WASI preview 1.
 pub const WASI_MODULE: &str = "wasi_snapshot_preview1";

@@ -233,7 +233,7 @@ fn a_write_reads_at_most_its_cap_however_many_buffers_it_names() {
         &[Value::I32(1), Value::I32(0), Value::I32(1_000_000), Value::I32(60_000)],
     );
     assert_eq!(written, SUCCESS);
-    assert_eq!(probe.u32_at(60_000) as usize, super::calls::MAX_WRITE);
+    assert_eq!(probe.u32_at(60_000) as usize, super::memory::MAX_WRITE);
     // A buffer outside memory is a fault, not a crash.
     probe.write(0, &[0xff; 8]);
     assert_eq!(

@@ -6,8 +6,6 @@ use std::fs::File;
 
 use pocket_host::GrantedDir;
 
-use super::errno::MFILE;
-
 /// The most descriptors (preopens included) one instance holds at once.
 pub const MAX_OPEN: usize = 128;
 
@@ -75,19 +73,19 @@ impl Descriptors {
         }
     }
 
-    /// Adds `descriptor` at the lowest free number; `MFILE` when
+    /// Adds `descriptor` at the lowest free number; `None` when
     /// [`MAX_OPEN`] are open.
-    pub(crate) fn insert(&mut self, descriptor: Descriptor) -> Result<i32, i32> {
+    pub(crate) fn insert(&mut self, descriptor: Descriptor) -> Option<i32> {
         let at = match self.table.iter().position(Option::is_none) {
             Some(at) => at,
             None if self.table.len() < MAX_OPEN => {
                 self.table.push(None);
                 self.table.len() - 1
             }
-            None => return Err(MFILE),
+            None => return None,
         };
         self.table[at] = Some(descriptor);
-        i32::try_from(at).map(|at| at + FIRST).map_err(|_| MFILE)
+        i32::try_from(at).ok().map(|at| at + FIRST)
     }
 
     /// Closes `fd`; false if it was not open.
@@ -110,17 +108,17 @@ mod tests {
     #[test]
     fn numbers_are_reused_lowest_first_and_capped() {
         let mut fds = Descriptors::default();
-        assert_eq!(fds.insert(file()), Ok(3));
-        assert_eq!(fds.insert(file()), Ok(4));
+        assert_eq!(fds.insert(file()), Some(3));
+        assert_eq!(fds.insert(file()), Some(4));
         assert!(fds.close(3));
         assert!(!fds.close(3));
         assert!(!fds.close(2) && !fds.close(-1));
-        assert_eq!(fds.insert(file()), Ok(3));
-        while fds.insert(file()).is_ok() {}
+        assert_eq!(fds.insert(file()), Some(3));
+        while fds.insert(file()).is_some() {}
         assert_eq!(fds.table.len(), MAX_OPEN);
-        assert_eq!(fds.insert(file()), Err(MFILE));
+        assert_eq!(fds.insert(file()), None);
         assert!(fds.close(7));
-        assert_eq!(fds.insert(file()), Ok(7));
+        assert_eq!(fds.insert(file()), Some(7));
         assert!(fds.get(i32::MAX).is_none() && fds.get(i32::MIN).is_none());
     }
 }
