@@ -130,7 +130,7 @@ fn plugin_check_says_which_wasi_functions_a_module_imports_and_what_grants_they_
     for said in [
         "need the `log` grant",
         "`env:` grants",
-        "no preopened directories",
+        "its `file:` (read) and `file_write:` (read and write) grants name",
         "ENOTCAPABLE",
     ] {
         assert!(out.stdout.contains(said), "{said}: {}", out.stdout);
