@@ -52,3 +52,5 @@ echo "built: $(cd "$plugins" && ls ./*.wasm | tr '\n' ' ')" >&2
 
 # Native plugins: the cdylib crates in examples/plugins/native.
 bash "$root/scripts/build-native-plugins.sh"
+# Process plugins: the Python SDK beside each Python example.
+bash "$root/scripts/build-process-plugins.sh"

@@ -11,6 +11,7 @@ use pocket_core::{
 use pocket_lua::{LuaLoader, LuaNodePlugin};
 use pocket_native::NativeLoader;
 use pocket_nodes::BuiltinPlugin;
+use pocket_process::ProcessLoader;
 use pocket_wasm::WasmLoader;
 
 use crate::Error;
@@ -123,6 +124,7 @@ impl Builder {
                 Arc::new(LuaLoader::new()),
                 Arc::new(WasmLoader::new()),
                 Arc::new(native),
+                Arc::new(ProcessLoader::new()),
             ],
             descriptions: DescriptionCache::default_location(),
         };
@@ -203,7 +205,12 @@ impl Deployment {
             return self.load_plugin(path);
         };
         let cached = match (&self.descriptions, loading) {
-            (Some(cache), Loading::Lazy) => cache.get(path, loader.companion_suffixes()),
+            // A process plugin's description comes from its program, which
+            // the cache's key (the manifest's bytes) does not cover: it is
+            // always asked.
+            (Some(cache), Loading::Lazy) if loader.kind() != PluginKind::Process => {
+                cache.get(path, loader.companion_suffixes())
+            }
             _ => None,
         };
         let Some(description) = cached else {

@@ -267,6 +267,11 @@ fn limits_of_kind(host: &Deployment, plugin: &RegisteredPlugin) -> String {
             "none on its code (native code is trusted and runs unsandboxed; a node's `timeout` still applies); \
              host calls: {host_calls}"
         ),
+        PluginKind::Process => format!(
+            "timeout {:?} per call at most (and the manifest's call_timeout); memory and calls in flight as its \
+             pocket-plugin.toml says; host calls: {host_calls}",
+            limits.timeout
+        ),
         _ => "none (built into Pocket)".to_string(),
     }
 }

@@ -22,8 +22,15 @@ use pocket_runtime::Deployment;
 
 /// `pocket plugin check PATH`: would it load? Prints why not, and exits 1.
 /// The same gate as every load: the signature rule first, then the plugin
-/// opened and bound; a name a built-in plugin uses is refused.
+/// opened and bound; a name a built-in plugin uses is refused. A plugin
+/// that is a directory is checked through its manifest.
 pub fn check(host: &Deployment, path: &Path) -> anyhow::Result<ExitCode> {
+    let manifest = path.join(pocket_core::DIRECTORY_PLUGIN_MANIFEST);
+    let path = if path.is_dir() && manifest.is_file() {
+        &manifest
+    } else {
+        path
+    };
     let refused = |error: &dyn std::fmt::Display| {
         println!("refused: {error}");
         Ok(ExitCode::FAILURE)

@@ -74,6 +74,25 @@ fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
 }
 
 #[test]
+fn a_python_process_plugin_runs_beside_lua_native_and_wasm_nodes() {
+    example_plugins();
+    let out = run_json(
+        "examples/workflows/polyglot.yaml",
+        &["--input", "@examples/inputs/orders.json"],
+    );
+    assert_eq!(out, json!({"city": "OSLO", "total": 55, "cities": 3}));
+    let tested = exec(pocket().args(["plugin", "test", "py-sql"]));
+    assert_eq!(tested.code, 0, "{}{}", tested.stdout, tested.stderr);
+    assert!(tested.stdout.contains("3 passed, 0 failed"), "{}", tested.stdout);
+    let checked = exec(pocket().args(["plugin", "check", "examples/plugins/process/py-sql"]));
+    assert!(
+        checked.stdout.contains("would load as process plugin `py-sql`"),
+        "{}",
+        checked.stdout
+    );
+}
+
+#[test]
 fn user_cache_fetches_on_a_miss_then_serves_from_redis() {
     example_plugins();
     let redis = redis_server::RedisServer::start(None);

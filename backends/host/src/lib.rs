@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod files;
+pub mod frame;
 mod http;
 mod kv;
 mod log;

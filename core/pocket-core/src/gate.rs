@@ -204,6 +204,11 @@ impl PluginSource<'_> {
         self.admitted.bytes.sha256()
     }
 
+    /// The name of the trusted key that signed the content, if one did.
+    pub fn signer(&self) -> Option<&str> {
+        self.admitted.signer()
+    }
+
     /// The name the plugin will be registered under.
     pub fn name(&self) -> &str {
         self.name

@@ -75,7 +75,10 @@ pub use graph::{Edge, Graph, GraphNode, NodeId};
 pub use isolation::Isolation;
 pub use kv::{KvFull, KvQuota, KvStore, Owner};
 pub use limits::{Limit, LimitOverrides, Limits, parse_size};
-pub use loader::{OpenedPlugin, PluginLoader, check_plugin_name, file_plugin_name, load_plugin, plugin_files};
+pub use loader::{
+    DIRECTORY_PLUGIN_MANIFEST, OpenedPlugin, PluginLoader, check_plugin_name, file_plugin_name, load_plugin,
+    plugin_files,
+};
 pub use location::{Located, Position};
 pub use names::{
     BUILTIN_PLUGIN, LUA_NODE_PLUGIN, RESERVED_PLUGIN_NAMES, check_registered_name, is_reserved_name,

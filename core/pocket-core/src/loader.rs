@@ -15,14 +15,22 @@ use crate::names::check_registered_name;
 use crate::plugin::{Plugin, PluginDescription, PluginKind};
 use crate::policy::Policy;
 
+/// The file that makes a directory in a plugin directory a plugin (a
+/// process plugin's manifest).
+pub const DIRECTORY_PLUGIN_MANIFEST: &str = "pocket-plugin.toml";
+
 /// The name of the plugin a file holds, as the operator gave it by naming
 /// the file: the file name without its extension (`json-tools.wasm` holds
-/// plugin `json-tools`). pocket.toml's permissions, limits and config are
-/// looked up by this name.
+/// plugin `json-tools`); for a plugin that is a directory, the directory's
+/// name (`py-sql/pocket-plugin.toml` holds plugin `py-sql`). pocket.toml's
+/// permissions, limits and config are looked up by this name.
 pub fn file_plugin_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    let named = if path.file_name().is_some_and(|n| n == DIRECTORY_PLUGIN_MANIFEST) {
+        path.parent().and_then(Path::file_name)
+    } else {
+        path.file_stem()
+    };
+    named.map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Refuses a plugin whose declared name is not the one the name it is
@@ -138,8 +146,10 @@ pub fn load_plugin(
     opened.bind(policy)
 }
 
-/// The files in `directories` (not recursive), sorted for a stable load order.
-/// Missing directories are skipped.
+/// The files in `directories` (not recursive), sorted for a stable load
+/// order, and for each subdirectory holding a
+/// [`DIRECTORY_PLUGIN_MANIFEST`], that manifest (a plugin that is a
+/// directory). Missing directories are skipped.
 pub fn plugin_files(directories: &[PathBuf]) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for dir in directories {
@@ -150,7 +160,14 @@ pub fn plugin_files(directories: &[PathBuf]) -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.is_file())
+            .filter_map(|p| {
+                if p.is_file() {
+                    Some(p)
+                } else {
+                    let manifest = p.join(DIRECTORY_PLUGIN_MANIFEST);
+                    manifest.is_file().then_some(manifest)
+                }
+            })
             .collect();
         found.sort();
         files.extend(found);

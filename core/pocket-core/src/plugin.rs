@@ -29,6 +29,8 @@ pub enum PluginKind {
     Lua,
     /// A sandboxed WebAssembly module.
     Wasm,
+    /// An executable speaking the process plugin protocol, in a jail.
+    Process,
 }
 
 impl fmt::Display for PluginKind {
@@ -38,6 +40,7 @@ impl fmt::Display for PluginKind {
             PluginKind::Native => "native",
             PluginKind::Lua => "lua",
             PluginKind::Wasm => "wasm",
+            PluginKind::Process => "process",
         })
     }
 }

@@ -50,6 +50,14 @@ impl WorkflowRecord {
                 message: "not registered".into(),
             })?;
             let description = registered.description();
+            if description.kind == PluginKind::Process {
+                // Its program is a directory of files, which the object
+                // store does not carry yet.
+                return Err(ClusterError::Artifact {
+                    plugin: name.to_string(),
+                    message: "a process plugin cannot run on a cluster yet: run the workflow without --cluster".into(),
+                });
+            }
             let artifact = match (&description.source, description.kind) {
                 (Some(path), kind) if kind != PluginKind::Builtin => digests.artifact(name, kind, path)?,
                 (_, kind) => Artifact {

@@ -16,11 +16,11 @@ use pocket_native_abi::{
 };
 use pocket_value::Value;
 
-use super::frame::{FrameError, read_frame, write_frame};
 use super::host_calls::{ForwardingHost, Pipe};
 use super::protocol::{Description, Failure, FailureKind, FromChild, NodeTypeInfo, Outcome, ToChild};
 use super::sys;
 use crate::library::{Panics, open};
+use pocket_host::frame::{FrameError, read_frame, write_frame};
 
 /// The plugin's process could not go on serving the host.
 #[derive(Debug, thiserror::Error)]

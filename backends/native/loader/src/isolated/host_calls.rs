@@ -16,9 +16,9 @@ use pocket_host::PluginCall;
 use pocket_native_abi::{HostObject, RError, RErrorKind, RHttpRequest, RHttpResponse, ROutput};
 use pocket_value::Value;
 
-use super::frame::{read_frame, write_frame};
 use super::protocol::{FromChild, HostRequest, HostResponse, ToChild};
 use crate::http;
+use pocket_host::frame::{read_frame, write_frame};
 
 impl HostRequest {
     /// Runs the request on the host's side of the call.

@@ -6,7 +6,7 @@
 //! [`ChildCommand`] the loader was given (the CLI: `pocket __native-child`),
 //! which runs [`serve`]: it loads the library with the in-process loader
 //! and answers requests ([`protocol`]) in length-prefixed JSON frames
-//! ([`frame`]). Host calls the plugin makes mid-call travel back up the pipe
+//! ([`pocket_host::frame`]). Host calls the plugin makes mid-call travel back up the pipe
 //! and are answered by the host with the plugin's `PluginHost`
 //! ([`host_calls`]): permissions, rate limits, kv namespaces and quotas are
 //! all checked in the host, never in the plugin's process.
@@ -25,7 +25,6 @@
 //! Unix only.
 
 mod child;
-mod frame;
 mod host_calls;
 mod node;
 mod plugin;
@@ -35,7 +34,7 @@ mod runtime;
 mod sys;
 
 pub use child::{ChildError, serve};
-pub use frame::{FrameError, MAX_FRAME};
 pub use plugin::IsolatedPlugin;
 pub(crate) use plugin::open;
+pub use pocket_host::frame::{FrameError, MAX_FRAME};
 pub use process::ChildCommand;

@@ -15,10 +15,10 @@ use pocket_core::Abandoned;
 use pocket_native_abi::HostObject;
 use tokio_util::sync::CancellationToken;
 
-use super::frame::{FrameError, read_frame, write_frame};
 use super::protocol::HostResponse;
 use super::protocol::{FromChild, ToChild};
 use super::sys;
+use pocket_host::frame::{FrameError, read_frame, write_frame};
 
 /// How the host starts a plugin process: a program and its first
 /// arguments; the host appends `--library PATH --plugin NAME`. The CLI

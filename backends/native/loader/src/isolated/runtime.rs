@@ -113,7 +113,7 @@ impl Runtime {
             Ended::TooLarge(len) => NodeError::Failed(format!(
                 "native plugin `{plugin}`: a message of {len} bytes for its process (during {what}) is over \
                  the pipe's limit of {} bytes",
-                super::frame::MAX_FRAME
+                pocket_host::frame::MAX_FRAME
             )),
             Ended::Cancelled => NodeError::Cancelled,
         }

@@ -1,6 +1,7 @@
-//! Frames on the pipe between the host and a plugin's process: a `u32`
-//! little-endian length, then that many bytes of JSON (serde_json). A frame
-//! longer than [`MAX_FRAME`] is refused before anything is allocated for it.
+//! Frames on the pipe between the host and a plugin's process (an isolated
+//! native plugin's, a process plugin's): a `u32` little-endian length, then
+//! that many bytes of JSON (serde_json). A frame longer than [`MAX_FRAME`]
+//! is refused before anything is allocated for it.
 
 use std::io::{self, Read, Write};
 
@@ -73,7 +74,7 @@ pub fn read_frame<R: Read, T: DeserializeOwned>(input: &mut R) -> Result<T, Fram
 
 #[cfg(test)]
 mod tests {
-    use pocket_value::Value;
+    use pocket_core::Value;
 
     use super::*;
 

@@ -1,0 +1,157 @@
+//! [`ProcessLoader`]: opens a process plugin's directory through its
+//! `pocket-plugin.toml`. Opening starts the program once, with no
+//! capability and no granted variable, to ask for its description; that
+//! process is stopped, and binding the plugin to its policy makes a
+//! supervisor that starts it again, with its grants, on first use.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pocket_core::{
+    Capability, Example, Limits, LoadError, NodeDescription, NodeType, OpenedPlugin, Permissions, Plugin,
+    PluginDescription, PluginKind, PluginLoader, PluginSource, Policy,
+};
+use pocket_host::PluginHost;
+use tokio::sync::Semaphore;
+
+use crate::jail::{self, JailSpec};
+use crate::manifest::{MANIFEST, ProcessManifest};
+use crate::plugin::{ProcessNodeType, ProcessPlugin, Runtime};
+use crate::protocol::Described;
+use crate::supervisor::{Supervisor, start};
+
+/// Loads process plugins: a directory's `pocket-plugin.toml` whose `kind`
+/// is `process`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessLoader;
+
+impl ProcessLoader {
+    /// A loader.
+    pub fn new() -> ProcessLoader {
+        ProcessLoader
+    }
+}
+
+impl PluginLoader for ProcessLoader {
+    fn kind(&self) -> PluginKind {
+        PluginKind::Process
+    }
+
+    fn handles(&self, path: &Path) -> bool {
+        path.file_name().is_some_and(|name| name == MANIFEST) && ProcessManifest::is_process(path)
+    }
+
+    fn open(&self, source: &PluginSource<'_>, _limits: &Limits) -> Result<Box<dyn OpenedPlugin>, LoadError> {
+        let path = source.path();
+        let refuse = |why: String| LoadError::new(path, why);
+        if source.signer().is_some() {
+            return Err(refuse(
+                "a process plugin cannot be loaded signed yet: a signature over pocket-plugin.toml alone would not \
+                 cover the program it starts (signatures over a plugin's whole directory are to come)"
+                    .into(),
+            ));
+        }
+        let text = std::str::from_utf8(source.bytes()).map_err(|_| refuse(format!("{MANIFEST} is not UTF-8")))?;
+        let manifest = ProcessManifest::parse(text).map_err(|e| refuse(e.to_string()))?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .canonicalize()
+            .map_err(|e| refuse(format!("its directory cannot be read: {e}")))?;
+        let spec = JailSpec {
+            program: manifest.program(&dir),
+            dir,
+            args: manifest.args.clone(),
+            env: Vec::new(),
+            memory: manifest.resources.memory,
+        };
+        let name: Arc<str> = source.name().into();
+        let nobody = PluginHost::new(name.clone(), Permissions::new(Vec::new()));
+        let (connection, described) = start(&spec, &name, &nobody, manifest.resources.start_timeout)
+            .map_err(|why| refuse(format!("process plugin `{name}`: its program {why}")))?;
+        connection.kill("described");
+        let description = describe(*described, path).map_err(refuse)?;
+        Ok(Box::new(Opened {
+            description,
+            manifest,
+            spec,
+        }))
+    }
+}
+
+/// The description a program gave, in the shape every kind shares.
+fn describe(described: Described, path: &Path) -> Result<PluginDescription, String> {
+    let permissions = Capability::parse_list(&described.permissions).map_err(|e| format!("its permissions: {e}"))?;
+    let mut nodes = Vec::with_capacity(described.nodes.len());
+    for node in described.nodes {
+        let examples = Example::parse_list(&node.node_type, serde_json::Value::Array(node.examples))?;
+        nodes.push(NodeDescription {
+            node_type: node.node_type,
+            description: node.description,
+            config_schema: node.config_schema,
+            examples,
+        });
+    }
+    if nodes.is_empty() {
+        return Err("its program describes no node type".into());
+    }
+    Ok(PluginDescription {
+        name: described.name,
+        version: described.version,
+        description: described.description,
+        author: described.author,
+        kind: PluginKind::Process,
+        source: Some(path.to_path_buf()),
+        nodes,
+        permissions,
+    })
+}
+
+/// A process plugin described, not yet bound.
+struct Opened {
+    description: PluginDescription,
+    manifest: ProcessManifest,
+    spec: JailSpec,
+}
+
+impl OpenedPlugin for Opened {
+    fn description(&self) -> &PluginDescription {
+        &self.description
+    }
+
+    fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
+        let Opened {
+            description,
+            manifest,
+            mut spec,
+        } = *self;
+        let name: Arc<str> = description.name.as_str().into();
+        let host = PluginHost::bound(&name, &policy);
+        spec.env = host.granted_environment();
+        let resources = manifest.resources;
+        let runtime = Arc::new(Runtime {
+            supervisor: Supervisor::new(name.clone(), spec, host.clone(), resources.start_timeout),
+            name,
+            host,
+            in_flight: Semaphore::new(resources.max_in_flight),
+            call_timeout: resources.call_timeout.min(policy.limits.timeout),
+            confinement: jail::confinement(),
+        });
+        let node_types: Vec<Arc<dyn NodeType>> = description
+            .nodes
+            .iter()
+            .map(|node| {
+                Arc::new(ProcessNodeType {
+                    description: node.clone(),
+                    runtime: runtime.clone(),
+                }) as Arc<dyn NodeType>
+            })
+            .collect();
+        Ok(Arc::new(ProcessPlugin {
+            description,
+            node_types,
+            runtime,
+        }))
+    }
+}
