@@ -22,6 +22,7 @@ require_rust_target wasm32-wasip1 "the tests build the wasi-files example plugin
 require_command clang clang "the tests build the C example WASM plugin with clang's wasm32 target"
 require_command wasm-ld lld "clang links WebAssembly with wasm-ld"
 require_command python3 python3 "the process plugin tests run Python plugins"
+require_node 18 "the process plugin tests run a Node.js plugin"
 
 cd "$root"
 exec cargo test --workspace "$@"

@@ -74,16 +74,22 @@ fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
 }
 
 #[test]
-fn a_python_process_plugin_runs_beside_lua_native_and_wasm_nodes() {
+fn python_and_node_process_plugins_run_beside_lua_native_and_wasm_nodes() {
     example_plugins();
     let out = run_json(
         "examples/workflows/polyglot.yaml",
         &["--input", "@examples/inputs/orders.json"],
     );
     assert_eq!(out, json!({"city": "OSLO", "total": 55, "cities": 3}));
-    let tested = exec(pocket().args(["plugin", "test", "py-sql"]));
-    assert_eq!(tested.code, 0, "{}{}", tested.stdout, tested.stderr);
-    assert!(tested.stdout.contains("3 passed, 0 failed"), "{}", tested.stdout);
+    for (plugin, examples) in [("py-sql", 3), ("node-hash", 3)] {
+        let tested = exec(pocket().args(["plugin", "test", plugin]));
+        assert_eq!(tested.code, 0, "{}{}", tested.stdout, tested.stderr);
+        assert!(
+            tested.stdout.contains(&format!("{examples} passed, 0 failed")),
+            "{}",
+            tested.stdout
+        );
+    }
     let checked = exec(pocket().args(["plugin", "check", "examples/plugins/process/py-sql"]));
     assert!(
         checked.stdout.contains("would load as process plugin `py-sql`"),

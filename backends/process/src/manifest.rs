@@ -148,14 +148,26 @@ impl ProcessManifest {
     }
 
     /// The program to start, for a plugin in `dir`: a path relative to it,
-    /// or a name left for `PATH`.
+    /// or a name found on the host's `PATH` (the operator's choice of
+    /// `python3`, not the jail's minimal one), left as it is when not found.
     pub fn program(&self, dir: &Path) -> PathBuf {
         if self.command.contains('/') {
-            dir.join(&self.command)
-        } else {
-            PathBuf::from(&self.command)
+            return dir.join(&self.command);
         }
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths)
+            .map(|bin| bin.join(&self.command))
+            .find(|candidate| is_executable(candidate))
+            .unwrap_or_else(|| PathBuf::from(&self.command))
     }
+}
+
+/// Whether `path` is a file someone may execute.
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
@@ -177,7 +189,8 @@ mod tests {
         assert_eq!(m.resources.call_timeout, Duration::from_secs(5));
         assert_eq!(m.resources.start_timeout, Duration::from_secs(10));
         assert_eq!(m.resources.max_in_flight, 4);
-        assert_eq!(m.program(Path::new("/p")), PathBuf::from("python3"));
+        let python = m.program(Path::new("/p"));
+        assert!(python.is_absolute() && python.ends_with("python3"), "{python:?}");
         let local = ProcessManifest {
             command: "./run".into(),
             ..m
