@@ -39,6 +39,11 @@ for built in "$target/text-stats" "$target/json-tools" "$target/extism-text" was
     cp "$target_dir/${built%%/*}/release/${crate//-/_}.wasm" "$plugins/.$crate.wasm.$$"
     mv "$plugins/.$crate.wasm.$$" "$plugins/$crate.wasm"
 done
+# json-tools on wasm32-wasip1, for the benchmark of WASI's cost, under its
+# plugin's name.
+mkdir -p "$target_dir/wasip1"
+cp "$target_dir/wasm32-wasip1/release/json_tools.wasm" "$target_dir/wasip1/.json-tools.wasm.$$"
+mv "$target_dir/wasip1/.json-tools.wasm.$$" "$target_dir/wasip1/json-tools.wasm"
 # Go, Zig, AssemblyScript and JavaScript, with their SDKs (installs each
 # toolchain when it is missing).
 bash "$root/scripts/build-go-plugins.sh"

@@ -76,7 +76,7 @@ fn print_languages() {
     let examples = json_tools().parent().unwrap();
     // json-tools built for wasm32-wasip1 too (by scripts/build-plugins.sh,
     // kept in the target dir): the cost of the WASI layer on the same guest.
-    let json_tools_wasi = repo().join("target/wasm-guests/wasm32-wasip1/release/json_tools.wasm");
+    let json_tools_wasi = repo().join("target/wasm-guests/wasip1/json-tools.wasm");
     let guests = [
         ("Rust (pocket-pdk)", examples.join("json-tools.wasm"), "echo-json"),
         ("Rust on wasm32-wasip1 (pocket-pdk, std)", json_tools_wasi, "echo-json"),
