@@ -288,7 +288,19 @@ fn plugin_test_runs_the_declared_examples_and_fails_on_a_wrong_one() {
 #[test]
 fn plugin_test_runs_native_and_wasm_examples_too() {
     example_plugins();
-    for plugin in ["native-text", "text-stats", "go-text", "zig-text", "wasi-files"] {
+    // Every language's example: native, Rust (bare and on WASI), Go, Zig,
+    // AssemblyScript, JavaScript, and the two unchanged Extism plugins.
+    for plugin in [
+        "native-text",
+        "text-stats",
+        "wasi-files",
+        "go-text",
+        "zig-text",
+        "as-text",
+        "js-text",
+        "extism-text",
+        "extism-as",
+    ] {
         let out = exec(pocket().args(["plugin", "test", plugin]));
         assert_eq!(out.code, 0, "{plugin}: {}{}", out.stdout, out.stderr);
         assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);
