@@ -55,9 +55,11 @@ impl Plugin for ProcessPlugin {
     }
 }
 
-impl Drop for ProcessPlugin {
+/// The process ends when nothing can call it any more: the plugin is
+/// unloaded or replaced, and the calls in flight on it have finished.
+impl Drop for Runtime {
     fn drop(&mut self) {
-        self.runtime.supervisor.stop();
+        self.supervisor.stop();
     }
 }
 

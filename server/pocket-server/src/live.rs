@@ -7,7 +7,8 @@
 //! serving and the failure is listed by `GET /v1/plugins`. An installed
 //! plugin (`NAME.EXT`, a link to `NAME/VERSION/NAME.EXT`) is reloaded when
 //! its link changes and when the version's file or signature it points to
-//! changes. A removed file's plugin is unregistered (a built-in plugin never). Runs in flight keep the versions
+//! changes. A plugin that is a directory (a process plugin) is reloaded when
+//! any file in it changes. A removed file's plugin is unregistered (a built-in plugin never). Runs in flight keep the versions
 //! they started with. After any change, every workflow file is validated
 //! again against the plugins now registered, so served workflows use the new
 //! versions; a workflow that no longer validates is listed as failed.
@@ -93,6 +94,7 @@ impl VersionWatches {
             .iter()
             .flat_map(|dir| links_in(dir))
             .filter_map(|link| link_target(&link)?.parent().map(Path::to_path_buf))
+            .chain(plugin_dirs.iter().flat_map(|dir| directory_plugins(dir)))
             .filter(|dir| !plugin_dirs.iter().any(|d| same_dir(dir, d)))
             .collect();
         for gone in self.watched.difference(&wanted) {
@@ -106,6 +108,30 @@ impl VersionWatches {
         }
         self.watched = wanted;
     }
+}
+
+/// The plugins in `dir` that are directories (a process plugin's, holding
+/// its manifest), watched too, so an edit of its program reloads it.
+fn directory_plugins(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join(pocket_core::DIRECTORY_PLUGIN_MANIFEST).is_file())
+        .collect()
+}
+
+/// The manifest of the directory plugin that `path` is in or is, if any:
+/// a change to any of its files reloads it.
+fn directory_plugin_of(path: &Path, plugin_dirs: &[PathBuf]) -> Option<PathBuf> {
+    let holder = if path.is_dir() { path } else { path.parent()? };
+    let manifest = holder.join(pocket_core::DIRECTORY_PLUGIN_MANIFEST);
+    let in_plugin_dir = holder
+        .parent()
+        .is_some_and(|d| plugin_dirs.iter().any(|p| same_dir(d, p)));
+    (in_plugin_dir && manifest.is_file()).then_some(manifest)
 }
 
 /// The symbolic links in `dir`.
@@ -173,6 +199,9 @@ fn classify<'a>(paths: impl Iterator<Item = &'a Path>, plugin_dirs: &[PathBuf], 
         };
         if plugin_dirs.iter().any(|d| same_dir(dir, d)) {
             changes.plugins.insert(signed.clone());
+        }
+        if let Some(manifest) = directory_plugin_of(&signed, plugin_dirs) {
+            changes.plugins.insert(manifest);
         }
         let Some(changed) = canonical_entry(&signed) else {
             continue;

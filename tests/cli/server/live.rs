@@ -584,3 +584,40 @@ async fn an_extism_manifest_changed_beside_its_module_reloads_the_plugin() {
     })
     .await;
 }
+
+/// A Python process plugin `shout` (in its own directory) whose node
+/// appends `suffix` to its input.
+fn python_shout(suffix: &str) -> String {
+    format!(
+        "from pocket_plugin import Plugin\nplugin = Plugin(\"shout\", version=\"1.0.0\")\n\
+         @plugin.node(\"shout\", description=\"appends\")\ndef shout(value, config, ctx):\n    \
+         return value + \"{suffix}\"\nplugin.run()\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_plugins_program_edited_under_a_running_server_is_reloaded() {
+    let site = Site::new("");
+    std::fs::write(site.path().join("flows/loud.yaml"), USES_SHOUT).unwrap();
+    let dir = site.path().join("plugins/shout");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(
+        super::super::root().join("backends/process/sdks/python/pocket_plugin.py"),
+        dir.join("pocket_plugin.py"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("main.py"), python_shout("!")).unwrap();
+    std::fs::write(
+        dir.join("pocket-plugin.toml"),
+        "name = \"shout\"\nversion = \"1.0.0\"\nkind = \"process\"\ncommand = \"python3\"\nargs = [\"main.py\"]\n",
+    )
+    .unwrap();
+    let server = site.start();
+    assert_eq!(run_loud(&server, "hey").await["output"], "hey!");
+    replace(&dir.join("main.py"), &python_shout("?!"));
+    eventually("the edited program serves", async || {
+        let run = run_loud(&server, "v2").await;
+        (run["output"] == "v2?!").then_some(run)
+    })
+    .await;
+}
