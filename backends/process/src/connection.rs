@@ -12,7 +12,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStderr, ChildStdout, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use pocket_core::{Request, Value};
@@ -62,7 +62,10 @@ struct Pending {
 /// A running plugin process.
 pub(crate) struct Connection {
     plugin: Arc<str>,
-    host: PluginHost,
+    /// Who answers its host calls and logs its stderr: the plugin's host
+    /// once it is bound (a process that only described itself has none
+    /// of its grants).
+    host: RwLock<PluginHost>,
     child: Mutex<Option<Child>>,
     confinement: Confinement,
     /// Frames for the writer thread.
@@ -104,7 +107,7 @@ impl Connection {
         let (outbox, frames) = mpsc::channel::<Vec<u8>>();
         let connection = Arc::new(Connection {
             plugin: plugin.clone(),
-            host: host.clone(),
+            host: RwLock::new(host),
             child: Mutex::new(Some(child)),
             confinement,
             outbox: Mutex::new(outbox),
@@ -126,8 +129,19 @@ impl Connection {
         })?;
         let reader = connection.clone();
         spawn_thread(&plugin, "reader", move || reader.read_loop(stdout))?;
-        spawn_thread(&plugin, "stderr", move || log_stderr(&host, stderr))?;
+        let logger = Arc::downgrade(&connection);
+        spawn_thread(&plugin, "stderr", move || log_stderr(&logger, stderr))?;
         Ok(connection)
+    }
+
+    /// The host that answers its host calls.
+    fn host(&self) -> PluginHost {
+        self.host.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Hands its host calls and stderr to `host` (the plugin is bound).
+    pub(crate) fn bind_host(&self, host: PluginHost) {
+        *self.host.write().unwrap_or_else(PoisonError::into_inner) = host;
     }
 
     /// Why it is over, if it is.
@@ -239,7 +253,7 @@ impl Connection {
         let connection = self.clone();
         let answered = spawn_thread(&self.plugin, "host-call", move || {
             let _entered = scope.runtime.as_ref().map(tokio::runtime::Handle::enter);
-            let result = host_calls::answer(&connection.host, &scope, &function, args);
+            let result = host_calls::answer(&connection.host(), &scope, &function, args);
             connection.answer_host(id, result);
             connection.host_calls.fetch_sub(1, Ordering::AcqRel);
         });
@@ -343,7 +357,7 @@ pub(crate) fn describe_exit(status: ExitStatus) -> String {
 /// Logs the program's stderr under the plugin's name, one line at a time
 /// (a line cut at [`MAX_LOG_LINE`]), with its `log` grant (dropped quietly
 /// without it) and within its `log_bytes` limit.
-fn log_stderr(host: &PluginHost, stderr: ChildStderr) {
+fn log_stderr(connection: &Weak<Connection>, stderr: ChildStderr) {
     let mut reader = BufReader::new(stderr);
     let mut line = Vec::new();
     loop {
@@ -352,6 +366,9 @@ fn log_stderr(host: &PluginHost, stderr: ChildStderr) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(&line));
+                let Some(host) = connection.upgrade().map(|c| c.host()) else {
+                    return;
+                };
                 if !text.is_empty() && host.permissions().refusal(Request::Log).is_none() {
                     let _ = host.log(LogLevel::Warn, &text);
                 }

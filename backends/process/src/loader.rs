@@ -14,6 +14,7 @@ use pocket_core::{
 use pocket_host::PluginHost;
 use tokio::sync::Semaphore;
 
+use crate::connection::Connection;
 use crate::jail::{self, JailSpec};
 use crate::manifest::{MANIFEST, ProcessManifest};
 use crate::plugin::{ProcessNodeType, ProcessPlugin, Runtime};
@@ -70,12 +71,18 @@ impl PluginLoader for ProcessLoader {
         let nobody = PluginHost::new(name.clone(), Permissions::new(Vec::new()));
         let (connection, described) = start(&spec, &name, &nobody, manifest.resources.start_timeout)
             .map_err(|why| refuse(format!("process plugin `{name}`: its program {why}")))?;
-        connection.kill("described");
-        let description = describe(*described, path).map_err(refuse)?;
+        let description = match describe(*described, path) {
+            Ok(description) => description,
+            Err(why) => {
+                connection.kill("its description was refused");
+                return Err(refuse(why));
+            }
+        };
         Ok(Box::new(Opened {
             description,
             manifest,
             spec,
+            connection: Some(connection),
         }))
     }
 }
@@ -113,6 +120,19 @@ struct Opened {
     description: PluginDescription,
     manifest: ProcessManifest,
     spec: JailSpec,
+    /// The process that described it: kept for the calls when its
+    /// environment would not change (no `env:` grant), else stopped.
+    connection: Option<Arc<Connection>>,
+}
+
+/// A plugin opened and never bound (`plugin check`, a refused name) leaves
+/// no process behind.
+impl Drop for Opened {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            connection.kill("the plugin was not bound");
+        }
+    }
 }
 
 impl OpenedPlugin for Opened {
@@ -120,18 +140,30 @@ impl OpenedPlugin for Opened {
         &self.description
     }
 
-    fn bind(self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
-        let Opened {
-            description,
-            manifest,
-            mut spec,
-        } = *self;
+    fn bind(mut self: Box<Self>, policy: Policy) -> Result<Arc<dyn Plugin>, LoadError> {
+        let describing = self.connection.take();
+        let description = std::mem::replace(
+            &mut self.description,
+            PluginDescription::new("", PluginKind::Process, &[]),
+        );
+        let resources = self.manifest.resources;
+        let mut spec = self.spec.clone();
         let name: Arc<str> = description.name.as_str().into();
         let host = PluginHost::bound(&name, &policy);
         spec.env = host.granted_environment();
-        let resources = manifest.resources;
+        let supervisor = Supervisor::new(name.clone(), spec.clone(), host.clone(), resources.start_timeout);
+        // The process that described the plugin serves its calls, unless it
+        // must start again with the variables its grants name.
+        if let Some(connection) = describing {
+            if spec.env.is_empty() && connection.ended().is_none() {
+                connection.bind_host(host.clone());
+                supervisor.adopt(connection);
+            } else {
+                connection.kill("restarted with its granted environment");
+            }
+        }
         let runtime = Arc::new(Runtime {
-            supervisor: Supervisor::new(name.clone(), spec, host.clone(), resources.start_timeout),
+            supervisor,
             name,
             host,
             in_flight: Semaphore::new(resources.max_in_flight),

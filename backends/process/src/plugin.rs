@@ -141,11 +141,17 @@ impl ProcessNode {
         let runtime = &self.runtime;
         let crashed = |why: String| NodeError::Crashed(format!("process plugin `{}`: its process {why}", runtime.name));
         let _permit = runtime.in_flight.acquire().await.map_err(|_| NodeError::Cancelled)?;
-        let starter = runtime.clone();
-        let connection = tokio::task::spawn_blocking(move || starter.supervisor.connection())
-            .await
-            .map_err(|e| crashed(format!("could not be started ({e})")))?
-            .map_err(crashed)?;
+        let connection = match runtime.supervisor.running() {
+            Some(connection) => connection,
+            // Starting (or waiting out a back-off) blocks: off the runtime.
+            None => {
+                let starter = runtime.clone();
+                tokio::task::spawn_blocking(move || starter.supervisor.connection())
+                    .await
+                    .map_err(|e| crashed(format!("could not be started ({e})")))?
+                    .map_err(crashed)?
+            }
+        };
         let timeout = call
             .remaining()
             .map_or(runtime.call_timeout, |left| left.min(runtime.call_timeout));

@@ -53,6 +53,19 @@ impl Supervisor {
         }
     }
 
+    /// The running process, if there is one that has not ended: what a
+    /// call takes without blocking.
+    pub(crate) fn running(&self) -> Option<Arc<Connection>> {
+        let state = self.state.try_lock().ok()?;
+        state.current.clone().filter(|current| current.ended().is_none())
+    }
+
+    /// Takes `connection`, already started and described, as the running
+    /// process (the one that described the plugin at load).
+    pub(crate) fn adopt(&self, connection: Arc<Connection>) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).current = Some(connection);
+    }
+
     /// The running process, started (and described) if there is none.
     /// Blocks while it starts, and for the back-off after an end.
     pub(crate) fn connection(&self) -> Result<Arc<Connection>, String> {
