@@ -74,14 +74,18 @@ fn the_showcase_runs_native_lua_and_wasm_nodes_in_one_graph() {
 }
 
 #[test]
-fn python_and_node_process_plugins_run_beside_lua_native_and_wasm_nodes() {
+fn python_go_and_node_process_plugins_run_beside_lua_native_and_wasm_nodes() {
     example_plugins();
     let out = run_json(
         "examples/workflows/polyglot.yaml",
         &["--input", "@examples/inputs/orders.json"],
     );
-    assert_eq!(out, json!({"city": "OSLO", "total": 55, "cities": 3}));
-    for (plugin, examples) in [("py-sql", 3), ("node-hash", 3)] {
+    // sha256("Oslo") begins 43152cc97f45.
+    assert_eq!(
+        out,
+        json!({"city": "OSLO", "total": 55, "cities": 3, "mean": 36.667, "id": "43152cc97f45"})
+    );
+    for (plugin, examples) in [("py-sql", 3), ("node-hash", 3), ("go-stats", 2)] {
         let tested = exec(pocket().args(["plugin", "test", plugin]));
         assert_eq!(tested.code, 0, "{}{}", tested.stdout, tested.stderr);
         assert!(

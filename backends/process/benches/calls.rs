@@ -1,7 +1,7 @@
 //! Process plugin calls, measured end to end through the runner (a one-node
 //! workflow per call): the protocol's own cost with an echo child written in
-//! Rust (this very binary, started with `--echo-child`), then the Python and
-//! Node examples' `echo`, each at 1 and 16 calls in flight; and the cold
+//! Rust (this very binary, started with `--echo-child`), then the Python,
+//! Node and Go examples' `echo`, each at 1 and 16 calls in flight; and the cold
 //! start of a jailed Python plugin (loading it, then its first call).
 //!
 //! Prints one line per figure. Run with `cargo bench -p pocket-process`
@@ -42,6 +42,7 @@ fn main() {
             "Node.js (node-hash/echo)",
             examples.join("node-hash/pocket-plugin.toml"),
         ),
+        ("Go (go-stats/echo)", examples.join("go-stats/pocket-plugin.toml")),
     ] {
         let graph = echo_graph(&manifest);
         runtime.block_on(async {

@@ -1,6 +1,6 @@
 //! Process plugins driven through core's real parser, validator and runner:
-//! the Python and Node examples (`examples/plugins/process/py-sql` and
-//! `node-hash`) and a Python test
+//! the Python, Node and Go examples (`examples/plugins/process/py-sql`,
+//! `node-hash` and `go-stats`) and a Python test
 //! plugin (`tests/fixtures/attacks.py`) whose nodes attack the jail and the
 //! protocol. Each attack fails one node, or is contained, and the plugin
 //! answers the next call.
@@ -146,6 +146,23 @@ async fn the_node_example_hashes_and_compresses_with_nodes_own_libraries() {
     assert!(err.contains("invalid input: expected a string"), "{err}");
     let err = run("node-hash/hash", "{algorithm: rot13}", r#""x""#).await.unwrap_err();
     assert!(err.contains("unknown hash `rot13`"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_go_example_summarises_numbers_and_recovers_from_a_bad_input() {
+    let config = config("");
+    let registry = Registry::new();
+    registry.register(example("go-stats", &config)).unwrap();
+    let graph = testing::graph(&testing::one_node("go-stats/summary", ""), &registry, &config).unwrap();
+    let err = testing::run_graph(&graph, r#""x""#).await.unwrap_err().to_string();
+    assert!(
+        err.contains("invalid input: expected a non-empty list of numbers"),
+        "{err}"
+    );
+    assert_eq!(
+        testing::run_graph(&graph, "[3, 1, 2]").await.unwrap(),
+        testing::json(r#"{"count": 3, "mean": 2, "median": 2, "stddev": 0.816, "min": 1, "max": 3}"#)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,3 @@
+module pocket.local/process
+
+go 1.24
