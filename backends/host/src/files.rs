@@ -273,6 +273,27 @@ impl PluginHost {
         }
     }
 
+    /// The granted directories a process plugin's jail binds in whole, and
+    /// whether each is writable: those whose grants reach the directory
+    /// itself (`file:/data/in` or `file:/data/in/*`). A pattern naming some
+    /// files of a directory (`file:/data/*.csv`) binds nothing: a mount
+    /// cannot pick files out, and the whole directory would be more than
+    /// granted.
+    pub fn whole_dirs(&self) -> Vec<(String, bool)> {
+        self.granted_dirs()
+            .into_iter()
+            .filter_map(|dir| {
+                let asked = as_asked(&dir.path, true);
+                let may = |write| {
+                    self.permissions
+                        .refusal(Request::File { path: &asked, write })
+                        .is_none()
+                };
+                may(false).then(|| (dir.path.clone(), may(true)))
+            })
+            .collect()
+    }
+
     /// Opens `relative` beneath `dir` (see the module docs for the rule).
     pub fn open_file(&self, dir: &GrantedDir, relative: &str, how: OpenHow) -> Result<Opened, FileError> {
         let path = self.path_beneath(dir, relative)?;

@@ -15,7 +15,7 @@ use pocket_host::PluginHost;
 use tokio::sync::Semaphore;
 
 use crate::connection::Connection;
-use crate::jail::{self, JailSpec};
+use crate::jail::{self, Granted, JailSpec};
 use crate::manifest::{MANIFEST, ProcessManifest};
 use crate::plugin::{ProcessNodeType, ProcessPlugin, Runtime};
 use crate::protocol::Described;
@@ -66,6 +66,7 @@ impl PluginLoader for ProcessLoader {
             args: manifest.args.clone(),
             env: Vec::new(),
             memory: manifest.resources.memory,
+            granted: Vec::new(),
         };
         let name: Arc<str> = source.name().into();
         let nobody = PluginHost::new(name.clone(), Permissions::new(Vec::new()));
@@ -151,11 +152,19 @@ impl OpenedPlugin for Opened {
         let name: Arc<str> = description.name.as_str().into();
         let host = PluginHost::bound(&name, &policy);
         spec.env = host.granted_environment();
+        spec.granted = host
+            .whole_dirs()
+            .into_iter()
+            .map(|(path, write)| Granted {
+                path: path.into(),
+                write,
+            })
+            .collect();
         let supervisor = Supervisor::new(name.clone(), spec.clone(), host.clone(), resources.start_timeout);
         // The process that described the plugin serves its calls, unless it
-        // must start again with the variables its grants name.
+        // must start again with the variables and directories its grants name.
         if let Some(connection) = describing {
-            if spec.env.is_empty() && connection.ended().is_none() {
+            if spec.env.is_empty() && spec.granted.is_empty() && connection.ended().is_none() {
                 connection.bind_host(host.clone());
                 supervisor.adopt(connection);
             } else {

@@ -49,7 +49,7 @@ fn config(toml: &str) -> PocketConfig {
 
 /// The attacks plugin, loaded under `toml`.
 struct Attacks {
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
     config: PocketConfig,
     registry: Registry,
 }
@@ -64,11 +64,12 @@ impl Attacks {
             .load(&manifest, &config)
             .unwrap_or_else(|e| panic!("{e}"));
         registry.register(plugin).unwrap();
-        Attacks {
-            _root: root,
-            config,
-            registry,
-        }
+        Attacks { root, config, registry }
+    }
+
+    /// The plugin's directory.
+    fn dir(&self) -> PathBuf {
+        self.root.path().join("py-attacks")
     }
 
     /// Runs `node_type` on `input`: its output, or the error of
@@ -91,9 +92,16 @@ impl Attacks {
     }
 }
 
+/// Whether the jail uses namespaces here. Where the kernel refuses them the
+/// namespace checks are skipped only when POCKET_TEST_NO_NAMESPACES is set:
+/// a jail that silently fell back must fail the tests.
 fn namespaces() -> bool {
     let here = confinement() == Confinement::Namespaces;
     if !here {
+        assert!(
+            std::env::var_os("POCKET_TEST_NO_NAMESPACES").is_some(),
+            "the jail could not use namespaces here (set POCKET_TEST_NO_NAMESPACES=1 to skip their checks)"
+        );
         eprintln!("the kernel refuses namespaces here: the namespace checks are skipped");
     }
     here
@@ -235,6 +243,32 @@ async fn a_plugin_has_no_network_and_cannot_write_its_own_directory() {
     assert!(out.as_str().unwrap().starts_with("refused"), "{out:?}");
     let out = attacks.attack("write", r#""main.py""#).await.unwrap();
     assert!(out.as_str().unwrap().contains("Read-only file system"), "{out:?}");
+    // The host's files are not there: beside its directory, nor at the top.
+    let beside = attacks.dir().parent().unwrap().join("secret");
+    std::fs::write(&beside, "secret").unwrap();
+    let out = attacks
+        .attack("read", &format!("\"{}\"", beside.display()))
+        .await
+        .unwrap();
+    assert!(out.as_str().unwrap().contains("No such file"), "{out:?}");
+    // A write there lands in its own private /tmp (where the path's
+    // directories were made for its own), never in the host's file.
+    attacks
+        .attack("write", &format!("\"{}\"", beside.display()))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(&beside).unwrap(), "secret");
+    let top = attacks.attack("list", r#""/""#).await.unwrap();
+    for entry in top.as_array().unwrap().iter() {
+        let name = entry.as_str().unwrap();
+        assert!(
+            [
+                "usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "dev", "tmp", "proc", "root", "work"
+            ]
+            .contains(&name),
+            "the host's /{name} is visible: {top:?}"
+        );
+    }
     // Its /tmp is its own.
     let marker = format!("/tmp/pocket-jail-{}", std::process::id());
     assert_eq!(

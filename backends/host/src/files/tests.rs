@@ -230,3 +230,22 @@ fn a_subdirectory_opened_beneath_a_granted_one_is_checked_by_its_full_path() {
     assert!(matches!(read(&host, &sub, "../a.txt"), Err(FileError::LeadsOut(_))));
     denied(create(&host, &dir, "e.txt", "e"));
 }
+
+#[test]
+fn only_directories_granted_whole_are_offered_to_a_jail() {
+    let root = tempfile::tempdir().unwrap();
+    let base = root.path().to_str().unwrap();
+    for sub in ["in", "out", "some"] {
+        std::fs::create_dir(root.path().join(sub)).unwrap();
+    }
+    let grants = [
+        format!("file:{base}/in"),
+        format!("file_write:{base}/out/*"),
+        format!("file:{base}/some/*.csv"),
+    ];
+    let host = host(&grants.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        host.whole_dirs(),
+        [(format!("{base}/in"), false), (format!("{base}/out"), true)]
+    );
+}

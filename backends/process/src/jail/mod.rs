@@ -11,23 +11,25 @@
 //! user namespaces): new user, PID, mount, IPC and network namespaces. The
 //! program is PID 1 of its PID namespace, so every process it starts ends
 //! with it; it has no network at all (HTTP goes through the host's `http`
-//! function and its grants); `/tmp` is a private tmpfs; its own directory
-//! is mounted read-only; `/proc` shows only its own processes. A start-up
-//! process between the host and the program waits for it and passes on
-//! its exit status, and is what the host kills to stop it.
-//!
-//! Not yet: hiding the rest of the host's filesystem (a new root holding
-//! only what the program needs and what `file:` grants name); today the
-//! program sees the host's files as its user may, read-write outside its
-//! own directory.
+//! function and its grants); it sees a new root holding only the system's
+//! programs and libraries, its own directory (read-only), the directories
+//! its file grants name, a private `/tmp` and its own `/proc`
+//! ([`view`]). A start-up process between the host and the program waits
+//! for it and passes on its exit status, and is what the host kills to stop
+//! it.
 
-use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
+
+mod sys;
+mod view;
+
+use sys::{check, wait_and_exit, write_file};
+pub use view::Granted;
+use view::View;
 
 /// What starting a plugin's program takes.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct JailSpec {
     pub env: Vec<(String, String)>,
     /// Its address space, in bytes.
     pub memory: u64,
+    /// The directories its file grants name, bound into its view.
+    pub granted: Vec<Granted>,
 }
 
 /// How far the kernel lets the jail go.
@@ -79,10 +83,11 @@ pub fn confinement() -> Confinement {
         };
         let probe = JailSpec {
             dir: std::env::temp_dir().canonicalize().unwrap_or(dir),
-            program: PathBuf::from("true"),
+            program: PathBuf::from("/bin/true"),
             args: Vec::new(),
             env: Vec::new(),
             memory: 1 << 30,
+            granted: Vec::new(),
         };
         let started = command(&probe, Confinement::Namespaces).and_then(|mut c| c.status());
         match started {
@@ -135,48 +140,24 @@ struct Setup {
     /// and nobody else exists there.
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
-    dir: CString,
-    /// For a directory under `/tmp` (which the private tmpfs hides): the
-    /// directories to make in the new `/tmp` down to it, outermost first.
-    under_tmp: Vec<CString>,
-}
-
-fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte"))
-}
-
-/// `-1` as an error.
-fn check(returned: libc::c_int) -> io::Result<()> {
-    if returned == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    /// The filesystem it sees (in namespaces).
+    view: Option<View>,
 }
 
 impl Setup {
     fn new(spec: &JailSpec, confinement: Confinement) -> io::Result<Setup> {
         // SAFETY: getuid and getgid cannot fail and touch no memory.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        let under_tmp = match spec.dir.strip_prefix("/tmp") {
-            Ok(rest) => {
-                let mut made = PathBuf::from("/tmp");
-                let mut list = Vec::new();
-                for part in rest.components() {
-                    made.push(part);
-                    list.push(c_path(&made)?);
-                }
-                list
-            }
-            Err(_) => Vec::new(),
+        let view = match confinement {
+            Confinement::Namespaces => Some(View::new(&spec.dir, &spec.program, &spec.granted)?),
+            Confinement::Limits => None,
         };
         Ok(Setup {
             confinement,
             memory: spec.memory,
             uid_map: format!("0 {uid} 1").into_bytes(),
             gid_map: format!("0 {gid} 1").into_bytes(),
-            dir: c_path(&spec.dir)?,
-            under_tmp,
+            view,
         })
     }
 
@@ -226,159 +207,17 @@ impl Setup {
         }
         // SAFETY: as in `run`.
         check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) })?;
-        self.mount_view()
-    }
-
-    /// The program's view of the filesystem: nothing it mounts reaches the
-    /// host, a private `/tmp`, its own `/proc`, its directory read-only (and
-    /// its working directory).
-    fn mount_view(&self) -> io::Result<()> {
-        let null = std::ptr::null();
-        let dir = self.dir.as_ptr();
-        // SAFETY: system calls with NUL-terminated strings that live for
-        // each call (literals, `self`'s, or the local `source`) and null
-        // where allowed; `stat` is a local the call fills.
-        unsafe {
-            check(libc::mount(
-                null,
-                c"/".as_ptr(),
-                null,
-                libc::MS_REC | libc::MS_PRIVATE,
-                null.cast(),
-            ))?;
-            // Held across the new /tmp, which may hide its path.
-            let held = libc::open(dir, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC);
-            check(held)?;
-            check(libc::mount(
-                c"tmpfs".as_ptr(),
-                c"/tmp".as_ptr(),
-                c"tmpfs".as_ptr(),
-                libc::MS_NOSUID | libc::MS_NODEV,
-                c"size=64m,mode=1777".as_ptr().cast(),
-            ))?;
-            for made in &self.under_tmp {
-                if libc::mkdir(made.as_ptr(), 0o755) == -1 && *libc::__errno_location() != libc::EEXIST {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-            let mut source = *b"/proc/self/fd/\0\0\0\0\0\0\0\0\0\0\0\0";
-            write_decimal(&mut source[14..], held);
-            check(libc::mount(
-                source.as_ptr().cast(),
-                dir,
-                null,
-                libc::MS_BIND | libc::MS_REC,
-                null.cast(),
-            ))?;
-            libc::close(held);
-            // A remount must keep the flags the mount already had (the
-            // kernel locks them in a user namespace).
-            let mut stat: libc::statvfs = std::mem::zeroed();
-            check(libc::statvfs(dir, &raw mut stat))?;
-            let mut kept = 0;
-            for (st, ms) in [
-                (libc::ST_NOSUID, libc::MS_NOSUID),
-                (libc::ST_NODEV, libc::MS_NODEV),
-                (libc::ST_NOEXEC, libc::MS_NOEXEC),
-                (libc::ST_NOATIME, libc::MS_NOATIME),
-                (libc::ST_RELATIME, libc::MS_RELATIME),
-            ] {
-                if stat.f_flag & st != 0 {
-                    kept |= ms;
-                }
-            }
-            check(libc::mount(
-                null,
-                dir,
-                null,
-                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | kept,
-                null.cast(),
-            ))?;
-            // The working directory was entered before the mounts: enter the
-            // read-only one.
-            check(libc::chdir(dir))?;
-            // Where the kernel refuses a new /proc (some containers), the
-            // host's stays: the program then sees PIDs it cannot signal.
-            let _ = libc::mount(
-                c"proc".as_ptr(),
-                c"/proc".as_ptr(),
-                c"proc".as_ptr(),
-                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                null.cast(),
-            );
+        match &self.view {
+            Some(view) => view.enter(),
+            None => Ok(()),
         }
-        Ok(())
-    }
-}
-
-/// Writes `n` in decimal at the start of `out` (which ends with NULs),
-/// without allocating.
-fn write_decimal(out: &mut [u8], n: libc::c_int) {
-    let mut digits = [0u8; 12];
-    let mut len = 0;
-    let mut n = n.unsigned_abs();
-    loop {
-        digits[len] = b'0' + u8::try_from(n % 10).unwrap_or(0);
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for (slot, digit) in out.iter_mut().zip(digits[..len].iter().rev()) {
-        *slot = *digit;
-    }
-}
-
-/// Writes `bytes` to the file `path` (a /proc file: one write).
-fn write_file(path: &std::ffi::CStr, bytes: &[u8]) -> io::Result<()> {
-    // SAFETY: open, write and close on a NUL-terminated path and a buffer
-    // that live for the calls.
-    unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        check(fd)?;
-        let written = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
-        libc::close(fd);
-        if written < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
-/// The start-up process's part: let go of every descriptor, wait for the
-/// program, and end with its status (128 + the signal that killed it).
-fn wait_and_exit(pid: libc::pid_t) -> ! {
-    // SAFETY: close, waitpid and _exit are async-signal-safe; `status` is a
-    // local the call writes.
-    unsafe {
-        // Every descriptor: the pipes, and the channel over which the host
-        // learns that the program started (it would wait on this process
-        // otherwise).
-        if libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32) != 0 {
-            for fd in 0..65_536 {
-                libc::close(fd);
-            }
-        }
-        let mut status = 0;
-        loop {
-            let waited = libc::waitpid(pid, &raw mut status, 0);
-            if waited == pid {
-                break;
-            }
-            if waited < 0 && *libc::__errno_location() != libc::EINTR {
-                libc::_exit(127);
-            }
-        }
-        if libc::WIFEXITED(status) {
-            libc::_exit(libc::WEXITSTATUS(status));
-        }
-        libc::_exit(128 + libc::WTERMSIG(status));
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn spec(dir: &Path, script: &str) -> JailSpec {
@@ -388,21 +227,13 @@ mod tests {
             args: vec!["-c".into(), script.into()],
             env: vec![("GRANTED".into(), "yes".into())],
             memory: 1 << 30,
+            granted: Vec::new(),
         }
     }
 
     fn output(dir: &Path, script: &str) -> String {
         let out = command(&spec(dir, script), confinement()).unwrap().output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-    }
-
-    #[test]
-    fn descriptors_are_written_in_decimal_without_allocating() {
-        let mut out = [0u8; 6];
-        write_decimal(&mut out, 1047);
-        assert_eq!(&out, b"1047\0\0");
-        write_decimal(&mut out, 0);
-        assert_eq!(&out[..1], b"0");
     }
 
     #[test]
