@@ -258,6 +258,9 @@ async fn a_plugin_has_no_network_and_cannot_write_its_own_directory() {
         .await
         .unwrap();
     assert_eq!(std::fs::read_to_string(&beside).unwrap(), "secret");
+    // Of /etc only what programs read: no shadow file, whoever runs Pocket.
+    let out = attacks.attack("read", r#""/etc/shadow""#).await.unwrap();
+    assert!(out.as_str().unwrap().contains("No such file"), "{out:?}");
     let top = attacks.attack("list", r#""/""#).await.unwrap();
     for entry in top.as_array().unwrap().iter() {
         let name = entry.as_str().unwrap();

@@ -1,9 +1,11 @@
 //! The filesystem a jailed program sees: a new root (a small tmpfs) holding
 //! only what it needs, each bound in from the host:
 //!
-//! - the system's programs and libraries, read-only: `/usr`, `/etc`, and
-//!   `/bin`, `/sbin`, `/lib*` (as the links they are on a merged-`/usr`
-//!   system, or bound as directories);
+//! - the system's programs and libraries, read-only: `/usr`, and `/bin`,
+//!   `/sbin`, `/lib*` (as the links they are on a merged-`/usr` system, or
+//!   bound as directories); of `/etc` only what programs and libraries read
+//!   ([`ETC`]: the loader's cache, time zone, users and groups, name service
+//!   switch, certificates, alternatives), never its secrets;
 //! - `/dev/null`, `/dev/zero`, `/dev/full`, `/dev/random`, `/dev/urandom`;
 //! - the installation its program comes from, read-only, when it lives
 //!   elsewhere (`~/.pyenv` for a pyenv `python3`: the directory above the
@@ -23,6 +25,27 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::sys::{c_path, check, write_decimal};
+
+/// What a jailed program sees of `/etc`.
+const ETC: &[&str] = &[
+    "alternatives",
+    "group",
+    "host.conf",
+    "hosts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "localtime",
+    "mime.types",
+    "nsswitch.conf",
+    "os-release",
+    "passwd",
+    "protocols",
+    "services",
+    "ssl",
+    "timezone",
+];
 
 /// The most entries bound into a view.
 const MAX_BINDS: usize = 64;
@@ -70,12 +93,21 @@ impl View {
     /// directory is `dir`, granted `granted`.
     pub(super) fn new(dir: &Path, program: &Path, granted: &[Granted]) -> io::Result<View> {
         let mut plan = Plan::default();
-        for name in ["usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+        for name in ["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
             let host = Path::new("/").join(name);
             match std::fs::symlink_metadata(&host) {
                 Ok(meta) if meta.file_type().is_symlink() => plan.link(&host, std::fs::read_link(&host)?),
                 Ok(meta) if meta.is_dir() => plan.bind(&host, true, false),
                 _ => {}
+            }
+        }
+        // Of /etc, what programs and their libraries read, and no secret
+        // (no shadow, no ssh, no sudoers, no service's credentials).
+        for entry in ETC {
+            let host = Path::new("/etc").join(entry);
+            match std::fs::metadata(&host) {
+                Ok(meta) => plan.bind(&host, true, !meta.is_dir()),
+                Err(_) => continue,
             }
         }
         for device in ["null", "zero", "full", "random", "urandom"] {
