@@ -157,13 +157,18 @@ impl Connection {
         make: impl FnOnce(u64) -> ToPlugin<'a>,
         scope: Option<Arc<CallScope>>,
     ) -> Result<(u64, oneshot::Receiver<Reply>), String> {
-        if let Some(why) = self.ended() {
-            return Err(why);
-        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = encode(&make(id))?;
         let (reply, receiver) = oneshot::channel();
-        lock(&self.pending).insert(id, Pending { reply, scope });
+        {
+            // Checked with the waiting requests held, as the reader marks
+            // the end: no request waits on a process that has ended.
+            let mut pending = lock(&self.pending);
+            if let Some(why) = self.ended() {
+                return Err(why);
+            }
+            pending.insert(id, Pending { reply, scope });
+        }
         self.send_frame(frame);
         Ok((id, receiver))
     }
@@ -210,11 +215,16 @@ impl Connection {
                 Err(FrameError::Io(error)) => break format!("its stdout failed ({error})"),
             }
         };
-        let why = self.ended().unwrap_or(why);
-        *lock(&self.ended) = Some(why.clone());
+        // Marked ended while the waiting requests are held: a request
+        // either is among them, or sees the end (see `request`).
+        let mut pending = lock(&self.pending);
+        let why = {
+            let mut ended = lock(&self.ended);
+            ended.get_or_insert(why).clone()
+        };
         tracing::debug!(plugin = &*self.plugin, why, "a process plugin ended");
-        for (_, pending) in lock(&self.pending).drain() {
-            let _ = pending.reply.send(Reply::Ended(why.clone()));
+        for (_, waiting) in pending.drain() {
+            let _ = waiting.reply.send(Reply::Ended(why.clone()));
         }
     }
 

@@ -155,6 +155,18 @@ impl OpenedPlugin for Opened {
         spec.granted = host
             .whole_dirs()
             .into_iter()
+            .filter(|(path, _)| {
+                // `file:*` (the Go engine's `write_files`) would bind the
+                // host's whole filesystem over the jail's own root.
+                let everything = path == "/";
+                if everything {
+                    tracing::warn!(
+                        plugin = &*name,
+                        "a grant of every file is not given to a process plugin: grant the directories it needs"
+                    );
+                }
+                !everything
+            })
             .map(|(path, write)| Granted {
                 path: path.into(),
                 write,

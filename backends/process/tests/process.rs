@@ -281,6 +281,41 @@ async fn a_plugin_has_no_network_and_cannot_write_its_own_directory() {
     assert!(!Path::new(&marker).exists());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_grants_bind_their_directories_read_only_or_writable_and_nothing_beside() {
+    if !namespaces() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let (input, output) = (data.path().join("in"), data.path().join("out"));
+    std::fs::create_dir(&input).unwrap();
+    std::fs::create_dir(&output).unwrap();
+    std::fs::write(input.join("a.txt"), "alpha").unwrap();
+    std::fs::write(data.path().join("secret"), "secret").unwrap();
+    let toml = format!(
+        "[plugins.permissions]\npy-attacks = [\"file:{}\", \"file_write:{}\"]\n",
+        input.display(),
+        output.display()
+    );
+    let attacks = Attacks::new(&toml, "");
+    let quoted = |path: &Path| format!("\"{}\"", path.display());
+    let read = attacks.attack("read", &quoted(&input.join("a.txt"))).await.unwrap();
+    assert_eq!(read, Value::from("read: alpha"));
+    let refused = attacks.attack("write", &quoted(&input.join("new"))).await.unwrap();
+    assert!(
+        refused.as_str().unwrap().contains("Read-only file system"),
+        "{refused:?}"
+    );
+    let wrote = attacks.attack("write", &quoted(&output.join("new"))).await.unwrap();
+    assert_eq!(wrote, Value::from("wrote"));
+    assert_eq!(std::fs::read_to_string(output.join("new")).unwrap(), "x");
+    let beside = attacks
+        .attack("read", &quoted(&data.path().join("secret")))
+        .await
+        .unwrap();
+    assert!(beside.as_str().unwrap().contains("No such file"), "{beside:?}");
+}
+
 /// Whether a process whose command line contains `needle` runs on the host.
 fn running(needle: &str) -> bool {
     std::fs::read_dir("/proc").unwrap().filter_map(Result::ok).any(|entry| {
