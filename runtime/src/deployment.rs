@@ -205,12 +205,7 @@ impl Deployment {
             return self.load_plugin(path);
         };
         let cached = match (&self.descriptions, loading) {
-            // A process plugin's description comes from its program, which
-            // the cache's key (the manifest's bytes) does not cover: it is
-            // always asked.
-            (Some(cache), Loading::Lazy) if loader.kind() != PluginKind::Process => {
-                cache.get(path, loader.companion_suffixes())
-            }
+            (Some(cache), Loading::Lazy) => cache.get(path, loader.companion_suffixes()),
             _ => None,
         };
         let Some(description) = cached else {

@@ -62,16 +62,52 @@ struct Entry {
     description: PluginDescription,
 }
 
+/// The most files of a plugin that is a directory whose stamps key its
+/// description; one with more is not cached (it is described each time).
+const MAX_DIRECTORY_FILES: usize = 10_000;
+
 /// The stamps of the files beside `path` named by `suffixes` (see
 /// [`pocket_core::PluginLoader::companion_suffixes`]), beside the file a
-/// symbolic link leads to, as the backend reads them.
-fn companion_stamps(path: &Path, suffixes: &[&str]) -> Vec<Option<Stamp>> {
+/// symbolic link leads to, as the backend reads them; for a plugin that is
+/// a directory (`path` its manifest), of every file in it, whose program
+/// describes it. `None`: too many to stamp.
+fn companion_stamps(path: &Path, suffixes: &[&str]) -> Option<Vec<Option<Stamp>>> {
+    if path
+        .file_name()
+        .is_some_and(|name| name == pocket_core::DIRECTORY_PLUGIN_MANIFEST)
+    {
+        return directory_stamps(path.parent()?);
+    }
     let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let stem = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-    suffixes
-        .iter()
-        .map(|suffix| Stamp::of(&file.with_file_name(format!("{stem}{suffix}"))))
-        .collect()
+    Some(
+        suffixes
+            .iter()
+            .map(|suffix| Stamp::of(&file.with_file_name(format!("{stem}{suffix}"))))
+            .collect(),
+    )
+}
+
+/// The stamps of every file under `dir`, in path order (a file added,
+/// removed, renamed or changed changes them).
+fn directory_stamps(dir: &Path) -> Option<Vec<Option<Stamp>>> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(next) = todo.pop() {
+        for entry in std::fs::read_dir(&next).ok()?.filter_map(Result::ok) {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => todo.push(path),
+                Ok(_) => files.push(path),
+                Err(_) => return None,
+            }
+            if files.len() > MAX_DIRECTORY_FILES {
+                return None;
+            }
+        }
+    }
+    files.sort();
+    Some(files.iter().map(|file| Stamp::of(file)).collect())
 }
 
 impl DescriptionCache {
@@ -104,20 +140,24 @@ impl DescriptionCache {
         let fresh = entry.path == path
             && entry.executable == *executable
             && Some(entry.file) == Stamp::of(path)
-            && entry.companions == companion_stamps(path, companions);
+            && Some(entry.companions) == companion_stamps(path, companions);
         fresh.then_some(entry.description)
     }
 
     /// Remembers what `path` (with the files beside it named by
     /// `companions`) described itself as.
     pub fn put(&self, path: &Path, companions: &[&str], description: &PluginDescription) {
-        let (Some(executable), Some(file)) = (self.executable.clone(), Stamp::of(path)) else {
+        let (Some(executable), Some(file), Some(companions)) = (
+            self.executable.clone(),
+            Stamp::of(path),
+            companion_stamps(path, companions),
+        ) else {
             return;
         };
         let entry = Entry {
             path: path.to_path_buf(),
             file,
-            companions: companion_stamps(path, companions),
+            companions,
             executable,
             description: description.clone(),
         };
@@ -191,6 +231,24 @@ mod tests {
         cache.put(&plugin, &companions, &description("2.0.0"));
         std::fs::write(dir.path().join("p.extism.toml"), "version = '3.0.0'\n").unwrap();
         assert_eq!(cache.get(&plugin, &companions), None, "the manifest changed");
+    }
+
+    #[test]
+    fn a_directory_plugins_entry_serves_until_any_of_its_files_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DescriptionCache::new(dir.path().join("cache"));
+        let plugin = dir.path().join("p");
+        std::fs::create_dir_all(plugin.join("lib")).unwrap();
+        let manifest = plugin.join(pocket_core::DIRECTORY_PLUGIN_MANIFEST);
+        std::fs::write(&manifest, "kind = 'process'").unwrap();
+        std::fs::write(plugin.join("main.py"), "v1").unwrap();
+        cache.put(&manifest, &[], &description("1.0.0"));
+        assert_eq!(cache.get(&manifest, &[]), Some(description("1.0.0")));
+        std::fs::write(plugin.join("main.py"), "v2 longer").unwrap();
+        assert_eq!(cache.get(&manifest, &[]), None, "its program changed");
+        cache.put(&manifest, &[], &description("2.0.0"));
+        std::fs::write(plugin.join("lib/helper.py"), "x").unwrap();
+        assert_eq!(cache.get(&manifest, &[]), None, "a file appeared deeper in it");
     }
 
     #[test]
