@@ -151,11 +151,15 @@ func (c *Context) Call(nodeType string, input, config any) (json.RawMessage, err
 	return c.host("plugin_call", map[string]any{"type": nodeType, "input": input, "config": config})
 }
 
-func (p *Plugin) send(message any) {
+// send writes one message as a frame; an error if it cannot be encoded or
+// is over MaxFrame (nothing is written then).
+func (p *Plugin) send(message any) error {
 	body, err := json.Marshal(message)
-	if err != nil || len(body) > MaxFrame {
-		fmt.Fprintf(os.Stderr, "pocket: cannot send a message: %v (%d bytes)\n", err, len(body))
-		return
+	if err != nil {
+		return fmt.Errorf("cannot encode the message: %w", err)
+	}
+	if len(body) > MaxFrame {
+		return fmt.Errorf("a message of %d bytes is over the protocol's %d", len(body), MaxFrame)
 	}
 	frame := make([]byte, 4+len(body))
 	binary.LittleEndian.PutUint32(frame, uint32(len(body)))
@@ -165,6 +169,7 @@ func (p *Plugin) send(message any) {
 	if _, err := p.out.Write(frame); err != nil {
 		os.Exit(1)
 	}
+	return nil
 }
 
 func (p *Plugin) hostCall(call uint64, function string, args map[string]any) (json.RawMessage, error) {
@@ -174,7 +179,12 @@ func (p *Plugin) hostCall(call uint64, function string, args map[string]any) (js
 	id := p.hostID
 	p.waiting[id] = answer
 	p.hostMu.Unlock()
-	p.send(map[string]any{"type": "host", "id": id, "call": call, "function": function, "args": args})
+	if err := p.send(map[string]any{"type": "host", "id": id, "call": call, "function": function, "args": args}); err != nil {
+		p.hostMu.Lock()
+		delete(p.waiting, id)
+		p.hostMu.Unlock()
+		return nil, err
+	}
 	got := <-answer
 	return got.value, got.err
 }
@@ -196,7 +206,7 @@ func (p *Plugin) fail(id uint64, err error) {
 	if errors.As(err, &known) {
 		kind = known.kind
 	}
-	p.send(map[string]any{"type": "error", "id": id, "message": err.Error(), "kind": kind})
+	_ = p.send(map[string]any{"type": "error", "id": id, "message": err.Error(), "kind": kind})
 }
 
 func (p *Plugin) exec(m message) {
@@ -215,11 +225,14 @@ func (p *Plugin) exec(m message) {
 		p.fail(m.ID, err)
 		return
 	}
+	result := map[string]any{"type": "result", "id": m.ID, "output": out}
 	if action, ok := out.(Action); ok {
-		p.send(map[string]any{"type": "result", "id": m.ID, "output": action.Output, "action": action.Action})
-		return
+		result = map[string]any{"type": "result", "id": m.ID, "output": action.Output, "action": action.Action}
 	}
-	p.send(map[string]any{"type": "result", "id": m.ID, "output": out})
+	// An output that cannot be sent fails the node instead.
+	if err := p.send(result); err != nil {
+		p.fail(m.ID, err)
+	}
 }
 
 func (p *Plugin) prepare(m message) {
@@ -233,7 +246,7 @@ func (p *Plugin) prepare(m message) {
 				return
 			}
 		}
-		p.send(map[string]any{"type": "prepared", "id": m.ID})
+		_ = p.send(map[string]any{"type": "prepared", "id": m.ID})
 		return
 	}
 	p.fail(m.ID, InvalidConfig(fmt.Sprintf("unknown node type `%s`", m.NodeType)))
@@ -265,7 +278,7 @@ func (p *Plugin) Run() {
 		}
 		switch m.Type {
 		case "describe":
-			p.send(map[string]any{"type": "described", "id": m.ID, "protocol": Protocol, "plugin": map[string]any{
+			_ = p.send(map[string]any{"type": "described", "id": m.ID, "protocol": Protocol, "plugin": map[string]any{
 				"name": p.Name, "version": p.Version, "description": p.Description, "author": p.Author,
 				"permissions": p.Permissions, "nodes": p.nodes}})
 		case "prepare":
