@@ -67,8 +67,26 @@ impl LiveDirectories {
             .spawn(move || {
                 while let Some(paths) = next_batch(&received) {
                     let changes = classify(paths.iter().map(PathBuf::as_path), &plugin_dirs, workflows.as_deref());
+                    let seen = changes.plugins.clone();
                     apply(&app, changes);
-                    versions.update(&plugin_dirs);
+                    // A plugin directory watched only now may have been
+                    // filled after the event that made it: it is loaded as
+                    // it is now.
+                    let late: BTreeSet<PathBuf> = versions
+                        .update(&plugin_dirs)
+                        .into_iter()
+                        .map(|dir| dir.join(pocket_core::DIRECTORY_PLUGIN_MANIFEST))
+                        .filter(|manifest| manifest.is_file() && !seen.contains(manifest))
+                        .collect();
+                    if !late.is_empty() {
+                        apply(
+                            &app,
+                            Changes {
+                                plugins: late,
+                                workflows: false,
+                            },
+                        );
+                    }
                 }
             })
             .map_err(|e| crate::ServeError::io("cannot start the thread that watches directories", e))?;
@@ -87,8 +105,11 @@ struct VersionWatches {
 
 impl VersionWatches {
     /// Watches the directories links point to now, and no others.
-    fn update(&mut self, plugin_dirs: &[PathBuf]) {
-        let Some(watcher) = self.watcher.upgrade() else { return };
+    /// Returns the directories watched from now on.
+    fn update(&mut self, plugin_dirs: &[PathBuf]) -> Vec<PathBuf> {
+        let Some(watcher) = self.watcher.upgrade() else {
+            return Vec::new();
+        };
         let mut watcher = watcher.lock().unwrap_or_else(PoisonError::into_inner);
         let wanted: BTreeSet<PathBuf> = plugin_dirs
             .iter()
@@ -100,13 +121,17 @@ impl VersionWatches {
         for gone in self.watched.difference(&wanted) {
             let _ = watcher.unwatch(gone);
         }
-        for new in wanted.difference(&self.watched) {
-            match watcher.watch(new, RecursiveMode::NonRecursive) {
-                Ok(()) => tracing::debug!(dir = %new.display(), "watching an installed version"),
+        let fresh: Vec<PathBuf> = wanted.difference(&self.watched).cloned().collect();
+        for new in &fresh {
+            // Recursive: a plugin that is a directory may keep its files in
+            // subdirectories.
+            match watcher.watch(new, RecursiveMode::Recursive) {
+                Ok(()) => tracing::debug!(dir = %new.display(), "watching a plugin's own directory"),
                 Err(error) => tracing::warn!(dir = %new.display(), "not watched: {error}"),
             }
         }
         self.watched = wanted;
+        fresh
     }
 }
 
@@ -126,12 +151,12 @@ fn directory_plugins(dir: &Path) -> Vec<PathBuf> {
 /// The manifest of the directory plugin that `path` is in or is, if any:
 /// a change to any of its files reloads it.
 fn directory_plugin_of(path: &Path, plugin_dirs: &[PathBuf]) -> Option<PathBuf> {
-    let holder = if path.is_dir() { path } else { path.parent()? };
+    // The ancestor (or `path` itself) that sits in a plugin directory.
+    let holder = path
+        .ancestors()
+        .find(|a| a.parent().is_some_and(|d| plugin_dirs.iter().any(|p| same_dir(d, p))))?;
     let manifest = holder.join(pocket_core::DIRECTORY_PLUGIN_MANIFEST);
-    let in_plugin_dir = holder
-        .parent()
-        .is_some_and(|d| plugin_dirs.iter().any(|p| same_dir(d, p)));
-    (in_plugin_dir && manifest.is_file()).then_some(manifest)
+    manifest.is_file().then_some(manifest)
 }
 
 /// The symbolic links in `dir`.

@@ -620,4 +620,22 @@ async fn a_process_plugins_program_edited_under_a_running_server_is_reloaded() {
         (run["output"] == "v2?!").then_some(run)
     })
     .await;
+    // A file in a subdirectory of it counts too.
+    std::fs::create_dir(dir.join("lib")).unwrap();
+    std::fs::write(dir.join("lib/suffix.py"), "SUFFIX = '...'\n").unwrap();
+    replace(
+        &dir.join("main.py"),
+        &python_shout("\" + __import__('lib.suffix').suffix.SUFFIX + \""),
+    );
+    eventually("the program using its subdirectory serves", async || {
+        let run = run_loud(&server, "v3").await;
+        (run["output"] == "v3...").then_some(run)
+    })
+    .await;
+    std::fs::write(dir.join("lib/suffix.py"), "SUFFIX = '!!!'\n").unwrap();
+    eventually("an edit in the subdirectory reloads it", async || {
+        let run = run_loud(&server, "v4").await;
+        (run["output"] == "v4!!!").then_some(run)
+    })
+    .await;
 }
