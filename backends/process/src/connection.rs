@@ -173,6 +173,33 @@ impl Connection {
         Ok((id, receiver))
     }
 
+    /// Waits on this thread, for at most `timeout`, for the answer `reply`
+    /// brings (for start-up and validation, which are not async). Past the
+    /// time the process is stopped, and the error says it did not `what`
+    /// within it.
+    pub(crate) fn wait_blocking(
+        &self,
+        mut reply: oneshot::Receiver<Reply>,
+        timeout: Duration,
+        what: &str,
+    ) -> Result<Reply, String> {
+        let until = Instant::now() + timeout;
+        loop {
+            match reply.try_recv() {
+                Ok(answer) => return Ok(answer),
+                Err(oneshot::error::TryRecvError::Closed) => return Ok(Reply::Ended("went away".into())),
+                Err(oneshot::error::TryRecvError::Empty) if Instant::now() < until => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(oneshot::error::TryRecvError::Empty) => {
+                    let why = format!("did not {what} within {}", pocket_core::format_duration(timeout));
+                    self.kill(&why);
+                    return Err(why);
+                }
+            }
+        }
+    }
+
     /// Tells the plugin the host no longer waits for call `id`.
     pub(crate) fn cancel(&self, id: u64) {
         lock(&self.pending).remove(&id);

@@ -83,7 +83,7 @@ impl NodeType for ProcessNodeType {
             .connection()
             .map_err(|why| ConfigError::new(format!("process plugin `{}` cannot start: it {why}", runtime.name)))?;
         let node_type = self.description.node_type.as_str();
-        let (_, mut reply) = connection
+        let (_, reply) = connection
             .request(
                 |id| ToPlugin::Prepare {
                     id,
@@ -95,19 +95,9 @@ impl NodeType for ProcessNodeType {
                 None,
             )
             .map_err(|why| ConfigError::new(format!("process plugin `{}`: it {why}", runtime.name)))?;
-        let until = Instant::now() + runtime.call_timeout;
-        let answer = loop {
-            match reply.try_recv() {
-                Ok(answer) => break answer,
-                Err(tokio::sync::oneshot::error::TryRecvError::Empty) if Instant::now() < until => {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                Err(_) => {
-                    connection.kill("did not answer `prepare` in time");
-                    break Reply::Ended("did not answer `prepare` in time".into());
-                }
-            }
-        };
+        let answer = connection
+            .wait_blocking(reply, runtime.call_timeout, "answer `prepare`")
+            .unwrap_or_else(Reply::Ended);
         match answer {
             Reply::Prepared => Ok(Arc::new(ProcessNode {
                 node: setup.node.into(),

@@ -132,25 +132,8 @@ pub(crate) fn start(
             spec.dir.display()
         )
     })?;
-    let (_, mut reply) = connection.request(|id| ToPlugin::Describe { id, protocol: PROTOCOL }, None)?;
-    let until = Instant::now() + timeout;
-    let answer = loop {
-        match reply.try_recv() {
-            Ok(answer) => break answer,
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => break Reply::Ended("went away".into()),
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) if Instant::now() < until => {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
-                let why = format!(
-                    "did not describe itself within {}",
-                    pocket_core::format_duration(timeout)
-                );
-                connection.kill(&why);
-                return Err(why);
-            }
-        }
-    };
+    let (_, reply) = connection.request(|id| ToPlugin::Describe { id, protocol: PROTOCOL }, None)?;
+    let answer = connection.wait_blocking(reply, timeout, "describe itself")?;
     match answer {
         Reply::Described(described, protocol) if protocol == PROTOCOL => Ok((connection, described)),
         Reply::Described(_, protocol) => {
